@@ -1,0 +1,1 @@
+"""Views: tables, files and plots made from models and results. Views never compute physics."""

@@ -1,0 +1,172 @@
+"""Scenario files in, `Infrastructure` out — or a `ScenarioError` listing every located problem."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from wanstack.scenario.build import Infrastructure, build
+from wanstack.scenario.errors import Path, Problem, ScenarioError
+from wanstack.scenario.schema import Scenario
+from wanstack.scenario.source import Located, read_yaml
+
+DEFAULT_SCENARIO = "default"
+
+# What to do about each kind of pydantic error, for the hint.
+_HINTS = {
+    "missing": "add this field",
+    "int_type": "write a whole number",
+    "int_parsing": "write a whole number",
+    "int_from_float": "write a whole number",
+    "float_type": "write a number",
+    "float_parsing": "write a number",
+    "bool_type": "write true or false",
+    "bool_parsing": "write true or false",
+    "string_type": "write a text value",
+    "string_pattern_mismatch": "use letters, digits and . _ : - (starting with a letter or digit)",
+    "list_type": "write a list (`- item` lines or [a, b])",
+    "dict_type": "write a mapping (`key: value` lines)",
+    "model_type": "write a mapping (`key: value` lines)",
+    "greater_than_equal": "use a larger value",
+    "greater_than": "use a larger value",
+    "less_than_equal": "use a smaller value",
+    "less_than": "use a smaller value",
+    "too_short": "add items or text",
+    "too_long": "shorten it",
+    "union_tag_invalid": "set `kind` to one of the listed values",
+    "union_tag_not_found": "add a `kind` field",
+}
+
+
+def _fields_at(path: Path) -> list[str]:
+    """Field names allowed at `path` in the Scenario model (for 'did you mean' hints)."""
+    annotation: Any = Scenario
+    for part in path:
+        model = _model_in(annotation, part)
+        if model is None:
+            origin = typing.get_origin(annotation)
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if origin in (list, dict, tuple) and args:
+                annotation = args[-1]
+                continue
+            return []
+        if isinstance(part, str) and part in model.model_fields:
+            annotation = model.model_fields[part].annotation
+        elif isinstance(part, str):
+            # A union tag of a discriminated union: pick the member with that tag.
+            continue
+    model = _model_in(annotation, None)
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any, part: str | int | None) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    members = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    for m in members:
+        kind = m.model_fields.get("kind")
+        if kind is not None and part is not None and part in typing.get_args(kind.annotation):
+            return m
+    return members[0] if len(members) == 1 else None
+
+
+def _problem(err: ErrorDetails, located: Located) -> Problem:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    message = err["msg"]
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif kind == "extra_forbidden":
+        allowed = _fields_at(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else f"known fields: {', '.join(allowed)}"
+            if allowed
+            else ""
+        )
+        path, pos = located.locate(loc)
+        return _at(path, pos, f"unknown field {loc[-1]!r}", hint or "remove it")
+    if kind not in ("missing",) and "input" in err and not isinstance(err["input"], dict | list):
+        message += f", got {err['input']!r}"
+    hint = _HINTS.get(kind, "")
+    if kind in {"literal_error", "enum"}:
+        hint = f"use {err.get('ctx', {}).get('expected', 'one of the listed values')}"
+    path, pos = located.locate(loc)
+    if kind == "missing":
+        message = f"field {loc[-1]!r} is required"
+    return _at(path, pos, message, hint)
+
+
+def _at(path: Path, pos: tuple[int, int] | None, message: str, hint: str) -> Problem:
+    # Nothing to point at (an empty file): the top of the file is the place to start writing.
+    line, column = pos or (1, 1)
+    return Problem(path, message, hint, line, column)
+
+
+def parse(text: str, filename: str = "<scenario>", base_dir: FsPath | None = None) -> Infrastructure:
+    """Validate scenario text fully; raise ScenarioError with every located problem."""
+    located = read_yaml(text)
+    if located.problems:
+        raise ScenarioError(filename, located.problems)
+    if located.data is None:
+        located.data = {}
+    if not isinstance(located.data, dict):
+        raise ScenarioError(
+            filename,
+            [
+                Problem(
+                    (),
+                    "a scenario must be a mapping (`key: value` lines)",
+                    "start with `sites:` or `generate:`",
+                    1,
+                    1,
+                )
+            ],
+        )
+    try:
+        scenario = Scenario.model_validate(located.data)
+    except ValidationError as err:
+        raise ScenarioError(filename, [_problem(e, located) for e in err.errors()]) from None
+    infra, problems = build(scenario, base_dir)
+    if infra is None:
+        raise ScenarioError(filename, [_place(p, located) for p in problems])
+    return infra
+
+
+def _place(problem: Problem, located: Located) -> Problem:
+    if problem.line is not None:
+        return problem
+    _, pos = located.locate(problem.path)
+    return _at(problem.path, pos, problem.message, problem.hint)
+
+
+def load(path: str | FsPath) -> Infrastructure:
+    """Load a scenario file, or a built-in scenario by name (`default`)."""
+    file = FsPath(path)
+    if not file.exists() and not str(path).endswith((".yaml", ".yml")):
+        builtin = resources.files("wanstack.scenario") / "defaults" / f"{path}.yaml"
+        if builtin.is_file():
+            return parse(builtin.read_text(encoding="utf-8"), f"(built-in) {path}.yaml")
+    try:
+        raw = file.read_bytes()
+    except OSError as err:
+        raise ScenarioError(
+            str(path), [Problem((), f"cannot read the file: {err.strerror or err}", "check the path")]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(
+            str(path), [Problem((), f"not UTF-8 text (byte {err.start})", "save the file as UTF-8")]
+        ) from None
+    return parse(text, str(path), file.parent)

@@ -1,0 +1,92 @@
+"""The scenario file: everything a user writes about the cloud they plan, as one validated model.
+
+Structure checks (types, ranges, unknown fields) happen here through pydantic; checks across
+objects (names that must exist, reachability) happen in `wanstack.scenario.checks`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from wanstack.scenario.faults import Fault
+from wanstack.scenario.infrastructure import (
+    BackboneLink,
+    Generator,
+    LinkDefaults,
+    Name,
+    Region,
+    Site,
+    StrictModel,
+)
+from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
+from wanstack.scenario.units import MegabitsPerSecond, Milliseconds, Percent, Seconds
+from wanstack.scenario.workload import Background, Workload
+
+
+class Constraint(StrictModel):
+    """One EnOS constraint between two groups (a group is a site name, a tier, or `name[1-4]`)."""
+
+    src: str
+    dst: str
+    delay: Milliseconds | None = None
+    rate: MegabitsPerSecond | None = None
+    loss: Percent | None = None
+    symmetric: bool = False
+
+
+class NetworkConstraints(StrictModel):
+    """EnOS's `network_constraints` block, imported as is (BeyondTheClouds/enos, docs
+    "Network Emulation"). Delay is one-way in each direction: RTT = 2 × delay."""
+
+    enable: bool = True
+    default_delay: Milliseconds | None = None
+    default_rate: MegabitsPerSecond | None = None
+    default_loss: Percent | None = None
+    except_: list[str] = Field(default_factory=list, alias="except")
+    constraints: list[Constraint] = Field(default_factory=list)
+
+    model_config = StrictModel.model_config | {"populate_by_name": True}
+
+
+class Messaging(StrictModel):
+    """Overrides of the model's messaging backends."""
+
+    rpc: RpcBackend | None = Field(default=None, description="RPC backend (default: the model's).")
+    notifications: NotificationBackend | None = None
+    broker_nodes: list[Name] | None = Field(
+        default=None, description="Sites of the RPC brokers (a cluster when there are several)."
+    )
+    # oslo.messaging [DEFAULT] rpc_response_timeout = 60 s (oslo_messaging/rpc/client.py).
+    rpc_response_timeout_s: Seconds = 60.0
+
+
+class RunSettings(StrictModel):
+    duration_s: Seconds = Field(default=3600.0, gt=0)
+    seed: int = 0
+    resolution_s: Seconds = Field(default=10.0, gt=0, description="Time-series resolution.")
+
+
+class Scenario(StrictModel):
+    """A planned deployment: infrastructure, deployment model, messaging, load, faults, run."""
+
+    name: str = "scenario"
+    description: str = ""
+    sites: list[Site] = Field(default_factory=list)
+    links: list[BackboneLink] = Field(default_factory=list)
+    generate: Generator | None = Field(default=None, description="Generate sites and links (large cases).")
+    link_defaults: LinkDefaults = Field(default_factory=LinkDefaults)
+    network_constraints: NetworkConstraints | None = None
+    regions: list[Region] = Field(
+        default_factory=list, description="Default: from the model's region layout."
+    )
+    model: str = Field(
+        default="centralized", description="A library model name (`wanstack models`) or a file."
+    )
+    placement: dict[Service, list[Name]] = Field(
+        default_factory=dict, description="Put a service at these sites instead of where the model says."
+    )
+    messaging: Messaging = Field(default_factory=Messaging)
+    workload: Workload = Field(default_factory=Workload)
+    background: Background = Field(default_factory=Background)
+    faults: list[Fault] = Field(default_factory=list)
+    run: RunSettings = Field(default_factory=RunSettings)
