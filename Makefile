@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/wanstack show default
+	$(BIN)/wanstack compare default
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

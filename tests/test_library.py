@@ -62,13 +62,13 @@ def test_model_applies_to_topology(topology: str, model: str) -> None:
                 assert server == plan.placement.region_by_name[plan.placement.region_of[site]].control_site
 
 
-def test_region_per_site_shares_one_keystone() -> None:
+def test_region_per_site_keystone_everywhere_or_central() -> None:
     plan = infra("star-10", "region-per-site")
     assert len(plan.placement.regions) == 11
-    assert plan.placement.sites_of(Service.KEYSTONE) == ["central"]
+    assert plan.placement.sites_of(Service.KEYSTONE) == sorted(plan.sites)
     assert plan.placement.sites_of(Service.NOVA_API) == sorted(plan.sites)
-    local = infra("star-10", "region-per-site-local-identity")
-    assert local.placement.sites_of(Service.KEYSTONE) == sorted(plan.sites)
+    central = infra("star-10", "region-per-site-central-keystone")
+    assert central.placement.sites_of(Service.KEYSTONE) == ["central"]
 
 
 def test_cells_per_subtree_follow_the_hierarchy() -> None:

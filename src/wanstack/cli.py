@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import yaml
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from wanstack.scenario.build import Infrastructure
@@ -34,18 +35,22 @@ ScenarioArg = Annotated[
 ]
 
 
+def _report(err: ScenarioError) -> NoReturn:
+    """Exit with code 2 and one located line per problem (never a traceback)."""
+    limit = 50
+    for problem in err.problems[:limit]:
+        errors.print(problem.render(err.filename), markup=False)
+    if len(err.problems) > limit:
+        errors.print(f"… and {len(err.problems) - limit} more problems", markup=False)
+    errors.print(f"{err.filename}: {len(err.problems)} problem(s); nothing was run.", markup=False)
+    raise typer.Exit(2) from None
+
+
 def _load(scenario: str) -> Infrastructure:
-    """Load or exit with code 2 and one located line per problem (never a traceback)."""
     try:
         return load(scenario)
     except ScenarioError as err:
-        limit = 50
-        for problem in err.problems[:limit]:
-            errors.print(problem.render(err.filename), markup=False)
-        if len(err.problems) > limit:
-            errors.print(f"… and {len(err.problems) - limit} more problems", markup=False)
-        errors.print(f"{err.filename}: {len(err.problems)} problem(s); nothing was run.", markup=False)
-        raise typer.Exit(2) from None
+        _report(err)
 
 
 @app.command()
@@ -90,6 +95,96 @@ def models(
             model.name, f"{model.messaging.rpc.value} / {model.messaging.notifications.value}", model.summary
         )
     console.print(table)
+
+
+def _progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
+    return progress, progress.add_task(label, total=total)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
+    aggregate: Annotated[int, typer.Option(help="Simulate background hosts in groups of this many.")] = 1,
+) -> None:
+    """Simulate a scenario and print what users feel and what the WAN carries."""
+    from wanstack.report.tables import run_summary
+    from wanstack.sim.engine import SimOptions, simulate
+
+    infra = _load(scenario)
+    bar, task = _progress_bar(1.0, f"simulating {infra.scenario.name}")
+    with bar:
+        result = simulate(
+            infra,
+            SimOptions(aggregate_hosts=aggregate),
+            progress=lambda fraction: bar.update(task, completed=fraction),
+        )
+    console.print(run_summary(result))
+    if out is not None:
+        from wanstack.report.files import write_result
+
+        for path in write_result(result, out):
+            console.print(f"wrote {path}")
+
+
+@app.command()
+def compare(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    models: Annotated[str, typer.Option(help="Comma-separated model names, or 'all'.")] = "all",
+    backends: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated RPC backends (broker, broker-cluster, router-mesh, brokerless), "
+            "or 'model' for each model's own."
+        ),
+    ] = "model",
+    out: Annotated[Path | None, typer.Option(help="Write one result folder per run here.")] = None,
+    processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+) -> None:
+    """Run one topology under several deployment models × RPC backends and print them side by side."""
+    from wanstack.report.tables import compare_table
+    from wanstack.scenario.services import RpcBackend
+    from wanstack.sim.variants import run_variants
+
+    lib = library()
+    names = list(lib) if models == "all" else [m.strip() for m in models.split(",") if m.strip()]
+    unknown = [n for n in names if n not in lib and not n.endswith((".yaml", ".yml"))]
+    if unknown:
+        errors.print(f"unknown model(s): {', '.join(unknown)}; known: {', '.join(lib)}")
+        raise typer.Exit(2)
+    chosen: list[RpcBackend | None] = []
+    for b in (x.strip() for x in backends.split(",") if x.strip()):
+        if b == "model":
+            chosen.append(None)
+        elif b in {r.value for r in RpcBackend}:
+            chosen.append(RpcBackend(b))
+        else:
+            errors.print(f"unknown backend {b!r}; use {', '.join(r.value for r in RpcBackend)} or 'model'")
+            raise typer.Exit(2)
+    variants = [(m, b) for m in names for b in chosen]
+    bar, task = _progress_bar(len(variants), f"{len(variants)} runs")
+    try:
+        with bar:
+            results = run_variants(
+                scenario, variants, processes=processes, on_done=lambda _: bar.advance(task)
+            )
+    except ScenarioError as err:
+        _report(err)
+    console.print(compare_table(results, f"{scenario}: {len(results)} runs"))
+    if out is not None:
+        from wanstack.report.files import write_result
+
+        for r in results:
+            write_result(r, out / f"{r.model}--{r.rpc_backend}")
+        console.print(f"wrote {len(results)} result folders under {out}")
 
 
 @app.command()

@@ -113,8 +113,8 @@ def _at(path: Path, pos: tuple[int, int] | None, message: str, hint: str) -> Pro
     return Problem(path, message, hint, line, column)
 
 
-def parse(text: str, filename: str = "<scenario>", base_dir: FsPath | None = None) -> Infrastructure:
-    """Validate scenario text fully; raise ScenarioError with every located problem."""
+def parse_scenario(text: str, filename: str = "<scenario>") -> tuple[Scenario, Located]:
+    """Structure checks only: the validated `Scenario` and where each of its values was written."""
     located = read_yaml(text)
     if located.problems:
         raise ScenarioError(filename, located.problems)
@@ -137,10 +137,21 @@ def parse(text: str, filename: str = "<scenario>", base_dir: FsPath | None = Non
         scenario = Scenario.model_validate(located.data)
     except ValidationError as err:
         raise ScenarioError(filename, [_problem(e, located) for e in err.errors()]) from None
+    return scenario, located
+
+
+def finish(scenario: Scenario, located: Located, filename: str, base_dir: FsPath | None) -> Infrastructure:
+    """Checks across objects and the deployment model applied: the `Infrastructure` engines take."""
     infra, problems = build(scenario, base_dir)
     if infra is None:
         raise ScenarioError(filename, [_place(p, located) for p in problems])
     return infra
+
+
+def parse(text: str, filename: str = "<scenario>", base_dir: FsPath | None = None) -> Infrastructure:
+    """Validate scenario text fully; raise ScenarioError with every located problem."""
+    scenario, located = parse_scenario(text, filename)
+    return finish(scenario, located, filename, base_dir)
 
 
 def _place(problem: Problem, located: Located) -> Problem:
@@ -150,13 +161,13 @@ def _place(problem: Problem, located: Located) -> Problem:
     return _at(problem.path, pos, problem.message, problem.hint)
 
 
-def load(path: str | FsPath) -> Infrastructure:
-    """Load a scenario file, or a built-in scenario by name (`default`)."""
+def read(path: str | FsPath) -> tuple[str, str, FsPath | None]:
+    """The text of a scenario file, or of a built-in scenario by name (`default`): (text, name, folder)."""
     file = FsPath(path)
     if not file.exists() and not str(path).endswith((".yaml", ".yml")):
         builtin = resources.files("wanstack.scenario") / "defaults" / f"{path}.yaml"
         if builtin.is_file():
-            return parse(builtin.read_text(encoding="utf-8"), f"(built-in) {path}.yaml")
+            return builtin.read_text(encoding="utf-8"), f"(built-in) {path}.yaml", None
     try:
         raw = file.read_bytes()
     except OSError as err:
@@ -164,9 +175,13 @@ def load(path: str | FsPath) -> Infrastructure:
             str(path), [Problem((), f"cannot read the file: {err.strerror or err}", "check the path")]
         ) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8"), str(path), file.parent
     except UnicodeDecodeError as err:
         raise ScenarioError(
             str(path), [Problem((), f"not UTF-8 text (byte {err.start})", "save the file as UTF-8")]
         ) from None
-    return parse(text, str(path), file.parent)
+
+
+def load(path: str | FsPath) -> Infrastructure:
+    """Load and fully validate a scenario file or built-in scenario; raise ScenarioError on problems."""
+    return parse(*read(path))

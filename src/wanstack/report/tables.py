@@ -1,0 +1,180 @@
+"""Rich tables of run results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+
+from wanstack.results.schema import FaultImpact, RunResult
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.1f} ms"
+
+
+def _bytes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}"
+    return f"{value:.0f} B"
+
+
+def operations_table(result: RunResult) -> Table:
+    table = Table(title="Operations (latency of successful ones)")
+    for col in (
+        "operation",
+        "submitted",
+        "ok",
+        "failed",
+        "timed out",
+        "mean",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "WAN bytes/op",
+    ):
+        table.add_column(col, justify="left" if col == "operation" else "right")
+    for op in result.operations:
+        lat = op.latency_ms
+        table.add_row(
+            op.op,
+            str(op.submitted),
+            str(op.succeeded),
+            str(op.failed),
+            str(op.timed_out),
+            _ms(lat.mean),
+            _ms(lat.p50),
+            _ms(lat.p95),
+            _ms(lat.p99),
+            _ms(lat.max),
+            _bytes(op.wan_bytes_per_op),
+        )
+    return table
+
+
+def stations_table(result: RunResult, limit: int = 12) -> Table:
+    busiest = sorted(result.stations, key=lambda s: -s.utilisation)[:limit]
+    table = Table(title=f"Busiest stations (top {len(busiest)} of {len(result.stations)})")
+    for col in ("station", "site", "jobs", "utilisation", "mean queue", "max queue", "connections"):
+        table.add_column(col, justify="left" if col in ("station", "site") else "right")
+    for s in busiest:
+        table.add_row(
+            s.kind,
+            s.site,
+            f"{s.jobs:,}",
+            f"{s.utilisation:.1%}",
+            f"{s.mean_queue:.2f}",
+            str(s.max_queue),
+            "" if s.connections is None else f"{s.connections:,}",
+        )
+    return table
+
+
+def links_table(result: RunResult, limit: int = 10) -> Table:
+    links = sorted(result.links, key=lambda link: -(link.bytes_ab + link.bytes_ba))[:limit]
+    table = Table(title=f"Busiest WAN links (top {len(links)} of {len(result.links)})")
+    for col in ("link", "messages a→b / b→a", "bytes a→b / b→a", "of which bulk", "mean utilisation"):
+        table.add_column(col, justify="left" if col == "link" else "right")
+    for link in links:
+        table.add_row(
+            f"{link.a}–{link.b}",
+            f"{link.messages_ab:,.0f} / {link.messages_ba:,.0f}",
+            f"{_bytes(link.bytes_ab)} / {_bytes(link.bytes_ba)}",
+            _bytes(link.bulk_bytes_ab + link.bulk_bytes_ba),
+            f"{link.mean_utilisation:.2%}",
+        )
+    return table
+
+
+def describe_fault(impact: FaultImpact) -> str:
+    end = "end of run" if impact.end_s is None else f"{impact.end_s:.0f} s"
+    text = f"{impact.fault} ({impact.start_s:.0f} s → {end}): {len(impact.isolated_sites)} site(s) isolated"
+    ok, failed = sum(impact.boots_ok.values()), sum(impact.boots_failed.values())
+    if ok or failed:
+        text += f"; boots during it {ok} ok / {failed} failed"
+    if impact.isolated_sites:
+        still = impact.sites_still_booting
+        text += f"; isolated sites still booting: {', '.join(still) if still else 'none'}"
+    return text
+
+
+def fault_verdict(impact: FaultImpact) -> str:
+    """One short line for side-by-side tables."""
+    ok, failed = sum(impact.boots_ok.values()), sum(impact.boots_failed.values())
+    text = f"{impact.fault}: boots {ok}/{ok + failed}"
+    if impact.isolated_sites:
+        still = impact.sites_still_booting
+        text += f"; isolated {len(impact.isolated_sites)}, still booting {len(still)}"
+    return text
+
+
+def faults_table(result: RunResult) -> Table:
+    table = Table(title="Faults and services seen down")
+    table.add_column("event")
+    for impact in result.faults:
+        table.add_row(describe_fault(impact))
+    for outage in result.outages:
+        back = "still down at the end" if outage.up_at_s is None else f"back at {outage.up_at_s:.0f} s"
+        table.add_row(
+            f"{outage.service} at {outage.site} ({outage.hosts} hosts) down at {outage.down_at_s:.0f} s, "
+            f"{back}"
+        )
+    return table
+
+
+def run_summary(result: RunResult) -> RenderableType:
+    head = (
+        f"[bold]{result.scenario}[/bold] — model {result.model}, RPC {result.rpc_backend}, notifications "
+        f"{result.notification_backend}; {result.duration_s:.0f} s simulated in {result.wall_time_s:.2f} s "
+        f"({result.events or 0:,} events), seed {result.seed}; WAN {_bytes(result.totals.get('wan_bytes'))} "
+        f"of which background {_bytes(result.totals.get('wan_bytes_background'))}"
+    )
+    parts: list[RenderableType] = [
+        head,
+        operations_table(result),
+        stations_table(result),
+        links_table(result),
+    ]
+    if result.faults or result.outages:
+        parts.append(faults_table(result))
+    return Group(*parts)
+
+
+def compare_table(results: Sequence[RunResult], title: str) -> Table:
+    table = Table(title=title)
+    for col in (
+        "model",
+        "RPC",
+        "boot p50",
+        "boot p95",
+        "boots ok",
+        "WAN/boot",
+        "busiest broker",
+        "under faults",
+    ):
+        table.add_column(col, justify="right" if col.startswith(("boot", "WAN")) else "left")
+    for r in results:
+        boot = r.operation("boot")
+        lat = boot.latency_ms if boot else None
+        brokers = [s for s in r.stations if s.kind in ("rpc-broker", "router")]
+        top = max(brokers, key=lambda s: s.utilisation, default=None)
+        broker = "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})"
+        faults = "; ".join(fault_verdict(f) for f in r.faults) or "no faults"
+        table.add_row(
+            r.model,
+            r.rpc_backend,
+            _ms(lat.p50 if lat else None),
+            _ms(lat.p95 if lat else None),
+            f"{boot.succeeded}/{boot.submitted}" if boot else "–",
+            _bytes(boot.wan_bytes_per_op if boot else None),
+            broker,
+            faults,
+        )
+    return table

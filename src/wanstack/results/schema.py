@@ -1,0 +1,111 @@
+"""What a run reports. The simulator and the real bench both write this schema, so their files can be
+compared field by field (`wanstack compare-results`). Times are in milliseconds unless named `_s`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LatencyStats(Record):
+    count: int
+    mean: float | None = None
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class OperationResult(Record):
+    op: str
+    submitted: int
+    succeeded: int
+    failed: int
+    timed_out: int
+    latency_ms: LatencyStats = Field(description="Of succeeded operations.")
+    wan_bytes_per_op: float | None = Field(default=None, description="WAN bytes while it ran, per success.")
+    failure_reasons: dict[str, int] = Field(default_factory=dict)
+
+
+class LinkTraffic(Record):
+    a: str
+    b: str
+    messages_ab: float
+    messages_ba: float
+    bytes_ab: float
+    bytes_ba: float
+    bulk_bytes_ab: float
+    bulk_bytes_ba: float
+    bandwidth_mbps: float
+    mean_utilisation: float = Field(description="Busiest direction's bytes over capacity × run time.")
+
+
+class SiteTraffic(Record):
+    site: str
+    wan_bytes_out: float
+    wan_bytes_in: float
+    local_bytes: float
+
+
+class StationStats(Record):
+    kind: str
+    site: str
+    workers: int
+    service_ms: float
+    jobs: int
+    utilisation: float
+    mean_queue: float
+    max_queue: int
+    connections: int | None = None
+
+
+class Outage(Record):
+    site: str
+    service: str
+    hosts: int
+    down_at_s: float = Field(description="When the servicegroup starts seeing it down.")
+    up_at_s: float | None = Field(default=None, description="When it reported again (None: still down).")
+
+
+class FaultImpact(Record):
+    fault: str
+    start_s: float
+    end_s: float | None
+    isolated_sites: list[str] = Field(description="Sites partitioned from the top site during the fault.")
+    boots_ok: dict[str, int] = Field(default_factory=dict, description="Successful boots per site during it.")
+    boots_failed: dict[str, int] = Field(default_factory=dict)
+    sites_still_booting: list[str] = Field(
+        default_factory=list, description="Isolated sites where boots still succeeded during the fault."
+    )
+
+
+class TimeSeries(Record):
+    resolution_s: float
+    t_s: list[float] = Field(default_factory=list)
+    series: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class RunResult(Record):
+    engine: str = Field(description="'sim' or 'bench'.")
+    scenario: str
+    model: str
+    rpc_backend: str
+    notification_backend: str
+    seed: int
+    duration_s: float
+    wall_time_s: float
+    events: int | None = None
+    operations: list[OperationResult] = Field(default_factory=list)
+    links: list[LinkTraffic] = Field(default_factory=list)
+    sites: list[SiteTraffic] = Field(default_factory=list)
+    stations: list[StationStats] = Field(default_factory=list)
+    outages: list[Outage] = Field(default_factory=list)
+    faults: list[FaultImpact] = Field(default_factory=list)
+    timeseries: TimeSeries | None = None
+    totals: dict[str, float] = Field(default_factory=dict)
+
+    def operation(self, op: str) -> OperationResult | None:
+        return next((o for o in self.operations if o.op == op), None)

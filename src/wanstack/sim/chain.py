@@ -1,0 +1,63 @@
+"""A message's journey as a chain of hops: network from site to site, then (optionally) a queueing
+station at the arrival site. Every messaging pattern and HTTP/DB exchange is such a chain, so one
+small executor carries them all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wanstack.sim.network import Network
+from wanstack.sim.stations import Station
+
+Hop = tuple[str, str, Station | None]  # from site, to site, station at the arrival (None: the end host)
+Done = Callable[[Any], None]
+
+
+class ChainRunner:
+    """Runs chains. A running chain is a small list: [hops, next index, bytes, messages, done, lost, arg,
+    end-host ms, traffic tag]; no per-message objects beyond it."""
+
+    __slots__ = ("net",)
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+
+    def run(
+        self,
+        hops: tuple[Hop, ...],
+        nbytes: float,
+        messages: float,
+        done: Done,
+        lost: Done | None,
+        arg: Any,
+        endpoint_ms: float = 0.0,
+        tag: str = "background",
+    ) -> None:
+        self._next([hops, 0, nbytes, messages, done, lost, arg, endpoint_ms, tag])
+
+    def _next(self, state: list[Any]) -> None:
+        hops = state[0]
+        i = state[1]
+        if i == len(hops):
+            state[4](state[6])
+            return
+        a, b, _ = hops[i]
+        state[1] = i + 1
+        # End-host cost (client library) on the first and the last leg.
+        extra = state[7] if i == 0 or i == len(hops) - 1 else 0.0
+        self.net.send(a, b, state[2], state[3], self._arrived, state, self._lost, extra, state[8])
+
+    def _arrived(self, state: list[Any]) -> None:
+        station = state[0][state[1] - 1][2]
+        if station is None:
+            self._next(state)
+        elif station.up:
+            station.submit(state[3], self._next, state)
+        else:
+            self._lost(state)
+
+    @staticmethod
+    def _lost(state: list[Any]) -> None:
+        if state[5] is not None:
+            state[5](state[6])

@@ -1,0 +1,53 @@
+"""Count the one-way WAN crossings on an operation's critical path, from the workflow alone.
+
+This is the analytic counterpart of the simulation: for a boot at an edge site in the centralized
+model, latency grows by (crossings × one-way delay), which the tests check against the simulator.
+A cast counts once, a call or HTTP exchange twice, a bulk transfer twice (request, last byte);
+tokens are assumed cached (steady state) and notifications do not block.
+"""
+
+from __future__ import annotations
+
+from wanstack.sim.context import Roles
+from wanstack.sim.messaging import Messaging
+from wanstack.sim.workflows import (
+    Call,
+    Cast,
+    Db,
+    FetchImage,
+    Http,
+    Parallel,
+    Role,
+    Step,
+)
+
+
+def _hops_crossing(hops: tuple[tuple[str, str, object], ...]) -> int:
+    return sum(1 for a, b, _ in hops if a != b)
+
+
+def critical_crossings(
+    steps: tuple[Step, ...], site: str, roles: Roles, messaging: Messaging, image_local: bool = False
+) -> int:
+    where = roles.of(site)
+
+    def at(role: Role) -> str:
+        return where[role][0]
+
+    total = 0
+    for step in steps:
+        if isinstance(step, Http):
+            total += 2 * (at(step.client) != at(step.server))
+        elif isinstance(step, Db):
+            total += 2 * step.queries * (at(step.client) != at(step.db))
+        elif isinstance(step, Call):
+            total += _hops_crossing(messaging.request_hops(at(step.client), at(step.server), None))
+            total += critical_crossings(step.inner, site, roles, messaging, image_local)
+            total += _hops_crossing(messaging.reply_hops(at(step.server), at(step.client)))
+        elif isinstance(step, Cast):
+            total += _hops_crossing(messaging.request_hops(at(step.client), at(step.server), None))
+        elif isinstance(step, FetchImage) and not image_local:
+            total += 2 * (at(Role.GLANCE) != site) + 2 * (at(Role.IMAGE_STORE) != site)
+        elif isinstance(step, Parallel):
+            total += max(critical_crossings(b, site, roles, messaging, image_local) for b in step.branches)
+    return total

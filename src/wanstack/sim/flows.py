@@ -1,0 +1,162 @@
+"""Bulk transfers (images, migrations) as fluid flows sharing link capacity max-min fairly.
+
+Each flow is also capped by what one TCP connection can carry: its window over the RTT
+(Linux's default maximum receive buffer, net.ipv4.tcp_rmem = 4096 131072 6291456, i.e. 6 MiB —
+Documentation/networking/ip-sysctl.rst) and, on lossy paths, the Mathis et al. bound
+MSS/RTT · 1.22/√p ("The macroscopic behavior of the TCP congestion avoidance algorithm", CCR 1997).
+Slow start is not modelled. Rates are recomputed by progressive filling whenever a flow starts or
+ends, and the next completion is scheduled; a flow whose route is cut fails.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+from wanstack.sim.kernel import Simulator
+from wanstack.sim.network import TCP_MSS_BYTES, Network
+
+TCP_WINDOW_BYTES = 6 * 1024 * 1024
+# Assumed capacity between two hosts of one site (10 GbE).
+LAN_MBPS = 10_000.0
+
+
+@dataclass(slots=True)
+class Flow:
+    fid: int
+    src: str
+    dst: str
+    links: tuple[int, ...]  # signed link ids (direction)
+    remaining: float  # bytes
+    cap_mbps: float
+    done: Callable[[Any], None]
+    failed: Callable[[Any], None]
+    arg: Any
+    tail_ms: float  # propagation of the last byte to the receiver
+    tag: str
+    rate: float = 0.0  # Mbit/s
+
+
+class FlowNetwork:
+    def __init__(self, sim: Simulator, net: Network) -> None:
+        self.sim = sim
+        self.net = net
+        self.flows: dict[int, Flow] = {}
+        self._ids = count()
+        self._last = 0.0
+        self._version = 0
+
+    def start(
+        self,
+        src: str,
+        dst: str,
+        nbytes: float,
+        done: Callable[[Any], None],
+        failed: Callable[[Any], None],
+        arg: Any,
+        tag: str = "bulk",
+    ) -> None:
+        if src == dst:
+            self.net.add_bulk(src, dst, (), nbytes, tag)
+            self.sim.after(2 * self.net.lan_delay_ms + nbytes * 8 / (LAN_MBPS * 1000.0), done, arg)
+            return
+        route = self.net.route(src, dst)
+        if route is None:
+            failed(arg)
+            return
+        _, bottleneck, _, survival, rtt, links = route
+        cap = min(bottleneck, TCP_WINDOW_BYTES * 8 / (rtt * 1000.0)) if rtt > 0 else bottleneck
+        loss = 1.0 - survival
+        if loss > 0:
+            cap = min(cap, TCP_MSS_BYTES * 8 / (rtt * 1000.0) * 1.22 / math.sqrt(loss))
+        self._advance()
+        flow = Flow(next(self._ids), src, dst, links, float(nbytes), cap, done, failed, arg, route[0], tag)
+        # The receiver's request takes one one-way delay (reverse path) before bytes flow, and the last
+        # byte one more to arrive: a transfer costs one RTT plus its size over its rate.
+        self.sim.after(rtt - route[0], self._admit, flow)
+
+    def _admit(self, flow: Flow) -> None:
+        self._advance()
+        self.flows[flow.fid] = flow
+        self._reschedule()
+
+    def _advance(self) -> None:
+        """Move every flow forward to now at its current rate."""
+        now = self.sim.now
+        dt = now - self._last
+        if dt > 0:
+            for f in self.flows.values():
+                sent = min(f.remaining, f.rate * 1000.0 / 8.0 * dt)  # Mbit/s * ms -> bytes
+                f.remaining -= sent
+                self.net.add_bulk(f.src, f.dst, f.links, sent, f.tag)
+        self._last = now
+
+    def _fair_rates(self) -> None:
+        """Max-min fair share by progressive filling, each flow also bounded by its own cap."""
+        capacity: dict[int, float] = {}
+        users: dict[int, list[Flow]] = {}
+        for f in self.flows.values():
+            f.rate = -1.0
+            for i in f.links:
+                if i not in capacity:
+                    capacity[i] = self.net.links[i if i >= 0 else ~i].bandwidth_mbps
+                    users[i] = []
+                users[i].append(f)
+        active = sorted(self.flows.values(), key=lambda f: f.fid)
+        while active:
+            # The tightest constraint: a link's equal share, or a flow's own cap.
+            share, link = math.inf, None
+            for i, fs in users.items():
+                n = sum(1 for f in fs if f.rate < 0)
+                if n and capacity[i] / n < share:
+                    share, link = capacity[i] / n, i
+            capped = min(active, key=lambda f: (f.cap_mbps, f.fid))
+            if capped.cap_mbps <= share:
+                fixed = [capped]
+                share = capped.cap_mbps
+            else:
+                fixed = [f for f in users[link] if f.rate < 0] if link is not None else active
+            for f in fixed:
+                f.rate = share
+                for i in f.links:
+                    capacity[i] -= share
+            fixed_ids = {f.fid for f in fixed}
+            active = [f for f in active if f.fid not in fixed_ids]
+
+    def _reschedule(self) -> None:
+        self._fair_rates()
+        self._version += 1
+        soonest = math.inf
+        for f in self.flows.values():
+            if f.rate > 0:
+                soonest = min(soonest, f.remaining * 8.0 / (f.rate * 1000.0))
+        if soonest < math.inf:
+            self.sim.after(soonest, self._complete, self._version)
+
+    def _complete(self, version: int) -> None:
+        if version != self._version:
+            return  # superseded by a later start or end
+        self._advance()
+        # Done when under a nanosecond of sending is left (float time loses bytes late in long runs).
+        finished = [
+            f for f in self.flows.values() if f.rate <= 0 or f.remaining * 8.0 / (f.rate * 1000.0) < 1e-6
+        ]
+        finished = [f for f in finished if f.rate > 0 or f.remaining <= 0]
+        for f in finished:
+            del self.flows[f.fid]
+        self._reschedule()
+        for f in finished:
+            self.sim.after(f.tail_ms, f.done, f.arg)
+
+    def reroute_or_fail(self) -> None:
+        """After a link or site change: flows whose route is gone fail."""
+        self._advance()
+        broken = [f for f in self.flows.values() if self.net.route(f.src, f.dst) is None]
+        for f in broken:
+            del self.flows[f.fid]
+        self._reschedule()
+        for f in broken:
+            f.failed(f.arg)

@@ -1,0 +1,80 @@
+"""Instances, capacity and image caches per site, as the scheduler and the compute hosts see them."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from wanstack.scenario.infrastructure import Site
+from wanstack.scenario.workload import OperationKind
+
+if TYPE_CHECKING:
+    from wanstack.sim.operations import Operation
+
+
+class Inventory:
+    def __init__(self, sites: dict[str, Site]) -> None:
+        self.hosts = {name: s.host_count for name, s in sites.items()}
+        self.free_vcpus = {name: s.host_count * s.hosts.vcpus for name, s in sites.items()}
+        self._next_host = dict.fromkeys(sites, 0)
+        self._instances: dict[str, dict[str, deque[tuple[int, int]]]] = {}  # site -> state -> (id, vcpus)
+        self._ids = 0
+        self._host_images: set[tuple[str, int, str]] = set()
+        self._cache_images: set[tuple[str, str]] = set()
+        self._held: dict[int, tuple[str, int]] = {}  # instance taken by a running operation: (state, vcpus)
+
+    def claim(self, site: str, vcpus: int) -> int:
+        """Room for `vcpus` at the site: a host index (round robin), or -1."""
+        if self.free_vcpus[site] < vcpus or self.hosts[site] == 0:
+            return -1
+        self.free_vcpus[site] -= vcpus
+        host = self._next_host[site]
+        self._next_host[site] = (host + 1) % self.hosts[site]
+        return host
+
+    def add(self, site: str, state: str, vcpus: int) -> int:
+        self._ids += 1
+        self._instances.setdefault(site, {}).setdefault(state, deque()).append((self._ids, vcpus))
+        return self._ids
+
+    def take(self, site: str, state: str) -> int | None:
+        queue = self._instances.get(site, {}).get(state)
+        if not queue:
+            return None
+        instance, vcpus = queue.popleft()
+        self._held[instance] = (state, vcpus)
+        return instance
+
+    def settle(self, op: Operation) -> None:
+        """Apply an operation's outcome to the inventory."""
+        ok = op.outcome == "ok"
+        if op.kind is OperationKind.BOOT:
+            if ok:
+                op.instance = self.add(op.site, "active", op.spec.flavor.vcpus)
+            elif op.host >= 0:
+                self.free_vcpus[op.site] += op.spec.flavor.vcpus
+            return
+        if op.instance < 0:
+            return
+        state, vcpus = self._held.pop(op.instance)
+        if ok and op.kind is OperationKind.DELETE:
+            self.free_vcpus[op.site] += vcpus
+            return
+        if ok:
+            state = {OperationKind.PAUSE: "paused", OperationKind.UNPAUSE: "active"}.get(op.kind, state)
+        self._instances.setdefault(op.site, {}).setdefault(state, deque()).append((op.instance, vcpus))
+
+    def host_has_image(self, site: str, host: int, image: str) -> bool:
+        return (site, host, image) in self._host_images
+
+    def host_cached(self, site: str, host: int, image: str) -> None:
+        self._host_images.add((site, host, image))
+
+    def cache_has_image(self, site: str, image: str) -> bool:
+        return (site, image) in self._cache_images
+
+    def cache_stored(self, site: str, image: str) -> None:
+        self._cache_images.add((site, image))
+
+    def count(self, state: str = "active") -> int:
+        return sum(len(states.get(state, ())) for states in self._instances.values())

@@ -1,0 +1,211 @@
+"""Messages over the backbone.
+
+A message from site `a` to site `b` takes the lowest-delay route and arrives after
+    propagation (sum of one-way link delays) + serialization at the bottleneck + jitter
+    + retransmissions when a packet is lost (each costs an RTO, doubling as TCP backs off).
+Two services at one site talk over the LAN (`lan_delay_ms`). Routes are cached and recomputed when
+a link is cut or restored; a message with no route is dropped (its sender times out).
+
+Bytes and messages are counted per (source, destination) pair on the hot path and spread onto the
+links of the route only when the route cache is flushed, so accounting costs O(1) per message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import networkx as nx
+
+from wanstack.sim.kernel import Simulator
+from wanstack.topology import Topology, WanLink
+
+# Linux TCP: RTO = SRTT + max(4·RTTVAR, TCP_RTO_MIN) with TCP_RTO_MIN = HZ/5 = 200 ms
+# (include/net/tcp.h, tcp_set_rto in net/ipv4/tcp_input.c): with a steady RTT, RTO ≈ RTT + 200 ms.
+TCP_RTO_MIN_MS = 200.0
+# Ethernet MTU 1500 minus 40 B of IPv4+TCP headers and 12 B of timestamp option.
+TCP_MSS_BYTES = 1448
+
+Route = tuple[float, float, float, float, float, tuple[int, ...]]
+# (one-way delay ms, bottleneck Mbit/s, jitter sd ms, packet survival probability, rtt ms, link ids)
+
+
+class Network:
+    def __init__(
+        self, sim: Simulator, topology: Topology, lan_delay_ms: float, hubs: Iterable[str] = ()
+    ) -> None:
+        self.sim = sim
+        self.topology = topology
+        self.lan_delay_ms = lan_delay_ms
+        self.links: list[WanLink] = list(topology.links)
+        self._link_index = {(link.a, link.b): i for i, link in enumerate(self.links)}
+        self.link_up = [True] * len(self.links)
+        self.site_up: dict[str, bool] = dict.fromkeys(topology.sites, True)
+        self.hubs = set(hubs)
+        self._rng = sim.stream("network")
+        self._routes: dict[tuple[str, str], Route | None] = {}
+        self._forward: dict[str, dict[str, list[str]]] = {}
+        self._reverse: dict[str, dict[str, list[str]]] = {}
+        # Accounting: per pair [messages, bytes], flushed onto links.
+        self._pairs: dict[tuple[str, str], list[float]] = {}
+        n = len(self.links)
+        self.link_messages = [[0.0, 0.0] for _ in range(n)]  # per direction a→b, b→a
+        self.link_bytes = [[0.0, 0.0] for _ in range(n)]
+        self.link_bulk_bytes = [[0.0, 0.0] for _ in range(n)]
+        self.local_bytes: dict[str, float] = {}
+        self.wan_bytes_out: dict[str, float] = {}
+        self.wan_bytes_in: dict[str, float] = {}
+        self.dropped = 0
+        self.wan_bytes_total = 0.0
+        self.wan_bytes_by_tag: dict[str, float] = {}  # traffic class (operation kind, background) -> bytes
+
+    # --- routing -------------------------------------------------------------------------------
+    def _graph(self) -> nx.DiGraph:
+        def edge_up(u: str, v: str) -> bool:
+            return self.link_up[self._index(u, v)] and self.site_up[u] and self.site_up[v]
+
+        return nx.subgraph_view(self.topology.graph, filter_edge=edge_up)
+
+    def _index(self, u: str, v: str) -> int:
+        i = self._link_index.get((u, v))
+        return i if i is not None else self._link_index[(v, u)]
+
+    def path(self, a: str, b: str) -> list[str] | None:
+        # A tree toward a hub serves every site that talks to it; other pairs get a tree from the source.
+        if b in self.hubs or b in self._reverse:
+            if b not in self._reverse:
+                _, paths = nx.single_source_dijkstra(self._graph().reverse(copy=False), b, weight="delay")
+                self._reverse[b] = paths
+            back = self._reverse[b].get(a)
+            return None if back is None else back[::-1]
+        if a not in self._forward:
+            _, self._forward[a] = nx.single_source_dijkstra(self._graph(), a, weight="delay")
+        return self._forward[a].get(b)
+
+    def route(self, a: str, b: str) -> Route | None:
+        key = (a, b)
+        if key in self._routes:
+            return self._routes[key]
+        if not (self.site_up[a] and self.site_up[b]):
+            return None
+        path = self.path(a, b)
+        route: Route | None = None
+        if path is not None:
+            delay = back = jitter_var = 0.0
+            bottleneck = math.inf
+            survival = 1.0
+            ids = []
+            for u, v in itertools.pairwise(path):
+                i = self._index(u, v)
+                link = self.links[i]
+                forward = link.a == u
+                delay += link.delay_ab_ms if forward else link.delay_ba_ms
+                back += link.delay_ba_ms if forward else link.delay_ab_ms
+                bottleneck = min(bottleneck, link.bandwidth_mbps)
+                jitter_var += link.jitter_ms**2
+                survival *= 1.0 - link.loss_pct / 100.0
+                ids.append(i if forward else ~i)  # ~i marks the b→a direction
+            route = (delay, bottleneck, math.sqrt(jitter_var), survival, delay + back, tuple(ids))
+        self._routes[key] = route
+        return route
+
+    def set_link(self, a: str, b: str, up: bool) -> None:
+        self.flush()
+        self.link_up[self._index(a, b)] = up
+        self._invalidate()
+
+    def set_site(self, site: str, up: bool) -> None:
+        self.flush()
+        self.site_up[site] = up
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._routes.clear()
+        self._forward.clear()
+        self._reverse.clear()
+
+    def reachable(self, a: str, b: str) -> bool:
+        return (a == b and self.site_up[a]) or self.route(a, b) is not None
+
+    # --- messages ------------------------------------------------------------------------------
+    def delay(self, a: str, b: str, nbytes: float) -> float | None:
+        """Delivery time of one message of `nbytes`, or None when there is no route."""
+        if a == b:
+            return self.lan_delay_ms if self.site_up[a] else None
+        route = self.route(a, b)
+        if route is None:
+            return None
+        delay, bottleneck, jitter_sd, survival, rtt, _ = route
+        total = delay + nbytes * 8.0 / (bottleneck * 1000.0)
+        if jitter_sd:
+            total = max(delay, total + self._rng.gauss(0.0, jitter_sd))
+        if survival < 1.0:
+            packets = max(1, math.ceil(nbytes / TCP_MSS_BYTES))
+            p_loss = 1.0 - survival**packets
+            rto = rtt + TCP_RTO_MIN_MS
+            while self._rng.random() < p_loss:
+                total += rto
+                rto *= 2.0
+        return total
+
+    def send(
+        self,
+        a: str,
+        b: str,
+        nbytes: float,
+        messages: float,
+        arrive: Callable[[Any], None],
+        arg: Any,
+        lost: Callable[[Any], None] | None = None,
+        extra_ms: float = 0.0,
+        tag: str = "background",
+    ) -> None:
+        """Deliver `messages` messages of `nbytes` bytes in all (a batch when messages > 1), `extra_ms`
+        later than the network alone would (end-host processing)."""
+        delay = self.delay(a, b, nbytes / messages if messages > 1 else nbytes)
+        if delay is None:
+            self.dropped += int(messages)
+            if lost is not None:
+                lost(arg)
+            return
+        if a == b:
+            self.local_bytes[a] = self.local_bytes.get(a, 0.0) + nbytes
+        else:
+            counter = self._pairs.get((a, b))
+            if counter is None:
+                self._pairs[(a, b)] = [messages, nbytes]
+            else:
+                counter[0] += messages
+                counter[1] += nbytes
+            self.wan_bytes_total += nbytes
+            self.wan_bytes_by_tag[tag] = self.wan_bytes_by_tag.get(tag, 0.0) + nbytes
+        self.sim.after(delay + extra_ms, arrive, arg)
+
+    def flush(self) -> None:
+        """Spread the per-pair counters onto links and sites (before routes change, and at the end)."""
+        for (a, b), (messages, nbytes) in self._pairs.items():
+            self.wan_bytes_out[a] = self.wan_bytes_out.get(a, 0.0) + nbytes
+            self.wan_bytes_in[b] = self.wan_bytes_in.get(b, 0.0) + nbytes
+            route = self.route(a, b)
+            if route is None:
+                continue
+            for i in route[5]:
+                j, direction = (i, 0) if i >= 0 else (~i, 1)
+                self.link_messages[j][direction] += messages
+                self.link_bytes[j][direction] += nbytes
+        self._pairs.clear()
+
+    def add_bulk(self, a: str, b: str, link_ids: tuple[int, ...], nbytes: float, tag: str) -> None:
+        if a == b:
+            self.local_bytes[a] = self.local_bytes.get(a, 0.0) + nbytes
+            return
+        self.wan_bytes_out[a] = self.wan_bytes_out.get(a, 0.0) + nbytes
+        self.wan_bytes_in[b] = self.wan_bytes_in.get(b, 0.0) + nbytes
+        self.wan_bytes_total += nbytes
+        self.wan_bytes_by_tag[tag] = self.wan_bytes_by_tag.get(tag, 0.0) + nbytes
+        for i in link_ids:
+            j, direction = (i, 0) if i >= 0 else (~i, 1)
+            self.link_bulk_bytes[j][direction] += nbytes
+            self.link_bytes[j][direction] += nbytes

@@ -1,0 +1,75 @@
+"""Service times, worker counts and message sizes of the simulated control plane.
+
+These are *parameters*, not facts: the defaults below are first guesses of the right order of
+magnitude, to be replaced by measured values (`wanstack calibrate` against the real bench writes a
+calibration file; a scenario's `calibration:` block overrides any entry). Where a figure comes from a
+source, the comment names it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class StationParams:
+    workers: int
+    service_ms: float
+
+
+# Shared messaging figures measured on this kind of machine (shared domain notes §9): a sequential
+# oslo.messaging `call` through one local RabbitMQ takes ≈ 1.5 ms median; it passes the broker twice
+# and crosses four client/broker legs, so ≈ 0.35 ms per broker pass plus library overhead per leg.
+DEFAULT_STATIONS: dict[str, StationParams] = {
+    "rpc-broker": StationParams(workers=2, service_ms=0.35),
+    "notification-broker": StationParams(workers=2, service_ms=0.35),
+    "log-leader": StationParams(workers=2, service_ms=0.1),  # assumed: appends to a partition log
+    "router": StationParams(workers=2, service_ms=0.1),  # assumed: routing without queueing to disk
+    # Control-plane services (assumed): per request, CPU time of the handler on one worker.
+    "keystone": StationParams(workers=8, service_ms=5.0),
+    "nova-api": StationParams(workers=8, service_ms=4.0),
+    "nova-scheduler": StationParams(workers=2, service_ms=20.0),
+    "nova-superconductor": StationParams(workers=8, service_ms=2.0),
+    "nova-conductor": StationParams(workers=8, service_ms=1.0),
+    "placement": StationParams(workers=8, service_ms=4.0),
+    "api-database": StationParams(workers=16, service_ms=0.5),
+    "cell-database": StationParams(workers=16, service_ms=0.5),
+    "glance-api": StationParams(workers=8, service_ms=3.0),
+    "image-store": StationParams(workers=8, service_ms=1.0),
+    "image-cache": StationParams(workers=8, service_ms=1.0),
+    "neutron-server": StationParams(workers=8, service_ms=6.0),
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    stations: dict[str, StationParams] = field(default_factory=lambda: dict(DEFAULT_STATIONS))
+    # oslo.messaging client-side cost per message (serialise, publish/consume), assumed.
+    rpc_client_ms: float = 0.2
+    # Assumed one-way latency between two machines of one site (one switch hop).
+    lan_delay_ms: float = 0.05
+    # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
+    # object with its flavor and info caches is several kB.
+    rpc_small_bytes: int = 1_000
+    rpc_object_bytes: int = 6_000
+    http_request_bytes: int = 1_500
+    http_response_bytes: int = 3_000
+    notification_bytes: int = 3_000
+    # Work done on the compute host itself (assumed): libvirt define + start of a small guest,
+    # pausing/unpausing, shutting down.
+    spawn_ms: float = 2_000.0
+    pause_ms: float = 100.0
+    shutdown_ms: float = 1_000.0
+    # Rally waits this long for a server to become ACTIVE before it reports a failure
+    # (rally-openstack: nova_server_boot_timeout = 300 s).
+    operation_timeout_ms: float = 300_000.0
+    # keystonemiddleware caches validated tokens for token_cache_time = 300 s; keystone tokens live
+    # [token] expiration = 3600 s (keystonemiddleware/auth_token/_opts.py, keystone/conf/token.py).
+    token_cache_ms: float = 300_000.0
+    token_lifetime_ms: float = 3_600_000.0
+
+    def station(self, kind: str) -> StationParams:
+        return self.stations[kind]
+
+    def with_overrides(self, overrides: dict[str, StationParams]) -> Params:
+        return replace(self, stations={**self.stations, **overrides})

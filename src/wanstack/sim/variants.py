@@ -1,0 +1,62 @@
+"""Run one scenario under several deployment models × RPC backends (`wanstack compare`), in parallel
+worker processes when there are several runs and several cores."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from wanstack.results.schema import RunResult
+from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.load import finish, parse_scenario, read
+from wanstack.scenario.services import RpcBackend
+from wanstack.sim.engine import SimOptions, simulate
+
+Variant = tuple[str, RpcBackend | None]  # model name, RPC backend (None: the model's own)
+
+
+def prepare(path: str, variant: Variant) -> Infrastructure:
+    """The scenario at `path` with its model and RPC backend replaced (raises ScenarioError)."""
+    text, filename, base = read(path)
+    scenario, located = parse_scenario(text, filename)
+    model, rpc = variant
+    scenario = scenario.model_copy(
+        update={
+            "model": model,
+            "regions": [r.model_copy(update={"model": None}) for r in scenario.regions],
+            "messaging": scenario.messaging.model_copy(update={"rpc": rpc}),
+        }
+    )
+    return finish(scenario, located, filename, base)
+
+
+def run_variant(path: str, variant: Variant, options: SimOptions | None = None) -> RunResult:
+    return simulate(prepare(path, variant), options)
+
+
+def run_variants(
+    path: str,
+    variants: Sequence[Variant],
+    options: SimOptions | None = None,
+    on_done: Callable[[RunResult], None] | None = None,
+    processes: int | None = None,
+) -> list[RunResult]:
+    """Results in the order of `variants`. Scenario errors surface from the first variant."""
+    for variant in variants:  # every variant is checked here, so errors are reported cleanly
+        prepare(path, variant)
+    results: list[RunResult | None] = [None] * len(variants)
+    workers = min(processes or os.cpu_count() or 1, len(variants))
+    if workers <= 1:
+        for i, variant in enumerate(variants):
+            results[i] = done = run_variant(path, variant, options)
+            if on_done:
+                on_done(done)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_variant, path, v, options): i for i, v in enumerate(variants)}
+            for future in as_completed(futures):
+                results[futures[future]] = done = future.result()
+                if on_done:
+                    on_done(done)
+    return [r for r in results if r is not None]

@@ -1,0 +1,151 @@
+"""The simulator's physics, pinned on small cases where the answer can be written down."""
+
+from __future__ import annotations
+
+import pytest
+
+from wanstack.scenario.load import parse
+from wanstack.scenario.services import Service
+from wanstack.sim.crossings import critical_crossings
+from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.flows import TCP_WINDOW_BYTES
+from wanstack.sim.workflows import BOOT
+
+QUIET = SimOptions(background=False)
+
+
+def engine(text: str) -> Engine:
+    return Engine(parse(text, "t.yaml"), QUIET)
+
+
+TWO_SITES = """
+sites:
+  - {name: a, tier: central}
+  - {name: b, tier: edge}
+links:
+  - {a: a, b: b, delay_ms: %(d)s, bandwidth_mbps: 1000}
+"""
+
+
+def timed_call(e: Engine, src: str, dst: str) -> float:
+    out: list[float] = []
+    server = e.station("nova-conductor", dst)
+    e.messaging_for(src).call(
+        src, dst, server, 1000, 1000, lambda _: out.append(e.sim.now), lambda _: None, None
+    )
+    e.sim.run(1e9)
+    return out[0]
+
+
+@pytest.mark.parametrize("d", [0.0, 10.0, 25.0])
+def test_call_through_broker_at_callers_site_costs_two_delays_plus_service(d: float) -> None:
+    e = engine(TWO_SITES % {"d": d})
+    assert e.placement.serving(Service.RPC_BUS, "b") == "a"
+    p = e.params
+    service = 2 * p.station("rpc-broker").service_ms + p.station("nova-conductor").service_ms
+    endpoints = 4 * p.rpc_client_ms + 2 * p.lan_delay_ms  # a->broker and broker->a are LAN hops
+    serialization = 2 * 1000 * 8 / (1000 * 1000.0)
+    assert timed_call(e, "a", "b") == pytest.approx(2 * d + service + endpoints + serialization)
+
+
+def test_call_through_broker_at_third_site_pays_both_legs_twice() -> None:
+    e = engine("""
+sites: [{name: a, tier: edge}, {name: c, tier: central}, {name: b, tier: edge}]
+links: [{a: a, b: c, delay_ms: 7}, {a: c, b: b, delay_ms: 11}]
+""")
+    p = e.params
+    service = 2 * p.station("rpc-broker").service_ms + p.station("nova-conductor").service_ms
+    serialization = 4 * 1000 * 8 / (1000 * 1000.0)
+    assert timed_call(e, "a", "b") == pytest.approx(
+        2 * (7 + 11) + service + 4 * p.rpc_client_ms + serialization
+    )
+
+
+def test_cast_costs_one_leg() -> None:
+    e = engine(TWO_SITES % {"d": 20})
+    p = e.params
+    out: list[float] = []
+    server = e.station("nova-conductor", "b")
+    e.messaging_for("a").cast("a", "b", server, 1000, lambda _: out.append(e.sim.now), None, None)
+    e.sim.run(1e9)
+    expected = 20 + p.station("rpc-broker").service_ms + p.station("nova-conductor").service_ms
+    expected += 2 * p.rpc_client_ms + p.lan_delay_ms + 1000 * 8 / 1e6
+    assert out == [pytest.approx(expected)]
+
+
+def test_fanout_loads_the_broker_once_per_server() -> None:
+    e = engine("sites: [{name: a, tier: central}]\n")
+    broker = e.station("rpc-broker", "a")
+    servers = [("a", e.station("nova-conductor", "a")) for _ in range(7)]
+    delivered: list[float] = []
+    e.messaging_for("a").fanout("a", servers, 500, lambda _: delivered.append(e.sim.now), None)
+    e.sim.run(1e9)
+    assert broker.jobs == 7
+    assert len(delivered) == 7
+
+
+@pytest.mark.parametrize("bandwidth", [100.0, 1000.0])
+def test_two_transfers_over_one_link_share_its_bandwidth(bandwidth: float) -> None:
+    e = engine(
+        f"sites: [{{name: a, tier: central}}, {{name: b, tier: edge}}]\n"
+        f"links: [{{a: a, b: b, delay_ms: 5, bandwidth_mbps: {bandwidth}}}]\n"
+    )
+    size = 50e6
+    alone: list[float] = []
+    e.flows.start("a", "b", size, lambda _: alone.append(e.sim.now), lambda _: None, None)
+    e.sim.run(1e9)
+    t0 = e.sim.now
+    both: list[float] = []
+    for _ in range(2):
+        e.flows.start("a", "b", size, lambda _: both.append(e.sim.now - t0), lambda _: None, None)
+    e.sim.run(2e9)
+    transfer_ms = size * 8 / (bandwidth * 1000)
+    assert alone == [pytest.approx(10 + transfer_ms)]  # one RTT + size / bandwidth
+    assert both == [pytest.approx(10 + 2 * transfer_ms)] * 2  # each gets half the link
+
+
+def test_a_long_fat_link_is_window_limited() -> None:
+    e = engine(
+        "sites: [{name: a, tier: central}, {name: b, tier: edge}]\n"
+        "links: [{a: a, b: b, delay_ms: 100, bandwidth_mbps: 10000}]\n"
+    )
+    done: list[float] = []
+    e.flows.start("a", "b", 100e6, lambda _: done.append(e.sim.now), lambda _: None, None)
+    e.sim.run(1e9)
+    rate_mbps = TCP_WINDOW_BYTES * 8 / (200 * 1000)  # window / RTT
+    assert done == [pytest.approx(200 + 100e6 * 8 / (rate_mbps * 1000))]
+
+
+def boot_latency(d: float, model: str = "centralized") -> tuple[float, int]:
+    text = f"""
+generate: {{kind: star, edges: 2, delay_ms: {d}, hosts: {{count: 4}}, center_hosts: {{count: 1}}}}
+model: {model}
+background: {{enabled: false}}
+workload:
+  operations: [{{op: boot, times: 2, concurrency: 1, sites: [edge-1]}}]
+run: {{duration_s: 60}}
+"""
+    e = Engine(parse(text, "t.yaml"))
+    result = e.run()
+    boot = result.operation("boot")
+    assert boot is not None and boot.succeeded == 2
+    second = e.finished[1]  # the first boot also fetched the user's token
+    crossings = critical_crossings(BOOT, "edge-1", e.roles, e.messaging_for("edge-1"))
+    return second.end - second.start, crossings
+
+
+def test_centralized_boot_latency_grows_linearly_with_delay() -> None:
+    delays = [2.0, 5.0, 10.0, 20.0]
+    runs = [boot_latency(d) for d in delays]
+    crossings = {c for _, c in runs}
+    assert crossings == {26}  # 13 serialized cross-site exchanges, documented in sim/workflows.py
+    latencies = [lat for lat, _ in runs]
+    slopes = [(latencies[i + 1] - latencies[i]) / (delays[i + 1] - delays[i]) for i in range(len(delays) - 1)]
+    assert slopes == pytest.approx([26.0] * 3, rel=1e-6)
+
+
+def test_region_per_site_boot_does_not_depend_on_the_backbone() -> None:
+    near, crossings = boot_latency(2.0, "region-per-site")
+    far, _ = boot_latency(40.0, "region-per-site")
+    assert crossings == 0
+    assert near == pytest.approx(far)

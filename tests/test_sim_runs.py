@@ -1,0 +1,124 @@
+"""Whole runs: faults and liveness, determinism, the CLI's run and compare."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wanstack.cli import app
+from wanstack.report.files import write_result
+from wanstack.scenario.load import load, parse
+from wanstack.sim.engine import simulate
+
+CUT = """
+name: cut
+generate: {{kind: star, edges: 3, delay_ms: 20, hosts: {{count: 3}}, center_hosts: {{count: 2}}}}
+model: {model}
+workload:
+  operations:
+    - {{op: boot, times: 4, concurrency: 1, sites: [edge-1], start_s: 10}}
+    - {{op: boot, times: 6, concurrency: 1, sites: [edge-1], start_s: 250}}
+    - {{op: boot, times: 2, concurrency: 1, sites: [edge-1], start_s: 400}}
+background: {{nova_service_down_time_s: 60, nova_report_interval_s: 10}}
+faults:
+  - {{at_s: 200, action: cut-link, link: [central, edge-1]}}
+  - {{at_s: 500, action: restore-link, link: [central, edge-1]}}
+run: {{duration_s: 700, seed: 3}}
+"""
+
+
+def test_centralized_cut_downs_compute_after_service_down_time_and_restores() -> None:
+    result = simulate(parse(CUT.format(model="centralized"), "cut.yaml"))
+    nova = [o for o in result.outages if o.service == "nova-compute"]
+    assert [o.site for o in nova] == ["edge-1"]
+    outage = nova[0]
+    # Last report before the cut is at most one report interval before it; down 60 s after that.
+    assert 200 + 60 - 10 <= outage.down_at_s <= 200 + 60
+    assert outage.up_at_s is not None and 500 <= outage.up_at_s <= 500 + 10 + 1
+    impact = result.faults[0]
+    assert impact.isolated_sites == ["edge-1"]
+    assert sum(impact.boots_ok.values()) == 0 and impact.boots_failed.get("edge-1", 0) >= 1
+    assert impact.sites_still_booting == []
+
+
+def test_region_per_site_keeps_booting_while_cut_off() -> None:
+    result = simulate(parse(CUT.format(model="region-per-site"), "cut.yaml"))
+    impact = result.faults[0]
+    assert impact.isolated_sites == ["edge-1"]
+    assert impact.boots_ok.get("edge-1", 0) >= 1 and not impact.boots_failed
+    assert impact.sites_still_booting == ["edge-1"]
+    assert not result.outages  # its services report to their own site
+
+
+def test_central_keystone_stops_a_cut_off_region_once_its_cache_expires() -> None:
+    result = simulate(parse(CUT.format(model="region-per-site-central-keystone"), "cut.yaml"))
+    boot = result.operation("boot")
+    assert boot is not None
+    impact = result.faults[0]
+    # Validated at 10 s, cached 300 s: boots at 250 s still pass, boots at 400 s cannot validate.
+    assert impact.boots_ok.get("edge-1") == 6
+    assert impact.boots_failed.get("edge-1") == 2
+    assert any("keystone unreachable" in reason for reason in boot.failure_reasons)
+
+
+def test_same_seed_gives_identical_result_files(tmp_path: Path) -> None:
+    infra = load("default")
+    first, second = simulate(infra), simulate(load("default"))
+    write_result(first, tmp_path / "1")
+    write_result(second, tmp_path / "2")
+    for name in ("result.json", "operations.csv", "links.csv", "stations.csv", "timeseries.csv"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+    assert first.operation("boot") is not None and first.operation("boot").latency_ms.count > 0  # type: ignore[union-attr]
+
+
+def test_another_seed_gives_other_numbers() -> None:
+    text = CUT.format(model="centralized")
+    a = simulate(parse(text, "a.yaml"))
+    b = simulate(parse(text.replace("seed: 3", "seed: 4"), "b.yaml"))
+    assert [o.down_at_s for o in a.outages] != [o.down_at_s for o in b.outages]
+
+
+def test_cli_run_writes_files(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["run", "default", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Operations" in result.output and "boot" in result.output
+    assert (tmp_path / "result.json").is_file() and (tmp_path / "timeseries.csv").is_file()
+
+
+@pytest.mark.slow
+def test_compare_on_the_default_prints_its_table_in_under_10_s() -> None:
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "wanstack.cli", "compare", "default"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed = time.perf_counter() - start
+    for model in ("centralized", "cells-shared", "region-per-site"):
+        assert model in out.stdout
+    assert elapsed < 10.0, f"compare took {elapsed:.1f} s"
+
+
+def test_broker_loss_fails_calls_until_it_is_back() -> None:
+    text = (
+        CUT.format(model="centralized")
+        .replace(
+            "- {at_s: 200, action: cut-link, link: [central, edge-1]}",
+            "- {at_s: 200, action: broker-down, site: central}",
+        )
+        .replace(
+            "- {at_s: 500, action: restore-link, link: [central, edge-1]}",
+            "- {at_s: 500, action: broker-up, site: central}",
+        )
+    )
+    result = simulate(parse(text, "broker.yaml"))
+    nova = sorted(o.site for o in result.outages if o.service == "nova-compute")
+    assert nova == ["central", "edge-1", "edge-2", "edge-3"]  # every compute reports through that broker
+    assert all(o.up_at_s is not None and o.up_at_s >= 500 for o in result.outages)
+    impact = result.faults[0]
+    assert impact.fault == "broker-down central" and impact.boots_failed and not impact.boots_ok
