@@ -122,3 +122,43 @@ def test_broker_loss_fails_calls_until_it_is_back() -> None:
     assert all(o.up_at_s is not None and o.up_at_s >= 500 for o in result.outages)
     impact = result.faults[0]
     assert impact.fault == "broker-down central" and impact.boots_failed and not impact.boots_ok
+
+
+@pytest.mark.parametrize("rpc", ["broker", "broker-cluster", "router-mesh", "brokerless"])
+@pytest.mark.parametrize("notifications", ["broker", "log"])
+def test_every_backend_runs_the_tour(rpc: str, notifications: str) -> None:
+    from .conftest import EXAMPLES
+
+    text = (
+        (EXAMPLES / "tour.yaml")
+        .read_text()
+        .replace(
+            "  rpc: broker\n  notifications: broker\n",
+            f"  rpc: {rpc}\n  notifications: {notifications}\n"
+            + ("  broker_nodes: [paris, lyon, lille]\n" if rpc == "broker-cluster" else ""),
+        )
+    )
+    result = simulate(parse(text, "tour.yaml"))
+    assert result.rpc_backend == rpc and result.notification_backend == notifications
+    boot = result.operation("boot")
+    assert boot is not None and boot.succeeded > 0
+    kinds = {s.kind for s in result.stations if s.jobs}
+    expected = {"broker": "rpc-broker", "broker-cluster": "rpc-broker", "router-mesh": "router"}.get(rpc)
+    if expected:
+        assert expected in kinds
+    else:
+        assert not kinds & {"rpc-broker", "router"}
+    assert ("log-leader" in kinds) == (notifications == "log")
+    if rpc == "broker-cluster":
+        assert {s.site for s in result.stations if s.kind == "rpc-broker" and s.jobs} == {
+            "paris",
+            "lyon",
+            "lille",
+        }
+
+
+def test_cli_explain_counts_the_boot_crossings(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["explain", "boot", "default", "--site", "edge-03"])
+    assert result.exit_code == 0, result.output
+    assert "26 one-way WAN crossings" in result.output
+    assert runner.invoke(app, ["explain", "reboot"]).exit_code == 2

@@ -188,6 +188,55 @@ def compare(
 
 
 @app.command()
+def explain(
+    operation: Annotated[
+        str, typer.Argument(help="boot, delete, pause, unpause, live-migrate, network-create, port-create")
+    ],
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    site: Annotated[
+        str | None, typer.Option(help="Target site (default: the first site with hosts).")
+    ] = None,
+) -> None:
+    """Show an operation's workflow step by step: who talks to whom, and the WAN crossings it costs."""
+    from rich.table import Table as RichTable
+
+    from wanstack.scenario.workload import OperationKind
+    from wanstack.sim.crossings import critical_crossings, step_rows
+    from wanstack.sim.engine import Engine
+    from wanstack.sim.workflows import WORKFLOWS
+
+    try:
+        kind = OperationKind(operation)
+    except ValueError:
+        errors.print(
+            f"unknown operation {operation!r}; use one of {', '.join(k.value for k in OperationKind)}"
+        )
+        raise typer.Exit(2) from None
+    infra = _load(scenario)
+    engine = Engine(infra)
+    target = site or next(
+        (n for n, s in infra.sites.items() if s.host_count and n != infra.placement.top_site),
+        infra.placement.top_site,
+    )
+    if target not in infra.sites:
+        errors.print(f"unknown site {target!r}")
+        raise typer.Exit(2)
+    steps = WORKFLOWS[kind]
+    messaging = engine.messaging_for(target)
+    total = critical_crossings(steps, target, engine.roles, messaging)
+    table = RichTable(
+        title=f"{kind.value} at {target} under {infra.model.name} ({messaging.rpc.value} RPC): "
+        f"{total} one-way WAN crossings on the critical path = {total / 2:g} exchanges"
+    )
+    table.add_column("step")
+    table.add_column("sites")
+    table.add_column("crossings", justify="right")
+    for label, sites, crossings in step_rows(steps, target, engine.roles, messaging):
+        table.add_row(label, sites, str(crossings) if sites else "")
+    console.print(table)
+
+
+@app.command()
 def schema(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:

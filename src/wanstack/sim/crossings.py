@@ -26,6 +26,45 @@ def _hops_crossing(hops: tuple[tuple[str, str, object], ...]) -> int:
     return sum(1 for a, b, _ in hops if a != b)
 
 
+def step_rows(
+    steps: tuple[Step, ...], site: str, roles: Roles, messaging: Messaging, depth: int = 0
+) -> list[tuple[str, str, int]]:
+    """(indented step description, "from → to" sites, one-way crossings) for every step, for reading."""
+    where = roles.of(site)
+    rows: list[tuple[str, str, int]] = []
+    pad = "  " * depth
+    for step in steps:
+        if isinstance(step, Parallel):
+            rows.append((f"{pad}in parallel (the longest branch counts):", "", 0))
+            for i, branch in enumerate(step.branches, start=1):
+                rows.append((f"{pad}  branch {i}", "", critical_crossings(branch, site, roles, messaging)))
+                rows += step_rows(branch, site, roles, messaging, depth + 2)
+            continue
+        if isinstance(step, Http | Call | Cast):
+            a, b = where[step.client][0], where[step.server][0]
+            label = (
+                f"{pad}{type(step).__name__.upper()} {step.client.value} → {step.server.value}: {step.what}"
+            )
+        elif isinstance(step, Db):
+            a, b = where[step.client][0], where[step.db][0]
+            label = f"{pad}DB ×{step.queries} {step.client.value} → {step.db.value}: {step.what}"
+        elif isinstance(step, FetchImage):
+            a, b = site, where[Role.IMAGE_STORE][0]
+            label = f"{pad}image metadata from glance-api, data from the image store (unless cached)"
+        else:
+            rows.append(
+                (f"{pad}{type(step).__name__}" + (f": {step.what}" if hasattr(step, "what") else ""), "", 0)
+            )
+            continue
+        own = critical_crossings((step,), site, roles, messaging)
+        if isinstance(step, Call) and step.inner:
+            own -= critical_crossings(step.inner, site, roles, messaging)
+        rows.append((label, f"{a} → {b}" if a != b else a, own))
+        if isinstance(step, Call) and step.inner:
+            rows += step_rows(step.inner, site, roles, messaging, depth + 1)
+    return rows
+
+
 def critical_crossings(
     steps: tuple[Step, ...], site: str, roles: Roles, messaging: Messaging, image_local: bool = False
 ) -> int:
