@@ -113,7 +113,14 @@ def _progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
 def run(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
-    aggregate: Annotated[int, typer.Option(help="Simulate background hosts in groups of this many.")] = 1,
+    fluid: Annotated[
+        bool | None,
+        typer.Option(
+            "--fluid/--exact",
+            help="Background traffic as per-site batches + fluid station load, or "
+            "every host on its own (default: fluid above 5,000 hosts).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and print what users feel and what the WAN carries."""
     from wanstack.report.tables import run_summary
@@ -124,7 +131,7 @@ def run(
     with bar:
         result = simulate(
             infra,
-            SimOptions(aggregate_hosts=aggregate),
+            SimOptions(fluid_background=fluid),
             progress=lambda fraction: bar.update(task, completed=fraction),
         )
     console.print(run_summary(result))

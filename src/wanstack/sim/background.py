@@ -10,13 +10,13 @@ Per host, with OpenStack's default periods (scenario `background`):
 - the neutron L2 agent reports every report_interval by a cast to neutron-server
   (neutron/agent/rpc.py PluginReportStateAPI.report_state; use_call only for the first report).
 
-Hosts of one site are identical for the network, so they can be simulated in groups of `k` hosts that
-send one batch of k messages (k units of broker/service work, k× the bytes); k = 1 is exact.
+Hosts of one site are identical for the network, so at scale each site's hosts are simulated as one
+group whose batches carry k× the bytes, while the stations see their load as a fluid rate (`fluid`
+mode); with `fluid` off every host sends on its own (exact).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,18 +72,24 @@ class Liveness:
 
 
 class Background:
-    def __init__(self, engine: Engine, aggregate: int) -> None:
+    """Periodic senders. `fluid=False`: every host is simulated on its own (exact). `fluid=True`: one
+    group per site sends one batch per period that only *passes* the stations (for bytes, liveness and
+    overload backlogs), while the stations carry the same load as a fluid rate (see `stations`)."""
+
+    def __init__(self, engine: Engine, fluid: bool) -> None:
         self.e = engine
+        self.fluid = fluid
         cfg = engine.scenario.background
         self.nova_period = cfg.nova_report_interval_s * 1000.0
         self.rt_period = cfg.resource_tracker_interval_s * 1000.0
         self.neutron_period = cfg.neutron_report_interval_s * 1000.0
+        self.started = False
         self.groups: list[HostGroup] = []
         for site, count in engine.inventory.hosts.items():
-            n_groups = math.ceil(count / aggregate) if count else 0
-            for g in range(n_groups):
-                size = min(aggregate, count - g * aggregate)
-                self.groups.append(HostGroup(site, size))
+            if fluid and count:
+                self.groups.append(HostGroup(site, count))
+            else:
+                self.groups += [HostGroup(site, 1) for _ in range(count)]
 
     def start(self) -> None:
         rng = self.e.sim.stream("background")
@@ -93,7 +99,46 @@ class Background:
             sim.after(rng.uniform(0, self.nova_period), self._nova_report, group)
             sim.after(rng.uniform(0, self.rt_period), self._resource_tracker, group)
             sim.after(rng.uniform(0, self.neutron_period), self._neutron_report, group)
+        self.started = True
+        self.refresh_rates()
 
+    # --- fluid load ----------------------------------------------------------------------------
+    def refresh_rates(self) -> None:
+        """Set every station's fluid background rate from what each site's hosts send per period,
+        following the same hops as the messages (stopping where a route or a station is gone)."""
+        if not self.fluid:
+            return
+        e = self.e
+        rates: dict[tuple[str, str], float] = {}
+
+        def visit(hops: tuple[tuple[str, str, object], ...], per_ms: float) -> None:
+            for a, b, station in hops:
+                if e.net.delay(a, b, 0.0) is None:
+                    return
+                if station is not None:
+                    if not station.up:  # type: ignore[attr-defined]
+                        return
+                    key = station.key  # type: ignore[attr-defined]
+                    rates[key] = rates.get(key, 0.0) + per_ms
+
+        for group in self.groups:
+            site, k = group.site, group.hosts
+            if not e.net.site_up[site]:
+                continue
+            roles = e.roles.of(site)
+            m = e.messaging_for(site)
+            conductor, cst = roles[Role.CONDUCTOR]
+            neutron, nst = roles[Role.NEUTRON]
+            placement, pst = roles[Role.PLACEMENT]
+            call = m.request_hops(site, conductor, cst) + m.reply_hops(conductor, site)
+            visit(call, k / self.nova_period)
+            visit(call, 3 * k / self.rt_period)
+            visit(((site, placement, pst), (placement, site, None)), k / self.rt_period)
+            visit(m.request_hops(site, neutron, nst), k / self.neutron_period)
+        for key, station in e.stations.items():
+            station.set_background(rates.get(key, 0.0))
+
+    # --- periodic senders ----------------------------------------------------------------------
     def _nova_report(self, group: HostGroup) -> None:
         e = self.e
         now = e.sim.now
@@ -116,16 +161,18 @@ class Background:
                 group.nova_down = False
                 live.came_back(group.site, "nova-compute", t)
 
+        k = group.hosts
         e.messaging_for(group.site).call(
             group.site,
             conductor,
             station,
-            p.rpc_small_bytes * group.hosts,
-            p.rpc_small_bytes * group.hosts,
+            p.rpc_small_bytes * k,
+            p.rpc_small_bytes * k,
             saved,
             _ignore,
             None,
-            group.hosts,
+            k,
+            fluid=self.fluid,
         )
 
     def _resource_tracker(self, group: HostGroup) -> None:
@@ -149,6 +196,7 @@ class Background:
                     _ignore,
                     None,
                     None,
+                    fluid=self.fluid,
                 )
                 return
             m.call(
@@ -161,6 +209,7 @@ class Background:
                 _ignore,
                 None,
                 k,
+                fluid=self.fluid,
             )
 
         call(0)
@@ -194,6 +243,7 @@ class Background:
             None,
             None,
             group.hosts,
+            fluid=self.fluid,
         )
 
 

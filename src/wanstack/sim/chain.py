@@ -16,7 +16,7 @@ Done = Callable[[Any], None]
 
 class ChainRunner:
     """Runs chains. A running chain is a small list: [hops, next index, bytes, messages, done, lost, arg,
-    end-host ms, traffic tag]; no per-message objects beyond it."""
+    end-host ms, traffic tag, fluid?]; no per-message objects beyond it."""
 
     __slots__ = ("net",)
 
@@ -33,8 +33,11 @@ class ChainRunner:
         arg: Any,
         endpoint_ms: float = 0.0,
         tag: str = "background",
+        fluid: bool = False,
     ) -> None:
-        self._next([hops, 0, nbytes, messages, done, lost, arg, endpoint_ms, tag])
+        """`fluid`: the chain stands for load already counted as a station's fluid background: it passes
+        stations without queueing (held only by an overload backlog) and counts its messages as jobs."""
+        self._next([hops, 0, nbytes, messages, done, lost, arg, endpoint_ms, tag, fluid])
 
     def _next(self, state: list[Any]) -> None:
         hops = state[0]
@@ -52,10 +55,17 @@ class ChainRunner:
         station = state[0][state[1] - 1][2]
         if station is None:
             self._next(state)
-        elif station.up:
-            station.submit(state[3], self._next, state)
-        else:
+        elif not station.up:
             self._lost(state)
+        elif state[9]:
+            station.jobs += int(state[3])
+            wait = station.backlog_wait()
+            if wait:
+                self.net.sim.after(wait, self._next, state)
+            else:
+                self._next(state)
+        else:
+            station.submit(state[3], self._next, state)
 
     @staticmethod
     def _lost(state: list[Any]) -> None:

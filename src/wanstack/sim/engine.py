@@ -40,8 +40,13 @@ from wanstack.sim.stations import Station
 @dataclass(frozen=True)
 class SimOptions:
     params: Params = field(default_factory=Params)
-    aggregate_hosts: int = 1  # hosts per background group (1 = every host on its own)
     background: bool | None = None  # None: as the scenario says
+    # Background traffic as per-site batches plus fluid station load (True), every host on its own
+    # (False), or None: fluid from FLUID_ABOVE_HOSTS hosts up, where exact runs get slow.
+    fluid_background: bool | None = None
+
+
+FLUID_ABOVE_HOSTS = 5_000
 
 
 class Engine:
@@ -70,7 +75,10 @@ class Engine:
         from wanstack.sim.inventory import Inventory
 
         self.inventory = Inventory(infra.sites)
-        self.background = Background(self, max(1, options.aggregate_hosts)) if enabled else None
+        fluid = options.fluid_background
+        if fluid is None:
+            fluid = sum(s.host_count for s in infra.sites.values()) > FLUID_ABOVE_HOSTS
+        self.background = Background(self, fluid) if enabled else None
         self.faults = Faults(self, self.scenario.faults)
         self.runner = Runner(self)
         self.token_expiry: dict[str, float] = {}
@@ -90,6 +98,8 @@ class Engine:
             # Created on first use: born down if a fault already took its site or broker.
             found.up = self.net.site_up[site] and key not in self.brokers_down
             self.stations[key] = found
+            if self.background is not None and self.background.fluid and self.background.started:
+                self.background.refresh_rates()
         return found
 
     def stations_at(self, site: str) -> list[Station]:

@@ -64,6 +64,8 @@ class Faults:
                 if broker is not None:
                     broker.up = up and e.net.site_up[fault.site]
         e.flows.reroute_or_fail()
+        if e.background is not None:
+            e.background.refresh_rates()  # hosts cut off or gone stop loading the stations
         if action in _ENDS:
             self.windows.append(Window(fault, e.sim.now, isolated=self._isolated()))
         else:

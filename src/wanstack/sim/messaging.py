@@ -117,6 +117,7 @@ class Messaging:
         arg: Any,
         messages: float = 1.0,
         tag: str = "background",
+        fluid: bool = False,
     ) -> None:
         """RPC call: request, server work, reply. A message lost on the way (no route, a broker or the
         server down) surfaces as a MessagingTimeout `rpc_response_timeout` after the call started."""
@@ -128,7 +129,7 @@ class Messaging:
 
         def replied(_: Any) -> None:
             self.chains.run(
-                self.reply_hops(dst, src), reply_bytes, messages, done, lost, arg, self.client_ms, tag
+                self.reply_hops(dst, src), reply_bytes, messages, done, lost, arg, self.client_ms, tag, fluid
             )
 
         self.chains.run(
@@ -140,6 +141,7 @@ class Messaging:
             None,
             self.client_ms,
             tag,
+            fluid,
         )
 
     def cast(
@@ -153,10 +155,11 @@ class Messaging:
         arg: Any,
         messages: float = 1.0,
         tag: str = "background",
+        fluid: bool = False,
     ) -> None:
         """RPC cast: one way; `done` runs when the server has processed it."""
         self.chains.run(
-            self.request_hops(src, dst, server), nbytes, messages, done, lost, arg, self.client_ms, tag
+            self.request_hops(src, dst, server), nbytes, messages, done, lost, arg, self.client_ms, tag, fluid
         )
 
     def fanout(

@@ -6,8 +6,8 @@ A message from site `a` to site `b` takes the lowest-delay route and arrives aft
 Two services at one site talk over the LAN (`lan_delay_ms`). Routes are cached and recomputed when
 a link is cut or restored; a message with no route is dropped (its sender times out).
 
-Bytes and messages are counted per (source, destination) pair on the hot path and spread onto the
-links of the route only when the route cache is flushed, so accounting costs O(1) per message.
+Bytes and messages are counted per (source, destination) pair ("lane") on the hot path and spread onto
+the links of the route only when the lanes are flushed, so accounting costs O(1) per message.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable
+from heapq import heappush
 from typing import Any
 
 import networkx as nx
@@ -49,7 +50,7 @@ class Network:
         self._forward: dict[str, dict[str, list[str]]] = {}
         self._reverse: dict[str, dict[str, list[str]]] = {}
         # Accounting: per pair [messages, bytes], flushed onto links.
-        self._pairs: dict[tuple[str, str], list[float]] = {}
+        self._lanes: dict[tuple[str, str], list[Any]] = {}
         n = len(self.links)
         self.link_messages = [[0.0, 0.0] for _ in range(n)]  # per direction a→b, b→a
         self.link_bytes = [[0.0, 0.0] for _ in range(n)]
@@ -58,7 +59,6 @@ class Network:
         self.wan_bytes_out: dict[str, float] = {}
         self.wan_bytes_in: dict[str, float] = {}
         self.dropped = 0
-        self.wan_bytes_total = 0.0
         self.wan_bytes_by_tag: dict[str, float] = {}  # traffic class (operation kind, background) -> bytes
 
     # --- routing -------------------------------------------------------------------------------
@@ -123,6 +123,7 @@ class Network:
 
     def _invalidate(self) -> None:
         self._routes.clear()
+        self._lanes.clear()
         self._forward.clear()
         self._reverse.clear()
 
@@ -130,25 +131,51 @@ class Network:
         return (a == b and self.site_up[a]) or self.route(a, b) is not None
 
     # --- messages ------------------------------------------------------------------------------
-    def delay(self, a: str, b: str, nbytes: float) -> float | None:
-        """Delivery time of one message of `nbytes`, or None when there is no route."""
+    def _lane(self, a: str, b: str) -> list[Any] | None:
+        """The hot-path record of a pair: [delay ms, ms per byte, perturbed?, route, messages, bytes,
+        local?]. Counters live in it, so a send touches one dict entry; flushed before routes change."""
         if a == b:
-            return self.lan_delay_ms if self.site_up[a] else None
-        route = self.route(a, b)
-        if route is None:
-            return None
-        delay, bottleneck, jitter_sd, survival, rtt, _ = route
-        total = delay + nbytes * 8.0 / (bottleneck * 1000.0)
+            if not self.site_up[a]:
+                return None
+            lane: list[Any] = [self.lan_delay_ms, 0.0, False, None, 0.0, 0.0, True]
+        else:
+            route = self.route(a, b)
+            if route is None:
+                return None
+            delay, bottleneck, jitter_sd, survival, _, _ = route
+            lane = [
+                delay,
+                8.0 / (bottleneck * 1000.0),
+                bool(jitter_sd) or survival < 1.0,
+                route,
+                0.0,
+                0.0,
+                False,
+            ]
+        self._lanes[(a, b)] = lane
+        return lane
+
+    def _perturb(self, route: Route, message_bytes: float, total: float) -> float:
+        """Jitter and TCP retransmissions of one message on a lossy or jittery route."""
+        delay, _, jitter_sd, survival, rtt, _ = route
         if jitter_sd:
             total = max(delay, total + self._rng.gauss(0.0, jitter_sd))
         if survival < 1.0:
-            packets = max(1, math.ceil(nbytes / TCP_MSS_BYTES))
+            packets = max(1, math.ceil(message_bytes / TCP_MSS_BYTES))
             p_loss = 1.0 - survival**packets
             rto = rtt + TCP_RTO_MIN_MS
             while self._rng.random() < p_loss:
                 total += rto
                 rto *= 2.0
         return total
+
+    def delay(self, a: str, b: str, nbytes: float) -> float | None:
+        """Delivery time of one message of `nbytes`, or None when there is no route."""
+        lane = self._lanes.get((a, b)) or self._lane(a, b)
+        if lane is None:
+            return None
+        total: float = lane[0] + nbytes * lane[1]
+        return self._perturb(lane[3], nbytes, total) if lane[2] else total
 
     def send(
         self,
@@ -163,39 +190,47 @@ class Network:
         tag: str = "background",
     ) -> None:
         """Deliver `messages` messages of `nbytes` bytes in all (a batch when messages > 1), `extra_ms`
-        later than the network alone would (end-host processing)."""
-        delay = self.delay(a, b, nbytes / messages if messages > 1 else nbytes)
-        if delay is None:
-            self.dropped += int(messages)
-            if lost is not None:
-                lost(arg)
-            return
-        if a == b:
-            self.local_bytes[a] = self.local_bytes.get(a, 0.0) + nbytes
-        else:
-            counter = self._pairs.get((a, b))
-            if counter is None:
-                self._pairs[(a, b)] = [messages, nbytes]
-            else:
-                counter[0] += messages
-                counter[1] += nbytes
-            self.wan_bytes_total += nbytes
-            self.wan_bytes_by_tag[tag] = self.wan_bytes_by_tag.get(tag, 0.0) + nbytes
-        self.sim.after(delay + extra_ms, arrive, arg)
+        later than the network alone would (end-host processing). The hot path of every model."""
+        lane = self._lanes.get((a, b))
+        if lane is None:
+            lane = self._lane(a, b)
+            if lane is None:
+                self.dropped += int(messages)
+                if lost is not None:
+                    lost(arg)
+                return
+        one = nbytes / messages if messages > 1 else nbytes
+        delay = lane[0] + one * lane[1]
+        if lane[2]:
+            delay = self._perturb(lane[3], one, delay)
+        lane[4] += messages
+        lane[5] += nbytes
+        if not lane[6]:
+            by_tag = self.wan_bytes_by_tag
+            by_tag[tag] = by_tag.get(tag, 0.0) + nbytes
+        sim = self.sim
+        heappush(sim._heap, (sim.now + delay + extra_ms, next(sim._seq), arrive, arg))
+
+    @property
+    def wan_bytes_total(self) -> float:
+        return sum(self.wan_bytes_by_tag.values())
 
     def flush(self) -> None:
-        """Spread the per-pair counters onto links and sites (before routes change, and at the end)."""
-        for (a, b), (messages, nbytes) in self._pairs.items():
+        """Move the lanes' counters onto links and sites (before routes change, and at the end)."""
+        for (a, b), lane in self._lanes.items():
+            messages, nbytes = lane[4], lane[5]
+            if not messages:
+                continue
+            lane[4] = lane[5] = 0.0
+            if lane[6]:
+                self.local_bytes[a] = self.local_bytes.get(a, 0.0) + nbytes
+                continue
             self.wan_bytes_out[a] = self.wan_bytes_out.get(a, 0.0) + nbytes
             self.wan_bytes_in[b] = self.wan_bytes_in.get(b, 0.0) + nbytes
-            route = self.route(a, b)
-            if route is None:
-                continue
-            for i in route[5]:
+            for i in lane[3][5]:
                 j, direction = (i, 0) if i >= 0 else (~i, 1)
                 self.link_messages[j][direction] += messages
                 self.link_bytes[j][direction] += nbytes
-        self._pairs.clear()
 
     def add_bulk(self, a: str, b: str, link_ids: tuple[int, ...], nbytes: float, tag: str) -> None:
         if a == b:
@@ -203,7 +238,6 @@ class Network:
             return
         self.wan_bytes_out[a] = self.wan_bytes_out.get(a, 0.0) + nbytes
         self.wan_bytes_in[b] = self.wan_bytes_in.get(b, 0.0) + nbytes
-        self.wan_bytes_total += nbytes
         self.wan_bytes_by_tag[tag] = self.wan_bytes_by_tag.get(tag, 0.0) + nbytes
         for i in link_ids:
             j, direction = (i, 0) if i >= 0 else (~i, 1)

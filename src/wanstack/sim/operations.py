@@ -50,7 +50,6 @@ class Operation:
     end: float = 0.0
     host: int = -1
     instance: int = -1
-    wan_bytes_at_start: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,7 +61,7 @@ class Runner:
         self, kind: OperationKind, site: str, spec: OperationSpec, done: Callable[[Operation], None]
     ) -> None:
         e = self.e
-        op = Operation(kind, site, spec, e.sim.now, done, wan_bytes_at_start=e.net.wan_bytes_total)
+        op = Operation(kind, site, spec, e.sim.now, done)
         if not self._prepare(op):
             return
         e.sim.after(e.params.operation_timeout_ms, self._timeout, op)

@@ -1,9 +1,18 @@
 """Queueing stations: a service instance (or broker, router, database) with `workers` servers and a
 FIFO queue. A job holds one worker for its service time. Utilisation and queue length are kept as
-time integrals, so they cost O(1) per job."""
+time integrals, so they cost O(1) per job.
+
+Background load can also be *fluid*: a rate of jobs that is not simulated one by one (aggregated
+background traffic). A discrete job then first waits as it would behind that load: with probability
+Erlang C(c, a) it finds all c servers busy, and then waits an exponential time of mean s / (2(c − a))
+— the M/M/c conditional wait halved for constant service times (the Allen–Cunneen approximation,
+c_a² = 1, c_s² = 0; Gross & Harris, "Fundamentals of Queueing Theory"). When the fluid load exceeds
+the servers (a ≥ c) the backlog grows at (a − c) server-ms per ms and every job waits it out.
+"""
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -11,11 +20,32 @@ from typing import Any
 from wanstack.sim.kernel import Simulator
 
 
+def erlang_c(servers: int, load: float) -> float:
+    """Probability that an arrival waits in an M/M/c queue with offered load `load` (Erlangs) < c."""
+    if load <= 0:
+        return 0.0
+    if load >= servers:
+        return 1.0
+    term, total = 1.0, 1.0  # a^k / k!, summed for k < c
+    for k in range(1, servers):
+        term *= load / k
+        total += term
+    last = term * load / servers * servers / (servers - load)  # a^c / c! · c / (c − a)
+    return last / (total + last)
+
+
 class Station:
     __slots__ = (
+        "_bg_area",
+        "_bg_last",
         "_busy_area",
         "_last",
         "_queue_area",
+        "_rng",
+        "_wait_mean",
+        "_wait_p",
+        "backlog",
+        "bg_load",
         "busy",
         "jobs",
         "key",
@@ -40,6 +70,14 @@ class Station:
         self._busy_area = 0.0
         self._queue_area = 0.0
         self._last = 0.0
+        # Fluid background load (Erlangs), its backlog (server-ms of work) and waiting law.
+        self.bg_load = 0.0
+        self.backlog = 0.0
+        self._bg_area = 0.0
+        self._bg_last = 0.0
+        self._wait_p = 0.0
+        self._wait_mean = 0.0
+        self._rng: random.Random | None = None
 
     def _account(self) -> None:
         now = self.sim.now
@@ -49,8 +87,51 @@ class Station:
             self._queue_area += len(self.queue) * dt
             self._last = now
 
+    # --- fluid background ----------------------------------------------------------------------
+    def set_background(self, jobs_per_ms: float) -> None:
+        self._account_background()
+        load = jobs_per_ms * self.service_ms
+        self.bg_load = load
+        self._wait_p = erlang_c(self.workers, load)
+        self._wait_mean = self.service_ms / (2 * (self.workers - load)) if load < self.workers else 0.0
+        if self._rng is None:
+            self._rng = self.sim.stream(f"station:{self.key[0]}:{self.key[1]}")
+
+    def _account_background(self) -> None:
+        now = self.sim.now
+        dt = now - self._bg_last
+        if dt:
+            self._bg_area += min(self.bg_load, self.workers) * dt
+            self.backlog = max(0.0, self.backlog + (self.bg_load - self.workers) * dt)
+            self._bg_last = now
+
+    def backlog_wait(self) -> float:
+        """How long the overload backlog holds an arrival (0 unless the fluid load exceeds capacity)."""
+        if self.bg_load < self.workers and not self.backlog:
+            return 0.0
+        self._account_background()
+        return self.backlog / self.workers
+
+    def background_wait(self) -> float:
+        """A discrete job's wait behind the fluid background load."""
+        wait = self.backlog_wait()
+        rng = self._rng
+        if self._wait_p and rng is not None and rng.random() < self._wait_p:
+            wait += rng.expovariate(1.0 / self._wait_mean)
+        return wait
+
+    # --- discrete jobs -------------------------------------------------------------------------
     def submit(self, work: float, done: Callable[[Any], None], arg: Any) -> None:
         """Serve a job of `work` service units (1 = one message; a batch of k messages = k)."""
+        if self.bg_load:
+            wait = self.background_wait()
+            if wait > 0:
+                self.sim.after(wait, self._enter, (work, done, arg))
+                return
+        self._enter((work, done, arg))
+
+    def _enter(self, job: tuple[float, Callable[[Any], None], Any]) -> None:
+        work, done, arg = job
         self._account()
         self.jobs += int(work) if work >= 1 else 1
         duration = self.service_ms * work
@@ -70,9 +151,13 @@ class Station:
             self.busy -= 1
         job[0](job[1])
 
+    # --- statistics ----------------------------------------------------------------------------
     def utilisation(self, elapsed_ms: float) -> float:
         self._account()
-        return self._busy_area / (elapsed_ms * self.workers) if elapsed_ms > 0 else 0.0
+        self._account_background()
+        if elapsed_ms <= 0:
+            return 0.0
+        return min(1.0, (self._busy_area + self._bg_area) / (elapsed_ms * self.workers))
 
     def mean_queue(self, elapsed_ms: float) -> float:
         self._account()
@@ -80,4 +165,5 @@ class Station:
 
     def busy_area(self) -> float:
         self._account()
-        return self._busy_area
+        self._account_background()
+        return self._busy_area + self._bg_area
