@@ -152,9 +152,10 @@ def main() -> None:
     print(f"RPC ping-pong over one {LATENCY_MS:g} ms link, ~{args.messages:,} messages per run")
     print("SimPy/events: processes wake on events triggered by timeouts (SimPy's cheapest message passing);")
     print("SimPy/stores: the Cable + Store pattern of SimPy's own latency example.")
-    print(
-        f"{'pairs':>8} {'wanstack':>12} {'SimPy/events':>13} {'ratio':>7} {'SimPy/stores':>13} {'ratio':>7}  (msg/s)"
+    header = (
+        f"{'pairs':>8} {'wanstack':>12} {'SimPy/events':>13} {'ratio':>7} {'SimPy/stores':>13} {'ratio':>7}"
     )
+    print(header + "  (msg/s)")
     for pairs in args.pairs:
         gc.collect()
         ours = wanstack_pingpong(pairs, args.messages)

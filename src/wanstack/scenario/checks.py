@@ -11,7 +11,7 @@ from wanstack.scenario.errors import Path, Problem
 from wanstack.scenario.infrastructure import BackboneLink, Site
 from wanstack.scenario.placement import Placement
 from wanstack.scenario.schema import Scenario
-from wanstack.scenario.services import Service
+from wanstack.scenario.services import STATION_KINDS, Service
 from wanstack.topology import Topology
 
 
@@ -167,6 +167,17 @@ def check_references(
                     ("workload", "operations", i, "image"),
                     f"image {op.image!r} is not defined",
                     f"define it under workload.images, or use one of: {', '.join(sorted(images))}",
+                )
+            )
+
+    for kind in scenario.stations:
+        if kind not in STATION_KINDS:
+            close = difflib.get_close_matches(kind, STATION_KINDS, n=1, cutoff=0.5)
+            problems.append(
+                Problem(
+                    ("stations", kind),
+                    f"unknown station kind {kind!r}",
+                    f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(STATION_KINDS)}",
                 )
             )
 

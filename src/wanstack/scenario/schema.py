@@ -60,6 +60,13 @@ class Messaging(StrictModel):
     rpc_response_timeout_s: Seconds = 60.0
 
 
+class StationSize(StrictModel):
+    """Capacity of one kind of station (every instance of it): worker count and service time."""
+
+    workers: int | None = Field(default=None, ge=1, le=100_000, description="Parallel workers.")
+    service_ms: float | None = Field(default=None, gt=0, description="Service time per request/message.")
+
+
 class RunSettings(StrictModel):
     duration_s: Seconds = Field(default=3600.0, gt=0)
     seed: int = 0
@@ -89,4 +96,9 @@ class Scenario(StrictModel):
     workload: Workload = Field(default_factory=Workload)
     background: Background = Field(default_factory=Background)
     faults: list[Fault] = Field(default_factory=list)
+    stations: dict[str, StationSize] = Field(
+        default_factory=dict,
+        description="Override the simulator's worker counts / service times per station kind "
+        "(keystone, nova-api, nova-conductor, neutron-server, rpc-broker, router, …).",
+    )
     run: RunSettings = Field(default_factory=RunSettings)

@@ -29,6 +29,14 @@ class Service(StrEnum):
     NOTIFICATION_BUS = "notification-bus"
 
 
+# Queueing stations the simulator knows, beyond the placed services themselves: the messaging nodes.
+MESSAGING_STATIONS = ("rpc-broker", "notification-broker", "log-leader", "router")
+STATION_KINDS = (
+    tuple(s.value for s in Service if s not in (Service.RPC_BUS, Service.NOTIFICATION_BUS))
+    + MESSAGING_STATIONS
+)
+
+
 class Anchor(StrEnum):
     """Where a model puts one instance of a service, relative to the topology it is applied to."""
 

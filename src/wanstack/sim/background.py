@@ -83,7 +83,6 @@ class Background:
         self.nova_period = cfg.nova_report_interval_s * 1000.0
         self.rt_period = cfg.resource_tracker_interval_s * 1000.0
         self.neutron_period = cfg.neutron_report_interval_s * 1000.0
-        self.started = False
         self.groups: list[HostGroup] = []
         for site, count in engine.inventory.hosts.items():
             if fluid and count:
@@ -99,7 +98,6 @@ class Background:
             sim.after(rng.uniform(0, self.nova_period), self._nova_report, group)
             sim.after(rng.uniform(0, self.rt_period), self._resource_tracker, group)
             sim.after(rng.uniform(0, self.neutron_period), self._neutron_report, group)
-        self.started = True
         self.refresh_rates()
 
     # --- fluid load ----------------------------------------------------------------------------

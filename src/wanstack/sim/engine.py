@@ -21,7 +21,7 @@ from wanstack.results.schema import (
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.placement import RegionPlan
-from wanstack.scenario.services import Anchor, RpcBackend, Service
+from wanstack.scenario.services import RpcBackend, Service
 from wanstack.scenario.workload import Operation as OperationSpec
 from wanstack.scenario.workload import OperationKind
 from wanstack.sim.background import Background, Liveness
@@ -55,11 +55,10 @@ class Engine:
         self.infra = infra
         self.scenario = infra.scenario
         self.placement = infra.placement
-        self.params = options.params
+        self.params = options.params.with_overrides(self.scenario.stations)
         self.options = options
         self.sim = Simulator(self.scenario.run.seed)
-        hubs = [i.site for i in self.placement.instances if i.scope is not Anchor.SITE]
-        self.net = Network(self.sim, infra.topology, self.params.lan_delay_ms, hubs)
+        self.net = Network(self.sim, infra.topology, self.params.lan_delay_ms)
         self.flows = FlowNetwork(self.sim, self.net)
         self.chains = ChainRunner(self.net)
         self.stations: dict[tuple[str, str], Station] = {}
@@ -98,8 +97,6 @@ class Engine:
             # Created on first use: born down if a fault already took its site or broker.
             found.up = self.net.site_up[site] and key not in self.brokers_down
             self.stations[key] = found
-            if self.background is not None and self.background.fluid and self.background.started:
-                self.background.refresh_rates()
         return found
 
     def stations_at(self, site: str) -> list[Station]:

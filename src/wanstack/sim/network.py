@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from heapq import heappush
 from typing import Any
 
@@ -34,9 +34,7 @@ Route = tuple[float, float, float, float, float, tuple[int, ...]]
 
 
 class Network:
-    def __init__(
-        self, sim: Simulator, topology: Topology, lan_delay_ms: float, hubs: Iterable[str] = ()
-    ) -> None:
+    def __init__(self, sim: Simulator, topology: Topology, lan_delay_ms: float) -> None:
         self.sim = sim
         self.topology = topology
         self.lan_delay_ms = lan_delay_ms
@@ -44,11 +42,11 @@ class Network:
         self._link_index = {(link.a, link.b): i for i, link in enumerate(self.links)}
         self.link_up = [True] * len(self.links)
         self.site_up: dict[str, bool] = dict.fromkeys(topology.sites, True)
-        self.hubs = set(hubs)
         self._rng = sim.stream("network")
         self._routes: dict[tuple[str, str], Route | None] = {}
         self._forward: dict[str, dict[str, list[str]]] = {}
         self._reverse: dict[str, dict[str, list[str]]] = {}
+        self._asked: dict[str, int] = {}
         # Accounting: per pair [messages, bytes], flushed onto links.
         self._lanes: dict[tuple[str, str], list[Any]] = {}
         n = len(self.links)
@@ -63,6 +61,9 @@ class Network:
 
     # --- routing -------------------------------------------------------------------------------
     def _graph(self) -> nx.DiGraph:
+        if all(self.link_up) and all(self.site_up.values()):
+            return self.topology.graph  # no filtering view: Dijkstra runs several times faster
+
         def edge_up(u: str, v: str) -> bool:
             return self.link_up[self._index(u, v)] and self.site_up[u] and self.site_up[v]
 
@@ -73,15 +74,24 @@ class Network:
         return i if i is not None else self._link_index[(v, u)]
 
     def path(self, a: str, b: str) -> list[str] | None:
-        # A tree toward a hub serves every site that talks to it; other pairs get a tree from the source.
-        if b in self.hubs or b in self._reverse:
-            if b not in self._reverse:
-                _, paths = nx.single_source_dijkstra(self._graph().reverse(copy=False), b, weight="delay")
-                self._reverse[b] = paths
+        """Lowest-delay path, read from a shortest-path tree: one already built from `a` or toward `b`
+        if there is one; else a new tree for whichever end has been asked for more often (a hub that many
+        sites talk to gets one tree toward it instead of one tree per talking site)."""
+        if b in self._reverse:
             back = self._reverse[b].get(a)
             return None if back is None else back[::-1]
-        if a not in self._forward:
-            _, self._forward[a] = nx.single_source_dijkstra(self._graph(), a, weight="delay")
+        if a in self._forward:
+            return self._forward[a].get(b)
+        asked = self._asked
+        asked[a] = asked.get(a, 0) + 1
+        asked[b] = asked.get(b, 0) + 1
+        if asked[b] >= asked[a]:
+            _, self._reverse[b] = nx.single_source_dijkstra(
+                self._graph().reverse(copy=False), b, weight="delay"
+            )
+            back = self._reverse[b].get(a)
+            return None if back is None else back[::-1]
+        _, self._forward[a] = nx.single_source_dijkstra(self._graph(), a, weight="delay")
         return self._forward[a].get(b)
 
     def route(self, a: str, b: str) -> Route | None:

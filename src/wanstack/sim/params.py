@@ -8,7 +8,10 @@ source, the comment names it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+
+from wanstack.scenario.schema import StationSize
 
 
 @dataclass(frozen=True)
@@ -71,5 +74,10 @@ class Params:
     def station(self, kind: str) -> StationParams:
         return self.stations[kind]
 
-    def with_overrides(self, overrides: dict[str, StationParams]) -> Params:
-        return replace(self, stations={**self.stations, **overrides})
+    def with_overrides(self, overrides: Mapping[str, StationSize]) -> Params:
+        """These parameters with a scenario's `stations:` sizes applied."""
+        stations = dict(self.stations)
+        for kind, size in overrides.items():
+            base = stations[kind]
+            stations[kind] = StationParams(size.workers or base.workers, size.service_ms or base.service_ms)
+        return replace(self, stations=stations)

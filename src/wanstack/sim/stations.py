@@ -92,8 +92,10 @@ class Station:
         self._account_background()
         load = jobs_per_ms * self.service_ms
         self.bg_load = load
-        self._wait_p = erlang_c(self.workers, load)
-        self._wait_mean = self.service_ms / (2 * (self.workers - load)) if load < self.workers else 0.0
+        # Past saturation the backlog, not the Erlang law, sets the wait.
+        stable = load < self.workers
+        self._wait_p = erlang_c(self.workers, load) if stable else 0.0
+        self._wait_mean = self.service_ms / (2 * (self.workers - load)) if stable else 0.0
         if self._rng is None:
             self._rng = self.sim.stream(f"station:{self.key[0]}:{self.key[1]}")
 
