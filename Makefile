@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit bench profile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Benchmarks print their figures (see README, Performance); they are not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/pingpong.py
+	$(BIN)/python benchmarks/scale.py
+
+profile: $(STAMP)
+	$(BIN)/python benchmarks/profile_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

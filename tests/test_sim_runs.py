@@ -162,3 +162,59 @@ def test_cli_explain_counts_the_boot_crossings(runner) -> None:  # type: ignore[
     assert result.exit_code == 0, result.output
     assert "26 one-way WAN crossings" in result.output
     assert runner.invoke(app, ["explain", "reboot"]).exit_code == 2
+
+
+def test_station_kinds_match_the_simulator_parameters() -> None:
+    from wanstack.scenario.services import STATION_KINDS
+    from wanstack.sim.params import DEFAULT_STATIONS
+
+    assert set(STATION_KINDS) == set(DEFAULT_STATIONS)
+
+
+def test_scenario_station_sizes_override_the_defaults() -> None:
+    text = CUT.format(model="centralized") + "stations:\n  rpc-broker: {workers: 7, service_ms: 0.5}\n"
+    result = simulate(parse(text, "sizes.yaml"))
+    broker = next(s for s in result.stations if s.kind == "rpc-broker")
+    assert (broker.workers, broker.service_ms) == (7, 0.5)
+    from wanstack.scenario.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="unknown station kind 'rpc-brokr'.*did you mean 'rpc-broker'"):
+        parse(CUT.format(model="centralized") + "stations:\n  rpc-brokr: {workers: 7}\n", "sizes.yaml")
+
+
+def test_fluid_background_matches_every_host_simulated() -> None:
+    """The aggregation used at scale keeps the answers: same liveness, same load, same boot latency."""
+    from wanstack.sim.engine import SimOptions
+
+    text = CUT.format(model="centralized").replace("count: 3", "count: 40")
+    exact = simulate(parse(text, "x.yaml"), SimOptions(fluid_background=False))
+    fluid = simulate(parse(text, "x.yaml"), SimOptions(fluid_background=True))
+    assert exact.events is not None and fluid.events is not None and fluid.events * 5 < exact.events
+    for e_op, f_op in zip(exact.operations, fluid.operations, strict=True):
+        assert (e_op.succeeded, e_op.failed) == (f_op.succeeded, f_op.failed)
+        assert f_op.latency_ms.p50 == pytest.approx(e_op.latency_ms.p50, rel=0.01)
+    broker = next(s for s in exact.stations if s.kind == "rpc-broker")
+    fluid_broker = next(s for s in fluid.stations if s.kind == "rpc-broker")
+    assert fluid_broker.jobs == pytest.approx(broker.jobs, rel=0.05)
+    assert fluid_broker.utilisation == pytest.approx(broker.utilisation, rel=0.05)
+    fluid_outages = sorted(fluid.outages, key=lambda o: (o.site, o.service))
+    exact_outages = sorted(exact.outages, key=lambda o: (o.site, o.service))
+    assert [(o.site, o.service) for o in fluid_outages] == [(o.site, o.service) for o in exact_outages]
+    for f, e in zip(fluid_outages, exact_outages, strict=True):
+        assert f.down_at_s == pytest.approx(e.down_at_s, abs=11) and f.hosts == e.hosts
+    assert fluid.totals["wan_bytes_background"] == pytest.approx(
+        exact.totals["wan_bytes_background"], rel=0.05
+    )
+
+
+def test_an_overloaded_broker_backs_up_and_fails_calls() -> None:
+    from wanstack.sim.engine import SimOptions
+
+    text = CUT.format(model="centralized").replace("count: 3", "count: 2000") + (
+        "stations:\n  rpc-broker: {workers: 1, service_ms: 2}\n"
+    )
+    result = simulate(parse(text, "x.yaml"), SimOptions(fluid_background=True))
+    broker = next(s for s in result.stations if s.kind == "rpc-broker")
+    assert broker.utilisation == pytest.approx(1.0)
+    boot = result.operation("boot")
+    assert boot is not None and boot.succeeded == 0
