@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import scale  # noqa: E402  (the sibling benchmark defines the scenario)
+import scale
 
 
 def main() -> None:

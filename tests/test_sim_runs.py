@@ -178,7 +178,7 @@ def test_scenario_station_sizes_override_the_defaults() -> None:
     assert (broker.workers, broker.service_ms) == (7, 0.5)
     from wanstack.scenario.errors import ScenarioError
 
-    with pytest.raises(ScenarioError, match="unknown station kind 'rpc-brokr'.*did you mean 'rpc-broker'"):
+    with pytest.raises(ScenarioError, match=r"unknown station kind 'rpc-brokr'.*did you mean 'rpc-broker'"):
         parse(CUT.format(model="centralized") + "stations:\n  rpc-brokr: {workers: 7}\n", "sizes.yaml")
 
 
