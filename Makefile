@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench profile clean
+.PHONY: demo test lint typecheck unit services bench profile clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# Debian's rabbitmq-server for the bench tests (no system service is started).
+services:
+	bash scripts/install-services.sh
+
+unit: $(STAMP) services
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

@@ -1,0 +1,88 @@
+"""The controller: starts role processes, drives them over their stdin/stdout, stops them for sure."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+
+class RoleProcess:
+    """One bench role (`wanstack.bench.roles`) in its own process and session."""
+
+    def __init__(
+        self,
+        role: str,
+        url: str,
+        topic: str = "wanstack-bench",
+        server: str | None = None,
+        work_ms: float = 0.0,
+        ready_timeout_s: float = 60.0,
+    ) -> None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "wanstack.bench.roles",
+            role,
+            "--url",
+            url,
+            "--topic",
+            topic,
+            "--work-ms",
+            str(work_ms),
+        ]
+        if server is not None:
+            cmd += ["--server", server]
+        self.role = role
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        answer = self._read(ready_timeout_s)
+        if not answer.get("ready"):
+            self.close()
+            raise RuntimeError(f"{role} did not start: {answer}")
+
+    def _read(self, timeout_s: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        import selectors
+
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout_s):
+                raise TimeoutError(f"{self.role} did not answer in {timeout_s:.0f} s")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.role} exited with {self.proc.poll()}")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def ask(self, command: dict[str, Any], timeout_s: float = 600.0) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        return self._read(timeout_s)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(Exception):
+                self.ask({"cmd": "stop"}, timeout_s=10)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+    def __enter__(self) -> RoleProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

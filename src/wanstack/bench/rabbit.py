@@ -1,0 +1,185 @@
+"""Isolated RabbitMQ nodes for the bench: each with its own node name, ports, data and log folders
+under a temporary directory, listening on 127.0.0.1 only, stopped (with its epmd) on exit.
+
+How to run Debian's rabbitmq-server unprivileged-style as root without touching the system service
+(shared domain notes §9): call /usr/lib/rabbitmq/bin/rabbitmq-server directly (not /usr/sbin, which
+switches user and cookie) with HOME (for the Erlang cookie), node name, ports, Mnesia and log bases,
+a config file, and the Erlang distribution bound to 127.0.0.1. We start epmd ourselves, in the
+foreground, so that we own its PID and can stop it: it would otherwise outlive the broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from glob import glob
+from pathlib import Path
+
+from wanstack.bench.ports import free_port, port_open
+
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+
+
+class RabbitUnavailableError(RuntimeError):
+    """RabbitMQ is not installed here (`make test` installs Debian's rabbitmq-server)."""
+
+
+def available() -> bool:
+    return Path(RABBITMQ_SERVER).exists() and _epmd() is not None
+
+
+def _epmd() -> str | None:
+    found = shutil.which("epmd")
+    if found:
+        return found
+    candidates = sorted(glob("/usr/lib/erlang/erts-*/bin/epmd"))
+    return candidates[-1] if candidates else None
+
+
+@dataclass
+class RabbitNode:
+    """One RabbitMQ node. Use as a context manager, or call start()/stop()."""
+
+    name: str = "wanstack"
+    root: Path | None = None  # parent folder for its files (default: a new temporary directory)
+    port: int = field(default_factory=free_port)
+    dist_port: int = field(default_factory=free_port)
+    epmd_port: int = field(default_factory=free_port)
+    startup_timeout_s: float = 60.0
+    _home: Path | None = None
+    _own_root: bool = False
+    _server: subprocess.Popen[bytes] | None = None
+    _epmd: subprocess.Popen[bytes] | None = None
+
+    @property
+    def node(self) -> str:
+        return f"{self.name}@localhost"
+
+    @property
+    def url(self) -> str:
+        return f"rabbit://guest:guest@127.0.0.1:{self.port}/"
+
+    def _env(self) -> dict[str, str]:
+        assert self._home is not None
+        home = self._home
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))},
+            "HOME": str(home),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "ERL_EPMD_PORT": str(self.epmd_port),
+            "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(home / "log"),
+            "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
+
+    def start(self) -> RabbitNode:
+        if not available():
+            raise RabbitUnavailableError(
+                "rabbitmq-server is not installed (run `make test`, which installs it)"
+            )
+        if self.root is None:
+            self.root = Path(tempfile.mkdtemp(prefix="wanstack-rabbit-"))
+            self._own_root = True
+        self._home = self.root / self.name
+        self._home.mkdir(parents=True, exist_ok=True)
+        (self._home / "rabbitmq.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n", encoding="utf-8"
+        )
+        (self._home / "enabled_plugins").write_text("[].\n", encoding="utf-8")
+        env = self._env()
+        epmd = _epmd()
+        assert epmd is not None
+        self._epmd = subprocess.Popen(
+            [epmd, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log = (self._home / "server.out").open("wb")
+        self._server = subprocess.Popen(
+            [RABBITMQ_SERVER], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self._server is not None and self._server.poll() is not None:
+                raise RuntimeError(
+                    f"rabbitmq-server exited with {self._server.returncode}: {self.tail_log()}"
+                )
+            if port_open(self.port) and self._ctl("await_startup", timeout=30).returncode == 0:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"RabbitMQ node {self.node} not ready in {self.startup_timeout_s:.0f} s")
+
+    def _ctl(self, *args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [RABBITMQCTL, "-n", self.node, *args],
+            env=self._env(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def tail_log(self, lines: int = 20) -> str:
+        if self._home is None or not (self._home / "server.out").exists():
+            return ""
+        return "\n".join((self._home / "server.out").read_text(errors="replace").splitlines()[-lines:])
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in (self._server, self._epmd) if p is not None and p.poll() is None]
+
+    def stop(self) -> None:
+        """Stop the broker (politely, then by signal), its epmd, and remove its files."""
+        if self._server is not None and self._server.poll() is None:
+            with contextlib.suppress(Exception):
+                self._ctl("stop", timeout=15)
+            _terminate(self._server)
+        if self._epmd is not None:
+            _terminate(self._epmd)
+        self._server = self._epmd = None
+        if self._own_root and self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def __enter__(self) -> RabbitNode:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+    """End a process and everything in its session (beam.smp, its port programs)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(grace_s)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # children left in its session

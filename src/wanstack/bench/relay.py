@@ -1,0 +1,198 @@
+"""A WAN link in user space: a TCP relay that delays each direction, with jitter, loss and a rate cap.
+
+The kernel here has no netem, so each emulated link is an asyncio relay placed between a client and
+the server it reaches across the WAN. Bytes read from one side are released to the other `delay`
+later (per chunk, pipelined, never reordered: a TCP stream stays in order), with:
+- jitter: a uniform ±jitter on each release (netem's default distribution), clamped to keep order;
+- loss: a chunk of k segments is "lost" with probability 1 − (1 − p)^k and then released one RTO
+  later (RTT + 200 ms, Linux's TCP_RTO_MIN), which is what TCP shows the application;
+- bandwidth: a token bucket — a chunk may not leave before the previous one has been serialised.
+Delay is one-way per direction, as in EnOS: the RTT through the relay is twice the delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import threading
+from dataclasses import dataclass, field
+
+from wanstack.bench.ports import free_port
+
+MSS = 1448
+RTO_MIN_MS = 200.0
+CHUNK = 65536
+
+
+@dataclass
+class LinkShape:
+    delay_ms: float = 0.0
+    reverse_delay_ms: float | None = None
+    jitter_ms: float = 0.0
+    loss_pct: float = 0.0
+    bandwidth_mbps: float | None = None
+    seed: int = 0
+
+
+@dataclass
+class DirectionStats:
+    chunks: int = 0
+    bytes: int = 0
+    retransmissions: int = 0
+
+
+@dataclass
+class DelayRelay:
+    """Listens on 127.0.0.1:`port` and relays to 127.0.0.1:`target_port` through the link shape."""
+
+    target_port: int
+    shape: LinkShape = field(default_factory=LinkShape)
+    port: int = field(default_factory=free_port)
+    forward: DirectionStats = field(default_factory=DirectionStats)  # client -> target
+    backward: DirectionStats = field(default_factory=DirectionStats)
+    up: bool = True  # False: the link is cut (existing connections stall, new ones are refused)
+
+    def __post_init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._ready = threading.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._rng = random.Random(self.shape.seed)
+
+    # --- life cycle ----------------------------------------------------------------------------
+    def start(self) -> DelayRelay:
+        self._thread = threading.Thread(target=self._run, name=f"relay:{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("relay did not start")
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._server = loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", self.port))
+        self._ready.set()
+        loop.run_forever()
+        for task in list(self._tasks):
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*self._tasks, return_exceptions=True))
+        loop.close()
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return
+
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            for w in list(self._writers):
+                w.close()
+            loop.stop()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop)
+        self._thread.join(10)
+        self._loop = self._thread = None
+
+    def cut(self) -> None:
+        """Cut the link: established connections stop carrying bytes (as a dead link does)."""
+        self.up = False
+
+    def restore(self) -> None:
+        self.up = True
+
+    def __enter__(self) -> DelayRelay:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- relaying ------------------------------------------------------------------------------
+    async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        if not self.up:
+            client_w.close()
+            return
+        try:
+            target_r, target_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            client_w.close()
+            return
+        self._writers |= {client_w, target_w}
+        shape = self.shape
+        back = shape.delay_ms if shape.reverse_delay_ms is None else shape.reverse_delay_ms
+        rtt = shape.delay_ms + back
+        for reader, writer, delay, stats in (
+            (client_r, target_w, shape.delay_ms, self.forward),
+            (target_r, client_w, back, self.backward),
+        ):
+            queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+            for coro in (self._read(reader, queue, delay, rtt, stats), self._write(writer, queue, stats)):
+                task = asyncio.get_running_loop().create_task(coro)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _read(
+        self,
+        reader: asyncio.StreamReader,
+        queue: asyncio.Queue[tuple[float, bytes] | None],
+        delay_ms: float,
+        rtt_ms: float,
+        stats: DirectionStats,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        shape = self.shape
+        last = 0.0
+        try:
+            while data := await reader.read(CHUNK):
+                release = loop.time() + delay_ms / 1000.0
+                if shape.jitter_ms:
+                    release += self._rng.uniform(-shape.jitter_ms, shape.jitter_ms) / 1000.0
+                if shape.loss_pct:
+                    p_chunk = 1.0 - (1.0 - shape.loss_pct / 100.0) ** math.ceil(len(data) / MSS)
+                    rto = (rtt_ms + RTO_MIN_MS) / 1000.0
+                    while self._rng.random() < p_chunk:
+                        release += rto
+                        rto *= 2
+                        stats.retransmissions += 1
+                last = max(last, release)  # never reorder a byte stream
+                queue.put_nowait((last, data))
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            queue.put_nowait(None)
+
+    async def _write(
+        self,
+        writer: asyncio.StreamWriter,
+        queue: asyncio.Queue[tuple[float, bytes] | None],
+        stats: DirectionStats,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        rate = self.shape.bandwidth_mbps
+        free_at = 0.0  # when the (emulated) line is free again
+        try:
+            while (item := await queue.get()) is not None:
+                release, data = item
+                if rate:
+                    release = max(release, free_at)
+                    free_at = release + len(data) * 8 / (rate * 1e6)
+                while not self.up:  # a cut link holds everything until it is restored
+                    await asyncio.sleep(0.05)
+                wait = release - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                writer.write(data)
+                await writer.drain()
+                stats.chunks += 1
+                stats.bytes += len(data)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+            self._writers.discard(writer)

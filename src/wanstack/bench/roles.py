@@ -1,0 +1,156 @@
+"""Bench roles as processes: rpc-server, rpc-client, notifier, listener (after ombt's roles).
+
+A controller starts each role as `python -m wanstack.bench.roles ROLE --url ... --topic ...` and
+drives it over the process's stdin/stdout (JSON lines): a control channel that never crosses the
+emulated WAN, as ombt keeps its control bus apart from the bus under test. Each command answers one
+JSON line with what it measured.
+
+oslo.messaging is used as OpenStack services use it: a transport from a `rabbit://` URL, an RPC server
+with the threading executor, an RPC client doing call/cast (shared domain notes §9: with a private
+ConfigOpts `call()` fails on tracing options, so the global CONF is used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+
+def _transport(url: str, notifications: bool = False) -> Any:
+    import oslo_messaging
+    from oslo_config import cfg
+
+    if notifications:
+        return oslo_messaging.get_notification_transport(cfg.CONF, url=url)
+    return oslo_messaging.get_rpc_transport(cfg.CONF, url=url)
+
+
+class PingEndpoint:
+    """What rpc-servers answer: the payload's length (work is simulated by `work_ms`)."""
+
+    def __init__(self, work_ms: float) -> None:
+        self.work_ms = work_ms
+        self.calls = 0
+        self.casts = 0
+
+    def ping(self, ctxt: dict[str, Any], payload: str) -> int:
+        self.calls += 1
+        if self.work_ms:
+            time.sleep(self.work_ms / 1000.0)
+        return len(payload)
+
+    def cast_ping(self, ctxt: dict[str, Any], payload: str, seq: int) -> None:
+        self.casts += 1
+
+
+def rpc_server(args: argparse.Namespace) -> None:
+    import oslo_messaging
+
+    transport = _transport(args.url)
+    endpoint = PingEndpoint(args.work_ms)
+    target = oslo_messaging.Target(topic=args.topic, server=args.server)
+    server = oslo_messaging.get_rpc_server(transport, target, [endpoint], executor="threading")
+    server.start()
+    _answer({"ready": True})
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command.get("cmd") == "stats":
+            _answer({"calls": endpoint.calls, "casts": endpoint.casts})
+        elif command.get("cmd") == "stop":
+            break
+    server.stop()
+    server.wait()
+    transport.cleanup()
+    _answer({"stopped": True, "calls": endpoint.calls, "casts": endpoint.casts})
+
+
+def rpc_client(args: argparse.Namespace) -> None:
+    import oslo_messaging
+
+    transport = _transport(args.url)
+    target = oslo_messaging.Target(topic=args.topic, server=args.server)
+    client = oslo_messaging.get_rpc_client(transport, target)
+    _answer({"ready": True})
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command.get("cmd") == "stop":
+            break
+        _answer(_run_calls(client, command))
+    transport.cleanup()
+    _answer({"stopped": True})
+
+
+def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
+    """`calls` sequential call or cast with a `payload`-byte string and `pause_ms` between them, on
+    `threads` threads; latencies in ms of the successful ones, and the failures by exception name."""
+    import oslo_messaging
+
+    kind = command.get("kind", "call")
+    n = int(command.get("calls", 100))
+    payload = "x" * int(command.get("payload", 100))
+    pause = float(command.get("pause_ms", 0.0)) / 1000.0
+    threads = int(command.get("threads", 1))
+    timeout = float(command.get("timeout_s", 30.0))
+    fanout = bool(command.get("fanout", False))
+    prepared = client.prepare(timeout=timeout, fanout=fanout) if fanout else client.prepare(timeout=timeout)
+    latencies: list[float] = []
+    failures: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def worker(count: int, offset: int) -> None:
+        for i in range(count):
+            start = time.perf_counter()
+            try:
+                if kind == "call":
+                    prepared.call({}, "ping", payload=payload)
+                else:
+                    prepared.cast({}, "cast_ping", payload=payload, seq=offset + i)
+                with lock:
+                    latencies.append((time.perf_counter() - start) * 1000.0)
+            except oslo_messaging.MessagingException as err:
+                with lock:
+                    failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
+            if pause:
+                time.sleep(pause)
+
+    started = time.perf_counter()
+    share = [n // threads + (1 if t < n % threads else 0) for t in range(threads)]
+    pool = [threading.Thread(target=worker, args=(c, sum(share[:t]))) for t, c in enumerate(share)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return {
+        "kind": kind,
+        "latencies_ms": latencies,
+        "failures": failures,
+        "elapsed_s": time.perf_counter() - started,
+    }
+
+
+def _answer(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m wanstack.bench.roles")
+    parser.add_argument("role", choices=["rpc-server", "rpc-client"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--topic", default="wanstack-bench")
+    parser.add_argument("--server", default=None)
+    parser.add_argument("--work-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    # oslo.log would print to stderr on every reconnect; keep the control channel clean.
+    import logging
+
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    {"rpc-server": rpc_server, "rpc-client": rpc_client}[args.role](args)
+
+
+if __name__ == "__main__":
+    main()

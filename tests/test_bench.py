@@ -1,0 +1,76 @@
+"""Real RabbitMQ, real oslo.messaging, real TCP through the user-space WAN relay.
+
+`make test` installs Debian's rabbitmq-server; without it these tests skip with a loud reason, except
+under CI (CI=true), where a missing broker is a failure: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wanstack.bench import rabbit
+from wanstack.bench.rabbit import RabbitNode
+from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.bench.twosite import rpc_across_link
+
+pytestmark = pytest.mark.bench
+
+if not rabbit.available():
+    reason = "RabbitMQ is not installed: run `make test` (it installs Debian's rabbitmq-server)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the bench tests: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[RabbitNode]:
+    with RabbitNode(name="wanstack-test") as node:
+        yield node
+
+
+def test_relay_adds_the_configured_delay_each_way() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as echo:
+        port = echo.getsockname()[1]
+        with DelayRelay(port, LinkShape(delay_ms=20)) as relay:
+            client = socket.create_connection(("127.0.0.1", relay.port))
+            conn, _ = echo.accept()
+            rtts = []
+            for _ in range(5):
+                start = time.perf_counter()
+                client.sendall(b"ping")
+                conn.sendall(conn.recv(16))
+                client.recv(16)
+                rtts.append((time.perf_counter() - start) * 1000)
+            client.close()
+            conn.close()
+    assert 40 <= min(rtts) <= 45, rtts  # RTT = 2 × one-way delay, plus the relay's own overhead
+
+
+@pytest.mark.slow
+def test_rpc_call_across_a_link_costs_two_delays_plus_calibrated_overhead(broker: RabbitNode) -> None:
+    overhead = rpc_across_link(broker, LinkShape(delay_ms=0.0)).p50_ms  # the calibration at 0 ms
+    assert overhead < 20
+    for delay in (10.0, 25.0):
+        measured = rpc_across_link(broker, LinkShape(delay_ms=delay))
+        expected = 2 * delay + overhead
+        assert not measured.failures
+        assert abs(measured.p50_ms - expected) <= max(0.15 * expected, 1.0), (delay, measured, expected)
+
+
+def test_broker_leaves_nothing_behind(tmp_path: os.PathLike[str]) -> None:
+    node = RabbitNode(name="wanstack-cleanup").start()
+    pids, root, port = node.pids(), node.root, node.port
+    assert pids and root is not None and root.exists()
+    node.stop()
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status")
+        assert not status.exists() or "zombie" in status.read_text().lower()
+    assert not root.exists()
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
