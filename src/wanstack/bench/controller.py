@@ -64,10 +64,17 @@ class RoleProcess:
             raise RuntimeError(f"{self.role} exited with {self.proc.poll()}")
         return json.loads(line)  # type: ignore[no-any-return]
 
-    def ask(self, command: dict[str, Any], timeout_s: float = 600.0) -> dict[str, Any]:
+    def tell(self, command: dict[str, Any]) -> None:
+        """Send a command without waiting (to start several roles at once); `answer()` collects it."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
+
+    def answer(self, timeout_s: float = 600.0) -> dict[str, Any]:
+        return self._read(timeout_s)
+
+    def ask(self, command: dict[str, Any], timeout_s: float = 600.0) -> dict[str, Any]:
+        self.tell(command)
         return self._read(timeout_s)
 
     def close(self) -> None:

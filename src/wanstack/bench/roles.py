@@ -36,6 +36,9 @@ class PingEndpoint:
         self.work_ms = work_ms
         self.calls = 0
         self.casts = 0
+        self.seen: set[int] = set()
+        self.duplicates = 0
+        self.one_way_ms: list[float] = []  # casts: receive time − send time (one clock: one machine)
 
     def ping(self, ctxt: dict[str, Any], payload: str) -> int:
         self.calls += 1
@@ -43,8 +46,13 @@ class PingEndpoint:
             time.sleep(self.work_ms / 1000.0)
         return len(payload)
 
-    def cast_ping(self, ctxt: dict[str, Any], payload: str, seq: int) -> None:
+    def cast_ping(self, ctxt: dict[str, Any], payload: str, seq: int, sent: float = 0.0) -> None:
         self.casts += 1
+        if sent:
+            self.one_way_ms.append((time.time() - sent) * 1000.0)
+        if seq in self.seen:
+            self.duplicates += 1
+        self.seen.add(seq)
 
 
 def rpc_server(args: argparse.Namespace) -> None:
@@ -59,7 +67,20 @@ def rpc_server(args: argparse.Namespace) -> None:
     for line in sys.stdin:
         command = json.loads(line)
         if command.get("cmd") == "stats":
-            _answer({"calls": endpoint.calls, "casts": endpoint.casts})
+            _answer(
+                {
+                    "calls": endpoint.calls,
+                    "casts": endpoint.casts,
+                    "duplicates": endpoint.duplicates,
+                    "received": sorted(endpoint.seen),
+                    "one_way_ms": endpoint.one_way_ms,
+                }
+            )
+        elif command.get("cmd") == "reset":
+            endpoint.seen.clear()
+            endpoint.one_way_ms.clear()
+            endpoint.duplicates = endpoint.calls = endpoint.casts = 0
+            _answer({"reset": True})
         elif command.get("cmd") == "stop":
             break
     server.stop()
@@ -108,7 +129,7 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
                 if kind == "call":
                     prepared.call({}, "ping", payload=payload)
                 else:
-                    prepared.cast({}, "cast_ping", payload=payload, seq=offset + i)
+                    prepared.cast({}, "cast_ping", payload=payload, seq=offset + i, sent=time.time())
                 with lock:
                     latencies.append((time.perf_counter() - start) * 1000.0)
             except oslo_messaging.MessagingException as err:
@@ -119,7 +140,8 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     share = [n // threads + (1 if t < n % threads else 0) for t in range(threads)]
-    pool = [threading.Thread(target=worker, args=(c, sum(share[:t]))) for t, c in enumerate(share)]
+    first = int(command.get("first_seq", 0))
+    pool = [threading.Thread(target=worker, args=(c, first + sum(share[:t]))) for t, c in enumerate(share)]
     for t in pool:
         t.start()
     for t in pool:

@@ -30,7 +30,7 @@ class Service(StrEnum):
 
 
 # Queueing stations the simulator knows, beyond the placed services themselves: the messaging nodes.
-MESSAGING_STATIONS = ("rpc-broker", "notification-broker", "log-leader", "router")
+MESSAGING_STATIONS = ("rpc-broker", "notification-broker", "log-leader", "router", "rpc-server")
 STATION_KINDS = (
     tuple(s.value for s in Service if s not in (Service.RPC_BUS, Service.NOTIFICATION_BUS))
     + MESSAGING_STATIONS

@@ -28,6 +28,9 @@ DEFAULT_STATIONS: dict[str, StationParams] = {
     "notification-broker": StationParams(workers=2, service_ms=0.35),
     "log-leader": StationParams(workers=2, service_ms=0.1),  # assumed: appends to a partition log
     "router": StationParams(workers=2, service_ms=0.1),  # assumed: routing without queueing to disk
+    # The bench's echo server: oslo.messaging's threading executor has executor_thread_pool_size = 64
+    # (oslo_messaging/_drivers/impl_rabbit.py); the work itself is negligible.
+    "rpc-server": StationParams(workers=64, service_ms=0.05),
     # Control-plane services (assumed): per request, CPU time of the handler on one worker.
     "keystone": StationParams(workers=8, service_ms=5.0),
     "nova-api": StationParams(workers=8, service_ms=4.0),

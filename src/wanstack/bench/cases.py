@@ -1,0 +1,80 @@
+"""Run messaging test cases for real: one RabbitMQ at the top site, every other site behind its own
+delay relay (its WAN link), one role process per client and per server."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+from wanstack.bench.controller import RoleProcess
+from wanstack.bench.rabbit import RabbitNode
+from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.scenario.testplan import MessagingCase, Pattern
+
+WARM_UP = 5
+
+
+@dataclass
+class CaseResult:
+    case: str
+    delay_ms: float
+    latencies_ms: list[float]
+    failures: int
+    duplicates: int = 0
+
+
+def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[str, float]) -> CaseResult:
+    """`delays_ms`: one-way delay between each site and the top site (where the broker runs)."""
+    with contextlib.ExitStack() as stack:
+        urls: dict[str, str] = {top: broker.url}
+        for site in {*case.clients, *(s for s, _ in case.servers)} - {top}:
+            relay = stack.enter_context(DelayRelay(broker.port, LinkShape(delay_ms=delays_ms[site])))
+            urls[site] = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
+        servers = [
+            stack.enter_context(RoleProcess("rpc-server", urls[site], topic=topic, server=f"{site}-{topic}"))
+            for site, topic in case.servers
+        ]
+        clients = []
+        for site, topic in zip(case.clients, case.topic_of_client, strict=True):
+            # A call or cast goes to the server of that topic; a fanout to every server of the topic.
+            target = (
+                None
+                if case.pattern is Pattern.FANOUT
+                else next(f"{s}-{t}" for s, t in case.servers if t == topic)
+            )
+            clients.append(
+                stack.enter_context(RoleProcess("rpc-client", urls[site], topic=topic, server=target))
+            )
+        kind = "call" if case.pattern is Pattern.CALL else "cast"
+        fanout = case.pattern is Pattern.FANOUT
+        for c in clients:
+            c.ask({"calls": WARM_UP, "kind": kind, "fanout": fanout})
+        for s in servers:
+            s.ask({"cmd": "reset"})
+        # All clients run at once: send the commands, then collect the answers.
+        for i, c in enumerate(clients):
+            # Sequence numbers of their own per client, after the warm-up's, so that only a message
+            # really delivered twice counts as a duplicate.
+            c.tell(
+                {
+                    "calls": case.messages,
+                    "kind": kind,
+                    "fanout": fanout,
+                    "payload": case.payload,
+                    "pause_ms": case.pause_ms,
+                    "first_seq": 1_000_000 * (i + 1),
+                }
+            )
+        answers = [c.answer() for c in clients]
+        failures = sum(sum(a["failures"].values()) for a in answers)
+        if case.pattern is Pattern.CALL:
+            latencies = [x for a in answers for x in a["latencies_ms"]]
+            duplicates = 0
+        else:
+            time.sleep(max(delays_ms.values(), default=0.0) / 1000 * 2 + 0.5)  # let the last casts land
+            stats = [s.ask({"cmd": "stats"}) for s in servers]
+            latencies = [x for st in stats for x in st["one_way_ms"]]
+            duplicates = sum(st["duplicates"] for st in stats)
+    delay = max(delays_ms.values(), default=0.0)
+    return CaseResult(case.name, delay, latencies, failures, duplicates)

@@ -1,0 +1,82 @@
+"""Measure the relay itself: how much latency it adds beyond the configured delay, and how many
+small messages per second it carries. The calibration subtracts this from what the bench measures."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from wanstack.bench.relay import DelayRelay, LinkShape
+
+
+@dataclass
+class RelayOverhead:
+    delay_ms: float
+    samples: int
+    added_p50_ms: float  # per round trip (two traversals), beyond 2 × delay
+    added_p99_ms: float
+    messages_per_s: float  # one-way small messages carried, pipelined
+
+
+def _echo_server() -> tuple[socket.socket, threading.Thread]:
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def measure(delay_ms: float = 10.0, round_trips: int = 200, burst: int = 20000) -> RelayOverhead:
+    server, _ = _echo_server()
+    port = server.getsockname()[1]
+    try:
+        with DelayRelay(port, LinkShape(delay_ms=delay_ms)) as relay:
+            client = socket.create_connection(("127.0.0.1", relay.port))
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            added = []
+            for _ in range(round_trips):
+                start = time.perf_counter()
+                client.sendall(b"x" * 100)
+                got = 0
+                while got < 100:
+                    got += len(client.recv(65536))
+                added.append((time.perf_counter() - start) * 1000 - 2 * delay_ms)
+            # Throughput: a burst of 100-byte messages, pipelined through both directions.
+            payload = b"y" * 100
+            start = time.perf_counter()
+
+            def send_burst() -> None:
+                for _ in range(burst):
+                    client.sendall(payload)
+
+            sender = threading.Thread(target=send_burst)
+            sender.start()
+            got = 0
+            while got < 100 * burst:
+                got += len(client.recv(1 << 20))
+            elapsed = time.perf_counter() - start - 2 * delay_ms / 1000
+            sender.join()
+            client.close()
+    finally:
+        server.close()
+    arr = np.asarray(added)
+    return RelayOverhead(
+        delay_ms,
+        len(added),
+        float(np.percentile(arr, 50)),
+        float(np.percentile(arr, 99)),
+        burst / max(elapsed, 1e-9),
+    )

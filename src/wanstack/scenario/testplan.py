@@ -1,0 +1,62 @@
+"""Messaging test cases after ombt / the OpenStack "massively distributed RPC" test plan (shared domain
+notes §5), placed on a scenario's sites so that the simulator and the real bench run the same ones.
+
+TC1 one large target: every edge client calls (or casts to) one server topic at the top site.
+TC2 many targets: every edge client has its own server topic at the top site.
+TC3 one large fanout: a client at the top site fans out to a server at every edge site.
+Calls and casts are timed by the caller (call) or by the receiver (cast, fanout: receive − send).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Pattern(StrEnum):
+    CALL = "call"
+    CAST = "cast"
+    FANOUT = "fanout"
+
+
+@dataclass(frozen=True)
+class MessagingCase:
+    name: str
+    pattern: Pattern
+    clients: tuple[str, ...]  # client sites, one client each
+    servers: tuple[tuple[str, str], ...]  # (site, topic) of every server
+    topic_of_client: tuple[str, ...]  # the topic each client targets
+    messages: int = 40  # per client
+    payload: int = 100  # bytes
+    pause_ms: float = 50.0  # between two messages of one client (keeps 2 cores out of saturation)
+
+
+def default_cases(
+    top: str, edges: list[str], messages: int = 40, pause_ms: float = 50.0
+) -> list[MessagingCase]:
+    one = tuple(("t0",) * len(edges))
+    many = tuple(f"t{i}" for i in range(len(edges)))
+    return [
+        MessagingCase("tc1-call", Pattern.CALL, tuple(edges), ((top, "t0"),), one, messages, 100, pause_ms),
+        MessagingCase("tc1-cast", Pattern.CAST, tuple(edges), ((top, "t0"),), one, messages, 100, pause_ms),
+        MessagingCase(
+            "tc2-call",
+            Pattern.CALL,
+            tuple(edges),
+            tuple((top, t) for t in many),
+            many,
+            messages,
+            100,
+            pause_ms,
+        ),
+        MessagingCase(
+            "tc3-fanout",
+            Pattern.FANOUT,
+            (top,),
+            tuple((e, "f0") for e in edges),
+            ("f0",),
+            messages,
+            100,
+            pause_ms,
+        ),
+    ]

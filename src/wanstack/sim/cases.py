@@ -1,0 +1,71 @@
+"""Simulate the messaging test cases (`scenario.testplan`) on a scenario's infrastructure, the way the
+real bench runs them: each client sends `messages` messages, one at a time with `pause_ms` between,
+to servers that answer at once (the bench's echo endpoint, station kind `rpc-server`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.testplan import MessagingCase, Pattern
+from wanstack.sim.engine import Engine, SimOptions
+
+
+def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> list[float]:
+    """Latencies (ms) as the bench times them: call by the caller, cast and fanout by the receiver."""
+    engine = Engine(infra, SimOptions(params=options.params, background=False))
+    sim = engine.sim
+    latencies: list[float] = []
+    servers = {
+        topic: [(site, engine.station("rpc-server", site)) for site, t in case.servers if t == topic]
+        for _, topic in case.servers
+    }
+    p = engine.params
+
+    def client(site: str, topic: str) -> None:
+        m = engine.messaging_for(site)
+        targets = servers[topic]
+        left = [case.messages]
+
+        def next_message(_: Any = None) -> None:
+            if left[0] == 0:
+                return
+            left[0] -= 1
+            start = sim.now
+
+            def received(_: Any) -> None:
+                latencies.append(sim.now - start)
+
+            if case.pattern is Pattern.CALL:
+                ((server_site, station),) = targets
+
+                def replied(_: Any) -> None:
+                    received(None)
+                    sim.after(case.pause_ms, next_message)
+
+                m.call(
+                    site,
+                    server_site,
+                    station,
+                    case.payload,
+                    case.payload,
+                    replied,
+                    next_message,
+                    None,
+                    tag="case",
+                )
+                return
+            if case.pattern is Pattern.CAST:
+                ((server_site, station),) = targets
+                m.cast(site, server_site, station, case.payload, received, None, None, tag="case")
+            else:
+                m.fanout(site, targets, case.payload, received, None)
+            # A cast returns once published: the client goes on after its own cost and the pause.
+            sim.after(p.rpc_client_ms + case.pause_ms, next_message)
+
+        next_message()
+
+    for site, topic in zip(case.clients, case.topic_of_client, strict=True):
+        client(site, topic)
+    sim.run(1e12)
+    return latencies
