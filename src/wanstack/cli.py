@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 import yaml
@@ -18,6 +18,9 @@ from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO, load
 from wanstack.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from wanstack.sim.params import Params
 
 app = typer.Typer(
     help="Plan, simulate and bench an OpenStack cloud spread over many sites joined by a WAN.",
@@ -44,6 +47,20 @@ def _report(err: ScenarioError) -> NoReturn:
         errors.print(f"… and {len(err.problems) - limit} more problems", markup=False)
     errors.print(f"{err.filename}: {len(err.problems)} problem(s); nothing was run.", markup=False)
     raise typer.Exit(2) from None
+
+
+def _params(calibration: Path | None) -> Params:
+    from wanstack.sim.params import Params
+
+    if calibration is None:
+        return Params()
+    from wanstack.bench.calibrate import load_calibration
+
+    try:
+        return load_calibration(calibration)
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as err:
+        errors.print(f"{calibration}: not a calibration file from `wanstack calibrate` ({err})")
+        raise typer.Exit(2) from None
 
 
 def _load(scenario: str) -> Infrastructure:
@@ -113,6 +130,10 @@ def _progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
 def run(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(help="A file from `wanstack calibrate`: measured costs replace the defaults."),
+    ] = None,
     fluid: Annotated[
         bool | None,
         typer.Option(
@@ -131,7 +152,7 @@ def run(
     with bar:
         result = simulate(
             infra,
-            SimOptions(fluid_background=fluid),
+            SimOptions(params=_params(calibration), fluid_background=fluid),
             progress=lambda fraction: bar.update(task, completed=fraction),
         )
     console.print(run_summary(result))
@@ -240,6 +261,32 @@ def explain(
     table.add_column("crossings", justify="right")
     for label, sites, crossings in step_rows(steps, target, engine.roles, messaging):
         table.add_row(label, sites, str(crossings) if sites else "")
+    console.print(table)
+
+
+@app.command()
+def calibrate(
+    out: Annotated[Path, typer.Option(help="Where to write the calibration file.")] = Path(
+        "calibration.yaml"
+    ),
+) -> None:
+    """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 1 min)."""
+    from wanstack.bench import rabbit
+    from wanstack.bench.calibrate import calibrate as run_calibration
+
+    if not rabbit.available():
+        errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
+        raise typer.Exit(2)
+    document = run_calibration(out, progress=lambda text: errors.print(f"… {text}"))
+    table = Table(title=f"Calibration written to {out}")
+    table.add_column("measured")
+    table.add_column("value", justify="right")
+    for key, value in {
+        **document["measured"],
+        **{f"→ {k}": v for k, v in document["params"].items() if not isinstance(v, dict)},
+    }.items():
+        table.add_row(key, str(value))
+    table.add_row("→ rpc-broker service_ms", str(document["params"]["stations"]["rpc-broker"]["service_ms"]))
     console.print(table)
 
 

@@ -58,7 +58,7 @@ class Engine:
         self.params = options.params.with_overrides(self.scenario.stations)
         self.options = options
         self.sim = Simulator(self.scenario.run.seed)
-        self.net = Network(self.sim, infra.topology, self.params.lan_delay_ms)
+        self.net = Network(self.sim, infra.topology, self.params.lan_delay_ms, self.params.wan_overhead_ms)
         self.flows = FlowNetwork(self.sim, self.net)
         self.chains = ChainRunner(self.net)
         self.stations: dict[tuple[str, str], Station] = {}

@@ -34,10 +34,13 @@ Route = tuple[float, float, float, float, float, tuple[int, ...]]
 
 
 class Network:
-    def __init__(self, sim: Simulator, topology: Topology, lan_delay_ms: float) -> None:
+    def __init__(
+        self, sim: Simulator, topology: Topology, lan_delay_ms: float, wan_overhead_ms: float = 0.0
+    ) -> None:
         self.sim = sim
         self.topology = topology
         self.lan_delay_ms = lan_delay_ms
+        self.wan_overhead_ms = wan_overhead_ms
         self.links: list[WanLink] = list(topology.links)
         self._link_index = {(link.a, link.b): i for i, link in enumerate(self.links)}
         self.link_up = [True] * len(self.links)
@@ -154,7 +157,7 @@ class Network:
                 return None
             delay, bottleneck, jitter_sd, survival, _, _ = route
             lane = [
-                delay,
+                delay + self.wan_overhead_ms,
                 8.0 / (bottleneck * 1000.0),
                 bool(jitter_sd) or survival < 1.0,
                 route,

@@ -54,6 +54,9 @@ class Params:
     rpc_client_ms: float = 0.2
     # Assumed one-way latency between two machines of one site (one switch hop).
     lan_delay_ms: float = 0.05
+    # Extra one-way cost per WAN crossing beyond the link's delay (0 for a real WAN; the bench's relay
+    # measures its own, which `wanstack calibrate` writes here so the simulator predicts the bench).
+    wan_overhead_ms: float = 0.0
     # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
     # object with its flavor and info caches is several kB.
     rpc_small_bytes: int = 1_000

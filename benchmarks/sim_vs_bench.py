@@ -1,0 +1,66 @@
+"""The simulator against the real bench on the default scenario (a central site and 10 edge sites,
+centralized model, one RabbitMQ at the central site), for the messaging test cases at 0, 10 and 25 ms
+one-way: p50 and p95 of each, and the simulator's relative error.
+
+    python benchmarks/sim_vs_bench.py [--calibration calibration.yaml] [--messages 20]
+
+Without --calibration it runs `wanstack calibrate` first (about 30 s). Needs rabbitmq-server
+(installed by `make test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from wanstack.bench.calibrate import calibrate, load_calibration
+from wanstack.bench.cases import run_case
+from wanstack.bench.rabbit import RabbitNode
+from wanstack.scenario.load import load, parse
+from wanstack.scenario.testplan import default_cases
+from wanstack.sim.cases import simulate_case
+from wanstack.sim.engine import SimOptions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calibration", type=Path)
+    parser.add_argument("--messages", type=int, default=20, help="messages per client and case")
+    parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 10.0, 25.0])
+    args = parser.parse_args()
+    cal = args.calibration
+    if cal is None:
+        cal = Path(tempfile.mkdtemp()) / "calibration.yaml"
+        calibrate(cal)
+    options = SimOptions(params=load_calibration(cal))
+    default = load("default")
+    top = default.placement.top_site
+    edges = [s for s in default.sites if s != top]
+    print(f"default scenario: {top} + {len(edges)} edge sites; calibration {cal}")
+    print(
+        f"{'delay':>6} {'case':<11} {'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} "
+        f"{'err':>7} {'n':>5} {'fail':>4} {'dup':>4}"
+    )
+    with RabbitNode(name="wanstack-sim-vs-bench") as broker:
+        for delay in args.delays:
+            infra = parse(f"generate: {{kind: star, edges: {len(edges)}, delay_ms: {delay}}}\n", "star.yaml")
+            for case in default_cases(top, edges, messages=args.messages):
+                real = run_case(broker, top, case, dict.fromkeys(edges, delay))
+                sim = simulate_case(infra, case, options)
+                b50, b95 = np.percentile(real.latencies_ms, [50, 95])
+                s50, s95 = np.percentile(sim, [50, 95])
+                print(
+                    f"{delay:>4.0f}ms {case.name:<11} {b50:>8.2f}ms {s50:>7.2f}ms {(s50 - b50) / b50:>+7.1%} "
+                    f"{b95:>8.2f}ms {s95:>7.2f}ms {(s95 - b95) / b95:>+7.1%} {len(real.latencies_ms):>5} "
+                    f"{real.failures:>4} {real.duplicates:>4}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
