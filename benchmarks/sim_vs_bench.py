@@ -42,10 +42,8 @@ def main() -> None:
     top = default.placement.top_site
     edges = [s for s in default.sites if s != top]
     print(f"default scenario: {top} + {len(edges)} edge sites; calibration {cal}")
-    print(
-        f"{'delay':>6} {'case':<11} {'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} "
-        f"{'err':>7} {'n':>5} {'fail':>4} {'dup':>4}"
-    )
+    columns = f"{'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} {'err':>7}"
+    print(f"{'delay':>6} {'case':<11} {columns} {'n':>5} {'fail':>4} {'dup':>4}")
     with RabbitNode(name="wanstack-sim-vs-bench") as broker:
         for delay in args.delays:
             infra = parse(f"generate: {{kind: star, edges: {len(edges)}, delay_ms: {delay}}}\n", "star.yaml")
