@@ -74,3 +74,17 @@ def test_broker_leaves_nothing_behind(tmp_path: os.PathLike[str]) -> None:
     assert not root.exists()
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.slow
+def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
+    from wanstack.bench.calibrate import calibrate, load_calibration
+
+    document = calibrate(tmp_path / "calibration.yaml")
+    measured, params = document["measured"], document["params"]
+    assert 0.2 < measured["call_p50_ms_at_0ms"] < 20
+    assert 0 < measured["broker_cpu_ms_per_message"] < 5
+    assert 0 <= measured["relay_added_per_traversal_ms"] < 5
+    assert params["rpc_client_ms"] >= 0
+    loaded = load_calibration(tmp_path / "calibration.yaml")
+    assert loaded.station("rpc-broker").service_ms == params["stations"]["rpc-broker"]["service_ms"]
