@@ -265,6 +265,100 @@ def explain(
 
 
 @app.command()
+def bench(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    messages: Annotated[int, typer.Option(help="Messages per client and test case.")] = 20,
+    out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
+    simulate: Annotated[
+        bool, typer.Option("--simulate", help="Run the same test cases in the simulator instead (fast).")
+    ] = False,
+    calibration: Annotated[
+        Path | None, typer.Option(help="With --simulate: a `wanstack calibrate` file.")
+    ] = None,
+) -> None:
+    """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: RabbitMQ at the top site, every
+    other site behind its own WAN relay. `--simulate` runs the same cases in the simulator."""
+    from wanstack.bench import rabbit
+    from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
+    from wanstack.report.tables import operations_table
+
+    infra = _load(scenario)
+    cases = scenario_cases(infra, messages)
+    if simulate:
+        from wanstack.sim.cases import simulate_cases
+        from wanstack.sim.engine import SimOptions
+
+        result = simulate_cases(infra, cases, SimOptions(params=_params(calibration)))
+    else:
+        if not rabbit.available():
+            errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
+            raise typer.Exit(2)
+        try:
+            result = bench_scenario(infra, cases, progress=lambda name: errors.print(f"… {name}"))
+        except ValueError as err:
+            errors.print(str(err))
+            raise typer.Exit(2) from None
+    console.print(operations_table(result))
+    if out is not None:
+        from wanstack.report.files import write_result
+
+        for path in write_result(result, out):
+            console.print(f"wrote {path}")
+
+
+@app.command("compare-results")
+def compare_results(
+    first: Annotated[Path, typer.Argument(help="result.json of one run (e.g. the simulator's).")],
+    second: Annotated[Path, typer.Argument(help="result.json of another (e.g. the bench's).")],
+) -> None:
+    """Two results side by side, operation by operation, with the first's relative error."""
+    from pydantic import ValidationError
+
+    from wanstack.results.schema import RunResult
+
+    runs = []
+    for path in (first, second):
+        try:
+            runs.append(RunResult.model_validate_json(path.read_text(encoding="utf-8")))
+        except (OSError, ValidationError) as err:
+            errors.print(f"{path}: not a wanstack result.json ({str(err).splitlines()[0]})")
+            raise typer.Exit(2) from None
+    a, b = runs
+    table = Table(title=f"{a.engine} ({first}) vs {b.engine} ({second})")
+    for col in (
+        "operation",
+        f"{a.engine} p50",
+        f"{b.engine} p50",
+        "error",
+        f"{a.engine} p95",
+        f"{b.engine} p95",
+        "error",
+        "ok a / b",
+    ):
+        table.add_column(col, justify="left" if col == "operation" else "right")
+
+    def relative(x: float | None, y: float | None) -> str:
+        return "–" if x is None or y is None or not y else f"{(x - y) / y:+.1%}"
+
+    for op in a.operations:
+        other = b.operation(op.op)
+        if other is None:
+            continue
+        la, lb = op.latency_ms, other.latency_ms
+        table.add_row(
+            op.op,
+            f"{la.p50 or 0:.2f}",
+            f"{lb.p50 or 0:.2f}",
+            relative(la.p50, lb.p50),
+            f"{la.p95 or 0:.2f}",
+            f"{lb.p95 or 0:.2f}",
+            relative(la.p95, lb.p95),
+            f"{op.succeeded} / {other.succeeded}",
+        )
+    console.print(table)
+
+
+@app.command()
 def calibrate(
     out: Annotated[Path, typer.Option(help="Where to write the calibration file.")] = Path(
         "calibration.yaml"

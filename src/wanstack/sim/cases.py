@@ -4,8 +4,11 @@ to servers that answer at once (the bench's echo endpoint, station kind `rpc-ser
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from wanstack.results.cases import case_result, cases_run
+from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, Pattern
 from wanstack.sim.engine import Engine, SimOptions
@@ -69,3 +72,23 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
         client(site, topic)
     sim.run(1e12)
     return latencies
+
+
+def simulate_cases(infra: Infrastructure, cases: list[MessagingCase], options: SimOptions) -> RunResult:
+    """Every case, as one `RunResult` comparable with the bench's (`wanstack compare-results`)."""
+    start = time.perf_counter()
+    operations = []
+    for case in cases:
+        latencies = simulate_case(infra, case, options)
+        expected = (
+            case.messages * len(case.clients) * (len(case.servers) if case.pattern is Pattern.FANOUT else 1)
+        )
+        operations.append(case_result(case.name, latencies, expected, expected - len(latencies)))
+    return cases_run(
+        "sim",
+        infra.scenario.name,
+        infra.model.name,
+        infra.scenario.run.seed,
+        operations,
+        time.perf_counter() - start,
+    )

@@ -1,0 +1,64 @@
+"""`wanstack bench SCENARIO`: the scenario's messaging test cases run for real on this machine.
+
+The broker runs at the scenario's top site (the centralized model's RPC bus); every other site reaches
+it through its own relay with the one-way delay of its route to the top site. One machine hosts at most
+MAX_SITES sites (each a client or server process of ~40 MB and a relay), so larger topologies are
+refused with that reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from wanstack.bench.cases import run_case
+from wanstack.bench.rabbit import RabbitNode
+from wanstack.results.cases import case_result, cases_run
+from wanstack.results.schema import RunResult
+from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.testplan import MessagingCase, default_cases
+
+MAX_SITES = 16
+
+
+def edge_sites(infra: Infrastructure) -> list[str]:
+    top = infra.placement.top_site
+    return [s for s, site in infra.sites.items() if s != top and site.host_count > 0]
+
+
+def scenario_cases(infra: Infrastructure, messages: int = 20) -> list[MessagingCase]:
+    return default_cases(infra.placement.top_site, edge_sites(infra), messages=messages)
+
+
+def bench_scenario(
+    infra: Infrastructure, cases: list[MessagingCase], progress: Callable[[str], None] | None = None
+) -> RunResult:
+    top = infra.placement.top_site
+    sites = edge_sites(infra)
+    if len(sites) + 1 > MAX_SITES:
+        raise ValueError(
+            f"{len(sites) + 1} sites: one machine benches at most {MAX_SITES}; "
+            "use a smaller topology or the simulator"
+        )
+    delays = {s: infra.topology.path_delay_ms(s, top) for s in sites}
+    start = time.perf_counter()
+    operations = []
+    with RabbitNode(name="wanstack-bench") as broker:
+        for case in cases:
+            if progress:
+                progress(case.name)
+            r = run_case(broker, top, case, delays)
+            expected = (
+                case.messages
+                * len(case.clients)
+                * (len(case.servers) if case.pattern.value == "fanout" else 1)
+            )
+            operations.append(case_result(case.name, r.latencies_ms, expected, r.failures, r.duplicates))
+    return cases_run(
+        "bench",
+        infra.scenario.name,
+        infra.model.name,
+        infra.scenario.run.seed,
+        operations,
+        time.perf_counter() - start,
+    )
