@@ -88,3 +88,46 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     assert params["rpc_client_ms"] >= 0
     loaded = load_calibration(tmp_path / "calibration.yaml")
     assert loaded.station("rpc-broker").service_ms == params["stations"]["rpc-broker"]["service_ms"]
+
+
+def _our_processes() -> list[str]:
+    """Command lines of bench processes (brokers, epmd, roles) that are alive, zombies excluded."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if "zombie" in (entry / "status").read_text().lower():
+                continue
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "wanstack-bench" in cmd or "wanstack.bench.roles" in cmd:
+            found.append(cmd)
+    return found
+
+
+@pytest.mark.slow
+def test_sigint_leaves_no_process_port_or_folder(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("wanstack-rabbit-*"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wanstack.cli", "bench", "default", "--messages", "200"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not any("wanstack.bench.roles" in c for c in _our_processes()):
+        time.sleep(0.5)
+    assert _our_processes(), "the bench never started its roles"
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(120)
+    time.sleep(1)
+    assert _our_processes() == []
+    assert set(Path(tempfile.gettempdir()).glob("wanstack-rabbit-*")) == before

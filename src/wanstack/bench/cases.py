@@ -13,6 +13,8 @@ from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.scenario.testplan import MessagingCase, Pattern
 
 WARM_UP = 5
+# Measured messages are numbered from here (client i from i × FIRST_SEQ), apart from late warm-ups.
+FIRST_SEQ = 1_000_000
 
 
 @dataclass
@@ -32,7 +34,9 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
             relay = stack.enter_context(DelayRelay(broker.port, LinkShape(delay_ms=delays_ms[site])))
             urls[site] = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         servers = [
-            stack.enter_context(RoleProcess("rpc-server", urls[site], topic=topic, server=f"{site}-{topic}"))
+            stack.enter_context(
+                RoleProcess("rpc-server", urls[site], topic=topic, server=f"{site}-{topic}", wait=False)
+            )
             for site, topic in case.servers
         ]
         clients = []
@@ -44,8 +48,12 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
                 else next(f"{s}-{t}" for s, t in case.servers if t == topic)
             )
             clients.append(
-                stack.enter_context(RoleProcess("rpc-client", urls[site], topic=topic, server=target))
+                stack.enter_context(
+                    RoleProcess("rpc-client", urls[site], topic=topic, server=target, wait=False)
+                )
             )
+        for role in (*servers, *clients):
+            role.wait_ready()
         kind = "call" if case.pattern is Pattern.CALL else "cast"
         fanout = case.pattern is Pattern.FANOUT
         for c in clients:
@@ -63,7 +71,7 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
                     "fanout": fanout,
                     "payload": case.payload,
                     "pause_ms": case.pause_ms,
-                    "first_seq": 1_000_000 * (i + 1),
+                    "first_seq": FIRST_SEQ * (i + 1),
                 }
             )
         answers = [c.answer() for c in clients]
@@ -73,7 +81,7 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
             duplicates = 0
         else:
             time.sleep(max(delays_ms.values(), default=0.0) / 1000 * 2 + 0.5)  # let the last casts land
-            stats = [s.ask({"cmd": "stats"}) for s in servers]
+            stats = [s.ask({"cmd": "stats", "min_seq": FIRST_SEQ}) for s in servers]
             latencies = [x for st in stats for x in st["one_way_ms"]]
             duplicates = sum(st["duplicates"] for st in stats)
     delay = max(delays_ms.values(), default=0.0)

@@ -22,6 +22,7 @@ class RoleProcess:
         server: str | None = None,
         work_ms: float = 0.0,
         ready_timeout_s: float = 60.0,
+        wait: bool = True,
     ) -> None:
         cmd = [
             sys.executable,
@@ -46,10 +47,18 @@ class RoleProcess:
             text=True,
             start_new_session=True,
         )
-        answer = self._read(ready_timeout_s)
+        self.ready_timeout_s = ready_timeout_s
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> RoleProcess:
+        """Wait for the "ready" line. Start many roles with wait=False, then wait for each: they load
+        oslo.messaging in parallel instead of one after the other."""
+        answer = self._read(self.ready_timeout_s)
         if not answer.get("ready"):
             self.close()
-            raise RuntimeError(f"{role} did not start: {answer}")
+            raise RuntimeError(f"{self.role} did not start: {answer}")
+        return self
 
     def _read(self, timeout_s: float) -> dict[str, Any]:
         assert self.proc.stdout is not None

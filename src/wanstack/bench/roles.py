@@ -38,7 +38,8 @@ class PingEndpoint:
         self.casts = 0
         self.seen: set[int] = set()
         self.duplicates = 0
-        self.one_way_ms: list[float] = []  # casts: receive time − send time (one clock: one machine)
+        # Casts: (seq, receive − send time in ms); one machine, one clock.
+        self.one_way_ms: list[tuple[int, float]] = []
 
     def ping(self, ctxt: dict[str, Any], payload: str) -> int:
         self.calls += 1
@@ -49,7 +50,7 @@ class PingEndpoint:
     def cast_ping(self, ctxt: dict[str, Any], payload: str, seq: int, sent: float = 0.0) -> None:
         self.casts += 1
         if sent:
-            self.one_way_ms.append((time.time() - sent) * 1000.0)
+            self.one_way_ms.append((seq, (time.time() - sent) * 1000.0))
         if seq in self.seen:
             self.duplicates += 1
         self.seen.add(seq)
@@ -73,7 +74,7 @@ def rpc_server(args: argparse.Namespace) -> None:
                     "casts": endpoint.casts,
                     "duplicates": endpoint.duplicates,
                     "received": sorted(endpoint.seen),
-                    "one_way_ms": endpoint.one_way_ms,
+                    "one_way_ms": [ms for seq, ms in endpoint.one_way_ms if seq >= command.get("min_seq", 0)],
                 }
             )
         elif command.get("cmd") == "reset":
