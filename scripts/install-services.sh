@@ -25,4 +25,6 @@ printf '#!/bin/sh\nexit 101\n' > "$policy"
 chmod +x "$policy"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+# The package's post-install may leave an epmd daemon on the default port; the bench runs its own.
+pkill -x epmd -u rabbitmq 2>/dev/null || true
 echo "install-services: rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server) installed"

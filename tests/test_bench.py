@@ -131,3 +131,25 @@ def test_sigint_leaves_no_process_port_or_folder(tmp_path: Path) -> None:
     time.sleep(1)
     assert _our_processes() == []
     assert set(Path(tempfile.gettempdir()).glob("wanstack-rabbit-*")) == before
+
+
+def test_sigterm_stops_the_broker_too() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "from wanstack.bench.rabbit import RabbitNode\nimport time\n"
+        "with RabbitNode(name='wanstack-bench-term') as n:\n"
+        "    print(n.root, flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    root = Path(proc.stdout.readline().strip())
+    assert root.exists() and _our_processes()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+    time.sleep(0.5)
+    assert _our_processes() == []
+    assert not root.exists()

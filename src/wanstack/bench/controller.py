@@ -86,19 +86,24 @@ class RoleProcess:
         self.tell(command)
         return self._read(timeout_s)
 
-    def close(self) -> None:
-        if self.proc.poll() is None:
+    def close(self, politely: bool = True) -> None:
+        """Stop the role: ask it to stop (it closes its AMQP connection cleanly), then kill its session.
+        On an error or an interrupt there is no asking: a busy role would not answer in time."""
+        if self.proc.poll() is None and politely:
             with contextlib.suppress(Exception):
-                self.ask({"cmd": "stop"}, timeout_s=10)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+                self.ask({"cmd": "stop"}, timeout_s=5)
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def __enter__(self) -> RoleProcess:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(politely=exc_type is None)

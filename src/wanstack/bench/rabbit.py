@@ -10,13 +10,17 @@ foreground, so that we own its PID and can stop it: it would otherwise outlive t
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
@@ -25,6 +29,26 @@ from wanstack.bench.ports import free_port, port_open
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+
+
+_RUNNING: weakref.WeakSet[RabbitNode] = weakref.WeakSet()
+
+
+def _stop_all() -> None:
+    for node in list(_RUNNING):
+        node.stop()
+
+
+atexit.register(_stop_all)
+
+
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C (SystemExit runs every `with` block's clean-up), once, from the
+    main thread; a handler someone else installed is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 class RabbitUnavailableError(RuntimeError):
@@ -43,7 +67,7 @@ def _epmd() -> str | None:
     return candidates[-1] if candidates else None
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: nodes are kept in a WeakSet for the exit-time clean-up
 class RabbitNode:
     """One RabbitMQ node. Use as a context manager, or call start()/stop()."""
 
@@ -90,6 +114,7 @@ class RabbitNode:
             raise RabbitUnavailableError(
                 "rabbitmq-server is not installed (run `make test`, which installs it)"
             )
+        _exit_on_sigterm()
         if self.root is None:
             self.root = Path(tempfile.mkdtemp(prefix="wanstack-rabbit-"))
             self._own_root = True
@@ -99,24 +124,25 @@ class RabbitNode:
             f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n", encoding="utf-8"
         )
         (self._home / "enabled_plugins").write_text("[].\n", encoding="utf-8")
-        env = self._env()
-        epmd = _epmd()
-        assert epmd is not None
-        self._epmd = subprocess.Popen(
-            [epmd, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log = (self._home / "server.out").open("wb")
-        self._server = subprocess.Popen(
-            [RABBITMQ_SERVER], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        _RUNNING.add(self)
         try:
+            env = self._env()
+            epmd = _epmd()
+            assert epmd is not None
+            self._epmd = subprocess.Popen(
+                [epmd, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            with (self._home / "server.out").open("wb") as log:
+                self._server = subprocess.Popen(
+                    [RABBITMQ_SERVER], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
             self._wait_ready()
         except BaseException:
-            self.stop()
+            self.stop()  # whatever failed or interrupted the start, nothing is left behind
             raise
         return self
 
@@ -158,6 +184,7 @@ class RabbitNode:
         if self._epmd is not None:
             _terminate(self._epmd)
         self._server = self._epmd = None
+        _RUNNING.discard(self)
         if self._own_root and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
