@@ -37,7 +37,8 @@ def main() -> None:
     if cal is None:
         cal = Path(tempfile.mkdtemp()) / "calibration.yaml"
         calibrate(cal)
-    options = SimOptions(params=load_calibration(cal))
+    # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
+    options = SimOptions(params=load_calibration(cal, bench_host=True))
     default = load("default")
     top = default.placement.top_site
     edges = [s for s in default.sites if s != top]

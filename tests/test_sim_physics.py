@@ -149,3 +149,32 @@ def test_region_per_site_boot_does_not_depend_on_the_backbone() -> None:
     far, _ = boot_latency(40.0, "region-per-site")
     assert crossings == 0
     assert near == pytest.approx(far)
+
+
+def test_processes_sharing_one_core_queue_for_it() -> None:
+    """Predicting the bench: with every process on one core, two calls at once take turns on the CPU."""
+    from dataclasses import replace
+
+    text = TWO_SITES % {"d": 5}
+    alone = Engine(parse(text, "t.yaml"), SimOptions(background=False))
+    shared = Engine(
+        parse(text, "t.yaml"), SimOptions(params=replace(alone.params, host_cores=1), background=False)
+    )
+
+    def two_calls(e: Engine) -> list[float]:
+        out: list[float] = []
+        server = e.station("rpc-server", "b")
+        for _ in range(2):
+            e.messaging_for("a").call(
+                "a", "b", server, 100, 100, lambda _: out.append(e.sim.now), lambda _: None, None
+            )
+        e.sim.run(1e9)
+        return out
+
+    free, contended = two_calls(alone), two_calls(shared)
+    assert free[0] == pytest.approx(free[1])  # enough workers everywhere: both finish together
+    assert contended[1] > contended[0]  # one core: the second waits for the first's CPU work
+    cpu_per_call = 4 * alone.params.rpc_client_ms + 2 * alone.params.station("rpc-broker").service_ms
+    # The calls overlap while their messages cross the link, so the second waits for some, not all, of
+    # the first's CPU pieces: at least one client-library leg, less than a whole call's CPU.
+    assert alone.params.rpc_client_ms <= contended[1] - contended[0] < cpu_per_call

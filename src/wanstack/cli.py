@@ -49,7 +49,7 @@ def _report(err: ScenarioError) -> NoReturn:
     raise typer.Exit(2) from None
 
 
-def _params(calibration: Path | None) -> Params:
+def _params(calibration: Path | None, bench_host: bool = False) -> Params:
     from wanstack.sim.params import Params
 
     if calibration is None:
@@ -57,7 +57,7 @@ def _params(calibration: Path | None) -> Params:
     from wanstack.bench.calibrate import load_calibration
 
     try:
-        return load_calibration(calibration)
+        return load_calibration(calibration, bench_host=bench_host)
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as err:
         errors.print(f"{calibration}: not a calibration file from `wanstack calibrate` ({err})")
         raise typer.Exit(2) from None
@@ -288,7 +288,7 @@ def bench(
         from wanstack.sim.cases import simulate_cases
         from wanstack.sim.engine import SimOptions
 
-        result = simulate_cases(infra, cases, SimOptions(params=_params(calibration)))
+        result = simulate_cases(infra, cases, SimOptions(params=_params(calibration, bench_host=True)))
     else:
         if not rabbit.available():
             errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")

@@ -116,8 +116,9 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
     return document
 
 
-def load_calibration(path: Path, base: Params | None = None) -> Params:
-    """Simulator parameters with a calibration file's measured values applied."""
+def load_calibration(path: Path, base: Params | None = None, bench_host: bool = False) -> Params:
+    """Simulator parameters with a calibration file's measured values applied. `bench_host`: also
+    share the calibrated machine's cores among all processes, to predict the bench itself."""
     from dataclasses import replace
 
     from wanstack.scenario.schema import StationSize
@@ -127,6 +128,7 @@ def load_calibration(path: Path, base: Params | None = None) -> Params:
     params = base or Params()
     params = replace(
         params,
+        host_cores=int(data.get("cores") or 1) if bench_host else None,
         rpc_client_ms=float(values["rpc_client_ms"]),
         wan_overhead_ms=float(values.get("wan_overhead_ms", 0.0)),
     )

@@ -5,6 +5,7 @@ to servers that answer at once (the bench's echo endpoint, station kind `rpc-ser
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from wanstack.results.cases import case_result, cases_run
@@ -68,10 +69,17 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
 
         next_message()
 
+    # Bench clients get their command one after another, so they do not start in lockstep: each starts
+    # at a random moment within one pause (seeded, so runs repeat).
+    rng = sim.stream(f"case:{case.name}")
     for site, topic in zip(case.clients, case.topic_of_client, strict=True):
-        client(site, topic)
+        sim.after(rng.uniform(0.0, case.pause_ms), _starter(client, site, topic))
     sim.run(1e12)
     return latencies
+
+
+def _starter(client: Callable[[str, str], None], site: str, topic: str) -> Callable[[Any], None]:
+    return lambda _: client(site, topic)
 
 
 def simulate_cases(infra: Infrastructure, cases: list[MessagingCase], options: SimOptions) -> RunResult:

@@ -71,3 +71,53 @@ class ChainRunner:
     def _lost(state: list[Any]) -> None:
         if state[5] is not None:
             state[5](state[6])
+
+
+class SharedHostChains(ChainRunner):
+    """Chains whose every process runs on one machine with few cores — the real bench's host. Client
+    library legs, broker passes and server work all queue for the same CPU (`cpu`, a station whose
+    service unit is 1 ms, so a job's work is its CPU time), which is what makes a bench's latency grow
+    with the number of processes on its 2 cores. The network part is unchanged.
+
+    CPU charged per chain: the sender's library cost on the first leg, the receiver's on the last
+    (once for a one-hop chain: a publish to a broker, or a broker's delivery to a consumer), and each
+    station's own service time."""
+
+    __slots__ = ("cpu",)
+
+    def __init__(self, net: Network, cpu: Station) -> None:
+        super().__init__(net)
+        self.cpu = cpu
+
+    def _next(self, state: list[Any]) -> None:
+        hops = state[0]
+        i = state[1]
+        if i == len(hops):
+            state[4](state[6])
+            return
+        state[1] = i + 1
+        send_cost = state[7] if i == 0 and (len(hops) > 1 or hops[0][2] is None) else 0.0
+        if send_cost:
+            self.cpu.submit(send_cost, self._send, state)
+        else:
+            self._send(state)
+
+    def _send(self, state: list[Any]) -> None:
+        a, b, _ = state[0][state[1] - 1]
+        self.net.send(a, b, state[2], state[3], self._arrived, state, self._lost, 0.0, state[8])
+
+    def _arrived(self, state: list[Any]) -> None:
+        hops = state[0]
+        station = hops[state[1] - 1][2]
+        if station is not None and not station.up:
+            self._lost(state)
+            return
+        last = state[1] == len(hops)
+        work = state[7] if last and (len(hops) > 1 or station is not None) else 0.0
+        if station is not None:
+            station.jobs += int(state[3])
+            work += station.service_ms * state[3]
+        if work:
+            self.cpu.submit(work, self._next, state)
+        else:
+            self._next(state)

@@ -25,7 +25,7 @@ from wanstack.scenario.services import RpcBackend, Service
 from wanstack.scenario.workload import Operation as OperationSpec
 from wanstack.scenario.workload import OperationKind
 from wanstack.sim.background import Background, Liveness
-from wanstack.sim.chain import ChainRunner
+from wanstack.sim.chain import ChainRunner, SharedHostChains
 from wanstack.sim.context import Roles
 from wanstack.sim.faults import Faults
 from wanstack.sim.flows import FlowNetwork
@@ -60,7 +60,10 @@ class Engine:
         self.sim = Simulator(self.scenario.run.seed)
         self.net = Network(self.sim, infra.topology, self.params.lan_delay_ms, self.params.wan_overhead_ms)
         self.flows = FlowNetwork(self.sim, self.net)
-        self.chains = ChainRunner(self.net)
+        self.chains: ChainRunner = ChainRunner(self.net)
+        if self.params.host_cores:
+            cpu = Station(self.sim, ("host-cpu", "bench"), self.params.host_cores, 1.0)
+            self.chains = SharedHostChains(self.net, cpu)
         self.stations: dict[tuple[str, str], Station] = {}
         self.brokers_down: set[tuple[str, str]] = set()
         self.roles = Roles(self.placement, self.station)

@@ -57,6 +57,9 @@ class Params:
     # Extra one-way cost per WAN crossing beyond the link's delay (0 for a real WAN; the bench's relay
     # measures its own, which `wanstack calibrate` writes here so the simulator predicts the bench).
     wan_overhead_ms: float = 0.0
+    # When set, every simulated process shares this many CPU cores: used to predict the real bench,
+    # which runs all its sites' processes on one machine (see `chain.SharedHostChains`).
+    host_cores: int | None = None
     # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
     # object with its flavor and info caches is several kB.
     rpc_small_bytes: int = 1_000
