@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from wanstack.results.schema import OperationResult, RunResult
 from wanstack.results.stats import latency_stats
+from wanstack.scenario.build import Infrastructure
 
 
 def case_result(
@@ -24,23 +25,16 @@ def case_result(
 
 
 def cases_run(
-    engine: str,
-    scenario: str,
-    model: str,
-    seed: int,
-    operations: list[OperationResult],
-    wall_s: float,
-    totals: dict[str, float] | None = None,
+    engine: str, infra: Infrastructure, operations: list[OperationResult], wall_s: float
 ) -> RunResult:
     return RunResult(
         engine=engine,
-        scenario=scenario,
-        model=model,
+        scenario=infra.scenario.name,
+        model=infra.model.name,
         rpc_backend="broker",
         notification_backend="broker",
-        seed=seed,
+        seed=infra.scenario.run.seed,
         duration_s=0.0,
         wall_time_s=wall_s,
         operations=operations,
-        totals=totals or {},
     )

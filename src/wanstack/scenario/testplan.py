@@ -30,6 +30,13 @@ class MessagingCase:
     payload: int = 100  # bytes
     pause_ms: float = 50.0  # between two messages of one client (keeps 2 cores out of saturation)
 
+    @property
+    def deliveries(self) -> int:
+        """Messages the servers should receive: a fanout reaches every server of its topic."""
+        return (
+            self.messages * len(self.clients) * (len(self.servers) if self.pattern is Pattern.FANOUT else 1)
+        )
+
 
 def default_cases(
     top: str, edges: list[str], messages: int = 40, pause_ms: float = 50.0
