@@ -130,9 +130,10 @@ def faults_table(result: RunResult) -> Table:
 
 
 def run_summary(result: RunResult) -> RenderableType:
+    wall = result.wall_time_s or 0.0
     head = (
         f"[bold]{result.scenario}[/bold] — model {result.model}, RPC {result.rpc_backend}, notifications "
-        f"{result.notification_backend}; {result.duration_s:.0f} s simulated in {result.wall_time_s:.2f} s "
+        f"{result.notification_backend}; {result.duration_s:.0f} s simulated in {wall:.2f} s "
         f"({result.events or 0:,} events), seed {result.seed}; WAN {_bytes(result.totals.get('wan_bytes'))} "
         f"of which background {_bytes(result.totals.get('wan_bytes_background'))}"
     )

@@ -96,7 +96,9 @@ class RunResult(Record):
     notification_backend: str
     seed: int
     duration_s: float
-    wall_time_s: float
+    wall_time_s: float | None = Field(
+        default=None, description="Computer time of the run; kept out of result.json (it goes to run.json)."
+    )
     events: int | None = None
     operations: list[OperationResult] = Field(default_factory=list)
     links: list[LinkTraffic] = Field(default_factory=list)
