@@ -153,3 +153,16 @@ def test_sigterm_stops_the_broker_too() -> None:
     time.sleep(0.5)
     assert _our_processes() == []
     assert not root.exists()
+
+
+@pytest.mark.slow
+def test_broker_restart_loses_no_acknowledged_cast(broker: RabbitNode) -> None:
+    """ombt's TC5: the broker restarts mid-run; with durable queues nothing acknowledged is lost."""
+    from wanstack.bench.resilience import broker_restart
+
+    r = broker_restart(broker, delay_ms=10.0, casts=200, pause_ms=20.0)
+    assert r.acknowledged + r.failed == r.casts
+    assert r.lost == 0
+    assert r.duplicates == 0
+    assert 1.0 < r.broker_down_s < 60.0
+    assert r.delivery_gap_s >= r.broker_down_s * 0.5  # deliveries did stop while it was down

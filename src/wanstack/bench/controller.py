@@ -23,6 +23,7 @@ class RoleProcess:
         work_ms: float = 0.0,
         ready_timeout_s: float = 60.0,
         wait: bool = True,
+        durable: bool = False,
     ) -> None:
         cmd = [
             sys.executable,
@@ -38,6 +39,8 @@ class RoleProcess:
         ]
         if server is not None:
             cmd += ["--server", server]
+        if durable:
+            cmd.append("--durable")
         self.role = role
         self.proc = subprocess.Popen(
             cmd,

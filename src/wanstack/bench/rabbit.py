@@ -136,15 +136,42 @@ class RabbitNode:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            with (self._home / "server.out").open("wb") as log:
-                self._server = subprocess.Popen(
-                    [RABBITMQ_SERVER], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-                )
-            self._wait_ready()
+            self._start_server()
         except BaseException:
             self.stop()  # whatever failed or interrupted the start, nothing is left behind
             raise
         return self
+
+    def _start_server(self) -> None:
+        assert self._home is not None
+        with (self._home / "server.out").open("ab") as log:
+            self._server = subprocess.Popen(
+                [RABBITMQ_SERVER],
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_ready()
+
+    def _stop_server(self) -> None:
+        if self._server is not None and self._server.poll() is None:
+            with contextlib.suppress(Exception):
+                self._ctl("stop", timeout=15)
+            _terminate(self._server)
+        self._server = None
+
+    def restart(self) -> float:
+        """Stop the broker and start it again on the same ports and data (a broker restart, as in the
+        resilience test case); returns how long it was down, in seconds."""
+        down = time.monotonic()
+        self._stop_server()
+        try:
+            self._start_server()
+        except BaseException:
+            self.stop()
+            raise
+        return time.monotonic() - down
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s
@@ -177,10 +204,7 @@ class RabbitNode:
 
     def stop(self) -> None:
         """Stop the broker (politely, then by signal), its epmd, and remove its files."""
-        if self._server is not None and self._server.poll() is None:
-            with contextlib.suppress(Exception):
-                self._ctl("stop", timeout=15)
-            _terminate(self._server)
+        self._stop_server()
         if self._epmd is not None:
             _terminate(self._epmd)
         self._server = self._epmd = None

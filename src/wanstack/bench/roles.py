@@ -24,9 +24,19 @@ def _transport(url: str, notifications: bool = False) -> Any:
     import oslo_messaging
     from oslo_config import cfg
 
-    if notifications:
-        return oslo_messaging.get_notification_transport(cfg.CONF, url=url)
-    return oslo_messaging.get_rpc_transport(cfg.CONF, url=url)
+    transport = (
+        oslo_messaging.get_notification_transport(cfg.CONF, url=url)
+        if notifications
+        else oslo_messaging.get_rpc_transport(cfg.CONF, url=url)
+    )
+    if DURABLE:
+        # Durable queues and persistent messages survive a broker restart
+        # ([oslo_messaging_rabbit] amqp_durable_queues, default False).
+        cfg.CONF.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+    return transport
+
+
+DURABLE = False
 
 
 class PingEndpoint:
@@ -40,6 +50,7 @@ class PingEndpoint:
         self.duplicates = 0
         # Casts: (seq, receive − send time in ms); one machine, one clock.
         self.one_way_ms: list[tuple[int, float]] = []
+        self.received_at: list[float] = []
 
     def ping(self, ctxt: dict[str, Any], payload: str) -> int:
         self.calls += 1
@@ -49,6 +60,7 @@ class PingEndpoint:
 
     def cast_ping(self, ctxt: dict[str, Any], payload: str, seq: int, sent: float = 0.0) -> None:
         self.casts += 1
+        self.received_at.append(time.time())
         if sent:
             self.one_way_ms.append((seq, (time.time() - sent) * 1000.0))
         if seq in self.seen:
@@ -74,6 +86,7 @@ def rpc_server(args: argparse.Namespace) -> None:
                     "casts": endpoint.casts,
                     "duplicates": endpoint.duplicates,
                     "received": sorted(endpoint.seen),
+                    "received_at": endpoint.received_at,
                     "one_way_ms": [ms for seq, ms in endpoint.one_way_ms if seq >= command.get("min_seq", 0)],
                 }
             )
@@ -120,6 +133,7 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
     fanout = bool(command.get("fanout", False))
     prepared = client.prepare(timeout=timeout, fanout=fanout) if fanout else client.prepare(timeout=timeout)
     latencies: list[float] = []
+    acknowledged: list[int] = []  # casts whose cast() returned without an error
     failures: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -133,6 +147,7 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
                     prepared.cast({}, "cast_ping", payload=payload, seq=offset + i, sent=time.time())
                 with lock:
                     latencies.append((time.perf_counter() - start) * 1000.0)
+                    acknowledged.append(offset + i)
             except oslo_messaging.MessagingException as err:
                 with lock:
                     failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
@@ -149,6 +164,7 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
         t.join()
     return {
         "kind": kind,
+        "acknowledged": acknowledged,
         "latencies_ms": latencies,
         "failures": failures,
         "elapsed_s": time.perf_counter() - started,
@@ -167,7 +183,10 @@ def main() -> None:
     parser.add_argument("--topic", default="wanstack-bench")
     parser.add_argument("--server", default=None)
     parser.add_argument("--work-ms", type=float, default=0.0)
+    parser.add_argument("--durable", action="store_true", help="durable queues, persistent messages")
     args = parser.parse_args()
+    global DURABLE  # noqa: PLW0603 - a process-wide oslo.config switch, set once from the command line
+    DURABLE = args.durable
     # oslo.log would print to stderr on every reconnect; keep the control channel clean.
     import logging
 
