@@ -166,3 +166,14 @@ def test_broker_restart_loses_no_acknowledged_cast(broker: RabbitNode) -> None:
     assert r.duplicates == 0
     assert 1.0 < r.broker_down_s < 60.0
     assert r.delivery_gap_s >= r.broker_down_s * 0.5  # deliveries did stop while it was down
+
+
+def test_notifications_reach_the_listener_across_the_link(broker: RabbitNode) -> None:
+    from wanstack.bench.cases import run_case
+    from wanstack.scenario.testplan import default_cases
+
+    edges = ["e1", "e2"]
+    case = next(c for c in default_cases("top", edges, messages=10) if c.name == "notify")
+    result = run_case(broker, "top", case, dict.fromkeys(edges, 10.0))
+    assert (len(result.latencies_ms), result.failures, result.duplicates) == (20, 0, 0)
+    assert 10.0 <= min(result.latencies_ms) < 30.0  # one-way: the link's 10 ms plus the broker hop

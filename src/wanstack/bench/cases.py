@@ -33,9 +33,11 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
         for site in {*case.clients, *(s for s, _ in case.servers)} - {top}:
             relay = stack.enter_context(DelayRelay(broker.port, LinkShape(delay_ms=delays_ms[site])))
             urls[site] = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
+        notify = case.pattern is Pattern.NOTIFY
+        server_role, client_role = ("listener", "notifier") if notify else ("rpc-server", "rpc-client")
         servers = [
             stack.enter_context(
-                RoleProcess("rpc-server", urls[site], topic=topic, server=f"{site}-{topic}", wait=False)
+                RoleProcess(server_role, urls[site], topic=topic, server=f"{site}-{topic}", wait=False)
             )
             for site, topic in case.servers
         ]
@@ -44,12 +46,12 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
             # A call or cast goes to the server of that topic; a fanout to every server of the topic.
             target = (
                 None
-                if case.pattern is Pattern.FANOUT
+                if case.pattern in (Pattern.FANOUT, Pattern.NOTIFY)
                 else next(f"{s}-{t}" for s, t in case.servers if t == topic)
             )
             clients.append(
                 stack.enter_context(
-                    RoleProcess("rpc-client", urls[site], topic=topic, server=target, wait=False)
+                    RoleProcess(client_role, urls[site], topic=topic, server=target, wait=False)
                 )
             )
         for role in (*servers, *clients):

@@ -176,9 +176,104 @@ def _answer(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+class NotificationEndpoint:
+    """What listeners do with a notification: note when it arrived (one-way latency, duplicates)."""
+
+    def __init__(self) -> None:
+        self.endpoint = PingEndpoint(0.0)
+
+    def info(
+        self,
+        ctxt: dict[str, Any],
+        publisher_id: str,
+        event_type: str,
+        payload: dict[str, Any],
+        metadata: dict[str, Any],
+    ) -> None:
+        self.endpoint.cast_ping(ctxt, "", int(payload["seq"]), float(payload["sent"]))
+
+
+def listener(args: argparse.Namespace) -> None:
+    """A notification listener on `topic` (as ceilometer or searchlight consume `notifications.info`)."""
+    import oslo_messaging
+
+    transport = _transport(args.url, notifications=True)
+    handler = NotificationEndpoint()
+    server = oslo_messaging.get_notification_listener(
+        transport, [oslo_messaging.Target(topic=args.topic)], [handler], executor="threading"
+    )
+    server.start()
+    _answer({"ready": True})
+    endpoint = handler.endpoint
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command.get("cmd") == "stats":
+            _answer(
+                {
+                    "casts": endpoint.casts,
+                    "duplicates": endpoint.duplicates,
+                    "received": sorted(endpoint.seen),
+                    "received_at": endpoint.received_at,
+                    "one_way_ms": [ms for seq, ms in endpoint.one_way_ms if seq >= command.get("min_seq", 0)],
+                }
+            )
+        elif command.get("cmd") == "reset":
+            endpoint.seen.clear()
+            endpoint.one_way_ms.clear()
+            endpoint.duplicates = endpoint.casts = 0
+            _answer({"reset": True})
+        elif command.get("cmd") == "stop":
+            break
+    server.stop()
+    server.wait()
+    transport.cleanup()
+    _answer({"stopped": True})
+
+
+def notifier(args: argparse.Namespace) -> None:
+    """Sends `info` notifications to `topic`, like a service's versioned notifications."""
+    import oslo_messaging
+
+    transport = _transport(args.url, notifications=True)
+    sender = oslo_messaging.Notifier(
+        transport, driver="messaging", publisher_id="wanstack-bench", topics=[args.topic]
+    )
+    _answer({"ready": True})
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command.get("cmd") == "stop":
+            break
+        n, first = int(command.get("calls", 100)), int(command.get("first_seq", 0))
+        pause = float(command.get("pause_ms", 0.0)) / 1000.0
+        padding = "x" * int(command.get("payload", 100))
+        sent: list[float] = []
+        failures: dict[str, int] = {}
+        started = time.perf_counter()
+        for i in range(n):
+            start = time.perf_counter()
+            try:
+                sender.info({}, "wanstack.bench", {"seq": first + i, "sent": time.time(), "padding": padding})
+                sent.append((time.perf_counter() - start) * 1000.0)
+            except oslo_messaging.MessagingException as err:
+                failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
+            if pause:
+                time.sleep(pause)
+        _answer(
+            {
+                "kind": "notify",
+                "latencies_ms": sent,
+                "failures": failures,
+                "acknowledged": [],
+                "elapsed_s": time.perf_counter() - started,
+            }
+        )
+    transport.cleanup()
+    _answer({"stopped": True})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m wanstack.bench.roles")
-    parser.add_argument("role", choices=["rpc-server", "rpc-client"])
+    parser.add_argument("role", choices=["rpc-server", "rpc-client", "notifier", "listener"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--topic", default="wanstack-bench")
     parser.add_argument("--server", default=None)
@@ -191,7 +286,8 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
-    {"rpc-server": rpc_server, "rpc-client": rpc_client}[args.role](args)
+    roles = {"rpc-server": rpc_server, "rpc-client": rpc_client, "notifier": notifier, "listener": listener}
+    roles[args.role](args)
 
 
 if __name__ == "__main__":

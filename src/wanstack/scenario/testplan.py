@@ -4,6 +4,7 @@ notes §5), placed on a scenario's sites so that the simulator and the real benc
 TC1 one large target: every edge client calls (or casts to) one server topic at the top site.
 TC2 many targets: every edge client has its own server topic at the top site.
 TC3 one large fanout: a client at the top site fans out to a server at every edge site.
+Notifications: every edge site notifies; one listener at the top site consumes `notifications.info`.
 Calls and casts are timed by the caller (call) or by the receiver (cast, fanout: receive − send).
 """
 
@@ -17,6 +18,7 @@ class Pattern(StrEnum):
     CALL = "call"
     CAST = "cast"
     FANOUT = "fanout"
+    NOTIFY = "notify"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,16 @@ def default_cases(
             (top,),
             tuple((e, "f0") for e in edges),
             ("f0",),
+            messages,
+            100,
+            pause_ms,
+        ),
+        MessagingCase(
+            "notify",
+            Pattern.NOTIFY,
+            tuple(edges),
+            ((top, "notifications"),),
+            tuple(("notifications",) * len(edges)),
             messages,
             100,
             pause_ms,

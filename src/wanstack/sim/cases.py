@@ -62,6 +62,13 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
             if case.pattern is Pattern.CAST:
                 ((server_site, station),) = targets
                 m.cast(site, server_site, station, case.payload, received, None, None, tag="case")
+            elif case.pattern is Pattern.NOTIFY:
+                # To the notification bus, where the listener consumes it.
+                ((listener_site, station),) = targets
+                bus = m.notification_bus_for(site)
+                kind = "notification-broker" if m.notifications.value == "broker" else "log-leader"
+                hops = ((site, bus, engine.station(kind, bus)), (bus, listener_site, station))
+                engine.chains.run(hops, case.payload, 1.0, received, None, None, p.rpc_client_ms, "case")
             else:
                 m.fanout(site, targets, case.payload, received, None)
             # A cast returns once published: the client goes on after its own cost and the pause.
