@@ -67,6 +67,35 @@ class PingEndpoint:
             self.duplicates += 1
         self.seen.add(seq)
 
+    def stats(self, min_seq: int) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "casts": self.casts,
+            "duplicates": self.duplicates,
+            "received": sorted(self.seen),
+            "received_at": self.received_at,
+            "one_way_ms": [ms for seq, ms in self.one_way_ms if seq >= min_seq],
+        }
+
+    def reset(self) -> None:
+        self.seen.clear()
+        self.one_way_ms.clear()
+        self.received_at.clear()
+        self.duplicates = self.calls = self.casts = 0
+
+
+def _serve(endpoint: PingEndpoint) -> None:
+    """Answer the controller's commands (stats, reset) until it says stop."""
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command.get("cmd") == "stats":
+            _answer(endpoint.stats(int(command.get("min_seq", 0))))
+        elif command.get("cmd") == "reset":
+            endpoint.reset()
+            _answer({"reset": True})
+        elif command.get("cmd") == "stop":
+            break
+
 
 def rpc_server(args: argparse.Namespace) -> None:
     import oslo_messaging
@@ -77,26 +106,7 @@ def rpc_server(args: argparse.Namespace) -> None:
     server = oslo_messaging.get_rpc_server(transport, target, [endpoint], executor="threading")
     server.start()
     _answer({"ready": True})
-    for line in sys.stdin:
-        command = json.loads(line)
-        if command.get("cmd") == "stats":
-            _answer(
-                {
-                    "calls": endpoint.calls,
-                    "casts": endpoint.casts,
-                    "duplicates": endpoint.duplicates,
-                    "received": sorted(endpoint.seen),
-                    "received_at": endpoint.received_at,
-                    "one_way_ms": [ms for seq, ms in endpoint.one_way_ms if seq >= command.get("min_seq", 0)],
-                }
-            )
-        elif command.get("cmd") == "reset":
-            endpoint.seen.clear()
-            endpoint.one_way_ms.clear()
-            endpoint.duplicates = endpoint.calls = endpoint.casts = 0
-            _answer({"reset": True})
-        elif command.get("cmd") == "stop":
-            break
+    _serve(endpoint)
     server.stop()
     server.wait()
     transport.cleanup()
@@ -204,26 +214,7 @@ def listener(args: argparse.Namespace) -> None:
     )
     server.start()
     _answer({"ready": True})
-    endpoint = handler.endpoint
-    for line in sys.stdin:
-        command = json.loads(line)
-        if command.get("cmd") == "stats":
-            _answer(
-                {
-                    "casts": endpoint.casts,
-                    "duplicates": endpoint.duplicates,
-                    "received": sorted(endpoint.seen),
-                    "received_at": endpoint.received_at,
-                    "one_way_ms": [ms for seq, ms in endpoint.one_way_ms if seq >= command.get("min_seq", 0)],
-                }
-            )
-        elif command.get("cmd") == "reset":
-            endpoint.seen.clear()
-            endpoint.one_way_ms.clear()
-            endpoint.duplicates = endpoint.casts = 0
-            _answer({"reset": True})
-        elif command.get("cmd") == "stop":
-            break
+    _serve(handler.endpoint)
     server.stop()
     server.wait()
     transport.cleanup()
