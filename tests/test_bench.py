@@ -156,11 +156,13 @@ def test_sigterm_stops_the_broker_too() -> None:
 
 
 @pytest.mark.slow
-def test_broker_restart_loses_no_acknowledged_cast(broker: RabbitNode) -> None:
-    """ombt's TC5: the broker restarts mid-run; with durable queues nothing acknowledged is lost."""
+def test_broker_restart_loses_no_acknowledged_cast() -> None:
+    """ombt's TC5: the broker restarts mid-run; with durable queues nothing acknowledged is lost.
+    A node of its own: restarting the shared one would disturb the other tests."""
     from wanstack.bench.resilience import broker_restart
 
-    r = broker_restart(broker, delay_ms=10.0, casts=200, pause_ms=20.0)
+    with RabbitNode(name="wanstack-bench-restart") as node:
+        r = broker_restart(node, delay_ms=10.0, casts=200, pause_ms=20.0)
     assert r.acknowledged + r.failed == r.casts
     assert r.lost == 0
     assert r.duplicates == 0

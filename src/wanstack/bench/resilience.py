@@ -17,6 +17,9 @@ from wanstack.bench.controller import RoleProcess
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 
+# A topic of its own: a queue declared earlier on the same broker with other durability would clash.
+TOPIC = "wanstack-resilience"
+
 
 @dataclass
 class Resilience:
@@ -40,8 +43,8 @@ def broker_restart(
     with DelayRelay(broker.port, LinkShape(delay_ms=delay_ms)) as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         with (
-            RoleProcess("rpc-server", far, server="s1", durable=durable) as server,
-            RoleProcess("rpc-client", broker.url, server="s1", durable=durable) as client,
+            RoleProcess("rpc-server", far, topic=TOPIC, server="s1", durable=durable) as server,
+            RoleProcess("rpc-client", broker.url, topic=TOPIC, server="s1", durable=durable) as client,
         ):
             client.ask({"calls": 5, "kind": "cast"})
             time.sleep(0.5)
