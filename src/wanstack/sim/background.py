@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wanstack.results.schema import Outage
+from wanstack.sim.chain import round_trip
 from wanstack.sim.workflows import Role
 
 if TYPE_CHECKING:
@@ -53,6 +54,16 @@ class Liveness:
         if not self.enabled:
             return True
         return now - self.site_last_ok.get(site, 0.0) <= self.down_ms
+
+    def notice_silence(
+        self, group: HostGroup, service: str, last_ok: float, down_ms: float, down: bool, now: float
+    ) -> bool:
+        """Whether the group's `service` is down now; records the outage when it has just gone silent
+        for longer than `down_ms` (from when the servicegroup starts seeing it down)."""
+        if not down and now - last_ok > down_ms:
+            self.went_down(group.site, service, group.hosts, last_ok + down_ms)
+            return True
+        return down
 
     def went_down(self, site: str, service: str, hosts: int, at_ms: float) -> None:
         key = (site, service)
@@ -131,7 +142,7 @@ class Background:
             call = m.request_hops(site, conductor, cst) + m.reply_hops(conductor, site)
             visit(call, k / self.nova_period)
             visit(call, 3 * k / self.rt_period)
-            visit(((site, placement, pst), (placement, site, None)), k / self.rt_period)
+            visit(round_trip(site, placement, pst), k / self.rt_period)
             visit(m.request_hops(site, neutron, nst), k / self.neutron_period)
         for key, station in e.stations.items():
             station.set_background(rates.get(key, 0.0))
@@ -142,9 +153,9 @@ class Background:
         now = e.sim.now
         e.sim.after(self.nova_period, self._nova_report, group)
         live = e.liveness
-        if not group.nova_down and now - group.nova_last_ok > live.down_ms:
-            group.nova_down = True
-            live.went_down(group.site, "nova-compute", group.hosts, group.nova_last_ok + live.down_ms)
+        group.nova_down = live.notice_silence(
+            group, "nova-compute", group.nova_last_ok, live.down_ms, group.nova_down, now
+        )
         if not e.net.site_up[group.site]:
             return  # the hosts are off
         conductor, station = e.roles.of(group.site)[Role.CONDUCTOR]
@@ -188,7 +199,7 @@ class Background:
         def call(n: int) -> None:
             if n == 3:
                 e.chains.run(
-                    ((group.site, placement, pst), (placement, group.site, None)),
+                    round_trip(group.site, placement, pst),
                     p.http_request_bytes * k,
                     k,
                     _ignore,
@@ -217,11 +228,9 @@ class Background:
         now = e.sim.now
         e.sim.after(self.neutron_period, self._neutron_report, group)
         live = e.liveness
-        if not group.neutron_down and now - group.neutron_last_ok > live.neutron_down_ms:
-            group.neutron_down = True
-            live.went_down(
-                group.site, "neutron-agent", group.hosts, group.neutron_last_ok + live.neutron_down_ms
-            )
+        group.neutron_down = live.notice_silence(
+            group, "neutron-agent", group.neutron_last_ok, live.neutron_down_ms, group.neutron_down, now
+        )
         if not e.net.site_up[group.site]:
             return
         neutron, station = e.roles.of(group.site)[Role.NEUTRON]

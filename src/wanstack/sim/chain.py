@@ -14,6 +14,11 @@ Hop = tuple[str, str, Station | None]  # from site, to site, station at the arri
 Done = Callable[[Any], None]
 
 
+def round_trip(client: str, server: str, station: Station | None) -> tuple[Hop, Hop]:
+    """A request served at `station` on the server's site and its response back: HTTP, DB, tokens."""
+    return ((client, server, station), (server, client, None))
+
+
 class ChainRunner:
     """Runs chains. A running chain is a small list: [hops, next index, bytes, messages, done, lost, arg,
     end-host ms, traffic tag, fluid?]; no per-message objects beyond it."""

@@ -29,6 +29,7 @@ from wanstack.sim.chain import ChainRunner, SharedHostChains
 from wanstack.sim.context import Roles
 from wanstack.sim.faults import Faults
 from wanstack.sim.flows import FlowNetwork
+from wanstack.sim.inventory import Inventory
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.messaging import Messaging
 from wanstack.sim.network import Network
@@ -74,8 +75,6 @@ class Engine:
         self.liveness = Liveness(
             bg.nova_service_down_time_s * 1000.0, bg.neutron_agent_down_time_s * 1000.0, enabled
         )
-        from wanstack.sim.inventory import Inventory
-
         self.inventory = Inventory(infra.sites)
         fluid = options.fluid_background
         if fluid is None:

@@ -10,12 +10,13 @@ compute service of the target site is seen as down or has no room.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Operation as OperationSpec
 from wanstack.scenario.workload import OperationKind
+from wanstack.sim.chain import round_trip
 from wanstack.sim.workflows import (
     WORKFLOWS,
     Authenticate,
@@ -50,7 +51,6 @@ class Operation:
     end: float = 0.0
     host: int = -1
     instance: int = -1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Runner:
@@ -116,9 +116,8 @@ class Runner:
 
         if isinstance(step, Http):
             (client, _), (server, station) = roles[step.client], roles[step.server]
-            hops = ((client, server, station), (server, client, None))
             e.chains.run(
-                hops,
+                round_trip(client, server, station),
                 p.http_request_bytes,
                 1.0,
                 cont,
@@ -130,7 +129,7 @@ class Runner:
         elif isinstance(step, Db):
             (client, _), (db, station) = roles[step.client], roles[step.db]
             e.chains.run(
-                ((client, db, station), (db, client, None)) * step.queries,
+                round_trip(client, db, station) * step.queries,
                 p.rpc_small_bytes,
                 1.0,
                 cont,
@@ -141,40 +140,22 @@ class Runner:
             )
         elif isinstance(step, Call):
             (client, _), (server, station) = roles[step.client], roles[step.server]
-            reply = p.rpc_object_bytes if step.big_reply else p.rpc_small_bytes
 
-            def served(_: Any) -> None:
-                self._seq(
-                    step.inner,
-                    0,
-                    op,
-                    lambda: e.messaging_for(op.site).chains.run(
-                        e.messaging_for(op.site).reply_hops(server, client),
-                        reply,
-                        1.0,
-                        cont,
-                        timeout,
-                        None,
-                        p.rpc_client_ms,
-                        tag,
-                    ),
-                )
+            m = e.messaging_for(op.site)
+            start = e.sim.now
 
             def timeout(_: Any) -> None:
                 e.sim.at(start + e.rpc_timeout_ms, lambda _: self._fail(op, f"{step.what}: MessagingTimeout"))
 
-            start = e.sim.now
-            m = e.messaging_for(op.site)
-            m.chains.run(
-                m.request_hops(client, server, station),
-                p.rpc_object_bytes,
-                1.0,
-                served,
-                timeout,
-                None,
-                p.rpc_client_ms,
-                tag,
-            )
+            def reply() -> None:
+                hops = m.reply_hops(server, client)
+                m.chains.run(hops, p.rpc_small_bytes, 1.0, cont, timeout, None, p.rpc_client_ms, tag)
+
+            def served(_: Any) -> None:
+                self._seq(step.inner, 0, op, reply)  # the server's own work happens before it replies
+
+            hops = m.request_hops(client, server, station)
+            m.chains.run(hops, p.rpc_object_bytes, 1.0, served, timeout, None, p.rpc_client_ms, tag)
         elif isinstance(step, Cast):
             (client, _), (server, station) = roles[step.client], roles[step.server]
             # A lost cast is silent: the operation hangs until its timeout.
@@ -229,7 +210,7 @@ class Runner:
             then()
 
         e.chains.run(
-            ((op.site, keystone, station), (keystone, op.site, None)),
+            round_trip(op.site, keystone, station),
             e.params.http_request_bytes,
             1.0,
             issued,
@@ -254,7 +235,7 @@ class Runner:
             then()
 
         e.chains.run(
-            ((server, keystone, station), (keystone, server, None)),
+            round_trip(server, keystone, station),
             e.params.http_request_bytes,
             1.0,
             validated,
@@ -310,7 +291,7 @@ class Runner:
             )
 
         e.chains.run(
-            ((op.site, glance, gst), (glance, op.site, None)),
+            round_trip(op.site, glance, gst),
             e.params.http_request_bytes,
             1.0,
             meta,

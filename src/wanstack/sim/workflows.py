@@ -62,7 +62,6 @@ class Call:
     server: Role
     what: str
     inner: tuple[Step, ...] = ()
-    big_reply: bool = False
 
 
 @dataclass(frozen=True)
