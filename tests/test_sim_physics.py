@@ -178,3 +178,44 @@ def test_processes_sharing_one_core_queue_for_it() -> None:
     # The calls overlap while their messages cross the link, so the second waits for some, not all, of
     # the first's CPU pieces: at least one client-library leg, less than a whole call's CPU.
     assert alone.params.rpc_client_ms <= contended[1] - contended[0] < cpu_per_call
+
+
+def test_listener_poll_backoff_wakes_at_1_3_7_ms_and_restarts_on_a_message() -> None:
+    """oslo.messaging's listener timeout restarts at 1 ms after a message and doubles to 5 s."""
+    from wanstack.sim.kernel import Simulator
+    from wanstack.sim.polling import PollBackoff, wakes_within
+    from wanstack.sim.stations import Station
+
+    assert [wakes_within(gap) for gap in (0.5, 2.0, 54.0, 100.0)] == [0, 1, 5, 6]
+    sim = Simulator(1)
+    cpu = Station(sim, ("host-cpu", "bench"), 1, 1.0)
+    polls = PollBackoff(sim, cpu, wake_cpu_ms=0.1)
+    polls.message("server")
+    sim.run(10.0)
+    assert cpu.jobs == 3  # woke at 1, 3 and 7 ms
+    polls.message("server")  # a message at 10 ms: the next wake is at 11 ms, not at 15
+    sim.run(11.5)
+    assert cpu.jobs == 4
+    sim.run(1e9)
+    assert cpu.jobs == 4 + wakes_within(5_000.0)  # then it stops at the 5 s cap
+
+
+def test_bench_host_path_costs_vary_around_their_mean_repeatably() -> None:
+    """With a CV the library's path cost is drawn per message (seeded): same seed, same latencies."""
+    from dataclasses import replace
+
+    from wanstack.scenario.testplan import MessagingCase, Pattern
+    from wanstack.sim.cases import simulate_case
+
+    infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "t.yaml")
+    top = infra.placement.top_site
+    (edge,) = (s for s in infra.sites if s != top)
+    case = MessagingCase("c", Pattern.CALL, (edge,), ((top, "t0"),), ("t0",), 200, 100, 50.0)
+    fixed = SimOptions(params=replace(SimOptions().params, host_cores=2))
+    varied = SimOptions(params=replace(fixed.params, rpc_client_cv=0.8))
+    steady = simulate_case(infra, case, fixed)
+    assert max(steady) - min(steady) < 1e-9
+    spread = simulate_case(infra, case, varied)
+    assert spread == simulate_case(infra, case, varied)
+    assert max(spread) > min(spread) + 4 * fixed.params.rpc_client_ms * 0.2
+    assert sum(spread) / len(spread) == pytest.approx(sum(steady) / len(steady), rel=0.1)

@@ -1,31 +1,42 @@
 """`wanstack calibrate`: measure this machine's messaging costs and write them where the simulator
 reads them.
 
-Measured:
+Measured, with one client behind a 0 ms relay and one server next to the broker (as an edge client
+reaches the central broker in the bench's cases):
 - the relay's own cost per traversal beyond its configured delay (`relay_probe`);
-- a sequential oslo.messaging call's p50 with no delay (client next to the broker, server behind a
-  0 ms relay): four client-library legs, two broker passes, two LAN and two relay traversals;
-- RabbitMQ's CPU time per message, from the broker's processes' CPU counters during a burst of calls
-  on several threads (each call = 2 messages through the broker).
-Derived: the broker's service time (= CPU per message, one Erlang scheduler per core as workers), the
-client-library cost per leg (what is left of the call's p50), and the WAN overhead per crossing.
+- calls and casts back to back, and with the test plan's pause between them: their latency, and the
+  CPU time per message of each process (client, server, RabbitMQ with its helpers, the relay) from
+  the processes' CPU counters;
+- calls per second with 8 client threads.
+Derived:
+- the broker's service time (its CPU per message; one Erlang scheduler per core as workers) and the
+  relay's CPU per crossing;
+- the library's CPU per message end, and per empty poll of a listener: the CPU per message grows
+  with the pause by one poll wake per step of oslo.messaging's poll back-off (`sim.polling`), which
+  separates the two;
+- the library's cost on a message's path, mean and spread: the values with which the simulator, run
+  on the calibration's own set-up, gives the measured p50 and p95 of calls with the pause.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from wanstack.bench.controller import RoleProcess
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.relay_probe import measure as measure_relay
-from wanstack.bench.twosite import rpc_across_link
+from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, Pattern
 from wanstack.sim.params import Params
+from wanstack.sim.polling import wakes_within
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -46,21 +57,109 @@ def _session_cpu_s(session: int) -> float:
     return total
 
 
-def broker_cpu_per_message(broker: RabbitNode, calls: int = 2000, threads: int = 8) -> tuple[float, float]:
-    """(CPU ms per message in the broker, calls per second) during a burst of calls at 0 ms."""
+# Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms).
+BACK_TO_BACK = 1_000
+WITH_PAUSE = 200
+LISTENERS = {"call": 2, "cast": 1}  # the server's listener, and a caller's reply waiter
+ENDS = {"call": 4, "cast": 2}  # library ends per call or cast: each message is sent and received
+CROSSINGS = {"call": 2, "cast": 1}  # relay traversals per call or cast
+
+
+@dataclass
+class PairRun:
+    """One client behind a 0 ms relay calls (or casts to) one server next to the broker: latency
+    (calls: the caller's; casts: receive − send), and CPU ms per call or cast of each process."""
+
+    kind: str
+    pause_ms: float
+    p50_ms: float
+    p95_ms: float
+    client: float
+    server: float
+    broker: float
+    relay: float  # the relay runs in this (the controller's) process
+    per_s: float
+
+    @property
+    def library(self) -> float:
+        return self.client + self.server
+
+
+def measure_pair(
+    broker: RabbitNode, kind: str = "call", calls: int = BACK_TO_BACK, pause_ms: float = 0.0, threads: int = 1
+) -> PairRun:
     session = broker.pids()[0] if broker.pids() else 0
     with DelayRelay(broker.port, LinkShape()) as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         with (
-            RoleProcess("rpc-server", far, server="cal") as _server,
-            RoleProcess("rpc-client", broker.url, server="cal") as client,
+            RoleProcess("rpc-server", broker.url, server="cal") as server,
+            RoleProcess("rpc-client", far, server="cal") as client,
         ):
-            client.ask({"calls": 20})
-            before = _session_cpu_s(session)
-            result = client.ask({"calls": calls, "threads": threads})
-            after = _session_cpu_s(session)
-    done = len(result["latencies_ms"])
-    return (after - before) * 1000.0 / max(1, 2 * done), done / result["elapsed_s"]
+            client.ask({"calls": 20, "kind": kind})
+            server.ask({"cmd": "reset"})
+            sessions = (client.proc.pid, server.proc.pid, session)
+            before = [_session_cpu_s(s) for s in sessions]
+            own = os.times()
+            command = {"calls": calls, "kind": kind, "threads": threads, "pause_ms": pause_ms}
+            result = client.ask(command)
+            time.sleep(0.3)  # the last casts' delivery and acknowledgements
+            after = [_session_cpu_s(s) for s in sessions]
+            mine = os.times()
+            latencies = (
+                result["latencies_ms"] if kind == "call" else server.ask({"cmd": "stats"})["one_way_ms"]
+            )
+    done = max(1, len(result["latencies_ms"]))
+    ms = [(b - a) * 1000.0 / done for a, b in zip(before, after, strict=True)]
+    relay_ms = (mine.user + mine.system - own.user - own.system) * 1000.0 / done
+    p50, p95 = (float(x) for x in np.percentile(latencies, [50, 95]))
+    return PairRun(kind, pause_ms, p50, p95, ms[0], ms[1], ms[2], relay_ms, done / result["elapsed_s"])
+
+
+def poll_costs(back_to_back: PairRun, paused: PairRun) -> tuple[float, float]:
+    """(library CPU per message end, CPU per empty poll) from one kind's runs without and with the
+    pause: library CPU per message = ends × end + listeners × wakes(gap) × wake, where the gap between
+    two messages at a listener is the pause plus the latency."""
+    kind = paused.kind
+    n0 = wakes_within(back_to_back.pause_ms + back_to_back.p50_ms)
+    n1 = wakes_within(paused.pause_ms + paused.p50_ms)
+    wake = max(0.0, (paused.library - back_to_back.library) / (LISTENERS[kind] * max(1, n1 - n0)))
+    end = max(0.0, (back_to_back.library - LISTENERS[kind] * n0 * wake) / ENDS[kind])
+    return end, wake
+
+
+def fit_path_cost(params: Params, cores: int, paused: PairRun) -> tuple[float, float]:
+    """(mean, CV) of the library's cost per end on a message's path with which the simulator, on the
+    calibration's set-up (client at an edge site behind a 0 ms link, broker and server at the centre),
+    gives the measured p50 and p95 of calls with the pause. The p50 grows with the mean and the p95
+    with the CV, so alternating bisections find both."""
+    from dataclasses import replace
+
+    from wanstack.scenario.load import parse
+    from wanstack.sim.cases import simulate_case
+    from wanstack.sim.engine import SimOptions
+
+    infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "calibration.yaml")
+    top = infra.placement.top_site
+    (edge,) = (s for s in infra.sites if s != top)
+    case = MessagingCase(
+        "calibration", Pattern.CALL, (edge,), ((top, "t0"),), ("t0",), 400, 100, paused.pause_ms
+    )
+
+    def percentile(mean: float, cv: float, q: float) -> float:
+        trial = replace(params, rpc_client_ms=mean, rpc_client_cv=cv, host_cores=cores)
+        return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), q))
+
+    def bisect(f: Any, target: float, low: float, high: float) -> float:
+        for _ in range(25):
+            mid = (low + high) / 2
+            low, high = (mid, high) if f(mid) < target else (low, mid)
+        return (low + high) / 2
+
+    mean, cv = paused.p50_ms / 4, 0.0
+    for _ in range(3):
+        mean = bisect(lambda m, cv=cv: percentile(m, cv, 50), paused.p50_ms, 0.0, paused.p50_ms / 2)
+        cv = bisect(lambda c, mean=mean: percentile(mean, c, 95), paused.p95_ms, 0.0, 3.0)
+    return mean, cv
 
 
 def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
@@ -71,45 +170,64 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
     say("relay overhead")
     relay_0 = measure_relay(0.0)
     relay_far = [measure_relay(d) for d in (10.0, 25.0)]
-    per_traversal_0 = relay_0.added_p50_ms / 2
     per_traversal = sum(r.added_p50_ms for r in relay_far) / (2 * len(relay_far))
     say("starting a RabbitMQ node")
+    runs: dict[tuple[str, float], PairRun] = {}
     with RabbitNode(name="wanstack-calibrate") as broker:
-        say("sequential calls at 0 ms")
-        call = rpc_across_link(broker, LinkShape(delay_ms=0.0), calls=300)
-        say("broker CPU per message")
-        cpu_ms, calls_per_s = broker_cpu_per_message(broker)
-    base = Params()
-    broker_ms = max(cpu_ms, 0.01)
-    client_ms = max(
-        0.0,
-        (
-            call.p50_ms
-            - 2 * broker_ms
-            - 2 * base.lan_delay_ms
-            - 2 * per_traversal_0
-            - base.station("rpc-server").service_ms
-        )
-        / 4,
+        for kind in ("call", "cast"):
+            for pause in (0.0, DEFAULT_PAUSE_MS):
+                say(f"{kind}s {'back to back' if not pause else f'{pause:.0f} ms apart'}: latency, CPU")
+                calls = WITH_PAUSE if pause else BACK_TO_BACK
+                runs[kind, pause] = measure_pair(broker, kind, calls, pause)
+        say("calls per second on 8 threads")
+        burst = measure_pair(broker, "call", calls=2000, threads=8)
+    quiet = [runs[k, 0.0] for k in ("call", "cast")]
+    broker_ms = max(sum(r.broker / CROSSINGS[r.kind] for r in quiet) / 2, 0.01)
+    relay_cpu_ms = sum(r.relay / CROSSINGS[r.kind] for r in quiet) / 2
+    costs = [poll_costs(runs[k, 0.0], runs[k, DEFAULT_PAUSE_MS]) for k in ("call", "cast")]
+    end_cpu_ms = sum(c[0] for c in costs) / 2
+    wake_cpu_ms = sum(c[1] for c in costs) / 2
+    cores = os.cpu_count() or 1
+    params = load_values(
+        Params(),
+        {
+            "rpc_client_ms": 0.0,
+            "rpc_client_cpu_ms": end_cpu_ms,
+            "relay_cpu_ms": relay_cpu_ms,
+            "poll_wake_cpu_ms": wake_cpu_ms,
+            "wan_overhead_ms": relay_0.added_p50_ms / 2,  # the calibration's own link is a 0 ms one
+            "stations": {"rpc-broker": {"workers": cores, "service_ms": broker_ms}},
+        },
     )
+    say("fitting the path cost in the simulator")
+    client_ms, client_cv = fit_path_cost(params, cores, runs["call", DEFAULT_PAUSE_MS])
+    measured: dict[str, float] = {}
+    for (kind, pause), run in runs.items():
+        label = f"{kind}_{pause:.0f}ms_pause"
+        measured |= {f"{label}_p50_ms": run.p50_ms, f"{label}_p95_ms": run.p95_ms}
+        measured |= {
+            f"{label}_cpu_ms_{who}": getattr(run, who) for who in ("client", "server", "broker", "relay")
+        }
+    measured |= {
+        "relay_added_per_traversal_ms": per_traversal,
+        "relay_added_per_traversal_ms_at_0ms": relay_0.added_p50_ms / 2,
+        "relay_messages_per_s": relay_0.messages_per_s,
+        "calls_per_s_8_threads": burst.per_s,
+    }
     document: dict[str, Any] = {
         "written_by": "wanstack calibrate",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": os.uname().nodename,
-        "cores": os.cpu_count(),
-        "measured": {
-            "call_p50_ms_at_0ms": round(call.p50_ms, 4),
-            "call_p95_ms_at_0ms": round(call.p95_ms, 4),
-            "relay_added_per_traversal_ms": round(per_traversal, 4),
-            "relay_added_per_traversal_ms_at_0ms": round(per_traversal_0, 4),
-            "relay_messages_per_s": round(relay_0.messages_per_s),
-            "broker_cpu_ms_per_message": round(cpu_ms, 4),
-            "calls_per_s_8_threads": round(calls_per_s, 1),
-        },
+        "cores": cores,
+        "measured": {k: round(v, 4) for k, v in measured.items()},
         "params": {
             "rpc_client_ms": round(client_ms, 4),
+            "rpc_client_cpu_ms": round(max(end_cpu_ms, client_ms), 4),
+            "rpc_client_cv": round(client_cv, 4),
+            "relay_cpu_ms": round(relay_cpu_ms, 4),
+            "poll_wake_cpu_ms": round(wake_cpu_ms, 4),
             "wan_overhead_ms": round(per_traversal, 4),
-            "stations": {"rpc-broker": {"workers": os.cpu_count() or 1, "service_ms": round(broker_ms, 4)}},
+            "stations": {"rpc-broker": {"workers": cores, "service_ms": round(broker_ms, 4)}},
         },
     }
     out.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
@@ -121,16 +239,29 @@ def load_calibration(path: Path, base: Params | None = None, bench_host: bool = 
     share the calibrated machine's cores among all processes, to predict the bench itself."""
     from dataclasses import replace
 
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    params = load_values(base or Params(), data["params"])
+    return replace(params, host_cores=int(data.get("cores") or 1) if bench_host else None)
+
+
+def load_values(params: Params, values: dict[str, Any]) -> Params:
+    """`params` with a calibration's `params:` block applied."""
+    from dataclasses import replace
+
     from wanstack.scenario.schema import StationSize
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    values = data["params"]
-    params = base or Params()
     params = replace(
         params,
-        host_cores=int(data.get("cores") or 1) if bench_host else None,
         rpc_client_ms=float(values["rpc_client_ms"]),
+        rpc_client_cpu_ms=_optional(values.get("rpc_client_cpu_ms")),
+        relay_cpu_ms=float(values.get("relay_cpu_ms", 0.0)),
+        poll_wake_cpu_ms=float(values.get("poll_wake_cpu_ms", 0.0)),
+        rpc_client_cv=float(values.get("rpc_client_cv", 0.0)),
         wan_overhead_ms=float(values.get("wan_overhead_ms", 0.0)),
     )
     sizes = {k: StationSize(**v) for k, v in values.get("stations", {}).items()}
     return params.with_overrides(sizes)
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)

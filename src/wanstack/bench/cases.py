@@ -63,6 +63,7 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
         for s in servers:
             s.ask({"cmd": "reset"})
         # All clients run at once: send the commands, then collect the answers.
+        offsets = case.start_offsets_ms()
         for i, c in enumerate(clients):
             # Sequence numbers of their own per client, after the warm-up's, so that only a message
             # really delivered twice counts as a duplicate.
@@ -74,6 +75,7 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
                     "payload": case.payload,
                     "pause_ms": case.pause_ms,
                     "first_seq": FIRST_SEQ * (i + 1),
+                    "start_delay_ms": offsets[i],
                 }
             )
         answers = [c.answer() for c in clients]

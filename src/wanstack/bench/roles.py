@@ -164,6 +164,8 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
             if pause:
                 time.sleep(pause)
 
+    # The case's start schedule: this client's first message waits this long.
+    time.sleep(float(command.get("start_delay_ms", 0.0)) / 1000.0)
     started = time.perf_counter()
     share = [n // threads + (1 if t < n % threads else 0) for t in range(threads)]
     first = int(command.get("first_seq", 0))
@@ -236,6 +238,7 @@ def notifier(args: argparse.Namespace) -> None:
             break
         n, first = int(command.get("calls", 100)), int(command.get("first_seq", 0))
         pause = float(command.get("pause_ms", 0.0)) / 1000.0
+        time.sleep(float(command.get("start_delay_ms", 0.0)) / 1000.0)
         padding = "x" * int(command.get("payload", 100))
         sent: list[float] = []
         failures: dict[str, int] = {}

@@ -10,8 +10,12 @@ Calls and casts are timed by the caller (call) or by the receiver (cast, fanout:
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from enum import StrEnum
+
+# Between two messages of one client: keeps the bench's 2 cores out of saturation.
+DEFAULT_PAUSE_MS = 50.0
 
 
 class Pattern(StrEnum):
@@ -30,7 +34,14 @@ class MessagingCase:
     topic_of_client: tuple[str, ...]  # the topic each client targets
     messages: int = 40  # per client
     payload: int = 100  # bytes
-    pause_ms: float = 50.0  # between two messages of one client (keeps 2 cores out of saturation)
+    pause_ms: float = DEFAULT_PAUSE_MS
+
+    def start_offsets_ms(self) -> tuple[float, ...]:
+        """When each client sends its first message, after the case starts: a seeded uniform moment
+        within one pause, the same in the bench and the simulator (clients started in lockstep would
+        stay bunched; started at random they spread as independent services do)."""
+        rng = random.Random(f"start:{self.name}")
+        return tuple(rng.uniform(0.0, self.pause_ms) for _ in self.clients)
 
     @property
     def deliveries(self) -> int:
@@ -41,7 +52,7 @@ class MessagingCase:
 
 
 def default_cases(
-    top: str, edges: list[str], messages: int = 40, pause_ms: float = 50.0
+    top: str, edges: list[str], messages: int = 40, pause_ms: float = DEFAULT_PAUSE_MS
 ) -> list[MessagingCase]:
     one = tuple(("t0",) * len(edges))
     many = tuple(f"t{i}" for i in range(len(edges)))

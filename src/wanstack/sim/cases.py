@@ -13,6 +13,7 @@ from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, Pattern
 from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.stations import Station
 
 
 def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> list[float]:
@@ -20,11 +21,17 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
     engine = Engine(infra, SimOptions(params=options.params, background=False))
     sim = engine.sim
     latencies: list[float] = []
+    p = engine.params
+    # One station per server process, as in the bench (ten servers at one site are ten processes).
+    spec = p.station("rpc-server")
+    processes = {
+        (site, topic): Station(sim, ("rpc-server", f"{site}/{topic}"), spec.workers, spec.service_ms)
+        for site, topic in case.servers
+    }
     servers = {
-        topic: [(site, engine.station("rpc-server", site)) for site, t in case.servers if t == topic]
+        topic: [(site, processes[site, t]) for site, t in case.servers if t == topic]
         for _, topic in case.servers
     }
-    p = engine.params
 
     def client(site: str, topic: str) -> None:
         m = engine.messaging_for(site)
@@ -76,11 +83,9 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
 
         next_message()
 
-    # Bench clients get their command one after another, so they do not start in lockstep: each starts
-    # at a random moment within one pause (seeded, so runs repeat).
-    rng = sim.stream(f"case:{case.name}")
-    for site, topic in zip(case.clients, case.topic_of_client, strict=True):
-        sim.after(rng.uniform(0.0, case.pause_ms), _starter(client, site, topic))
+    # Each client starts when the bench starts it (`MessagingCase.start_offsets_ms`).
+    for site, topic, offset in zip(case.clients, case.topic_of_client, case.start_offsets_ms(), strict=True):
+        sim.after(offset, _starter(client, site, topic))
     sim.run(1e12)
     return latencies
 

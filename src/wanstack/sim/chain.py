@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wanstack.sim.network import Network
+from wanstack.sim.polling import PollBackoff, do_nothing
 from wanstack.sim.stations import Station
 
 Hop = tuple[str, str, Station | None]  # from site, to site, station at the arrival (None: the end host)
@@ -86,13 +87,41 @@ class SharedHostChains(ChainRunner):
 
     CPU charged per chain: the sender's library cost on the first leg, the receiver's on the last
     (once for a one-hop chain: a publish to a broker, or a broker's delivery to a consumer), and each
-    station's own service time."""
+    station's own service time. A library end burns `end_cpu_ms` in all, of which only its path cost
+    holds the message; the rest, and the relay's `relay_cpu_ms` per site-to-site leg, are CPU jobs
+    nobody waits for, which delay everyone else's."""
 
-    __slots__ = ("cpu",)
+    __slots__ = ("cpu", "end_cpu_ms", "polls", "relay_cpu_ms", "rng", "shape")
 
-    def __init__(self, net: Network, cpu: Station) -> None:
+    def __init__(
+        self,
+        net: Network,
+        cpu: Station,
+        end_cpu_ms: float = 0.0,
+        relay_cpu_ms: float = 0.0,
+        poll_wake_cpu_ms: float = 0.0,
+        end_cv: float = 0.0,
+    ) -> None:
         super().__init__(net)
+        # A library end's path cost varies (allocation, caches, the GIL): a gamma law of that CV.
+        self.shape = 1.0 / end_cv**2 if end_cv > 0 else 0.0
+        self.rng = net.sim.stream("host-cpu")
         self.cpu = cpu
+        self.end_cpu_ms = end_cpu_ms
+        self.relay_cpu_ms = relay_cpu_ms
+        # Listeners (a server's station, or a client's reply waiter at its site) poll on after each
+        # message they receive (`polling.PollBackoff`).
+        self.polls = PollBackoff(net.sim, cpu, poll_wake_cpu_ms) if poll_wake_cpu_ms else None
+
+    def _path(self, ms: float) -> float:
+        """One message's path cost at a library end, around its mean `ms`."""
+        return self.rng.gammavariate(self.shape, ms / self.shape) if self.shape else ms
+
+    def _burn(self, path_ms: float) -> None:
+        """CPU a library end uses beyond its path cost `path_ms`: it loads the cores, holds nobody."""
+        rest = self.end_cpu_ms - path_ms
+        if rest > 0:
+            self.cpu.submit(rest, do_nothing, None)
 
     def _next(self, state: list[Any]) -> None:
         hops = state[0]
@@ -103,12 +132,15 @@ class SharedHostChains(ChainRunner):
         state[1] = i + 1
         send_cost = state[7] if i == 0 and (len(hops) > 1 or hops[0][2] is None) else 0.0
         if send_cost:
-            self.cpu.submit(send_cost, self._send, state)
+            self.cpu.submit(self._path(send_cost), self._send, state)
+            self._burn(send_cost)
         else:
             self._send(state)
 
     def _send(self, state: list[Any]) -> None:
         a, b, _ = state[0][state[1] - 1]
+        if a != b and self.relay_cpu_ms:
+            self.cpu.submit(self.relay_cpu_ms, do_nothing, None)
         self.net.send(a, b, state[2], state[3], self._arrived, state, self._lost, 0.0, state[8])
 
     def _arrived(self, state: list[Any]) -> None:
@@ -118,7 +150,8 @@ class SharedHostChains(ChainRunner):
             self._lost(state)
             return
         last = state[1] == len(hops)
-        work = state[7] if last and (len(hops) > 1 or station is not None) else 0.0
+        end = state[7] if last and (len(hops) > 1 or station is not None) else 0.0
+        work = self._path(end) if end else 0.0
         if station is not None:
             station.jobs += int(state[3])
             work += station.service_ms * state[3]
@@ -126,3 +159,7 @@ class SharedHostChains(ChainRunner):
             self.cpu.submit(work, self._next, state)
         else:
             self._next(state)
+        if end:
+            self._burn(end)
+            if self.polls is not None:
+                self.polls.message(station if station is not None else ("reply", hops[-1][1]))

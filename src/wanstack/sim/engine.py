@@ -64,7 +64,11 @@ class Engine:
         self.chains: ChainRunner = ChainRunner(self.net)
         if self.params.host_cores:
             cpu = Station(self.sim, ("host-cpu", "bench"), self.params.host_cores, 1.0)
-            self.chains = SharedHostChains(self.net, cpu)
+            p = self.params
+            end_cpu = p.rpc_client_ms if p.rpc_client_cpu_ms is None else p.rpc_client_cpu_ms
+            self.chains = SharedHostChains(
+                self.net, cpu, end_cpu, p.relay_cpu_ms, p.poll_wake_cpu_ms, p.rpc_client_cv
+            )
         self.stations: dict[tuple[str, str], Station] = {}
         self.brokers_down: set[tuple[str, str]] = set()
         self.roles = Roles(self.placement, self.station)

@@ -60,6 +60,17 @@ class Params:
     # When set, every simulated process shares this many CPU cores: used to predict the real bench,
     # which runs all its sites' processes on one machine (see `chain.SharedHostChains`).
     host_cores: int | None = None
+    # On that shared host (only then): the CPU one library end really burns per message, of which
+    # `rpc_client_ms` is on the message's own path and the rest (acks, thread hand-offs, heartbeats
+    # bookkeeping) only loads the cores; and the relay's CPU per WAN crossing. Both are measured by
+    # `wanstack calibrate` from the processes' CPU counters (None/0: nothing beyond the path).
+    rpc_client_cpu_ms: float | None = None
+    relay_cpu_ms: float = 0.0
+    # ... and the CPU of one empty poll of a listener after a message (`polling.PollBackoff`).
+    poll_wake_cpu_ms: float = 0.0
+    # ... and how much a library end's path cost varies from message to message (coefficient of
+    # variation of a gamma law around `rpc_client_ms`; 0: always the same).
+    rpc_client_cv: float = 0.0
     # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
     # object with its flavor and info caches is several kB.
     rpc_small_bytes: int = 1_000
