@@ -85,7 +85,7 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     assert 0.2 < measured["call_0ms_pause_p50_ms"] < measured["call_50ms_pause_p50_ms"] < 20
     assert 0 < measured["broker_cpu_ms_per_message"] < 5
     assert 0 <= measured["relay_added_per_traversal_ms"] < 5
-    assert params["rpc_client_ms"] >= 0
+    assert params["rpc_client_ms"] >= 0 and params["poll_wake_cpu_ms"] >= 0
     loaded = load_calibration(tmp_path / "calibration.yaml")
     assert loaded.station("rpc-broker").service_ms == params["stations"]["rpc-broker"]["service_ms"]
 

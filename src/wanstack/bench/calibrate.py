@@ -213,6 +213,7 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
         "relay_added_per_traversal_ms_at_0ms": relay_0.added_p50_ms / 2,
         "relay_messages_per_s": relay_0.messages_per_s,
         "calls_per_s_8_threads": burst.per_s,
+        "broker_cpu_ms_per_message": broker_ms,
     }
     document: dict[str, Any] = {
         "written_by": "wanstack calibrate",
