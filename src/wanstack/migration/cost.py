@@ -52,6 +52,16 @@ class Guest:
     shared_storage: bool = True  # False: the disk moves too (block migration)
     disk_write_mbps: float = 0.0  # MB/s written to the disk while it is mirrored
 
+    @property
+    def disk_to_copy(self) -> float:
+        """Bytes of disk that cross the WAN: none when the storage is shared between the sites."""
+        return 0.0 if self.shared_storage else self.disk_gb * 1e9
+
+    @property
+    def dirty_cap(self) -> float:
+        """The most memory (bytes) dirty at once: the working set, or the whole memory."""
+        return (self.working_set_mb if self.working_set_mb is not None else self.memory_mb) * MB
+
 
 @dataclass(frozen=True)
 class Path:
@@ -97,7 +107,7 @@ def live_migration(guest: Guest, path: Path, settings: MigrationSettings | None 
     rate = path.usable_bytes_per_s(s)
     rtt = path.rtt_ms / 1000.0
     memory = guest.memory_mb * MB
-    disk = 0.0 if guest.shared_storage else guest.disk_gb * 1e9
+    disk = guest.disk_to_copy
     data = s.data_bytes(memory, disk)
     timeout = s.completion_timeout_s(data)
     elapsed = 2 * rtt  # connection and migration handshake
@@ -120,7 +130,7 @@ def live_migration(guest: Guest, path: Path, settings: MigrationSettings | None 
         copy = disk / (rate - disk_rate)
         elapsed += copy
         sent += copy * rate
-    dirty_cap = (guest.working_set_mb if guest.working_set_mb is not None else guest.memory_mb) * MB
+    dirty_cap = guest.dirty_cap
     dirty_rate = guest.dirty_rate_mbps * MB
     throttle = 0.0
     pending = memory
@@ -179,7 +189,7 @@ def _timed_out(
             0.0,
             "completion timeout: Nova aborts the migration",
         )
-    dirty = (guest.working_set_mb if guest.working_set_mb is not None else guest.memory_mb) * MB
+    dirty = guest.dirty_cap
     if s.permit_post_copy:
         pause = DEVICE_STATE_BYTES / rate + rtt + s.resume_ms / 1000.0
         pull = dirty / rate
@@ -213,7 +223,7 @@ def post_copy(guest: Guest, path: Path, settings: MigrationSettings | None = Non
     s = settings or MigrationSettings()
     rate = path.usable_bytes_per_s(s)
     rtt = path.rtt_ms / 1000.0
-    disk = 0.0 if guest.shared_storage else guest.disk_gb * 1e9
+    disk = guest.disk_to_copy
     copy = disk / rate
     pause = DEVICE_STATE_BYTES / rate + rtt + s.resume_ms / 1000.0
     pull = guest.memory_mb * MB / rate
@@ -233,7 +243,7 @@ def cold_migration(guest: Guest, path: Path, settings: MigrationSettings | None 
     """Stop, copy the disk (unless shared), boot at the destination: the guest is down throughout."""
     s = settings or MigrationSettings()
     rate = path.usable_bytes_per_s(s)
-    disk = 0.0 if guest.shared_storage else guest.disk_gb * 1e9
+    disk = guest.disk_to_copy
     total = 2 * path.rtt_ms / 1000.0 + disk / rate + COLD_BOOT_S
     return MigrationCost(Strategy.COLD, True, total, total * 1000.0, disk)
 
