@@ -179,3 +179,19 @@ def test_notifications_reach_the_listener_across_the_link(broker: RabbitNode) ->
     result = run_case(broker, "top", case, dict.fromkeys(edges, 10.0))
     assert (len(result.latencies_ms), result.failures, result.duplicates) == (20, 0, 0)
     assert 10.0 <= min(result.latencies_ms) < 30.0  # one-way: the link's 10 ms plus the broker hop
+
+
+@pytest.mark.slow
+def test_link_cut_fails_calls_then_recovers_without_losing_casts() -> None:
+    """ombt's TC5 link cut (shortened; `benchmarks/resilience.py` cuts for 60 s): calls that wait longer
+    than their timeout fail, acknowledged casts wait in the server's queue and arrive once the link is
+    back, nothing twice."""
+    from wanstack.bench.resilience import link_cut
+
+    with RabbitNode(name="wanstack-bench-cut") as node:
+        r = link_cut(node, delay_ms=10.0, cut_for_s=4.0, cut_after_s=1.0, after_s=2.0, call_timeout_s=1.5)
+    assert r.calls_failed.get("MessagingTimeout", 0) >= 1, r
+    assert r.casts.failed == 0 and r.casts.acknowledged == r.casts.casts > 0
+    assert (r.casts.lost, r.casts.duplicates) == (0, 0), r
+    assert r.casts.delivery_gap_s >= 0.9 * r.cut_s  # nothing crossed the dead link
+    assert r.cast_recovery_s < 1.0 and r.call_recovery_s < 2.0, r

@@ -31,31 +31,13 @@ import numpy as np
 import yaml
 
 from wanstack.bench.controller import RoleProcess
+from wanstack.bench.procstat import session_cpu_s
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.relay_probe import measure as measure_relay
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, Pattern
 from wanstack.sim.params import Params
 from wanstack.sim.polling import wakes_within
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _session_cpu_s(session: int) -> float:
-    """CPU seconds (user + system) of every live process in a session (the broker and its helpers)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getsid(int(entry.name)) != session:
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
 
 # Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms).
 BACK_TO_BACK = 1_000
@@ -98,12 +80,12 @@ def measure_pair(
             client.ask({"calls": 20, "kind": kind})
             server.ask({"cmd": "reset"})
             sessions = (client.proc.pid, server.proc.pid, session)
-            before = [_session_cpu_s(s) for s in sessions]
+            before = [session_cpu_s(s) for s in sessions]
             own = os.times()
             command = {"calls": calls, "kind": kind, "threads": threads, "pause_ms": pause_ms}
             result = client.ask(command)
             time.sleep(0.3)  # the last casts' delivery and acknowledgements
-            after = [_session_cpu_s(s) for s in sessions]
+            after = [session_cpu_s(s) for s in sessions]
             mine = os.times()
             latencies = (
                 result["latencies_ms"] if kind == "call" else server.ask({"cmd": "stats"})["one_way_ms"]

@@ -19,6 +19,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
+from wanstack.bench.amqp import AmqpMessages
 from wanstack.bench.ports import free_port
 
 MSS = 1448
@@ -41,6 +42,7 @@ class DirectionStats:
     chunks: int = 0
     bytes: int = 0
     retransmissions: int = 0
+    messages: int = 0  # AMQP messages (basic.publish / basic.deliver) when the relay counts them
 
 
 @dataclass
@@ -53,6 +55,7 @@ class DelayRelay:
     forward: DirectionStats = field(default_factory=DirectionStats)  # client -> target
     backward: DirectionStats = field(default_factory=DirectionStats)
     up: bool = True  # False: the link is cut (existing connections stall, new ones are refused)
+    count_amqp: bool = False  # parse AMQP frames to count messages (per-link messages, as the simulator)
 
     def __post_init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -175,6 +178,7 @@ class DelayRelay:
         loop = asyncio.get_running_loop()
         rate = self.shape.bandwidth_mbps
         free_at = 0.0  # when the (emulated) line is free again
+        counter = AmqpMessages() if self.count_amqp else None
         try:
             while (item := await queue.get()) is not None:
                 release, data = item
@@ -190,6 +194,10 @@ class DelayRelay:
                 await writer.drain()
                 stats.chunks += 1
                 stats.bytes += len(data)
+                if counter is not None:
+                    before = counter.count
+                    counter.feed(data)
+                    stats.messages += counter.count - before
         except (ConnectionError, OSError):
             pass
         finally:

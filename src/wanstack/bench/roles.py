@@ -143,12 +143,15 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
     fanout = bool(command.get("fanout", False))
     prepared = client.prepare(timeout=timeout, fanout=fanout) if fanout else client.prepare(timeout=timeout)
     latencies: list[float] = []
+    done_at: list[float] = []  # wall-clock end of each successful message (recovery after a fault)
     acknowledged: list[int] = []  # casts whose cast() returned without an error
     failures: dict[str, int] = {}
     lock = threading.Lock()
 
     def worker(count: int, offset: int) -> None:
         for i in range(count):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
             start = time.perf_counter()
             try:
                 if kind == "call":
@@ -157,6 +160,7 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
                     prepared.cast({}, "cast_ping", payload=payload, seq=offset + i, sent=time.time())
                 with lock:
                     latencies.append((time.perf_counter() - start) * 1000.0)
+                    done_at.append(time.time())
                     acknowledged.append(offset + i)
             except oslo_messaging.MessagingException as err:
                 with lock:
@@ -167,6 +171,9 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
     # The case's start schedule: this client's first message waits this long.
     time.sleep(float(command.get("start_delay_ms", 0.0)) / 1000.0)
     started = time.perf_counter()
+    # With `duration_s`, messages go on until then (`calls` is then an upper bound): a fault case
+    # keeps the traffic up for a fixed time whatever the calls that time out cost.
+    deadline = started + float(command["duration_s"]) if "duration_s" in command else None
     share = [n // threads + (1 if t < n % threads else 0) for t in range(threads)]
     first = int(command.get("first_seq", 0))
     pool = [threading.Thread(target=worker, args=(c, first + sum(share[:t]))) for t, c in enumerate(share)]
@@ -178,6 +185,7 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "acknowledged": acknowledged,
         "latencies_ms": latencies,
+        "done_at": done_at,
         "failures": failures,
         "elapsed_s": time.perf_counter() - started,
     }
