@@ -195,3 +195,40 @@ def test_link_cut_fails_calls_then_recovers_without_losing_casts() -> None:
     assert (r.casts.lost, r.casts.duplicates) == (0, 0), r
     assert r.casts.delivery_gap_s >= 0.9 * r.cut_s  # nothing crossed the dead link
     assert r.cast_recovery_s < 1.0 and r.call_recovery_s < 2.0, r
+
+
+@pytest.mark.slow
+def test_bench_and_simulator_count_the_same_messages_per_link_and_broker() -> None:
+    """Both engines write one schema: per link the AMQP messages each way (the relay parses the frames)
+    and the broker's deliveries (RabbitMQ's own counters) match what the simulator counts, message for
+    message; bytes per message are within the envelope's spread; the broker's CPU and memory are there."""
+    from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
+    from wanstack.scenario.load import parse
+    from wanstack.sim.cases import simulate_cases
+    from wanstack.sim.engine import SimOptions
+
+    infra = parse("generate: {kind: star, edges: 2, delay_ms: 5}\n", "star.yaml")
+    cases = scenario_cases(infra, messages=5)
+    bench = bench_scenario(infra, cases)
+    sim = simulate_cases(infra, cases, SimOptions())
+    assert [o.failed for o in bench.operations] == [0] * len(cases)
+
+    def per_link(r):  # type: ignore[no-untyped-def]
+        return {
+            frozenset((x.a, x.b)): (x.messages_ab + x.messages_ba, x.bytes_ab + x.bytes_ba) for x in r.links
+        }
+
+    real, model = per_link(bench), per_link(sim)
+    assert set(real) == set(model) and len(real) == 2
+    for pair, (messages, nbytes) in real.items():
+        # 20 sent by the edge (5 requests each for tc1 and tc2, 5 casts, 5 notifications), 15 received
+        # (10 replies, 5 fanout copies).
+        assert messages == model[pair][0] == 35, (pair, messages, model[pair])
+        assert 0.8 < model[pair][1] / nbytes < 1.2, (pair, nbytes, model[pair])
+    (broker,) = bench.stations
+    (simulated,) = sim.stations
+    assert broker.jobs == simulated.jobs == 70  # deliveries: 2 per call, 1 per cast, 1 per fanout copy
+    assert 0 < broker.utilisation < 1 and broker.memory_mb is not None and 50 < broker.memory_mb < 1000
+    for op in bench.operations:
+        assert op.rate_per_s is not None and op.rate_per_s > 0
+        assert op.wan_bytes_per_op is not None and op.wan_bytes_per_op > 100

@@ -311,7 +311,8 @@ def compare_results(
     first: Annotated[Path, typer.Argument(help="result.json of one run (e.g. the simulator's).")],
     second: Annotated[Path, typer.Argument(help="result.json of another (e.g. the bench's).")],
 ) -> None:
-    """Two results side by side, operation by operation, with the first's relative error."""
+    """Two results side by side: operations (p50, p95, msgs/s, WAN bytes), links, brokers, with the
+    first's error relative to the second."""
     from pydantic import ValidationError
 
     from wanstack.results.schema import RunResult
@@ -324,38 +325,12 @@ def compare_results(
             errors.print(f"{path}: not a wanstack result.json ({str(err).splitlines()[0]})")
             raise typer.Exit(2) from None
     a, b = runs
-    table = Table(title=f"{a.engine} ({first}) vs {b.engine} ({second})")
-    for col in (
-        "operation",
-        f"{a.engine} p50",
-        f"{b.engine} p50",
-        "error",
-        f"{a.engine} p95",
-        f"{b.engine} p95",
-        "error",
-        "ok a / b",
-    ):
-        table.add_column(col, justify="left" if col == "operation" else "right")
+    from wanstack.report import side_by_side
 
-    def relative(x: float | None, y: float | None) -> str:
-        return "–" if x is None or y is None or not y else f"{(x - y) / y:+.1%}"
-
-    for op in a.operations:
-        other = b.operation(op.op)
-        if other is None:
-            continue
-        la, lb = op.latency_ms, other.latency_ms
-        table.add_row(
-            op.op,
-            f"{la.p50 or 0:.2f}",
-            f"{lb.p50 or 0:.2f}",
-            relative(la.p50, lb.p50),
-            f"{la.p95 or 0:.2f}",
-            f"{lb.p95 or 0:.2f}",
-            relative(la.p95, lb.p95),
-            f"{op.succeeded} / {other.succeeded}",
-        )
-    console.print(table)
+    console.print(f"{a.engine}: {first}   {b.engine}: {second}   (error: {a.engine} relative to {b.engine})")
+    for table in (side_by_side.operations(a, b), side_by_side.links(a, b), side_by_side.brokers(a, b)):
+        if table.row_count:
+            console.print(table)
 
 
 @app.command()

@@ -26,9 +26,15 @@ from glob import glob
 from pathlib import Path
 
 from wanstack.bench.ports import free_port, port_open
+from wanstack.bench.procstat import session_cpu_s, session_rss_mb
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+# Sum of messages_delivered_total over every queue type of AMQP 0-9-1.
+DELIVERED = (
+    "lists:sum([maps:get(messages_delivered_total, C, 0) || "
+    "{K, C} <- maps:to_list(rabbit_global_counters:overview()), lists:member({protocol, amqp091}, K)])."
+)
 
 
 _RUNNING: weakref.WeakSet[RabbitNode] = weakref.WeakSet()
@@ -198,6 +204,20 @@ class RabbitNode:
         if self._home is None or not (self._home / "server.out").exists():
             return ""
         return "\n".join((self._home / "server.out").read_text(errors="replace").splitlines()[-lines:])
+
+    def cpu_s(self) -> float:
+        """CPU seconds the broker (beam.smp and its port programs) has used so far."""
+        return session_cpu_s(self._server.pid) if self._server is not None else 0.0
+
+    def rss_mb(self) -> float:
+        return session_rss_mb(self._server.pid) if self._server is not None else 0.0
+
+    def deliveries(self) -> int:
+        """Messages the broker has delivered to consumers since it started (RabbitMQ's global counters,
+        3.9+, `rabbit_global_counters:overview/0`): a call counts two (request, reply), a fanout one
+        per server, as the simulator counts broker jobs."""
+        out = self._ctl("eval", DELIVERED).stdout.decode().strip()
+        return int(out) if out.isdigit() else 0
 
     def pids(self) -> list[int]:
         return [p.pid for p in (self._server, self._epmd) if p is not None and p.poll() is None]

@@ -44,6 +44,17 @@ class DirectionStats:
     retransmissions: int = 0
     messages: int = 0  # AMQP messages (basic.publish / basic.deliver) when the relay counts them
 
+    def snapshot(self) -> DirectionStats:
+        return DirectionStats(self.chunks, self.bytes, self.retransmissions, self.messages)
+
+    def since(self, earlier: DirectionStats) -> DirectionStats:
+        return DirectionStats(
+            self.chunks - earlier.chunks,
+            self.bytes - earlier.bytes,
+            self.retransmissions - earlier.retransmissions,
+            self.messages - earlier.messages,
+        )
+
 
 @dataclass
 class DelayRelay:

@@ -1,19 +1,21 @@
 """`wanstack bench SCENARIO`: the scenario's messaging test cases run for real on this machine.
 
 The broker runs at the scenario's top site (the centralized model's RPC bus); every other site reaches
-it through its own relay with the one-way delay of its route to the top site. One machine hosts at most
-MAX_SITES sites (each a client or server process of ~40 MB and a relay), so larger topologies are
-refused with that reason.
+it through its own relay with the one-way delay of its route to the top site. A link in the result is
+that route (top site, site): what its relay carried each way, in bytes and AMQP messages. One machine
+hosts at most MAX_SITES sites (each a client or server process of ~40 MB and a relay), so larger
+topologies are refused with that reason.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
 from wanstack.bench.cases import run_case
 from wanstack.bench.rabbit import RabbitNode
-from wanstack.results.cases import case_result, cases_run
+from wanstack.results.cases import add_links, broker_stats, case_result, cases_run, link_traffic
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, default_cases
@@ -42,13 +44,49 @@ def bench_scenario(
         )
     delays = {s: infra.topology.path_delay_ms(s, top) for s in sites}
     start = time.perf_counter()
-    operations = []
+    operations, links = [], []
+    cpu_s = duration_s = memory_mb = 0.0
+    deliveries = 0
     with RabbitNode(name="wanstack-bench") as broker:
         for case in cases:
             if progress:
                 progress(case.name)
             r = run_case(broker, top, case, delays)
+            case_links = [
+                link_traffic(
+                    top,
+                    site,
+                    (back.messages, forth.messages),
+                    (back.bytes, forth.bytes),
+                    infra.topology.bottleneck_mbps(top, site),
+                    r.elapsed_s,
+                )
+                for site, (forth, back) in r.links.items()
+            ]
             operations.append(
-                case_result(case.name, r.latencies_ms, case.deliveries, r.failures, r.duplicates)
+                case_result(
+                    case.name,
+                    r.latencies_ms,
+                    case.deliveries,
+                    r.failures,
+                    r.duplicates,
+                    r.elapsed_s,
+                    sum(x.bytes_ab + x.bytes_ba for x in case_links),
+                )
             )
-    return cases_run("bench", infra, operations, time.perf_counter() - start)
+            links += case_links
+            cpu_s += r.broker_cpu_s
+            deliveries += r.broker_deliveries
+            duration_s += r.elapsed_s
+            memory_mb = max(memory_mb, r.broker_rss_mb)
+    # The broker's Erlang VM runs one scheduler per core.
+    station = broker_stats(top, os.cpu_count() or 1, deliveries, cpu_s, duration_s, memory_mb)
+    return cases_run(
+        "bench",
+        infra,
+        operations,
+        time.perf_counter() - start,
+        add_links(links, duration_s),
+        [station],
+        duration_s,
+    )

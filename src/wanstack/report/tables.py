@@ -70,8 +70,8 @@ def stations_table(result: RunResult, limit: int = 12) -> Table:
             s.site,
             f"{s.jobs:,}",
             f"{s.utilisation:.1%}",
-            f"{s.mean_queue:.2f}",
-            str(s.max_queue),
+            "–" if s.mean_queue is None else f"{s.mean_queue:.2f}",
+            "–" if s.max_queue is None else str(s.max_queue),
             "" if s.connections is None else f"{s.connections:,}",
         )
     return table

@@ -1,32 +1,107 @@
-"""Messaging test-case results in the common schema: each case becomes one `OperationResult`."""
+"""Messaging test-case results in the common schema: each case becomes one `OperationResult`; what the
+cases put on the WAN links and on the broker adds up into the run's `links` and `stations`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from wanstack.results.schema import OperationResult, RunResult
+from wanstack.results.schema import LinkTraffic, OperationResult, RunResult, StationStats
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
 
 
 def case_result(
-    name: str, latencies_ms: Sequence[float], submitted: int, failures: int, duplicates: int = 0
+    name: str,
+    latencies_ms: Sequence[float],
+    submitted: int,
+    failures: int,
+    duplicates: int = 0,
+    elapsed_s: float | None = None,
+    wan_bytes: float | None = None,
 ) -> OperationResult:
+    """`elapsed_s`: from the case's start to its last delivery; `wan_bytes`: what crossed the WAN."""
     reasons = {"duplicates": duplicates} if duplicates else {}
+    ok = len(latencies_ms)
     return OperationResult(
         op=name,
         submitted=submitted,
-        succeeded=len(latencies_ms),
+        succeeded=ok,
         failed=failures,
         timed_out=0,
         latency_ms=latency_stats(latencies_ms),
+        wan_bytes_per_op=wan_bytes / ok if wan_bytes is not None and ok else None,
+        rate_per_s=ok / elapsed_s if elapsed_s else None,
         failure_reasons=reasons,
     )
 
 
+def link_traffic(
+    a: str,
+    b: str,
+    messages: Sequence[float],
+    nbytes: Sequence[float],
+    bandwidth_mbps: float,
+    duration_s: float,
+    bulk: Sequence[float] = (0.0, 0.0),
+) -> LinkTraffic:
+    """One link's traffic per direction (a→b, b→a); utilisation of its busiest direction."""
+    capacity = bandwidth_mbps * 1e6 / 8 * duration_s
+    return LinkTraffic(
+        a=a,
+        b=b,
+        messages_ab=messages[0],
+        messages_ba=messages[1],
+        bytes_ab=nbytes[0],
+        bytes_ba=nbytes[1],
+        bulk_bytes_ab=bulk[0],
+        bulk_bytes_ba=bulk[1],
+        bandwidth_mbps=bandwidth_mbps,
+        mean_utilisation=max(nbytes) / capacity if capacity else 0.0,
+    )
+
+
+def add_links(per_case: Iterable[LinkTraffic], duration_s: float) -> list[LinkTraffic]:
+    """The links of several cases run one after the other, as one run of `duration_s`."""
+    total: dict[tuple[str, str], list[float]] = {}
+    bandwidth: dict[tuple[str, str], float] = {}
+    for x in per_case:
+        counts = total.setdefault((x.a, x.b), [0.0] * 4)
+        for i, value in enumerate((x.messages_ab, x.messages_ba, x.bytes_ab, x.bytes_ba)):
+            counts[i] += value
+        bandwidth[x.a, x.b] = x.bandwidth_mbps
+    return [
+        link_traffic(a, b, counts[:2], counts[2:], bandwidth[a, b], duration_s)
+        for (a, b), counts in total.items()
+    ]
+
+
+def broker_stats(
+    site: str, workers: int, jobs: int, busy_s: float, duration_s: float, memory_mb: float | None = None
+) -> StationStats:
+    """The broker over the whole run: `busy_s` of its `workers` (CPU seconds in the bench)."""
+    return StationStats(
+        kind="rpc-broker",
+        site=site,
+        workers=workers,
+        service_ms=busy_s * 1000.0 / jobs if jobs else 0.0,
+        jobs=jobs,
+        utilisation=busy_s / (workers * duration_s) if duration_s else 0.0,
+        mean_queue=None,
+        max_queue=None,
+        memory_mb=memory_mb,
+    )
+
+
 def cases_run(
-    engine: str, infra: Infrastructure, operations: list[OperationResult], wall_s: float
+    engine: str,
+    infra: Infrastructure,
+    operations: list[OperationResult],
+    wall_s: float,
+    links: list[LinkTraffic] | None = None,
+    stations: list[StationStats] | None = None,
+    duration_s: float = 0.0,
 ) -> RunResult:
+    """`duration_s`: the cases' own time, one after the other (not the set-up between them)."""
     return RunResult(
         engine=engine,
         scenario=infra.scenario.name,
@@ -34,7 +109,10 @@ def cases_run(
         rpc_backend="broker",
         notification_backend="broker",
         seed=infra.scenario.run.seed,
-        duration_s=0.0,
+        duration_s=duration_s,
         wall_time_s=wall_s,
         operations=operations,
+        links=links or [],
+        stations=stations or [],
+        totals={"wan_bytes": sum(x.bytes_ab + x.bytes_ba for x in links or [])},
     )

@@ -27,6 +27,9 @@ class OperationResult(Record):
     timed_out: int
     latency_ms: LatencyStats = Field(description="Of succeeded operations.")
     wan_bytes_per_op: float | None = Field(default=None, description="WAN bytes while it ran, per success.")
+    rate_per_s: float | None = Field(
+        default=None, description="Successes per second while it ran (messaging test cases: msgs/s)."
+    )
     failure_reasons: dict[str, int] = Field(default_factory=dict)
 
 
@@ -57,9 +60,10 @@ class StationStats(Record):
     service_ms: float
     jobs: int
     utilisation: float
-    mean_queue: float
-    max_queue: int
+    mean_queue: float | None = Field(description="None where the engine cannot see the queue (bench).")
+    max_queue: int | None
     connections: int | None = None
+    memory_mb: float | None = Field(default=None, description="Resident memory at the end (bench).")
 
 
 class Outage(Record):

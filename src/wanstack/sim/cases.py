@@ -6,22 +6,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from wanstack.results.cases import case_result, cases_run
-from wanstack.results.schema import RunResult
+from wanstack.results.cases import add_links, broker_stats, case_result, cases_run
+from wanstack.results.schema import LinkTraffic, RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, Pattern
 from wanstack.sim.engine import Engine, SimOptions
 from wanstack.sim.stations import Station
 
 
+@dataclass
+class SimulatedCase:
+    latencies_ms: list[float]
+    elapsed_s: float  # first message sent -> last one answered or delivered, as the bench times it
+    links: list[LinkTraffic]
+    broker_jobs: int
+    broker_busy_s: float
+
+
 def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> list[float]:
     """Latencies (ms) as the bench times them: call by the caller, cast and fanout by the receiver."""
+    return simulate_case_run(infra, case, options).latencies_ms
+
+
+def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> SimulatedCase:
+    """The case's latencies, and what it put on the links and on the broker."""
     engine = Engine(infra, SimOptions(params=options.params, background=False))
     sim = engine.sim
     latencies: list[float] = []
+    last = [0.0]
     p = engine.params
+    size = case.payload + p.rpc_envelope_bytes
     # One station per server process, as in the bench (ten servers at one site are ten processes).
     spec = p.station("rpc-server")
     processes = {
@@ -46,6 +63,7 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
 
             def received(_: Any) -> None:
                 latencies.append(sim.now - start)
+                last[0] = sim.now
 
             if case.pattern is Pattern.CALL:
                 ((server_site, station),) = targets
@@ -58,8 +76,8 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
                     site,
                     server_site,
                     station,
-                    case.payload,
-                    case.payload,
+                    size,
+                    size,
                     replied,
                     next_message,
                     None,
@@ -68,18 +86,22 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
                 return
             if case.pattern is Pattern.CAST:
                 ((server_site, station),) = targets
-                m.cast(site, server_site, station, case.payload, received, None, None, tag="case")
+                m.cast(site, server_site, station, size, received, None, None, tag="case")
+                bus = m.rpc_bus_for(site)
             elif case.pattern is Pattern.NOTIFY:
                 # To the notification bus, where the listener consumes it.
                 ((listener_site, station),) = targets
                 bus = m.notification_bus_for(site)
                 kind = "notification-broker" if m.notifications.value == "broker" else "log-leader"
                 hops = ((site, bus, engine.station(kind, bus)), (bus, listener_site, station))
-                engine.chains.run(hops, case.payload, 1.0, received, None, None, p.rpc_client_ms, "case")
+                engine.chains.run(hops, size, 1.0, received, None, None, p.rpc_client_ms, "case")
             else:
-                m.fanout(site, targets, case.payload, received, None)
-            # A cast returns once published: the client goes on after its own cost and the pause.
-            sim.after(p.rpc_client_ms + case.pause_ms, next_message)
+                m.fanout(site, targets, size, received, None)
+                bus = m.rpc_bus_for(targets[0][0])
+            # A cast returns once the broker has confirmed it: the client goes on after its own cost,
+            # that round trip (`Messaging.confirm_ms`) and the pause.
+            wait = p.rpc_client_ms + m.confirm_ms(site, size, bus) + case.pause_ms
+            sim.after(wait, next_message)
 
         next_message()
 
@@ -87,7 +109,16 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
     for site, topic, offset in zip(case.clients, case.topic_of_client, case.start_offsets_ms(), strict=True):
         sim.after(offset, _starter(client, site, topic))
     sim.run(1e12)
-    return latencies
+    elapsed_ms = last[0] - min(case.start_offsets_ms(), default=0.0)
+    # The bench's one RabbitMQ carries RPC and notifications: count both brokers' work.
+    brokers = [st for (kind, _), st in engine.stations.items() if kind.endswith("-broker")]
+    return SimulatedCase(
+        latencies,
+        elapsed_ms / 1000.0,
+        engine.link_traffic(elapsed_ms / 1000.0),
+        sum(st.jobs for st in brokers),
+        sum(st.utilisation(last[0]) * st.workers * last[0] / 1000.0 for st in brokers),
+    )
 
 
 def _starter(client: Callable[[str, str], None], site: str, topic: str) -> Callable[[Any], None]:
@@ -97,10 +128,31 @@ def _starter(client: Callable[[str, str], None], site: str, topic: str) -> Calla
 def simulate_cases(infra: Infrastructure, cases: list[MessagingCase], options: SimOptions) -> RunResult:
     """Every case, as one `RunResult` comparable with the bench's (`wanstack compare-results`)."""
     start = time.perf_counter()
-    operations = []
+    operations, links = [], []
+    jobs, busy_s, duration_s = 0, 0.0, 0.0
     for case in cases:
-        latencies = simulate_case(infra, case, options)
+        r = simulate_case_run(infra, case, options)
+        wan = sum(x.bytes_ab + x.bytes_ba for x in r.links)
         operations.append(
-            case_result(case.name, latencies, case.deliveries, case.deliveries - len(latencies))
+            case_result(
+                case.name,
+                r.latencies_ms,
+                case.deliveries,
+                case.deliveries - len(r.latencies_ms),
+                elapsed_s=r.elapsed_s,
+                wan_bytes=wan,
+            )
         )
-    return cases_run("sim", infra, operations, time.perf_counter() - start)
+        links += r.links
+        jobs, busy_s, duration_s = jobs + r.broker_jobs, busy_s + r.broker_busy_s, duration_s + r.elapsed_s
+    spec = options.params.station("rpc-broker")
+    broker = broker_stats(infra.placement.top_site, spec.workers, jobs, busy_s, duration_s)
+    return cases_run(
+        "sim",
+        infra,
+        operations,
+        time.perf_counter() - start,
+        add_links(links, duration_s),
+        [broker],
+        duration_s,
+    )

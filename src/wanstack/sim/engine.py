@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from wanstack.results.cases import link_traffic
 from wanstack.results.schema import (
     LinkTraffic,
     OperationResult,
@@ -242,28 +243,7 @@ class Engine:
                     failure_reasons=reasons,
                 )
             )
-        links = []
-        for i, link in enumerate(self.net.links):
-            msgs, nbytes, bulk = (
-                self.net.link_messages[i],
-                self.net.link_bytes[i],
-                self.net.link_bulk_bytes[i],
-            )
-            capacity = link.bandwidth_mbps * 1e6 / 8 * duration / 1000.0
-            links.append(
-                LinkTraffic(
-                    a=link.a,
-                    b=link.b,
-                    messages_ab=msgs[0],
-                    messages_ba=msgs[1],
-                    bytes_ab=nbytes[0],
-                    bytes_ba=nbytes[1],
-                    bulk_bytes_ab=bulk[0],
-                    bulk_bytes_ba=bulk[1],
-                    bandwidth_mbps=link.bandwidth_mbps,
-                    mean_utilisation=max(nbytes) / capacity if capacity else 0.0,
-                )
-            )
+        links = self.link_traffic(duration / 1000.0)
         sites = [
             SiteTraffic(
                 site=s,
@@ -315,6 +295,22 @@ class Engine:
                 "hosts": float(sum(self.inventory.hosts.values())),
             },
         )
+
+    def link_traffic(self, duration_s: float) -> list[LinkTraffic]:
+        net = self.net
+        net.flush()
+        return [
+            link_traffic(
+                link.a,
+                link.b,
+                net.link_messages[i],
+                net.link_bytes[i],
+                link.bandwidth_mbps,
+                duration_s,
+                bulk=net.link_bulk_bytes[i],
+            )
+            for i, link in enumerate(net.links)
+        ]
 
     def _broker_connections(self) -> dict[tuple[str, str], int]:
         """AMQP connections per broker: each host's nova-compute and neutron agent hold one (at least)."""

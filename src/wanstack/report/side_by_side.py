@@ -1,0 +1,84 @@
+"""Two results of one scenario side by side (`wanstack compare-results`), typically the simulator's and
+the bench's: per operation latency, rate and WAN bytes; per link bytes; the brokers' work. Each row
+gives the first result's error relative to the second."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+
+from wanstack.results.schema import RunResult, StationStats
+
+
+def relative(x: float | None, y: float | None) -> str:
+    return "–" if x is None or y is None or not y else f"{(x - y) / y:+.1%}"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def _table(title: str, key: str, columns: Iterable[str], a: RunResult, b: RunResult) -> Table:
+    table = Table(title=title)
+    table.add_column(key)
+    for name in columns:
+        for who in (a.engine, b.engine, "error"):
+            table.add_column(f"{who} {name}" if who != "error" else "error", justify="right")
+    return table
+
+
+def _row(values: Iterable[tuple[float | None, float | None]], digits: int = 2) -> list[str]:
+    cells = []
+    for x, y in values:
+        cells += [_num(x, digits), _num(y, digits), relative(x, y)]
+    return cells
+
+
+def operations(a: RunResult, b: RunResult) -> Table:
+    table = _table(
+        f"operations: {a.engine} vs {b.engine}", "operation", ("p50", "p95", "msgs/s", "WAN B/op"), a, b
+    )
+    for op in a.operations:
+        other = b.operation(op.op)
+        if other is None:
+            continue
+        la, lb = op.latency_ms, other.latency_ms
+        pairs = ((la.p50, lb.p50), (la.p95, lb.p95), (op.rate_per_s, other.rate_per_s))
+        table.add_row(op.op, *_row(pairs), *_row([(op.wan_bytes_per_op, other.wan_bytes_per_op)], 0))
+    return table
+
+
+def links(a: RunResult, b: RunResult, limit: int = 12) -> Table:
+    """Links both results know, by unordered pair of sites, the busiest of `b` first."""
+    table = _table(f"WAN links: {a.engine} vs {b.engine}", "link", ("bytes", "messages"), a, b)
+
+    def by_pair(r: RunResult) -> dict[frozenset[str], tuple[float, float]]:
+        return {
+            frozenset((x.a, x.b)): (x.bytes_ab + x.bytes_ba, x.messages_ab + x.messages_ba) for x in r.links
+        }
+
+    mine, theirs = by_pair(a), by_pair(b)
+    shared = sorted(set(mine) & set(theirs), key=lambda k: -theirs[k][0])[:limit]
+    for pair in shared:
+        (xa, ma), (xb, mb) = mine[pair], theirs[pair]
+        table.add_row(" – ".join(sorted(pair)), *_row([(xa, xb), (ma, mb)], 0))
+    return table
+
+
+def brokers(a: RunResult, b: RunResult) -> Table:
+    table = _table(
+        f"brokers: {a.engine} vs {b.engine}", "broker", ("jobs", "busy", "ms/job", "memory MB"), a, b
+    )
+
+    def by_site(r: RunResult) -> dict[str, StationStats]:
+        return {s.site: s for s in r.stations if s.kind.endswith("-broker")}
+
+    mine, theirs = by_site(a), by_site(b)
+    for site in sorted(set(mine) & set(theirs)):
+        x, y = mine[site], theirs[site]
+        cells = _row([(x.jobs, y.jobs)], 0)
+        cells += _row([(x.utilisation, y.utilisation), (x.service_ms, y.service_ms)], 3)
+        cells += _row([(x.memory_mb, y.memory_mb)], 0)
+        table.add_row(site, *cells)
+    return table
