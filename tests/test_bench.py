@@ -86,8 +86,11 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     assert 0 < measured["broker_cpu_ms_per_message"] < 5
     assert 0 <= measured["relay_added_per_traversal_ms"] < 5
     assert params["rpc_client_ms"] >= 0 and params["poll_wake_cpu_ms"] >= 0
+    # A 100-byte cast in oslo.messaging's JSON envelope and AMQP's frames: a few hundred bytes.
+    assert 150 < params["rpc_envelope_bytes"] < 1000
     loaded = load_calibration(tmp_path / "calibration.yaml")
     assert loaded.station("rpc-broker").service_ms == params["stations"]["rpc-broker"]["service_ms"]
+    assert loaded.rpc_envelope_bytes == params["rpc_envelope_bytes"]
 
 
 def _our_processes() -> list[str]:

@@ -45,6 +45,7 @@ WITH_PAUSE = 200
 LISTENERS = {"call": 2, "cast": 1}  # the server's listener, and a caller's reply waiter
 ENDS = {"call": 4, "cast": 2}  # library ends per call or cast: each message is sent and received
 CROSSINGS = {"call": 2, "cast": 1}  # relay traversals per call or cast
+PAYLOAD = 100  # bytes per message (the roles' default), as in the test plan's cases
 
 
 @dataclass
@@ -61,6 +62,7 @@ class PairRun:
     broker: float
     relay: float  # the relay runs in this (the controller's) process
     per_s: float
+    sent_bytes: float = 0.0  # per call or cast, client -> broker, as the relay counted them
 
     @property
     def library(self) -> float:
@@ -81,6 +83,7 @@ def measure_pair(
             server.ask({"cmd": "reset"})
             sessions = (client.proc.pid, server.proc.pid, session)
             before = [session_cpu_s(s) for s in sessions]
+            sent_before = relay.forward.bytes
             own = os.times()
             command = {"calls": calls, "kind": kind, "threads": threads, "pause_ms": pause_ms}
             result = client.ask(command)
@@ -90,11 +93,14 @@ def measure_pair(
             latencies = (
                 result["latencies_ms"] if kind == "call" else server.ask({"cmd": "stats"})["one_way_ms"]
             )
+            sent = relay.forward.bytes - sent_before
     done = max(1, len(result["latencies_ms"]))
     ms = [(b - a) * 1000.0 / done for a, b in zip(before, after, strict=True)]
     relay_ms = (mine.user + mine.system - own.user - own.system) * 1000.0 / done
     p50, p95 = (float(x) for x in np.percentile(latencies, [50, 95]))
-    return PairRun(kind, pause_ms, p50, p95, ms[0], ms[1], ms[2], relay_ms, done / result["elapsed_s"])
+    return PairRun(
+        kind, pause_ms, p50, p95, ms[0], ms[1], ms[2], relay_ms, done / result["elapsed_s"], sent / done
+    )
 
 
 def poll_costs(back_to_back: PairRun, paused: PairRun) -> tuple[float, float]:
@@ -170,6 +176,8 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
     end_cpu_ms = sum(c[0] for c in costs) / 2
     wake_cpu_ms = sum(c[1] for c in costs) / 2
     cores = os.cpu_count() or 1
+    # What a cast of PAYLOAD bytes puts on the wire beyond its payload: frames and JSON envelope.
+    envelope = runs["cast", 0.0].sent_bytes - PAYLOAD
     params = load_values(
         Params(),
         {
@@ -196,6 +204,7 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
         "relay_messages_per_s": relay_0.messages_per_s,
         "calls_per_s_8_threads": burst.per_s,
         "broker_cpu_ms_per_message": broker_ms,
+        "cast_bytes_on_the_wire": runs["cast", 0.0].sent_bytes,
     }
     document: dict[str, Any] = {
         "written_by": "wanstack calibrate",
@@ -210,6 +219,7 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
             "relay_cpu_ms": round(relay_cpu_ms, 4),
             "poll_wake_cpu_ms": round(wake_cpu_ms, 4),
             "wan_overhead_ms": round(per_traversal, 4),
+            "rpc_envelope_bytes": round(envelope),
             "stations": {"rpc-broker": {"workers": cores, "service_ms": round(broker_ms, 4)}},
         },
     }
@@ -241,6 +251,7 @@ def load_values(params: Params, values: dict[str, Any]) -> Params:
         poll_wake_cpu_ms=float(values.get("poll_wake_cpu_ms", 0.0)),
         rpc_client_cv=float(values.get("rpc_client_cv", 0.0)),
         wan_overhead_ms=float(values.get("wan_overhead_ms", 0.0)),
+        rpc_envelope_bytes=int(values.get("rpc_envelope_bytes", params.rpc_envelope_bytes)),
     )
     sizes = {k: StationSize(**v) for k, v in values.get("stations", {}).items()}
     return params.with_overrides(sizes)

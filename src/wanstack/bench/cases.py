@@ -72,9 +72,12 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
         time.sleep(2 * max(delays_ms.values(), default=0.0) / 1000 + 0.3)
         for s in servers:
             s.ask({"cmd": "reset"})
-        # What the warm-up and set-up put on the links and the broker is not the case's.
+        # What the warm-up and set-up put on the links and the broker is not the case's. Reading the
+        # broker's counters starts an Erlang VM (rabbitmqctl): let its work on the node settle first.
+        delivered0 = broker.deliveries()
+        time.sleep(0.3)
         before = {site: (r.forward.snapshot(), r.backward.snapshot()) for site, r in relays.items()}
-        cpu0, delivered0 = broker.cpu_s(), broker.deliveries()
+        cpu0 = broker.cpu_s()
         started = time.time()
         # All clients run at once: send the commands, then collect the answers.
         offsets = case.start_offsets_ms()
@@ -104,7 +107,7 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
             latencies = [x for st in stats for x in st["one_way_ms"]]
             duplicates = sum(st["duplicates"] for st in stats)
             ended = max((t for st in stats for t in st["received_at"]), default=started)
-        cpu = broker.cpu_s() - cpu0
+        cpu = broker.cpu_s() - cpu0  # before rabbitmqctl's own work on the node
         delivered = broker.deliveries() - delivered0
         links = {
             site: (r.forward.since(before[site][0]), r.backward.since(before[site][1]))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from wanstack.bench.cases import run_case
 from wanstack.bench.rabbit import RabbitNode
-from wanstack.results.cases import add_links, broker_stats, case_result, cases_run, link_traffic
+from wanstack.results.cases import CasesTally, link_traffic
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, default_cases
@@ -44,15 +44,13 @@ def bench_scenario(
         )
     delays = {s: infra.topology.path_delay_ms(s, top) for s in sites}
     start = time.perf_counter()
-    operations, links = [], []
-    cpu_s = duration_s = memory_mb = 0.0
-    deliveries = 0
+    tally = CasesTally()
     with RabbitNode(name="wanstack-bench") as broker:
         for case in cases:
             if progress:
                 progress(case.name)
             r = run_case(broker, top, case, delays)
-            case_links = [
+            links = [
                 link_traffic(
                     top,
                     site,
@@ -63,30 +61,16 @@ def bench_scenario(
                 )
                 for site, (forth, back) in r.links.items()
             ]
-            operations.append(
-                case_result(
-                    case.name,
-                    r.latencies_ms,
-                    case.deliveries,
-                    r.failures,
-                    r.duplicates,
-                    r.elapsed_s,
-                    sum(x.bytes_ab + x.bytes_ba for x in case_links),
-                )
+            tally.add(
+                case,
+                r.latencies_ms,
+                r.failures,
+                r.elapsed_s,
+                links,
+                r.broker_deliveries,
+                r.broker_cpu_s,
+                r.duplicates,
+                r.broker_rss_mb,
             )
-            links += case_links
-            cpu_s += r.broker_cpu_s
-            deliveries += r.broker_deliveries
-            duration_s += r.elapsed_s
-            memory_mb = max(memory_mb, r.broker_rss_mb)
     # The broker's Erlang VM runs one scheduler per core.
-    station = broker_stats(top, os.cpu_count() or 1, deliveries, cpu_s, duration_s, memory_mb)
-    return cases_run(
-        "bench",
-        infra,
-        operations,
-        time.perf_counter() - start,
-        add_links(links, duration_s),
-        [station],
-        duration_s,
-    )
+    return tally.result("bench", infra, time.perf_counter() - start, os.cpu_count() or 1)

@@ -4,10 +4,12 @@ cases put on the WAN links and on the broker adds up into the run's `links` and 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from wanstack.results.schema import LinkTraffic, OperationResult, RunResult, StationStats
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.testplan import MessagingCase
 
 
 def case_result(
@@ -92,27 +94,64 @@ def broker_stats(
     )
 
 
-def cases_run(
-    engine: str,
-    infra: Infrastructure,
-    operations: list[OperationResult],
-    wall_s: float,
-    links: list[LinkTraffic] | None = None,
-    stations: list[StationStats] | None = None,
-    duration_s: float = 0.0,
-) -> RunResult:
-    """`duration_s`: the cases' own time, one after the other (not the set-up between them)."""
-    return RunResult(
-        engine=engine,
-        scenario=infra.scenario.name,
-        model=infra.model.name,
-        rpc_backend="broker",
-        notification_backend="broker",
-        seed=infra.scenario.run.seed,
-        duration_s=duration_s,
-        wall_time_s=wall_s,
-        operations=operations,
-        links=links or [],
-        stations=stations or [],
-        totals={"wan_bytes": sum(x.bytes_ab + x.bytes_ba for x in links or [])},
-    )
+@dataclass
+class CasesTally:
+    """What the messaging cases of one run add up to, case after case, in either engine."""
+
+    operations: list[OperationResult] = field(default_factory=list)
+    links: list[LinkTraffic] = field(default_factory=list)
+    broker_jobs: int = 0
+    broker_busy_s: float = 0.0
+    broker_memory_mb: float | None = None
+    duration_s: float = 0.0
+
+    def add(
+        self,
+        case: MessagingCase,
+        latencies_ms: Sequence[float],
+        failures: int,
+        elapsed_s: float,
+        links: list[LinkTraffic],
+        broker_jobs: int,
+        broker_busy_s: float,
+        duplicates: int = 0,
+        broker_memory_mb: float | None = None,
+    ) -> None:
+        """One case: its latencies and failures, its own time, what it put on the links and on the
+        broker (`broker_busy_s`: CPU seconds in the bench, busy workers × time in the simulator)."""
+        wan = sum(x.bytes_ab + x.bytes_ba for x in links)
+        self.operations.append(
+            case_result(case.name, latencies_ms, case.deliveries, failures, duplicates, elapsed_s, wan)
+        )
+        self.links += links
+        self.broker_jobs += broker_jobs
+        self.broker_busy_s += broker_busy_s
+        self.duration_s += elapsed_s
+        if broker_memory_mb is not None:
+            self.broker_memory_mb = max(self.broker_memory_mb or 0.0, broker_memory_mb)
+
+    def result(self, engine: str, infra: Infrastructure, wall_s: float, broker_workers: int) -> RunResult:
+        """The cases as one run of the cases' own time, one after the other (not the set-up between)."""
+        links = add_links(self.links, self.duration_s)
+        broker = broker_stats(
+            infra.placement.top_site,
+            broker_workers,
+            self.broker_jobs,
+            self.broker_busy_s,
+            self.duration_s,
+            self.broker_memory_mb,
+        )
+        return RunResult(
+            engine=engine,
+            scenario=infra.scenario.name,
+            model=infra.model.name,
+            rpc_backend="broker",
+            notification_backend="broker",
+            seed=infra.scenario.run.seed,
+            duration_s=self.duration_s,
+            wall_time_s=wall_s,
+            operations=self.operations,
+            links=links,
+            stations=[broker],
+            totals={"wan_bytes": sum(x.bytes_ab + x.bytes_ba for x in links)},
+        )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wanstack.results.cases import add_links, broker_stats, case_result, cases_run
+from wanstack.results.cases import CasesTally
 from wanstack.results.schema import LinkTraffic, RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, Pattern
@@ -128,31 +128,10 @@ def _starter(client: Callable[[str, str], None], site: str, topic: str) -> Calla
 def simulate_cases(infra: Infrastructure, cases: list[MessagingCase], options: SimOptions) -> RunResult:
     """Every case, as one `RunResult` comparable with the bench's (`wanstack compare-results`)."""
     start = time.perf_counter()
-    operations, links = [], []
-    jobs, busy_s, duration_s = 0, 0.0, 0.0
+    tally = CasesTally()
     for case in cases:
         r = simulate_case_run(infra, case, options)
-        wan = sum(x.bytes_ab + x.bytes_ba for x in r.links)
-        operations.append(
-            case_result(
-                case.name,
-                r.latencies_ms,
-                case.deliveries,
-                case.deliveries - len(r.latencies_ms),
-                elapsed_s=r.elapsed_s,
-                wan_bytes=wan,
-            )
-        )
-        links += r.links
-        jobs, busy_s, duration_s = jobs + r.broker_jobs, busy_s + r.broker_busy_s, duration_s + r.elapsed_s
-    spec = options.params.station("rpc-broker")
-    broker = broker_stats(infra.placement.top_site, spec.workers, jobs, busy_s, duration_s)
-    return cases_run(
-        "sim",
-        infra,
-        operations,
-        time.perf_counter() - start,
-        add_links(links, duration_s),
-        [broker],
-        duration_s,
-    )
+        failures = case.deliveries - len(r.latencies_ms)
+        tally.add(case, r.latencies_ms, failures, r.elapsed_s, r.links, r.broker_jobs, r.broker_busy_s)
+    workers = options.params.station("rpc-broker").workers
+    return tally.result("sim", infra, time.perf_counter() - start, workers)
