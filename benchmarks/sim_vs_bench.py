@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from wanstack.bench.calibrate import calibrate, load_calibration
-from wanstack.bench.cases import run_case
+from wanstack.bench.cases import Bus, run_case
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.scenario.load import load, parse
 from wanstack.scenario.testplan import default_cases
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--calibration", type=Path)
     parser.add_argument("--messages", type=int, default=20, help="messages per client and case")
     parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 10.0, 25.0])
+    parser.add_argument("--cases", nargs="+", help="only these cases (default: all)")
     args = parser.parse_args()
     cal = args.calibration
     if cal is None:
@@ -49,7 +50,9 @@ def main() -> None:
         for delay in args.delays:
             infra = parse(f"generate: {{kind: star, edges: {len(edges)}, delay_ms: {delay}}}\n", "star.yaml")
             for case in default_cases(top, edges, messages=args.messages):
-                real = run_case(broker, top, case, dict.fromkeys(edges, delay))
+                if args.cases and case.name not in args.cases:
+                    continue
+                real = run_case(Bus.single(broker, top, dict.fromkeys(edges, delay)), case)
                 sim = simulate_case(infra, case, options)
                 b50, b95 = np.percentile(real.latencies_ms, [50, 95])
                 s50, s95 = np.percentile(sim, [50, 95])

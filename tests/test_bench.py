@@ -174,12 +174,12 @@ def test_broker_restart_loses_no_acknowledged_cast() -> None:
 
 
 def test_notifications_reach_the_listener_across_the_link(broker: RabbitNode) -> None:
-    from wanstack.bench.cases import run_case
+    from wanstack.bench.cases import Bus, run_case
     from wanstack.scenario.testplan import default_cases
 
     edges = ["e1", "e2"]
     case = next(c for c in default_cases("top", edges, messages=10) if c.name == "notify")
-    result = run_case(broker, "top", case, dict.fromkeys(edges, 10.0))
+    result = run_case(Bus.single(broker, "top", dict.fromkeys(edges, 10.0)), case)
     assert (len(result.latencies_ms), result.failures, result.duplicates) == (20, 0, 0)
     assert 10.0 <= min(result.latencies_ms) < 30.0  # one-way: the link's 10 ms plus the broker hop
 
@@ -235,3 +235,33 @@ def test_bench_and_simulator_count_the_same_messages_per_link_and_broker() -> No
     for op in bench.operations:
         assert op.rate_per_s is not None and op.rate_per_s > 0
         assert op.wan_bytes_per_op is not None and op.wan_bytes_per_op > 100
+
+
+@pytest.mark.slow
+def test_cluster_members_talk_across_the_wan_and_leave_nothing_behind() -> None:
+    """A RabbitMQ cluster with a member at each of two sites 10 ms apart (their Erlang distribution
+    crosses a relay): a client at the edge calls, through its local member, a server whose queue lives
+    on the central member, so the request and the reply each cross between members: ≈ 2 × 10 ms."""
+    from wanstack.bench.cases import Bus, run_case
+    from wanstack.bench.cluster import RabbitCluster
+    from wanstack.scenario.testplan import MessagingCase, Pattern
+
+    def delay(a: str, b: str) -> float:
+        return 0.0 if a == b else 10.0
+
+    with RabbitCluster(["top", "e1"], delay, name="wanstack-bench-cl") as cluster:
+        assert cluster.running() == 2
+        pids = [p for m in cluster.members.values() for p in m.pids()]
+        homes = {s: cluster.nearest(s, delay) for s in ("top", "e1")}
+        assert homes == {"top": "top", "e1": "e1"}
+        bus = Bus(cluster.members, homes.__getitem__, delay)
+        case = MessagingCase("call", Pattern.CALL, ("e1",), (("top", "t0"),), ("t0",), 20, 100, 20.0)
+        result = run_case(bus, case)
+    assert result.failures == 0 and len(result.latencies_ms) == 20
+    p50 = sorted(result.latencies_ms)[10]
+    assert 20.0 <= p50 < 40.0, result.latencies_ms
+    assert result.links == {}  # both roles are next to a member: only the members cross the WAN
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status")
+        assert not status.exists() or "zombie" in status.read_text().lower()
+    assert _our_processes() == []

@@ -1,10 +1,12 @@
-"""Run messaging test cases for real: one RabbitMQ at the top site, every other site behind its own
-delay relay (its WAN link), one role process per client and per server."""
+"""Run messaging test cases for real: the roles of every site connect to the broker node serving their
+site (one RabbitMQ at the top site, or the nearest member of a cluster), through a delay relay with
+the WAN path's one-way delay when that node is at another site; one process per client and server."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wanstack.bench.controller import RoleProcess
@@ -25,22 +27,51 @@ class CaseResult:
     failures: int
     duplicates: int = 0
     elapsed_s: float = 0.0  # first message sent -> last answer (calls) or last delivery (casts)
-    # Per site: (site -> broker, broker -> site) of its relay, the route to the broker's site.
+    # Per site: (site -> broker, broker -> site) of its relay, the route to its broker node's site.
     links: dict[str, tuple[DirectionStats, DirectionStats]] = field(default_factory=dict)
     broker_cpu_s: float = 0.0
     broker_deliveries: int = 0
     broker_rss_mb: float = 0.0
 
 
-def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[str, float]) -> CaseResult:
-    """`delays_ms`: one-way delay between each site and the top site (where the broker runs)."""
+@dataclass
+class Bus:
+    """The broker nodes of a bench run by site, and which node's site serves each site's roles."""
+
+    nodes: dict[str, RabbitNode]
+    serving: Callable[[str], str]
+    delay_ms: Callable[[str, str], float]  # one-way WAN delay between two sites
+
+    @classmethod
+    def single(cls, broker: RabbitNode, top: str, delays_ms: dict[str, float]) -> Bus:
+        """One broker at `top`; `delays_ms`: each site's one-way delay to it."""
+        return cls({top: broker}, lambda site: top, lambda a, b: delays_ms[a if b == top else b])
+
+    def cpu_s(self) -> float:
+        return sum(n.cpu_s() for n in self.nodes.values())
+
+    def deliveries(self) -> int:
+        return sum(n.deliveries() for n in self.nodes.values())
+
+    def rss_mb(self) -> float:
+        return sum(n.rss_mb() for n in self.nodes.values())
+
+
+def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
     with contextlib.ExitStack() as stack:
-        urls: dict[str, str] = {top: broker.url}
+        urls: dict[str, str] = {}
         relays: dict[str, DelayRelay] = {}
-        for site in sorted({*case.clients, *(s for s, _ in case.servers)} - {top}):
-            relay = DelayRelay(broker.port, LinkShape(delay_ms=delays_ms[site]), count_amqp=True)
+        for site in sorted({*case.clients, *(s for s, _ in case.servers)}):
+            home = bus.serving(site)
+            node = bus.nodes[home]
+            if home == site:
+                urls[site] = node.url
+                continue
+            shape = LinkShape(delay_ms=bus.delay_ms(site, home))
+            relay = DelayRelay(node.port, shape, target_host=node.ip, count_amqp=True)
             relays[site] = stack.enter_context(relay)
             urls[site] = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
+        delays = [r.shape.delay_ms for r in relays.values()]
         notify = case.pattern is Pattern.NOTIFY
         server_role, client_role = ("listener", "notifier") if notify else ("rpc-server", "rpc-client")
         servers = [
@@ -69,15 +100,15 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
         for c in clients:
             c.ask({"calls": WARM_UP, "kind": kind, "fanout": fanout})
         # The warm-up's last casts land (and leave the links' counters) before the case starts.
-        time.sleep(2 * max(delays_ms.values(), default=0.0) / 1000 + 0.3)
+        time.sleep(2 * max(delays, default=0.0) / 1000 + 0.3)
         for s in servers:
             s.ask({"cmd": "reset"})
         # What the warm-up and set-up put on the links and the broker is not the case's. Reading the
         # broker's counters starts an Erlang VM (rabbitmqctl): let its work on the node settle first.
-        delivered0 = broker.deliveries()
+        delivered0 = bus.deliveries()
         time.sleep(0.3)
         before = {site: (r.forward.snapshot(), r.backward.snapshot()) for site, r in relays.items()}
-        cpu0 = broker.cpu_s()
+        cpu0 = bus.cpu_s()
         started = time.time()
         # All clients run at once: send the commands, then collect the answers.
         offsets = case.start_offsets_ms()
@@ -102,18 +133,18 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
             duplicates = 0
             ended = max((t for a in answers for t in a["done_at"]), default=started)
         else:
-            time.sleep(max(delays_ms.values(), default=0.0) / 1000 * 2 + 0.5)  # let the last casts land
+            time.sleep(max(delays, default=0.0) / 1000 * 2 + 0.5)  # let the last casts land
             stats = [s.ask({"cmd": "stats", "min_seq": FIRST_SEQ}) for s in servers]
             latencies = [x for st in stats for x in st["one_way_ms"]]
             duplicates = sum(st["duplicates"] for st in stats)
             ended = max((t for st in stats for t in st["received_at"]), default=started)
-        cpu = broker.cpu_s() - cpu0  # before rabbitmqctl's own work on the node
-        delivered = broker.deliveries() - delivered0
+        cpu = bus.cpu_s() - cpu0  # before rabbitmqctl's own work on the node
+        delivered = bus.deliveries() - delivered0
         links = {
             site: (r.forward.since(before[site][0]), r.backward.since(before[site][1]))
             for site, r in relays.items()
         }
-    delay = max(delays_ms.values(), default=0.0)
+    delay = max(delays, default=0.0)
     return CaseResult(
         case.name,
         delay,
@@ -124,5 +155,5 @@ def run_case(broker: RabbitNode, top: str, case: MessagingCase, delays_ms: dict[
         links=links,
         broker_cpu_s=cpu,
         broker_deliveries=delivered,
-        broker_rss_mb=broker.rss_mb(),
+        broker_rss_mb=bus.rss_mb(),
     )

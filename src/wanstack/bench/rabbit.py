@@ -83,6 +83,16 @@ class RabbitNode:
     dist_port: int = field(default_factory=free_port)
     epmd_port: int = field(default_factory=free_port)
     startup_timeout_s: float = 60.0
+    # A cluster member (`bench.cluster`): the loopback address and host name of its site, an epmd it
+    # shares with the other members (not started here), their common Erlang cookie, how this node
+    # resolves the other members' host names (to the relays of its WAN links), and the members it
+    # joins at its first boot (classic config peer discovery).
+    ip: str = "127.0.0.1"
+    host: str = "localhost"
+    own_epmd: bool = True
+    cookie: str | None = None
+    hosts: dict[str, str] = field(default_factory=dict)
+    peers: tuple[str, ...] = ()
     _home: Path | None = None
     _own_root: bool = False
     _server: subprocess.Popen[bytes] | None = None
@@ -90,11 +100,11 @@ class RabbitNode:
 
     @property
     def node(self) -> str:
-        return f"{self.name}@localhost"
+        return f"{self.name}@{self.host}"
 
     @property
     def url(self) -> str:
-        return f"rabbit://guest:guest@127.0.0.1:{self.port}/"
+        return f"rabbit://guest:guest@{self.ip}:{self.port}/"
 
     def _env(self) -> dict[str, str]:
         assert self._home is not None
@@ -103,7 +113,7 @@ class RabbitNode:
             **{k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))},
             "HOME": str(home),
             "RABBITMQ_NODENAME": self.node,
-            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_IP_ADDRESS": self.ip,
             "RABBITMQ_NODE_PORT": str(self.port),
             "RABBITMQ_DIST_PORT": str(self.dist_port),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
@@ -112,7 +122,11 @@ class RabbitNode:
             "RABBITMQ_LOG_BASE": str(home / "log"),
             "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": (
+                f"-kernel inet_dist_use_interface {{{self.ip.replace('.', ',')}}}"
+            ),
+            # Host names of the cluster's sites, resolved without /etc/hosts (Erlang's inetrc).
+            **({"ERL_INETRC": str(home / "inetrc")} if self.hosts else {}),
         }
 
     def start(self) -> RabbitNode:
@@ -126,22 +140,30 @@ class RabbitNode:
             self._own_root = True
         self._home = self.root / self.name
         self._home.mkdir(parents=True, exist_ok=True)
-        (self._home / "rabbitmq.conf").write_text(
-            f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n", encoding="utf-8"
-        )
+        config = f"listeners.tcp.default = {self.ip}:{self.port}\nloopback_users = none\n"
+        if self.peers:
+            config += "cluster_formation.peer_discovery_backend = classic_config\n" + "".join(
+                f"cluster_formation.classic_config.nodes.{i} = {peer}\n"
+                for i, peer in enumerate(self.peers, 1)
+            )
+        (self._home / "rabbitmq.conf").write_text(config, encoding="utf-8")
+        if self.cookie is not None:
+            cookie = self._home / ".erlang.cookie"
+            cookie.write_text(self.cookie, encoding="utf-8")
+            cookie.chmod(0o400)
+        if self.hosts:
+            (self._home / "inetrc").write_text(
+                "".join(
+                    f'{{host, {{{ip.replace(".", ",")}}}, ["{name}"]}}.\n' for name, ip in self.hosts.items()
+                )
+                + "{lookup, [file, native]}.\n",
+                encoding="utf-8",
+            )
         (self._home / "enabled_plugins").write_text("[].\n", encoding="utf-8")
         _RUNNING.add(self)
         try:
-            env = self._env()
-            epmd = _epmd()
-            assert epmd is not None
-            self._epmd = subprocess.Popen(
-                [epmd, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            if self.own_epmd:
+                self._epmd = start_epmd(self.epmd_port, ("127.0.0.1",))
             self._start_server()
         except BaseException:
             self.stop()  # whatever failed or interrupted the start, nothing is left behind
@@ -186,7 +208,7 @@ class RabbitNode:
                 raise RuntimeError(
                     f"rabbitmq-server exited with {self._server.returncode}: {self.tail_log()}"
                 )
-            if port_open(self.port) and self._ctl("await_startup", timeout=30).returncode == 0:
+            if port_open(self.port, self.ip) and self._ctl("await_startup", timeout=30).returncode == 0:
                 return
             time.sleep(0.2)
         raise TimeoutError(f"RabbitMQ node {self.node} not ready in {self.startup_timeout_s:.0f} s")
@@ -216,8 +238,12 @@ class RabbitNode:
         """Messages the broker has delivered to consumers since it started (RabbitMQ's global counters,
         3.9+, `rabbit_global_counters:overview/0`): a call counts two (request, reply), a fanout one
         per server, as the simulator counts broker jobs."""
-        out = self._ctl("eval", DELIVERED).stdout.decode().strip()
+        out = self.eval(DELIVERED)
         return int(out) if out.isdigit() else 0
+
+    def eval(self, expression: str) -> str:
+        """An Erlang expression evaluated on the node (`rabbitmqctl eval`), as printed."""
+        return self._ctl("eval", expression).stdout.decode().strip()
 
     def pids(self) -> list[int]:
         return [p.pid for p in (self._server, self._epmd) if p is not None and p.poll() is None]
@@ -238,6 +264,18 @@ class RabbitNode:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def start_epmd(port: int, addresses: tuple[str, ...]) -> subprocess.Popen[bytes]:
+    """An epmd in the foreground (we own its PID and stop it) on loopback addresses only."""
+    epmd = _epmd()
+    assert epmd is not None
+    return subprocess.Popen(
+        [epmd, "-port", str(port), "-address", ",".join(addresses)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:

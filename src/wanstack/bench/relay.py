@@ -58,11 +58,14 @@ class DirectionStats:
 
 @dataclass
 class DelayRelay:
-    """Listens on 127.0.0.1:`port` and relays to 127.0.0.1:`target_port` through the link shape."""
+    """Listens on `host`:`port` and relays to `target_host`:`target_port` through the link shape
+    (loopback addresses: a site of the bench may have its own, 127.0.x.1)."""
 
     target_port: int
     shape: LinkShape = field(default_factory=LinkShape)
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    target_host: str = "127.0.0.1"
     forward: DirectionStats = field(default_factory=DirectionStats)  # client -> target
     backward: DirectionStats = field(default_factory=DirectionStats)
     up: bool = True  # False: the link is cut (existing connections stall, new ones are refused)
@@ -89,7 +92,7 @@ class DelayRelay:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        self._server = loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", self.port))
+        self._server = loop.run_until_complete(asyncio.start_server(self._accept, self.host, self.port))
         self._ready.set()
         loop.run_forever()
         for task in list(self._tasks):
@@ -132,7 +135,7 @@ class DelayRelay:
             client_w.close()
             return
         try:
-            target_r, target_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+            target_r, target_w = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
             client_w.close()
             return

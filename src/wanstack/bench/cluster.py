@@ -1,0 +1,152 @@
+"""A RabbitMQ cluster spread over sites, its nodes talking to each other across the emulated WAN.
+
+Each member runs at its site's own loopback address (site k: 127.0.k.1) under the host name of that
+site, so its node name says where it is (`wanstack-0@site-k`). Erlang finds a peer by asking epmd
+at the peer's host for the peer's distribution port, then connects there; each member resolves the
+other sites' host names (Erlang's inetrc, no /etc/hosts) to a relay address of its own (127.0.k.(100
++ j)) where a `DelayRelay` forwards both the epmd port and the peer's distribution port to the peer's
+site with the WAN path's one-way delay. So every inter-node exchange — queue operations on a queue
+homed on another node, the cluster's own heartbeats (net_ticktime, 60 s) — pays the WAN, as it would
+between real sites; AMQP clients reach a member through relays of their own (`bench.cases`).
+
+RabbitMQ's documentation warns against clusters across a WAN (use federation or shovel there; shared
+domain notes §9): this is the set-up that lets one measure why. The first member starts alone and
+the others join it at their first boot (classic config peer discovery, rabbitmq.conf
+`cluster_formation.classic_config.nodes`); starting them all at once can form separate clusters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from wanstack.bench.ports import free_port
+from wanstack.bench.rabbit import RabbitNode, _terminate, start_epmd
+from wanstack.bench.relay import DelayRelay, LinkShape
+
+# One machine: sites are numbered 1..MAX_MEMBERS in the third byte of their loopback address, and a
+# site's view of peer j is at .100 + j in its own /24.
+MAX_MEMBERS = 16
+
+
+def site_ip(k: int) -> str:
+    return f"127.0.{k}.1"
+
+
+def view_ip(k: int, j: int) -> str:
+    """Where site k reaches site j: a relay address in site k's own range."""
+    return f"127.0.{k}.{100 + j}"
+
+
+class RabbitCluster:
+    """Members at `sites` (the first is the seed); `delay_ms(a, b)`: one-way WAN delay between two."""
+
+    def __init__(
+        self,
+        sites: Sequence[str],
+        delay_ms: Callable[[str, str], float],
+        name: str = "wanstack-cluster",
+        root: Path | None = None,
+    ) -> None:
+        if not 1 <= len(sites) <= MAX_MEMBERS:
+            raise ValueError(f"a cluster here has 1 to {MAX_MEMBERS} members, not {len(sites)}")
+        self.sites = list(sites)
+        self.delay_ms = delay_ms
+        self.epmd_port = free_port()
+        cookie = secrets.token_hex(16).upper()
+        hostname = {site: f"site-{k}" for k, site in enumerate(self.sites, 1)}
+        self.members: dict[str, RabbitNode] = {}
+        for k, site in enumerate(self.sites, 1):
+            self.members[site] = RabbitNode(
+                name=f"{name}-{k}",
+                root=root,
+                epmd_port=self.epmd_port,
+                ip=site_ip(k),
+                host=hostname[site],
+                own_epmd=False,
+                cookie=cookie,
+                hosts={
+                    hostname[other]: site_ip(k) if other == site else view_ip(k, j)
+                    for j, other in enumerate(self.sites, 1)
+                },
+            )
+        nodes = tuple(m.node for m in self.members.values())
+        for site in self.sites[1:]:
+            self.members[site].peers = nodes
+        self._epmd: subprocess.Popen[bytes] | None = None
+        self._relays: list[DelayRelay] = []
+        self._stack = contextlib.ExitStack()
+        self._lock = threading.Lock()
+
+    def start(self) -> RabbitCluster:
+        try:
+            self._epmd = start_epmd(
+                self.epmd_port, ("127.0.0.1", *(site_ip(k) for k in range(1, len(self.sites) + 1)))
+            )
+            self._relay_to(self.epmd_port, lambda other: True)
+            seed, *rest = self.sites
+            # A member's distribution port gets its relays once it runs: RabbitMQ's prelaunch refuses
+            # a port already taken on any address.
+            self._start_member(seed)
+            with ThreadPoolExecutor(max_workers=max(1, len(rest))) as pool:
+                list(pool.map(self._start_member, rest))
+            self._wait_formed()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_member(self, site: str) -> None:
+        member = self.members[site].start()
+        with self._lock:
+            self._stack.callback(member.stop)
+        self._relay_to(member.dist_port, lambda other: other == site)
+
+    def _relay_to(self, port: int, to: Callable[[str], object]) -> None:
+        """Relays from every site's view of each peer `to` accepts, on `port`, with the path's delay."""
+        for k, site in enumerate(self.sites, 1):
+            for j, other in enumerate(self.sites, 1):
+                if other == site or not to(other):
+                    continue
+                shape = LinkShape(delay_ms=self.delay_ms(site, other))
+                relay = DelayRelay(port, shape, port=port, host=view_ip(k, j), target_host=site_ip(j))
+                with self._lock:
+                    self._relays.append(self._stack.enter_context(relay))
+
+    def _wait_formed(self, timeout_s: float = 60.0) -> None:
+        """Until the seed sees every member running."""
+        seed = self.members[self.sites[0]]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.running() == len(self.sites):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"the cluster did not form in {timeout_s:.0f} s: {seed.tail_log()}")
+
+    def running(self) -> int:
+        """Members the seed sees running."""
+        seed = self.members[self.sites[0]]
+        status = seed.eval("length(rabbit_nodes:all_running()).")
+        return int(status) if status.isdigit() else 0
+
+    def nearest(self, site: str, delay_ms: Callable[[str, str], float]) -> str:
+        """The member site a client at `site` connects to: the closest (as the simulator's cluster)."""
+        return min(self.sites, key=lambda m: (0.0 if m == site else delay_ms(site, m), m))
+
+    def stop(self) -> None:
+        self._stack.close()
+        if self._epmd is not None:
+            _terminate(self._epmd)
+            self._epmd = None
+
+    def __enter__(self) -> RabbitCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
