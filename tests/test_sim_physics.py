@@ -73,6 +73,25 @@ def test_cast_costs_one_leg() -> None:
     assert out == [pytest.approx(expected)]
 
 
+def test_a_cast_waits_for_its_publisher_confirm_and_in_a_cluster_for_the_queues_member() -> None:
+    """oslo.messaging publishes with confirms: the sender waits one round trip to its broker; in a
+    cluster, one more between its member and the member holding the server's queue."""
+    single = engine(TWO_SITES % {"d": 20})
+    serialization = (1000 + 21) * 8 / 1e6
+    assert single.messaging_for("b").cast_confirm_ms("b", "a", 1000) == pytest.approx(40 + serialization)
+    # A broker at the sender's site: two LAN hops (no serialization is modelled on a LAN).
+    assert single.messaging_for("a").cast_confirm_ms("a", "b", 1000) == pytest.approx(
+        2 * single.params.lan_delay_ms
+    )
+    cluster = engine(
+        TWO_SITES % {"d": 20} + "messaging: {rpc: broker-cluster}\nplacement: {rpc-bus: [a, b]}\n"
+    )
+    m = cluster.messaging_for("b")
+    lan = cluster.params.lan_delay_ms
+    assert m.cast_confirm_ms("b", "a", 1000) == pytest.approx(2 * lan + 40 + serialization)
+    assert m.cast_confirm_ms("b", "b", 1000) == pytest.approx(2 * lan)
+
+
 def test_fanout_loads_the_broker_once_per_server() -> None:
     e = engine("sites: [{name: a, tier: central}]\n")
     broker = e.station("rpc-broker", "a")

@@ -87,7 +87,7 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
             if case.pattern is Pattern.CAST:
                 ((server_site, station),) = targets
                 m.cast(site, server_site, station, size, received, None, None, tag="case")
-                bus = m.rpc_bus_for(site)
+                confirm = m.cast_confirm_ms(site, server_site, size)
             elif case.pattern is Pattern.NOTIFY:
                 # To the notification bus, where the listener consumes it.
                 ((listener_site, station),) = targets
@@ -95,12 +95,13 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
                 kind = "notification-broker" if m.notifications.value == "broker" else "log-leader"
                 hops = ((site, bus, engine.station(kind, bus)), (bus, listener_site, station))
                 engine.chains.run(hops, size, 1.0, received, None, None, p.rpc_client_ms, "case")
+                confirm = m.confirm_ms(site, size, bus)
             else:
                 m.fanout(site, targets, size, received, None)
-                bus = m.rpc_bus_for(targets[0][0])
+                confirm = m.cast_confirm_ms(site, targets[0][0], size)
             # A cast returns once the broker has confirmed it: the client goes on after its own cost,
             # that round trip (`Messaging.confirm_ms`) and the pause.
-            wait = p.rpc_client_ms + m.confirm_ms(site, size, bus) + case.pause_ms
+            wait = p.rpc_client_ms + confirm + case.pause_ms
             sim.after(wait, next_message)
 
         next_message()

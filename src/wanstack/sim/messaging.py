@@ -163,14 +163,30 @@ class Messaging:
             self.request_hops(src, dst, server), nbytes, messages, done, lost, arg, self.client_ms, tag, fluid
         )
 
-    def confirm_ms(self, src: str, nbytes: float, bus: str) -> float:
+    def confirm_ms(self, src: str, nbytes: float, entry: str, home: str | None = None) -> float:
         """How long a publisher waits after sending: oslo.messaging's rabbit driver opens its kombu
         connections with `confirm_publish: True` (impl_rabbit.py), so every publish (a cast, a
         notification, a call's request) returns once the broker's basic.ack is back: one round trip
-        between the publisher and its broker, whatever the consumers do."""
-        there = self.net.delay(src, bus, nbytes)
-        back = self.net.delay(bus, src, CONFIRM_BYTES)
-        return math.inf if there is None or back is None else there + back
+        between the publisher and its broker (`entry`), whatever the consumers do. In a cluster the
+        ack waits until the queue's `home` member has the message ("a message is confirmed once it
+        has been accepted by all the queues it was routed to", RabbitMQ's publisher-confirm docs):
+        one more round trip between the members."""
+        legs = [(src, entry, nbytes), (entry, src, CONFIRM_BYTES)]
+        if home is not None and home != entry:
+            legs += [(entry, home, nbytes), (home, entry, CONFIRM_BYTES)]
+        total = 0.0
+        for a, b, size in legs:
+            leg = self.net.delay(a, b, size)
+            if leg is None:
+                return math.inf
+            total += leg
+        return total
+
+    def cast_confirm_ms(self, src: str, dst: str, nbytes: float) -> float:
+        """`confirm_ms` of a cast from `src` to a server at `dst`, on this bus."""
+        if self.rpc is RpcBackend.BROKER_CLUSTER:
+            return self.confirm_ms(src, nbytes, self._node(src), self._node(dst))
+        return self.confirm_ms(src, nbytes, self.rpc_bus_for(dst))
 
     def fanout(
         self, src: str, targets: list[tuple[str, Station]], nbytes: float, done: Done | None, arg: Any
