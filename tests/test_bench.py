@@ -265,3 +265,27 @@ def test_cluster_members_talk_across_the_wan_and_leave_nothing_behind() -> None:
         status = Path(f"/proc/{pid}/status")
         assert not status.exists() or "zombie" in status.read_text().lower()
     assert _our_processes() == []
+
+
+@pytest.mark.slow
+def test_replayed_boot_crosses_the_wan_as_often_as_the_simulated_one() -> None:
+    """A boot replayed for real (oslo.messaging calls and casts, HTTP and DB exchanges, the image
+    download, notifications) at an edge site of the centralized model grows with the one-way delay
+    by as many crossings as the simulator's workflow counts (30), within 10 %."""
+    from wanstack.bench.replay import Replay, replay_params, simulated
+    from wanstack.scenario.load import parse
+    from wanstack.scenario.workload import OperationKind
+    from wanstack.sim.params import Params
+
+    params = replay_params(Params(), local_ms=50.0)
+    real, predicted = {}, {}
+    for delay in (0.0, 10.0):
+        infra = parse(f"generate: {{kind: star, edges: 2, delay_ms: {delay}}}\n", "star.yaml")
+        with Replay(infra, OperationKind.BOOT, "edge-1", params) as replay:
+            result = replay.run(times=2)
+        assert result.failures == {} and len(result.latencies_ms) == 2
+        real[delay] = min(result.latencies_ms)
+        predicted[delay] = min(simulated(infra, OperationKind.BOOT, "edge-1", 2, params))
+    assert (predicted[10.0] - predicted[0.0]) / 10.0 == pytest.approx(30.0)
+    assert (real[10.0] - real[0.0]) / 10.0 == pytest.approx(30.0, rel=0.10), real
+    assert _our_processes() == []

@@ -157,10 +157,12 @@ def test_centralized_boot_latency_grows_linearly_with_delay() -> None:
     delays = [2.0, 5.0, 10.0, 20.0]
     runs = [boot_latency(d) for d in delays]
     crossings = {c for _, c in runs}
-    assert crossings == {26}  # 13 serialized cross-site exchanges, documented in sim/workflows.py
+    # 13 serialized cross-site exchanges and 2 notifications waiting for their confirms (sim/workflows.py);
+    # the real bench's replay of the boot measures ≈ 31 ms per ms (`benchmarks/workflow_replay.py`).
+    assert crossings == {30}
     latencies = [lat for lat, _ in runs]
     slopes = [(latencies[i + 1] - latencies[i]) / (delays[i + 1] - delays[i]) for i in range(len(delays) - 1)]
-    assert slopes == pytest.approx([26.0] * 3, rel=1e-6)
+    assert slopes == pytest.approx([30.0] * 3, rel=1e-6)
 
 
 def test_region_per_site_boot_does_not_depend_on_the_backbone() -> None:

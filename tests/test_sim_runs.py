@@ -160,7 +160,7 @@ def test_every_backend_runs_the_tour(rpc: str, notifications: str) -> None:
 def test_cli_explain_counts_the_boot_crossings(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["explain", "boot", "default", "--site", "edge-03"])
     assert result.exit_code == 0, result.output
-    assert "26 one-way WAN crossings" in result.output
+    assert "30 one-way WAN crossings" in result.output
     assert runner.invoke(app, ["explain", "reboot"]).exit_code == 2
 
 

@@ -306,6 +306,60 @@ def bench(
             console.print(f"wrote {path}")
 
 
+@app.command()
+def replay(
+    op: Annotated[str, typer.Argument(help="The operation to replay: boot, delete, pause, unpause, ...")],
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    site: Annotated[str | None, typer.Option(help="Target site (default: the first edge site).")] = None,
+    times: Annotated[int, typer.Option(min=1, help="Operations after one warm-up.")] = 5,
+    calibration: Annotated[Path | None, typer.Option(help="A `wanstack calibrate` file.")] = None,
+    local_ms: Annotated[
+        float | None, typer.Option(help="Shorten the host's own work (spawn, shutdown) to this many ms.")
+    ] = None,
+) -> None:
+    """Replay an operation's workflow as real traffic (oslo.messaging over RabbitMQ, HTTP and DB
+    exchanges, the image download) across the emulated WAN, and the simulator's prediction beside it."""
+    from wanstack.bench import rabbit
+    from wanstack.bench.replay import Replay, replay_params, simulated
+    from wanstack.bench.scenario_bench import edge_sites
+    from wanstack.report.side_by_side import relative
+    from wanstack.results.stats import latency_stats
+    from wanstack.scenario.workload import OperationKind
+
+    try:
+        kind = OperationKind(op)
+    except ValueError:
+        errors.print(f"unknown operation {op!r}; one of: {', '.join(k.value for k in OperationKind)}")
+        raise typer.Exit(2) from None
+    if not rabbit.available():
+        errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
+        raise typer.Exit(2)
+    infra = _load(scenario)
+    target = site or next(iter(edge_sites(infra)), infra.placement.top_site)
+    if target not in infra.sites:
+        errors.print(f"no site {target!r} in {infra.scenario.name}")
+        raise typer.Exit(2)
+    params = replay_params(_params(calibration), local_ms)
+    try:
+        with Replay(infra, kind, target, params) as session:
+            real = session.run(times, progress=lambda i: errors.print(f"… {op} {i}/{times}"))
+    except ValueError as err:
+        errors.print(str(err))
+        raise typer.Exit(2) from None
+    predicted = simulated(infra, kind, target, times, params)
+    table = Table(title=f"{op} at {target}: replayed for real vs simulated ({infra.model.name})")
+    for col in ("", "bench", "sim", "error"):
+        table.add_column(col, justify="right" if col else "left")
+    a, b = latency_stats(predicted), latency_stats(real.latencies_ms)
+    for name in ("p50", "p95", "mean"):
+        x, y = getattr(a, name), getattr(b, name)
+        table.add_row(name, f"{y or 0:.1f} ms", f"{x or 0:.1f} ms", relative(x, y))
+    table.add_row("ok", str(len(real.latencies_ms)), str(len(predicted)), "")
+    if real.failures:
+        table.add_row("failures", str(real.failures), "", "")
+    console.print(table)
+
+
 @app.command("compare-results")
 def compare_results(
     first: Annotated[Path, typer.Argument(help="result.json of one run (e.g. the simulator's).")],

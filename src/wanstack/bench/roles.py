@@ -6,7 +6,8 @@ emulated WAN, as ombt keeps its control bus apart from the bus under test. Each 
 JSON line with what it measured.
 
 oslo.messaging is used as OpenStack services use it: a transport from a `rabbit://` URL, an RPC server
-with the threading executor, an RPC client doing call/cast (shared domain notes §9: with a private
+with the threading executor (the default without eventlet's monkey patching; naming it is deprecated,
+oslo_messaging/server.py), an RPC client doing call/cast (shared domain notes §9: with a private
 ConfigOpts `call()` fails on tracing options, so the global CONF is used).
 """
 
@@ -103,7 +104,7 @@ def rpc_server(args: argparse.Namespace) -> None:
     transport = _transport(args.url)
     endpoint = PingEndpoint(args.work_ms)
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
-    server = oslo_messaging.get_rpc_server(transport, target, [endpoint], executor="threading")
+    server = oslo_messaging.get_rpc_server(transport, target, [endpoint])
     server.start()
     _answer({"ready": True})
     _serve(endpoint)
@@ -220,7 +221,7 @@ def listener(args: argparse.Namespace) -> None:
     transport = _transport(args.url, notifications=True)
     handler = NotificationEndpoint()
     server = oslo_messaging.get_notification_listener(
-        transport, [oslo_messaging.Target(topic=args.topic)], [handler], executor="threading"
+        transport, [oslo_messaging.Target(topic=args.topic)], [handler]
     )
     server.start()
     _answer({"ready": True})

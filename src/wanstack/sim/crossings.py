@@ -2,12 +2,14 @@
 
 This is the analytic counterpart of the simulation: for a boot at an edge site in the centralized
 model, latency grows by (crossings × one-way delay), which the tests check against the simulator.
-A cast counts once, a call or HTTP exchange twice, a bulk transfer twice (request, last byte);
-tokens are assumed cached (steady state) and notifications do not block.
+A cast counts once, a call or HTTP exchange twice, a bulk transfer twice (request, last byte), a
+notification through a remote broker twice (the sender waits for the broker's publisher confirm);
+tokens are assumed cached (steady state).
 """
 
 from __future__ import annotations
 
+from wanstack.scenario.services import NotificationBackend
 from wanstack.sim.context import Roles
 from wanstack.sim.messaging import Messaging
 from wanstack.sim.workflows import (
@@ -16,6 +18,7 @@ from wanstack.sim.workflows import (
     Db,
     FetchImage,
     Http,
+    Notify,
     Parallel,
     Role,
     Step,
@@ -48,6 +51,10 @@ def step_rows(
         elif isinstance(step, Db):
             a, b = where[step.client][0], where[step.db][0]
             label = f"{pad}DB ×{step.queries} {step.client.value} → {step.db.value}: {step.what}"
+        elif isinstance(step, Notify):
+            a = where[step.sender][0]
+            b = messaging.notification_bus_for(a)
+            label = f"{pad}NOTIFY {step.sender.value} → notification bus: {step.what} (waits for the confirm)"
         elif isinstance(step, FetchImage):
             a, b = site, where[Role.IMAGE_STORE][0]
             label = f"{pad}image metadata from glance-api, data from the image store (unless cached)"
@@ -85,6 +92,9 @@ def critical_crossings(
             total += _hops_crossing(messaging.reply_hops(at(step.server), at(step.client)))
         elif isinstance(step, Cast):
             total += _hops_crossing(messaging.request_hops(at(step.client), at(step.server), None))
+        elif isinstance(step, Notify) and messaging.notifications is NotificationBackend.BROKER:
+            # The sender waits for the broker's confirm (`Messaging.notify_confirm_ms`).
+            total += 2 * (at(step.sender) != messaging.notification_bus_for(at(step.sender)))
         elif isinstance(step, FetchImage) and not image_local:
             total += 2 * (at(Role.GLANCE) != site) + 2 * (at(Role.IMAGE_STORE) != site)
         elif isinstance(step, Parallel):

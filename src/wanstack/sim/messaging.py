@@ -182,6 +182,13 @@ class Messaging:
             total += leg
         return total
 
+    def notify_confirm_ms(self, src: str, nbytes: float) -> float:
+        """How long a notifier waits after a notification: the broker's confirm (`confirm_ms`); a
+        Kafka producer only queues the message locally (`produce()` then `poll(0)`, impl_kafka.py)."""
+        if self.notifications is not NotificationBackend.BROKER:
+            return 0.0
+        return self.confirm_ms(src, nbytes, self.notification_bus_for(src))
+
     def cast_confirm_ms(self, src: str, dst: str, nbytes: float) -> float:
         """`confirm_ms` of a cast from `src` to a server at `dst`, on this bus."""
         if self.rpc is RpcBackend.BROKER_CLUSTER:

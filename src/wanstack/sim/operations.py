@@ -9,6 +9,7 @@ compute service of the target site is seen as down or has no room.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -163,8 +164,16 @@ class Runner:
                 client, server, station, p.rpc_object_bytes, cont, None, None, 1.0, tag
             )
         elif isinstance(step, Notify):
-            e.messaging_for(op.site).notify(roles[step.sender][0], p.notification_bytes, 1.0, tag)
-            then()
+            m, sender = e.messaging_for(op.site), roles[step.sender][0]
+            m.notify(sender, p.notification_bytes, 1.0, tag)
+            # The service's thread sends it inline and waits for the broker's confirm (nova's
+            # notify_about_instance_action; `Messaging.notify_confirm_ms`); an unreachable bus does not
+            # hold the operation here (the notification is lost).
+            wait = m.notify_confirm_ms(sender, p.notification_bytes)
+            if 0.0 < wait < math.inf:
+                e.sim.after(wait, cont)
+            else:
+                then()
         elif isinstance(step, Local):
             e.sim.after(float(getattr(p, step.param)), cont)
         elif isinstance(step, Authenticate):

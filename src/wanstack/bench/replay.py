@@ -1,0 +1,395 @@
+"""Workflow replay: an operation of the simulator (a boot, a delete, ...) played as real traffic.
+
+Every step of the operation's workflow (`sim.workflows`) becomes the real exchange it stands for,
+between the sites the deployment model gives its roles, across the emulated WAN:
+- Call / Cast: an oslo.messaging call or cast from the client role's site to an RPC server of the
+  server role at its site, through the bus (the scenario's broker; a site's connection to it crosses a
+  relay with the route's delay). The server sleeps its station's service time and runs the call's
+  inner steps before it replies; a cast's operation goes on once the server has processed it.
+- Http / Db (and the image metadata of FetchImage): request and response of the simulator's sizes
+  over a kept-alive TCP connection (keystoneauth and SQLAlchemy keep theirs) to a server that sleeps
+  the service time, through a relay with the delay of the route between the two sites.
+- FetchImage's data: the image's bytes over TCP from the image store's site, through a relay capped at
+  the route's bottleneck bandwidth.
+- Notify: a real notification, waited for by nobody; Local: the host's own work, slept.
+- Authenticate, ValidateToken: steady state — tokens are cached (keystonemiddleware's cache lasts
+  300 s); SelectHost: the scheduler's filtering, no exchange.
+Operations run one after the other (Rally's `times` with concurrency 1), so no queueing is measured:
+the replay checks the simulator's workflow and network, not its queueing of concurrent requests.
+
+All of it runs in this process (the roles as oslo.messaging clients and servers on one transport per
+site, the TCP servers as threads): one machine, one clock, and nothing left behind (context managers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from wanstack.bench.rabbit import RabbitNode
+from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.services import Service
+from wanstack.scenario.workload import Operation as WorkloadOperation
+from wanstack.scenario.workload import OperationKind
+from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.params import Params
+from wanstack.sim.workflows import (
+    WORKFLOWS,
+    Authenticate,
+    Call,
+    Cast,
+    Db,
+    FetchImage,
+    Http,
+    Local,
+    Notify,
+    Parallel,
+    Role,
+    SelectHost,
+    Step,
+    ValidateToken,
+)
+
+HEADER = struct.Struct(">IIf")  # request size, response size, service ms
+
+
+class _Answer(socketserver.BaseRequestHandler):
+    """A request/response server: reads a request of the size its header says, sleeps the service
+    time, answers that many bytes. One connection carries many requests (kept alive)."""
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with contextlib.suppress(OSError):
+            while header := _read(sock, HEADER.size):
+                request, response, service_ms = HEADER.unpack(header)
+                _read(sock, request)
+                if service_ms:
+                    time.sleep(service_ms / 1000.0)
+                sock.sendall(b"r" * max(response, 1))
+
+
+def _read(sock: socket.socket, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            return b""
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@dataclass
+class ReplayResult:
+    op: str
+    site: str
+    latencies_ms: list[float]
+    failures: dict[str, int]
+
+
+class Replay:
+    """Replays `op` at `site` of `infra` on this machine; use as a context manager, then `run()`."""
+
+    def __init__(self, infra: Infrastructure, op: OperationKind, site: str, params: Params) -> None:
+        placement = infra.placement
+        if len(placement.regions) > 1 or len(placement.sites_of(Service.RPC_BUS)) > 1:
+            raise ValueError(
+                "the replay runs on one broker: models with a bus per cell or region are simulated"
+            )
+        self.infra = infra
+        self.op = op
+        self.site = site
+        self.params = params
+        engine = Engine(infra, SimOptions(params=params, background=False))
+        self.roles = engine.roles.of(site)
+        self.bus_site = engine.messaging_for(site).rpc_bus_for(site)
+        self.image_bytes = engine.image_bytes
+        self._stack = contextlib.ExitStack()
+        self._transports: dict[str, Any] = {}
+        self._urls: dict[str, str] = {}
+        self._clients: dict[tuple[str, Role], Any] = {}
+        # Connections per thread (parallel branches each have their own, as separate greenthreads of
+        # nova-compute would) over one relay per route.
+        self._connections: dict[tuple[str, str, int], socket.socket] = {}
+        self._relays: dict[tuple[str, str], DelayRelay] = {}
+        self._lock = threading.Lock()
+        self._cast_done: dict[str, threading.Event] = {}
+        self._inner: dict[str, tuple[Step, ...]] = {}  # a call's inner steps by what the call is
+        self._answer_port = 0
+
+    # --- set-up ----------------------------------------------------------------------------------
+    def __enter__(self) -> Replay:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _delay(self, a: str, b: str) -> float:
+        return 0.0 if a == b else self.infra.topology.path_delay_ms(a, b)
+
+    def _start(self) -> None:
+        import oslo_messaging
+        from oslo_config import cfg
+
+        # py-amqp warns of every delivery that races a channel's closing at the end: not news.
+        logging.getLogger("amqp").setLevel(logging.ERROR)
+
+        self.broker = self._stack.enter_context(RabbitNode(name="wanstack-bench-replay"))
+        answer = _Server(("127.0.0.1", 0), _Answer)
+        self._answer_port = answer.server_address[1]
+        threading.Thread(target=answer.serve_forever, daemon=True).start()
+        self._stack.callback(answer.server_close)
+        self._stack.callback(answer.shutdown)
+        steps = WORKFLOWS[self.op]
+        sites = {self.roles[r][0] for r in _roles_of(steps)} | {self.site}
+        for s in sorted(sites):
+            if s == self.bus_site:
+                url = self.broker.url
+            else:
+                relay = DelayRelay(self.broker.port, LinkShape(delay_ms=self._delay(s, self.bus_site)))
+                url = f"rabbit://guest:guest@127.0.0.1:{self._stack.enter_context(relay).port}/"
+            self._transports[s] = oslo_messaging.get_rpc_transport(cfg.CONF, url=url)
+            self._urls[s] = url
+        # Shut the messaging down in parallel: each server's stop and wait, each transport's clean-up
+        # take 1–4 s (listener poll timeouts, heartbeat threads); one after the other they took 25 s.
+        servers: list[Any] = []
+        transports = list(self._transports.values())
+        self._stack.callback(_in_parallel, transports, "cleanup")
+        self._stack.callback(_in_parallel, servers, "wait")
+        self._stack.callback(_in_parallel, servers, "stop")
+        # One RPC server per role that serves calls or casts, at its site.
+        for role in sorted({s.server for s in _walk(steps) if isinstance(s, Call | Cast)}):
+            where = self.roles[role][0]
+            target = oslo_messaging.Target(topic=f"replay-{role.value}", server=where)
+            server = oslo_messaging.get_rpc_server(self._transports[where], target, [_Endpoint(self, role)])
+            server.start()
+            servers.append(server)
+        self._notifier = {}
+        for s, url in self._urls.items():
+            transport = oslo_messaging.get_notification_transport(cfg.CONF, url=url)
+            transports.append(transport)
+            self._notifier[s] = oslo_messaging.Notifier(
+                transport, driver="messaging", publisher_id="wanstack-replay", topics=["notifications"]
+            )
+        self._inner = {
+            step.what: step.inner for step in _walk(steps) if isinstance(step, Call) and step.inner
+        }
+
+    def client(self, site: str, role: Role) -> Any:
+        """An RPC client at `site` for `role`'s server (created once)."""
+        import oslo_messaging
+
+        key = (site, role)
+        if key not in self._clients:
+            target = oslo_messaging.Target(topic=f"replay-{role.value}", server=self.roles[role][0])
+            self._clients[key] = oslo_messaging.get_rpc_client(self._transports[site], target, timeout=60)
+        return self._clients[key]
+
+    def _connection(self, a: str, b: str, shape: LinkShape) -> socket.socket:
+        """This thread's kept-alive TCP connection from site `a` to the request/response server at
+        `b`, through the route's relay (one per route and shape)."""
+        key = (a, b, threading.get_ident())
+        sock = self._connections.get(key)
+        if sock is None:
+            with self._lock:
+                relay = self._relays.get((a, b))
+                if relay is None:
+                    relay = self._stack.enter_context(DelayRelay(self._answer_port, shape))
+                    self._relays[a, b] = relay
+                sock = socket.create_connection(("127.0.0.1", relay.port))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._stack.callback(sock.close)
+                self._connections[key] = sock
+        return sock
+
+    def request(self, a: str, b: str, request: int, response: int, service_ms: float) -> None:
+        sock = self._connection(a, b, LinkShape(delay_ms=self._delay(a, b)))
+        sock.sendall(HEADER.pack(request, response, service_ms) + b"q" * request)
+        if not _read(sock, max(response, 1)):
+            raise ConnectionError(f"{a} -> {b}: no response")
+
+    def transfer(self, source: str, site: str, nbytes: int) -> None:
+        """A bulk download from `source` to `site` at the route's bottleneck bandwidth."""
+        bandwidth = self.infra.topology.bottleneck_mbps(site, source) if site != source else None
+        shape = LinkShape(delay_ms=self._delay(site, source), bandwidth_mbps=bandwidth)
+        sock = self._connection(site, f"bulk:{source}", shape)
+        sock.sendall(HEADER.pack(0, nbytes, 0.0))
+        if len(_read(sock, nbytes)) != nbytes:
+            raise ConnectionError(f"{source} -> {site}: transfer cut")
+
+    # --- the workflow ----------------------------------------------------------------------------
+    @property
+    def inner(self) -> dict[str, tuple[Step, ...]]:
+        return self._inner
+
+    def processed(self, token: str) -> None:
+        """A cast's server has processed it: its operation goes on."""
+        with self._lock:
+            done = self._cast_done.setdefault(token, threading.Event())
+        done.set()
+
+    def run(self, times: int = 5, progress: Callable[[int], None] | None = None) -> ReplayResult:
+        """`times` operations one after the other; the first one (connections, reply queues) is a
+        warm-up and is not counted."""
+        import oslo_messaging
+
+        latencies: list[float] = []
+        failures: dict[str, int] = {}
+        for i in range(times + 1):
+            start = time.perf_counter()
+            try:
+                self.steps(WORKFLOWS[self.op], self.site)
+            except (oslo_messaging.MessagingException, OSError, TimeoutError) as err:
+                failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
+                continue
+            if i:
+                latencies.append((time.perf_counter() - start) * 1000.0)
+            if progress:
+                progress(i)
+        return ReplayResult(self.op.value, self.site, latencies, failures)
+
+    def steps(self, steps: tuple[Step, ...], site: str) -> None:
+        for step in steps:
+            self.step(step, site)
+
+    def step(self, step: Step, site: str) -> None:
+        p, roles = self.params, self.roles
+        if isinstance(step, Http):
+            server, station = roles[step.server]
+            service = station.service_ms if station is not None else 0.0
+            self.request(roles[step.client][0], server, p.http_request_bytes, p.http_response_bytes, service)
+        elif isinstance(step, Db):
+            db, station = roles[step.db]
+            service = station.service_ms if station is not None else 0.0
+            for _ in range(step.queries):
+                self.request(roles[step.client][0], db, p.rpc_small_bytes, p.rpc_small_bytes, service)
+        elif isinstance(step, Call):
+            client = self.client(roles[step.client][0], step.server)
+            client.call({}, "serve", payload="x" * p.rpc_object_bytes, inner=step.what if step.inner else "")
+        elif isinstance(step, Cast):
+            token = f"{time.monotonic_ns()}-{threading.get_ident()}"
+            with self._lock:
+                done = self._cast_done.setdefault(token, threading.Event())
+            self.client(roles[step.client][0], step.server).cast(
+                {}, "serve", payload="x" * p.rpc_object_bytes, inner="", token=token
+            )
+            if not done.wait(60):
+                raise TimeoutError(f"{step.what}: the cast was never processed")
+            with self._lock:
+                self._cast_done.pop(token, None)
+        elif isinstance(step, Notify):
+            self._notifier[roles[step.sender][0]].info({}, "replay", {"what": step.what})
+        elif isinstance(step, Local):
+            time.sleep(float(getattr(p, step.param)) / 1000.0)
+        elif isinstance(step, FetchImage):
+            glance, station = roles[Role.GLANCE]
+            service = station.service_ms if station is not None else 0.0
+            self.request(site, glance, p.http_request_bytes, p.http_response_bytes, service)
+            self.transfer(roles[Role.IMAGE_STORE][0], site, int(self.image_bytes["cirros"]))
+        elif isinstance(step, Parallel):
+            errors: list[BaseException] = []
+
+            def branch(steps: tuple[Step, ...]) -> None:
+                try:
+                    self.steps(steps, site)
+                except BaseException as err:  # re-raised in the caller's thread
+                    errors.append(err)
+
+            threads = [threading.Thread(target=branch, args=(b,)) for b in step.branches]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if errors:
+                raise errors[0]
+        elif isinstance(step, Authenticate | ValidateToken | SelectHost):
+            return  # steady state: tokens cached; host selection is local work
+        else:
+            raise ValueError(f"the replay cannot play {type(step).__name__} steps")
+
+
+class _Endpoint:
+    """An RPC server role: its station's service time, then the call's inner steps."""
+
+    def __init__(self, replay: Replay, role: Role) -> None:
+        self.replay = replay
+        station = replay.roles[role][1]
+        self.service_ms = station.service_ms if station is not None else 0.0
+        self.site = replay.roles[role][0]
+
+    def serve(self, ctxt: dict[str, Any], payload: str, inner: str = "", token: str = "") -> int:
+        if self.service_ms:
+            time.sleep(self.service_ms / 1000.0)
+        if inner:
+            self.replay.steps(self.replay.inner[inner], self.replay.site)
+        if token:
+            self.replay.processed(token)
+        return len(payload)
+
+
+def _in_parallel(objects: list[Any], method: str) -> None:
+    with ThreadPoolExecutor(max_workers=max(1, len(objects))) as pool:
+        list(pool.map(lambda o: getattr(o, method)(), objects))
+
+
+def _walk(steps: tuple[Step, ...]) -> Iterator[Step]:
+    for step in steps:
+        yield step
+        if isinstance(step, Call):
+            yield from _walk(step.inner)
+        elif isinstance(step, Parallel):
+            for branch in step.branches:
+                yield from _walk(branch)
+
+
+def _roles_of(steps: tuple[Step, ...]) -> set[Role]:
+    found: set[Role] = {Role.GLANCE, Role.IMAGE_STORE}
+    for step in _walk(steps):
+        for name in ("client", "server", "db", "sender"):
+            role = getattr(step, name, None)
+            if isinstance(role, Role):
+                found.add(role)
+    return found
+
+
+def replay_params(params: Params, local_ms: float | None = None) -> Params:
+    """`params` with the host's own work (spawn, shutdown) shortened to `local_ms`, for quick runs."""
+    if local_ms is None:
+        return params
+    return replace(params, spawn_ms=local_ms, shutdown_ms=local_ms, pause_ms=local_ms)
+
+
+def simulated(infra: Infrastructure, op: OperationKind, site: str, times: int, params: Params) -> list[float]:
+    """The simulator's latencies (ms) of the same sequence: `times` operations at `site`, one after the
+    other, after one that is dropped as the replay drops its warm-up (the token, first connections)."""
+    spec = WorkloadOperation(op=op, times=times + 1, concurrency=1, sites=[site])
+    workload = infra.scenario.workload.model_copy(update={"operations": [spec]})
+    scenario = infra.scenario.model_copy(update={"workload": workload})
+    engine = Engine(
+        dataclasses.replace(infra, scenario=scenario), SimOptions(params=params, background=False)
+    )
+    engine.run()
+    later = sorted(engine.finished, key=lambda o: o.start)[1:]
+    return [o.end - o.start for o in later if o.outcome == "ok"]
