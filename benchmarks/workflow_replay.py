@@ -11,6 +11,7 @@ host's own work (libvirt's spawn, 2 s by default) which both sides only sleep.
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def main() -> None:
     params = replay_params(load_calibration(cal), args.local_ms)
     op = OperationKind(args.op)
     print(
-        f"{op.value} at edge-01, {args.times} after a warm-up, host work {args.local_ms:.0f} ms; calibration {cal}"
+        f"{op.value} at edge-01, {args.times} after a warm-up, host work {args.local_ms:.0f} ms; "
+        f"calibration {cal}"
     )
     print(f"{'delay':>6} {'bench p50':>10} {'sim p50':>9} {'error':>7}")
     rows = []
@@ -54,10 +56,11 @@ def main() -> None:
             f"{delay:>4.0f}ms {b:>8.1f}ms {s:>7.1f}ms {(s - b) / b:>+7.1%}  failures {real.failures or 0}",
             flush=True,
         )
-    for (d0, b0, s0), (d1, b1, s1) in zip(rows, rows[1:], strict=False):
+    for (d0, b0, s0), (d1, b1, s1) in itertools.pairwise(rows):
         bench, sim = (b1 - b0) / (d1 - d0), (s1 - s0) / (d1 - d0)
         print(
-            f"{d0:.0f} -> {d1:.0f} ms: bench {bench:.1f} ms per ms, sim {sim:.1f} ms per ms ({(sim - bench) / bench:+.1%})"
+            f"{d0:.0f} -> {d1:.0f} ms: bench {bench:.1f} ms per ms, sim {sim:.1f} ms per ms "
+            f"({(sim - bench) / bench:+.1%})"
         )
 
 
