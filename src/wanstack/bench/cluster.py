@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from wanstack.bench.ports import free_port
-from wanstack.bench.rabbit import RabbitNode, _terminate, start_epmd
+from wanstack.bench.rabbit import RabbitNode, start_epmd, terminate
 from wanstack.bench.relay import DelayRelay, LinkShape
 
 # One machine: sites are numbered 1..MAX_MEMBERS in the third byte of their loopback address, and a
@@ -142,7 +142,7 @@ class RabbitCluster:
     def stop(self) -> None:
         self._stack.close()
         if self._epmd is not None:
-            _terminate(self._epmd)
+            terminate(self._epmd)
             self._epmd = None
 
     def __enter__(self) -> RabbitCluster:

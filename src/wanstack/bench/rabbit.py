@@ -186,7 +186,7 @@ class RabbitNode:
         if self._server is not None and self._server.poll() is None:
             with contextlib.suppress(Exception):
                 self._ctl("stop", timeout=15)
-            _terminate(self._server)
+            terminate(self._server)
         self._server = None
 
     def restart(self) -> float:
@@ -252,7 +252,7 @@ class RabbitNode:
         """Stop the broker (politely, then by signal), its epmd, and remove its files."""
         self._stop_server()
         if self._epmd is not None:
-            _terminate(self._epmd)
+            terminate(self._epmd)
         self._server = self._epmd = None
         _RUNNING.discard(self)
         if self._own_root and self.root is not None:
@@ -278,7 +278,7 @@ def start_epmd(port: int, addresses: tuple[str, ...]) -> subprocess.Popen[bytes]
     )
 
 
-def _terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+def terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
     """End a process and everything in its session (beam.smp, its port programs)."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):

@@ -62,6 +62,7 @@ from wanstack.sim.workflows import (
 )
 
 HEADER = struct.Struct(">IIf")  # request size, response size, service ms
+DEFAULT_IMAGE = "cirros"  # what a workload's boot uses unless it names another
 
 
 class _Answer(socketserver.BaseRequestHandler):
@@ -107,7 +108,9 @@ class ReplayResult:
 class Replay:
     """Replays `op` at `site` of `infra` on this machine; use as a context manager, then `run()`."""
 
-    def __init__(self, infra: Infrastructure, op: OperationKind, site: str, params: Params) -> None:
+    def __init__(
+        self, infra: Infrastructure, op: OperationKind, site: str, params: Params, image: str = DEFAULT_IMAGE
+    ) -> None:
         placement = infra.placement
         if len(placement.regions) > 1 or len(placement.sites_of(Service.RPC_BUS)) > 1:
             raise ValueError(
@@ -120,7 +123,7 @@ class Replay:
         engine = Engine(infra, SimOptions(params=params, background=False))
         self.roles = engine.roles.of(site)
         self.bus_site = engine.messaging_for(site).rpc_bus_for(site)
-        self.image_bytes = engine.image_bytes
+        self.image_bytes = int(engine.image_bytes[image])
         self._stack = contextlib.ExitStack()
         self._transports: dict[str, Any] = {}
         self._urls: dict[str, str] = {}
@@ -307,7 +310,7 @@ class Replay:
             glance, station = roles[Role.GLANCE]
             service = station.service_ms if station is not None else 0.0
             self.request(site, glance, p.http_request_bytes, p.http_response_bytes, service)
-            self.transfer(roles[Role.IMAGE_STORE][0], site, int(self.image_bytes["cirros"]))
+            self.transfer(roles[Role.IMAGE_STORE][0], site, self.image_bytes)
         elif isinstance(step, Parallel):
             errors: list[BaseException] = []
 
@@ -381,10 +384,17 @@ def replay_params(params: Params, local_ms: float | None = None) -> Params:
     return replace(params, spawn_ms=local_ms, shutdown_ms=local_ms, pause_ms=local_ms)
 
 
-def simulated(infra: Infrastructure, op: OperationKind, site: str, times: int, params: Params) -> list[float]:
+def simulated(
+    infra: Infrastructure,
+    op: OperationKind,
+    site: str,
+    times: int,
+    params: Params,
+    image: str = DEFAULT_IMAGE,
+) -> list[float]:
     """The simulator's latencies (ms) of the same sequence: `times` operations at `site`, one after the
     other, after one that is dropped as the replay drops its warm-up (the token, first connections)."""
-    spec = WorkloadOperation(op=op, times=times + 1, concurrency=1, sites=[site])
+    spec = WorkloadOperation(op=op, times=times + 1, concurrency=1, sites=[site], image=image)
     workload = infra.scenario.workload.model_copy(update={"operations": [spec]})
     scenario = infra.scenario.model_copy(update={"workload": workload})
     engine = Engine(
