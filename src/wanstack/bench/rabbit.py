@@ -122,6 +122,8 @@ class RabbitNode:
             "RABBITMQ_LOG_BASE": str(home / "log"),
             "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
+            # A node that fails to boot writes its crash dump with its other files, not in the cwd.
+            "ERL_CRASH_DUMP": str(home / "erl_crash.dump"),
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": (
                 f"-kernel inet_dist_use_interface {{{self.ip.replace('.', ',')}}}"
             ),
