@@ -95,7 +95,7 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
                 kind = "notification-broker" if m.notifications.value == "broker" else "log-leader"
                 hops = ((site, bus, engine.station(kind, bus)), (bus, listener_site, station))
                 engine.chains.run(hops, size, 1.0, received, None, None, p.rpc_client_ms, "case")
-                confirm = m.confirm_ms(site, size, bus)
+                confirm = m.notify_confirm_ms(site, size)
             else:
                 m.fanout(site, targets, size, received, None)
                 confirm = m.cast_confirm_ms(site, targets[0][0], size)
