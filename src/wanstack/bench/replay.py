@@ -44,6 +44,7 @@ from wanstack.scenario.workload import Operation as WorkloadOperation
 from wanstack.scenario.workload import OperationKind
 from wanstack.sim.engine import Engine, SimOptions
 from wanstack.sim.params import Params
+from wanstack.sim.stations import Station
 from wanstack.sim.workflows import (
     WORKFLOWS,
     Authenticate,
@@ -79,6 +80,10 @@ class _Answer(socketserver.BaseRequestHandler):
                 if service_ms:
                     time.sleep(service_ms / 1000.0)
                 sock.sendall(b"r" * max(response, 1))
+
+
+def _service_ms(station: Station | None) -> float:
+    return station.service_ms if station is not None else 0.0
 
 
 def _read(sock: socket.socket, n: int) -> bytes:
@@ -129,12 +134,13 @@ class Replay:
         self._urls: dict[str, str] = {}
         self._clients: dict[tuple[str, Role], Any] = {}
         # Connections per thread (parallel branches each have their own, as separate greenthreads of
-        # nova-compute would) over one relay per route.
+        # nova-compute would) over one relay per route; branches run on this pool.
         self._connections: dict[tuple[str, str, int], socket.socket] = {}
         self._relays: dict[tuple[str, str], DelayRelay] = {}
         self._lock = threading.Lock()
+        self._branches = ThreadPoolExecutor(max_workers=max(1, _widest(WORKFLOWS[op])))
         self._cast_done: dict[str, threading.Event] = {}
-        self._inner: dict[str, tuple[Step, ...]] = {}  # a call's inner steps by what the call is
+        self.inner: dict[str, tuple[Step, ...]] = {}  # a call's inner steps by what the call is
         self._answer_port = 0
 
     # --- set-up ----------------------------------------------------------------------------------
@@ -163,6 +169,7 @@ class Replay:
         answer = _Server(("127.0.0.1", 0), _Answer)
         self._answer_port = answer.server_address[1]
         threading.Thread(target=answer.serve_forever, daemon=True).start()
+        self._stack.callback(self._branches.shutdown)
         self._stack.callback(answer.server_close)
         self._stack.callback(answer.shutdown)
         steps = WORKFLOWS[self.op]
@@ -196,9 +203,7 @@ class Replay:
             self._notifier[s] = oslo_messaging.Notifier(
                 transport, driver="messaging", publisher_id="wanstack-replay", topics=["notifications"]
             )
-        self._inner = {
-            step.what: step.inner for step in _walk(steps) if isinstance(step, Call) and step.inner
-        }
+        self.inner = {step.what: step.inner for step in _walk(steps) if isinstance(step, Call) and step.inner}
 
     def client(self, site: str, role: Role) -> Any:
         """An RPC client at `site` for `role`'s server (created once)."""
@@ -243,10 +248,6 @@ class Replay:
             raise ConnectionError(f"{source} -> {site}: transfer cut")
 
     # --- the workflow ----------------------------------------------------------------------------
-    @property
-    def inner(self) -> dict[str, tuple[Step, ...]]:
-        return self._inner
-
     def processed(self, token: str) -> None:
         """A cast's server has processed it: its operation goes on."""
         with self._lock:
@@ -281,13 +282,19 @@ class Replay:
         p, roles = self.params, self.roles
         if isinstance(step, Http):
             server, station = roles[step.server]
-            service = station.service_ms if station is not None else 0.0
-            self.request(roles[step.client][0], server, p.http_request_bytes, p.http_response_bytes, service)
+            self.request(
+                roles[step.client][0],
+                server,
+                p.http_request_bytes,
+                p.http_response_bytes,
+                _service_ms(station),
+            )
         elif isinstance(step, Db):
             db, station = roles[step.db]
-            service = station.service_ms if station is not None else 0.0
             for _ in range(step.queries):
-                self.request(roles[step.client][0], db, p.rpc_small_bytes, p.rpc_small_bytes, service)
+                self.request(
+                    roles[step.client][0], db, p.rpc_small_bytes, p.rpc_small_bytes, _service_ms(station)
+                )
         elif isinstance(step, Call):
             client = self.client(roles[step.client][0], step.server)
             client.call({}, "serve", payload="x" * p.rpc_object_bytes, inner=step.what if step.inner else "")
@@ -308,25 +315,14 @@ class Replay:
             time.sleep(float(getattr(p, step.param)) / 1000.0)
         elif isinstance(step, FetchImage):
             glance, station = roles[Role.GLANCE]
-            service = station.service_ms if station is not None else 0.0
-            self.request(site, glance, p.http_request_bytes, p.http_response_bytes, service)
+            self.request(site, glance, p.http_request_bytes, p.http_response_bytes, _service_ms(station))
             self.transfer(roles[Role.IMAGE_STORE][0], site, self.image_bytes)
         elif isinstance(step, Parallel):
-            errors: list[BaseException] = []
-
-            def branch(steps: tuple[Step, ...]) -> None:
-                try:
-                    self.steps(steps, site)
-                except BaseException as err:  # re-raised in the caller's thread
-                    errors.append(err)
-
-            threads = [threading.Thread(target=branch, args=(b,)) for b in step.branches]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if errors:
-                raise errors[0]
+            # The branches run on the replay's own threads, the same ones every time, so each keeps
+            # its connections alive from one operation to the next; result() re-raises a failure.
+            futures = [self._branches.submit(self.steps, branch, site) for branch in step.branches]
+            for future in futures:
+                future.result()
         elif isinstance(step, Authenticate | ValidateToken | SelectHost):
             return  # steady state: tokens cached; host selection is local work
         else:
@@ -338,9 +334,7 @@ class _Endpoint:
 
     def __init__(self, replay: Replay, role: Role) -> None:
         self.replay = replay
-        station = replay.roles[role][1]
-        self.service_ms = station.service_ms if station is not None else 0.0
-        self.site = replay.roles[role][0]
+        self.service_ms = _service_ms(replay.roles[role][1])
 
     def serve(self, ctxt: dict[str, Any], payload: str, inner: str = "", token: str = "") -> int:
         if self.service_ms:
@@ -365,6 +359,11 @@ def _walk(steps: tuple[Step, ...]) -> Iterator[Step]:
         elif isinstance(step, Parallel):
             for branch in step.branches:
                 yield from _walk(branch)
+
+
+def _widest(steps: tuple[Step, ...]) -> int:
+    """The most branches any parallel step of the workflow has."""
+    return max((len(s.branches) for s in _walk(steps) if isinstance(s, Parallel)), default=0)
 
 
 def _roles_of(steps: tuple[Step, ...]) -> set[Role]:
