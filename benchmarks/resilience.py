@@ -30,9 +30,7 @@ def main() -> None:
         # A node per run: queues declared durable and not durable would clash on one node.
         with RabbitNode(name=f"wanstack-bench-restart-{'d' if durable else 't'}") as broker:
             r = broker_restart(broker, durable=durable)
-        print(
-            f"broker restart ({'durable' if durable else 'transient'} queues), down {r.broker_down_s:.1f} s"
-        )
+        print(f"broker restart ({'durable' if durable else 'transient'} queues), down {r.outage_s:.1f} s")
         print(f"  {_casts(r)}")
     with RabbitNode(name="wanstack-bench-cut") as broker:
         cut = link_cut(broker, cut_for_s=args.cut_s)

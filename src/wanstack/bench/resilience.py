@@ -34,14 +34,14 @@ class Resilience:
     failed: int
     lost: int
     duplicates: int
-    broker_down_s: float
+    outage_s: float  # how long the broker was down, or the link cut
     delivery_gap_s: float  # longest time without a delivery (recovery, seen by the server)
 
 
 @dataclass
 class LinkCut:
     cut_s: float
-    casts: Resilience  # broker_down_s: how long the link was cut
+    casts: Resilience
     calls: int
     calls_failed: dict[str, int]  # by exception (MessagingTimeout while the link is down)
     cast_recovery_s: float  # link restored -> first cast delivered after it
@@ -76,7 +76,7 @@ def broker_restart(
     return _casts_outcome(casts, answer, stats, down[0] if down else float("nan"))
 
 
-def _casts_outcome(casts: int, answer: dict[str, Any], stats: dict[str, Any], fault_s: float) -> Resilience:
+def _casts_outcome(casts: int, answer: dict[str, Any], stats: dict[str, Any], outage_s: float) -> Resilience:
     """What became of the casts a client sent (its answer) as the server saw them (its stats)."""
     acknowledged = set(answer["acknowledged"])
     received = set(stats["received"])
@@ -88,7 +88,7 @@ def _casts_outcome(casts: int, answer: dict[str, Any], stats: dict[str, Any], fa
         failed=sum(answer["failures"].values()),
         lost=len(acknowledged - received),
         duplicates=stats["duplicates"],
-        broker_down_s=fault_s,
+        outage_s=outage_s,
         delivery_gap_s=gap,
     )
 
