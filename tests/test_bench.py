@@ -252,9 +252,8 @@ def test_cluster_members_talk_across_the_wan_and_leave_nothing_behind() -> None:
     with RabbitCluster(["top", "e1"], delay, name="wanstack-bench-cl") as cluster:
         assert cluster.running() == 2
         pids = [p for m in cluster.members.values() for p in m.pids()]
-        homes = {s: cluster.nearest(s, delay) for s in ("top", "e1")}
-        assert homes == {"top": "top", "e1": "e1"}
-        bus = Bus(cluster.members, homes.__getitem__, delay)
+        assert {s: cluster.nearest(s) for s in ("top", "e1")} == {"top": "top", "e1": "e1"}
+        bus = Bus(cluster.members, cluster.nearest, delay)
         case = MessagingCase("call", Pattern.CALL, ("e1",), (("top", "t0"),), ("t0",), 20, 100, 20.0)
         result = run_case(bus, case)
     assert result.failures == 0 and len(result.latencies_ms) == 20

@@ -135,9 +135,9 @@ class RabbitCluster:
         status = seed.eval("length(rabbit_nodes:all_running()).")
         return int(status) if status.isdigit() else 0
 
-    def nearest(self, site: str, delay_ms: Callable[[str, str], float]) -> str:
+    def nearest(self, site: str) -> str:
         """The member site a client at `site` connects to: the closest (as the simulator's cluster)."""
-        return min(self.sites, key=lambda m: (0.0 if m == site else delay_ms(site, m), m))
+        return min(self.sites, key=lambda m: (0.0 if m == site else self.delay_ms(site, m), m))
 
     def stop(self) -> None:
         self._stack.close()

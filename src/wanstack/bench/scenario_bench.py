@@ -51,7 +51,7 @@ def scenario_bus(infra: Infrastructure) -> Iterator[Bus]:
     if plan.rpc is RpcBackend.BROKER_CLUSTER:
         members = placement.sites_of(Service.RPC_BUS) or [plan.control_site]
         with RabbitCluster(members, delay, name="wanstack-bench") as cluster:
-            yield Bus(cluster.members, lambda site: cluster.nearest(site, delay), delay)
+            yield Bus(cluster.members, cluster.nearest, delay)
         return
     buses = {placement.serving(Service.RPC_BUS, s) or plan.control_site for s in infra.sites}
     if plan.rpc is not RpcBackend.BROKER or len(placement.regions) > 1 or len(buses) > 1:
