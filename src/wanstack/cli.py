@@ -63,6 +63,15 @@ def _params(calibration: Path | None, bench_host: bool = False) -> Params:
         raise typer.Exit(2) from None
 
 
+def _need_rabbitmq() -> None:
+    """The real bench needs Debian's rabbitmq-server: say so and exit 2 when it is missing."""
+    from wanstack.bench import rabbit
+
+    if not rabbit.available():
+        errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
+        raise typer.Exit(2)
+
+
 def _load(scenario: str) -> Infrastructure:
     try:
         return load(scenario)
@@ -278,7 +287,6 @@ def bench(
 ) -> None:
     """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: RabbitMQ at the top site, every
     other site behind its own WAN relay. `--simulate` runs the same cases in the simulator."""
-    from wanstack.bench import rabbit
     from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
     from wanstack.report.tables import operations_table
 
@@ -290,9 +298,7 @@ def bench(
 
         result = simulate_cases(infra, cases, SimOptions(params=_params(calibration, bench_host=True)))
     else:
-        if not rabbit.available():
-            errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
-            raise typer.Exit(2)
+        _need_rabbitmq()
         try:
             result = bench_scenario(infra, cases, progress=lambda name: errors.print(f"… {name}"))
         except ValueError as err:
@@ -319,7 +325,6 @@ def replay(
 ) -> None:
     """Replay an operation's workflow as real traffic (oslo.messaging over RabbitMQ, HTTP and DB
     exchanges, the image download) across the emulated WAN, and the simulator's prediction beside it."""
-    from wanstack.bench import rabbit
     from wanstack.bench.replay import Replay, replay_params, simulated
     from wanstack.bench.scenario_bench import edge_sites
     from wanstack.report.side_by_side import relative
@@ -331,9 +336,7 @@ def replay(
     except ValueError:
         errors.print(f"unknown operation {op!r}; one of: {', '.join(k.value for k in OperationKind)}")
         raise typer.Exit(2) from None
-    if not rabbit.available():
-        errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
-        raise typer.Exit(2)
+    _need_rabbitmq()
     infra = _load(scenario)
     target = site or next(iter(edge_sites(infra)), infra.placement.top_site)
     if target not in infra.sites:
@@ -394,12 +397,9 @@ def calibrate(
     ),
 ) -> None:
     """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 1 min)."""
-    from wanstack.bench import rabbit
     from wanstack.bench.calibrate import calibrate as run_calibration
 
-    if not rabbit.available():
-        errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
-        raise typer.Exit(2)
+    _need_rabbitmq()
     document = run_calibration(out, progress=lambda text: errors.print(f"… {text}"))
     table = Table(title=f"Calibration written to {out}")
     table.add_column("measured")
