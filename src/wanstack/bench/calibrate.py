@@ -15,14 +15,15 @@ Derived:
   with the pause by one poll wake per step of oslo.messaging's poll back-off (`sim.polling`), which
   separates the two;
 - the library's cost on a message's path, mean and spread: the values with which the simulator, run
-  on the calibration's own set-up, gives the measured p50 and p95 of calls with the pause.
+  on the calibration's own set-up, gives the measured p50 and p95 of calls with the pause; and the
+  means that give the p50 of casts and of notifications (measured likewise, notifier to listener).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from wanstack.bench.procstat import session_cpu_s
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.relay_probe import measure as measure_relay
-from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, Pattern
+from wanstack.scenario.testplan import MessagingCase, Pattern
 from wanstack.sim.params import Params
 from wanstack.sim.polling import wakes_within
 
@@ -44,7 +45,18 @@ BACK_TO_BACK = 1_000
 WITH_PAUSE = 200
 LISTENERS = {"call": 2, "cast": 1}  # the server's listener, and a caller's reply waiter
 ENDS = {"call": 4, "cast": 2}  # library ends per call or cast: each message is sent and received
-CROSSINGS = {"call": 2, "cast": 1}  # relay traversals per call or cast
+CROSSINGS = {"call": 2, "cast": 1, "notify": 1}  # relay traversals per call, cast or notification
+# The roles of a calibration pair, (client, server), and the case pattern the simulator fits with.
+PAIR_ROLES = {
+    "call": ("rpc-client", "rpc-server"),
+    "cast": ("rpc-client", "rpc-server"),
+    "notify": ("notifier", "listener"),
+}
+BROKERS = ("rpc-broker", "notification-broker")
+PATTERNS = {"call": Pattern.CALL, "cast": Pattern.CAST, "notify": Pattern.NOTIFY}
+# The pause of the paused runs: long enough for a listener's poll back-off to take several steps,
+# which separates the CPU of a poll wake from that of a message (`poll_costs`).
+PAUSE_MS = 50.0
 PAYLOAD = 100  # bytes per message (the roles' default), as in the test plan's cases
 
 
@@ -73,19 +85,24 @@ def measure_pair(
     broker: RabbitNode, kind: str = "call", calls: int = BACK_TO_BACK, pause_ms: float = 0.0, threads: int = 1
 ) -> PairRun:
     session = broker.pids()[0] if broker.pids() else 0
-    with DelayRelay(broker.port, LinkShape()) as relay:
+    # The relay counts AMQP frames, as in the bench's cases: that parsing is part of its cost.
+    with DelayRelay(broker.port, LinkShape(), count_amqp=True) as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
+        client_role, server_role = PAIR_ROLES[kind]
+        # A notifier sends its notifications as the rpc-client sends casts (the roles' `kind`).
+        send = "call" if kind == "call" else "cast"
+        topic = "notifications" if kind == "notify" else "wanstack-bench"
         with (
-            RoleProcess("rpc-server", broker.url, server="cal") as server,
-            RoleProcess("rpc-client", far, server="cal") as client,
+            RoleProcess(server_role, broker.url, topic=topic, server="cal") as server,
+            RoleProcess(client_role, far, topic=topic, server="cal") as client,
         ):
-            client.ask({"calls": 20, "kind": kind})
+            client.ask({"calls": 20, "kind": send})
             server.ask({"cmd": "reset"})
             sessions = (client.proc.pid, server.proc.pid, session)
             before = [session_cpu_s(s) for s in sessions]
             sent_before = relay.forward.bytes
             own = os.times()
-            command = {"calls": calls, "kind": kind, "threads": threads, "pause_ms": pause_ms}
+            command = {"calls": calls, "kind": send, "threads": threads, "pause_ms": pause_ms}
             result = client.ask(command)
             time.sleep(0.3)  # the last casts' delivery and acknowledgements
             after = [session_cpu_s(s) for s in sessions]
@@ -115,12 +132,14 @@ def poll_costs(back_to_back: PairRun, paused: PairRun) -> tuple[float, float]:
     return end, wake
 
 
-def fit_path_cost(params: Params, cores: int, paused: PairRun) -> tuple[float, float]:
+def fit_path_cost(
+    params: Params, cores: int, paused: PairRun, cv: float | None = None
+) -> tuple[float, float]:
     """(mean, CV) of the library's cost per end on a message's path with which the simulator, on the
     calibration's set-up (client at an edge site behind a 0 ms link, broker and server at the centre),
-    gives the measured p50 and p95 of calls with the pause. The p50 grows with the mean and the p95
-    with the CV, so alternating bisections find both."""
-    from dataclasses import replace
+    gives the measured p50 and p95 of the pair's messages (calls, casts or notifications) with the
+    pause. The p50 grows with the mean and the p95 with the CV, so alternating bisections find both;
+    with `cv` given, only the mean is fitted (one CV for every kind of message)."""
 
     from wanstack.scenario.load import parse
     from wanstack.sim.cases import simulate_case
@@ -129,12 +148,20 @@ def fit_path_cost(params: Params, cores: int, paused: PairRun) -> tuple[float, f
     infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "calibration.yaml")
     top = infra.placement.top_site
     (edge,) = (s for s in infra.sites if s != top)
+    topic = "notifications" if paused.kind == "notify" else "t0"
+    pattern = PATTERNS[paused.kind]
     case = MessagingCase(
-        "calibration", Pattern.CALL, (edge,), ((top, "t0"),), ("t0",), 400, 100, paused.pause_ms
+        "calibration", pattern, (edge,), ((top, topic),), (topic,), 400, 100, paused.pause_ms
     )
 
     def percentile(mean: float, cv: float, q: float) -> float:
-        trial = replace(params, rpc_client_ms=mean, rpc_client_cv=cv, host_cores=cores)
+        trial = replace(params, rpc_client_cv=cv, host_cores=cores)
+        if paused.kind == "call":
+            trial = replace(trial, rpc_client_ms=mean)
+        elif paused.kind == "cast":
+            trial = replace(trial, cast_client_ms=mean)
+        else:
+            trial = replace(trial, notify_client_ms=mean)
         return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), q))
 
     def bisect(f: Any, target: float, low: float, high: float) -> float:
@@ -143,9 +170,14 @@ def fit_path_cost(params: Params, cores: int, paused: PairRun) -> tuple[float, f
             low, high = (mid, high) if f(mid) < target else (low, mid)
         return (low + high) / 2
 
+    def fit_mean(cv: float) -> float:
+        return bisect(lambda m: percentile(m, cv, 50), paused.p50_ms, 0.0, paused.p50_ms / 2)
+
+    if cv is not None:
+        return fit_mean(cv), cv
     mean, cv = paused.p50_ms / 4, 0.0
     for _ in range(3):
-        mean = bisect(lambda m, cv=cv: percentile(m, cv, 50), paused.p50_ms, 0.0, paused.p50_ms / 2)
+        mean = fit_mean(cv)
         cv = bisect(lambda c, mean=mean: percentile(mean, c, 95), paused.p95_ms, 0.0, 3.0)
     return mean, cv
 
@@ -159,20 +191,25 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
     relay_0 = measure_relay(0.0)
     relay_far = [measure_relay(d) for d in (10.0, 25.0)]
     per_traversal = sum(r.added_p50_ms for r in relay_far) / (2 * len(relay_far))
+    # At 0 ms a traversal costs the relay's own processing (the simulator's relay station); a delayed
+    # one adds how late the relay's timer fires.
+    timer_late_ms = max(0.0, per_traversal - relay_0.added_p50_ms / 2)
     say("starting a RabbitMQ node")
     runs: dict[tuple[str, float], PairRun] = {}
     with RabbitNode(name="wanstack-calibrate") as broker:
         for kind in ("call", "cast"):
-            for pause in (0.0, DEFAULT_PAUSE_MS):
+            for pause in (0.0, PAUSE_MS):
                 say(f"{kind}s {'back to back' if not pause else f'{pause:.0f} ms apart'}: latency, CPU")
                 calls = WITH_PAUSE if pause else BACK_TO_BACK
                 runs[kind, pause] = measure_pair(broker, kind, calls, pause)
+        say(f"notifications {PAUSE_MS:.0f} ms apart: latency, CPU")
+        runs["notify", PAUSE_MS] = measure_pair(broker, "notify", WITH_PAUSE, PAUSE_MS)
         say("calls per second on 8 threads")
         burst = measure_pair(broker, "call", calls=2000, threads=8)
     quiet = [runs[k, 0.0] for k in ("call", "cast")]
     broker_ms = max(sum(r.broker / CROSSINGS[r.kind] for r in quiet) / 2, 0.01)
     relay_cpu_ms = sum(r.relay / CROSSINGS[r.kind] for r in quiet) / 2
-    costs = [poll_costs(runs[k, 0.0], runs[k, DEFAULT_PAUSE_MS]) for k in ("call", "cast")]
+    costs = [poll_costs(runs[k, 0.0], runs[k, PAUSE_MS]) for k in ("call", "cast")]
     end_cpu_ms = sum(c[0] for c in costs) / 2
     wake_cpu_ms = sum(c[1] for c in costs) / 2
     cores = os.cpu_count() or 1
@@ -185,12 +222,17 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
             "rpc_client_cpu_ms": end_cpu_ms,
             "relay_cpu_ms": relay_cpu_ms,
             "poll_wake_cpu_ms": wake_cpu_ms,
-            "wan_overhead_ms": relay_0.added_p50_ms / 2,  # the calibration's own link is a 0 ms one
-            "stations": {"rpc-broker": {"workers": cores, "service_ms": broker_ms}},
+            "wan_overhead_ms": timer_late_ms,
+            "stations": {kind: {"workers": cores, "service_ms": broker_ms} for kind in BROKERS},
         },
     )
     say("fitting the path cost in the simulator")
-    client_ms, client_cv = fit_path_cost(params, cores, runs["call", DEFAULT_PAUSE_MS])
+    client_ms, client_cv = fit_path_cost(params, cores, runs["call", PAUSE_MS])
+    # Casts and notifications cost their ends less than calls do (no reply waiter, no RPC dispatcher
+    # for a notification): their own means, with the calls' spread.
+    params = replace(params, rpc_client_ms=client_ms)
+    cast_ms, _ = fit_path_cost(params, cores, runs["cast", PAUSE_MS], client_cv)
+    notify_ms, _ = fit_path_cost(params, cores, runs["notify", PAUSE_MS], client_cv)
     measured: dict[str, float] = {}
     for (kind, pause), run in runs.items():
         label = f"{kind}_{pause:.0f}ms_pause"
@@ -215,12 +257,15 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
         "params": {
             "rpc_client_ms": round(client_ms, 4),
             "rpc_client_cpu_ms": round(max(end_cpu_ms, client_ms), 4),
+            "cast_client_ms": round(cast_ms, 4),
+            "notify_client_ms": round(notify_ms, 4),
             "rpc_client_cv": round(client_cv, 4),
             "relay_cpu_ms": round(relay_cpu_ms, 4),
             "poll_wake_cpu_ms": round(wake_cpu_ms, 4),
-            "wan_overhead_ms": round(per_traversal, 4),
+            "wan_overhead_ms": round(timer_late_ms, 4),
             "rpc_envelope_bytes": round(envelope),
-            "stations": {"rpc-broker": {"workers": cores, "service_ms": round(broker_ms, 4)}},
+            # The bench's one RabbitMQ carries RPC and notifications alike.
+            "stations": {kind: {"workers": cores, "service_ms": round(broker_ms, 4)} for kind in BROKERS},
         },
     }
     out.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
@@ -230,7 +275,6 @@ def calibrate(out: Path, progress: Any = None) -> dict[str, Any]:
 def load_calibration(path: Path, base: Params | None = None, bench_host: bool = False) -> Params:
     """Simulator parameters with a calibration file's measured values applied. `bench_host`: also
     share the calibrated machine's cores among all processes, to predict the bench itself."""
-    from dataclasses import replace
 
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     params = load_values(base or Params(), data["params"])
@@ -239,13 +283,14 @@ def load_calibration(path: Path, base: Params | None = None, bench_host: bool = 
 
 def load_values(params: Params, values: dict[str, Any]) -> Params:
     """`params` with a calibration's `params:` block applied."""
-    from dataclasses import replace
 
     from wanstack.scenario.schema import StationSize
 
     params = replace(
         params,
         rpc_client_ms=float(values["rpc_client_ms"]),
+        cast_client_ms=_optional(values.get("cast_client_ms")),
+        notify_client_ms=_optional(values.get("notify_client_ms")),
         rpc_client_cpu_ms=_optional(values.get("rpc_client_cpu_ms")),
         relay_cpu_ms=float(values.get("relay_cpu_ms", 0.0)),
         poll_wake_cpu_ms=float(values.get("poll_wake_cpu_ms", 0.0)),

@@ -14,8 +14,10 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-# Between two messages of one client: keeps the bench's 2 cores out of saturation.
-DEFAULT_PAUSE_MS = 50.0
+# Between two messages of one client. Every process of a bench run shares this machine's 2 cores, and a
+# message costs ≈ 8 ms of CPU in all (`wanstack calibrate`): ten clients 50 ms apart keep the cores
+# ≈ 70 % busy, where a bench run's latencies move by 20 % from run to run; 200 ms apart, ≈ 20 %.
+DEFAULT_PAUSE_MS = 200.0
 
 
 class Pattern(StrEnum):

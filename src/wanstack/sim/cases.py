@@ -94,14 +94,15 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
                 bus = m.notification_bus_for(site)
                 kind = "notification-broker" if m.notifications.value == "broker" else "log-leader"
                 hops = ((site, bus, engine.station(kind, bus)), (bus, listener_site, station))
-                engine.chains.run(hops, size, 1.0, received, None, None, p.rpc_client_ms, "case")
+                engine.chains.run(hops, size, 1.0, received, None, None, p.notify_end_ms, "case")
                 confirm = m.notify_confirm_ms(site, size)
             else:
                 m.fanout(site, targets, size, received, None)
                 confirm = m.cast_confirm_ms(site, targets[0][0], size)
             # A cast returns once the broker has confirmed it: the client goes on after its own cost,
             # that round trip (`Messaging.confirm_ms`) and the pause.
-            wait = p.rpc_client_ms + confirm + case.pause_ms
+            end = p.notify_end_ms if case.pattern is Pattern.NOTIFY else p.cast_end_ms
+            wait = end + confirm + case.pause_ms
             sim.after(wait, next_message)
 
         next_message()

@@ -88,10 +88,14 @@ class SharedHostChains(ChainRunner):
     CPU charged per chain: the sender's library cost on the first leg, the receiver's on the last
     (once for a one-hop chain: a publish to a broker, or a broker's delivery to a consumer), and each
     station's own service time. A library end burns `end_cpu_ms` in all, of which only its path cost
-    holds the message; the rest, and the relay's `relay_cpu_ms` per site-to-site leg, are CPU jobs
-    nobody waits for, which delay everyone else's."""
+    holds the message; the rest is a CPU job nobody waits for, which delays everyone else's.
 
-    __slots__ = ("cpu", "end_cpu_ms", "polls", "relay_cpu_ms", "rng", "shape")
+    Every site-to-site leg passes the bench's delay relay (`bench.relay`): all relays of a run are
+    threads of one Python process, so their work is serialised by its interpreter lock — a one-worker
+    station (`relay`) that holds each leg for `relay_cpu_ms` before the link's delay, and loads the
+    cores as much. A fanout's copies leave the broker together and queue there one after another."""
+
+    __slots__ = ("cpu", "end_cpu_ms", "polls", "relay", "relay_cpu_ms", "rng", "shape")
 
     def __init__(
         self,
@@ -109,6 +113,7 @@ class SharedHostChains(ChainRunner):
         self.cpu = cpu
         self.end_cpu_ms = end_cpu_ms
         self.relay_cpu_ms = relay_cpu_ms
+        self.relay = Station(net.sim, ("bench-relay", "bench"), 1, relay_cpu_ms) if relay_cpu_ms else None
         # Listeners (a server's station, or a client's reply waiter at its site) poll on after each
         # message they receive (`polling.PollBackoff`).
         self.polls = PollBackoff(net.sim, cpu, poll_wake_cpu_ms) if poll_wake_cpu_ms else None
@@ -139,8 +144,14 @@ class SharedHostChains(ChainRunner):
 
     def _send(self, state: list[Any]) -> None:
         a, b, _ = state[0][state[1] - 1]
-        if a != b and self.relay_cpu_ms:
+        if a != b and self.relay is not None:
             self.cpu.submit(self.relay_cpu_ms, do_nothing, None)
+            self.relay.submit(1, self._relayed, state)
+        else:
+            self._relayed(state)
+
+    def _relayed(self, state: list[Any]) -> None:
+        a, b, _ = state[0][state[1] - 1]
         self.net.send(a, b, state[2], state[3], self._arrived, state, self._lost, 0.0, state[8])
 
     def _arrived(self, state: list[Any]) -> None:

@@ -143,7 +143,7 @@ class Engine:
             rpc_bus,
             nodes,
             notification_bus,
-            self.params.rpc_client_ms,
+            (self.params.rpc_client_ms, self.params.cast_end_ms, self.params.notify_end_ms),
             self.rpc_timeout_ms,
         )
 

@@ -44,7 +44,7 @@ class Messaging:
         rpc_bus_for: Callable[[str], str],
         cluster_nodes: list[str],
         notification_bus_for: Callable[[str], str],
-        client_ms: float,
+        end_ms: tuple[float, float, float],
         timeout_ms: float,
     ) -> None:
         self.net = net
@@ -54,7 +54,8 @@ class Messaging:
         self.notifications = notifications
         self.rpc_bus_for = rpc_bus_for
         self.notification_bus_for = notification_bus_for
-        self.client_ms = client_ms
+        # A library end's cost on a message's path: a call's, a cast's, a notification's.
+        self.client_ms, self.cast_ms, self.notify_ms = end_ms
         self.timeout_ms = timeout_ms
         self.cluster_nodes = cluster_nodes
         self._nearest_node: dict[str, str] = {}
@@ -160,7 +161,7 @@ class Messaging:
     ) -> None:
         """RPC cast: one way; `done` runs when the server has processed it."""
         self.chains.run(
-            self.request_hops(src, dst, server), nbytes, messages, done, lost, arg, self.client_ms, tag, fluid
+            self.request_hops(src, dst, server), nbytes, messages, done, lost, arg, self.cast_ms, tag, fluid
         )
 
     def confirm_ms(self, src: str, nbytes: float, entry: str, home: str | None = None) -> float:
@@ -207,7 +208,7 @@ class Messaging:
             def spread(_: Any) -> None:
                 for site, server in targets:
                     self.chains.run(
-                        ((bus, site, server),), nbytes, 1.0, done or _ignore, None, arg, self.client_ms
+                        ((bus, site, server),), nbytes, 1.0, done or _ignore, None, arg, self.cast_ms
                     )
 
             def enqueue(_: Any) -> None:
@@ -215,7 +216,7 @@ class Messaging:
                 if broker.up:
                     broker.submit(float(len(targets)), spread, None)
 
-            self.chains.run(((src, bus, None),), nbytes, 1.0, enqueue, None, None, self.client_ms)
+            self.chains.run(((src, bus, None),), nbytes, 1.0, enqueue, None, None, self.cast_ms)
             return
         for site, server in targets:
             self.cast(src, site, server, nbytes, done or _ignore, None, arg)
@@ -225,7 +226,7 @@ class Messaging:
         bus = self.notification_bus_for(src)
         kind = "notification-broker" if self.notifications is NotificationBackend.BROKER else "log-leader"
         self.chains.run(
-            ((src, bus, self.station(kind, bus)),), nbytes, messages, _ignore, None, None, self.client_ms, tag
+            ((src, bus, self.station(kind, bus)),), nbytes, messages, _ignore, None, None, self.notify_ms, tag
         )
 
 

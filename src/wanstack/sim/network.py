@@ -157,7 +157,7 @@ class Network:
                 return None
             delay, bottleneck, jitter_sd, survival, _, _ = route
             lane = [
-                delay + self.wan_overhead_ms,
+                delay + (self.wan_overhead_ms if delay > 0 else 0.0),
                 8.0 / (bottleneck * 1000.0),
                 bool(jitter_sd) or survival < 1.0,
                 route,

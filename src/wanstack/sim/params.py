@@ -52,10 +52,16 @@ class Params:
     stations: dict[str, StationParams] = field(default_factory=lambda: dict(DEFAULT_STATIONS))
     # oslo.messaging client-side cost per message (serialise, publish/consume), assumed.
     rpc_client_ms: float = 0.2
+    # The same for a cast (and each copy of a fanout) and for a notification, where they differ from a
+    # call's (a notification skips the RPC dispatcher; `wanstack calibrate` measures both). None: as
+    # `rpc_client_ms`.
+    cast_client_ms: float | None = None
+    notify_client_ms: float | None = None
     # Assumed one-way latency between two machines of one site (one switch hop).
     lan_delay_ms: float = 0.05
-    # Extra one-way cost per WAN crossing beyond the link's delay (0 for a real WAN; the bench's relay
-    # measures its own, which `wanstack calibrate` writes here so the simulator predicts the bench).
+    # Extra one-way cost per WAN crossing of a delayed route beyond its delay (0 for a real WAN; the
+    # bench's relay holds each chunk with a timer, which fires late: `wanstack calibrate` measures how
+    # late and writes it here so the simulator predicts the bench). A 0 ms route has no timer.
     wan_overhead_ms: float = 0.0
     # When set, every simulated process shares this many CPU cores: used to predict the real bench,
     # which runs all its sites' processes on one machine (see `chain.SharedHostChains`).
@@ -94,6 +100,14 @@ class Params:
     # [token] expiration = 3600 s (keystonemiddleware/auth_token/_opts.py, keystone/conf/token.py).
     token_cache_ms: float = 300_000.0
     token_lifetime_ms: float = 3_600_000.0
+
+    @property
+    def cast_end_ms(self) -> float:
+        return self.rpc_client_ms if self.cast_client_ms is None else self.cast_client_ms
+
+    @property
+    def notify_end_ms(self) -> float:
+        return self.rpc_client_ms if self.notify_client_ms is None else self.notify_client_ms
 
     def station(self, kind: str) -> StationParams:
         return self.stations[kind]
