@@ -428,5 +428,13 @@ def schema(
         out.write_text(text + "\n", encoding="utf-8")
 
 
+def _register_subcommands() -> None:
+    from wanstack.cli_migrate import app as migrate
+
+    app.add_typer(migrate, name="migrate")
+
+
+_register_subcommands()
+
 if __name__ == "__main__":  # pragma: no cover
     app()

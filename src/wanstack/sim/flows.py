@@ -58,7 +58,10 @@ class FlowNetwork:
         failed: Callable[[Any], None],
         arg: Any,
         tag: str = "bulk",
+        cap_mbps: float = math.inf,
     ) -> None:
+        """Send `nbytes` from `src` to `dst`; `cap_mbps`: a rate limit of the sender's own (e.g. Nova's
+        live_migration_bandwidth)."""
         if src == dst:
             self.net.add_bulk(src, dst, (), nbytes, tag)
             self.sim.after(2 * self.net.lan_delay_ms + nbytes * 8 / (LAN_MBPS * 1000.0), done, arg)
@@ -69,6 +72,7 @@ class FlowNetwork:
             return
         _, bottleneck, _, survival, rtt, links = route
         cap = min(bottleneck, TCP_WINDOW_BYTES * 8 / (rtt * 1000.0)) if rtt > 0 else bottleneck
+        cap = min(cap, cap_mbps)
         loss = 1.0 - survival
         if loss > 0:
             cap = min(cap, TCP_MSS_BYTES * 8 / (rtt * 1000.0) * 1.22 / math.sqrt(loss))

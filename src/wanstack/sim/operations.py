@@ -9,6 +9,7 @@ compute service of the target site is seen as down or has no room.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Operation as OperationSpec
 from wanstack.scenario.workload import OperationKind
 from wanstack.sim.chain import round_trip
+from wanstack.sim.flows import LAN_MBPS
 from wanstack.sim.workflows import (
     WORKFLOWS,
     Authenticate,
@@ -185,11 +187,16 @@ class Runner:
         elif isinstance(step, FetchImage):
             self._fetch_image(op, then)
         elif isinstance(step, MigrateMemory):
-            ram = op.spec.flavor.ram_mb * 1e6
-            # Pre-copy sends memory once plus what is dirtied meanwhile; ×1.2 stands in until the
-            # migration issue's cost model replaces it.
+            # Between two hosts of the site: what pre-copy sends for a guest of the flavor's memory
+            # with the fleet's median dirty rate, over the site's LAN (`migration.cost`).
             e.flows.start(
-                op.site, op.site, ram * 1.2, cont, lambda _: self._fail(op, "migration stream cut"), None, tag
+                op.site,
+                op.site,
+                _lan_migration_bytes(op.spec.flavor.ram_mb, e.params.lan_delay_ms),
+                cont,
+                lambda _: self._fail(op, "migration stream cut"),
+                None,
+                tag,
             )
         elif isinstance(step, Parallel):
             self._parallel(step, op, then)
@@ -309,3 +316,12 @@ class Runner:
             0.0,
             op.kind.value,
         )
+
+
+@functools.cache
+def _lan_migration_bytes(ram_mb: int, lan_delay_ms: float) -> float:
+    from wanstack.migration.cost import Guest, Path, live_migration
+    from wanstack.migration.fleet import DIRTY_MEDIAN_MBPS
+
+    guest = Guest(float(ram_mb), DIRTY_MEDIAN_MBPS)
+    return live_migration(guest, Path(LAN_MBPS, 2 * lan_delay_ms)).wan_bytes

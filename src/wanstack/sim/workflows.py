@@ -116,7 +116,7 @@ class FetchImage:
 
 @dataclass(frozen=True)
 class MigrateMemory:
-    """Live migration's memory copy between two hosts (pre-copy; the migration issue refines it)."""
+    """Live migration's memory copy between two hosts of a site: pre-copy's bytes (`migration.cost`)."""
 
 
 @dataclass(frozen=True)

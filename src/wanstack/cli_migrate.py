@@ -1,0 +1,294 @@
+"""`wanstack migrate …`: advice, evacuation and rebalancing plans, follow-me migrations. Thin, as
+`cli`: parse, call `wanstack.migration`, print `wanstack.report.migration`'s views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from wanstack.migration.fleet import Fleet
+from wanstack.migration.planner import Plan
+from wanstack.migration.settings import MigrationSettings
+from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.load import DEFAULT_SCENARIO
+
+app = typer.Typer(
+    help="Should a VM move, where to, and how to empty or rebalance sites over the WAN.",
+    no_args_is_help=True,
+)
+
+Scenario = Annotated[str, typer.Argument(help="Scenario YAML file or built-in scenario name.")]
+FleetOpt = Annotated[
+    Path | None,
+    typer.Option(help="VMs from a JSON/YAML file ({vms: [{id, site, ram_mb, vcpus, dirty_mbps, …}]})."),
+]
+PerHost = Annotated[
+    float,
+    typer.Option(help="Without --fleet: VMs generated per host (flavors, dirty rates: migration.fleet)."),
+]
+Utilisation = Annotated[
+    float, typer.Option(min=0.0, max=0.99, help="Share of every path's bandwidth other traffic already uses.")
+]
+PostCopy = Annotated[bool, typer.Option(help="Nova's live_migration_permit_post_copy.")]
+AutoConverge = Annotated[bool, typer.Option(help="Nova's live_migration_permit_auto_converge.")]
+Out = Annotated[Path | None, typer.Option(help="Write the plan (one record per VM) as JSON here.")]
+Html = Annotated[
+    Path | None, typer.Option(help="Write the plan's timeline, downtimes and loads as HTML here.")
+]
+
+
+def _setup(scenario: str, fleet_file: Path | None, per_host: float) -> tuple[Infrastructure, Fleet]:
+    from wanstack.cli import _load, errors
+    from wanstack.migration.fleet import generate, load_fleet
+
+    infra = _load(scenario)
+    if fleet_file is None:
+        return infra, generate(infra, per_host)
+    try:
+        return infra, load_fleet(fleet_file, infra)
+    except (OSError, ValueError) as err:
+        errors.print(str(err), markup=False)
+        raise typer.Exit(2) from None
+
+
+def _settings(post_copy: bool, auto_converge: bool) -> MigrationSettings:
+    return MigrationSettings(permit_post_copy=post_copy, permit_auto_converge=auto_converge)
+
+
+def _site(infra: Infrastructure, site: str) -> str:
+    from wanstack.cli import errors
+
+    if site not in infra.sites:
+        known = ", ".join(list(infra.sites)[:8])
+        errors.print(f"no site {site!r} in {infra.scenario.name} (sites: {known}, …)", markup=False)
+        raise typer.Exit(2)
+    return site
+
+
+def _pairs(values: list[str] | None, what: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in values or []:
+        name, sep, number = v.partition("=")
+        try:
+            out[name] = float(number)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise typer.BadParameter(f"{what} takes SITE=NUMBER, not {v!r}")
+    return out
+
+
+@app.command()
+def advise(
+    scenario: Scenario = DEFAULT_SCENARIO,
+    vm: Annotated[str | None, typer.Option(help="The VM to advise on.")] = None,
+    site: Annotated[str | None, typer.Option(help="Advise on every VM of this site instead.")] = None,
+    fleet: FleetOpt = None,
+    vms_per_host: PerHost = 20.0,
+    load: Annotated[
+        list[str] | None, typer.Option(help="SITE=0.9: a site's load instead of the fleet's.")
+    ] = None,
+    performance: Annotated[
+        list[str] | None, typer.Option(help="SITE=1.5: relative speed of its hosts.")
+    ] = None,
+    users_at: Annotated[
+        str | None, typer.Option(help="Where the VM's users are (default: its site).")
+    ] = None,
+    utilisation: Utilisation = 0.0,
+    post_copy: PostCopy = False,
+    auto_converge: AutoConverge = False,
+) -> None:
+    """Rank destination sites for a VM by a transparent score, or say "don't migrate"."""
+    from rich.table import Table
+
+    from wanstack.cli import console, errors
+    from wanstack.migration.context import Conditions, advise_vm
+    from wanstack.report.migration import advice_table
+
+    infra, f = _setup(scenario, fleet, vms_per_host)
+    conditions = Conditions(
+        _pairs(load, "--load"), _pairs(performance, "--performance"), utilisation, users_at
+    )
+    settings = _settings(post_copy, auto_converge)
+    if vm is not None:
+        chosen = f.by_id().get(vm)
+        if chosen is None:
+            errors.print(f"no VM {vm!r} in the fleet (e.g. {f.vms[0].id if f.vms else 'none'})", markup=False)
+            raise typer.Exit(2)
+        console.print(advice_table(advise_vm(infra, f, chosen, conditions, settings=settings)))
+        return
+    if site is None:
+        errors.print("say which VM (--vm ID) or which site (--site NAME) to advise on", markup=False)
+        raise typer.Exit(2)
+    vms = f.at(_site(infra, site))
+    table = Table(title=f"{len(vms):,} VMs at {site}", title_justify="left")
+    for col in ("decision", "VMs", "best score (median)"):
+        table.add_column(col, justify="left" if col == "decision" else "right")
+    decisions: dict[str, list[float]] = {}
+    for v in vms:
+        a = advise_vm(infra, f, v, conditions, settings=settings)
+        best = next((c.score for c in a.candidates if c.allowed), float("nan"))
+        decisions.setdefault(f"move to {a.move_to}" if a.move_to else "don't migrate", []).append(best)
+    for decision, scores in sorted(decisions.items(), key=lambda kv: -len(kv[1])):
+        scores.sort()
+        table.add_row(decision, f"{len(scores):,}", f"{scores[len(scores) // 2]:+,.0f}")
+    console.print(table)
+
+
+def _spinner(text: str) -> Progress:
+    from wanstack.cli import errors
+
+    p = Progress(SpinnerColumn(), TextColumn(text), TimeElapsedColumn(), console=errors, transient=True)
+    p.add_task(text, total=None)
+    return p
+
+
+@app.command()
+def evacuate(
+    scenario: Scenario = "edge-metro",
+    site: Annotated[str, typer.Option(help="The site to empty.")] = "edge-part-dieu",
+    to: Annotated[list[str] | None, typer.Option(help="Destination sites (default: the nearest).")] = None,
+    nearest: Annotated[int, typer.Option(min=1, help="How many nearest sites take the VMs.")] = 3,
+    fleet: FleetOpt = None,
+    vms_per_host: PerHost = 20.0,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="Solver time limit, seconds.")] = 20.0,
+    solver: Annotated[str, typer.Option(help="auto, cp-sat or greedy.")] = "auto",
+    utilisation: Utilisation = 0.0,
+    post_copy: PostCopy = False,
+    auto_converge: AutoConverge = False,
+    simulate: Annotated[bool, typer.Option(help="Also run the plan in the simulator.")] = True,
+    out: Out = None,
+    html: Html = None,
+) -> None:
+    """Plan moving every VM off a site (maintenance), minimising the time to empty it."""
+    from wanstack.cli import console
+    from wanstack.migration.planner import evacuate as plan_evacuation
+    from wanstack.report.migration import plan_table, routes_table
+
+    infra, f = _setup(scenario, fleet, vms_per_host)
+    settings = _settings(post_copy, auto_converge)
+    with _spinner(f"planning the evacuation of {len(f.at(_site(infra, site))):,} VMs"):
+        plan = plan_evacuation(
+            infra, f, site, to, nearest, settings, time_limit, utilisation, _solver(solver)
+        )
+    console.print(plan_table(plan))
+    console.print(routes_table(plan))
+    _simulate_and_write(infra, f, plan, settings, simulate, out, html)
+
+
+@app.command()
+def rebalance(
+    scenario: Scenario = "edge-metro",
+    budget_gb: Annotated[
+        float, typer.Option(min=0.0, help="Bytes over the WAN the moves may use, GB.")
+    ] = 500.0,
+    fleet: FleetOpt = None,
+    vms_per_host: PerHost = 20.0,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="Solver time limit, seconds.")] = 20.0,
+    solver: Annotated[str, typer.Option(help="auto, cp-sat or greedy.")] = "auto",
+    utilisation: Utilisation = 0.0,
+    post_copy: PostCopy = False,
+    auto_converge: AutoConverge = False,
+    simulate: Annotated[bool, typer.Option(help="Also run the plan in the simulator.")] = True,
+    out: Out = None,
+    html: Html = None,
+) -> None:
+    """Plan moves that even out the load between sites within a budget of WAN bytes."""
+    from wanstack.cli import console
+    from wanstack.migration.planner import rebalance as plan_rebalance
+    from wanstack.report.migration import loads_table, plan_table, routes_table
+
+    infra, f = _setup(scenario, fleet, vms_per_host)
+    settings = _settings(post_copy, auto_converge)
+    with _spinner("planning the rebalance"):
+        plan = plan_rebalance(
+            infra, f, budget_gb * 1e9, settings, time_limit, utilisation, solver=_solver(solver)
+        )
+    console.print(loads_table(plan))
+    console.print(plan_table(plan))
+    console.print(routes_table(plan))
+    _simulate_and_write(infra, f, plan, settings, simulate, out, html)
+
+
+def _solver(name: str) -> str:
+    if name not in ("auto", "cp-sat", "greedy"):
+        raise typer.BadParameter(f"--solver is auto, cp-sat or greedy, not {name!r}")
+    return name
+
+
+def _simulate_and_write(
+    infra: Infrastructure,
+    fleet: Fleet,
+    plan: Plan,
+    settings: MigrationSettings,
+    simulate: bool,
+    out: Path | None,
+    html: Path | None,
+) -> None:
+    from wanstack.cli import console
+    from wanstack.report.migration import run_table, write_plan
+    from wanstack.sim.migrations import simulate_plan
+
+    run = None
+    if simulate and plan.moves:
+        with _spinner("simulating the plan alongside the scenario's workload, and without it"):
+            run = simulate_plan(infra, plan, fleet.by_id(), settings, baseline=True)
+        console.print(run_table(run))
+    if out is not None:
+        console.print(f"wrote {write_plan(plan, out, run)}")
+    if html is not None:
+        from wanstack.report.migration_html import plan_page
+
+        console.print(f"wrote {plan_page(plan, run, html)}")
+
+
+@app.command()
+def follow(
+    scenario: Scenario = "edge-metro",
+    vm: Annotated[str | None, typer.Option(help="The VM serving the user (default: the first).")] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(help="User trace YAML: {points: [{t_s, site} or {t_s, lat, lon}], end_s?}."),
+    ] = None,
+    steps: Annotated[int, typer.Option(min=1, help="Without --trace: moves of a generated user.")] = 20,
+    dwell: Annotated[float, typer.Option(min=1.0, help="Without --trace: mean stay per site, s.")] = 600.0,
+    seed: Annotated[int, typer.Option(help="Without --trace: the generated user's seed.")] = 1,
+    fleet: FleetOpt = None,
+    vms_per_host: PerHost = 1.0,
+    post_copy: PostCopy = False,
+    auto_converge: AutoConverge = False,
+) -> None:
+    """Follow-me migrations for a mobile user: their round trip with and without them, and the cost."""
+    from rich.table import Table
+
+    from wanstack.cli import console, errors
+    from wanstack.migration.mobility import follow as replay_follow
+    from wanstack.migration.mobility import load_trace, random_trace
+
+    infra, f = _setup(scenario, fleet, vms_per_host)
+    chosen = f.by_id().get(vm) if vm else (f.vms[0] if f.vms else None)
+    if chosen is None:
+        errors.print(f"no VM {vm!r} in the fleet", markup=False)
+        raise typer.Exit(2)
+    try:
+        user = load_trace(trace) if trace else random_trace(infra, steps, dwell, seed)
+        outcomes = replay_follow(infra, f, chosen, user, _settings(post_copy, auto_converge))
+    except (OSError, ValueError) as err:
+        errors.print(str(err), markup=False)
+        raise typer.Exit(2) from None
+    table = Table(title=f"{chosen.id} ({chosen.flavor}) following a user over {len(user.points)} moves")
+    for col in ("policy", "mean RTT", "p95 RTT", "migrations", "WAN bytes", "downtime in all"):
+        table.add_column(col, justify="left" if col == "policy" else "right")
+    for o in outcomes:
+        table.add_row(
+            o.policy,
+            f"{o.mean_rtt_ms:.1f} ms",
+            f"{o.p95_rtt_ms:.1f} ms",
+            str(o.migrations),
+            f"{o.wan_bytes / 1e9:,.1f} GB",
+            f"{o.downtime_ms / 1000:,.2f} s",
+        )
+    console.print(table)
