@@ -210,3 +210,23 @@ def test_following_a_user_lowers_their_round_trip_at_a_cost() -> None:
     assert nearest.migrations == 2 and nearest.wan_bytes > 0 and nearest.downtime_ms > 0
     assert nearest.mean_rtt_ms < stay.mean_rtt_ms
     assert advisor.migrations >= 1 and advisor.mean_rtt_ms < stay.mean_rtt_ms
+
+
+def test_the_same_input_gives_the_same_plan() -> None:
+    infra = parse(STAR, "star.yaml")
+    fleet = generate(infra, 20)
+    a, b = (evacuate(infra, fleet, "edge-1", solver="cp-sat", time_limit_s=3) for _ in range(2))
+    assert [(m.vm, m.dst, m.start_s) for m in a.moves] == [(m.vm, m.dst, m.start_s) for m in b.moves]
+
+
+def test_the_cli_rebalances_and_follows_a_user(runner: CliRunner, tmp_path: object) -> None:
+    from pathlib import Path
+
+    html = Path(str(tmp_path)) / "plan.html"
+    args = ["migrate", "rebalance", "edge-metro", "--vms-per-host", "2", "--budget-gb", "50"]
+    result = runner.invoke(app, [*args, "--time-limit", "2", "--no-simulate", "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    assert "site load" in result.output and html.stat().st_size > 100_000
+    result = runner.invoke(app, ["migrate", "follow", "edge-metro", "--steps", "5"])
+    assert result.exit_code == 0, result.output
+    assert all(policy in result.output for policy in ("stay", "nearest", "advisor"))
