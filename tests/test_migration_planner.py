@@ -69,7 +69,7 @@ def test_an_evacuation_moves_every_vm_within_capacity_lanes_and_hosts(solver: st
     check_capacity(plan, fleet)
     assert 0 < plan.lower_bound_s <= plan.makespan_s
     assert 0.0 <= plan.gap < 1.0
-    assert plan.solver.startswith(solver)
+    assert solver in plan.solver
 
 
 def test_cp_sat_finds_the_brute_force_optimum_of_a_small_case() -> None:
@@ -83,7 +83,7 @@ def test_cp_sat_finds_the_brute_force_optimum_of_a_small_case() -> None:
         sites["edge-1"].take(vm)
     fleet = Fleet(vms, sites)
     plan = evacuate(infra, fleet, "edge-1", destinations=["edge-2", "central"], solver="cp-sat")
-    assert plan.solver == "cp-sat optimal"
+    assert "cp-sat optimal" in plan.solver
     durations = {(m.vm, m.dst): m.cost.total_s for m in plan.moves}
     # Every VM's cost on both routes, from a plan forced to each destination.
     both = {
@@ -142,7 +142,7 @@ def test_evacuating_2000_vms_off_a_100_host_site_plans_in_under_30_s() -> None:
     assert plan.solve_s < 30
     assert len(plan.moves) + len(plan.unplaced) == len(vms)
     assert len(plan.moves) > 0.95 * len(vms)
-    assert plan.solver.startswith("cp-sat")
+    assert "cp-sat" in plan.solver
     speeds = {r.bandwidth_mbps for r in plan.routes.values()}
     assert min(speeds) <= 1_000 and max(speeds) >= 10_000  # 1 to 10 Gbit/s
     assert 0.0 <= plan.gap < 0.5
