@@ -188,6 +188,19 @@ def test_the_cli_advises_on_a_vm(runner: CliRunner) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "edge-villeurbanne" in result.output and "gain" in result.output
+    # Users who tolerate at most 1.7 ms of round trip rule out every site but the nearest two.
+    args = ["migrate", "advise", "edge-metro", "--vm", "edge-part-dieu-vm00000", "--vms-per-host", "1"]
+    near = runner.invoke(app, [*args, "--max-users-rtt", "1.7"])
+    assert near.exit_code == 0, near.output
+    assert "too far" in near.output
+    from wanstack.migration.context import Conditions, advise_vm
+
+    infra = load("edge-metro")
+    fleet = generate(infra, 1.0)
+    (vm,) = (v for v in fleet.vms if v.id == "edge-part-dieu-vm00000")
+    advice = advise_vm(infra, fleet, vm, Conditions(max_users_rtt_ms=1.7))
+    far = {c.site for c in advice.candidates if c.why_not == "too far from the VM's users"}
+    assert far == set(infra.sites) - {"edge-part-dieu", "edge-villeurbanne", "edge-gerland"}
 
 
 def test_following_a_user_lowers_their_round_trip_at_a_cost() -> None:
@@ -230,3 +243,24 @@ def test_the_cli_rebalances_and_follows_a_user(runner: CliRunner, tmp_path: obje
     result = runner.invoke(app, ["migrate", "follow", "edge-metro", "--steps", "5"])
     assert result.exit_code == 0, result.output
     assert all(policy in result.output for policy in ("stay", "nearest", "advisor"))
+
+
+def test_bad_fleet_and_trace_files_are_reported_not_crashed_on(runner: CliRunner, tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    fleet = folder / "fleet.yaml"
+    fleet.write_text("vms:\n  - {id: a, site: central, ram_mb: -5}\n")
+    result = runner.invoke(app, ["migrate", "evacuate", "edge-metro", "--fleet", str(fleet)])
+    assert result.exit_code == 2
+    assert "vms.0.ram_mb" in result.output and "greater than 0" in result.output
+    fleet.write_text("vms:\n  - {id: a, site: mars, ram_mb: 512}\n")
+    result = runner.invoke(app, ["migrate", "evacuate", "edge-metro", "--fleet", str(fleet)])
+    assert result.exit_code == 2 and "site 'mars' is not in the scenario" in result.output
+    trace = folder / "trace.yaml"
+    trace.write_text("points: [{t_s: 0}\n")
+    result = runner.invoke(app, ["migrate", "follow", "edge-metro", "--trace", str(trace)])
+    assert result.exit_code == 2 and "not YAML or JSON" in result.output
+    trace.write_text("points: [{t_s: 0}]\n")
+    result = runner.invoke(app, ["migrate", "follow", "edge-metro", "--trace", str(trace)])
+    assert result.exit_code == 2 and "give a site, or lat and lon" in result.output

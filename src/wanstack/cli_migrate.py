@@ -97,6 +97,9 @@ def advise(
     users_at: Annotated[
         str | None, typer.Option(help="Where the VM's users are (default: its site).")
     ] = None,
+    max_users_rtt: Annotated[
+        float, typer.Option(help="Longest round trip (ms) the VM's users tolerate to its new site.")
+    ] = float("inf"),
     utilisation: Utilisation = 0.0,
     post_copy: PostCopy = False,
     auto_converge: AutoConverge = False,
@@ -110,7 +113,7 @@ def advise(
 
     infra, f = _setup(scenario, fleet, vms_per_host)
     conditions = Conditions(
-        _pairs(load, "--load"), _pairs(performance, "--performance"), utilisation, users_at
+        _pairs(load, "--load"), _pairs(performance, "--performance"), utilisation, users_at, max_users_rtt
     )
     settings = _settings(post_copy, auto_converge)
     if vm is not None:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from wanstack.migration.cost import Guest
+from wanstack.migration.inputs import read_model
 from wanstack.scenario.build import Infrastructure
 
 
@@ -183,12 +183,7 @@ class FleetFile(BaseModel):
 def load_fleet(path: FsPath, infra: Infrastructure) -> Fleet:
     """A fleet from a JSON or YAML file (`FleetFile`); the sites' capacities come from the scenario's
     hosts. Raises ValueError naming the file and the first wrong entry."""
-    try:
-        data = FleetFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{path}: {where}: {first['msg']}") from err
+    data = read_model(path, FleetFile)
     empty = generate(infra, vms_per_host=0.0)
     vms: list[Vm] = []
     for e in data.vms:

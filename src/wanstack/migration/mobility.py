@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wanstack.migration.advisor import Weights
 from wanstack.migration.context import Conditions, advise_vm, rtt_ms
 from wanstack.migration.fleet import Fleet, Vm
+from wanstack.migration.inputs import read_model
 from wanstack.migration.routes import move_cost, route
 from wanstack.migration.settings import MigrationSettings
 from wanstack.scenario.build import Infrastructure
@@ -59,13 +59,7 @@ class Trace(BaseModel):
 
 
 def load_trace(path: FsPath) -> Trace:
-    try:
-        trace = Trace.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{path}: {where}: {first['msg']}") from err
-    return trace
+    return read_model(path, Trace)
 
 
 def site_of(infra: Infrastructure, p: TracePoint) -> str:

@@ -52,7 +52,6 @@ class _Live:
     vm: Vm
     result: SimulatedMove
     started_ms: float
-    pending: float = 0.0
     round_started_ms: float = 0.0
     round_bytes: float = 0.0
     throttle: float = 0.0
@@ -163,7 +162,6 @@ class MigrationRun:
         g = live.vm.guest
         elapsed = (self.engine.sim.now - live.started_ms) / 1000.0
         data = s.data_bytes(g.memory_mb * MB, g.disk_to_copy)
-        live.pending = pending
         allowed = s.allowed_downtime_ms(elapsed, data) / 1000.0
         if pending <= live.rate * allowed or live.result.rounds >= s.max_rounds:
             self._stop_and_copy(live, pending)
