@@ -253,13 +253,17 @@ def test_cluster_members_talk_across_the_wan_and_leave_nothing_behind() -> None:
         assert cluster.running() == 2
         pids = [p for m in cluster.members.values() for p in m.pids()]
         assert {s: cluster.nearest(s) for s in ("top", "e1")} == {"top": "top", "e1": "e1"}
-        bus = Bus(cluster.members, cluster.nearest, delay)
+        bus = Bus(cluster.members, cluster.nearest, delay, cluster.peer_bytes)
         case = MessagingCase("call", Pattern.CALL, ("e1",), (("top", "t0"),), ("t0",), 20, 100, 20.0)
         result = run_case(bus, case)
     assert result.failures == 0 and len(result.latencies_ms) == 20
     p50 = sorted(result.latencies_ms)[10]
     assert 20.0 <= p50 < 40.0, result.latencies_ms
     assert result.links == {}  # both roles are next to a member: only the members cross the WAN
+    # ... and what they send each other is counted: each request goes e1 → top, each reply top → e1,
+    # every one wrapped in more than its 100-byte payload.
+    assert result.member_bytes["e1", "top"] > 20 * 100
+    assert result.member_bytes["top", "e1"] > 20 * 100
     for pid in pids:
         status = Path(f"/proc/{pid}/status")
         assert not status.exists() or "zombie" in status.read_text().lower()

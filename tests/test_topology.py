@@ -47,3 +47,18 @@ def test_distance_and_fibre_delay() -> None:
     assert paris_london == pytest.approx(344, abs=2)
     # ITU-T G.114: 5 µs/km; 1000 km of straight fibre = 5 ms one-way, plus the per-link overhead.
     assert fibre_delay_ms(1000, 5.0, 0.5, 1.0) == pytest.approx(5.5)
+
+
+def test_traffic_between_two_sites_counts_on_every_link_of_their_route() -> None:
+    from wanstack.results.cases import add_links, route_traffic
+
+    topo = line()
+    # c → a: the route c-b-a crosses both links against their a→b orientation.
+    links = route_traffic(topo, "c", "a", (3.0, 1.0), (300.0, 100.0), 1.0)
+    assert [(x.a, x.b) for x in links] == [("b", "c"), ("a", "b")]
+    assert all(
+        (x.bytes_ab, x.bytes_ba, x.messages_ab, x.messages_ba) == (100.0, 300.0, 1.0, 3.0) for x in links
+    )
+    both = add_links(links + route_traffic(topo, "a", "b", (1.0, 0.0), (50.0, 0.0), 1.0), 1.0)
+    ab = next(x for x in both if (x.a, x.b) == ("a", "b"))
+    assert (ab.bytes_ab, ab.bytes_ba) == (150.0, 300.0)

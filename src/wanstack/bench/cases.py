@@ -32,6 +32,8 @@ class CaseResult:
     broker_cpu_s: float = 0.0
     broker_deliveries: int = 0
     broker_rss_mb: float = 0.0
+    # Between broker nodes (a cluster's members), per (from site, to site): bytes over the WAN relays.
+    member_bytes: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Bus:
     nodes: dict[str, RabbitNode]
     serving: Callable[[str], str]
     delay_ms: Callable[[str, str], float]  # one-way WAN delay between two sites
+    # Bytes sent so far between the nodes' sites (a cluster's `peer_bytes`); None: one node.
+    peer_bytes: Callable[[], dict[tuple[str, str], float]] | None = None
 
     @classmethod
     def single(cls, broker: RabbitNode, top: str, delays_ms: dict[str, float]) -> Bus:
@@ -108,6 +112,7 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         delivered0 = bus.deliveries()
         time.sleep(0.3)
         before = {site: (r.forward.snapshot(), r.backward.snapshot()) for site, r in relays.items()}
+        peers0 = bus.peer_bytes() if bus.peer_bytes else {}
         cpu0 = bus.cpu_s()
         started = time.time()
         # All clients run at once: send the commands, then collect the answers.
@@ -144,6 +149,8 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
             site: (r.forward.since(before[site][0]), r.backward.since(before[site][1]))
             for site, r in relays.items()
         }
+        peers = bus.peer_bytes() if bus.peer_bytes else {}
+        member_bytes = {pair: sent - peers0.get(pair, 0.0) for pair, sent in peers.items()}
     delay = max(delays, default=0.0)
     return CaseResult(
         case.name,
@@ -156,4 +163,5 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         broker_cpu_s=cpu,
         broker_deliveries=delivered,
         broker_rss_mb=bus.rss_mb(),
+        member_bytes=member_bytes,
     )

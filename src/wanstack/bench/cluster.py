@@ -81,6 +81,9 @@ class RabbitCluster:
             self.members[site].peers = nodes
         self._epmd: subprocess.Popen[bytes] | None = None
         self._relays: list[DelayRelay] = []
+        # (member's site, peer's site) -> the relays its connections to that peer pass (epmd, dist):
+        # forward is what the member sends the peer, backward what it receives.
+        self.peer_relays: dict[tuple[str, str], list[DelayRelay]] = {}
         self._stack = contextlib.ExitStack()
         self._lock = threading.Lock()
 
@@ -118,6 +121,17 @@ class RabbitCluster:
                 relay = DelayRelay(port, shape, port=port, host=view_ip(k, j), target_host=site_ip(j))
                 with self._lock:
                     self._relays.append(self._stack.enter_context(relay))
+                    self.peer_relays.setdefault((site, other), []).append(relay)
+
+    def peer_bytes(self) -> dict[tuple[str, str], float]:
+        """Bytes sent so far from each member's site to each other's, through the WAN relays."""
+        sent: dict[tuple[str, str], float] = {}
+        with self._lock:
+            for (site, other), relays in self.peer_relays.items():
+                for r in relays:
+                    sent[site, other] = sent.get((site, other), 0.0) + r.forward.bytes
+                    sent[other, site] = sent.get((other, site), 0.0) + r.backward.bytes
+        return sent
 
     def _wait_formed(self, timeout_s: float = 60.0) -> None:
         """Until the seed sees every member running."""

@@ -4,9 +4,9 @@ The brokers are those of the scenario's RPC bus: one RabbitMQ node where every s
 centralized model's, at the top site), or, with `messaging: {rpc: broker-cluster}`, a RabbitMQ cluster
 with a member at each rpc-bus site (`bench.cluster`), whose members talk to each other across the
 emulated WAN. Every site's roles reach their node (its own, or the nearest member) through a relay
-with the one-way delay of the route between the two sites. A link in the result is that route (node's
-site, site): what its relay carried each way, in bytes and AMQP messages (traffic between cluster
-members is not counted). One machine hosts at most MAX_SITES sites (each a client or server process
+with the one-way delay of the route between the two sites. What a relay carried each way (bytes and
+AMQP messages) counts on every backbone link of that route; so do the bytes between cluster members
+(through the relays of their Erlang distribution). One machine hosts at most MAX_SITES sites (each a client or server process
 of ~40 MB and a relay), so larger topologies are refused with that reason; so are models with a bus
 per cell or region, whose test cases would need a server per bus (simulate those).
 """
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from wanstack.bench.cases import Bus, run_case
 from wanstack.bench.cluster import RabbitCluster
 from wanstack.bench.rabbit import RabbitNode
-from wanstack.results.cases import CasesTally, link_traffic
+from wanstack.results.cases import CasesTally, route_traffic
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import RpcBackend, Service
@@ -51,7 +51,7 @@ def scenario_bus(infra: Infrastructure) -> Iterator[Bus]:
     if plan.rpc is RpcBackend.BROKER_CLUSTER:
         members = placement.sites_of(Service.RPC_BUS) or [plan.control_site]
         with RabbitCluster(members, delay, name="wanstack-bench") as cluster:
-            yield Bus(cluster.members, cluster.nearest, delay)
+            yield Bus(cluster.members, cluster.nearest, delay, cluster.peer_bytes)
         return
     buses = {placement.serving(Service.RPC_BUS, s) or plan.control_site for s in infra.sites}
     if plan.rpc is not RpcBackend.BROKER or len(placement.regions) > 1 or len(buses) > 1:
@@ -80,17 +80,24 @@ def bench_scenario(
             if progress:
                 progress(case.name)
             r = run_case(bus, case)
+            topo = infra.topology
             links = [
-                link_traffic(
+                x
+                for site, (forth, back) in r.links.items()
+                for x in route_traffic(
+                    topo,
                     bus.serving(site),
                     site,
                     (back.messages, forth.messages),
                     (back.bytes, forth.bytes),
-                    infra.topology.bottleneck_mbps(bus.serving(site), site),
                     r.elapsed_s,
                 )
-                for site, (forth, back) in r.links.items()
             ]
+            # A cluster's members talk over the WAN too (queues homed elsewhere, the cluster's own
+            # ticks): their bytes count on the links of their route; they carry no AMQP frames.
+            for a, b in sorted({tuple(sorted(pair)) for pair in r.member_bytes}):
+                sent = (r.member_bytes.get((a, b), 0.0), r.member_bytes.get((b, a), 0.0))
+                links += route_traffic(topo, a, b, (0.0, 0.0), sent, r.elapsed_s)
             tally.add(
                 case,
                 r.latencies_ms,

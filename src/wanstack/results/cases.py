@@ -3,6 +3,7 @@ cases put on the WAN links and on the broker adds up into the run's `links` and 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from wanstack.results.schema import LinkTraffic, OperationResult, RunResult, Sta
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase
+from wanstack.topology import Topology
 
 
 def case_result(
@@ -60,6 +62,27 @@ def link_traffic(
         bandwidth_mbps=bandwidth_mbps,
         mean_utilisation=max(nbytes) / capacity if capacity else 0.0,
     )
+
+
+def route_traffic(
+    topology: Topology,
+    a: str,
+    b: str,
+    messages: Sequence[float],
+    nbytes: Sequence[float],
+    duration_s: float,
+) -> list[LinkTraffic]:
+    """What flowed between two sites (a→b, b→a) as traffic on every backbone link of their route,
+    each link oriented as the topology defines it."""
+    out = []
+    for u, v in itertools.pairwise(topology.path(a, b)):
+        link = topology.link(u, v)
+        assert link is not None  # consecutive sites of a route
+        forward = (link.a, link.b) == (u, v)
+        m = (messages[0], messages[1]) if forward else (messages[1], messages[0])
+        n = (nbytes[0], nbytes[1]) if forward else (nbytes[1], nbytes[0])
+        out.append(link_traffic(link.a, link.b, m, n, link.bandwidth_mbps, duration_s))
+    return out
 
 
 def add_links(per_case: Iterable[LinkTraffic], duration_s: float) -> list[LinkTraffic]:
