@@ -77,3 +77,22 @@ run: {duration_s: 900, seed: 3}
     assert boots.latency_ms.max > 1.1 * unhindered.latency_ms.max
     assert together.makespan_s > 1.1 * alone.makespan_s
     assert len(together.moved) == len(alone.moved) == len(vms)
+
+
+def test_messages_wait_behind_bulk_flows_that_fill_a_link() -> None:
+    """A bulk flow filling central → edge-1 adds the standing queue (`Params.bulk_queue_ms`) to
+    messages that way only, and only while it runs."""
+    from wanstack.sim.engine import Engine
+
+    infra = parse("generate: {kind: star, edges: 1, delay_ms: 5}\nworkload: {operations: []}\n", "q.yaml")
+    engine = Engine(infra)
+    net, sim = engine.net, engine.sim
+    quiet = (net.delay("central", "edge-1", 100), net.delay("edge-1", "central", 100))
+    done: list[float] = []
+    engine.flows.start("central", "edge-1", 1e9, lambda _: done.append(sim.now), lambda _: None, None)
+    sim.run(100.0)  # admitted after one RTT
+    loaded = (net.delay("central", "edge-1", 100), net.delay("edge-1", "central", 100))
+    assert loaded[0] == pytest.approx(quiet[0] + engine.params.bulk_queue_ms)
+    assert loaded[1] == pytest.approx(quiet[1])
+    sim.run(60_000.0)
+    assert done and net.delay("central", "edge-1", 100) == pytest.approx(quiet[0])

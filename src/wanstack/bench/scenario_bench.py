@@ -6,9 +6,10 @@ with a member at each rpc-bus site (`bench.cluster`), whose members talk to each
 emulated WAN. Every site's roles reach their node (its own, or the nearest member) through a relay
 with the one-way delay of the route between the two sites. What a relay carried each way (bytes and
 AMQP messages) counts on every backbone link of that route; so do the bytes between cluster members
-(through the relays of their Erlang distribution). One machine hosts at most MAX_SITES sites (each a client or server process
-of ~40 MB and a relay), so larger topologies are refused with that reason; so are models with a bus
-per cell or region, whose test cases would need a server per bus (simulate those).
+(through the relays of their Erlang distribution). One machine hosts at most MAX_SITES sites (each a
+client or server process of ~40 MB and a relay), so larger topologies are refused with that reason;
+so are models with a bus per cell or region, whose test cases would need a server per bus (simulate
+those).
 """
 
 from __future__ import annotations

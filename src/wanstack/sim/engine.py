@@ -60,12 +60,12 @@ class Engine:
         self.params = options.params.with_overrides(self.scenario.stations)
         self.options = options
         self.sim = Simulator(self.scenario.run.seed)
-        self.net = Network(self.sim, infra.topology, self.params.lan_delay_ms, self.params.wan_overhead_ms)
+        p = self.params
+        self.net = Network(self.sim, infra.topology, p.lan_delay_ms, p.wan_overhead_ms, p.bulk_queue_ms)
         self.flows = FlowNetwork(self.sim, self.net)
         self.chains: ChainRunner = ChainRunner(self.net)
-        if self.params.host_cores:
-            cpu = Station(self.sim, ("host-cpu", "bench"), self.params.host_cores, 1.0)
-            p = self.params
+        if p.host_cores:
+            cpu = Station(self.sim, ("host-cpu", "bench"), p.host_cores, 1.0)
             end_cpu = p.rpc_client_ms if p.rpc_client_cpu_ms is None else p.rpc_client_cpu_ms
             self.chains = SharedHostChains(
                 self.net, cpu, end_cpu, p.relay_cpu_ms, p.poll_wake_cpu_ms, p.rpc_client_cv

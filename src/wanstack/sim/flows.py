@@ -129,6 +129,12 @@ class FlowNetwork:
                     capacity[i] -= share
             fixed_ids = {f.fid for f in fixed}
             active = [f for f in active if f.fid not in fixed_ids]
+        # Directions the flows fill: messages crossing them wait behind the bulk queue.
+        self.net.bulk_full = {
+            i
+            for i, left in capacity.items()
+            if left <= 1e-6 * self.net.links[i if i >= 0 else ~i].bandwidth_mbps
+        }
 
     def _reschedule(self) -> None:
         self._fair_rates()

@@ -35,12 +35,21 @@ Route = tuple[float, float, float, float, float, tuple[int, ...]]
 
 class Network:
     def __init__(
-        self, sim: Simulator, topology: Topology, lan_delay_ms: float, wan_overhead_ms: float = 0.0
+        self,
+        sim: Simulator,
+        topology: Topology,
+        lan_delay_ms: float,
+        wan_overhead_ms: float = 0.0,
+        bulk_queue_ms: float = 0.0,
     ) -> None:
         self.sim = sim
         self.topology = topology
         self.lan_delay_ms = lan_delay_ms
         self.wan_overhead_ms = wan_overhead_ms
+        # A message crossing a link direction that bulk flows fill waits behind their standing queue
+        # (`Params.bulk_queue_ms`); `flows.FlowNetwork` keeps the set of full directions (signed ids).
+        self.bulk_queue_ms = bulk_queue_ms
+        self.bulk_full: set[int] = set()
         self.links: list[WanLink] = list(topology.links)
         self._link_index = {(link.a, link.b): i for i, link in enumerate(self.links)}
         self.link_up = [True] * len(self.links)
@@ -188,7 +197,13 @@ class Network:
         if lane is None:
             return None
         total: float = lane[0] + nbytes * lane[1]
+        if self.bulk_full and not lane[6]:
+            total += self._bulk_wait(lane[3][5])
         return self._perturb(lane[3], nbytes, total) if lane[2] else total
+
+    def _bulk_wait(self, link_ids: tuple[int, ...]) -> float:
+        full = self.bulk_full
+        return self.bulk_queue_ms * sum(1 for i in link_ids if i in full)
 
     def send(
         self,
@@ -214,6 +229,8 @@ class Network:
                 return
         one = nbytes / messages if messages > 1 else nbytes
         delay = lane[0] + one * lane[1]
+        if self.bulk_full and not lane[6]:
+            delay += self._bulk_wait(lane[3][5])
         if lane[2]:
             delay = self._perturb(lane[3], one, delay)
         lane[4] += messages

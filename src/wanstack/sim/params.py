@@ -59,6 +59,11 @@ class Params:
     notify_client_ms: float | None = None
     # Assumed one-way latency between two machines of one site (one switch hop).
     lan_delay_ms: float = 0.05
+    # Extra one-way delay of a message over each link direction that bulk flows (images, migrations)
+    # fill: their standing queue. fq_codel is Linux's default queueing discipline (systemd sets
+    # net.core.default_qdisc = fq_codel) and CoDel keeps the standing queue near its target, 5 ms
+    # (RFC 8289, §4.4). 0: messages never wait behind bulk traffic.
+    bulk_queue_ms: float = 5.0
     # Extra one-way cost per WAN crossing of a delayed route beyond its delay (0 for a real WAN; the
     # bench's relay holds each chunk with a timer, which fires late: `wanstack calibrate` measures how
     # late and writes it here so the simulator predicts the bench). A 0 ms route has no timer.
