@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 
 import numpy as np
@@ -152,8 +152,8 @@ def _replay(
         if policy == "nearest":
             target = user if user != at else None
         else:
-            moved = Vm(vm.id, at, vm.host, vm.flavor, vm.guest, vm.vcpus, vm.max_downtime_ms, vm.group)
-            advice = advise_vm(infra, fleet, moved, Conditions(users_at=user), Weights(horizon_s=dwell_s), s)
+            here = replace(vm, site=at)
+            advice = advise_vm(infra, fleet, here, Conditions(users_at=user), Weights(horizon_s=dwell_s), s)
             target = advice.move_to
         if target is None or target == at:
             continue
