@@ -36,6 +36,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pingpong.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/migration_planner.py
 
 profile: $(STAMP)
 	$(BIN)/python benchmarks/profile_scale.py
