@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,17 @@ Out = Annotated[Path | None, typer.Option(help="Write the plan (one record per V
 Html = Annotated[
     Path | None, typer.Option(help="Write the plan's timeline, downtimes and loads as HTML here.")
 ]
+
+
+class Solver(StrEnum):
+    AUTO = "auto"
+    CP_SAT = "cp-sat"
+    GREEDY = "greedy"
+
+
+TimeLimit = Annotated[float, typer.Option(min=0.1, help="Solver time limit, seconds.")]
+SolverOpt = Annotated[Solver, typer.Option(help="CP-SAT from a greedy start (auto: up to 12k pairs).")]
+Simulate = Annotated[bool, typer.Option(help="Also run the plan in the simulator.")]
 
 
 def _setup(scenario: str, fleet_file: Path | None, per_host: float) -> tuple[Infrastructure, Fleet]:
@@ -157,12 +169,12 @@ def evacuate(
     nearest: Annotated[int, typer.Option(min=1, help="How many nearest sites take the VMs.")] = 3,
     fleet: FleetOpt = None,
     vms_per_host: PerHost = 20.0,
-    time_limit: Annotated[float, typer.Option(min=0.1, help="Solver time limit, seconds.")] = 20.0,
-    solver: Annotated[str, typer.Option(help="auto, cp-sat or greedy.")] = "auto",
+    time_limit: TimeLimit = 20.0,
+    solver: SolverOpt = Solver.AUTO,
     utilisation: Utilisation = 0.0,
     post_copy: PostCopy = False,
     auto_converge: AutoConverge = False,
-    simulate: Annotated[bool, typer.Option(help="Also run the plan in the simulator.")] = True,
+    simulate: Simulate = True,
     out: Out = None,
     html: Html = None,
 ) -> None:
@@ -174,9 +186,7 @@ def evacuate(
     infra, f = _setup(scenario, fleet, vms_per_host)
     settings = _settings(post_copy, auto_converge)
     with _spinner(f"planning the evacuation of {len(f.at(_site(infra, site))):,} VMs"):
-        plan = plan_evacuation(
-            infra, f, site, to, nearest, settings, time_limit, utilisation, _solver(solver)
-        )
+        plan = plan_evacuation(infra, f, site, to, nearest, settings, time_limit, utilisation, solver.value)
     console.print(plan_table(plan))
     console.print(routes_table(plan))
     _simulate_and_write(infra, f, plan, settings, simulate, out, html)
@@ -190,12 +200,12 @@ def rebalance(
     ] = 500.0,
     fleet: FleetOpt = None,
     vms_per_host: PerHost = 20.0,
-    time_limit: Annotated[float, typer.Option(min=0.1, help="Solver time limit, seconds.")] = 20.0,
-    solver: Annotated[str, typer.Option(help="auto, cp-sat or greedy.")] = "auto",
+    time_limit: TimeLimit = 20.0,
+    solver: SolverOpt = Solver.AUTO,
     utilisation: Utilisation = 0.0,
     post_copy: PostCopy = False,
     auto_converge: AutoConverge = False,
-    simulate: Annotated[bool, typer.Option(help="Also run the plan in the simulator.")] = True,
+    simulate: Simulate = True,
     out: Out = None,
     html: Html = None,
 ) -> None:
@@ -208,18 +218,12 @@ def rebalance(
     settings = _settings(post_copy, auto_converge)
     with _spinner("planning the rebalance"):
         plan = plan_rebalance(
-            infra, f, budget_gb * 1e9, settings, time_limit, utilisation, solver=_solver(solver)
+            infra, f, budget_gb * 1e9, settings, time_limit, utilisation, solver=solver.value
         )
     console.print(loads_table(plan))
     console.print(plan_table(plan))
     console.print(routes_table(plan))
     _simulate_and_write(infra, f, plan, settings, simulate, out, html)
-
-
-def _solver(name: str) -> str:
-    if name not in ("auto", "cp-sat", "greedy"):
-        raise typer.BadParameter(f"--solver is auto, cp-sat or greedy, not {name!r}")
-    return name
 
 
 def _simulate_and_write(

@@ -72,6 +72,6 @@ def advise_vm(
             continue
         r = route(infra, vm.site, name, s, lanes=1)
         if r is not None:
-            full = infra.topology.bottleneck_mbps(vm.site, name)
-            paths[name] = LinkState(full, r.rtt_ms, c.utilisation, r.distance_km)
+            # The route's full bandwidth (no utilisation given to `route`): the advisor takes its own.
+            paths[name] = LinkState(r.bandwidth_mbps, r.rtt_ms, c.utilisation, r.distance_km)
     return advise(state, sites, paths, weights, s)

@@ -128,7 +128,6 @@ def _problem(
                 routes[src, dst] = r
     options: dict[str, dict[str, MigrationCost]] = {}
     unplaced: dict[str, str] = {}
-    # Many VMs share a flavor and a route; their costs differ only by dirty rate and working set.
     for vm in vms:
         found: dict[str, MigrationCost] = {}
         for dst in destinations.get(vm.site, []):

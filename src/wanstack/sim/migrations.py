@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from wanstack.migration.cost import DEVICE_STATE_BYTES, MB, Strategy
+from wanstack.migration.cost import COLD_BOOT_S, DEVICE_STATE_BYTES, MB, Strategy
 from wanstack.migration.fleet import Vm
 from wanstack.migration.planner import Move, Plan
 from wanstack.migration.settings import MigrationSettings
@@ -217,8 +217,6 @@ class MigrationRun:
         self._finish(live, "moved", paused)
 
     def _cold_copied(self, live: _Live) -> None:
-        from wanstack.migration.cost import COLD_BOOT_S
-
         def booted(_: Any) -> None:
             self._finish(live, "moved", self.engine.sim.now - live.started_ms)
 
