@@ -292,3 +292,75 @@ def test_replayed_boot_crosses_the_wan_as_often_as_the_simulated_one() -> None:
     assert (predicted[10.0] - predicted[0.0]) / 10.0 == pytest.approx(30.0)
     assert (real[10.0] - real[0.0]) / 10.0 == pytest.approx(30.0, rel=0.10), real
     assert _our_processes() == []
+
+
+@pytest.mark.slow
+def test_a_bus_per_region_sends_fanouts_on_each_and_listens_to_each() -> None:
+    """Region per site: a broker at each of three sites. The central client's fanout goes out on each
+    edge's bus (its servers consume there, at their own site), and the central listener consumes from
+    each edge's notification bus: every WAN crossing is the central roles' — the same messages per link
+    as the simulator counts, and every broker stopped afterwards."""
+    from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
+    from wanstack.scenario.load import parse
+    from wanstack.sim.cases import simulate_cases
+    from wanstack.sim.engine import SimOptions
+
+    infra = parse("generate: {kind: star, edges: 2, delay_ms: 5}\nmodel: region-per-site\n", "regions.yaml")
+    cases = [c for c in scenario_cases(infra, messages=5) if c.name in ("tc3-fanout", "notify")]
+    bench = bench_scenario(infra, cases)
+    sim = simulate_cases(infra, cases, SimOptions())
+    assert [o.failed for o in bench.operations] == [0, 0]
+    # 5 fanouts × 2 servers, 5 notifications × 2 edges
+    assert [o.succeeded for o in bench.operations] == [10, 10]
+
+    def per_link(r):  # type: ignore[no-untyped-def]
+        return {frozenset((x.a, x.b)): (x.messages_ab, x.messages_ba) for x in r.links}
+
+    real, model = per_link(bench), per_link(sim)
+    assert set(real) == set(model) == {frozenset(("central", f"edge-{k}")) for k in (1, 2)}
+    for pair, (ab, ba) in real.items():
+        # Toward the edge: 5 fanout copies on its bus; back: 5 of its notifications to the listener.
+        assert sorted((ab, ba)) == [5, 5] and model[pair] == (ab, ba), (pair, real, model)
+    (broker,) = bench.stations
+    (simulated,) = sim.stations
+    assert broker.jobs == simulated.jobs == 20
+    assert 3 * 50 < (broker.memory_mb or 0) < 3000  # three nodes
+    assert _our_processes() == []
+
+
+@pytest.mark.slow
+def test_a_router_per_site_forwards_over_the_wan_as_the_simulated_mesh() -> None:
+    """The router-mesh model benched on NATS (a server per site, routes across the WAN relays): a call
+    from an edge to the central server costs ≥ 2 × the delay, the servers forward as many messages over
+    each link as the simulator's routers, and nothing is left running."""
+    from wanstack.bench import nats
+    from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
+    from wanstack.scenario.load import parse
+    from wanstack.sim.cases import simulate_cases
+    from wanstack.sim.engine import SimOptions
+
+    if not nats.available():
+        reason = "nats-server is not installed: run `make test` (it installs Debian's nats-server)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the bench tests: {reason}", pytrace=False)
+        pytest.skip(reason)
+    infra = parse(
+        "generate: {kind: star, edges: 2, delay_ms: 5}\nmodel: centralized-router-mesh\n", "mesh.yaml"
+    )
+    cases = [c for c in scenario_cases(infra, messages=5) if c.name in ("tc1-call", "tc3-fanout")]
+    bench = bench_scenario(infra, cases)
+    sim = simulate_cases(infra, cases, SimOptions())
+    assert [o.failed for o in bench.operations] == [0, 0]
+    call = bench.operations[0]
+    assert call.latency_ms.p50 is not None and 10.0 <= call.latency_ms.p50 < 25.0, call.latency_ms
+    real = {frozenset((x.a, x.b)): (x.messages_ab, x.messages_ba) for x in bench.links}
+    model = {frozenset((x.a, x.b)): (x.messages_ab, x.messages_ba) for x in sim.links}
+    assert set(real) == set(model) and len(real) == 2
+    for pair, forwarded in real.items():
+        # 5 requests and 5 replies, 5 fanout copies; a stray message (interest updates are not
+        # messages, but a late warm-up reply may be) is tolerated.
+        assert abs(sum(forwarded) - sum(model[pair])) <= 2 and sum(model[pair]) == 15, (real, model)
+    (routers,) = bench.stations
+    (simulated,) = sim.stations
+    assert abs(routers.jobs - simulated.jobs) <= 4, (routers.jobs, simulated.jobs)
+    assert _our_processes() == []

@@ -285,8 +285,9 @@ def bench(
         Path | None, typer.Option(help="With --simulate: a `wanstack calibrate` file.")
     ] = None,
 ) -> None:
-    """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: RabbitMQ at the top site, every
-    other site behind its own WAN relay. `--simulate` runs the same cases in the simulator."""
+    """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: a RabbitMQ node where each of
+    the model's buses is (one, one per cell or region, or a cluster), every site behind WAN relays to
+    the nodes it uses. `--simulate` runs the same cases in the simulator."""
     from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
     from wanstack.report.tables import operations_table
 

@@ -30,6 +30,8 @@ class AmqpMessages:
         self._started = False
 
     def feed(self, data: bytes) -> None:
+        if not data:
+            return  # nothing yet: the protocol header is looked for in the first bytes, not here
         if not self._started:
             self._started = True
             if data[:1] == PROTOCOL_HEADER[:1]:  # no frame type starts with "A"

@@ -86,7 +86,7 @@ def measure_pair(
 ) -> PairRun:
     session = broker.pids()[0] if broker.pids() else 0
     # The relay counts AMQP frames, as in the bench's cases: that parsing is part of its cost.
-    with DelayRelay(broker.port, LinkShape(), count_amqp=True) as relay:
+    with DelayRelay(broker.port, LinkShape(), protocol="amqp") as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         client_role, server_role = PAIR_ROLES[kind]
         # A notifier sends its notifications as the rpc-client sends casts (the roles' `kind`).

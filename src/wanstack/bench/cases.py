@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from wanstack.bench.controller import RoleProcess
 from wanstack.bench.rabbit import RabbitNode
@@ -27,78 +28,150 @@ class CaseResult:
     failures: int
     duplicates: int = 0
     elapsed_s: float = 0.0  # first message sent -> last answer (calls) or last delivery (casts)
-    # Per site: (site -> broker, broker -> site) of its relay, the route to its broker node's site.
-    links: dict[str, tuple[DirectionStats, DirectionStats]] = field(default_factory=dict)
+    # Per (role's site, node's site): (site -> node, node -> site) of the relay on the route between.
+    links: dict[tuple[str, str], tuple[DirectionStats, DirectionStats]] = field(default_factory=dict)
     broker_cpu_s: float = 0.0
     broker_deliveries: int = 0
     broker_rss_mb: float = 0.0
     # Between broker nodes (a cluster's members), per (from site, to site): bytes over the WAN relays.
     member_bytes: dict[tuple[str, str], float] = field(default_factory=dict)
+    # ... and messages, where their protocol can be parsed (NATS routes; not Erlang distribution).
+    member_messages: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+class BusNode(Protocol):
+    """A node of a bench bus: a RabbitMQ node (`bench.rabbit`) or a NATS server (`bench.nats`)."""
+
+    port: int
+    ip: str
+    protocol: str  # what a relay parses to count messages: "amqp" or "nats"
+
+    @property
+    def url(self) -> str: ...
+
+    def cpu_s(self) -> float: ...
+
+    def deliveries(self) -> int: ...
+
+    def rss_mb(self) -> float: ...
 
 
 @dataclass
 class Bus:
-    """The broker nodes of a bench run by site, and which node's site serves each site's roles."""
+    """The broker nodes of a bench run by site, and which node each role connects to.
 
-    nodes: dict[str, RabbitNode]
+    `serving(site)`: the node (by its site) of the bus a site belongs to — the one broker, the nearest
+    member of a cluster, or the site's own cell's or region's broker. A cluster's members route any
+    message to any queue, so a client stays on its own member (`shared`). Separate buses do not: as
+    Nova's API and super-conductor reach a cell's computes through that cell's transport URL (its
+    cell mapping, https://docs.openstack.org/nova/latest/admin/cells.html), a client talks to a
+    server on the server's bus, and a fanout to servers on several buses is sent on each of them.
+    `notifying(site)`: the node where a site's notifications go (default: its RPC bus)."""
+
+    nodes: Mapping[str, BusNode]
     serving: Callable[[str], str]
     delay_ms: Callable[[str, str], float]  # one-way WAN delay between two sites
     # Bytes sent so far between the nodes' sites (a cluster's `peer_bytes`); None: one node.
     peer_bytes: Callable[[], dict[tuple[str, str], float]] | None = None
+    peer_messages: Callable[[], dict[tuple[str, str], float]] | None = None
+    shared: bool = True
+    notifying: Callable[[str], str] | None = None
+    # Nodes of a separate notification bus (a routed RPC bus keeps notifications on a broker).
+    notification_nodes: Mapping[str, BusNode] | None = None
 
     @classmethod
     def single(cls, broker: RabbitNode, top: str, delays_ms: dict[str, float]) -> Bus:
         """One broker at `top`; `delays_ms`: each site's one-way delay to it."""
         return cls({top: broker}, lambda site: top, lambda a, b: delays_ms[a if b == top else b])
 
+    def rpc_node(self, client: str, server: str) -> str:
+        """The node a client at `client` sends to for a server at `server`."""
+        return self.serving(client if self.shared else server)
+
+    def notification_node(self, site: str) -> str:
+        return (self.notifying or self.serving)(site)
+
+    def all_nodes(self) -> list[BusNode]:
+        nodes = [*self.nodes.values(), *(self.notification_nodes or {}).values()]
+        return list({id(n): n for n in nodes}.values())
+
     def cpu_s(self) -> float:
-        return sum(n.cpu_s() for n in self.nodes.values())
+        return sum(n.cpu_s() for n in self.all_nodes())
 
     def deliveries(self) -> int:
-        return sum(n.deliveries() for n in self.nodes.values())
+        return sum(n.deliveries() for n in self.all_nodes())
 
     def rss_mb(self) -> float:
-        return sum(n.rss_mb() for n in self.nodes.values())
+        return sum(n.rss_mb() for n in self.all_nodes())
 
 
 def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
     with contextlib.ExitStack() as stack:
-        urls: dict[str, str] = {}
-        relays: dict[str, DelayRelay] = {}
-        for site in sorted({*case.clients, *(s for s, _ in case.servers)}):
-            home = bus.serving(site)
-            node = bus.nodes[home]
+        # A case runs on one bus (its RPC bus, or for notifications the notification bus).
+        relays: dict[tuple[str, str], DelayRelay] = {}
+
+        def url(site: str, home: str, nodes: Mapping[str, BusNode] = bus.nodes) -> str:
+            """A role at `site` reaches the node at `home`: directly, or through a relay with the
+            delay of the WAN path between the two sites (one relay per pair, shared by its roles)."""
+            node = nodes[home]
             if home == site:
-                urls[site] = node.url
-                continue
-            shape = LinkShape(delay_ms=bus.delay_ms(site, home))
-            relay = DelayRelay(node.port, shape, target_host=node.ip, count_amqp=True)
-            relays[site] = stack.enter_context(relay)
-            urls[site] = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
-        delays = [r.shape.delay_ms for r in relays.values()]
+                return node.url
+            relay = relays.get((site, home))
+            if relay is None:
+                shape = LinkShape(delay_ms=bus.delay_ms(site, home))
+                relay = DelayRelay(node.port, shape, target_host=node.ip, protocol=node.protocol)
+                relays[site, home] = stack.enter_context(relay)
+            return node.url.replace(f"{node.ip}:{node.port}", f"127.0.0.1:{relay.port}")
+
         notify = case.pattern is Pattern.NOTIFY
+        notification_nodes = bus.notification_nodes or bus.nodes
         server_role, client_role = ("listener", "notifier") if notify else ("rpc-server", "rpc-client")
+
+        def homes(site: str) -> list[str]:
+            """The nodes a server at `site` consumes from: its own bus's; a listener, every separate
+            notification bus the case's notifiers publish to."""
+            if not notify:
+                return [bus.serving(site)]
+            if bus.shared and bus.notification_nodes is None:
+                return [bus.notification_node(site)]
+            return sorted({bus.notification_node(c) for c in case.clients})
+
         servers = [
             stack.enter_context(
-                RoleProcess(server_role, urls[site], topic=topic, server=f"{site}-{topic}", wait=False)
+                RoleProcess(
+                    server_role,
+                    url(site, home, notification_nodes if notify else bus.nodes),
+                    topic=topic,
+                    server=f"{site}-{topic}",
+                    wait=False,
+                )
             )
             for site, topic in case.servers
+            for home in homes(site)
         ]
         clients = []
         for site, topic in zip(case.clients, case.topic_of_client, strict=True):
-            # A call or cast goes to the server of that topic; a fanout to every server of the topic.
-            target = (
-                None
-                if case.pattern in (Pattern.FANOUT, Pattern.NOTIFY)
-                else next(f"{s}-{t}" for s, t in case.servers if t == topic)
+            # A call or cast goes to the server of that topic; a fanout to every server of the topic,
+            # on every bus they are on.
+            targets = [s for s, t in case.servers if t == topic]
+            server = None if case.pattern in (Pattern.FANOUT, Pattern.NOTIFY) else f"{targets[0]}-{topic}"
+            nodes = (
+                [bus.notification_node(site)] if notify else sorted({bus.rpc_node(site, s) for s in targets})
             )
             clients.append(
                 stack.enter_context(
-                    RoleProcess(client_role, urls[site], topic=topic, server=target, wait=False)
+                    RoleProcess(
+                        client_role,
+                        [url(site, h, notification_nodes if notify else bus.nodes) for h in nodes],
+                        topic=topic,
+                        server=server,
+                        wait=False,
+                    )
                 )
             )
         for role in (*servers, *clients):
             role.wait_ready()
+        delays = [r.shape.delay_ms for r in relays.values()]
         kind = "call" if case.pattern is Pattern.CALL else "cast"
         fanout = case.pattern is Pattern.FANOUT
         for c in clients:
@@ -111,8 +184,9 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         # broker's counters starts an Erlang VM (rabbitmqctl): let its work on the node settle first.
         delivered0 = bus.deliveries()
         time.sleep(0.3)
-        before = {site: (r.forward.snapshot(), r.backward.snapshot()) for site, r in relays.items()}
+        before = {pair: (r.forward.snapshot(), r.backward.snapshot()) for pair, r in relays.items()}
         peers0 = bus.peer_bytes() if bus.peer_bytes else {}
+        forwarded0 = bus.peer_messages() if bus.peer_messages else {}
         cpu0 = bus.cpu_s()
         started = time.time()
         # All clients run at once: send the commands, then collect the answers.
@@ -146,11 +220,13 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         cpu = bus.cpu_s() - cpu0  # before rabbitmqctl's own work on the node
         delivered = bus.deliveries() - delivered0
         links = {
-            site: (r.forward.since(before[site][0]), r.backward.since(before[site][1]))
-            for site, r in relays.items()
+            pair: (r.forward.since(before[pair][0]), r.backward.since(before[pair][1]))
+            for pair, r in relays.items()
         }
         peers = bus.peer_bytes() if bus.peer_bytes else {}
         member_bytes = {pair: sent - peers0.get(pair, 0.0) for pair, sent in peers.items()}
+        forwarded = bus.peer_messages() if bus.peer_messages else {}
+        member_messages = {pair: n - forwarded0.get(pair, 0.0) for pair, n in forwarded.items()}
     delay = max(delays, default=0.0)
     return CaseResult(
         case.name,
@@ -164,4 +240,5 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         broker_deliveries=delivered,
         broker_rss_mb=bus.rss_mb(),
         member_bytes=member_bytes,
+        member_messages=member_messages,
     )

@@ -17,7 +17,7 @@ class RoleProcess:
     def __init__(
         self,
         role: str,
-        url: str,
+        url: str | list[str],
         topic: str = "wanstack-bench",
         server: str | None = None,
         work_ms: float = 0.0,
@@ -25,13 +25,15 @@ class RoleProcess:
         wait: bool = True,
         durable: bool = False,
     ) -> None:
+        urls = [url] if isinstance(url, str) else url
+        # The same roles on NATS (`bench.nats_roles`) when the bus is a NATS one.
+        module = "wanstack.bench.nats_roles" if urls[0].startswith("nats://") else "wanstack.bench.roles"
         cmd = [
             sys.executable,
             "-m",
-            "wanstack.bench.roles",
+            module,
             role,
-            "--url",
-            url,
+            *(arg for u in urls for arg in ("--url", u)),
             "--topic",
             topic,
             "--work-ms",

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
@@ -93,6 +94,7 @@ class RabbitNode:
     cookie: str | None = None
     hosts: dict[str, str] = field(default_factory=dict)
     peers: tuple[str, ...] = ()
+    protocol: str = "amqp"  # what a relay parses to count its messages (`bench.relay`)
     _home: Path | None = None
     _own_root: bool = False
     _server: subprocess.Popen[bytes] | None = None
@@ -294,3 +296,47 @@ def terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
     else:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # children left in its session
+
+
+# An idle node's resident memory here (shared domain notes §9).
+RABBIT_MB = 130
+
+
+class RabbitBrokers:
+    """Independent RabbitMQ nodes, one per site (a bus per cell or region), started in parallel, each
+    with its own epmd and files; all stopped on exit, whatever happens."""
+
+    def __init__(self, sites: list[str], name: str = "wanstack") -> None:
+        self.nodes = {site: RabbitNode(name=f"{name}-{k}") for k, site in enumerate(sites, 1)}
+
+    def start(self) -> RabbitBrokers:
+        _exit_on_sigterm()  # from this (main) thread: the nodes start on others
+        try:
+            with ThreadPoolExecutor(max_workers=len(self.nodes) or 1) as pool:
+                # Every start is waited for (list): one that fails leaves the others to be stopped.
+                outcomes = list(pool.map(_try_start, self.nodes.values()))
+            for failed in outcomes:
+                if failed is not None:
+                    raise failed
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+
+    def __enter__(self) -> RabbitBrokers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _try_start(node: RabbitNode) -> BaseException | None:
+    try:
+        node.start()
+    except BaseException as err:  # handed back to the starting thread, raised there
+        return err
+    return None

@@ -20,11 +20,13 @@ import threading
 from dataclasses import dataclass, field
 
 from wanstack.bench.amqp import AmqpMessages
+from wanstack.bench.natsproto import NatsMessages
 from wanstack.bench.ports import free_port
 
 MSS = 1448
 RTO_MIN_MS = 200.0
 CHUNK = 65536
+COUNTERS: dict[str, type[AmqpMessages] | type[NatsMessages]] = {"amqp": AmqpMessages, "nats": NatsMessages}
 
 
 @dataclass
@@ -42,7 +44,7 @@ class DirectionStats:
     chunks: int = 0
     bytes: int = 0
     retransmissions: int = 0
-    messages: int = 0  # AMQP messages (basic.publish / basic.deliver) when the relay counts them
+    messages: int = 0  # messages (AMQP basic.publish / deliver, NATS PUB / MSG) when the relay counts them
 
     def snapshot(self) -> DirectionStats:
         return DirectionStats(self.chunks, self.bytes, self.retransmissions, self.messages)
@@ -69,7 +71,9 @@ class DelayRelay:
     forward: DirectionStats = field(default_factory=DirectionStats)  # client -> target
     backward: DirectionStats = field(default_factory=DirectionStats)
     up: bool = True  # False: the link is cut (existing connections stall, new ones are refused)
-    count_amqp: bool = False  # parse AMQP frames to count messages (per-link messages, as the simulator)
+    # Parse the stream to count messages (per-link messages, as the simulator): "amqp" (AMQP 0-9-1
+    # frames, `bench.amqp`) or "nats" (the NATS client protocol, `bench.natsproto`); None: bytes only.
+    protocol: str | None = None
 
     def __post_init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -192,7 +196,7 @@ class DelayRelay:
         loop = asyncio.get_running_loop()
         rate = self.shape.bandwidth_mbps
         free_at = 0.0  # when the (emulated) line is free again
-        counter = AmqpMessages() if self.count_amqp else None
+        counter = COUNTERS[self.protocol]() if self.protocol is not None else None
         try:
             while (item := await queue.get()) is not None:
                 release, data = item

@@ -18,6 +18,7 @@ import json
 import sys
 import threading
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 
@@ -101,7 +102,7 @@ def _serve(endpoint: PingEndpoint) -> None:
 def rpc_server(args: argparse.Namespace) -> None:
     import oslo_messaging
 
-    transport = _transport(args.url)
+    transport = _transport(args.url[0])
     endpoint = PingEndpoint(args.work_ms)
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
     server = oslo_messaging.get_rpc_server(transport, target, [endpoint])
@@ -117,22 +118,27 @@ def rpc_server(args: argparse.Namespace) -> None:
 def rpc_client(args: argparse.Namespace) -> None:
     import oslo_messaging
 
-    transport = _transport(args.url)
+    transports = [_transport(url) for url in args.url]
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
-    client = oslo_messaging.get_rpc_client(transport, target)
+    clients = [oslo_messaging.get_rpc_client(t, target) for t in transports]
     _answer({"ready": True})
-    for line in sys.stdin:
-        command = json.loads(line)
-        if command.get("cmd") == "stop":
-            break
-        _answer(_run_calls(client, command))
-    transport.cleanup()
+    # One thread per further bus: a message goes out on every bus at once, as Nova scatters a request
+    # over its cells (nova/context.py, scatter_gather_cells).
+    with ThreadPoolExecutor(max_workers=max(1, len(clients) - 1)) as pool:
+        for line in sys.stdin:
+            command = json.loads(line)
+            if command.get("cmd") == "stop":
+                break
+            _answer(_run_calls(clients, command, pool))
+    for t in transports:
+        t.cleanup()
     _answer({"stopped": True})
 
 
-def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
+def _run_calls(clients: list[Any], command: dict[str, Any], pool: Executor) -> dict[str, Any]:
     """`calls` sequential call or cast with a `payload`-byte string and `pause_ms` between them, on
-    `threads` threads; latencies in ms of the successful ones, and the failures by exception name."""
+    `threads` threads; latencies in ms of the successful ones, and the failures by exception name.
+    With several clients (buses) each message goes to all of them, and counts once all returned."""
     import oslo_messaging
 
     kind = command.get("kind", "call")
@@ -142,7 +148,23 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
     threads = int(command.get("threads", 1))
     timeout = float(command.get("timeout_s", 30.0))
     fanout = bool(command.get("fanout", False))
-    prepared = client.prepare(timeout=timeout, fanout=fanout) if fanout else client.prepare(timeout=timeout)
+    prepared = [
+        client.prepare(timeout=timeout, fanout=fanout) if fanout else client.prepare(timeout=timeout)
+        for client in clients
+    ]
+
+    def send(one: Any, seq: int) -> None:
+        if kind == "call":
+            one.call({}, "ping", payload=payload)
+        else:
+            one.cast({}, "cast_ping", payload=payload, seq=seq, sent=time.time())
+
+    def send_all(seq: int) -> None:
+        others = [pool.submit(send, one, seq) for one in prepared[1:]]
+        send(prepared[0], seq)
+        for f in others:
+            f.result()
+
     latencies: list[float] = []
     done_at: list[float] = []  # wall-clock end of each successful message (recovery after a fault)
     acknowledged: list[int] = []  # casts whose cast() returned without an error
@@ -155,10 +177,7 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
                 break
             start = time.perf_counter()
             try:
-                if kind == "call":
-                    prepared.call({}, "ping", payload=payload)
-                else:
-                    prepared.cast({}, "cast_ping", payload=payload, seq=offset + i, sent=time.time())
+                send_all(offset + i)
                 with lock:
                     latencies.append((time.perf_counter() - start) * 1000.0)
                     done_at.append(time.time())
@@ -177,10 +196,10 @@ def _run_calls(client: Any, command: dict[str, Any]) -> dict[str, Any]:
     deadline = started + float(command["duration_s"]) if "duration_s" in command else None
     share = [n // threads + (1 if t < n % threads else 0) for t in range(threads)]
     first = int(command.get("first_seq", 0))
-    pool = [threading.Thread(target=worker, args=(c, first + sum(share[:t]))) for t, c in enumerate(share)]
-    for t in pool:
+    workers = [threading.Thread(target=worker, args=(c, first + sum(share[:t]))) for t, c in enumerate(share)]
+    for t in workers:
         t.start()
-    for t in pool:
+    for t in workers:
         t.join()
     return {
         "kind": kind,
@@ -218,7 +237,7 @@ def listener(args: argparse.Namespace) -> None:
     """A notification listener on `topic` (as ceilometer or searchlight consume `notifications.info`)."""
     import oslo_messaging
 
-    transport = _transport(args.url, notifications=True)
+    transport = _transport(args.url[0], notifications=True)
     handler = NotificationEndpoint()
     server = oslo_messaging.get_notification_listener(
         transport, [oslo_messaging.Target(topic=args.topic)], [handler]
@@ -236,7 +255,7 @@ def notifier(args: argparse.Namespace) -> None:
     """Sends `info` notifications to `topic`, like a service's versioned notifications."""
     import oslo_messaging
 
-    transport = _transport(args.url, notifications=True)
+    transport = _transport(args.url[0], notifications=True)
     sender = oslo_messaging.Notifier(
         transport, driver="messaging", publisher_id="wanstack-bench", topics=[args.topic]
     )
@@ -277,7 +296,8 @@ def notifier(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m wanstack.bench.roles")
     parser.add_argument("role", choices=["rpc-server", "rpc-client", "notifier", "listener"])
-    parser.add_argument("--url", required=True)
+    # A fanout client may name several: it sends each message on every one (servers on several buses).
+    parser.add_argument("--url", required=True, action="append")
     parser.add_argument("--topic", default="wanstack-bench")
     parser.add_argument("--server", default=None)
     parser.add_argument("--work-ms", type=float, default=0.0)

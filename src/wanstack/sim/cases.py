@@ -49,6 +49,14 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
         topic: [(site, processes[site, t]) for site, t in case.servers if t == topic]
         for _, topic in case.servers
     }
+    # A listener process per notification bus its notifiers use, as the bench starts them.
+    listeners = {
+        (site, topic, bus): Station(
+            sim, ("rpc-server", f"{site}/{topic}@{bus}"), spec.workers, spec.service_ms
+        )
+        for site, topic in case.servers
+        for bus in {engine.messaging_for(c).notification_bus_for(c) for c in case.clients}
+    }
 
     def client(site: str, topic: str) -> None:
         m = engine.messaging_for(site)
@@ -89,16 +97,17 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
                 m.cast(site, server_site, station, size, received, None, None, tag="case")
                 confirm = m.cast_confirm_ms(site, server_site, size)
             elif case.pattern is Pattern.NOTIFY:
-                # To the notification bus, where the listener consumes it.
-                ((listener_site, station),) = targets
+                # To the notification bus, where the listener consumes it: one listener per bus.
                 bus = m.notification_bus_for(site)
+                ((listener_site, _),) = targets
+                station = listeners[listener_site, topic, bus]
                 kind = "notification-broker" if m.notifications.value == "broker" else "log-leader"
                 hops = ((site, bus, engine.station(kind, bus)), (bus, listener_site, station))
                 engine.chains.run(hops, size, 1.0, received, None, None, p.notify_end_ms, "case")
                 confirm = m.notify_confirm_ms(site, size)
             else:
                 m.fanout(site, targets, size, received, None)
-                confirm = m.cast_confirm_ms(site, targets[0][0], size)
+                confirm = m.fanout_confirm_ms(site, targets, size)
             # A cast returns once the broker has confirmed it: the client goes on after its own cost,
             # that round trip (`Messaging.confirm_ms`) and the pause.
             end = p.notify_end_ms if case.pattern is Pattern.NOTIFY else p.cast_end_ms
@@ -112,8 +121,11 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
         sim.after(offset, _starter(client, site, topic))
     sim.run(1e12)
     elapsed_ms = last[0] - min(case.start_offsets_ms(), default=0.0)
-    # The bench's one RabbitMQ carries RPC and notifications: count both brokers' work.
-    brokers = [st for (kind, _), st in engine.stations.items() if kind.endswith("-broker")]
+    # The bench's one RabbitMQ carries RPC and notifications: count both brokers' work, and a routed
+    # bus's routers (each forwards a message once per hop, as a NATS server counts `out_msgs`).
+    brokers = [
+        st for (kind, _), st in engine.stations.items() if kind.endswith("-broker") or kind == "router"
+    ]
     return SimulatedCase(
         latencies,
         elapsed_ms / 1000.0,

@@ -200,26 +200,52 @@ class Messaging:
         self, src: str, targets: list[tuple[str, Station]], nbytes: float, done: Done | None, arg: Any
     ) -> None:
         """Fanout cast to every server of a topic; through a broker the message is enqueued once per
-        server (the broker station works n times)."""
+        server (the broker station works n times). Servers on several buses (a bus per cell): the
+        client sends it on each bus at once (`bench.cases.Bus`), each broker copies it to its own."""
         if self.rpc in (RpcBackend.BROKER, RpcBackend.BROKER_CLUSTER) and targets:
-            bus = self.rpc_bus_for(targets[0][0]) if self.rpc is RpcBackend.BROKER else self._node(src)
-            broker = self.station("rpc-broker", bus)
-
-            def spread(_: Any) -> None:
-                for site, server in targets:
-                    self.chains.run(
-                        ((bus, site, server),), nbytes, 1.0, done or _ignore, None, arg, self.cast_ms
-                    )
-
-            def enqueue(_: Any) -> None:
-                # The broker copies the message into each of the n queues: n units of broker work.
-                if broker.up:
-                    broker.submit(float(len(targets)), spread, None)
-
-            self.chains.run(((src, bus, None),), nbytes, 1.0, enqueue, None, None, self.cast_ms)
+            for bus, group in self._fanout_groups(src, targets).items():
+                self._fanout_on(src, bus, group, nbytes, done, arg)
             return
         for site, server in targets:
             self.cast(src, site, server, nbytes, done or _ignore, None, arg)
+
+    def _fanout_groups(
+        self, src: str, targets: list[tuple[str, Station]]
+    ) -> dict[str, list[tuple[str, Station]]]:
+        if self.rpc is RpcBackend.BROKER_CLUSTER:
+            return {self._node(src): targets}
+        groups: dict[str, list[tuple[str, Station]]] = {}
+        for site, server in targets:
+            groups.setdefault(self.rpc_bus_for(site), []).append((site, server))
+        return groups
+
+    def _fanout_on(
+        self,
+        src: str,
+        bus: str,
+        targets: list[tuple[str, Station]],
+        nbytes: float,
+        done: Done | None,
+        arg: Any,
+    ) -> None:
+        broker = self.station("rpc-broker", bus)
+
+        def spread(_: Any) -> None:
+            for site, server in targets:
+                self.chains.run(((bus, site, server),), nbytes, 1.0, done or _ignore, None, arg, self.cast_ms)
+
+        def enqueue(_: Any) -> None:
+            # The broker copies the message into each of the n queues: n units of broker work.
+            if broker.up:
+                broker.submit(float(len(targets)), spread, None)
+
+        self.chains.run(((src, bus, None),), nbytes, 1.0, enqueue, None, None, self.cast_ms)
+
+    def fanout_confirm_ms(self, src: str, targets: list[tuple[str, Station]], nbytes: float) -> float:
+        """How long a fanout's sender waits: the slowest of its buses' confirms (sent at once)."""
+        if self.rpc not in (RpcBackend.BROKER, RpcBackend.BROKER_CLUSTER) or not targets:
+            return 0.0
+        return max(self.confirm_ms(src, nbytes, bus) for bus in self._fanout_groups(src, targets))
 
     def notify(self, src: str, nbytes: float, messages: float = 1.0, tag: str = "background") -> None:
         """A notification: to the notification bus, where a listener consumes it."""

@@ -1,0 +1,250 @@
+"""NATS servers for the bench: one per site of a routed bus, joined in a cluster whose routes cross the
+emulated WAN.
+
+A router mesh (oslo.messaging's AMQP 1.0 driver over Qpid Dispatch Routers, a router per site) cannot
+run here: Debian has no qdrouterd, and oslo.messaging dropped that driver in 15.0.0 (shared domain
+notes §9). NATS is its runnable counterpart: a server per site, clients on their own site's server,
+and servers that forward each message toward the servers that have a matching subscription — a
+routed bus without a broker's queues. Debian's `nats-server` (2.9) starts in milliseconds at ~15 MB.
+
+Each server listens on 127.0.0.1 on ports of its own (clients, monitoring, cluster routes) with its
+log under a temporary folder. A server reaches every other one through a `DelayRelay` with the WAN
+path's one-way delay (explicit routes to the relays, a full mesh as NATS clusters require,
+https://docs.nats.io/running-a-nats-service/configuration/clustering). A server advertises a cluster
+address nobody listens on, so no server learns a direct (undelayed) route from the others' gossip.
+Everything is stopped on exit, on errors and on SIGINT/SIGTERM, as the RabbitMQ nodes are.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wanstack.bench.ports import free_port
+from wanstack.bench.procstat import session_cpu_s, session_rss_mb
+from wanstack.bench.rabbit import _exit_on_sigterm, terminate
+from wanstack.bench.relay import DelayRelay, DirectionStats, LinkShape
+
+NATS_SERVER = "nats-server"
+# Port 1 on loopback: nothing listens there (see the module's docstring).
+NOWHERE = "127.0.0.1:1"
+
+_RUNNING: weakref.WeakSet[NatsServer] = weakref.WeakSet()
+
+
+def _stop_all() -> None:
+    for server in list(_RUNNING):
+        server.stop()
+
+
+atexit.register(_stop_all)
+
+
+def available() -> bool:
+    return shutil.which(NATS_SERVER) is not None
+
+
+@dataclass(eq=False)
+class NatsServer:
+    """One nats-server; `routes`: cluster peers (their relays) to connect to. A context manager."""
+
+    name: str = "wanstack"
+    port: int = field(default_factory=free_port)
+    monitor_port: int = field(default_factory=free_port)
+    cluster_port: int | None = None  # a cluster member's route listener
+    routes: list[str] = field(default_factory=list)
+    root: Path | None = None
+    startup_timeout_s: float = 20.0
+    ip: str = "127.0.0.1"
+    protocol: str = "nats"  # what a relay parses to count its messages (`bench.relay`)
+    _proc: subprocess.Popen[bytes] | None = None
+    _own_root: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.ip}:{self.port}"
+
+    def config(self) -> str:
+        conf = f'listen: "{self.ip}:{self.port}"\nhttp: "{self.ip}:{self.monitor_port}"\n'
+        conf += f'server_name: "{self.name}"\n'
+        if self.cluster_port is not None:
+            routes = ", ".join(f'"nats-route://{r}"' for r in self.routes)
+            conf += (
+                "cluster {\n"
+                '  name: "wanstack"\n'
+                f'  listen: "{self.ip}:{self.cluster_port}"\n'
+                f'  advertise: "{NOWHERE}"\n'
+                f"  routes: [{routes}]\n"
+                "}\n"
+            )
+        return conf
+
+    def start(self) -> NatsServer:
+        if not available():
+            raise RuntimeError("nats-server is not installed (run `make test`, which installs it)")
+        _exit_on_sigterm()
+        if self.root is None:
+            self.root = Path(tempfile.mkdtemp(prefix="wanstack-nats-"))
+            self._own_root = True
+        home = self.root / self.name
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "nats.conf").write_text(self.config(), encoding="utf-8")
+        _RUNNING.add(self)
+        try:
+            self._proc = subprocess.Popen(
+                [NATS_SERVER, "-c", str(home / "nats.conf"), "-l", str(home / "nats.log")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"nats-server exited with {self._proc.returncode}: {self.tail_log()}")
+            with contextlib.suppress(OSError, ValueError):
+                if self.monitor("healthz").get("status") == "ok":
+                    return
+            time.sleep(0.02)
+        raise TimeoutError(f"nats-server {self.name} not ready in {self.startup_timeout_s:.0f} s")
+
+    def monitor(self, endpoint: str) -> dict[str, Any]:
+        """One of the server's monitoring endpoints (varz, routez, healthz), as JSON."""
+        url = f"http://{self.ip}:{self.monitor_port}/{endpoint}"
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return json.loads(answer.read())  # type: ignore[no-any-return]
+
+    def tail_log(self, lines: int = 20) -> str:
+        log = self.root / self.name / "nats.log" if self.root else None
+        if log is None or not log.exists():
+            return ""
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+    def cpu_s(self) -> float:
+        return session_cpu_s(self._proc.pid) if self._proc is not None else 0.0
+
+    def rss_mb(self) -> float:
+        return session_rss_mb(self._proc.pid) if self._proc is not None else 0.0
+
+    def deliveries(self) -> int:
+        """Messages the server has sent to its clients and routes (varz `out_msgs`): what a router
+        forwards, as the simulator counts a router station's jobs."""
+        with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
+            return int(self.monitor("varz")["out_msgs"])
+        return 0
+
+    def routes_up(self) -> int:
+        with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
+            return int(self.monitor("routez")["num_routes"])
+        return 0
+
+    def pids(self) -> list[int]:
+        return [self._proc.pid] if self._proc is not None and self._proc.poll() is None else []
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            terminate(self._proc)
+            self._proc = None
+        _RUNNING.discard(self)
+        if self._own_root and self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def __enter__(self) -> NatsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class NatsCluster:
+    """A NATS server at each of `sites`, routes between every two through WAN relays; `delay_ms(a, b)`:
+    one-way WAN delay between two sites. Clients use their own site's server (`serving`)."""
+
+    def __init__(
+        self, sites: Sequence[str], delay_ms: Callable[[str, str], float], name: str = "wanstack"
+    ) -> None:
+        self.sites = list(sites)
+        self.delay_ms = delay_ms
+        self.root = Path(tempfile.mkdtemp(prefix="wanstack-nats-"))
+        self.members = {
+            site: NatsServer(name=f"{name}-{k}", cluster_port=free_port(), root=self.root)
+            for k, site in enumerate(self.sites, 1)
+        }
+        # (from site, to site) -> the relay that site's server reaches the other's route port through.
+        self.relays: dict[tuple[str, str], DelayRelay] = {}
+        self._stack = contextlib.ExitStack()
+
+    def start(self) -> NatsCluster:
+        _exit_on_sigterm()
+        try:
+            for a in self.sites:
+                for b in self.sites:
+                    if a != b:
+                        port = self.members[b].cluster_port
+                        assert port is not None
+                        relay = DelayRelay(port, LinkShape(delay_ms=self.delay_ms(a, b)), protocol="nats")
+                        self.relays[a, b] = self._stack.enter_context(relay)
+                        self.members[a].routes.append(f"127.0.0.1:{relay.port}")
+            for server in self.members.values():
+                self._stack.enter_context(server)
+            self._wait_formed()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_formed(self, timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        want = len(self.sites) - 1
+        while time.monotonic() < deadline:
+            if all(s.routes_up() >= want for s in self.members.values()):
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"the NATS cluster did not form in {timeout_s:.0f} s")
+
+    def serving(self, site: str) -> str:
+        return site
+
+    def peer_bytes(self) -> dict[tuple[str, str], float]:
+        """Bytes sent so far from each server's site to each other's over their route relays."""
+        return self._peer(lambda d: float(d.bytes))
+
+    def peer_messages(self) -> dict[tuple[str, str], float]:
+        """Messages the servers forwarded to each other so far (RMSG), per (from site, to site)."""
+        return self._peer(lambda d: float(d.messages))
+
+    def _peer(self, what: Callable[[DirectionStats], float]) -> dict[tuple[str, str], float]:
+        sent: dict[tuple[str, str], float] = {}
+        for (a, b), relay in self.relays.items():
+            sent[a, b] = sent.get((a, b), 0.0) + what(relay.forward)
+            sent[b, a] = sent.get((b, a), 0.0) + what(relay.backward)
+        return sent
+
+    def stop(self) -> None:
+        self._stack.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> NatsCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,46 @@
+"""Count the messages a NATS client connection carries, so that a relay reports messages per link for
+NATS as it does for AMQP (`bench.amqp`).
+
+The NATS client protocol is text lines ending in CRLF (https://docs.nats.io/reference/reference-
+protocols/nats-protocol): a message is `PUB <subject> [reply-to] <#bytes>` (client → server) or
+`MSG <subject> <sid> [reply-to] <#bytes>` (server → client), or their variants with headers, `HPUB`
+and `HMSG`, whose last field is the total of headers and payload; the payload and a CRLF follow. Every
+other operation (INFO, CONNECT, SUB, UNSUB, PING, PONG, +OK, -ERR, and between servers RS+, RS-) is one
+line.
+"""
+
+from __future__ import annotations
+
+CRLF = b"\r\n"
+# Between servers a route forwards a message as `RMSG <account> <subject> [reply] [queues] <#bytes>`
+# (or HMSG with headers); a leaf node connection as LMSG.
+WITH_PAYLOAD = {b"PUB", b"MSG", b"HPUB", b"HMSG", b"RMSG", b"LMSG"}
+
+
+class NatsMessages:
+    """Feed one direction of one connection chunk by chunk; `count` is the messages seen so far."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._line = b""  # the start of an operation line not yet ended
+        self._skip = 0  # payload bytes (and their CRLF) still to pass over
+
+    def feed(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self._skip:
+                step = min(self._skip, len(view))
+                self._skip -= step
+                view = view[step:]
+                continue
+            end = bytes(view).find(b"\n")
+            if end < 0:
+                self._line += bytes(view)
+                return
+            line = (self._line + bytes(view[:end])).rstrip(b"\r")
+            self._line = b""
+            view = view[end + 1 :]
+            fields = line.split()
+            if fields and fields[0].upper() in WITH_PAYLOAD:
+                self.count += 1
+                self._skip = int(fields[-1]) + len(CRLF)
