@@ -48,6 +48,8 @@ def test_nats_counts_messages_however_the_stream_is_cut(bodies: list[bytes], cut
     for i, body in enumerate(bodies):
         # A payload may hold anything, CRLFs and operation names included.
         stream += ops[i % 3] % len(body) + b"\r\n" + body + b"\r\nPING\r\nPONG\r\nRS+ $G openstack.t0\r\n"
+        # The servers' own events: not the application's messages.
+        stream += b"RMSG $SYS $SYS.SERVER.X.STATSZ %d\r\n" % len(body) + body + b"\r\n"
         if i % 4 == 3:
             headers = b"NATS/1.0\r\nA: b\r\n\r\n"
             stream += (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -99,7 +100,11 @@ class Bus:
         return sum(n.cpu_s() for n in self.all_nodes())
 
     def deliveries(self) -> int:
-        return sum(n.deliveries() for n in self.all_nodes())
+        # Asked of every node at once: a RabbitMQ node answers through rabbitmqctl, an Erlang VM
+        # that takes a second or two to start.
+        nodes = self.all_nodes()
+        with ThreadPoolExecutor(max_workers=len(nodes) or 1) as pool:
+            return sum(pool.map(lambda n: n.deliveries(), nodes))
 
     def rss_mb(self) -> float:
         return sum(n.rss_mb() for n in self.all_nodes())
@@ -227,6 +232,8 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         member_bytes = {pair: sent - peers0.get(pair, 0.0) for pair, sent in peers.items()}
         forwarded = bus.peer_messages() if bus.peer_messages else {}
         member_messages = {pair: n - forwarded0.get(pair, 0.0) for pair, n in forwarded.items()}
+        for role in (*clients, *servers):
+            role.stop_soon()  # all at once: an RPC server takes a second or more to stop
     delay = max(delays, default=0.0)
     return CaseResult(
         case.name,

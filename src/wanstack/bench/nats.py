@@ -40,6 +40,8 @@ from wanstack.bench.relay import DelayRelay, DirectionStats, LinkShape
 NATS_SERVER = "nats-server"
 # Port 1 on loopback: nothing listens there (see the module's docstring).
 NOWHERE = "127.0.0.1:1"
+# Clients without an account of their own are in the global one; servers' events in `$SYS`.
+GLOBAL_ACCOUNT = "$G"
 
 _RUNNING: weakref.WeakSet[NatsServer] = weakref.WeakSet()
 
@@ -145,10 +147,12 @@ class NatsServer:
         return session_rss_mb(self._proc.pid) if self._proc is not None else 0.0
 
     def deliveries(self) -> int:
-        """Messages the server has sent to its clients and routes (varz `out_msgs`): what a router
-        forwards, as the simulator counts a router station's jobs."""
-        with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
-            return int(self.monitor("varz")["out_msgs"])
+        """Application messages the server has sent on (its global account's `sent`, `accstatz`;
+        the system account's own events left out): what a router forwards, as the simulator counts a
+        router station's jobs."""
+        with contextlib.suppress(OSError, ValueError, KeyError, urllib.error.URLError):
+            accounts = self.monitor("accstatz?unused=1")["account_statz"]
+            return sum(int(a["sent"]["msgs"]) for a in accounts if a["acc"] == GLOBAL_ACCOUNT)
         return 0
 
     def routes_up(self) -> int:

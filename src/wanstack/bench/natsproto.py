@@ -15,6 +15,7 @@ CRLF = b"\r\n"
 # Between servers a route forwards a message as `RMSG <account> <subject> [reply] [queues] <#bytes>`
 # (or HMSG with headers); a leaf node connection as LMSG.
 WITH_PAYLOAD = {b"PUB", b"MSG", b"HPUB", b"HMSG", b"RMSG", b"LMSG"}
+SYSTEM_ACCOUNT = b"$SYS"
 
 
 class NatsMessages:
@@ -42,5 +43,8 @@ class NatsMessages:
             view = view[end + 1 :]
             fields = line.split()
             if fields and fields[0].upper() in WITH_PAYLOAD:
-                self.count += 1
+                # The servers' own events (statistics, connection advisories) travel in the system
+                # account: bytes on the link, not the application's messages.
+                if fields[1:2] != [SYSTEM_ACCOUNT]:
+                    self.count += 1
                 self._skip = int(fields[-1]) + len(CRLF)

@@ -30,7 +30,7 @@ from wanstack.results.cases import CasesTally, route_traffic
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
-from wanstack.scenario.testplan import MessagingCase, default_cases
+from wanstack.scenario.testplan import MessagingCase, Pattern, default_cases
 
 MAX_SITES = 16
 # Idle RabbitMQ nodes at ~130 MB each (shared domain notes §9), and one Erlang VM per core each.
@@ -47,8 +47,9 @@ def scenario_cases(infra: Infrastructure, messages: int = 20) -> list[MessagingC
 
 
 @contextlib.contextmanager
-def scenario_bus(infra: Infrastructure) -> Iterator[Bus]:
-    """The scenario's buses, started on this machine (and stopped, whatever happens)."""
+def scenario_bus(infra: Infrastructure, notifications: bool = True) -> Iterator[Bus]:
+    """The scenario's buses, started on this machine (and stopped, whatever happens); without
+    `notifications`, a separate notification bus is not started (no case needs it)."""
     placement = infra.placement
     plans = placement.regions
 
@@ -62,7 +63,7 @@ def scenario_bus(infra: Infrastructure) -> Iterator[Bus]:
         )
 
     if len(plans) == 1 and plans[0].rpc is RpcBackend.ROUTER_MESH:
-        yield from _routed_bus(infra, delay, home)
+        yield from _routed_bus(infra, delay, home, notifications)
         return
     if len(plans) == 1 and plans[0].rpc is RpcBackend.BROKER_CLUSTER:
         members = placement.sites_of(Service.RPC_BUS) or [plans[0].control_site]
@@ -80,19 +81,22 @@ def scenario_bus(infra: Infrastructure) -> Iterator[Bus]:
             "one per cell or region) or one RabbitMQ cluster; simulate it (`wanstack bench --simulate`)"
         )
     rpc = {s: home(Service.RPC_BUS, s) for s in infra.sites}
-    notifications = {s: home(Service.NOTIFICATION_BUS, s) for s in infra.sites}
-    sites = sorted({*rpc.values(), *notifications.values()})
+    notifying = {s: home(Service.NOTIFICATION_BUS, s) for s in infra.sites}
+    sites = sorted({*rpc.values(), *(notifying.values() if notifications else ())})
     if len(sites) > MAX_BROKERS:
         raise ValueError(
             f"{len(sites)} brokers: one machine runs at most {MAX_BROKERS} RabbitMQ nodes "
             f"(~{RABBIT_MB} MB each); use a smaller topology or the simulator"
         )
     with RabbitBrokers(sites, name="wanstack-bench") as brokers:
-        yield Bus(brokers.nodes, rpc.__getitem__, delay, shared=False, notifying=notifications.__getitem__)
+        yield Bus(brokers.nodes, rpc.__getitem__, delay, shared=False, notifying=notifying.__getitem__)
 
 
 def _routed_bus(
-    infra: Infrastructure, delay: Callable[[str, str], float], home: Callable[[Service, str], str]
+    infra: Infrastructure,
+    delay: Callable[[str, str], float],
+    home: Callable[[Service, str], str],
+    notifications: bool,
 ) -> Iterator[Bus]:
     """A router per rpc-bus site: NATS servers in a cluster (`bench.nats`); each site's roles use the
     nearest server. Notifications stay on the model's brokers (RabbitMQ)."""
@@ -104,10 +108,12 @@ def _routed_bus(
             "(no Kafka in Debian); simulate it (`wanstack bench --simulate`)"
         )
     routers = placement.sites_of(Service.RPC_BUS) or [plan.control_site]
-    notifications = {s: home(Service.NOTIFICATION_BUS, s) for s in infra.sites}
+    notifying = {s: home(Service.NOTIFICATION_BUS, s) for s in infra.sites}
     with (
         NatsCluster(routers, delay, name="wanstack-bench") as cluster,
-        RabbitBrokers(sorted(set(notifications.values())), name="wanstack-bench") as brokers,
+        RabbitBrokers(
+            sorted(set(notifying.values())) if notifications else [], name="wanstack-bench"
+        ) as brokers,
     ):
 
         def nearest(site: str) -> str:
@@ -119,7 +125,7 @@ def _routed_bus(
             delay,
             cluster.peer_bytes,
             peer_messages=cluster.peer_messages,
-            notifying=notifications.__getitem__,
+            notifying=notifying.__getitem__,
             notification_nodes=brokers.nodes,
         )
 
@@ -135,7 +141,7 @@ def bench_scenario(
         )
     start = time.perf_counter()
     tally = CasesTally()
-    with scenario_bus(infra) as bus:
+    with scenario_bus(infra, any(c.pattern is Pattern.NOTIFY for c in cases)) as bus:
         for case in cases:
             if progress:
                 progress(case.name)
