@@ -123,6 +123,9 @@ def test_sigint_leaves_no_process_port_or_folder(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and children inherit that: the bench
+        # gets Ctrl-C's default handling here however the test suite itself was started.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 - one signal call
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and not any("wanstack.bench.roles" in c for c in _our_processes()):
