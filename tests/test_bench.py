@@ -367,3 +367,15 @@ def test_a_router_per_site_forwards_over_the_wan_as_the_simulated_mesh() -> None
     (simulated,) = sim.stations
     assert abs(routers.jobs - simulated.jobs) <= 4, (routers.jobs, simulated.jobs)
     assert _our_processes() == []
+
+
+def test_every_site_reaches_the_nodes_from_an_address_of_its_own() -> None:
+    """Site k's roles reach the node at site j at 127.0.k.(100 + j): one loopback /24 per site, the
+    numbering a cluster gave its members kept."""
+    from wanstack.bench.cases import Bus
+
+    bus = Bus({}, lambda site: "top", lambda a, b: 10.0, numbers={"top": 1})
+    assert bus.view("e1", "top") == "127.0.2.101"
+    assert bus.view("e2", "top") == "127.0.3.101"
+    assert bus.view("e1", "e2") == "127.0.2.103"
+    assert bus.view("top", "e1") == "127.0.1.102"

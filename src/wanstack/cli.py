@@ -396,12 +396,19 @@ def calibrate(
     out: Annotated[Path, typer.Option(help="Where to write the calibration file.")] = Path(
         "calibration.yaml"
     ),
+    pause_ms: Annotated[
+        float,
+        typer.Option(
+            help="Pause between the paused runs' messages: the path costs are fitted there, so match "
+            "the pause of the cases you will predict (an idle process wakes up slower)."
+        ),
+    ] = 50.0,
 ) -> None:
     """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 1 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
 
     _need_rabbitmq()
-    document = run_calibration(out, progress=lambda text: errors.print(f"… {text}"))
+    document = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
     table = Table(title=f"Calibration written to {out}")
     table.add_column("measured")
     table.add_column("value", justify="right")

@@ -182,7 +182,9 @@ def fit_path_cost(
     return mean, cv
 
 
-def calibrate(out: Path, progress: Any = None, scale: float = 1.0) -> dict[str, Any]:
+def calibrate(
+    out: Path, progress: Any = None, scale: float = 1.0, pause_ms: float = PAUSE_MS
+) -> dict[str, Any]:
     """Measure, fit and write the calibration file. `scale` < 1 sends fewer messages per run (a
     quicker, noisier calibration: the tests' check that it works on this machine)."""
 
@@ -204,18 +206,18 @@ def calibrate(out: Path, progress: Any = None, scale: float = 1.0) -> dict[str, 
     runs: dict[tuple[str, float], PairRun] = {}
     with RabbitNode(name="wanstack-calibrate") as broker:
         for kind in ("call", "cast"):
-            for pause in (0.0, PAUSE_MS):
+            for pause in (0.0, pause_ms):
                 say(f"{kind}s {'back to back' if not pause else f'{pause:.0f} ms apart'}: latency, CPU")
                 calls = WITH_PAUSE if pause else BACK_TO_BACK
                 runs[kind, pause] = measure_pair(broker, kind, count(calls), pause)
-        say(f"notifications {PAUSE_MS:.0f} ms apart: latency, CPU")
-        runs["notify", PAUSE_MS] = measure_pair(broker, "notify", count(WITH_PAUSE), PAUSE_MS)
+        say(f"notifications {pause_ms:.0f} ms apart: latency, CPU")
+        runs["notify", pause_ms] = measure_pair(broker, "notify", count(WITH_PAUSE), pause_ms)
         say("calls per second on 8 threads")
         burst = measure_pair(broker, "call", calls=count(2000), threads=8)
     quiet = [runs[k, 0.0] for k in ("call", "cast")]
     broker_ms = max(sum(r.broker / CROSSINGS[r.kind] for r in quiet) / 2, 0.01)
     relay_cpu_ms = sum(r.relay / CROSSINGS[r.kind] for r in quiet) / 2
-    costs = [poll_costs(runs[k, 0.0], runs[k, PAUSE_MS]) for k in ("call", "cast")]
+    costs = [poll_costs(runs[k, 0.0], runs[k, pause_ms]) for k in ("call", "cast")]
     end_cpu_ms = sum(c[0] for c in costs) / 2
     wake_cpu_ms = sum(c[1] for c in costs) / 2
     cores = os.cpu_count() or 1
@@ -233,12 +235,12 @@ def calibrate(out: Path, progress: Any = None, scale: float = 1.0) -> dict[str, 
         },
     )
     say("fitting the path cost in the simulator")
-    client_ms, client_cv = fit_path_cost(params, cores, runs["call", PAUSE_MS])
+    client_ms, client_cv = fit_path_cost(params, cores, runs["call", pause_ms])
     # Casts and notifications cost their ends less than calls do (no reply waiter, no RPC dispatcher
     # for a notification): their own means, with the calls' spread.
     params = replace(params, rpc_client_ms=client_ms)
-    cast_ms, _ = fit_path_cost(params, cores, runs["cast", PAUSE_MS], client_cv)
-    notify_ms, _ = fit_path_cost(params, cores, runs["notify", PAUSE_MS], client_cv)
+    cast_ms, _ = fit_path_cost(params, cores, runs["cast", pause_ms], client_cv)
+    notify_ms, _ = fit_path_cost(params, cores, runs["notify", pause_ms], client_cv)
     measured: dict[str, float] = {}
     for (kind, pause), run in runs.items():
         label = f"{kind}_{pause:.0f}ms_pause"

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from wanstack.bench.cluster import view_ip
 from wanstack.bench.controller import RoleProcess
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, DirectionStats, LinkShape
@@ -79,6 +80,15 @@ class Bus:
     notifying: Callable[[str], str] | None = None
     # Nodes of a separate notification bus (a routed RPC bus keeps notifications on a broker).
     notification_nodes: Mapping[str, BusNode] | None = None
+    # Site numbers: site k's roles reach the node at site j at 127.0.k.(100 + j), an address of its
+    # own range (a cluster's members already have theirs: `bench.cluster.site_ip`).
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    def view(self, site: str, home: str) -> str:
+        """The address where roles at `site` reach the node at `home` (a relay listens there)."""
+        for s in (site, home):
+            self.numbers.setdefault(s, max(self.numbers.values(), default=0) + 1)
+        return view_ip(self.numbers[site], self.numbers[home])
 
     @classmethod
     def single(cls, broker: RabbitNode, top: str, delays_ms: dict[str, float]) -> Bus:
@@ -124,9 +134,11 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
             relay = relays.get((site, home))
             if relay is None:
                 shape = LinkShape(delay_ms=bus.delay_ms(site, home))
-                relay = DelayRelay(node.port, shape, target_host=node.ip, protocol=node.protocol)
+                relay = DelayRelay(
+                    node.port, shape, host=bus.view(site, home), target_host=node.ip, protocol=node.protocol
+                )
                 relays[site, home] = stack.enter_context(relay)
-            return node.url.replace(f"{node.ip}:{node.port}", f"127.0.0.1:{relay.port}")
+            return node.url.replace(f"{node.ip}:{node.port}", f"{relay.host}:{relay.port}")
 
         notify = case.pattern is Pattern.NOTIFY
         notification_nodes = bus.notification_nodes or bus.nodes

@@ -68,7 +68,8 @@ def scenario_bus(infra: Infrastructure, notifications: bool = True) -> Iterator[
     if len(plans) == 1 and plans[0].rpc is RpcBackend.BROKER_CLUSTER:
         members = placement.sites_of(Service.RPC_BUS) or [plans[0].control_site]
         with RabbitCluster(members, delay, name="wanstack-bench") as cluster:
-            yield Bus(cluster.members, cluster.nearest, delay, cluster.peer_bytes)
+            numbers = {site: k for k, site in enumerate(cluster.sites, 1)}
+            yield Bus(cluster.members, cluster.nearest, delay, cluster.peer_bytes, numbers=numbers)
         return
     refused = [
         f"{plan.name}: rpc {plan.rpc.value}, notifications {plan.notifications.value}"
