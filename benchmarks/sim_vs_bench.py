@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from wanstack.bench.calibrate import calibrate, load_calibration
-from wanstack.bench.cases import Bus, run_case
+from wanstack.bench.cases import Bus, CaseResult, run_case
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.scenario.load import load, parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, default_cases
@@ -53,23 +53,31 @@ def main() -> None:
     with RabbitNode(name="wanstack-sim-vs-bench") as broker:
         for delay in args.delays:
             infra = parse(f"generate: {{kind: star, edges: {len(edges)}, delay_ms: {delay}}}\n", "star.yaml")
-            for case in default_cases(top, edges, messages=args.messages, pause_ms=args.pause):
-                if args.cases and case.name not in args.cases:
-                    continue
-                # Several runs pooled: one bench run moves by 10-20 % from run to run on 2 shared cores.
-                runs = [
-                    run_case(Bus.single(broker, top, dict.fromkeys(edges, delay)), case)
-                    for _ in range(args.repeat)
-                ]
-                latencies = [x for r in runs for x in r.latencies_ms]
+            cases = [
+                case
+                for case in default_cases(top, edges, messages=args.messages, pause_ms=args.pause)
+                if not args.cases or case.name in args.cases
+            ]
+            # Several runs pooled: one bench run moves by 10-20 % from run to run on 2 shared cores.
+            # Rounds over all cases, not one case's runs back to back, so that a drift of the machine
+            # (other tenants, its memory reclaim) falls on every case alike.
+            runs: dict[str, list[CaseResult]] = {case.name: [] for case in cases}
+            for _ in range(args.repeat):
+                for case in cases:
+                    runs[case.name].append(
+                        run_case(Bus.single(broker, top, dict.fromkeys(edges, delay)), case)
+                    )
+            for case in cases:
+                done = runs[case.name]
+                latencies = [x for r in done for x in r.latencies_ms]
                 sim = simulate_case(infra, case, options)
                 b50, b95 = np.percentile(latencies, [50, 95])
-                spread = [float(np.percentile(r.latencies_ms, 50)) for r in runs]
+                spread = [float(np.percentile(r.latencies_ms, 50)) for r in done]
                 s50, s95 = np.percentile(sim, [50, 95])
                 print(
                     f"{delay:>4.0f}ms {case.name:<11} {b50:>8.2f}ms {s50:>7.2f}ms {(s50 - b50) / b50:>+7.1%} "
                     f"{b95:>8.2f}ms {s95:>7.2f}ms {(s95 - b95) / b95:>+7.1%} {len(latencies):>5} "
-                    f"{sum(r.failures for r in runs):>4} {sum(r.duplicates for r in runs):>4}"
+                    f"{sum(r.failures for r in done):>4} {sum(r.duplicates for r in done):>4}"
                     f"  {min(spread):.2f}-{max(spread):.2f}ms",
                     flush=True,
                 )
