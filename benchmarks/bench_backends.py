@@ -14,11 +14,10 @@ nats-server (installed by `make test`).
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
-from wanstack.bench.calibrate import calibrate, load_calibration
+from wanstack.bench.calibrate import calibration_file, load_calibration
 from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
 from wanstack.results.schema import RunResult
 from wanstack.scenario.load import parse
@@ -51,10 +50,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=10.0)
     parser.add_argument("--messages", type=int, default=20, help="messages per client and case")
     args = parser.parse_args()
-    cal = args.calibration
-    if cal is None:
-        cal = Path(tempfile.mkdtemp()) / "calibration.yaml"
-        calibrate(cal)
+    cal = calibration_file(args.calibration)
     options = SimOptions(params=load_calibration(cal, bench_host=True))
     print(f"central + {args.edges} edge sites at {args.delay:.0f} ms one-way; calibration {cal}")
     head = f"{'case':<11} {'bench p50':>10} {'sim p50':>9} {'err':>7}"

@@ -11,12 +11,11 @@ Without --calibration it runs `wanstack calibrate` first (about 30 s). Needs rab
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from wanstack.bench.calibrate import calibrate, load_calibration
+from wanstack.bench.calibrate import calibration_file, load_calibration
 from wanstack.bench.cases import Bus, CaseResult, run_case
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.scenario.load import load, parse
@@ -38,10 +37,7 @@ def main() -> None:
         "--pause", type=float, default=DEFAULT_PAUSE_MS, help="ms between a client's messages"
     )
     args = parser.parse_args()
-    cal = args.calibration
-    if cal is None:
-        cal = Path(tempfile.mkdtemp()) / "calibration.yaml"
-        calibrate(cal)
+    cal = calibration_file(args.calibration)
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
     options = SimOptions(params=load_calibration(cal, bench_host=True))
     default = load("default")

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from wanstack.bench.calibrate import calibrate, load_calibration
+from wanstack.bench.calibrate import calibration_file, load_calibration
 from wanstack.bench.replay import Replay, replay_params, simulated
 from wanstack.scenario.load import parse
 from wanstack.scenario.workload import OperationKind
@@ -33,10 +32,7 @@ def main() -> None:
     parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 10.0, 25.0])
     parser.add_argument("--op", default="boot")
     args = parser.parse_args()
-    cal = args.calibration
-    if cal is None:
-        cal = Path(tempfile.mkdtemp()) / "calibration.yaml"
-        calibrate(cal)
+    cal = calibration_file(args.calibration)
     params = replay_params(load_calibration(cal), args.local_ms)
     op = OperationKind(args.op)
     print(

@@ -22,6 +22,7 @@ Derived:
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -278,6 +279,16 @@ def calibrate(
     }
     out.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return document
+
+
+def calibration_file(path: Path | None) -> Path:
+    """`path`, or when there is none, a calibration of this machine measured now (the benchmarks'
+    `--calibration`, about 1 min) in a temporary folder."""
+    if path is not None:
+        return path
+    measured = Path(tempfile.mkdtemp(prefix="wanstack-calibration-")) / "calibration.yaml"
+    calibrate(measured)
+    return measured
 
 
 def load_calibration(path: Path, base: Params | None = None, bench_host: bool = False) -> Params:

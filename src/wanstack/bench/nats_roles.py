@@ -27,7 +27,7 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from wanstack.bench.roles import PingEndpoint, _answer
+from wanstack.bench.roles import CallPlan, CallTally, PingEndpoint, _answer, role_parser
 
 
 async def _connect(url: str) -> Client:
@@ -94,107 +94,71 @@ async def listener(args: argparse.Namespace) -> None:
     _answer({"stopped": True})
 
 
-async def rpc_client(args: argparse.Namespace) -> None:
+async def rpc_client(args: argparse.Namespace, kind: str | None = None) -> None:
+    """An rpc-client; with `kind="notify"`, a notifier (the same loop, notifications)."""
     connections = [await _connect(url) for url in args.url]
     _answer({"ready": True})
     async for command in _commands():
         if command.get("cmd") == "stop":
             break
-        _answer(await _run_calls(connections, args, command))
+        _answer(
+            await _run_calls(connections, args, CallPlan.of({**command, **({"kind": kind} if kind else {})}))
+        )
     for nc in connections:
         await nc.drain()
     _answer({"stopped": True})
 
 
 async def notifier(args: argparse.Namespace) -> None:
-    connections = [await _connect(url) for url in args.url]
-    _answer({"ready": True})
-    async for command in _commands():
-        if command.get("cmd") == "stop":
-            break
-        _answer(await _run_calls(connections, args, {**command, "kind": "notify"}))
-    for nc in connections:
-        await nc.drain()
-    _answer({"stopped": True})
+    await rpc_client(args, kind="notify")
 
 
-async def _run_calls(
-    connections: list[Client], args: argparse.Namespace, command: dict[str, Any]
-) -> dict[str, Any]:
-    """As `bench.roles._run_calls`: `calls` messages, `pause_ms` apart, on `threads` concurrent tasks;
-    each goes out on every connection (servers on several buses) and counts once all returned."""
-    kind = command.get("kind", "call")
-    n = int(command.get("calls", 100))
-    padding = "x" * int(command.get("payload", 100))
-    pause = float(command.get("pause_ms", 0.0)) / 1000.0
-    threads = int(command.get("threads", 1))
-    timeout = float(command.get("timeout_s", 30.0))
-    if kind == "notify":
+async def _run_calls(connections: list[Client], args: argparse.Namespace, plan: CallPlan) -> dict[str, Any]:
+    """As `bench.roles._run_calls`, on concurrent tasks: each message goes out on every connection
+    (servers on several buses) and counts once all returned."""
+    if plan.kind == "notify":
         subject = f"{args.topic}.info"
-    elif command.get("fanout"):
+    elif plan.fanout:
         subject = f"openstack.{args.topic}_fanout"
     else:
         subject = f"openstack.{args.topic}" + (f".{args.server}" if args.server else "")
-    latencies: list[float] = []
-    done_at: list[float] = []
-    acknowledged: list[int] = []
-    failures: dict[str, int] = {}
+    tally = CallTally()
 
     async def send(nc: Client, seq: int) -> None:
-        if kind == "call":
-            body = {"method": "ping", "args": {"payload": padding}}
-            await nc.request(subject, json.dumps(body).encode(), timeout=timeout)
+        if plan.kind == "call":
+            body = {"method": "ping", "args": {"payload": plan.payload}}
+            await nc.request(subject, json.dumps(body).encode(), timeout=plan.timeout_s)
             return
-        if kind == "notify":
-            body = {
-                "event_type": "wanstack.bench",
-                "payload": {"seq": seq, "sent": time.time(), "padding": padding},
-            }
+        if plan.kind == "notify":
+            sent = {"seq": seq, "sent": time.time(), "padding": plan.payload}
+            body = {"event_type": "wanstack.bench", "payload": sent}
         else:
-            body = {"method": "cast_ping", "args": {"payload": padding, "seq": seq, "sent": time.time()}}
+            body = {"method": "cast_ping", "args": {"payload": plan.payload, "seq": seq, "sent": time.time()}}
         await nc.publish(subject, json.dumps(body).encode())
-        await nc.flush(timeout=max(1, int(timeout)))
+        await nc.flush(timeout=max(1, int(plan.timeout_s)))
 
-    async def worker(count: int, offset: int) -> None:
-        for i in range(count):
+    async def worker(count: int, first: int) -> None:
+        for seq in range(first, first + count):
             if deadline is not None and time.perf_counter() > deadline:
                 break
             start = time.perf_counter()
             try:
-                await asyncio.gather(*(send(nc, offset + i) for nc in connections))
-                latencies.append((time.perf_counter() - start) * 1000.0)
-                done_at.append(time.time())
-                acknowledged.append(offset + i)
+                await asyncio.gather(*(send(nc, seq) for nc in connections))
+                tally.succeeded(seq, start)
             except (TimeoutError, nats.errors.Error) as err:
-                failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
-            if pause:
-                await asyncio.sleep(pause)
+                tally.failed(err)
+            if plan.pause_s:
+                await asyncio.sleep(plan.pause_s)
 
-    await asyncio.sleep(float(command.get("start_delay_ms", 0.0)) / 1000.0)
+    await asyncio.sleep(plan.start_delay_s)
     started = time.perf_counter()
-    deadline = started + float(command["duration_s"]) if "duration_s" in command else None
-    share = [n // threads + (1 if t < n % threads else 0) for t in range(threads)]
-    first = int(command.get("first_seq", 0))
-    await asyncio.gather(*(worker(c, first + sum(share[:t])) for t, c in enumerate(share)))
-    return {
-        "kind": kind,
-        "acknowledged": acknowledged,
-        "latencies_ms": latencies,
-        "done_at": done_at,
-        "failures": failures,
-        "elapsed_s": time.perf_counter() - started,
-    }
+    deadline = started + plan.duration_s if plan.duration_s is not None else None
+    await asyncio.gather(*(worker(*share) for share in plan.shares()))
+    return tally.answer(plan.kind, time.perf_counter() - started)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m wanstack.bench.nats_roles")
-    parser.add_argument("role", choices=["rpc-server", "rpc-client", "notifier", "listener"])
-    parser.add_argument("--url", required=True, action="append")
-    parser.add_argument("--topic", default="wanstack-bench")
-    parser.add_argument("--server", default=None)
-    parser.add_argument("--work-ms", type=float, default=0.0)
-    parser.add_argument("--durable", action="store_true", help="accepted for the same command line; unused")
-    args = parser.parse_args()
+    args = role_parser("python -m wanstack.bench.nats_roles").parse_args()  # --durable: no meaning here
     roles = {"rpc-server": rpc_server, "rpc-client": rpc_client, "notifier": notifier, "listener": listener}
     asyncio.run(roles[args.role](args))
 

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -135,29 +136,94 @@ def rpc_client(args: argparse.Namespace) -> None:
     _answer({"stopped": True})
 
 
+@dataclass
+class CallPlan:
+    """What a client command asks for (the same on every bus): `calls` messages of `kind` ("call",
+    "cast" or "notify") with a `payload`-byte string, `pause_ms` apart, on `threads` concurrent
+    senders, the first after `start_delay_ms`; with `duration_s`, messages go on until then (`calls`
+    is then an upper bound: a fault case keeps the traffic up for a fixed time whatever the calls that
+    time out cost). Sequence numbers start at `first_seq`."""
+
+    kind: str
+    calls: int
+    payload: str
+    pause_s: float
+    threads: int
+    timeout_s: float
+    fanout: bool
+    start_delay_s: float
+    duration_s: float | None
+    first_seq: int
+
+    @classmethod
+    def of(cls, command: dict[str, Any]) -> CallPlan:
+        return cls(
+            kind=command.get("kind", "call"),
+            calls=int(command.get("calls", 100)),
+            payload="x" * int(command.get("payload", 100)),
+            pause_s=float(command.get("pause_ms", 0.0)) / 1000.0,
+            threads=int(command.get("threads", 1)),
+            timeout_s=float(command.get("timeout_s", 30.0)),
+            fanout=bool(command.get("fanout", False)),
+            start_delay_s=float(command.get("start_delay_ms", 0.0)) / 1000.0,
+            duration_s=float(command["duration_s"]) if "duration_s" in command else None,
+            first_seq=int(command.get("first_seq", 0)),
+        )
+
+    def shares(self) -> list[tuple[int, int]]:
+        """(messages, first sequence number) of each sender."""
+        n, k = self.calls, self.threads
+        counts = [n // k + (1 if t < n % k else 0) for t in range(k)]
+        return [(c, self.first_seq + sum(counts[:t])) for t, c in enumerate(counts)]
+
+
+@dataclass
+class CallTally:
+    """What a client measured; `answer()` is its reply to the controller."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    done_at: list[float] = field(default_factory=list)  # wall-clock end of each success (recovery)
+    acknowledged: list[int] = field(default_factory=list)  # messages whose send returned without error
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def succeeded(self, seq: int, start: float) -> None:
+        self.latencies_ms.append((time.perf_counter() - start) * 1000.0)
+        self.done_at.append(time.time())
+        self.acknowledged.append(seq)
+
+    def failed(self, err: BaseException) -> None:
+        self.failures[type(err).__name__] = self.failures.get(type(err).__name__, 0) + 1
+
+    def answer(self, kind: str, elapsed_s: float) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "acknowledged": self.acknowledged,
+            "latencies_ms": self.latencies_ms,
+            "done_at": self.done_at,
+            "failures": self.failures,
+            "elapsed_s": elapsed_s,
+        }
+
+
 def _run_calls(clients: list[Any], command: dict[str, Any], pool: Executor) -> dict[str, Any]:
-    """`calls` sequential call or cast with a `payload`-byte string and `pause_ms` between them, on
-    `threads` threads; latencies in ms of the successful ones, and the failures by exception name.
-    With several clients (buses) each message goes to all of them, and counts once all returned."""
+    """The command's calls or casts (`CallPlan`), each sender on a thread of its own; latencies in ms
+    of the successful ones, and the failures by exception name. With several clients (buses) each
+    message goes to all of them, and counts once all returned."""
     import oslo_messaging
 
-    kind = command.get("kind", "call")
-    n = int(command.get("calls", 100))
-    payload = "x" * int(command.get("payload", 100))
-    pause = float(command.get("pause_ms", 0.0)) / 1000.0
-    threads = int(command.get("threads", 1))
-    timeout = float(command.get("timeout_s", 30.0))
-    fanout = bool(command.get("fanout", False))
+    plan = CallPlan.of(command)
     prepared = [
-        client.prepare(timeout=timeout, fanout=fanout) if fanout else client.prepare(timeout=timeout)
+        client.prepare(timeout=plan.timeout_s, fanout=True)
+        if plan.fanout
+        else client.prepare(timeout=plan.timeout_s)
         for client in clients
     ]
 
     def send(one: Any, seq: int) -> None:
-        if kind == "call":
-            one.call({}, "ping", payload=payload)
+        if plan.kind == "call":
+            one.call({}, "ping", payload=plan.payload)
         else:
-            one.cast({}, "cast_ping", payload=payload, seq=seq, sent=time.time())
+            one.cast({}, "cast_ping", payload=plan.payload, seq=seq, sent=time.time())
 
     def send_all(seq: int) -> None:
         others = [pool.submit(send, one, seq) for one in prepared[1:]]
@@ -165,50 +231,33 @@ def _run_calls(clients: list[Any], command: dict[str, Any], pool: Executor) -> d
         for f in others:
             f.result()
 
-    latencies: list[float] = []
-    done_at: list[float] = []  # wall-clock end of each successful message (recovery after a fault)
-    acknowledged: list[int] = []  # casts whose cast() returned without an error
-    failures: dict[str, int] = {}
+    tally = CallTally()
     lock = threading.Lock()
 
-    def worker(count: int, offset: int) -> None:
-        for i in range(count):
+    def worker(count: int, first: int) -> None:
+        for seq in range(first, first + count):
             if deadline is not None and time.perf_counter() > deadline:
                 break
             start = time.perf_counter()
             try:
-                send_all(offset + i)
+                send_all(seq)
                 with lock:
-                    latencies.append((time.perf_counter() - start) * 1000.0)
-                    done_at.append(time.time())
-                    acknowledged.append(offset + i)
+                    tally.succeeded(seq, start)
             except oslo_messaging.MessagingException as err:
                 with lock:
-                    failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
-            if pause:
-                time.sleep(pause)
+                    tally.failed(err)
+            if plan.pause_s:
+                time.sleep(plan.pause_s)
 
-    # The case's start schedule: this client's first message waits this long.
-    time.sleep(float(command.get("start_delay_ms", 0.0)) / 1000.0)
+    time.sleep(plan.start_delay_s)
     started = time.perf_counter()
-    # With `duration_s`, messages go on until then (`calls` is then an upper bound): a fault case
-    # keeps the traffic up for a fixed time whatever the calls that time out cost.
-    deadline = started + float(command["duration_s"]) if "duration_s" in command else None
-    share = [n // threads + (1 if t < n % threads else 0) for t in range(threads)]
-    first = int(command.get("first_seq", 0))
-    workers = [threading.Thread(target=worker, args=(c, first + sum(share[:t]))) for t, c in enumerate(share)]
+    deadline = started + plan.duration_s if plan.duration_s is not None else None
+    workers = [threading.Thread(target=worker, args=share) for share in plan.shares()]
     for t in workers:
         t.start()
     for t in workers:
         t.join()
-    return {
-        "kind": kind,
-        "acknowledged": acknowledged,
-        "latencies_ms": latencies,
-        "done_at": done_at,
-        "failures": failures,
-        "elapsed_s": time.perf_counter() - started,
-    }
+    return tally.answer(plan.kind, time.perf_counter() - started)
 
 
 def _answer(obj: dict[str, Any]) -> None:
@@ -264,37 +313,27 @@ def notifier(args: argparse.Namespace) -> None:
         command = json.loads(line)
         if command.get("cmd") == "stop":
             break
-        n, first = int(command.get("calls", 100)), int(command.get("first_seq", 0))
-        pause = float(command.get("pause_ms", 0.0)) / 1000.0
-        time.sleep(float(command.get("start_delay_ms", 0.0)) / 1000.0)
-        padding = "x" * int(command.get("payload", 100))
-        sent: list[float] = []
-        failures: dict[str, int] = {}
+        plan = CallPlan.of(command)
+        tally = CallTally()
+        time.sleep(plan.start_delay_s)
         started = time.perf_counter()
-        for i in range(n):
+        for seq in range(plan.first_seq, plan.first_seq + plan.calls):  # one after the other
             start = time.perf_counter()
             try:
-                sender.info({}, "wanstack.bench", {"seq": first + i, "sent": time.time(), "padding": padding})
-                sent.append((time.perf_counter() - start) * 1000.0)
+                sender.info({}, "wanstack.bench", {"seq": seq, "sent": time.time(), "padding": plan.payload})
+                tally.succeeded(seq, start)
             except oslo_messaging.MessagingException as err:
-                failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
-            if pause:
-                time.sleep(pause)
-        _answer(
-            {
-                "kind": "notify",
-                "latencies_ms": sent,
-                "failures": failures,
-                "acknowledged": [],
-                "elapsed_s": time.perf_counter() - started,
-            }
-        )
+                tally.failed(err)
+            if plan.pause_s:
+                time.sleep(plan.pause_s)
+        _answer(tally.answer("notify", time.perf_counter() - started))
     transport.cleanup()
     _answer({"stopped": True})
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m wanstack.bench.roles")
+def role_parser(prog: str) -> argparse.ArgumentParser:
+    """The roles' command line, the same for every bus (`bench.controller` builds it)."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("role", choices=["rpc-server", "rpc-client", "notifier", "listener"])
     # A fanout client may name several: it sends each message on every one (servers on several buses).
     parser.add_argument("--url", required=True, action="append")
@@ -302,7 +341,11 @@ def main() -> None:
     parser.add_argument("--server", default=None)
     parser.add_argument("--work-ms", type=float, default=0.0)
     parser.add_argument("--durable", action="store_true", help="durable queues, persistent messages")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = role_parser("python -m wanstack.bench.roles").parse_args()
     global DURABLE  # noqa: PLW0603 - a process-wide oslo.config switch, set once from the command line
     DURABLE = args.durable
     # oslo.log would print to stderr on every reconnect; keep the control channel clean.
