@@ -44,12 +44,7 @@ async def _commands() -> Any:
 
 async def _serve(endpoint: PingEndpoint) -> None:
     async for command in _commands():
-        if command.get("cmd") == "stats":
-            _answer(endpoint.stats(int(command.get("min_seq", 0))))
-        elif command.get("cmd") == "reset":
-            endpoint.reset()
-            _answer({"reset": True})
-        elif command.get("cmd") == "stop":
+        if not endpoint.command(command):
             break
 
 

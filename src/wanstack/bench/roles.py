@@ -80,6 +80,15 @@ class PingEndpoint:
             "one_way_ms": [ms for seq, ms in self.one_way_ms if seq >= min_seq],
         }
 
+    def command(self, command: dict[str, Any]) -> bool:
+        """Answer one of the controller's commands to a server (stats, reset); False on stop."""
+        if command.get("cmd") == "stats":
+            _answer(self.stats(int(command.get("min_seq", 0))))
+        elif command.get("cmd") == "reset":
+            self.reset()
+            _answer({"reset": True})
+        return command.get("cmd") != "stop"
+
     def reset(self) -> None:
         self.seen.clear()
         self.one_way_ms.clear()
@@ -90,13 +99,7 @@ class PingEndpoint:
 def _serve(endpoint: PingEndpoint) -> None:
     """Answer the controller's commands (stats, reset) until it says stop."""
     for line in sys.stdin:
-        command = json.loads(line)
-        if command.get("cmd") == "stats":
-            _answer(endpoint.stats(int(command.get("min_seq", 0))))
-        elif command.get("cmd") == "reset":
-            endpoint.reset()
-            _answer({"reset": True})
-        elif command.get("cmd") == "stop":
+        if not endpoint.command(json.loads(line)):
             break
 
 
