@@ -1,6 +1,7 @@
-"""Run messaging test cases for real: the roles of every site connect to the broker node serving their
-site (one RabbitMQ at the top site, or the nearest member of a cluster), through a delay relay with
-the WAN path's one-way delay when that node is at another site; one process per client and server."""
+"""Run messaging test cases for real: each role (one process per client and server) connects to the
+node of its bus (`Bus`: one RabbitMQ, a node per cell or region, a cluster's nearest member, or its
+site's NATS server), through a delay relay with the WAN path's one-way delay when that node is at
+another site."""
 
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ class Bus:
 
     def deliveries(self) -> int:
         # Asked of every node at once: a RabbitMQ node answers through rabbitmqctl, an Erlang VM
-        # that takes a second or two to start.
+        # that takes half a second or more to start.
         nodes = self.all_nodes()
         with ThreadPoolExecutor(max_workers=len(nodes) or 1) as pool:
             return sum(pool.map(lambda n: n.deliveries(), nodes))
