@@ -39,6 +39,12 @@ def site_ip(k: int) -> str:
     return f"127.0.{k}.1"
 
 
+def nearest_site(sites: Sequence[str], delay_ms: Callable[[str, str], float], site: str) -> str:
+    """Of `sites` (a bus's nodes), the one closest to `site`: itself if it has one, then the least
+    one-way delay, then the name (ties broken the same way every run)."""
+    return min(sites, key=lambda m: (0.0 if m == site else delay_ms(site, m), m))
+
+
 def view_ip(k: int, j: int) -> str:
     """Where site k reaches site j: a relay address in site k's own range."""
     return f"127.0.{k}.{100 + j}"
@@ -151,7 +157,7 @@ class RabbitCluster:
 
     def nearest(self, site: str) -> str:
         """The member site a client at `site` connects to: the closest (as the simulator's cluster)."""
-        return min(self.sites, key=lambda m: (0.0 if m == site else self.delay_ms(site, m), m))
+        return nearest_site(self.sites, self.delay_ms, site)
 
     def stop(self) -> None:
         self._stack.close()

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wanstack.bench.cluster import nearest_site
 from wanstack.bench.ports import free_port
 from wanstack.bench.procstat import session_cpu_s, session_rss_mb
 from wanstack.bench.rabbit import _exit_on_sigterm, terminate
@@ -181,7 +182,7 @@ class NatsServer:
 
 class NatsCluster:
     """A NATS server at each of `sites`, routes between every two through WAN relays; `delay_ms(a, b)`:
-    one-way WAN delay between two sites. Clients use their own site's server (`serving`)."""
+    one-way WAN delay between two sites. Clients use the nearest server (`nearest`)."""
 
     def __init__(
         self, sites: Sequence[str], delay_ms: Callable[[str, str], float], name: str = "wanstack"
@@ -225,8 +226,9 @@ class NatsCluster:
             time.sleep(0.05)
         raise TimeoutError(f"the NATS cluster did not form in {timeout_s:.0f} s")
 
-    def serving(self, site: str) -> str:
-        return site
+    def nearest(self, site: str) -> str:
+        """The server a site's roles use: their own site's, else the closest."""
+        return nearest_site(self.sites, self.delay_ms, site)
 
     def peer_bytes(self) -> dict[tuple[str, str], float]:
         """Bytes sent so far from each server's site to each other's over their route relays."""

@@ -10,9 +10,10 @@ The brokers are the scenario's buses:
 A role reaches a node at another site through a relay with the one-way delay of the route between the
 two sites. What a relay carried each way (bytes and AMQP messages) counts on every backbone link of
 that route; so do the bytes between cluster members (through the relays of their Erlang
-distribution). One machine hosts at most MAX_SITES sites (each a client or server process of ~40 MB
-and a relay) and MAX_BROKERS nodes, so larger topologies are refused with that reason, as are buses
-that cannot run here (router mesh, brokerless, Kafka: simulate those).
+distribution). A router mesh runs as a NATS server per rpc-bus site (`bench.nats`), its servers'
+route traffic counted the same way. One machine hosts at most MAX_SITES sites (each a client or server
+process of ~40 MB and a relay) and MAX_BROKERS nodes, so larger topologies are refused with that
+reason, as are buses that cannot run here (brokerless, Kafka: simulate those).
 """
 
 from __future__ import annotations
@@ -116,13 +117,9 @@ def _routed_bus(
             sorted(set(notifying.values())) if notifications else [], name="wanstack-bench"
         ) as brokers,
     ):
-
-        def nearest(site: str) -> str:
-            return min(routers, key=lambda r: (0.0 if r == site else delay(site, r), r))
-
         yield Bus(
             cluster.members,
-            nearest,
+            cluster.nearest,
             delay,
             cluster.peer_bytes,
             peer_messages=cluster.peer_messages,
