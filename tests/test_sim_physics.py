@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 
 from wanstack.scenario.load import parse
@@ -240,3 +243,59 @@ def test_bench_host_path_costs_vary_around_their_mean_repeatably() -> None:
     assert spread == simulate_case(infra, case, varied)
     assert max(spread) > min(spread) + 4 * fixed.params.rpc_client_ms * 0.2
     assert sum(spread) / len(spread) == pytest.approx(sum(steady) / len(steady), rel=0.1)
+
+
+def test_an_idle_process_pays_its_cold_cost_a_busy_one_its_warm_cost() -> None:
+    """`Params.end_warmth`: a call's four library ends cost the mean times the curve's factor at their
+    process's idle time. 200 ms apart, the caller's send and the server's receive are cold (factor 1)
+    while the server's reply and the caller's reply waiter, busy a moment before, are warm; back to
+    back all four are warm. Without the curve the pause changes nothing."""
+    from dataclasses import replace
+
+    from wanstack.scenario.testplan import MessagingCase, Pattern
+    from wanstack.sim.cases import simulate_case
+    from wanstack.sim.chain import Curve
+
+    curve = Curve([(200.0, 1.0), (0.0, 0.5)])
+    assert [curve.factor(x) for x in (-1.0, 0.0, 50.0, 200.0, 1e9)] == [0.5, 0.5, 0.625, 1.0, 1.0]
+    infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "t.yaml")
+    top = infra.placement.top_site
+    (edge,) = (s for s in infra.sites if s != top)
+    base = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0)
+
+    def p50(pause_ms: float, warmth: tuple[tuple[float, float], ...]) -> float:
+        case = MessagingCase("c", Pattern.CALL, (edge,), ((top, "t0"),), ("t0",), 50, 100, pause_ms)
+        latencies = simulate_case(infra, case, SimOptions(params=replace(base, end_warmth=warmth)))
+        return float(np.percentile(latencies, 50))
+
+    assert p50(200.0, ()) == pytest.approx(p50(0.0, ()), abs=1e-6)
+    warmth = ((0.0, 0.5), (200.0, 1.0))
+    cold, warm = p50(200.0, warmth), p50(0.0, warmth)
+    # Two ends go from ≈ 0.5 ms to 1 ms; the warm ones, idle for a few ms, cost a little over 0.5.
+    assert cold - warm == pytest.approx(1.0, abs=0.1)
+    assert p50(200.0, ()) - cold == pytest.approx(1.0, abs=0.1)
+
+
+def test_a_server_pays_more_after_others_handled_many_messages() -> None:
+    """`Params.end_crowding`: ten clients each calling a server of its own cost the servers their
+    crowding factor (each hears from its client while the nine other pairs' calls went by); one
+    server hearing from ten clients, every 20 ms, is hardly crowded. Clients never pay it."""
+    from dataclasses import replace
+
+    from wanstack.scenario.testplan import default_cases
+    from wanstack.sim.cases import simulate_case
+
+    infra = parse("generate: {kind: star, edges: 10, delay_ms: 0}\n", "t.yaml")
+    top = infra.placement.top_site
+    edges = [s for s in infra.sites if s != top]
+    cases = {c.name: c for c in default_cases(top, edges, messages=20)}
+    base = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0)
+    crowded = replace(base, end_crowding=((2.0, 1.0), (30.0, 3.0)))
+
+    def p50(case: str, params: Any) -> float:
+        return float(np.percentile(simulate_case(infra, cases[case], SimOptions(params=params)), 50))
+
+    # tc2: the server's receive costs 3 ms instead of 1 (its reply, right after, is not crowded).
+    assert p50("tc2-call", crowded) - p50("tc2-call", base) == pytest.approx(2.0, abs=0.3)
+    assert p50("tc1-call", crowded) - p50("tc1-call", base) < 0.5
+    assert p50("tc1-cast", crowded) - p50("tc1-cast", base) < 0.5

@@ -399,12 +399,12 @@ def calibrate(
     pause_ms: Annotated[
         float,
         typer.Option(
-            help="Pause between the paused runs' messages: the path costs are fitted there, so match "
-            "the pause of the cases you will predict (an idle process wakes up slower)."
+            help="Pause between the paused runs' messages (the test plan's by default): a process's cost "
+            "per message is fitted for this idle time and shorter ones (back to back, 20 ms)."
         ),
-    ] = 50.0,
+    ] = 200.0,
 ) -> None:
-    """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 1 min)."""
+    """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 3 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
 
     _need_rabbitmq()

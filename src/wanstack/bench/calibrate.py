@@ -4,9 +4,10 @@ reads them.
 Measured, with one client behind a 0 ms relay and one server next to the broker (as an edge client
 reaches the central broker in the bench's cases):
 - the relay's own cost per traversal beyond its configured delay (`relay_probe`);
-- calls and casts back to back, and with the test plan's pause between them: their latency, and the
-  CPU time per message of each process (client, server, RabbitMQ with its helpers, the relay) from
-  the processes' CPU counters;
+- calls and casts back to back, and with the test plan's pause between them (calls also 20 ms apart):
+  their latency, and the CPU time per message of each process (client, server, RabbitMQ with its
+  helpers, the relay) from the processes' CPU counters;
+- calls with the pause from several client/server pairs at once: their latency;
 - calls per second with 8 client threads.
 Derived:
 - the broker's service time (its CPU per message; one Erlang scheduler per core as workers) and the
@@ -15,8 +16,11 @@ Derived:
   with the pause by one poll wake per step of oslo.messaging's poll back-off (`sim.polling`), which
   separates the two;
 - the library's cost on a message's path, mean and spread: the values with which the simulator, run
-  on the calibration's own set-up, gives the measured p50 and p95 of calls with the pause; and the
-  means that give the p50 of casts and of notifications (measured likewise, notifier to listener).
+  on the calibration's own set-up, gives the measured p50 and p95 of calls with the pause; how that
+  cost shrinks when a process is kept busy (`Params.end_warmth`: the factors with which the simulator
+  gives the p50 of calls back to back and 20 ms apart); how it grows with others' work
+  (`Params.end_crowding`: the factor that gives the p50 of the pairs calling at once); and the means
+  that give the p50 of casts and of notifications (measured likewise, notifier to listener).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,13 +41,18 @@ from wanstack.bench.procstat import session_cpu_s
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.relay_probe import measure as measure_relay
-from wanstack.scenario.testplan import MessagingCase, Pattern
+from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.load import parse
+from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, Pattern
+from wanstack.sim.cases import simulate_case
+from wanstack.sim.engine import SimOptions
 from wanstack.sim.params import Params
 from wanstack.sim.polling import wakes_within
 
 # Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms).
 BACK_TO_BACK = 1_000
 WITH_PAUSE = 200
+ROUNDS = 2  # each measurement split over this many rounds (`calibrate`)
 LISTENERS = {"call": 2, "cast": 1}  # the server's listener, and a caller's reply waiter
 ENDS = {"call": 4, "cast": 2}  # library ends per call or cast: each message is sent and received
 CROSSINGS = {"call": 2, "cast": 1, "notify": 1}  # relay traversals per call, cast or notification
@@ -55,9 +64,21 @@ PAIR_ROLES = {
 }
 BROKERS = ("rpc-broker", "notification-broker")
 PATTERNS = {"call": Pattern.CALL, "cast": Pattern.CAST, "notify": Pattern.NOTIFY}
-# The pause of the paused runs: long enough for a listener's poll back-off to take several steps,
-# which separates the CPU of a poll wake from that of a message (`poll_costs`).
-PAUSE_MS = 50.0
+# The pause of the paused runs: the test plan's (`scenario.testplan.DEFAULT_PAUSE_MS`), long enough
+# for a listener's poll back-off to take several steps, which separates the CPU of a poll wake from
+# that of a message (`poll_costs`).
+PAUSE_MS = DEFAULT_PAUSE_MS
+# Calls this far apart too: a process's cost per message grows with its idle time and has mostly
+# grown by 20 ms (benchmarks/warmth.py); it is also how often tc1's one server hears from ten clients
+# 200 ms apart. The warmth curve gets a point here, at 0 and at the pause.
+WARM_PAUSE_MS = 20.0
+# Client/server pairs calling at once (each client at an edge site of its own, the pause apart), for
+# how a process's cost grows with the work of others (`Params.end_crowding`): eight, fewer than the
+# default scenario's ten edges, so that its tc2 stays a prediction.
+CROWD_PAIRS = 8
+# Other processes' message ends that a lone pair's idle end sees (its partner's two), and that one of
+# the crowd's sees: each other pair's call (four ends) within its pause.
+ALONE_ENDS = 2
 PAYLOAD = 100  # bytes per message (the roles' default), as in the test plan's cases
 
 
@@ -76,10 +97,26 @@ class PairRun:
     relay: float  # the relay runs in this (the controller's) process
     per_s: float
     sent_bytes: float = 0.0  # per call or cast, client -> broker, as the relay counted them
+    latencies_ms: list[float] = field(default_factory=list)
 
     @property
     def library(self) -> float:
         return self.client + self.server
+
+
+def pooled(runs: list[PairRun]) -> PairRun:
+    """Several runs of one kind and pause as one: their latencies together, per-message figures
+    weighted by each run's messages."""
+    first = runs[0]
+    latencies = [x for r in runs for x in r.latencies_ms]
+    weights = [len(r.latencies_ms) for r in runs]
+
+    def mean(name: str) -> float:
+        return float(np.average([getattr(r, name) for r in runs], weights=weights))
+
+    p50, p95 = (float(x) for x in np.percentile(latencies, [50, 95]))
+    figures = {k: mean(k) for k in ("client", "server", "broker", "relay", "per_s", "sent_bytes")}
+    return PairRun(first.kind, first.pause_ms, p50, p95, latencies_ms=latencies, **figures)
 
 
 def measure_pair(
@@ -116,9 +153,8 @@ def measure_pair(
     ms = [(b - a) * 1000.0 / done for a, b in zip(before, after, strict=True)]
     relay_ms = (mine.user + mine.system - own.user - own.system) * 1000.0 / done
     p50, p95 = (float(x) for x in np.percentile(latencies, [50, 95]))
-    return PairRun(
-        kind, pause_ms, p50, p95, ms[0], ms[1], ms[2], relay_ms, done / result["elapsed_s"], sent / done
-    )
+    per_s = done / result["elapsed_s"]
+    return PairRun(kind, pause_ms, p50, p95, ms[0], ms[1], ms[2], relay_ms, per_s, sent / done, latencies)
 
 
 def poll_costs(back_to_back: PairRun, paused: PairRun) -> tuple[float, float]:
@@ -133,27 +169,76 @@ def poll_costs(back_to_back: PairRun, paused: PairRun) -> tuple[float, float]:
     return end, wake
 
 
-def fit_path_cost(
-    params: Params, cores: int, paused: PairRun, cv: float | None = None
-) -> tuple[float, float]:
-    """(mean, CV) of the library's cost per end on a message's path with which the simulator, on the
-    calibration's set-up (client at an edge site behind a 0 ms link, broker and server at the centre),
-    gives the measured p50 and p95 of the pair's messages (calls, casts or notifications) with the
-    pause. The p50 grows with the mean and the p95 with the CV, so alternating bisections find both;
-    with `cv` given, only the mean is fitted (one CV for every kind of message)."""
-
-    from wanstack.scenario.load import parse
-    from wanstack.sim.cases import simulate_case
-    from wanstack.sim.engine import SimOptions
+def simulated_pair(params: Params, kind: str, pause_ms: float, messages: int = 400) -> list[float]:
+    """Latencies (ms) of the calibration's set-up in the simulator: a client at an edge site behind a
+    0 ms link, broker and server at the centre, `messages` calls (casts, notifications) `pause_ms`
+    apart."""
 
     infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "calibration.yaml")
     top = infra.placement.top_site
     (edge,) = (s for s in infra.sites if s != top)
-    topic = "notifications" if paused.kind == "notify" else "t0"
-    pattern = PATTERNS[paused.kind]
+    topic = "notifications" if kind == "notify" else "t0"
     case = MessagingCase(
-        "calibration", pattern, (edge,), ((top, topic),), (topic,), 400, 100, paused.pause_ms
+        "calibration", PATTERNS[kind], (edge,), ((top, topic),), (topic,), messages, PAYLOAD, pause_ms
     )
+    return simulate_case(infra, case, SimOptions(params=params))
+
+
+def crowd_case(pairs: int, pause_ms: float, messages: int) -> tuple[Infrastructure, MessagingCase]:
+    """`pairs` clients at edge sites behind 0 ms links, each calling a server of its own at the centre
+    `pause_ms` apart: the default test plan's tc2 on a smaller star."""
+
+    infra = parse(f"generate: {{kind: star, edges: {pairs}, delay_ms: 0}}\n", "calibration.yaml")
+    top = infra.placement.top_site
+    edges = tuple(s for s in infra.sites if s != top)
+    topics = tuple(f"t{i}" for i in range(pairs))
+    servers = tuple((top, topic) for topic in topics)
+    return infra, MessagingCase("crowd", Pattern.CALL, edges, servers, topics, messages, PAYLOAD, pause_ms)
+
+
+def measure_crowd(broker: RabbitNode, pairs: int, pause_ms: float, messages: int) -> list[float]:
+    """The calls' latencies of `crowd_case` on the bench."""
+
+    from wanstack.bench.cases import Bus, run_case
+
+    infra, case = crowd_case(pairs, pause_ms, messages)
+    top = infra.placement.top_site
+    edges = {s: 0.0 for s in infra.sites if s != top}
+    return run_case(Bus.single(broker, top, edges), case).latencies_ms
+
+
+def fit_crowding(params: Params, cores: int, pairs: int, pause_ms: float, latencies: list[float]) -> Params:
+    """`params` with the crowding curve's factor at the crowd's ends fitted: the simulator gives the
+    crowd's measured p50 (`measure_crowd`); 1 for a lone pair's, flat beyond."""
+
+    infra, case = crowd_case(pairs, pause_ms, 100)
+    crowd = ALONE_ENDS + 4 * (pairs - 1)
+
+    def p50(factor: float) -> float:
+        trial = replace(params, end_crowding=((ALONE_ENDS, 1.0), (crowd, factor)), host_cores=cores)
+        return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), 50))
+
+    factor = _bisect(p50, float(np.percentile(latencies, 50)), 0.0, 4.0)
+    return replace(params, end_crowding=((float(ALONE_ENDS), 1.0), (float(crowd), factor)))
+
+
+def _bisect(f: Any, target: float, low: float, high: float) -> float:
+    """x in [low, high] where the increasing `f` meets `target` (an end of the range if it does not)."""
+    for _ in range(16):  # 2^-16 of the range: far below what the bench can tell apart
+        mid = (low + high) / 2
+        low, high = (mid, high) if f(mid) < target else (low, mid)
+    return (low + high) / 2
+
+
+def fit_path_cost(
+    params: Params, cores: int, paused: PairRun, cv: float | None = None
+) -> tuple[float, float]:
+    """(mean, CV) of the library's cost per end on a message's path with which the simulator, on the
+    calibration's set-up (`simulated_pair`), gives the measured p50 and p95 of the pair's messages
+    (calls, casts or notifications) with the pause. The p50 grows with the mean and the p95 with the
+    CV, so alternating bisections find both; with `cv` given, only the mean is fitted (one CV for
+    every kind of message). `params.end_warmth` stays as it is: the mean is that of a process idle
+    for the pause or longer."""
 
     def percentile(mean: float, cv: float, q: float) -> float:
         trial = replace(params, rpc_client_cv=cv, host_cores=cores)
@@ -163,31 +248,51 @@ def fit_path_cost(
             trial = replace(trial, cast_client_ms=mean)
         else:
             trial = replace(trial, notify_client_ms=mean)
-        return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), q))
-
-    def bisect(f: Any, target: float, low: float, high: float) -> float:
-        for _ in range(25):
-            mid = (low + high) / 2
-            low, high = (mid, high) if f(mid) < target else (low, mid)
-        return (low + high) / 2
+        return float(np.percentile(simulated_pair(trial, paused.kind, paused.pause_ms), q))
 
     def fit_mean(cv: float) -> float:
-        return bisect(lambda m: percentile(m, cv, 50), paused.p50_ms, 0.0, paused.p50_ms / 2)
+        return _bisect(lambda m: percentile(m, cv, 50), paused.p50_ms, 0.0, paused.p50_ms)
 
     if cv is not None:
         return fit_mean(cv), cv
     mean, cv = paused.p50_ms / 4, 0.0
     for _ in range(3):
         mean = fit_mean(cv)
-        cv = bisect(lambda c, mean=mean: percentile(mean, c, 95), paused.p95_ms, 0.0, 3.0)
+        cv = _bisect(lambda c, mean=mean: percentile(mean, c, 95), paused.p95_ms, 0.0, 3.0)
     return mean, cv
 
 
+def fit_calls(params: Params, cores: int, calls: list[PairRun]) -> Params:
+    """`params` with the calls' path cost fitted: its mean and spread for a process idle for the
+    longest pause (the last run), and the warmth curve's factor at each shorter pause, each giving the
+    measured p50 of calls that far apart. The factors and the mean move each other (a paused call
+    has warm ends too: the server's reply, the caller's reply waiter), hence the rounds."""
+
+    *warm, cold = sorted(calls, key=lambda r: r.pause_ms)
+    points = [[r.pause_ms, 1.0] for r in warm] + [[cold.pause_ms, 1.0]]
+
+    def with_points() -> Params:
+        return replace(params, end_warmth=tuple((x, f) for x, f in points), host_cores=cores)
+
+    def p50(factor: float, i: int) -> float:
+        points[i][1] = factor
+        latencies = simulated_pair(with_points(), "call", warm[i].pause_ms)
+        return float(np.percentile(latencies, 50))
+
+    for _ in range(2):
+        mean, cv = fit_path_cost(with_points(), cores, cold)
+        params = replace(params, rpc_client_ms=mean, rpc_client_cv=cv)
+        for i, run in enumerate(warm):
+            points[i][1] = _bisect(lambda f, i=i: p50(f, i), run.p50_ms, 0.0, 2.0)
+    return replace(with_points(), host_cores=params.host_cores)
+
+
 def calibrate(
-    out: Path, progress: Any = None, scale: float = 1.0, pause_ms: float = PAUSE_MS
+    out: Path, progress: Any = None, scale: float = 1.0, pause_ms: float = PAUSE_MS, rounds: int = ROUNDS
 ) -> dict[str, Any]:
     """Measure, fit and write the calibration file. `scale` < 1 sends fewer messages per run (a
-    quicker, noisier calibration: the tests' check that it works on this machine)."""
+    quicker, noisier calibration: the tests' check that it works on this machine). The measurements
+    are taken in `rounds` rounds, each with its share of the messages, and pooled."""
 
     def say(text: str) -> None:
         if progress is not None:
@@ -204,17 +309,31 @@ def calibrate(
     # one adds how late the relay's timer fires.
     timer_late_ms = max(0.0, per_traversal - relay_0.added_p50_ms / 2)
     say("starting a RabbitMQ node")
-    runs: dict[tuple[str, float], PairRun] = {}
+    call_pauses = (0.0, WARM_PAUSE_MS, pause_ms) if pause_ms > WARM_PAUSE_MS else (0.0, pause_ms)
+    plan = [("call", pause) for pause in call_pauses] + [
+        ("cast", 0.0),
+        ("cast", pause_ms),
+        ("notify", pause_ms),
+    ]
+    each: dict[tuple[str, float], list[PairRun]] = {step: [] for step in plan}
+    crowd: list[float] = []
     with RabbitNode(name="wanstack-calibrate") as broker:
-        for kind in ("call", "cast"):
-            for pause in (0.0, pause_ms):
-                say(f"{kind}s {'back to back' if not pause else f'{pause:.0f} ms apart'}: latency, CPU")
-                calls = WITH_PAUSE if pause else BACK_TO_BACK
-                runs[kind, pause] = measure_pair(broker, kind, count(calls), pause)
-        say(f"notifications {pause_ms:.0f} ms apart: latency, CPU")
-        runs["notify", pause_ms] = measure_pair(broker, "notify", count(WITH_PAUSE), pause_ms)
+        # Rounds over every measurement rather than one measurement's runs back to back: this machine
+        # drifts by 10-20 % over minutes (other tenants), and the fits compare the runs with each other.
+        for n in range(rounds):
+            for kind, pause in plan:
+                how = "back to back" if not pause else f"{pause:.0f} ms apart"
+                say(f"round {n + 1}/{rounds}: {kind}s {how}: latency, CPU")
+                # As many as back to back when the pause is short: the run still takes seconds.
+                calls = WITH_PAUSE if pause > WARM_PAUSE_MS else BACK_TO_BACK // 2 if pause else BACK_TO_BACK
+                each[kind, pause].append(measure_pair(broker, kind, max(20, count(calls) // rounds), pause))
+            say(f"round {n + 1}/{rounds}: {CROWD_PAIRS} pairs calling at once, {pause_ms:.0f} ms apart")
+            # As many calls in all as a lone pair's paused run, spread over the pairs (20 each at least).
+            share = max(20, count(WITH_PAUSE) // (CROWD_PAIRS * rounds))
+            crowd += measure_crowd(broker, CROWD_PAIRS, pause_ms, share)
         say("calls per second on 8 threads")
         burst = measure_pair(broker, "call", calls=count(2000), threads=8)
+    runs = {step: pooled(done) for step, done in each.items()}
     quiet = [runs[k, 0.0] for k in ("call", "cast")]
     broker_ms = max(sum(r.broker / CROSSINGS[r.kind] for r in quiet) / 2, 0.01)
     relay_cpu_ms = sum(r.relay / CROSSINGS[r.kind] for r in quiet) / 2
@@ -236,12 +355,13 @@ def calibrate(
         },
     )
     say("fitting the path cost in the simulator")
-    client_ms, client_cv = fit_path_cost(params, cores, runs["call", pause_ms])
-    # Casts and notifications cost their ends less than calls do (no reply waiter, no RPC dispatcher
-    # for a notification): their own means, with the calls' spread.
-    params = replace(params, rpc_client_ms=client_ms)
+    params = fit_calls(params, cores, [runs["call", pause] for pause in call_pauses])
+    client_ms, client_cv = params.rpc_client_ms, params.rpc_client_cv
+    # Casts and notifications cost their ends otherwise than calls do (no reply waiter, no RPC
+    # dispatcher for a notification): their own means, with the calls' spread and warmth.
     cast_ms, _ = fit_path_cost(params, cores, runs["cast", pause_ms], client_cv)
     notify_ms, _ = fit_path_cost(params, cores, runs["notify", pause_ms], client_cv)
+    params = fit_crowding(params, cores, CROWD_PAIRS, pause_ms, crowd)
     measured: dict[str, float] = {}
     for (kind, pause), run in runs.items():
         label = f"{kind}_{pause:.0f}ms_pause"
@@ -254,6 +374,7 @@ def calibrate(
         "relay_added_per_traversal_ms_at_0ms": relay_0.added_p50_ms / 2,
         "relay_messages_per_s": relay_0.messages_per_s,
         "calls_per_s_8_threads": burst.per_s,
+        f"call_{pause_ms:.0f}ms_pause_{CROWD_PAIRS}_pairs_p50_ms": float(np.percentile(crowd, 50)),
         "broker_cpu_ms_per_message": broker_ms,
         "cast_bytes_on_the_wire": runs["cast", 0.0].sent_bytes,
     }
@@ -269,6 +390,8 @@ def calibrate(
             "cast_client_ms": round(cast_ms, 4),
             "notify_client_ms": round(notify_ms, 4),
             "rpc_client_cv": round(client_cv, 4),
+            "end_warmth": [[x, round(f, 4)] for x, f in params.end_warmth],
+            "end_crowding": [[x, round(f, 4)] for x, f in params.end_crowding],
             "relay_cpu_ms": round(relay_cpu_ms, 4),
             "poll_wake_cpu_ms": round(wake_cpu_ms, 4),
             "wan_overhead_ms": round(timer_late_ms, 4),
@@ -316,6 +439,8 @@ def load_values(params: Params, values: dict[str, Any]) -> Params:
         rpc_client_cv=float(values.get("rpc_client_cv", 0.0)),
         wan_overhead_ms=float(values.get("wan_overhead_ms", 0.0)),
         rpc_envelope_bytes=int(values.get("rpc_envelope_bytes", params.rpc_envelope_bytes)),
+        end_warmth=tuple((float(x), float(f)) for x, f in values.get("end_warmth", ())),
+        end_crowding=tuple((float(x), float(f)) for x, f in values.get("end_crowding", ())),
     )
     sizes = {k: StationSize(**v) for k, v in values.get("stations", {}).items()}
     return params.with_overrides(sizes)

@@ -4,7 +4,9 @@ small executor carries them all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+import math
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from wanstack.sim.network import Network
@@ -22,7 +24,7 @@ def round_trip(client: str, server: str, station: Station | None) -> tuple[Hop, 
 
 class ChainRunner:
     """Runs chains. A running chain is a small list: [hops, next index, bytes, messages, done, lost, arg,
-    end-host ms, traffic tag, fluid?]; no per-message objects beyond it."""
+    end-host ms, traffic tag, fluid?, sending process]; no per-message objects beyond it."""
 
     __slots__ = ("net",)
 
@@ -40,10 +42,13 @@ class ChainRunner:
         endpoint_ms: float = 0.0,
         tag: str = "background",
         fluid: bool = False,
+        sender: Hashable | None = None,
     ) -> None:
         """`fluid`: the chain stands for load already counted as a station's fluid background: it passes
-        stations without queueing (held only by an overload backlog) and counts its messages as jobs."""
-        self._next([hops, 0, nbytes, messages, done, lost, arg, endpoint_ms, tag, fluid])
+        stations without queueing (held only by an overload backlog) and counts its messages as jobs.
+        `sender`: the process that sends it (`process_of`), where it is not the client at the first
+        hop's site: a server's reply."""
+        self._next([hops, 0, nbytes, messages, done, lost, arg, endpoint_ms, tag, fluid, sender])
 
     def _next(self, state: list[Any]) -> None:
         hops = state[0]
@@ -88,14 +93,30 @@ class SharedHostChains(ChainRunner):
     CPU charged per chain: the sender's library cost on the first leg, the receiver's on the last
     (once for a one-hop chain: a publish to a broker, or a broker's delivery to a consumer), and each
     station's own service time. A library end burns `end_cpu_ms` in all, of which only its path cost
-    holds the message; the rest is a CPU job nobody waits for, which delays everyone else's.
+    holds the message; the rest is a CPU job nobody waits for, which delays everyone else's. The path
+    cost depends on how long the end's process has been idle (`warmth`, `Params.end_warmth`) and, for
+    a server, on how many messages other processes handled meanwhile (`crowding`,
+    `Params.end_crowding`): a process is a server's station, or the client at a site (`process_of`).
 
     Every site-to-site leg passes the bench's delay relay (`bench.relay`): all relays of a run are
     threads of one Python process, so their work is serialised by its interpreter lock — a one-worker
     station (`relay`) that holds each leg for `relay_cpu_ms` before the link's delay, and loads the
     cores as much. A fanout's copies leave the broker together and queue there one after another."""
 
-    __slots__ = ("cpu", "end_cpu_ms", "polls", "relay", "relay_cpu_ms", "rng", "shape")
+    __slots__ = (
+        "active",
+        "cpu",
+        "crowding",
+        "end_cpu_ms",
+        "ends",
+        "polls",
+        "relay",
+        "relay_cpu_ms",
+        "rng",
+        "seen",
+        "shape",
+        "warmth",
+    )
 
     def __init__(
         self,
@@ -105,6 +126,8 @@ class SharedHostChains(ChainRunner):
         relay_cpu_ms: float = 0.0,
         poll_wake_cpu_ms: float = 0.0,
         end_cv: float = 0.0,
+        warmth: Sequence[tuple[float, float]] = (),
+        crowding: Sequence[tuple[float, float]] = (),
     ) -> None:
         super().__init__(net)
         # A library end's path cost varies (allocation, caches, the GIL): a gamma law of that CV.
@@ -117,10 +140,37 @@ class SharedHostChains(ChainRunner):
         # Listeners (a server's station, or a client's reply waiter at its site) poll on after each
         # message they receive (`polling.PollBackoff`).
         self.polls = PollBackoff(net.sim, cpu, poll_wake_cpu_ms) if poll_wake_cpu_ms else None
+        self.warmth = Curve(warmth) if warmth else None
+        self.active: dict[Hashable, float] = {}  # process -> when its library last handled a message
+        self.crowding = Curve(crowding) if crowding else None
+        self.ends = 0  # message ends handled by all processes so far
+        self.seen: dict[Hashable, int] = {}  # process -> `ends` just after its own last one
 
-    def _path(self, ms: float) -> float:
-        """One message's path cost at a library end, around its mean `ms`."""
-        return self.rng.gammavariate(self.shape, ms / self.shape) if self.shape else ms
+    @staticmethod
+    def process_of(station: Station | None, site: str) -> Hashable:
+        """The process at a chain's end: the server's station, or else the bench's client at `site`
+        (one client process per site in a case, which sends and receives its replies)."""
+        return station if station is not None else ("client", site)
+
+    def _mean(self, ms: float, process: Hashable) -> float:
+        """The mean path cost at `process`'s library end now: `ms` for a process idle long, scaled by
+        how recently it last handled a message and by how many others did meanwhile."""
+        if self.warmth is not None:
+            now = self.net.sim.now
+            last = self.active.get(process)
+            self.active[process] = now
+            ms *= self.warmth.factor(math.inf if last is None else now - last)
+        if self.crowding is not None:
+            self.ends += 1
+            seen = self.seen.get(process)
+            self.seen[process] = self.ends
+            if isinstance(process, Station):
+                ms *= self.crowding.factor(math.inf if seen is None else self.ends - 1 - seen)
+        return ms
+
+    def _path(self, mean: float) -> float:
+        """One message's path cost at a library end, around its mean."""
+        return self.rng.gammavariate(self.shape, mean / self.shape) if self.shape else mean
 
     def _burn(self, path_ms: float) -> None:
         """CPU a library end uses beyond its path cost `path_ms`: it loads the cores, holds nobody."""
@@ -137,8 +187,10 @@ class SharedHostChains(ChainRunner):
         state[1] = i + 1
         send_cost = state[7] if i == 0 and (len(hops) > 1 or hops[0][2] is None) else 0.0
         if send_cost:
-            self.cpu.submit(self._path(send_cost), self._send, state)
-            self._burn(send_cost)
+            sender = state[10] if state[10] is not None else self.process_of(None, hops[0][0])
+            mean = self._mean(send_cost, sender)
+            self.cpu.submit(self._path(mean), self._send, state)
+            self._burn(mean)
         else:
             self._send(state)
 
@@ -162,7 +214,9 @@ class SharedHostChains(ChainRunner):
             return
         last = state[1] == len(hops)
         end = state[7] if last and (len(hops) > 1 or station is not None) else 0.0
-        work = self._path(end) if end else 0.0
+        receiver = self.process_of(station, hops[-1][1])
+        mean = self._mean(end, receiver) if end else 0.0
+        work = self._path(mean) if end else 0.0
         if station is not None:
             station.jobs += int(state[3])
             work += station.service_ms * state[3]
@@ -171,6 +225,28 @@ class SharedHostChains(ChainRunner):
         else:
             self._next(state)
         if end:
-            self._burn(end)
+            self._burn(mean)
             if self.polls is not None:
-                self.polls.message(station if station is not None else ("reply", hops[-1][1]))
+                self.polls.message(receiver)
+
+
+class Curve:
+    """A piecewise-linear factor of a library end's cost, flat beyond its first and last point: against
+    its process's idle time (`Params.end_warmth`) or the ends of others since (`end_crowding`)."""
+
+    __slots__ = ("factors", "idle_ms")
+
+    def __init__(self, points: Sequence[tuple[float, float]]) -> None:
+        ordered = sorted(points)
+        self.idle_ms = [float(x) for x, _ in ordered]
+        self.factors = [float(f) for _, f in ordered]
+
+    def factor(self, idle_ms: float) -> float:
+        i = bisect.bisect_right(self.idle_ms, idle_ms)
+        if i == 0:
+            return self.factors[0]
+        if i == len(self.idle_ms):
+            return self.factors[-1]
+        x0, x1 = self.idle_ms[i - 1], self.idle_ms[i]
+        f0, f1 = self.factors[i - 1], self.factors[i]
+        return f0 + (f1 - f0) * (idle_ms - x0) / (x1 - x0)

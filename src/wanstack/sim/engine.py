@@ -68,7 +68,14 @@ class Engine:
             cpu = Station(self.sim, ("host-cpu", "bench"), p.host_cores, 1.0)
             end_cpu = p.rpc_client_ms if p.rpc_client_cpu_ms is None else p.rpc_client_cpu_ms
             self.chains = SharedHostChains(
-                self.net, cpu, end_cpu, p.relay_cpu_ms, p.poll_wake_cpu_ms, p.rpc_client_cv
+                self.net,
+                cpu,
+                end_cpu,
+                p.relay_cpu_ms,
+                p.poll_wake_cpu_ms,
+                p.rpc_client_cv,
+                p.end_warmth,
+                p.end_crowding,
             )
         self.stations: dict[tuple[str, str], Station] = {}
         self.brokers_down: set[tuple[str, str]] = set()

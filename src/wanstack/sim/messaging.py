@@ -130,8 +130,18 @@ class Messaging:
             sim.at(start + self.timeout_ms, failed, arg)
 
         def replied(_: Any) -> None:
+            # Sent by the server's process, not by a client at its site.
             self.chains.run(
-                self.reply_hops(dst, src), reply_bytes, messages, done, lost, arg, self.client_ms, tag, fluid
+                self.reply_hops(dst, src),
+                reply_bytes,
+                messages,
+                done,
+                lost,
+                arg,
+                self.client_ms,
+                tag,
+                fluid,
+                server,
             )
 
         self.chains.run(

@@ -82,6 +82,21 @@ class Params:
     # ... and how much a library end's path cost varies from message to message (coefficient of
     # variation of a gamma law around `rpc_client_ms`; 0: always the same).
     rpc_client_cv: float = 0.0
+    # ... and how that cost depends on how long the end's process has been idle: on the bench's host a
+    # process pays more for a message after a pause than when it is kept busy, and not because the
+    # machine idles (a call 200 ms after the last one costs as much with another process waking the
+    # cores every 4 ms: benchmarks/warmth.py). Points (idle ms, factor) of a piecewise-linear curve by
+    # which the end's mean is multiplied, flat beyond the first and last point; `wanstack calibrate`
+    # fits them from calls back to back, 20 ms and its pause apart. Empty: no dependence.
+    end_warmth: tuple[tuple[float, float], ...] = ()
+    # ... and, for a server, on how many message ends other processes handled since its last: the
+    # same call 200 ms apart costs 15-35 % more while nine other client/server pairs call as often,
+    # though they load the cores by less than half of one (benchmarks/warmth.py) — their working sets
+    # push the server's (executor, dispatcher, serializer) out of the caches. Only a server's: the
+    # default plan's tc1 has ten clients as idle and crowded as tc2's, and its calls cost less than
+    # tc2's, whose ten servers are. Points (others' ends, factor), flat beyond; `wanstack calibrate`
+    # fits it from several pairs calling at once. Empty: no dependence.
+    end_crowding: tuple[tuple[float, float], ...] = ()
     # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
     # object with its flavor and info caches is several kB.
     # Bytes oslo.messaging and AMQP wrap around a message's payload: method, header and body frames,
