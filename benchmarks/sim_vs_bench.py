@@ -4,7 +4,7 @@ one-way: p50 and p95 of each, and the simulator's relative error.
 
     python benchmarks/sim_vs_bench.py [--calibration calibration.yaml] [--messages 20] [--repeat 3]
 
-Without --calibration it runs `wanstack calibrate` first (about 30 s). Needs rabbitmq-server
+Without --calibration it runs `wanstack calibrate` first (about 4 min). Needs rabbitmq-server
 (installed by `make test`).
 """
 

@@ -78,7 +78,7 @@ def test_broker_leaves_nothing_behind(tmp_path: os.PathLike[str]) -> None:
 
 @pytest.mark.slow
 def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
-    from wanstack.bench.calibrate import calibrate, load_calibration
+    from wanstack.bench.calibrate import calibrate, load_calibration, refit
 
     # A shorter pause than the test plan's and one round: the same steps, quicker.
     document = calibrate(tmp_path / "calibration.yaml", scale=0.3, pause_ms=50.0, rounds=1)
@@ -88,11 +88,13 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     # runs through the three pauses, flat at 1 for the longest.
     (x0, f0), (x1, _), (x2, f2) = params["end_warmth"]
     assert (x0, x1, x2) == (0.0, 20.0, 50.0) and 0 < f0 < f2 == 1.0
-    assert 0 < measured["broker_cpu_ms_per_message"] < 5
+    assert 0 < params["stations"]["rpc-broker"]["service_ms"] < 5
     assert 0 <= measured["relay_added_per_traversal_ms"] < 5
     assert params["rpc_client_ms"] >= 0 and params["poll_wake_cpu_ms"] >= 0
     # A 100-byte cast in oslo.messaging's JSON envelope and AMQP's frames: a few hundred bytes.
     assert 150 < params["rpc_envelope_bytes"] < 1000
+    # The parameters follow from the measured figures alone: derived again, they are the same.
+    assert refit(tmp_path / "calibration.yaml")["params"] == params
     loaded = load_calibration(tmp_path / "calibration.yaml")
     assert loaded.station("rpc-broker").service_ms == params["stations"]["rpc-broker"]["service_ms"]
     assert loaded.rpc_envelope_bytes == params["rpc_envelope_bytes"]

@@ -299,3 +299,30 @@ def test_a_server_pays_more_after_others_handled_many_messages() -> None:
     assert p50("tc2-call", crowded) - p50("tc2-call", base) == pytest.approx(2.0, abs=0.3)
     assert p50("tc1-call", crowded) - p50("tc1-call", base) < 0.5
     assert p50("tc1-cast", crowded) - p50("tc1-cast", base) < 0.5
+
+
+def test_one_process_handles_its_messages_one_at_a_time() -> None:
+    """Each bench process is one Python interpreter: two messages reaching one server together are
+    handled one after the other though the host has two cores; two servers handle them at once."""
+    from dataclasses import replace
+
+    from wanstack.sim.stations import Station
+
+    infra = parse("generate: {kind: star, edges: 2, delay_ms: 0}\n", "t.yaml")
+    top = infra.placement.top_site
+    edges = [s for s in infra.sites if s != top]
+    params = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0)
+
+    def finishes(servers: int) -> list[float]:
+        engine = Engine(infra, SimOptions(params=params, background=False))
+        stations = [Station(engine.sim, ("rpc-server", f"s{i}"), 64, 0.0) for i in range(servers)]
+        done: list[float] = []
+        for i, edge in enumerate(edges):
+            hop = ((edge, top, stations[i % servers]),)
+            engine.chains.run(hop, 100, 1.0, lambda _: done.append(engine.sim.now), None, None, 1.0)
+        engine.sim.run(1e9)
+        return sorted(done)
+
+    one, two = finishes(1), finishes(2)
+    assert one[1] - one[0] == pytest.approx(1.0)
+    assert two[1] - two[0] == pytest.approx(0.0)

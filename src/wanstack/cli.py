@@ -403,12 +403,26 @@ def calibrate(
             "per message is fitted for this idle time and shorter ones (back to back, 20 ms)."
         ),
     ] = 200.0,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            help="Measure nothing: derive the simulator's parameters again from the measurements already "
+            "in --out, with this version's model (seconds; no RabbitMQ needed)."
+        ),
+    ] = False,
 ) -> None:
-    """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 3 min)."""
+    """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 4 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
+    from wanstack.bench.calibrate import refit as run_refit
 
-    _need_rabbitmq()
-    document = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
+    if refit:
+        if not out.is_file():
+            errors.print(f"[red]error:[/red] {out}: no calibration file to refit (run `wanstack calibrate`)")
+            raise typer.Exit(2)
+        document = run_refit(out)
+    else:
+        _need_rabbitmq()
+        document = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
     table = Table(title=f"Calibration written to {out}")
     table.add_column("measured")
     table.add_column("value", justify="right")

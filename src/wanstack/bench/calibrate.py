@@ -207,7 +207,7 @@ def measure_crowd(broker: RabbitNode, pairs: int, pause_ms: float, messages: int
     return run_case(Bus.single(broker, top, edges), case).latencies_ms
 
 
-def fit_crowding(params: Params, cores: int, pairs: int, pause_ms: float, latencies: list[float]) -> Params:
+def fit_crowding(params: Params, cores: int, pairs: int, pause_ms: float, p50_ms: float) -> Params:
     """`params` with the crowding curve's factor at the crowd's ends fitted: the simulator gives the
     crowd's measured p50 (`measure_crowd`); 1 for a lone pair's, flat beyond."""
 
@@ -218,7 +218,7 @@ def fit_crowding(params: Params, cores: int, pairs: int, pause_ms: float, latenc
         trial = replace(params, end_crowding=((ALONE_ENDS, 1.0), (crowd, factor)), host_cores=cores)
         return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), 50))
 
-    factor = _bisect(p50, float(np.percentile(latencies, 50)), 0.0, 4.0)
+    factor = _bisect(p50, p50_ms, 0.0, 4.0)
     return replace(params, end_crowding=((float(ALONE_ENDS), 1.0), (float(crowd), factor)))
 
 
@@ -305,9 +305,6 @@ def calibrate(
     relay_0 = measure_relay(0.0, round_trips=count(200), burst=count(20_000))
     relay_far = [measure_relay(d, round_trips=count(200), burst=count(20_000)) for d in (10.0, 25.0)]
     per_traversal = sum(r.added_p50_ms for r in relay_far) / (2 * len(relay_far))
-    # At 0 ms a traversal costs the relay's own processing (the simulator's relay station); a delayed
-    # one adds how late the relay's timer fires.
-    timer_late_ms = max(0.0, per_traversal - relay_0.added_p50_ms / 2)
     say("starting a RabbitMQ node")
     call_pauses = (0.0, WARM_PAUSE_MS, pause_ms) if pause_ms > WARM_PAUSE_MS else (0.0, pause_ms)
     plan = [("call", pause) for pause in call_pauses] + [
@@ -334,34 +331,6 @@ def calibrate(
         say("calls per second on 8 threads")
         burst = measure_pair(broker, "call", calls=count(2000), threads=8)
     runs = {step: pooled(done) for step, done in each.items()}
-    quiet = [runs[k, 0.0] for k in ("call", "cast")]
-    broker_ms = max(sum(r.broker / CROSSINGS[r.kind] for r in quiet) / 2, 0.01)
-    relay_cpu_ms = sum(r.relay / CROSSINGS[r.kind] for r in quiet) / 2
-    costs = [poll_costs(runs[k, 0.0], runs[k, pause_ms]) for k in ("call", "cast")]
-    end_cpu_ms = sum(c[0] for c in costs) / 2
-    wake_cpu_ms = sum(c[1] for c in costs) / 2
-    cores = os.cpu_count() or 1
-    # What a cast of PAYLOAD bytes puts on the wire beyond its payload: frames and JSON envelope.
-    envelope = runs["cast", 0.0].sent_bytes - PAYLOAD
-    params = load_values(
-        Params(),
-        {
-            "rpc_client_ms": 0.0,
-            "rpc_client_cpu_ms": end_cpu_ms,
-            "relay_cpu_ms": relay_cpu_ms,
-            "poll_wake_cpu_ms": wake_cpu_ms,
-            "wan_overhead_ms": timer_late_ms,
-            "stations": {kind: {"workers": cores, "service_ms": broker_ms} for kind in BROKERS},
-        },
-    )
-    say("fitting the path cost in the simulator")
-    params = fit_calls(params, cores, [runs["call", pause] for pause in call_pauses])
-    client_ms, client_cv = params.rpc_client_ms, params.rpc_client_cv
-    # Casts and notifications cost their ends otherwise than calls do (no reply waiter, no RPC
-    # dispatcher for a notification): their own means, with the calls' spread and warmth.
-    cast_ms, _ = fit_path_cost(params, cores, runs["cast", pause_ms], client_cv)
-    notify_ms, _ = fit_path_cost(params, cores, runs["notify", pause_ms], client_cv)
-    params = fit_crowding(params, cores, CROWD_PAIRS, pause_ms, crowd)
     measured: dict[str, float] = {}
     for (kind, pause), run in runs.items():
         label = f"{kind}_{pause:.0f}ms_pause"
@@ -375,38 +344,103 @@ def calibrate(
         "relay_messages_per_s": relay_0.messages_per_s,
         "calls_per_s_8_threads": burst.per_s,
         f"call_{pause_ms:.0f}ms_pause_{CROWD_PAIRS}_pairs_p50_ms": float(np.percentile(crowd, 50)),
-        "broker_cpu_ms_per_message": broker_ms,
         "cast_bytes_on_the_wire": runs["cast", 0.0].sent_bytes,
     }
+    cores = os.cpu_count() or 1
+    say("fitting the path cost in the simulator")
     document: dict[str, Any] = {
         "written_by": "wanstack calibrate",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": os.uname().nodename,
         "cores": cores,
         "measured": {k: round(v, 4) for k, v in measured.items()},
-        "params": {
-            "rpc_client_ms": round(client_ms, 4),
-            "rpc_client_cpu_ms": round(max(end_cpu_ms, client_ms), 4),
-            "cast_client_ms": round(cast_ms, 4),
-            "notify_client_ms": round(notify_ms, 4),
-            "rpc_client_cv": round(client_cv, 4),
-            "end_warmth": [[x, round(f, 4)] for x, f in params.end_warmth],
-            "end_crowding": [[x, round(f, 4)] for x, f in params.end_crowding],
-            "relay_cpu_ms": round(relay_cpu_ms, 4),
-            "poll_wake_cpu_ms": round(wake_cpu_ms, 4),
-            "wan_overhead_ms": round(timer_late_ms, 4),
-            "rpc_envelope_bytes": round(envelope),
-            # The bench's one RabbitMQ carries RPC and notifications alike.
-            "stations": {kind: {"workers": cores, "service_ms": round(broker_ms, 4)} for kind in BROKERS},
-        },
     }
+    document["params"] = derive(document["measured"], cores)
     out.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return document
 
 
+def refit(path: Path) -> dict[str, Any]:
+    """Derive a calibration file's `params:` again from its `measured:` figures, with this version of
+    the simulator (a model's change needs no new measurement), and rewrite the file."""
+    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["params"] = derive(document["measured"], int(document.get("cores") or 1))
+    document["refitted"] = datetime.now(UTC).isoformat(timespec="seconds")
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return document
+
+
+def derive(measured: dict[str, float], cores: int) -> dict[str, Any]:
+    """The simulator's parameters from the measured figures (`calibrate`'s `measured:` block)."""
+
+    def run(kind: str, pause: float) -> PairRun:
+        label = f"{kind}_{pause:.0f}ms_pause"
+        client, server, broker, relay = (
+            measured[f"{label}_cpu_ms_{who}"] for who in ("client", "server", "broker", "relay")
+        )
+        p50, p95 = measured[f"{label}_p50_ms"], measured[f"{label}_p95_ms"]
+        return PairRun(kind, pause, p50, p95, client, server, broker, relay, per_s=0.0)
+
+    paused = {
+        (key.split("_")[0], float(key.split("_")[1].removesuffix("ms")))
+        for key in measured
+        if key.endswith("ms_pause_p50_ms")
+    }
+    (pause_ms,) = {pause for kind, pause in paused if kind == "notify"}
+    runs = {step: run(*step) for step in paused}
+    call_pauses = sorted(pause for kind, pause in paused if kind == "call")
+    quiet = [runs[k, 0.0] for k in ("call", "cast")]
+    broker_ms = max(sum(r.broker / CROSSINGS[r.kind] for r in quiet) / 2, 0.01)
+    relay_cpu_ms = sum(r.relay / CROSSINGS[r.kind] for r in quiet) / 2
+    costs = [poll_costs(runs[k, 0.0], runs[k, pause_ms]) for k in ("call", "cast")]
+    end_cpu_ms = sum(c[0] for c in costs) / 2
+    wake_cpu_ms = sum(c[1] for c in costs) / 2
+    # At 0 ms a traversal costs the relay's own processing (the simulator's relay station); a delayed
+    # one adds how late the relay's timer fires.
+    at_0 = measured["relay_added_per_traversal_ms_at_0ms"]
+    timer_late_ms = max(0.0, measured["relay_added_per_traversal_ms"] - at_0)
+    # What a cast of PAYLOAD bytes puts on the wire beyond its payload: frames and JSON envelope.
+    envelope = measured["cast_bytes_on_the_wire"] - PAYLOAD
+    params = load_values(
+        Params(),
+        {
+            "rpc_client_ms": 0.0,
+            "rpc_client_cpu_ms": end_cpu_ms,
+            "relay_cpu_ms": relay_cpu_ms,
+            "poll_wake_cpu_ms": wake_cpu_ms,
+            "wan_overhead_ms": timer_late_ms,
+            "stations": {kind: {"workers": cores, "service_ms": broker_ms} for kind in BROKERS},
+        },
+    )
+    params = fit_calls(params, cores, [runs["call", pause] for pause in call_pauses])
+    client_ms, client_cv = params.rpc_client_ms, params.rpc_client_cv
+    # Casts and notifications cost their ends otherwise than calls do (no reply waiter, no RPC
+    # dispatcher for a notification): their own means, with the calls' spread and warmth.
+    cast_ms, _ = fit_path_cost(params, cores, runs["cast", pause_ms], client_cv)
+    notify_ms, _ = fit_path_cost(params, cores, runs["notify", pause_ms], client_cv)
+    crowd_p50 = measured.get(f"call_{pause_ms:.0f}ms_pause_{CROWD_PAIRS}_pairs_p50_ms")
+    if crowd_p50 is not None:
+        params = fit_crowding(params, cores, CROWD_PAIRS, pause_ms, crowd_p50)
+    return {
+        "rpc_client_ms": round(client_ms, 4),
+        "rpc_client_cpu_ms": round(max(end_cpu_ms, client_ms), 4),
+        "cast_client_ms": round(cast_ms, 4),
+        "notify_client_ms": round(notify_ms, 4),
+        "rpc_client_cv": round(client_cv, 4),
+        "end_warmth": [[x, round(f, 4)] for x, f in params.end_warmth],
+        "end_crowding": [[x, round(f, 4)] for x, f in params.end_crowding],
+        "relay_cpu_ms": round(relay_cpu_ms, 4),
+        "poll_wake_cpu_ms": round(wake_cpu_ms, 4),
+        "wan_overhead_ms": round(timer_late_ms, 4),
+        "rpc_envelope_bytes": round(envelope),
+        # The bench's one RabbitMQ carries RPC and notifications alike.
+        "stations": {kind: {"workers": cores, "service_ms": round(broker_ms, 4)} for kind in BROKERS},
+    }
+
+
 def calibration_file(path: Path | None) -> Path:
     """`path`, or when there is none, a calibration of this machine measured now (the benchmarks'
-    `--calibration`, about 1 min) in a temporary folder."""
+    `--calibration`, about 4 min) in a temporary folder."""
     if path is not None:
         return path
     measured = Path(tempfile.mkdtemp(prefix="wanstack-calibration-")) / "calibration.yaml"

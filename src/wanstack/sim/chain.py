@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -97,6 +98,8 @@ class SharedHostChains(ChainRunner):
     cost depends on how long the end's process has been idle (`warmth`, `Params.end_warmth`) and, for
     a server, on how many messages other processes handled meanwhile (`crowding`,
     `Params.end_crowding`): a process is a server's station, or the client at a site (`process_of`).
+    Each process is a Python interpreter: its ends run one at a time (`Interpreter`), so a server
+    that ten clients call handles two arriving together one after the other, even with a core free.
 
     Every site-to-site leg passes the bench's delay relay (`bench.relay`): all relays of a run are
     threads of one Python process, so their work is serialised by its interpreter lock — a one-worker
@@ -109,6 +112,7 @@ class SharedHostChains(ChainRunner):
         "crowding",
         "end_cpu_ms",
         "ends",
+        "interpreters",
         "polls",
         "relay",
         "relay_cpu_ms",
@@ -139,12 +143,13 @@ class SharedHostChains(ChainRunner):
         self.relay = Station(net.sim, ("bench-relay", "bench"), 1, relay_cpu_ms) if relay_cpu_ms else None
         # Listeners (a server's station, or a client's reply waiter at its site) poll on after each
         # message they receive (`polling.PollBackoff`).
-        self.polls = PollBackoff(net.sim, cpu, poll_wake_cpu_ms) if poll_wake_cpu_ms else None
+        self.polls = PollBackoff(net.sim, cpu, poll_wake_cpu_ms, self._wake) if poll_wake_cpu_ms else None
         self.warmth = Curve(warmth) if warmth else None
         self.active: dict[Hashable, float] = {}  # process -> when its library last handled a message
         self.crowding = Curve(crowding) if crowding else None
         self.ends = 0  # message ends handled by all processes so far
         self.seen: dict[Hashable, int] = {}  # process -> `ends` just after its own last one
+        self.interpreters: dict[Hashable, Interpreter] = {}
 
     @staticmethod
     def process_of(station: Station | None, site: str) -> Hashable:
@@ -172,6 +177,31 @@ class SharedHostChains(ChainRunner):
         """One message's path cost at a library end, around its mean."""
         return self.rng.gammavariate(self.shape, mean / self.shape) if self.shape else mean
 
+    def _in_process(self, process: Hashable, work: float, then: Done, state: list[Any]) -> None:
+        """Run `work` ms of `process`'s CPU once its interpreter is free, then `then(state)`."""
+        interpreter = self.interpreters.get(process)
+        if interpreter is None:
+            interpreter = self.interpreters[process] = Interpreter()
+        if interpreter.busy:
+            interpreter.waiting.append((work, then, state))
+            return
+        interpreter.busy = True
+        self.cpu.submit(work, self._released, (interpreter, then, state))
+
+    def _wake(self, listener: Hashable, cpu_ms: float) -> None:
+        """An empty poll of `listener`'s (kombu's drain timing out, oslo's loop going round): in its
+        process, so a message arriving meanwhile waits for it."""
+        self._in_process(listener, cpu_ms, do_nothing, [])
+
+    def _released(self, job: tuple[Interpreter, Done, list[Any]]) -> None:
+        interpreter, then, state = job
+        if interpreter.waiting:
+            work, after, waiting = interpreter.waiting.popleft()
+            self.cpu.submit(work, self._released, (interpreter, after, waiting))
+        else:
+            interpreter.busy = False
+        then(state)
+
     def _burn(self, path_ms: float) -> None:
         """CPU a library end uses beyond its path cost `path_ms`: it loads the cores, holds nobody."""
         rest = self.end_cpu_ms - path_ms
@@ -189,7 +219,7 @@ class SharedHostChains(ChainRunner):
         if send_cost:
             sender = state[10] if state[10] is not None else self.process_of(None, hops[0][0])
             mean = self._mean(send_cost, sender)
-            self.cpu.submit(self._path(mean), self._send, state)
+            self._in_process(sender, self._path(mean), self._send, state)
             self._burn(mean)
         else:
             self._send(state)
@@ -220,14 +250,27 @@ class SharedHostChains(ChainRunner):
         if station is not None:
             station.jobs += int(state[3])
             work += station.service_ms * state[3]
-        if work:
-            self.cpu.submit(work, self._next, state)
+        if end:
+            self._in_process(receiver, work, self._next, state)
+        elif work:
+            self.cpu.submit(work, self._next, state)  # a broker's pass: Erlang, a scheduler per core
         else:
             self._next(state)
         if end:
             self._burn(mean)
             if self.polls is not None:
                 self.polls.message(receiver)
+
+
+class Interpreter:
+    """One process's interpreter lock: the library ends it runs wait for each other (in arrival
+    order), each then waits for a core."""
+
+    __slots__ = ("busy", "waiting")
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.waiting: deque[tuple[float, Done, Any]] = deque()
 
 
 class Curve:

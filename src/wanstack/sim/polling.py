@@ -12,7 +12,7 @@ message costs (`wanstack calibrate` measures it), and it delays everyone else's 
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from wanstack.sim.kernel import Simulator
@@ -32,16 +32,21 @@ def wakes_within(gap_ms: float) -> int:
     return wakes
 
 
+Wake = Callable[[Hashable, float], None]  # (listener, CPU ms): run one empty poll
+
+
 class PollBackoff:
-    """Each listener's empty polls after its last message, each a `wake_cpu_ms` job on `cpu`. The
-    schedule stops once the timeout reaches its 5 s cap (a wake every 5 s costs nothing measurable)."""
+    """Each listener's empty polls after its last message, each a `wake_cpu_ms` job on `cpu` (or given
+    to `run`: in the listener's own process, whose interpreter it holds meanwhile). The schedule
+    stops once the timeout reaches its 5 s cap (a wake every 5 s costs nothing measurable)."""
 
-    __slots__ = ("cpu", "generation", "sim", "wake_cpu_ms")
+    __slots__ = ("cpu", "generation", "run", "sim", "wake_cpu_ms")
 
-    def __init__(self, sim: Simulator, cpu: Station, wake_cpu_ms: float) -> None:
+    def __init__(self, sim: Simulator, cpu: Station, wake_cpu_ms: float, run: Wake | None = None) -> None:
         self.sim = sim
         self.cpu = cpu
         self.wake_cpu_ms = wake_cpu_ms
+        self.run = run
         self.generation: dict[Hashable, int] = {}
 
     def message(self, listener: Hashable) -> None:
@@ -54,7 +59,10 @@ class PollBackoff:
         listener, generation, timeout = arg
         if self.generation[listener] != generation:
             return  # a message came first: that poll returned it, and the schedule restarted
-        self.cpu.submit(self.wake_cpu_ms, do_nothing, None)
+        if self.run is not None:
+            self.run(listener, self.wake_cpu_ms)
+        else:
+            self.cpu.submit(self.wake_cpu_ms, do_nothing, None)
         timeout *= 2
         if timeout < MAX_TIMEOUT_MS:
             self.sim.after(timeout, self._wake, (listener, generation, timeout))
