@@ -89,13 +89,13 @@ class Params:
     # which the end's mean is multiplied, flat beyond the first and last point; `wanstack calibrate`
     # fits them from calls back to back, 20 ms and its pause apart. Empty: no dependence.
     end_warmth: tuple[tuple[float, float], ...] = ()
-    # ... and, for a server, on how many message ends other processes handled since its last: the
-    # same call 200 ms apart costs 15-35 % more while nine other client/server pairs call as often,
-    # though they load the cores by less than half of one (benchmarks/warmth.py) — their working sets
-    # push the server's (executor, dispatcher, serializer) out of the caches. Only a server's: the
-    # default plan's tc1 has ten clients as idle and crowded as tc2's, and its calls cost less than
-    # tc2's, whose ten servers are. Points (others' ends, factor), flat beyond; `wanstack calibrate`
-    # fits it from several pairs calling at once. Empty: no dependence.
+    # ... and, for a server, on how many message ends other processes handled since its last: eight
+    # client/server pairs calling 200 ms apart have a p50 about 30 % above a lone pair's, more than
+    # their load on the 2 cores explains (`wanstack calibrate` measures both), presumably because
+    # their working sets push the server's (executor, dispatcher, serializer) out of the caches.
+    # Only a server's: the default plan's tc1 has ten clients as idle and crowded as tc2's, and its
+    # calls cost less than tc2's, whose ten servers are. Points (others' ends, factor), flat beyond;
+    # `wanstack calibrate` fits it from the pairs calling at once. Empty: no dependence.
     end_crowding: tuple[tuple[float, float], ...] = ()
     # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
     # object with its flavor and info caches is several kB.
