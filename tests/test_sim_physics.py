@@ -326,3 +326,29 @@ def test_one_process_handles_its_messages_one_at_a_time() -> None:
     one, two = finishes(1), finishes(2)
     assert one[1] - one[0] == pytest.approx(1.0)
     assert two[1] - two[0] == pytest.approx(0.0)
+
+
+def test_others_work_widens_the_spread_of_every_end() -> None:
+    """`Params.end_crowding_spread`: after many others' message ends a library end's CV grows — a
+    client's too: tc1's ten callers of one server get a longer tail, while a lone pair (its ends see
+    only each other) keeps its own."""
+    from dataclasses import replace
+
+    from wanstack.bench.calibrate import simulated_pair
+    from wanstack.scenario.testplan import default_cases
+    from wanstack.sim.cases import simulate_case
+
+    infra = parse("generate: {kind: star, edges: 10, delay_ms: 0}\n", "t.yaml")
+    top = infra.placement.top_site
+    edges = [s for s in infra.sites if s != top]
+    (tc1,) = (c for c in default_cases(top, edges, messages=40) if c.name == "tc1-call")
+    base = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0, rpc_client_cv=0.3)
+    wide = replace(base, end_crowding_spread=((2.0, 1.0), (30.0, 3.0)))
+
+    def tail(params: Any) -> float:
+        p50, p95 = np.percentile(simulate_case(infra, tc1, SimOptions(params=params)), [50, 95])
+        return float(p95 - p50)
+
+    assert tail(wide) > 1.5 * tail(base)
+    alone, crowded = (np.percentile(simulated_pair(p, "call", 200.0), [50, 95]) for p in (base, wide))
+    assert crowded == pytest.approx(alone, rel=0.05)

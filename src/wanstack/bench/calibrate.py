@@ -207,19 +207,36 @@ def measure_crowd(broker: RabbitNode, pairs: int, pause_ms: float, messages: int
     return run_case(Bus.single(broker, top, edges), case).latencies_ms
 
 
-def fit_crowding(params: Params, cores: int, pairs: int, pause_ms: float, p50_ms: float) -> Params:
-    """`params` with the crowding curve's factor at the crowd's ends fitted: the simulator gives the
-    crowd's measured p50 (`measure_crowd`); 1 for a lone pair's, flat beyond."""
+def fit_crowding(
+    params: Params, cores: int, pairs: int, pause_ms: float, p50_ms: float, p95_ms: float | None = None
+) -> Params:
+    """`params` with the crowding curves' values at the crowd's ends fitted: the factor of a server's
+    mean with which the simulator gives the crowd's measured p50 (`measure_crowd`) and, with the p95,
+    the factor of every end's spread (alternating bisections, as `fit_path_cost`); 1 for a lone
+    pair's, flat beyond."""
 
     infra, case = crowd_case(pairs, pause_ms, 100)
-    crowd = ALONE_ENDS + 4 * (pairs - 1)
+    crowd = float(ALONE_ENDS + 4 * (pairs - 1))
 
-    def p50(factor: float) -> float:
-        trial = replace(params, end_crowding=((ALONE_ENDS, 1.0), (crowd, factor)), host_cores=cores)
-        return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), 50))
+    def percentile(factor: float, spread: float, q: float) -> float:
+        trial = replace(
+            params,
+            end_crowding=((ALONE_ENDS, 1.0), (crowd, factor)),
+            end_crowding_spread=((ALONE_ENDS, 1.0), (crowd, spread)) if p95_ms is not None else (),
+            host_cores=cores,
+        )
+        return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), q))
 
-    factor = _bisect(p50, p50_ms, 0.0, 4.0)
-    return replace(params, end_crowding=((float(ALONE_ENDS), 1.0), (float(crowd), factor)))
+    factor, spread = 1.0, 1.0
+    for _ in range(3 if p95_ms is not None else 1):
+        factor = _bisect(lambda f, s=spread: percentile(f, s, 50), p50_ms, 0.0, 4.0)
+        if p95_ms is not None:
+            spread = _bisect(lambda s, f=factor: percentile(f, s, 95), p95_ms, 0.0, 6.0)
+    return replace(
+        params,
+        end_crowding=((float(ALONE_ENDS), 1.0), (crowd, factor)),
+        end_crowding_spread=((float(ALONE_ENDS), 1.0), (crowd, spread)) if p95_ms is not None else (),
+    )
 
 
 def _bisect(f: Any, target: float, low: float, high: float) -> float:
@@ -344,6 +361,7 @@ def calibrate(
         "relay_messages_per_s": relay_0.messages_per_s,
         "calls_per_s_8_threads": burst.per_s,
         f"call_{pause_ms:.0f}ms_pause_{CROWD_PAIRS}_pairs_p50_ms": float(np.percentile(crowd, 50)),
+        f"call_{pause_ms:.0f}ms_pause_{CROWD_PAIRS}_pairs_p95_ms": float(np.percentile(crowd, 95)),
         "cast_bytes_on_the_wire": runs["cast", 0.0].sent_bytes,
     }
     cores = os.cpu_count() or 1
@@ -418,9 +436,10 @@ def derive(measured: dict[str, float], cores: int) -> dict[str, Any]:
     # dispatcher for a notification): their own means, with the calls' spread and warmth.
     cast_ms, _ = fit_path_cost(params, cores, runs["cast", pause_ms], client_cv)
     notify_ms, _ = fit_path_cost(params, cores, runs["notify", pause_ms], client_cv)
-    crowd_p50 = measured.get(f"call_{pause_ms:.0f}ms_pause_{CROWD_PAIRS}_pairs_p50_ms")
-    if crowd_p50 is not None:
-        params = fit_crowding(params, cores, CROWD_PAIRS, pause_ms, crowd_p50)
+    crowd = f"call_{pause_ms:.0f}ms_pause_{CROWD_PAIRS}_pairs"
+    if f"{crowd}_p50_ms" in measured:
+        p95 = measured.get(f"{crowd}_p95_ms")  # not in files of 2026-11-25 before 03:00
+        params = fit_crowding(params, cores, CROWD_PAIRS, pause_ms, measured[f"{crowd}_p50_ms"], p95)
     return {
         "rpc_client_ms": round(client_ms, 4),
         "rpc_client_cpu_ms": round(max(end_cpu_ms, client_ms), 4),
@@ -429,6 +448,7 @@ def derive(measured: dict[str, float], cores: int) -> dict[str, Any]:
         "rpc_client_cv": round(client_cv, 4),
         "end_warmth": [[x, round(f, 4)] for x, f in params.end_warmth],
         "end_crowding": [[x, round(f, 4)] for x, f in params.end_crowding],
+        "end_crowding_spread": [[x, round(f, 4)] for x, f in params.end_crowding_spread],
         "relay_cpu_ms": round(relay_cpu_ms, 4),
         "poll_wake_cpu_ms": round(wake_cpu_ms, 4),
         "wan_overhead_ms": round(timer_late_ms, 4),
@@ -475,6 +495,7 @@ def load_values(params: Params, values: dict[str, Any]) -> Params:
         rpc_envelope_bytes=int(values.get("rpc_envelope_bytes", params.rpc_envelope_bytes)),
         end_warmth=tuple((float(x), float(f)) for x, f in values.get("end_warmth", ())),
         end_crowding=tuple((float(x), float(f)) for x, f in values.get("end_crowding", ())),
+        end_crowding_spread=tuple((float(x), float(f)) for x, f in values.get("end_crowding_spread", ())),
     )
     sizes = {k: StationSize(**v) for k, v in values.get("stations", {}).items()}
     return params.with_overrides(sizes)

@@ -110,6 +110,7 @@ class SharedHostChains(ChainRunner):
         "active",
         "cpu",
         "crowding",
+        "crowding_spread",
         "end_cpu_ms",
         "ends",
         "interpreters",
@@ -132,6 +133,7 @@ class SharedHostChains(ChainRunner):
         end_cv: float = 0.0,
         warmth: Sequence[tuple[float, float]] = (),
         crowding: Sequence[tuple[float, float]] = (),
+        crowding_spread: Sequence[tuple[float, float]] = (),
     ) -> None:
         super().__init__(net)
         # A library end's path cost varies (allocation, caches, the GIL): a gamma law of that CV.
@@ -147,6 +149,7 @@ class SharedHostChains(ChainRunner):
         self.warmth = Curve(warmth) if warmth else None
         self.active: dict[Hashable, float] = {}  # process -> when its library last handled a message
         self.crowding = Curve(crowding) if crowding else None
+        self.crowding_spread = Curve(crowding_spread) if crowding_spread else None
         self.ends = 0  # message ends handled by all processes so far
         self.seen: dict[Hashable, int] = {}  # process -> `ends` just after its own last one
         self.interpreters: dict[Hashable, Interpreter] = {}
@@ -157,25 +160,34 @@ class SharedHostChains(ChainRunner):
         (one client process per site in a case, which sends and receives its replies)."""
         return station if station is not None else ("client", site)
 
-    def _mean(self, ms: float, process: Hashable) -> float:
-        """The mean path cost at `process`'s library end now: `ms` for a process idle long, scaled by
-        how recently it last handled a message and by how many others did meanwhile."""
+    def _mean(self, ms: float, process: Hashable) -> tuple[float, float]:
+        """The mean path cost at `process`'s library end now — `ms` for a process idle long, scaled by
+        how recently it last handled a message and, for a server, by how many others did meanwhile —
+        and the factor of its spread (others' work widens any end's)."""
+        spread = 1.0
         if self.warmth is not None:
             now = self.net.sim.now
             last = self.active.get(process)
             self.active[process] = now
             ms *= self.warmth.factor(math.inf if last is None else now - last)
-        if self.crowding is not None:
+        if self.crowding is not None or self.crowding_spread is not None:
             self.ends += 1
             seen = self.seen.get(process)
             self.seen[process] = self.ends
-            if isinstance(process, Station):
-                ms *= self.crowding.factor(math.inf if seen is None else self.ends - 1 - seen)
-        return ms
+            others = math.inf if seen is None else self.ends - 1 - seen
+            if self.crowding is not None and isinstance(process, Station):
+                ms *= self.crowding.factor(others)
+            if self.crowding_spread is not None:
+                spread = self.crowding_spread.factor(others)
+        return ms, spread
 
-    def _path(self, mean: float) -> float:
-        """One message's path cost at a library end, around its mean."""
-        return self.rng.gammavariate(self.shape, mean / self.shape) if self.shape else mean
+    def _path(self, mean: float, spread: float = 1.0) -> float:
+        """One message's path cost at a library end, around its mean, its CV `spread` times the
+        calibrated one."""
+        if not self.shape:
+            return mean
+        shape = self.shape / spread**2
+        return self.rng.gammavariate(shape, mean / shape)
 
     def _in_process(self, process: Hashable, work: float, then: Done, state: list[Any]) -> None:
         """Run `work` ms of `process`'s CPU once its interpreter is free, then `then(state)`."""
@@ -218,8 +230,8 @@ class SharedHostChains(ChainRunner):
         send_cost = state[7] if i == 0 and (len(hops) > 1 or hops[0][2] is None) else 0.0
         if send_cost:
             sender = state[10] if state[10] is not None else self.process_of(None, hops[0][0])
-            mean = self._mean(send_cost, sender)
-            self._in_process(sender, self._path(mean), self._send, state)
+            mean, spread = self._mean(send_cost, sender)
+            self._in_process(sender, self._path(mean, spread), self._send, state)
             self._burn(mean)
         else:
             self._send(state)
@@ -245,8 +257,8 @@ class SharedHostChains(ChainRunner):
         last = state[1] == len(hops)
         end = state[7] if last and (len(hops) > 1 or station is not None) else 0.0
         receiver = self.process_of(station, hops[-1][1])
-        mean = self._mean(end, receiver) if end else 0.0
-        work = self._path(mean) if end else 0.0
+        mean, spread = self._mean(end, receiver) if end else (0.0, 1.0)
+        work = self._path(mean, spread) if end else 0.0
         if station is not None:
             station.jobs += int(state[3])
             work += station.service_ms * state[3]

@@ -76,6 +76,7 @@ class Engine:
                 p.rpc_client_cv,
                 p.end_warmth,
                 p.end_crowding,
+                p.end_crowding_spread,
             )
         self.stations: dict[tuple[str, str], Station] = {}
         self.brokers_down: set[tuple[str, str]] = set()

@@ -97,6 +97,10 @@ class Params:
     # calls cost less than tc2's, whose ten servers are. Points (others' ends, factor), flat beyond;
     # `wanstack calibrate` fits it from the pairs calling at once. Empty: no dependence.
     end_crowding: tuple[tuple[float, float], ...] = ()
+    # ... and for any end, client's or server's, the factor of its CV after as many others' ends:
+    # nine more pairs calling 200 ms apart leave a call's p50 where it was but stretch its p95 by
+    # half (benchmarks/warmth.py). Fitted with `end_crowding` on the pairs' p95. Empty: none.
+    end_crowding_spread: tuple[tuple[float, float], ...] = ()
     # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
     # object with its flavor and info caches is several kB.
     # Bytes oslo.messaging and AMQP wrap around a message's payload: method, header and body frames,
