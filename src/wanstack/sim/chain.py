@@ -160,10 +160,10 @@ class SharedHostChains(ChainRunner):
         (one client process per site in a case, which sends and receives its replies)."""
         return station if station is not None else ("client", site)
 
-    def _mean(self, ms: float, process: Hashable) -> tuple[float, float]:
-        """The mean path cost at `process`'s library end now — `ms` for a process idle long, scaled by
-        how recently it last handled a message and, for a server, by how many others did meanwhile —
-        and the factor of its spread (others' work widens any end's)."""
+    def _end_cost(self, ms: float, process: Hashable) -> tuple[float, float]:
+        """A library end of `process` now, recorded as its latest: the mean path cost — `ms` for a
+        process idle long, scaled by how recently it last handled a message and, for a server, by how
+        many others did meanwhile — and the factor of its spread (others' work widens any end's)."""
         spread = 1.0
         if self.warmth is not None:
             now = self.net.sim.now
@@ -230,7 +230,7 @@ class SharedHostChains(ChainRunner):
         send_cost = state[7] if i == 0 and (len(hops) > 1 or hops[0][2] is None) else 0.0
         if send_cost:
             sender = state[10] if state[10] is not None else self.process_of(None, hops[0][0])
-            mean, spread = self._mean(send_cost, sender)
+            mean, spread = self._end_cost(send_cost, sender)
             self._in_process(sender, self._path(mean, spread), self._send, state)
             self._burn(mean)
         else:
@@ -257,7 +257,7 @@ class SharedHostChains(ChainRunner):
         last = state[1] == len(hops)
         end = state[7] if last and (len(hops) > 1 or station is not None) else 0.0
         receiver = self.process_of(station, hops[-1][1])
-        mean, spread = self._mean(end, receiver) if end else (0.0, 1.0)
+        mean, spread = self._end_cost(end, receiver) if end else (0.0, 1.0)
         work = self._path(mean, spread) if end else 0.0
         if station is not None:
             station.jobs += int(state[3])
@@ -287,7 +287,8 @@ class Interpreter:
 
 class Curve:
     """A piecewise-linear factor of a library end's cost, flat beyond its first and last point: against
-    its process's idle time (`Params.end_warmth`) or the ends of others since (`end_crowding`)."""
+    its process's idle time (`Params.end_warmth`) or the ends of others since (`end_crowding`,
+    `end_crowding_spread`)."""
 
     __slots__ = ("factors", "idle_ms")
 
