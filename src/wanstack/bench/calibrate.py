@@ -169,39 +169,34 @@ def poll_costs(back_to_back: PairRun, paused: PairRun) -> tuple[float, float]:
     return end, wake
 
 
-def simulated_pair(params: Params, kind: str, pause_ms: float, messages: int = 400) -> list[float]:
-    """Latencies (ms) of the calibration's set-up in the simulator: a client at an edge site behind a
-    0 ms link, broker and server at the centre, `messages` calls (casts, notifications) `pause_ms`
-    apart."""
-
-    infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "calibration.yaml")
-    top = infra.placement.top_site
-    (edge,) = (s for s in infra.sites if s != top)
-    topic = "notifications" if kind == "notify" else "t0"
-    case = MessagingCase(
-        "calibration", PATTERNS[kind], (edge,), ((top, topic),), (topic,), messages, PAYLOAD, pause_ms
-    )
-    return simulate_case(infra, case, SimOptions(params=params))
-
-
-def crowd_case(pairs: int, pause_ms: float, messages: int) -> tuple[Infrastructure, MessagingCase]:
-    """`pairs` clients at edge sites behind 0 ms links, each calling a server of its own at the centre
-    `pause_ms` apart: the default test plan's tc2 on a smaller star."""
+def star_case(kind: str, pairs: int, pause_ms: float, messages: int) -> tuple[Infrastructure, MessagingCase]:
+    """The calibration's set-up: `pairs` clients at edge sites behind 0 ms links, each sending to a
+    server of its own at the centre, next to the broker, `pause_ms` apart (calls, casts or
+    notifications; several pairs: the default test plan's tc2 on a smaller star)."""
 
     infra = parse(f"generate: {{kind: star, edges: {pairs}, delay_ms: 0}}\n", "calibration.yaml")
     top = infra.placement.top_site
     edges = tuple(s for s in infra.sites if s != top)
-    topics = tuple(f"t{i}" for i in range(pairs))
+    topics = ("notifications",) if kind == "notify" else tuple(f"t{i}" for i in range(pairs))
     servers = tuple((top, topic) for topic in topics)
-    return infra, MessagingCase("crowd", Pattern.CALL, edges, servers, topics, messages, PAYLOAD, pause_ms)
+    clients = topics * pairs if kind == "notify" else topics
+    name = "calibration" if pairs == 1 else "crowd"  # it seeds the clients' start offsets
+    case = MessagingCase(name, PATTERNS[kind], edges, servers, clients, messages, PAYLOAD, pause_ms)
+    return infra, case
+
+
+def simulated_pair(params: Params, kind: str, pause_ms: float, messages: int = 400) -> list[float]:
+    """Latencies (ms) of one pair of the calibration's set-up (`star_case`) in the simulator."""
+    infra, case = star_case(kind, 1, pause_ms, messages)
+    return simulate_case(infra, case, SimOptions(params=params))
 
 
 def measure_crowd(broker: RabbitNode, pairs: int, pause_ms: float, messages: int) -> list[float]:
-    """The calls' latencies of `crowd_case` on the bench."""
+    """The calls' latencies of `pairs` pairs of the calibration's set-up (`star_case`) on the bench."""
 
     from wanstack.bench.cases import Bus, run_case
 
-    infra, case = crowd_case(pairs, pause_ms, messages)
+    infra, case = star_case("call", pairs, pause_ms, messages)
     top = infra.placement.top_site
     edges = {s: 0.0 for s in infra.sites if s != top}
     return run_case(Bus.single(broker, top, edges), case).latencies_ms
@@ -215,7 +210,7 @@ def fit_crowding(
     the factor of every end's spread (alternating bisections, as `fit_path_cost`); 1 for a lone
     pair's, flat beyond."""
 
-    infra, case = crowd_case(pairs, pause_ms, 100)
+    infra, case = star_case("call", pairs, pause_ms, 100)
     crowd = float(ALONE_ENDS + 4 * (pairs - 1))
 
     def percentile(factor: float, spread: float, q: float) -> float:

@@ -4,11 +4,12 @@ small executor carries them all."""
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
+
+import numpy as np
 
 from wanstack.sim.network import Network
 from wanstack.sim.polling import PollBackoff, do_nothing
@@ -290,19 +291,12 @@ class Curve:
     its process's idle time (`Params.end_warmth`) or the ends of others since (`end_crowding`,
     `end_crowding_spread`)."""
 
-    __slots__ = ("factors", "idle_ms")
+    __slots__ = ("factors", "xs")
 
     def __init__(self, points: Sequence[tuple[float, float]]) -> None:
         ordered = sorted(points)
-        self.idle_ms = [float(x) for x, _ in ordered]
+        self.xs = [float(x) for x, _ in ordered]
         self.factors = [float(f) for _, f in ordered]
 
-    def factor(self, idle_ms: float) -> float:
-        i = bisect.bisect_right(self.idle_ms, idle_ms)
-        if i == 0:
-            return self.factors[0]
-        if i == len(self.idle_ms):
-            return self.factors[-1]
-        x0, x1 = self.idle_ms[i - 1], self.idle_ms[i]
-        f0, f1 = self.factors[i - 1], self.factors[i]
-        return f0 + (f1 - f0) * (idle_ms - x0) / (x1 - x0)
+    def factor(self, x: float) -> float:
+        return float(np.interp(x, self.xs, self.factors))
