@@ -81,13 +81,22 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     from wanstack.bench.calibrate import calibrate, load_calibration, refit
 
     # A shorter pause than the test plan's and one round: the same steps, quicker.
-    document = calibrate(tmp_path / "calibration.yaml", scale=0.3, pause_ms=50.0, rounds=1)
+    between: list[tuple[int, bool]] = []
+
+    def after_round(broker: RabbitNode, n: int) -> None:
+        # Other measurements between rounds run on the calibration's broker, alive then.
+        between.append((n, bool(broker.pids())))
+
+    document = calibrate(
+        tmp_path / "calibration.yaml", scale=0.3, pause_ms=50.0, rounds=1, between_rounds=after_round
+    )
+    assert between == [(0, True)]
     measured, params = document["measured"], document["params"]
     assert 0.2 < measured["call_0ms_pause_p50_ms"] < measured["call_50ms_pause_p50_ms"] < 20
     # Calls back to back cost their ends less than calls 50 ms apart (idle processes), and the curve
     # runs through the three pauses, flat at 1 for the longest.
     (x0, f0), (x1, _), (x2, f2) = params["end_warmth"]
-    assert (x0, x1, x2) == (0.0, 20.0, 50.0) and 0 < f0 < f2 == 1.0
+    assert (x0, x1, x2) == (0.0, 20.0, 50.0) and 0 < f0 < f2 == 1.0, (params["end_warmth"], measured)
     assert 0 < params["stations"]["rpc-broker"]["service_ms"] < 5
     assert 0 <= measured["relay_added_per_traversal_ms"] < 5
     assert params["rpc_client_ms"] >= 0 and params["poll_wake_cpu_ms"] >= 0
