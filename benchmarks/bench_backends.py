@@ -7,7 +7,7 @@ WAN messages and bytes per message of the bench.
 
     python benchmarks/bench_backends.py [--calibration calibration.yaml] [--edges 4] [--delay 10]
 
-Without --calibration it runs `wanstack calibrate` first (about 4 min). Needs rabbitmq-server and
+Without --calibration it runs `wanstack calibrate` first (about 6 min). Needs rabbitmq-server and
 nats-server (installed by `make test`).
 """
 

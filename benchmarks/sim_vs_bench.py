@@ -5,8 +5,8 @@ one-way: p50 and p95 of each, and the simulator's relative error.
     python benchmarks/sim_vs_bench.py [--calibration calibration.yaml] [--messages 40] [--repeat 2]
 
 Without --calibration it calibrates this machine as `wanstack calibrate` does, its rounds
-alternating with the bench's (--repeat of each; about 4 min more). Needs rabbitmq-server (installed
-by `make test`).
+alternating with the bench's (--repeat of each; with --repeat 3 the whole run takes about 25 min).
+Needs rabbitmq-server (installed by `make test`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ p50 of each, the simulator's error, and how fast each grows with the delay (ms p
 
     python benchmarks/workflow_replay.py [--calibration calibration.yaml] [--times 5] [--local-ms 100]
 
-Without --calibration it runs `wanstack calibrate` first (about 4 min). `--local-ms` shortens the
+Without --calibration it runs `wanstack calibrate` first (about 6 min). `--local-ms` shortens the
 host's own work (libvirt's spawn, 2 s by default) which both sides only sleep.
 """
 

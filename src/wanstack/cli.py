@@ -411,7 +411,7 @@ def calibrate(
         ),
     ] = False,
 ) -> None:
-    """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 4 min)."""
+    """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 6 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
     from wanstack.bench.calibrate import refit as run_refit
 

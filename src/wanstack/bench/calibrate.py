@@ -65,6 +65,7 @@ PAIR_ROLES = {
 }
 BROKERS = ("rpc-broker", "notification-broker")
 PATTERNS = {"call": Pattern.CALL, "cast": Pattern.CAST, "notify": Pattern.NOTIFY}
+PLURAL = {"call": "calls", "cast": "casts", "notify": "notifications"}  # for progress lines
 # The pause of the paused runs: the test plan's (`scenario.testplan.DEFAULT_PAUSE_MS`), long enough
 # for a listener's poll back-off to take several steps, which separates the CPU of a poll wake from
 # that of a message (`poll_costs`).
@@ -342,7 +343,7 @@ def calibrate(
         for n in range(rounds):
             for kind, pause in plan:
                 how = "back to back" if not pause else f"{pause:.0f} ms apart"
-                say(f"round {n + 1}/{rounds}: {kind}s {how}: latency, CPU")
+                say(f"round {n + 1}/{rounds}: {PLURAL[kind]} {how}: latency, CPU")
                 # As many as back to back when the pause is short: the run still takes seconds.
                 calls = WITH_PAUSE if pause > WARM_PAUSE_MS else BACK_TO_BACK // 2 if pause else BACK_TO_BACK
                 each[kind, pause].append(measure_pair(broker, kind, max(20, count(calls) // rounds), pause))
@@ -469,7 +470,7 @@ def derive(measured: dict[str, float], cores: int) -> dict[str, Any]:
 
 def calibration_file(path: Path | None) -> Path:
     """`path`, or when there is none, a calibration of this machine measured now (the benchmarks'
-    `--calibration`, about 4 min) in a temporary folder."""
+    `--calibration`, about 6 min) in a temporary folder."""
     if path is not None:
         return path
     measured = Path(tempfile.mkdtemp(prefix="wanstack-calibration-")) / "calibration.yaml"
