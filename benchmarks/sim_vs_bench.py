@@ -2,10 +2,10 @@
 centralized model, one RabbitMQ at the central site), for the messaging test cases at 0, 10 and 25 ms
 one-way: p50 and p95 of each, and the simulator's relative error.
 
-    python benchmarks/sim_vs_bench.py [--calibration calibration.yaml] [--messages 40] [--repeat 2]
+    python benchmarks/sim_vs_bench.py [--calibration calibration.yaml] [--messages 40] [--repeat 3]
 
 Without --calibration it calibrates this machine as `wanstack calibrate` does, its rounds
-alternating with the bench's (--repeat of each; with --repeat 3 the whole run takes about 25 min).
+alternating with the bench's (--repeat of each; the whole run takes about 25 min).
 Needs rabbitmq-server (installed by `make test`).
 """
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=40, help="messages per client and case")
     parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 10.0, 25.0])
     parser.add_argument("--cases", nargs="+", help="only these cases (default: all)")
-    parser.add_argument("--repeat", type=int, default=2, help="rounds of bench runs, pooled")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of bench runs, pooled")
     parser.add_argument(
         "--pause", type=float, default=DEFAULT_PAUSE_MS, help="ms between a client's messages"
     )

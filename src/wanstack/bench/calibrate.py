@@ -50,7 +50,8 @@ from wanstack.sim.engine import SimOptions
 from wanstack.sim.params import Params
 from wanstack.sim.polling import wakes_within
 
-# Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms).
+# Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms; the
+# paused runs' p95 fits the spread of a library end's cost, so they get some hundreds).
 BACK_TO_BACK = 1_000
 WITH_PAUSE = 300
 ROUNDS = 2  # each measurement split over this many rounds (`calibrate`)
