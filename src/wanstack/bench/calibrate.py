@@ -216,13 +216,15 @@ def fit_crowding(
     infra, case = star_case("call", pairs, pause_ms, 100)
     crowd = float(ALONE_ENDS + 4 * (pairs - 1))
 
-    def percentile(factor: float, spread: float, q: float) -> float:
-        trial = replace(
+    def curves(factor: float, spread: float) -> Params:
+        return replace(
             params,
-            end_crowding=((ALONE_ENDS, 1.0), (crowd, factor)),
-            end_crowding_spread=((ALONE_ENDS, 1.0), (crowd, spread)) if p95_ms is not None else (),
-            host_cores=cores,
+            end_crowding=((float(ALONE_ENDS), 1.0), (crowd, factor)),
+            end_crowding_spread=((float(ALONE_ENDS), 1.0), (crowd, spread)) if p95_ms is not None else (),
         )
+
+    def percentile(factor: float, spread: float, q: float) -> float:
+        trial = replace(curves(factor, spread), host_cores=cores)
         return float(np.percentile(simulate_case(infra, case, SimOptions(params=trial)), q))
 
     factor, spread = 1.0, 1.0
@@ -230,11 +232,7 @@ def fit_crowding(
         factor = _bisect(lambda f, s=spread: percentile(f, s, 50), p50_ms, 0.0, 4.0)
         if p95_ms is not None:
             spread = _bisect(lambda s, f=factor: percentile(f, s, 95), p95_ms, 0.0, 6.0)
-    return replace(
-        params,
-        end_crowding=((float(ALONE_ENDS), 1.0), (crowd, factor)),
-        end_crowding_spread=((float(ALONE_ENDS), 1.0), (crowd, spread)) if p95_ms is not None else (),
-    )
+    return curves(factor, spread)
 
 
 def _bisect(f: Any, target: float, low: float, high: float) -> float:
