@@ -17,10 +17,11 @@ import argparse
 import time
 from pathlib import Path
 
-from wanstack.bench.calibrate import calibration_file, load_calibration
+from wanstack.bench.calibrate import calibration_file
 from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
 from wanstack.results.schema import RunResult
 from wanstack.scenario.load import parse
+from wanstack.sim.calibration import load_calibration
 from wanstack.sim.cases import simulate_cases
 from wanstack.sim.engine import SimOptions
 
@@ -51,7 +52,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20, help="messages per client and case")
     args = parser.parse_args()
     cal = calibration_file(args.calibration)
-    options = SimOptions(params=load_calibration(cal, bench_host=True))
+    calibrated = load_calibration(cal)
+    options = SimOptions(params=calibrated.params(), host=calibrated.bench_host())
     print(f"central + {args.edges} edge sites at {args.delay:.0f} ms one-way; calibration {cal}")
     head = f"{'case':<11} {'bench p50':>10} {'sim p50':>9} {'err':>7}"
     head += f" {'bench p95':>10} {'sim p95':>9} {'err':>7}"

@@ -16,6 +16,7 @@ import time
 import simpy
 
 from wanstack.sim.kernel import Simulator
+from wanstack.sim.message import Message, ignore
 from wanstack.sim.network import Network
 from wanstack.topology import Topology, WanLink
 
@@ -23,7 +24,9 @@ LATENCY_MS = 10.0
 
 
 def wanstack_pingpong(pairs: int, messages: int) -> float:
-    """Messages/s: every message goes through wanstack's Network.send (route lookup, delay, accounting)."""
+    """Messages/s: every message goes through wanstack's Network.send (route lookup, delay, accounting).
+    Each pair's request and answer are one `Message` record going back and forth (one is in flight
+    per pair at any time)."""
     sim = Simulator(seed=1)
     topo = Topology(
         ["client", "server"], [WanLink("client", "server", LATENCY_MS, LATENCY_MS, 0.0, 1e6, 0.0)]
@@ -32,16 +35,16 @@ def wanstack_pingpong(pairs: int, messages: int) -> float:
     send = net.send
     count = [0]
 
-    def at_server(pair: int) -> None:
+    def at_server(message: Message) -> None:
         count[0] += 1
-        send("server", "client", 100, 1, at_client, pair)
+        send("server", "client", message, at_client, 0.0)
 
-    def at_client(pair: int) -> None:
+    def at_client(message: Message) -> None:
         count[0] += 1
-        send("client", "server", 100, 1, at_server, pair)
+        send("client", "server", message, at_server, 0.0)
 
     for pair in range(pairs):
-        send("client", "server", 100, 1, at_server, pair)
+        send("client", "server", Message(hops=(), nbytes=100, done=ignore, arg=pair), at_server, 0.0)
     # Each round trip is 2 × latency for every pair, so `rounds` round trips make `messages` messages.
     rounds = max(1, messages // (2 * pairs))
     start = time.perf_counter()

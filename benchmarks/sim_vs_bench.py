@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from wanstack.bench.calibrate import calibrate, load_calibration
+from wanstack.bench.calibrate import Rounds, fitted_calibration, measure_burst, measure_relay_figures
 from wanstack.bench.cases import Bus, CaseResult, run_case
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.scenario.load import load, parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, default_cases
+from wanstack.sim.calibration import load_calibration
 from wanstack.sim.cases import simulate_case
 from wanstack.sim.engine import SimOptions
 
@@ -80,14 +81,21 @@ def main() -> None:
         # runs of one day, each run's own rounds within 5 %), and a calibration taken before the bench
         # predicted the machine of minutes before.
         cal = Path(tempfile.mkdtemp(prefix="wanstack-sim-vs-bench-")) / "calibration.yaml"
-        calibrate(
-            cal,
-            progress=lambda text: say(f"calibration {text}"),
-            rounds=args.repeat,
-            between_rounds=bench_round,
-        )
+
+        def calibration(text: str) -> None:
+            say(f"calibration {text}")
+
+        relay = measure_relay_figures(say=calibration)
+        rounds = Rounds(rounds=args.repeat)
+        with RabbitNode(name="wanstack-calibrate") as broker:
+            for n in range(args.repeat):
+                rounds.measure(broker, n, calibration)
+                bench_round(broker, n)
+            burst = measure_burst(broker, say=calibration)
+        fitted_calibration(rounds.measured(relay, burst), calibration).write(cal)
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
-    options = SimOptions(params=load_calibration(cal, bench_host=True))
+    calibrated = load_calibration(cal)
+    options = SimOptions(params=calibrated.params(), host=calibrated.bench_host())
     print(f"default scenario: {top} + {len(edges)} edge sites; calibration {cal}")
     columns = f"{'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} {'err':>7}"
     print(f"{'delay':>6} {'case':<11} {columns} {'n':>5} {'fail':>4} {'dup':>4}  bench p50 per run")

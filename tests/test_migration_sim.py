@@ -89,7 +89,7 @@ def test_messages_wait_behind_bulk_flows_that_fill_a_link() -> None:
     net, sim = engine.net, engine.sim
     quiet = (net.delay("central", "edge-1", 100), net.delay("edge-1", "central", 100))
     done: list[float] = []
-    engine.flows.start("central", "edge-1", 1e9, lambda _: done.append(sim.now), lambda _: None, None)
+    engine.flows.start("central", "edge-1", 1e9, lambda _: done.append(sim.now), lambda _: None)
     sim.run(100.0)  # admitted after one RTT
     loaded = (net.delay("central", "edge-1", 100), net.delay("edge-1", "central", 100))
     assert loaded[0] == pytest.approx(quiet[0] + engine.params.bulk_queue_ms)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
@@ -11,8 +9,9 @@ from wanstack.scenario.load import parse
 from wanstack.scenario.services import Service
 from wanstack.sim.crossings import critical_crossings
 from wanstack.sim.engine import Engine, SimOptions
-from wanstack.sim.flows import TCP_WINDOW_BYTES
+from wanstack.sim.host import BenchHost
 from wanstack.sim.workflows import BOOT
+from wanstack.topology.tcp import TCP_WINDOW_BYTES
 
 QUIET = SimOptions(background=False)
 
@@ -32,9 +31,15 @@ links:
 
 def timed_call(e: Engine, src: str, dst: str) -> float:
     out: list[float] = []
-    server = e.station("nova-conductor", dst)
-    e.messaging_for(src).call(
-        src, dst, server, 1000, 1000, lambda _: out.append(e.sim.now), lambda _: None, None
+    server = e.stations.get("nova-conductor", dst)
+    e.messaging.of(src).call(
+        src,
+        dst,
+        server,
+        request_bytes=1000,
+        reply_bytes=1000,
+        done=lambda _: out.append(e.sim.now),
+        failed=lambda _: None,
     )
     e.sim.run(1e9)
     return out[0]
@@ -68,8 +73,8 @@ def test_cast_costs_one_leg() -> None:
     e = engine(TWO_SITES % {"d": 20})
     p = e.params
     out: list[float] = []
-    server = e.station("nova-conductor", "b")
-    e.messaging_for("a").cast("a", "b", server, 1000, lambda _: out.append(e.sim.now), None, None)
+    server = e.stations.get("nova-conductor", "b")
+    e.messaging.of("a").cast("a", "b", server, nbytes=1000, done=lambda _: out.append(e.sim.now))
     e.sim.run(1e9)
     expected = 20 + p.station("rpc-broker").service_ms + p.station("nova-conductor").service_ms
     expected += 2 * p.rpc_client_ms + p.lan_delay_ms + 1000 * 8 / 1e6
@@ -81,15 +86,15 @@ def test_a_cast_waits_for_its_publisher_confirm_and_in_a_cluster_for_the_queues_
     cluster, one more between its member and the member holding the server's queue."""
     single = engine(TWO_SITES % {"d": 20})
     serialization = (1000 + 21) * 8 / 1e6
-    assert single.messaging_for("b").cast_confirm_ms("b", "a", 1000) == pytest.approx(40 + serialization)
+    assert single.messaging.of("b").cast_confirm_ms("b", "a", 1000) == pytest.approx(40 + serialization)
     # A broker at the sender's site: two LAN hops (no serialization is modelled on a LAN).
-    assert single.messaging_for("a").cast_confirm_ms("a", "b", 1000) == pytest.approx(
+    assert single.messaging.of("a").cast_confirm_ms("a", "b", 1000) == pytest.approx(
         2 * single.params.lan_delay_ms
     )
     cluster = engine(
         TWO_SITES % {"d": 20} + "messaging: {rpc: broker-cluster}\nplacement: {rpc-bus: [a, b]}\n"
     )
-    m = cluster.messaging_for("b")
+    m = cluster.messaging.of("b")
     lan = cluster.params.lan_delay_ms
     assert m.cast_confirm_ms("b", "a", 1000) == pytest.approx(2 * lan + 40 + serialization)
     assert m.cast_confirm_ms("b", "b", 1000) == pytest.approx(2 * lan)
@@ -97,10 +102,10 @@ def test_a_cast_waits_for_its_publisher_confirm_and_in_a_cluster_for_the_queues_
 
 def test_fanout_loads_the_broker_once_per_server() -> None:
     e = engine("sites: [{name: a, tier: central}]\n")
-    broker = e.station("rpc-broker", "a")
-    servers = [("a", e.station("nova-conductor", "a")) for _ in range(7)]
+    broker = e.stations.get("rpc-broker", "a")
+    servers = [("a", e.stations.get("nova-conductor", "a")) for _ in range(7)]
     delivered: list[float] = []
-    e.messaging_for("a").fanout("a", servers, 500, lambda _: delivered.append(e.sim.now), None)
+    e.messaging.of("a").fanout("a", servers, 500, lambda _: delivered.append(e.sim.now), None)
     e.sim.run(1e9)
     assert broker.jobs == 7
     assert len(delivered) == 7
@@ -114,12 +119,12 @@ def test_two_transfers_over_one_link_share_its_bandwidth(bandwidth: float) -> No
     )
     size = 50e6
     alone: list[float] = []
-    e.flows.start("a", "b", size, lambda _: alone.append(e.sim.now), lambda _: None, None)
+    e.flows.start("a", "b", size, lambda _: alone.append(e.sim.now), lambda _: None)
     e.sim.run(1e9)
     t0 = e.sim.now
     both: list[float] = []
     for _ in range(2):
-        e.flows.start("a", "b", size, lambda _: both.append(e.sim.now - t0), lambda _: None, None)
+        e.flows.start("a", "b", size, lambda _: both.append(e.sim.now - t0), lambda _: None)
     e.sim.run(2e9)
     transfer_ms = size * 8 / (bandwidth * 1000)
     assert alone == [pytest.approx(10 + transfer_ms)]  # one RTT + size / bandwidth
@@ -132,7 +137,7 @@ def test_a_long_fat_link_is_window_limited() -> None:
         "links: [{a: a, b: b, delay_ms: 100, bandwidth_mbps: 10000}]\n"
     )
     done: list[float] = []
-    e.flows.start("a", "b", 100e6, lambda _: done.append(e.sim.now), lambda _: None, None)
+    e.flows.start("a", "b", 100e6, lambda _: done.append(e.sim.now), lambda _: None)
     e.sim.run(1e9)
     rate_mbps = TCP_WINDOW_BYTES * 8 / (200 * 1000)  # window / RTT
     assert done == [pytest.approx(200 + 100e6 * 8 / (rate_mbps * 1000))]
@@ -151,8 +156,8 @@ run: {{duration_s: 60}}
     result = e.run()
     boot = result.operation("boot")
     assert boot is not None and boot.succeeded == 2
-    second = e.finished[1]  # the first boot also fetched the user's token
-    crossings = critical_crossings(BOOT, "edge-1", e.roles, e.messaging_for("edge-1"))
+    second = e.users.finished[1]  # the first boot also fetched the user's token
+    crossings = critical_crossings(BOOT, "edge-1", e.roles, e.messaging.of("edge-1").buses)
     return second.end - second.start, crossings
 
 
@@ -177,20 +182,22 @@ def test_region_per_site_boot_does_not_depend_on_the_backbone() -> None:
 
 def test_processes_sharing_one_core_queue_for_it() -> None:
     """Predicting the bench: with every process on one core, two calls at once take turns on the CPU."""
-    from dataclasses import replace
-
     text = TWO_SITES % {"d": 5}
     alone = Engine(parse(text, "t.yaml"), SimOptions(background=False))
-    shared = Engine(
-        parse(text, "t.yaml"), SimOptions(params=replace(alone.params, host_cores=1), background=False)
-    )
+    shared = Engine(parse(text, "t.yaml"), SimOptions(host=BenchHost(cores=1), background=False))
 
     def two_calls(e: Engine) -> list[float]:
         out: list[float] = []
-        server = e.station("rpc-server", "b")
+        server = e.stations.get("rpc-server", "b")
         for _ in range(2):
-            e.messaging_for("a").call(
-                "a", "b", server, 100, 100, lambda _: out.append(e.sim.now), lambda _: None, None
+            e.messaging.of("a").call(
+                "a",
+                "b",
+                server,
+                request_bytes=100,
+                reply_bytes=100,
+                done=lambda _: out.append(e.sim.now),
+                failed=lambda _: None,
             )
         e.sim.run(1e9)
         return out
@@ -206,8 +213,8 @@ def test_processes_sharing_one_core_queue_for_it() -> None:
 
 def test_listener_poll_backoff_wakes_at_1_3_7_ms_and_restarts_on_a_message() -> None:
     """oslo.messaging's listener timeout restarts at 1 ms after a message and doubles to 5 s."""
+    from wanstack.sim.host.polling import PollBackoff, wakes_within
     from wanstack.sim.kernel import Simulator
-    from wanstack.sim.polling import PollBackoff, wakes_within
     from wanstack.sim.stations import Station
 
     assert [wakes_within(gap) for gap in (0.5, 2.0, 54.0, 100.0)] == [0, 1, 5, 6]
@@ -226,8 +233,6 @@ def test_listener_poll_backoff_wakes_at_1_3_7_ms_and_restarts_on_a_message() -> 
 
 def test_bench_host_path_costs_vary_around_their_mean_repeatably() -> None:
     """With a CV the library's path cost is drawn per message (seeded): same seed, same latencies."""
-    from dataclasses import replace
-
     from wanstack.scenario.testplan import MessagingCase, Pattern
     from wanstack.sim.cases import simulate_case
 
@@ -235,8 +240,8 @@ def test_bench_host_path_costs_vary_around_their_mean_repeatably() -> None:
     top = infra.placement.top_site
     (edge,) = (s for s in infra.sites if s != top)
     case = MessagingCase("c", Pattern.CALL, (edge,), ((top, "t0"),), ("t0",), 200, 100, 50.0)
-    fixed = SimOptions(params=replace(SimOptions().params, host_cores=2))
-    varied = SimOptions(params=replace(fixed.params, rpc_client_cv=0.8))
+    fixed = SimOptions(host=BenchHost(cores=2))
+    varied = SimOptions(host=BenchHost(cores=2, end_cv=0.8))
     steady = simulate_case(infra, case, fixed)
     assert max(steady) - min(steady) < 1e-9
     spread = simulate_case(infra, case, varied)
@@ -254,18 +259,19 @@ def test_an_idle_process_pays_its_cold_cost_a_busy_one_its_warm_cost() -> None:
 
     from wanstack.scenario.testplan import MessagingCase, Pattern
     from wanstack.sim.cases import simulate_case
-    from wanstack.sim.chain import Curve
+    from wanstack.sim.host import Curve
 
     curve = Curve([(200.0, 1.0), (0.0, 0.5)])
     assert [curve.factor(x) for x in (-1.0, 0.0, 50.0, 200.0, 1e9)] == [0.5, 0.5, 0.625, 1.0, 1.0]
     infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "t.yaml")
     top = infra.placement.top_site
     (edge,) = (s for s in infra.sites if s != top)
-    base = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0)
+    params = replace(SimOptions().params, rpc_client_ms=1.0)
 
     def p50(pause_ms: float, warmth: tuple[tuple[float, float], ...]) -> float:
         case = MessagingCase("c", Pattern.CALL, (edge,), ((top, "t0"),), ("t0",), 50, 100, pause_ms)
-        latencies = simulate_case(infra, case, SimOptions(params=replace(base, end_warmth=warmth)))
+        options = SimOptions(params=params, host=BenchHost(cores=2, end_warmth=warmth))
+        latencies = simulate_case(infra, case, options)
         return float(np.percentile(latencies, 50))
 
     assert p50(200.0, ()) == pytest.approx(p50(0.0, ()), abs=1e-6)
@@ -289,11 +295,12 @@ def test_a_server_pays_more_after_others_handled_many_messages() -> None:
     top = infra.placement.top_site
     edges = [s for s in infra.sites if s != top]
     cases = {c.name: c for c in default_cases(top, edges, messages=20)}
-    base = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0)
-    crowded = replace(base, end_crowding=((2.0, 1.0), (30.0, 3.0)))
+    params = replace(SimOptions().params, rpc_client_ms=1.0)
+    base = SimOptions(params=params, host=BenchHost(cores=2))
+    crowded = SimOptions(params=params, host=BenchHost(cores=2, end_crowding=((2.0, 1.0), (30.0, 3.0))))
 
-    def p50(case: str, params: Any) -> float:
-        return float(np.percentile(simulate_case(infra, cases[case], SimOptions(params=params)), 50))
+    def p50(case: str, options: SimOptions) -> float:
+        return float(np.percentile(simulate_case(infra, cases[case], options), 50))
 
     # tc2: the server's receive costs 3 ms instead of 1 (its reply, right after, is not crowded).
     assert p50("tc2-call", crowded) - p50("tc2-call", base) == pytest.approx(2.0, abs=0.3)
@@ -306,20 +313,22 @@ def test_one_process_handles_its_messages_one_at_a_time() -> None:
     handled one after the other though the host has two cores; two servers handle them at once."""
     from dataclasses import replace
 
+    from wanstack.sim.message import Hop, Message
     from wanstack.sim.stations import Station
 
     infra = parse("generate: {kind: star, edges: 2, delay_ms: 0}\n", "t.yaml")
     top = infra.placement.top_site
     edges = [s for s in infra.sites if s != top]
-    params = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0)
+    params = replace(SimOptions().params, rpc_client_ms=1.0)
 
     def finishes(servers: int) -> list[float]:
-        engine = Engine(infra, SimOptions(params=params, background=False))
+        engine = Engine(infra, SimOptions(params=params, host=BenchHost(cores=2), background=False))
         stations = [Station(engine.sim, ("rpc-server", f"s{i}"), 64, 0.0) for i in range(servers)]
         done: list[float] = []
         for i, edge in enumerate(edges):
-            hop = ((edge, top, stations[i % servers]),)
-            engine.chains.run(hop, 100, 1.0, lambda _: done.append(engine.sim.now), None, None, 1.0)
+            hop = (Hop(edge, top, stations[i % servers]),)
+            message = Message(hops=hop, nbytes=100, done=lambda _: done.append(engine.sim.now), end_ms=1.0)
+            engine.chains.run(message)
         engine.sim.run(1e9)
         return sorted(done)
 
@@ -334,7 +343,7 @@ def test_others_work_widens_the_spread_of_every_end() -> None:
     only each other) keeps its own."""
     from dataclasses import replace
 
-    from wanstack.bench.calibrate import simulated_pair
+    from wanstack.bench.calibrate import Trial, simulated_pair
     from wanstack.scenario.testplan import default_cases
     from wanstack.sim.cases import simulate_case
 
@@ -342,13 +351,56 @@ def test_others_work_widens_the_spread_of_every_end() -> None:
     top = infra.placement.top_site
     edges = [s for s in infra.sites if s != top]
     (tc1,) = (c for c in default_cases(top, edges, messages=40) if c.name == "tc1-call")
-    base = replace(SimOptions().params, host_cores=2, rpc_client_ms=1.0, rpc_client_cv=0.3)
-    wide = replace(base, end_crowding_spread=((2.0, 1.0), (30.0, 3.0)))
+    params = replace(SimOptions().params, rpc_client_ms=1.0)
+    base = Trial(params, BenchHost(cores=2, end_cv=0.3))
+    wide = base.with_host(end_crowding_spread=((2.0, 1.0), (30.0, 3.0)))
 
-    def tail(params: Any) -> float:
-        p50, p95 = np.percentile(simulate_case(infra, tc1, SimOptions(params=params)), [50, 95])
+    def tail(trial: Trial) -> float:
+        p50, p95 = np.percentile(simulate_case(infra, tc1, trial.options()), [50, 95])
         return float(p95 - p50)
 
     assert tail(wide) > 1.5 * tail(base)
-    alone, crowded = (np.percentile(simulated_pair(p, "call", 200.0), [50, 95]) for p in (base, wide))
+    alone, crowded = (np.percentile(simulated_pair(t, "call", 200.0), [50, 95]) for t in (base, wide))
     assert crowded == pytest.approx(alone, rel=0.05)
+
+
+def test_a_backend_plugs_in_through_the_registry_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new RPC backend is one class with `RpcBus`'s methods plus its line in `sim.bus.RPC_BUSES`:
+    here a relay at the middle site that every message passes without queueing, registered in place
+    of `brokerless`. A call between the two edges then pays both links each way and nothing else."""
+    from wanstack.scenario.services import RpcBackend
+    from wanstack.sim import bus
+    from wanstack.sim.bus.base import BusPlan, Confirm, FanoutCopy, Target
+    from wanstack.sim.message import Hop
+    from wanstack.sim.stations import Station
+
+    class ViaTheMiddle:
+        def __init__(self, plan: BusPlan) -> None:
+            self.middle = plan.control_site
+
+        def bus_for(self, site: str) -> str:
+            return self.middle
+
+        def request_hops(self, src: str, dst: str, server: Station | None) -> tuple[Hop, ...]:
+            return (Hop(src, self.middle, None), Hop(self.middle, dst, server))
+
+        def reply_hops(self, server_site: str, client_site: str) -> tuple[Hop, ...]:
+            return self.request_hops(server_site, client_site, None)
+
+        def confirm(self, src: str, dst: str) -> Confirm:
+            return Confirm(self.middle)
+
+        def fanout_copies(self, src: str, targets: list[Target]) -> list[FanoutCopy] | None:
+            return None
+
+    monkeypatch.setitem(bus.RPC_BUSES, RpcBackend.BROKERLESS, ViaTheMiddle)
+    e = engine("""
+sites: [{name: a, tier: edge}, {name: c, tier: central}, {name: b, tier: edge}]
+links: [{a: a, b: c, delay_ms: 7}, {a: c, b: b, delay_ms: 11}]
+messaging: {rpc: brokerless}
+""")
+    assert isinstance(e.messaging.of("a").rpc, ViaTheMiddle)
+    p = e.params
+    serialization = 4 * 1000 * 8 / (1000 * 1000.0)
+    expected = 2 * (7 + 11) + p.station("nova-conductor").service_ms + 4 * p.rpc_client_ms + serialization
+    assert timed_call(e, "a", "b") == pytest.approx(expected)

@@ -54,11 +54,11 @@ def test_traffic_between_two_sites_counts_on_every_link_of_their_route() -> None
 
     topo = line()
     # c → a: the route c-b-a crosses both links against their a→b orientation.
-    links = route_traffic(topo, "c", "a", (3.0, 1.0), (300.0, 100.0), 1.0)
+    links = route_traffic(topo, "c", "a", (3.0, 1.0), (300.0, 100.0), duration_s=1.0)
     assert [(x.a, x.b) for x in links] == [("b", "c"), ("a", "b")]
     assert all(
         (x.bytes_ab, x.bytes_ba, x.messages_ab, x.messages_ba) == (100.0, 300.0, 1.0, 3.0) for x in links
     )
-    both = add_links(links + route_traffic(topo, "a", "b", (1.0, 0.0), (50.0, 0.0), 1.0), 1.0)
+    both = add_links(links + route_traffic(topo, "a", "b", (1.0, 0.0), (50.0, 0.0), duration_s=1.0), 1.0)
     ab = next(x for x in both if (x.a, x.b) == ("a", "b"))
     assert (ab.bytes_ab, ab.bytes_ba) == (150.0, 300.0)

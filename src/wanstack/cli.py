@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from wanstack.scenario.build import Infrastructure
+from wanstack.cli_common import (
+    console,
+    errors,
+    load_calibration_file,
+    load_scenario,
+    need_rabbitmq,
+    progress_bar,
+    report,
+)
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError
-from wanstack.scenario.load import DEFAULT_SCENARIO, load
+from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from wanstack.sim.params import Params
+    from wanstack.sim.engine import SimOptions
 
 app = typer.Typer(
     help="Plan, simulate and bench an OpenStack cloud spread over many sites joined by a WAN.",
@@ -28,9 +33,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 140)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ScenarioArg = Annotated[
     str,
@@ -38,51 +40,21 @@ ScenarioArg = Annotated[
 ]
 
 
-def _report(err: ScenarioError) -> NoReturn:
-    """Exit with code 2 and one located line per problem (never a traceback)."""
-    limit = 50
-    for problem in err.problems[:limit]:
-        errors.print(problem.render(err.filename), markup=False)
-    if len(err.problems) > limit:
-        errors.print(f"… and {len(err.problems) - limit} more problems", markup=False)
-    errors.print(f"{err.filename}: {len(err.problems)} problem(s); nothing was run.", markup=False)
-    raise typer.Exit(2) from None
-
-
-def _params(calibration: Path | None, bench_host: bool = False) -> Params:
-    from wanstack.sim.params import Params
+def _options(calibration: Path | None, bench_host: bool = False) -> SimOptions:
+    """Simulator options: the defaults, or a calibration's measured messaging costs; `bench_host`:
+    also the bench host's plug-in, to predict the bench itself (never for a WAN study)."""
+    from wanstack.sim.engine import SimOptions
 
     if calibration is None:
-        return Params()
-    from wanstack.bench.calibrate import load_calibration
-
-    try:
-        return load_calibration(calibration, bench_host=bench_host)
-    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as err:
-        errors.print(f"{calibration}: not a calibration file from `wanstack calibrate` ({err})")
-        raise typer.Exit(2) from None
-
-
-def _need_rabbitmq() -> None:
-    """The real bench needs Debian's rabbitmq-server: say so and exit 2 when it is missing."""
-    from wanstack.bench import rabbit
-
-    if not rabbit.available():
-        errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
-        raise typer.Exit(2)
-
-
-def _load(scenario: str) -> Infrastructure:
-    try:
-        return load(scenario)
-    except ScenarioError as err:
-        _report(err)
+        return SimOptions()
+    cal = load_calibration_file(calibration)
+    return SimOptions(params=cal.params(), host=cal.bench_host() if bench_host else None)
 
 
 @app.command()
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file; print every problem with its file, line and column (exit code 2)."""
-    infra = _load(scenario)
+    infra = load_scenario(scenario)
     console.print(
         f"[green]ok[/green] {scenario}: {len(infra.sites):,} sites, {len(infra.links):,} links, "
         f"{len(infra.placement.regions):,} regions, model {infra.model.name}"
@@ -97,7 +69,7 @@ def show(
     """Summarise a scenario: sites per tier, links, regions and a map of which service runs where."""
     from wanstack.report.show import summary
 
-    console.print(summary(_load(scenario), limit=None if all_rows else 30))
+    console.print(summary(load_scenario(scenario), limit=None if all_rows else 30))
 
 
 @app.command()
@@ -123,18 +95,6 @@ def models(
     console.print(table)
 
 
-def _progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    )
-    return progress, progress.add_task(label, total=total)
-
-
 @app.command()
 def run(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
@@ -153,15 +113,17 @@ def run(
     ] = None,
 ) -> None:
     """Simulate a scenario and print what users feel and what the WAN carries."""
-    from wanstack.report.tables import run_summary
-    from wanstack.sim.engine import SimOptions, simulate
+    from dataclasses import replace
 
-    infra = _load(scenario)
-    bar, task = _progress_bar(1.0, f"simulating {infra.scenario.name}")
+    from wanstack.report.tables import run_summary
+    from wanstack.sim.engine import simulate
+
+    infra = load_scenario(scenario)
+    bar, task = progress_bar(1.0, f"simulating {infra.scenario.name}")
     with bar:
         result = simulate(
             infra,
-            SimOptions(params=_params(calibration), fluid_background=fluid),
+            replace(_options(calibration), fluid_background=fluid),
             progress=lambda fraction: bar.update(task, completed=fraction),
         )
     console.print(run_summary(result))
@@ -207,14 +169,14 @@ def compare(
             errors.print(f"unknown backend {b!r}; use {', '.join(r.value for r in RpcBackend)} or 'model'")
             raise typer.Exit(2)
     variants = [(m, b) for m in names for b in chosen]
-    bar, task = _progress_bar(len(variants), f"{len(variants)} runs")
+    bar, task = progress_bar(len(variants), f"{len(variants)} runs")
     try:
         with bar:
             results = run_variants(
                 scenario, variants, processes=processes, on_done=lambda _: bar.advance(task)
             )
     except ScenarioError as err:
-        _report(err)
+        report(err)
     console.print(compare_table(results, f"{scenario}: {len(results)} runs"))
     if out is not None:
         from wanstack.report.files import write_result
@@ -238,8 +200,7 @@ def explain(
     from rich.table import Table as RichTable
 
     from wanstack.scenario.workload import OperationKind
-    from wanstack.sim.crossings import critical_crossings, step_rows
-    from wanstack.sim.engine import Engine
+    from wanstack.sim.crossings import critical_crossings, layout, step_rows
     from wanstack.sim.workflows import WORKFLOWS
 
     try:
@@ -249,8 +210,7 @@ def explain(
             f"unknown operation {operation!r}; use one of {', '.join(k.value for k in OperationKind)}"
         )
         raise typer.Exit(2) from None
-    infra = _load(scenario)
-    engine = Engine(infra)
+    infra = load_scenario(scenario)
     target = site or next(
         (n for n, s in infra.sites.items() if s.host_count and n != infra.placement.top_site),
         infra.placement.top_site,
@@ -259,16 +219,17 @@ def explain(
         errors.print(f"unknown site {target!r}")
         raise typer.Exit(2)
     steps = WORKFLOWS[kind]
-    messaging = engine.messaging_for(target)
-    total = critical_crossings(steps, target, engine.roles, messaging)
+    roles, buses = layout(infra, target)
+    total = critical_crossings(steps, target, roles, buses)
+    rpc = infra.placement.region_by_name[infra.placement.region_of[target]].rpc
     table = RichTable(
-        title=f"{kind.value} at {target} under {infra.model.name} ({messaging.rpc.value} RPC): "
+        title=f"{kind.value} at {target} under {infra.model.name} ({rpc.value} RPC): "
         f"{total} one-way WAN crossings on the critical path = {total / 2:g} exchanges"
     )
     table.add_column("step")
     table.add_column("sites")
     table.add_column("crossings", justify="right")
-    for label, sites, crossings in step_rows(steps, target, engine.roles, messaging):
+    for label, sites, crossings in step_rows(steps, target, roles, buses):
         table.add_row(label, sites, str(crossings) if sites else "")
     console.print(table)
 
@@ -291,15 +252,14 @@ def bench(
     from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
     from wanstack.report.tables import operations_table
 
-    infra = _load(scenario)
+    infra = load_scenario(scenario)
     cases = scenario_cases(infra, messages)
     if simulate:
         from wanstack.sim.cases import simulate_cases
-        from wanstack.sim.engine import SimOptions
 
-        result = simulate_cases(infra, cases, SimOptions(params=_params(calibration, bench_host=True)))
+        result = simulate_cases(infra, cases, _options(calibration, bench_host=True))
     else:
-        _need_rabbitmq()
+        need_rabbitmq()
         try:
             result = bench_scenario(infra, cases, progress=lambda name: errors.print(f"… {name}"))
         except ValueError as err:
@@ -337,20 +297,26 @@ def replay(
     except ValueError:
         errors.print(f"unknown operation {op!r}; one of: {', '.join(k.value for k in OperationKind)}")
         raise typer.Exit(2) from None
-    _need_rabbitmq()
-    infra = _load(scenario)
+    need_rabbitmq()
+    infra = load_scenario(scenario)
     target = site or next(iter(edge_sites(infra)), infra.placement.top_site)
     if target not in infra.sites:
         errors.print(f"no site {target!r} in {infra.scenario.name}")
         raise typer.Exit(2)
-    params = replay_params(_params(calibration), local_ms)
+    options = _options(calibration)
+    params = replay_params(options.params, local_ms)
+    host = None
+    if calibration is not None:
+        # The replay runs through the bench's relays (their late timers count), its roles threads of
+        # one process (their CPU is not modelled).
+        host = load_calibration_file(calibration).bench_host(shared_cpu=False)
     try:
         with Replay(infra, kind, target, params) as session:
             real = session.run(times, progress=lambda i: errors.print(f"… {op} {i}/{times}"))
     except ValueError as err:
         errors.print(str(err))
         raise typer.Exit(2) from None
-    predicted = simulated(infra, kind, target, times, params)
+    predicted = simulated(infra, kind, target, times, params=params, host=host)
     table = Table(title=f"{op} at {target}: replayed for real vs simulated ({infra.model.name})")
     for col in ("", "bench", "sim", "error"):
         table.add_column(col, justify="right" if col else "left")
@@ -414,25 +380,23 @@ def calibrate(
     """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 6 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
     from wanstack.bench.calibrate import refit as run_refit
+    from wanstack.report.calibration import calibration_tables
+    from wanstack.sim.calibration import CalibrationError
 
     if refit:
         if not out.is_file():
             errors.print(f"[red]error:[/red] {out}: no calibration file to refit (run `wanstack calibrate`)")
             raise typer.Exit(2)
-        document = run_refit(out)
+        try:
+            result = run_refit(out)
+        except CalibrationError as err:
+            errors.print(str(err), markup=False)
+            raise typer.Exit(2) from None
     else:
-        _need_rabbitmq()
-        document = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
-    table = Table(title=f"Calibration written to {out}")
-    table.add_column("measured")
-    table.add_column("value", justify="right")
-    for key, value in {
-        **document["measured"],
-        **{f"→ {k}": v for k, v in document["params"].items() if not isinstance(v, dict)},
-    }.items():
-        table.add_row(key, str(value))
-    table.add_row("→ rpc-broker service_ms", str(document["params"]["stations"]["rpc-broker"]["service_ms"]))
-    console.print(table)
+        need_rabbitmq()
+        result = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
+    for table in calibration_tables(result, f"Calibration written to {out}"):
+        console.print(table)
 
 
 @app.command()

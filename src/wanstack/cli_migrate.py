@@ -53,10 +53,10 @@ Simulate = Annotated[bool, typer.Option(help="Also run the plan in the simulator
 
 
 def _setup(scenario: str, fleet_file: Path | None, per_host: float) -> tuple[Infrastructure, Fleet]:
-    from wanstack.cli import _load, errors
+    from wanstack.cli_common import errors, load_scenario
     from wanstack.migration.fleet import generate, load_fleet
 
-    infra = _load(scenario)
+    infra = load_scenario(scenario)
     if fleet_file is None:
         return infra, generate(infra, per_host)
     try:
@@ -71,7 +71,7 @@ def _settings(post_copy: bool, auto_converge: bool) -> MigrationSettings:
 
 
 def _site(infra: Infrastructure, site: str) -> str:
-    from wanstack.cli import errors
+    from wanstack.cli_common import errors
 
     if site not in infra.sites:
         known = ", ".join(list(infra.sites)[:8])
@@ -119,7 +119,7 @@ def advise(
     """Rank destination sites for a VM by a transparent score, or say "don't migrate"."""
     from rich.table import Table
 
-    from wanstack.cli import console, errors
+    from wanstack.cli_common import console, errors
     from wanstack.migration.context import Conditions, advise_vm
     from wanstack.report.migration import advice_table
 
@@ -154,7 +154,7 @@ def advise(
 
 
 def _spinner(text: str) -> Progress:
-    from wanstack.cli import errors
+    from wanstack.cli_common import errors
 
     p = Progress(SpinnerColumn(), TextColumn(text), TimeElapsedColumn(), console=errors, transient=True)
     p.add_task(text, total=None)
@@ -179,14 +179,24 @@ def evacuate(
     html: Html = None,
 ) -> None:
     """Plan moving every VM off a site (maintenance), minimising the time to empty it."""
-    from wanstack.cli import console
+    from wanstack.cli_common import console
     from wanstack.migration.planner import evacuate as plan_evacuation
     from wanstack.report.migration import plan_table, routes_table
 
     infra, f = _setup(scenario, fleet, vms_per_host)
     settings = _settings(post_copy, auto_converge)
     with _spinner(f"planning the evacuation of {len(f.at(_site(infra, site))):,} VMs"):
-        plan = plan_evacuation(infra, f, site, to, nearest, settings, time_limit, utilisation, solver.value)
+        plan = plan_evacuation(
+            infra,
+            f,
+            site,
+            destinations=to,
+            nearest=nearest,
+            settings=settings,
+            time_limit_s=time_limit,
+            utilisation=utilisation,
+            solver=solver.value,
+        )
     console.print(plan_table(plan))
     console.print(routes_table(plan))
     _simulate_and_write(infra, f, plan, settings, simulate, out, html)
@@ -210,7 +220,7 @@ def rebalance(
     html: Html = None,
 ) -> None:
     """Plan moves that even out the load between sites within a budget of WAN bytes."""
-    from wanstack.cli import console
+    from wanstack.cli_common import console
     from wanstack.migration.planner import rebalance as plan_rebalance
     from wanstack.report.migration import loads_table, plan_table, routes_table
 
@@ -218,7 +228,13 @@ def rebalance(
     settings = _settings(post_copy, auto_converge)
     with _spinner("planning the rebalance"):
         plan = plan_rebalance(
-            infra, f, budget_gb * 1e9, settings, time_limit, utilisation, solver=solver.value
+            infra,
+            f,
+            budget_gb * 1e9,
+            settings=settings,
+            time_limit_s=time_limit,
+            utilisation=utilisation,
+            solver=solver.value,
         )
     console.print(loads_table(plan))
     console.print(plan_table(plan))
@@ -235,14 +251,14 @@ def _simulate_and_write(
     out: Path | None,
     html: Path | None,
 ) -> None:
-    from wanstack.cli import console
+    from wanstack.cli_common import console
     from wanstack.report.migration import run_table, write_plan
     from wanstack.sim.migrations import simulate_plan
 
     run = None
     if simulate and plan.moves:
         with _spinner("simulating the plan alongside the scenario's workload, and without it"):
-            run = simulate_plan(infra, plan, fleet.by_id(), settings, baseline=True)
+            run = simulate_plan(infra, plan, fleet.by_id(), settings=settings, baseline=True)
         console.print(run_table(run))
     if out is not None:
         console.print(f"wrote {write_plan(plan, out, run)}")
@@ -271,7 +287,7 @@ def follow(
     """Follow-me migrations for a mobile user: their round trip with and without them, and the cost."""
     from rich.table import Table
 
-    from wanstack.cli import console, errors
+    from wanstack.cli_common import console, errors
     from wanstack.migration.mobility import follow as replay_follow
     from wanstack.migration.mobility import load_trace, random_trace
 
@@ -282,7 +298,7 @@ def follow(
         raise typer.Exit(2)
     try:
         user = load_trace(trace) if trace else random_trace(infra, steps, dwell, seed)
-        outcomes = replay_follow(infra, f, chosen, user, _settings(post_copy, auto_converge))
+        outcomes = replay_follow(infra, f, chosen, user, settings=_settings(post_copy, auto_converge))
     except (OSError, ValueError) as err:
         errors.print(str(err), markup=False)
         raise typer.Exit(2) from None

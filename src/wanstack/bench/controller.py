@@ -18,6 +18,7 @@ class RoleProcess:
         self,
         role: str,
         url: str | list[str],
+        *,
         topic: str = "wanstack-bench",
         server: str | None = None,
         work_ms: float = 0.0,

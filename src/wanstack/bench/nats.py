@@ -35,7 +35,7 @@ from typing import Any
 from wanstack.bench.cluster import nearest_site
 from wanstack.bench.ports import free_port
 from wanstack.bench.procstat import session_cpu_s, session_rss_mb
-from wanstack.bench.rabbit import _exit_on_sigterm, terminate
+from wanstack.bench.rabbit import exit_on_sigterm, terminate
 from wanstack.bench.relay import DelayRelay, DirectionStats, LinkShape
 
 NATS_SERVER = "nats-server"
@@ -97,7 +97,7 @@ class NatsServer:
     def start(self) -> NatsServer:
         if not available():
             raise RuntimeError("nats-server is not installed (run `make test`, which installs it)")
-        _exit_on_sigterm()
+        exit_on_sigterm()
         if self.root is None:
             self.root = Path(tempfile.mkdtemp(prefix="wanstack-nats-"))
             self._own_root = True
@@ -199,7 +199,7 @@ class NatsCluster:
         self._stack = contextlib.ExitStack()
 
     def start(self) -> NatsCluster:
-        _exit_on_sigterm()
+        exit_on_sigterm()
         try:
             for a in self.sites:
                 for b in self.sites:

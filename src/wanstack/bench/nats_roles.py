@@ -27,7 +27,7 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from wanstack.bench.roles import CallPlan, CallTally, PingEndpoint, _answer, role_parser
+from wanstack.bench.roles import CallPlan, CallTally, PingEndpoint, role_parser, tell_controller
 
 
 async def _connect(url: str) -> Client:
@@ -67,10 +67,10 @@ async def rpc_server(args: argparse.Namespace) -> None:
     if args.server:
         await nc.subscribe(f"openstack.{args.topic}.{args.server}", cb=handle)
     await nc.flush()  # the subscriptions are on the server before the controller hears "ready"
-    _answer({"ready": True})
+    tell_controller({"ready": True})
     await _serve(endpoint)
     await nc.drain()
-    _answer({"stopped": True, "calls": endpoint.calls, "casts": endpoint.casts})
+    tell_controller({"stopped": True, "calls": endpoint.calls, "casts": endpoint.casts})
 
 
 async def listener(args: argparse.Namespace) -> None:
@@ -83,25 +83,25 @@ async def listener(args: argparse.Namespace) -> None:
 
     await nc.subscribe(f"{args.topic}.info", queue=f"{args.topic}.info", cb=handle)
     await nc.flush()
-    _answer({"ready": True})
+    tell_controller({"ready": True})
     await _serve(endpoint)
     await nc.drain()
-    _answer({"stopped": True})
+    tell_controller({"stopped": True})
 
 
 async def rpc_client(args: argparse.Namespace, kind: str | None = None) -> None:
     """An rpc-client; with `kind="notify"`, a notifier (the same loop, notifications)."""
     connections = [await _connect(url) for url in args.url]
-    _answer({"ready": True})
+    tell_controller({"ready": True})
     async for command in _commands():
         if command.get("cmd") == "stop":
             break
-        _answer(
+        tell_controller(
             await _run_calls(connections, args, CallPlan.of({**command, **({"kind": kind} if kind else {})}))
         )
     for nc in connections:
         await nc.drain()
-    _answer({"stopped": True})
+    tell_controller({"stopped": True})
 
 
 async def notifier(args: argparse.Namespace) -> None:

@@ -49,7 +49,7 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
-def _exit_on_sigterm() -> None:
+def exit_on_sigterm() -> None:
     """Make SIGTERM unwind like Ctrl-C (SystemExit runs every `with` block's clean-up), once, from the
     main thread; a handler someone else installed is left alone."""
     if threading.current_thread() is not threading.main_thread():
@@ -138,7 +138,7 @@ class RabbitNode:
             raise RabbitUnavailableError(
                 "rabbitmq-server is not installed (run `make test`, which installs it)"
             )
-        _exit_on_sigterm()
+        exit_on_sigterm()
         if self.root is None:
             self.root = Path(tempfile.mkdtemp(prefix="wanstack-rabbit-"))
             self._own_root = True
@@ -310,7 +310,7 @@ class RabbitBrokers:
         self.nodes = {site: RabbitNode(name=f"{name}-{k}") for k, site in enumerate(sites, 1)}
 
     def start(self) -> RabbitBrokers:
-        _exit_on_sigterm()  # from this (main) thread: the nodes start on others
+        exit_on_sigterm()  # from this (main) thread: the nodes start on others
         try:
             with ThreadPoolExecutor(max_workers=len(self.nodes) or 1) as pool:
                 # Every start is waited for (list): one that fails leaves the others to be stopped.

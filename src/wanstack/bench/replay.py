@@ -31,7 +31,7 @@ import socketserver
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,9 +42,12 @@ from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Operation as WorkloadOperation
 from wanstack.scenario.workload import OperationKind
+from wanstack.sim.crossings import layout
 from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.host import BenchHost
 from wanstack.sim.params import Params
 from wanstack.sim.stations import Station
+from wanstack.sim.steps import Steps, Then, every_step, roles_of, walk
 from wanstack.sim.workflows import (
     WORKFLOWS,
     Authenticate,
@@ -54,6 +57,7 @@ from wanstack.sim.workflows import (
     FetchImage,
     Http,
     Local,
+    MigrateMemory,
     Notify,
     Parallel,
     Role,
@@ -125,10 +129,11 @@ class Replay:
         self.op = op
         self.site = site
         self.params = params
-        engine = Engine(infra, SimOptions(params=params, background=False))
-        self.roles = engine.roles.of(site)
-        self.bus_site = engine.messaging_for(site).rpc_bus_for(site)
-        self.image_bytes = int(engine.image_bytes[image])
+        roles, buses = layout(infra, site, params)
+        self.roles = roles.of(site)
+        self.bus_site = buses.rpc.bus_for(site)
+        sizes = {img.name: img.size_mb * 1e6 for img in infra.scenario.workload.images}
+        self.image_bytes = int(sizes[image])
         self._stack = contextlib.ExitStack()
         self._transports: dict[str, Any] = {}
         self._urls: dict[str, str] = {}
@@ -140,7 +145,8 @@ class Replay:
         self._lock = threading.Lock()
         self._branches = ThreadPoolExecutor(max_workers=max(1, _widest(WORKFLOWS[op])))
         self._cast_done: dict[str, threading.Event] = {}
-        self.inner: dict[str, tuple[Step, ...]] = {}  # a call's inner steps by what the call is
+        # A call's inner steps, by the call's token, for its server to run before it replies.
+        self._inner: dict[str, Steps[None]] = {}
         self._answer_port = 0
 
     # --- set-up ----------------------------------------------------------------------------------
@@ -173,7 +179,8 @@ class Replay:
         self._stack.callback(answer.server_close)
         self._stack.callback(answer.shutdown)
         steps = WORKFLOWS[self.op]
-        sites = {self.roles[r][0] for r in _roles_of(steps)} | {self.site}
+        roles = {role for step in every_step(steps) for role in roles_of(step)}
+        sites = {self.roles[r][0] for r in roles | {Role.GLANCE, Role.IMAGE_STORE}} | {self.site}
         for s in sorted(sites):
             if s == self.bus_site:
                 url = self.broker.url
@@ -190,7 +197,7 @@ class Replay:
         self._stack.callback(_in_parallel, servers, "wait")
         self._stack.callback(_in_parallel, servers, "stop")
         # One RPC server per role that serves calls or casts, at its site.
-        for role in sorted({s.server for s in _walk(steps) if isinstance(s, Call | Cast)}):
+        for role in sorted({s.server for s in every_step(steps) if isinstance(s, Call | Cast)}):
             where = self.roles[role][0]
             target = oslo_messaging.Target(topic=f"replay-{role.value}", server=where)
             server = oslo_messaging.get_rpc_server(self._transports[where], target, [_Endpoint(self, role)])
@@ -203,7 +210,6 @@ class Replay:
             self._notifier[s] = oslo_messaging.Notifier(
                 transport, driver="messaging", publisher_id="wanstack-replay", topics=["notifications"]
             )
-        self.inner = {step.what: step.inner for step in _walk(steps) if isinstance(step, Call) and step.inner}
 
     def client(self, site: str, role: Role) -> Any:
         """An RPC client at `site` for `role`'s server (created once)."""
@@ -254,6 +260,12 @@ class Replay:
             done = self._cast_done.setdefault(token, threading.Event())
         done.set()
 
+    def serve_inner(self, token: str) -> None:
+        """A call's server does the call's inner steps (before it replies)."""
+        with self._lock:
+            inner = self._inner.pop(token)
+        inner(None, _nothing)
+
     def run(self, times: int = 5, progress: Callable[[int], None] | None = None) -> ReplayResult:
         """`times` operations one after the other; the first one (connections, reply queues) is a
         warm-up and is not counted."""
@@ -264,7 +276,7 @@ class Replay:
         for i in range(times + 1):
             start = time.perf_counter()
             try:
-                self.steps(WORKFLOWS[self.op], self.site)
+                walk(WORKFLOWS[self.op], self, None, _nothing)
             except (oslo_messaging.MessagingException, OSError, TimeoutError) as err:
                 failures[type(err).__name__] = failures.get(type(err).__name__, 0) + 1
                 continue
@@ -274,59 +286,91 @@ class Replay:
                 progress(i)
         return ReplayResult(self.op.value, self.site, latencies, failures)
 
-    def steps(self, steps: tuple[Step, ...], site: str) -> None:
-        for step in steps:
-            self.step(step, site)
+    # --- the steps, for real (steps.StepHandler[None]): each blocks until its exchange is done ------
+    def stopped(self, ctx: None) -> bool:
+        return False  # a failure raises
 
-    def step(self, step: Step, site: str) -> None:
+    def http(self, step: Http, ctx: None, then: Then[None]) -> None:
         p, roles = self.params, self.roles
-        if isinstance(step, Http):
-            server, station = roles[step.server]
+        server, station = roles[step.server]
+        self.request(
+            roles[step.client][0], server, p.http_request_bytes, p.http_response_bytes, _service_ms(station)
+        )
+        then(ctx)
+
+    def db(self, step: Db, ctx: None, then: Then[None]) -> None:
+        p, roles = self.params, self.roles
+        db, station = roles[step.db]
+        for _ in range(step.queries):
             self.request(
-                roles[step.client][0],
-                server,
-                p.http_request_bytes,
-                p.http_response_bytes,
-                _service_ms(station),
+                roles[step.client][0], db, p.rpc_small_bytes, p.rpc_small_bytes, _service_ms(station)
             )
-        elif isinstance(step, Db):
-            db, station = roles[step.db]
-            for _ in range(step.queries):
-                self.request(
-                    roles[step.client][0], db, p.rpc_small_bytes, p.rpc_small_bytes, _service_ms(station)
-                )
-        elif isinstance(step, Call):
-            client = self.client(roles[step.client][0], step.server)
-            client.call({}, "serve", payload="x" * p.rpc_object_bytes, inner=step.what if step.inner else "")
-        elif isinstance(step, Cast):
-            token = f"{time.monotonic_ns()}-{threading.get_ident()}"
+        then(ctx)
+
+    def _token(self) -> str:
+        return f"{time.monotonic_ns()}-{threading.get_ident()}"
+
+    def call(self, step: Call, ctx: None, inner: Steps[None], then: Then[None]) -> None:
+        token = ""
+        if step.inner:
+            token = self._token()
             with self._lock:
-                done = self._cast_done.setdefault(token, threading.Event())
-            self.client(roles[step.client][0], step.server).cast(
-                {}, "serve", payload="x" * p.rpc_object_bytes, inner="", token=token
-            )
-            if not done.wait(60):
-                raise TimeoutError(f"{step.what}: the cast was never processed")
-            with self._lock:
-                self._cast_done.pop(token, None)
-        elif isinstance(step, Notify):
-            self._notifier[roles[step.sender][0]].info({}, "replay", {"what": step.what})
-        elif isinstance(step, Local):
-            time.sleep(float(getattr(p, step.param)) / 1000.0)
-        elif isinstance(step, FetchImage):
-            glance, station = roles[Role.GLANCE]
-            self.request(site, glance, p.http_request_bytes, p.http_response_bytes, _service_ms(station))
-            self.transfer(roles[Role.IMAGE_STORE][0], site, self.image_bytes)
-        elif isinstance(step, Parallel):
-            # The branches run on the replay's own threads, the same ones every time, so each keeps
-            # its connections alive from one operation to the next; result() re-raises a failure.
-            futures = [self._branches.submit(self.steps, branch, site) for branch in step.branches]
-            for future in futures:
-                future.result()
-        elif isinstance(step, Authenticate | ValidateToken | SelectHost):
-            return  # steady state: tokens cached; host selection is local work
-        else:
-            raise ValueError(f"the replay cannot play {type(step).__name__} steps")
+                self._inner[token] = inner
+        client = self.client(self.roles[step.client][0], step.server)
+        client.call({}, "serve", payload="x" * self.params.rpc_object_bytes, inner=token)
+        then(ctx)
+
+    def cast(self, step: Cast, ctx: None, then: Then[None]) -> None:
+        token = self._token()
+        with self._lock:
+            done = self._cast_done.setdefault(token, threading.Event())
+        self.client(self.roles[step.client][0], step.server).cast(
+            {}, "serve", payload="x" * self.params.rpc_object_bytes, inner="", token=token
+        )
+        if not done.wait(60):
+            raise TimeoutError(f"{step.what}: the cast was never processed")
+        with self._lock:
+            self._cast_done.pop(token, None)
+        then(ctx)
+
+    def notify(self, step: Notify, ctx: None, then: Then[None]) -> None:
+        self._notifier[self.roles[step.sender][0]].info({}, "replay", {"what": step.what})
+        then(ctx)
+
+    def local(self, step: Local, ctx: None, then: Then[None]) -> None:
+        time.sleep(float(getattr(self.params, step.param)) / 1000.0)
+        then(ctx)
+
+    def authenticate(self, step: Authenticate, ctx: None, then: Then[None]) -> None:
+        then(ctx)  # steady state: the user's token is still valid
+
+    def validate_token(self, step: ValidateToken, ctx: None, then: Then[None]) -> None:
+        then(ctx)  # steady state: keystonemiddleware has it cached
+
+    def select_host(self, step: SelectHost, ctx: None, then: Then[None]) -> None:
+        then(ctx)  # the scheduler's own filtering: no exchange
+
+    def fetch_image(self, step: FetchImage, ctx: None, then: Then[None]) -> None:
+        p, roles = self.params, self.roles
+        glance, station = roles[Role.GLANCE]
+        self.request(self.site, glance, p.http_request_bytes, p.http_response_bytes, _service_ms(station))
+        self.transfer(roles[Role.IMAGE_STORE][0], self.site, self.image_bytes)
+        then(ctx)
+
+    def migrate_memory(self, step: MigrateMemory, ctx: None, then: Then[None]) -> None:
+        raise ValueError("the replay cannot copy a live migration's memory: simulate it")
+
+    def fork(self, step: Parallel, branches: Sequence[Steps[None]], ctx: None, then: Then[None]) -> None:
+        # The branches run on the replay's own threads, the same ones every time, so each keeps its
+        # connections alive from one operation to the next; result() re-raises a failure.
+        futures = [self._branches.submit(branch, ctx, _nothing) for branch in branches]
+        for future in futures:
+            future.result()
+        then(ctx)
+
+
+def _nothing(_: None) -> None:
+    pass
 
 
 class _Endpoint:
@@ -340,7 +384,7 @@ class _Endpoint:
         if self.service_ms:
             time.sleep(self.service_ms / 1000.0)
         if inner:
-            self.replay.steps(self.replay.inner[inner], self.replay.site)
+            self.replay.serve_inner(inner)
         if token:
             self.replay.processed(token)
         return len(payload)
@@ -351,29 +395,9 @@ def _in_parallel(objects: list[Any], method: str) -> None:
         list(pool.map(lambda o: getattr(o, method)(), objects))
 
 
-def _walk(steps: tuple[Step, ...]) -> Iterator[Step]:
-    for step in steps:
-        yield step
-        if isinstance(step, Call):
-            yield from _walk(step.inner)
-        elif isinstance(step, Parallel):
-            for branch in step.branches:
-                yield from _walk(branch)
-
-
 def _widest(steps: tuple[Step, ...]) -> int:
     """The most branches any parallel step of the workflow has."""
-    return max((len(s.branches) for s in _walk(steps) if isinstance(s, Parallel)), default=0)
-
-
-def _roles_of(steps: tuple[Step, ...]) -> set[Role]:
-    found: set[Role] = {Role.GLANCE, Role.IMAGE_STORE}
-    for step in _walk(steps):
-        for name in ("client", "server", "db", "sender"):
-            role = getattr(step, name, None)
-            if isinstance(role, Role):
-                found.add(role)
-    return found
+    return max((len(s.branches) for s in every_step(steps) if isinstance(s, Parallel)), default=0)
 
 
 def replay_params(params: Params, local_ms: float | None = None) -> Params:
@@ -388,17 +412,20 @@ def simulated(
     op: OperationKind,
     site: str,
     times: int,
+    *,
     params: Params,
+    host: BenchHost | None = None,
     image: str = DEFAULT_IMAGE,
 ) -> list[float]:
     """The simulator's latencies (ms) of the same sequence: `times` operations at `site`, one after the
-    other, after one that is dropped as the replay drops its warm-up (the token, first connections)."""
+    other, after one that is dropped as the replay drops its warm-up (the token, first connections).
+    `host`: the bench host's relays (a calibration's `bench_host(shared_cpu=False)`: the replay's
+    roles are threads of one process, whose CPU is not modelled)."""
     spec = WorkloadOperation(op=op, times=times + 1, concurrency=1, sites=[site], image=image)
     workload = infra.scenario.workload.model_copy(update={"operations": [spec]})
     scenario = infra.scenario.model_copy(update={"workload": workload})
-    engine = Engine(
-        dataclasses.replace(infra, scenario=scenario), SimOptions(params=params, background=False)
-    )
+    options = SimOptions(params=params, background=False, host=host)
+    engine = Engine(dataclasses.replace(infra, scenario=scenario), options)
     engine.run()
-    later = sorted(engine.finished, key=lambda o: o.start)[1:]
+    later = sorted(engine.users.finished, key=lambda o: o.start)[1:]
     return [o.end - o.start for o in later if o.outcome == "ok"]

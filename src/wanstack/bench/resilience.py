@@ -50,6 +50,7 @@ class LinkCut:
 
 def broker_restart(
     broker: RabbitNode,
+    *,
     delay_ms: float = 10.0,
     casts: int = 300,
     pause_ms: float = 20.0,
@@ -95,6 +96,7 @@ def _casts_outcome(casts: int, answer: dict[str, Any], stats: dict[str, Any], ou
 
 def link_cut(
     broker: RabbitNode,
+    *,
     delay_ms: float = 10.0,
     cut_for_s: float = 60.0,
     cut_after_s: float = 2.0,

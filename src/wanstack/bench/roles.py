@@ -83,10 +83,10 @@ class PingEndpoint:
     def command(self, command: dict[str, Any]) -> bool:
         """Answer one of the controller's commands to a server (stats, reset); False on stop."""
         if command.get("cmd") == "stats":
-            _answer(self.stats(int(command.get("min_seq", 0))))
+            tell_controller(self.stats(int(command.get("min_seq", 0))))
         elif command.get("cmd") == "reset":
             self.reset()
-            _answer({"reset": True})
+            tell_controller({"reset": True})
         return command.get("cmd") != "stop"
 
     def reset(self) -> None:
@@ -111,12 +111,12 @@ def rpc_server(args: argparse.Namespace) -> None:
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
     server = oslo_messaging.get_rpc_server(transport, target, [endpoint])
     server.start()
-    _answer({"ready": True})
+    tell_controller({"ready": True})
     _serve(endpoint)
     server.stop()
     server.wait()
     transport.cleanup()
-    _answer({"stopped": True, "calls": endpoint.calls, "casts": endpoint.casts})
+    tell_controller({"stopped": True, "calls": endpoint.calls, "casts": endpoint.casts})
 
 
 def rpc_client(args: argparse.Namespace) -> None:
@@ -125,7 +125,7 @@ def rpc_client(args: argparse.Namespace) -> None:
     transports = [_transport(url) for url in args.url]
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
     clients = [oslo_messaging.get_rpc_client(t, target) for t in transports]
-    _answer({"ready": True})
+    tell_controller({"ready": True})
     # One thread per further bus: a message goes out on every bus at once, as Nova scatters a request
     # over its cells (nova/context.py, scatter_gather_cells).
     with ThreadPoolExecutor(max_workers=max(1, len(clients) - 1)) as pool:
@@ -133,10 +133,10 @@ def rpc_client(args: argparse.Namespace) -> None:
             command = json.loads(line)
             if command.get("cmd") == "stop":
                 break
-            _answer(_run_calls(clients, command, pool))
+            tell_controller(_run_calls(clients, command, pool))
     for t in transports:
         t.cleanup()
-    _answer({"stopped": True})
+    tell_controller({"stopped": True})
 
 
 @dataclass
@@ -263,7 +263,7 @@ def _run_calls(clients: list[Any], command: dict[str, Any], pool: Executor) -> d
     return tally.answer(plan.kind, time.perf_counter() - started)
 
 
-def _answer(obj: dict[str, Any]) -> None:
+def tell_controller(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
 
@@ -295,12 +295,12 @@ def listener(args: argparse.Namespace) -> None:
         transport, [oslo_messaging.Target(topic=args.topic)], [handler]
     )
     server.start()
-    _answer({"ready": True})
+    tell_controller({"ready": True})
     _serve(handler.endpoint)
     server.stop()
     server.wait()
     transport.cleanup()
-    _answer({"stopped": True})
+    tell_controller({"stopped": True})
 
 
 def notifier(args: argparse.Namespace) -> None:
@@ -311,7 +311,7 @@ def notifier(args: argparse.Namespace) -> None:
     sender = oslo_messaging.Notifier(
         transport, driver="messaging", publisher_id="wanstack-bench", topics=[args.topic]
     )
-    _answer({"ready": True})
+    tell_controller({"ready": True})
     for line in sys.stdin:
         command = json.loads(line)
         if command.get("cmd") == "stop":
@@ -329,9 +329,9 @@ def notifier(args: argparse.Namespace) -> None:
                 tally.failed(err)
             if plan.pause_s:
                 time.sleep(plan.pause_s)
-        _answer(tally.answer("notify", time.perf_counter() - started))
+        tell_controller(tally.answer("notify", time.perf_counter() - started))
     transport.cleanup()
-    _answer({"stopped": True})
+    tell_controller({"stopped": True})
 
 
 def role_parser(prog: str) -> argparse.ArgumentParser:

@@ -108,7 +108,7 @@ def advise(
     w = weights or Weights()
     here = sites[vm.site]
     candidates = [
-        _candidate(vm, here, sites[name], link, w, settings)
+        _candidate(vm, here, sites[name], link, w, settings=settings)
         for name, link in paths.items()
         if name != vm.site and name in sites
     ]
@@ -123,6 +123,7 @@ def _candidate(
     there: SiteState,
     link: LinkState,
     w: Weights,
+    *,
     settings: MigrationSettings | None,
 ) -> Candidate:
     spare = link.bandwidth_mbps * max(0.0, 1.0 - link.utilisation)

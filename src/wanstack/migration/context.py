@@ -38,6 +38,7 @@ def advise_vm(
     fleet: Fleet,
     vm: Vm,
     conditions: Conditions | None = None,
+    *,
     weights: Weights | None = None,
     settings: MigrationSettings | None = None,
 ) -> Advice:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from wanstack.migration.settings import MigrationSettings
-from wanstack.sim.flows import TCP_WINDOW_BYTES
+from wanstack.topology.tcp import TCP_WINDOW_BYTES
 
 MB = 1e6
 # Assumed: a guest's CPU and device state (registers, virtio queues, a few MB of device RAM).
@@ -151,7 +151,14 @@ def live_migration(guest: Guest, path: Path, settings: MigrationSettings | None 
         duration = pending / rate
         if elapsed + duration > timeout:
             return _timed_out(
-                guest, s, rate, rtt, timeout, sent + (timeout - elapsed) * rate, rounds, throttle
+                guest,
+                s,
+                rate,
+                rtt,
+                at=timeout,
+                sent=sent + (timeout - elapsed) * rate,
+                rounds=rounds,
+                throttle=throttle,
             )
         elapsed += duration
         sent += pending
@@ -162,7 +169,7 @@ def live_migration(guest: Guest, path: Path, settings: MigrationSettings | None 
                 s.throttle_initial if throttle == 0 else min(s.throttle_max, throttle + s.throttle_increment)
             )
         pending = dirtied
-    return _timed_out(guest, s, rate, rtt, elapsed, sent, rounds, throttle)
+    return _timed_out(guest, s, rate, rtt, at=elapsed, sent=sent, rounds=rounds, throttle=throttle)
 
 
 def _timed_out(
@@ -170,6 +177,7 @@ def _timed_out(
     s: MigrationSettings,
     rate: float,
     rtt: float,
+    *,
     at: float,
     sent: float,
     rounds: int,

@@ -117,6 +117,7 @@ def follow(
     fleet: Fleet,
     vm: Vm,
     trace: Trace,
+    *,
     settings: MigrationSettings | None = None,
     access_rtt_ms: float = ACCESS_RTT_MS,
 ) -> list[PolicyOutcome]:
@@ -125,7 +126,7 @@ def follow(
     end = trace.end_s if trace.end_s is not None else sites[-1][0] + 600.0
     dwell = (end - sites[0][0]) / max(1, len(sites))
     return [
-        _replay(infra, fleet, vm, sites, end, s, access_rtt_ms, policy, dwell)
+        _replay(infra, fleet, vm, sites, end=end, s=s, access=access_rtt_ms, policy=policy, dwell_s=dwell)
         for policy in ("stay", "nearest", "advisor")
     ]
 
@@ -135,6 +136,7 @@ def _replay(
     fleet: Fleet,
     vm: Vm,
     sites: list[tuple[float, str]],
+    *,
     end: float,
     s: MigrationSettings,
     access: float,
@@ -153,7 +155,8 @@ def _replay(
             target = user if user != at else None
         else:
             here = replace(vm, site=at)
-            advice = advise_vm(infra, fleet, here, Conditions(users_at=user), Weights(horizon_s=dwell_s), s)
+            conditions = Conditions(users_at=user)
+            advice = advise_vm(infra, fleet, here, conditions, weights=Weights(horizon_s=dwell_s), settings=s)
             target = advice.move_to
         if target is None or target == at:
             continue

@@ -118,12 +118,13 @@ def _problem(
     vms: list[Vm],
     destinations: dict[str, list[str]],  # source site -> destination sites
     settings: MigrationSettings,
+    *,
     utilisation: float,
 ) -> _Problem:
     routes: dict[tuple[str, str], Route] = {}
     for src, dsts in destinations.items():
         for dst in dsts:
-            r = route(infra, src, dst, settings, utilisation)
+            r = route(infra, src, dst, settings, utilisation=utilisation)
             if r is not None and r.bandwidth_mbps > 0:
                 routes[src, dst] = r
     options: dict[str, dict[str, MigrationCost]] = {}
@@ -164,6 +165,7 @@ def _solve_cp_sat(
     p: _Problem,
     time_limit_s: float,
     hint: dict[str, str] | None,
+    *,
     max_load: bool = False,
     ram_total: dict[str, float] | None = None,
     used_ram: dict[str, float] | None = None,
@@ -306,7 +308,9 @@ def _analytic_bound(p: _Problem, settings: MigrationSettings) -> float:
     return max(max(host.values(), default=0.0), carried, max(quickest.values(), default=0.0))
 
 
-def _plan(kind: str, p: _Problem, chosen: dict[str, str], bound: float, solver: str, started: float) -> Plan:
+def _plan(
+    kind: str, p: _Problem, chosen: dict[str, str], bound: float, *, solver: str, started: float
+) -> Plan:
     by_vm = {v.id: v for v in p.vms}
     jobs = [
         Job(vid, (by_vm[vid].site, by_vm[vid].host), (by_vm[vid].site, dst), p.options[vid][dst])
@@ -332,6 +336,7 @@ def evacuate(
     infra: Infrastructure,
     fleet: Fleet,
     site: str,
+    *,
     destinations: list[str] | None = None,
     nearest: int = 3,
     settings: MigrationSettings | None = None,
@@ -347,7 +352,7 @@ def evacuate(
     if site not in infra.sites:
         raise ValueError(f"no site {site!r} in the scenario")
     dsts = destinations or nearest_sites(infra, site, nearest)
-    p = _problem(infra, fleet, fleet.at(site), {site: dsts}, s, utilisation)
+    p = _problem(infra, fleet, fleet.at(site), {site: dsts}, s, utilisation=utilisation)
     greedy = _greedy(p)
     use_cp = solver == "cp-sat" or (solver == "auto" and p.pairs <= CP_SAT_MAX_PAIRS)
     bound = _analytic_bound(p, s)
@@ -359,7 +364,9 @@ def evacuate(
             bound = max(bound, cp_bound)
     # CP-SAT minimises the bound's terms, not the scheduled makespan: keep whichever assignment
     # schedules shorter (more VMs placed first).
-    plans = [_plan("evacuate", p, chosen, bound, label, started) for chosen, label in candidates]
+    plans = [
+        _plan("evacuate", p, chosen, bound, solver=label, started=started) for chosen, label in candidates
+    ]
     best = min(plans, key=lambda plan: (-len(plan.moves), plan.makespan_s, plan.solver != "greedy"))
     if len(plans) > 1 and best is plans[0]:
         best.solver = f"greedy ({candidates[1][1]} scheduled no shorter)"
@@ -379,6 +386,7 @@ def rebalance(
     infra: Infrastructure,
     fleet: Fleet,
     budget_bytes: float,
+    *,
     settings: MigrationSettings | None = None,
     time_limit_s: float = 20.0,
     utilisation: float = 0.0,
@@ -401,7 +409,7 @@ def rebalance(
         for n in hot
         for v in sorted(fleet.at(n), key=lambda v: (-v.guest.memory_mb, v.id))[:candidates_per_site]
     ]
-    p = _problem(infra, fleet, vms, {n: cold for n in hot}, s, utilisation)
+    p = _problem(infra, fleet, vms, {n: cold for n in hot}, s, utilisation=utilisation)
     p.unplaced.clear()  # in a rebalance, staying is a fine outcome
     ram_total = {n: c.ram_mb for n, c in fleet.sites.items()}
     used = {n: c.used_ram_mb for n, c in fleet.sites.items()}
@@ -410,7 +418,14 @@ def rebalance(
     chosen, label = greedy, "greedy"
     if use_cp and p.vms:
         cp, _, cp_label = _solve_cp_sat(
-            p, time_limit_s, greedy, True, ram_total, used, budget_bytes, optional=True
+            p,
+            time_limit_s,
+            greedy,
+            max_load=True,
+            ram_total=ram_total,
+            used_ram=used,
+            byte_budget=budget_bytes,
+            optional=True,
         )
         if cp or not greedy:
             chosen, label = cp, cp_label
@@ -423,7 +438,7 @@ def rebalance(
         p.groups_at,
         {},
     )
-    plan = _plan("rebalance", sub, chosen, _analytic_bound(sub, s), label, started)
+    plan = _plan("rebalance", sub, chosen, _analytic_bound(sub, s), solver=label, started=started)
     after = dict(used)
     by_vm = {v.id: v for v in p.vms}
     for vid, dst in chosen.items():

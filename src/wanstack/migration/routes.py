@@ -38,6 +38,7 @@ def route(
     src: str,
     dst: str,
     settings: MigrationSettings,
+    *,
     utilisation: float = 0.0,
     lanes: int | None = None,
 ) -> Route | None:

@@ -19,6 +19,7 @@ def case_result(
     latencies_ms: Sequence[float],
     submitted: int,
     failures: int,
+    *,
     duplicates: int = 0,
     elapsed_s: float | None = None,
     wan_bytes: float | None = None,
@@ -44,6 +45,7 @@ def link_traffic(
     b: str,
     messages: Sequence[float],
     nbytes: Sequence[float],
+    *,
     bandwidth_mbps: float,
     duration_s: float,
     bulk: Sequence[float] = (0.0, 0.0),
@@ -70,6 +72,7 @@ def route_traffic(
     b: str,
     messages: Sequence[float],
     nbytes: Sequence[float],
+    *,
     duration_s: float,
 ) -> list[LinkTraffic]:
     """What flowed between two sites (a→b, b→a) as traffic on every backbone link of their route,
@@ -81,7 +84,9 @@ def route_traffic(
         forward = (link.a, link.b) == (u, v)
         m = (messages[0], messages[1]) if forward else (messages[1], messages[0])
         n = (nbytes[0], nbytes[1]) if forward else (nbytes[1], nbytes[0])
-        out.append(link_traffic(link.a, link.b, m, n, link.bandwidth_mbps, duration_s))
+        out.append(
+            link_traffic(link.a, link.b, m, n, bandwidth_mbps=link.bandwidth_mbps, duration_s=duration_s)
+        )
     return out
 
 
@@ -95,13 +100,13 @@ def add_links(per_case: Iterable[LinkTraffic], duration_s: float) -> list[LinkTr
             counts[i] += value
         bandwidth[x.a, x.b] = x.bandwidth_mbps
     return [
-        link_traffic(a, b, counts[:2], counts[2:], bandwidth[a, b], duration_s)
+        link_traffic(a, b, counts[:2], counts[2:], bandwidth_mbps=bandwidth[a, b], duration_s=duration_s)
         for (a, b), counts in total.items()
     ]
 
 
 def broker_stats(
-    site: str, workers: int, jobs: int, busy_s: float, duration_s: float, memory_mb: float | None = None
+    site: str, workers: int, jobs: int, busy_s: float, duration_s: float, *, memory_mb: float | None = None
 ) -> StationStats:
     """The broker over the whole run: `busy_s` of its `workers` (CPU seconds in the bench)."""
     return StationStats(
@@ -118,6 +123,22 @@ def broker_stats(
 
 
 @dataclass
+class CaseRun:
+    """One case's run in either engine: its latencies and failures, its own time (first message sent
+    to last answer or delivery), what it put on the links and on the broker (`broker_busy_s`: CPU
+    seconds in the bench, busy workers × time in the simulator)."""
+
+    latencies_ms: Sequence[float]
+    failures: int
+    elapsed_s: float
+    links: list[LinkTraffic]
+    broker_jobs: int
+    broker_busy_s: float
+    duplicates: int = 0
+    broker_memory_mb: float | None = None
+
+
+@dataclass
 class CasesTally:
     """What the messaging cases of one run add up to, case after case, in either engine."""
 
@@ -128,30 +149,25 @@ class CasesTally:
     broker_memory_mb: float | None = None
     duration_s: float = 0.0
 
-    def add(
-        self,
-        case: MessagingCase,
-        latencies_ms: Sequence[float],
-        failures: int,
-        elapsed_s: float,
-        links: list[LinkTraffic],
-        broker_jobs: int,
-        broker_busy_s: float,
-        duplicates: int = 0,
-        broker_memory_mb: float | None = None,
-    ) -> None:
-        """One case: its latencies and failures, its own time, what it put on the links and on the
-        broker (`broker_busy_s`: CPU seconds in the bench, busy workers × time in the simulator)."""
-        wan = sum(x.bytes_ab + x.bytes_ba for x in links)
+    def add(self, case: MessagingCase, run: CaseRun) -> None:
+        wan = sum(x.bytes_ab + x.bytes_ba for x in run.links)
         self.operations.append(
-            case_result(case.name, latencies_ms, case.deliveries, failures, duplicates, elapsed_s, wan)
+            case_result(
+                case.name,
+                run.latencies_ms,
+                case.deliveries,
+                run.failures,
+                duplicates=run.duplicates,
+                elapsed_s=run.elapsed_s,
+                wan_bytes=wan,
+            )
         )
-        self.links += links
-        self.broker_jobs += broker_jobs
-        self.broker_busy_s += broker_busy_s
-        self.duration_s += elapsed_s
-        if broker_memory_mb is not None:
-            self.broker_memory_mb = max(self.broker_memory_mb or 0.0, broker_memory_mb)
+        self.links += run.links
+        self.broker_jobs += run.broker_jobs
+        self.broker_busy_s += run.broker_busy_s
+        self.duration_s += run.elapsed_s
+        if run.broker_memory_mb is not None:
+            self.broker_memory_mb = max(self.broker_memory_mb or 0.0, run.broker_memory_mb)
 
     def result(self, engine: str, infra: Infrastructure, wall_s: float, broker_workers: int) -> RunResult:
         """The cases as one run of the cases' own time, one after the other (not the set-up between)."""
@@ -162,7 +178,7 @@ class CasesTally:
             self.broker_jobs,
             self.broker_busy_s,
             self.duration_s,
-            self.broker_memory_mb,
+            memory_mb=self.broker_memory_mb,
         )
         return RunResult(
             engine=engine,

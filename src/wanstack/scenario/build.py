@@ -149,7 +149,7 @@ def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastru
         scenario.regions,
         model,
         region_model,
-        {
+        overrides={
             **scenario.placement,
             **(
                 {}
@@ -157,10 +157,10 @@ def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastru
                 else {Service.RPC_BUS: scenario.messaging.broker_nodes}
             ),
         },
-        scenario.messaging.rpc,
-        scenario.messaging.notifications,
-        topology.nearest,
-        problems,
+        rpc_override=scenario.messaging.rpc,
+        notification_override=scenario.messaging.notifications,
+        nearest=topology.nearest,
+        problems=problems,
     )
     where = {s.name: p for s, p in zip(sites_in, site_paths, strict=True)}
     check_reachability(placement, topology, where, problems)

@@ -160,6 +160,7 @@ def place(
     declared_regions: Sequence[Region],
     default_model: DeploymentModel,
     region_model: Callable[[int], DeploymentModel | None],
+    *,
     overrides: Mapping[Service, Sequence[str]],
     rpc_override: RpcBackend | None,
     notification_override: NotificationBackend | None,

@@ -17,25 +17,36 @@ mode); with `fluid` off every host sends on its own (exact).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from wanstack.results.schema import Outage
-from wanstack.sim.chain import round_trip
+from wanstack.scenario.workload import Background as BackgroundTraffic
+from wanstack.sim.chain import ChainRunner
+from wanstack.sim.kernel import Simulator
+from wanstack.sim.message import Hop, Message, ignore, round_trip
+from wanstack.sim.messaging import RegionMessaging
+from wanstack.sim.network import Network
+from wanstack.sim.params import Params
+from wanstack.sim.roles import Roles
+from wanstack.sim.stations import Stations
 from wanstack.sim.workflows import Role
 
-if TYPE_CHECKING:
-    from wanstack.sim.engine import Engine
+
+@dataclass(slots=True)
+class Heartbeat:
+    """When a service of a host group last reported, and whether it is seen down."""
+
+    last_ok: float = 0.0
+    down: bool = False
 
 
 @dataclass(slots=True)
 class HostGroup:
     site: str
     hosts: int
-    nova_last_ok: float = 0.0
-    neutron_last_ok: float = 0.0
-    nova_down: bool = False
-    neutron_down: bool = False
+    nova: Heartbeat = field(default_factory=Heartbeat)
+    neutron: Heartbeat = field(default_factory=Heartbeat)
 
 
 class Liveness:
@@ -56,14 +67,20 @@ class Liveness:
         return now - self.site_last_ok.get(site, 0.0) <= self.down_ms
 
     def notice_silence(
-        self, group: HostGroup, service: str, last_ok: float, down_ms: float, down: bool, now: float
-    ) -> bool:
-        """Whether the group's `service` is down now; records the outage when it has just gone silent
-        for longer than `down_ms` (from when the servicegroup starts seeing it down)."""
-        if not down and now - last_ok > down_ms:
-            self.went_down(group.site, service, group.hosts, last_ok + down_ms)
-            return True
-        return down
+        self, group: HostGroup, service: str, beat: Heartbeat, down_ms: float, now: float
+    ) -> None:
+        """Whether the group's `service` is down now (`beat.down`); records the outage when it has
+        just gone silent for longer than `down_ms` (from when the servicegroup starts seeing it down)."""
+        if not beat.down and now - beat.last_ok > down_ms:
+            self.went_down(group.site, service, group.hosts, beat.last_ok + down_ms)
+            beat.down = True
+
+    def reported(self, group: HostGroup, service: str, beat: Heartbeat, now: float) -> None:
+        """The group's `service` has just reported: seen up again if it was down."""
+        beat.last_ok = now
+        if beat.down:
+            beat.down = False
+            self.came_back(group.site, service, now)
 
     def went_down(self, site: str, service: str, hosts: int, at_ms: float) -> None:
         key = (site, service)
@@ -82,28 +99,40 @@ class Liveness:
             self._open.pop(key).up_at_s = at_ms / 1000.0
 
 
+@dataclass(kw_only=True)
 class Background:
     """Periodic senders. `fluid=False`: every host is simulated on its own (exact). `fluid=True`: one
     group per site sends one batch per period that only *passes* the stations (for bytes, liveness and
     overload backlogs), while the stations carry the same load as a fluid rate (see `stations`)."""
 
-    def __init__(self, engine: Engine, fluid: bool) -> None:
-        self.e = engine
-        self.fluid = fluid
-        cfg = engine.scenario.background
+    sim: Simulator
+    net: Network
+    params: Params
+    config: BackgroundTraffic
+    roles: Roles
+    messaging: RegionMessaging
+    chains: ChainRunner
+    stations: Stations
+    liveness: Liveness
+    hosts: dict[str, int]  # hosts per site
+    fluid: bool
+    groups: list[HostGroup] = field(init=False)
+
+    def __post_init__(self) -> None:
+        cfg = self.config
         self.nova_period = cfg.nova_report_interval_s * 1000.0
         self.rt_period = cfg.resource_tracker_interval_s * 1000.0
         self.neutron_period = cfg.neutron_report_interval_s * 1000.0
-        self.groups: list[HostGroup] = []
-        for site, count in engine.inventory.hosts.items():
-            if fluid and count:
+        self.groups = []
+        for site, count in self.hosts.items():
+            if self.fluid and count:
                 self.groups.append(HostGroup(site, count))
             else:
                 self.groups += [HostGroup(site, 1) for _ in range(count)]
 
     def start(self) -> None:
-        rng = self.e.sim.stream("background")
-        sim = self.e.sim
+        rng = self.sim.stream("background")
+        sim = self.sim
         for group in self.groups:
             # Services start at random moments, so reports are spread over each period.
             sim.after(rng.uniform(0, self.nova_period), self._nova_report, group)
@@ -117,142 +146,120 @@ class Background:
         following the same hops as the messages (stopping where a route or a station is gone)."""
         if not self.fluid:
             return
-        e = self.e
+        net = self.net
         rates: dict[tuple[str, str], float] = {}
 
-        def visit(hops: tuple[tuple[str, str, object], ...], per_ms: float) -> None:
+        def visit(hops: tuple[Hop, ...], per_ms: float) -> None:
             for a, b, station in hops:
-                if e.net.delay(a, b, 0.0) is None:
+                if net.delay(a, b, 0.0) is None:
                     return
                 if station is not None:
-                    if not station.up:  # type: ignore[attr-defined]
+                    if not station.up:
                         return
-                    key = station.key  # type: ignore[attr-defined]
-                    rates[key] = rates.get(key, 0.0) + per_ms
+                    rates[station.key] = rates.get(station.key, 0.0) + per_ms
 
         for group in self.groups:
             site, k = group.site, group.hosts
-            if not e.net.site_up[site]:
+            if not net.site_up[site]:
                 continue
-            roles = e.roles.of(site)
-            m = e.messaging_for(site)
+            roles = self.roles.of(site)
+            rpc = self.messaging.of(site).rpc
             conductor, cst = roles[Role.CONDUCTOR]
             neutron, nst = roles[Role.NEUTRON]
             placement, pst = roles[Role.PLACEMENT]
-            call = m.request_hops(site, conductor, cst) + m.reply_hops(conductor, site)
+            call = rpc.request_hops(site, conductor, cst) + rpc.reply_hops(conductor, site)
             visit(call, k / self.nova_period)
             visit(call, 3 * k / self.rt_period)
             visit(round_trip(site, placement, pst), k / self.rt_period)
-            visit(m.request_hops(site, neutron, nst), k / self.neutron_period)
-        for key, station in e.stations.items():
-            station.set_background(rates.get(key, 0.0))
+            visit(rpc.request_hops(site, neutron, nst), k / self.neutron_period)
+        for station in self.stations:
+            station.set_background(rates.get(station.key, 0.0))
 
     # --- periodic senders ----------------------------------------------------------------------
     def _nova_report(self, group: HostGroup) -> None:
-        e = self.e
-        now = e.sim.now
-        e.sim.after(self.nova_period, self._nova_report, group)
-        live = e.liveness
-        group.nova_down = live.notice_silence(
-            group, "nova-compute", group.nova_last_ok, live.down_ms, group.nova_down, now
-        )
-        if not e.net.site_up[group.site]:
+        now = self.sim.now
+        self.sim.after(self.nova_period, self._nova_report, group)
+        live = self.liveness
+        live.notice_silence(group, "nova-compute", group.nova, live.down_ms, now)
+        if not self.net.site_up[group.site]:
             return  # the hosts are off
-        conductor, station = e.roles.of(group.site)[Role.CONDUCTOR]
-        p = e.params
+        conductor, station = self.roles.of(group.site)[Role.CONDUCTOR]
 
         def saved(_: Any) -> None:
-            t = e.sim.now
-            group.nova_last_ok = t
+            t = self.sim.now
             if t > live.site_last_ok.get(group.site, 0.0):
                 live.site_last_ok[group.site] = t
-            if group.nova_down:
-                group.nova_down = False
-                live.came_back(group.site, "nova-compute", t)
+            live.reported(group, "nova-compute", group.nova, t)
 
         k = group.hosts
-        e.messaging_for(group.site).call(
+        size = self.params.rpc_small_bytes * k
+        self.messaging.of(group.site).call(
             group.site,
             conductor,
             station,
-            p.rpc_small_bytes * k,
-            p.rpc_small_bytes * k,
-            saved,
-            _ignore,
-            None,
-            k,
+            request_bytes=size,
+            reply_bytes=size,
+            done=saved,
+            failed=ignore,
+            messages=k,
             fluid=self.fluid,
         )
 
     def _resource_tracker(self, group: HostGroup) -> None:
-        e = self.e
-        e.sim.after(self.rt_period, self._resource_tracker, group)
-        if not e.net.site_up[group.site]:
+        self.sim.after(self.rt_period, self._resource_tracker, group)
+        if not self.net.site_up[group.site]:
             return
-        roles = e.roles.of(group.site)
+        roles = self.roles.of(group.site)
         conductor, station = roles[Role.CONDUCTOR]
         placement, pst = roles[Role.PLACEMENT]
-        p = e.params
-        m = e.messaging_for(group.site)
+        p = self.params
+        m = self.messaging.of(group.site)
         k = group.hosts
 
         def call(n: int) -> None:
             if n == 3:
-                e.chains.run(
-                    round_trip(group.site, placement, pst),
-                    p.http_request_bytes * k,
-                    k,
-                    _ignore,
-                    None,
-                    None,
-                    fluid=self.fluid,
+                self.chains.run(
+                    Message(
+                        hops=round_trip(group.site, placement, pst),
+                        nbytes=p.http_request_bytes * k,
+                        messages=k,
+                        done=ignore,
+                        fluid=self.fluid,
+                    )
                 )
                 return
             m.call(
                 group.site,
                 conductor,
                 station,
-                p.rpc_small_bytes * k,
-                p.rpc_object_bytes * k,
-                lambda _: call(n + 1),
-                _ignore,
-                None,
-                k,
+                request_bytes=p.rpc_small_bytes * k,
+                reply_bytes=p.rpc_object_bytes * k,
+                done=lambda _: call(n + 1),
+                failed=ignore,
+                messages=k,
                 fluid=self.fluid,
             )
 
         call(0)
 
     def _neutron_report(self, group: HostGroup) -> None:
-        e = self.e
-        now = e.sim.now
-        e.sim.after(self.neutron_period, self._neutron_report, group)
-        live = e.liveness
-        group.neutron_down = live.notice_silence(
-            group, "neutron-agent", group.neutron_last_ok, live.neutron_down_ms, group.neutron_down, now
-        )
-        if not e.net.site_up[group.site]:
+        now = self.sim.now
+        self.sim.after(self.neutron_period, self._neutron_report, group)
+        live = self.liveness
+        live.notice_silence(group, "neutron-agent", group.neutron, live.neutron_down_ms, now)
+        if not self.net.site_up[group.site]:
             return
-        neutron, station = e.roles.of(group.site)[Role.NEUTRON]
+        neutron, station = self.roles.of(group.site)[Role.NEUTRON]
 
         def reported(_: Any) -> None:
-            group.neutron_last_ok = e.sim.now
-            if group.neutron_down:
-                group.neutron_down = False
-                live.came_back(group.site, "neutron-agent", e.sim.now)
+            live.reported(group, "neutron-agent", group.neutron, self.sim.now)
 
-        e.messaging_for(group.site).cast(
+        self.messaging.of(group.site).cast(
             group.site,
             neutron,
             station,
-            e.params.rpc_object_bytes * group.hosts,
-            reported,
-            None,
-            None,
-            group.hosts,
+            nbytes=self.params.rpc_object_bytes * group.hosts,
+            done=reported,
+            messages=group.hosts,
             fluid=self.fluid,
         )
-
-
-def _ignore(_: Any) -> None:
-    return None

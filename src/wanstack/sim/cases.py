@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wanstack.results.cases import CasesTally
+from wanstack.results.cases import CaseRun, CasesTally
 from wanstack.results.schema import LinkTraffic, RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, Pattern
+from wanstack.sim import collect
 from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.message import Hop, Message
 from wanstack.sim.stations import Station
 
 
@@ -33,7 +35,7 @@ def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOption
 
 def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> SimulatedCase:
     """The case's latencies, and what it put on the links and on the broker."""
-    engine = Engine(infra, SimOptions(params=options.params, background=False))
+    engine = Engine(infra, SimOptions(params=options.params, background=False, host=options.host))
     sim = engine.sim
     latencies: list[float] = []
     last = [0.0]
@@ -55,11 +57,11 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
             sim, ("rpc-server", f"{site}/{topic}@{bus}"), spec.workers, spec.service_ms
         )
         for site, topic in case.servers
-        for bus in {engine.messaging_for(c).notification_bus_for(c) for c in case.clients}
+        for bus in {engine.messaging.of(c).notifications.bus_for(c) for c in case.clients}
     }
 
     def client(site: str, topic: str) -> None:
-        m = engine.messaging_for(site)
+        m = engine.messaging.of(site)
         targets = servers[topic]
         left = [case.messages]
 
@@ -84,26 +86,26 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
                     site,
                     server_site,
                     station,
-                    size,
-                    size,
-                    replied,
-                    next_message,
-                    None,
+                    request_bytes=size,
+                    reply_bytes=size,
+                    done=replied,
+                    failed=next_message,
                     tag="case",
                 )
                 return
             if case.pattern is Pattern.CAST:
                 ((server_site, station),) = targets
-                m.cast(site, server_site, station, size, received, None, None, tag="case")
+                m.cast(site, server_site, station, nbytes=size, done=received, tag="case")
                 confirm = m.cast_confirm_ms(site, server_site, size)
             elif case.pattern is Pattern.NOTIFY:
                 # To the notification bus, where the listener consumes it: one listener per bus.
-                bus = m.notification_bus_for(site)
+                bus = m.notifications.bus_for(site)
                 ((listener_site, _),) = targets
                 station = listeners[listener_site, topic, bus]
-                kind = "notification-broker" if m.notifications.value == "broker" else "log-leader"
-                hops = ((site, bus, engine.station(kind, bus)), (bus, listener_site, station))
-                engine.chains.run(hops, size, 1.0, received, None, None, p.notify_end_ms, "case")
+                hops = (Hop(site, bus, m.notifications.node(bus)), Hop(bus, listener_site, station))
+                engine.chains.run(
+                    Message(hops=hops, nbytes=size, done=received, end_ms=p.notify_end_ms, tag="case")
+                )
                 confirm = m.notify_confirm_ms(site, size)
             else:
                 m.fanout(site, targets, size, received, None)
@@ -124,12 +126,12 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
     # The bench's one RabbitMQ carries RPC and notifications: count both brokers' work, and a routed
     # bus's routers (each forwards a message once per hop, as a NATS server counts `out_msgs`).
     brokers = [
-        st for (kind, _), st in engine.stations.items() if kind.endswith("-broker") or kind == "router"
+        st for (kind, _), st in engine.stations.by_key.items() if kind.endswith("-broker") or kind == "router"
     ]
     return SimulatedCase(
         latencies,
         elapsed_ms / 1000.0,
-        engine.link_traffic(elapsed_ms / 1000.0),
+        collect.links(engine.net, elapsed_ms / 1000.0),
         sum(st.jobs for st in brokers),
         sum(st.utilisation(last[0]) * st.workers * last[0] / 1000.0 for st in brokers),
     )
@@ -146,6 +148,8 @@ def simulate_cases(infra: Infrastructure, cases: list[MessagingCase], options: S
     for case in cases:
         r = simulate_case_run(infra, case, options)
         failures = case.deliveries - len(r.latencies_ms)
-        tally.add(case, r.latencies_ms, failures, r.elapsed_s, r.links, r.broker_jobs, r.broker_busy_s)
+        tally.add(
+            case, CaseRun(r.latencies_ms, failures, r.elapsed_s, r.links, r.broker_jobs, r.broker_busy_s)
+        )
     workers = options.params.station("rpc-broker").workers
     return tally.result("sim", infra, time.perf_counter() - start, workers)

@@ -4,99 +4,225 @@ This is the analytic counterpart of the simulation: for a boot at an edge site i
 model, latency grows by (crossings × one-way delay), which the tests check against the simulator.
 A cast counts once, a call or HTTP exchange twice, a bulk transfer twice (request, last byte), a
 notification through a remote broker twice (the sender waits for the broker's publisher confirm);
-tokens are assumed cached (steady state).
+tokens are assumed cached (steady state); parallel branches count their longest. Both the count and
+`explain`'s table walk the workflow with the one step interpreter (`steps.walk`).
 """
 
 from __future__ import annotations
 
-from wanstack.scenario.services import NotificationBackend
-from wanstack.sim.context import Roles
-from wanstack.sim.messaging import Messaging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from wanstack.scenario.build import Infrastructure
+from wanstack.sim.bus import Buses, nearest_by_delay, region_buses
+from wanstack.sim.kernel import Simulator
+from wanstack.sim.message import Hop
+from wanstack.sim.network import Network
+from wanstack.sim.params import Params
+from wanstack.sim.roles import Roles
+from wanstack.sim.stations import Stations
+from wanstack.sim.steps import Steps, Then, walk
 from wanstack.sim.workflows import (
+    Authenticate,
     Call,
     Cast,
     Db,
     FetchImage,
     Http,
+    Local,
+    MigrateMemory,
     Notify,
     Parallel,
     Role,
+    SelectHost,
     Step,
+    ValidateToken,
 )
 
 
-def _hops_crossing(hops: tuple[tuple[str, str, object], ...]) -> int:
-    return sum(1 for a, b, _ in hops if a != b)
+def _crossing(hops: tuple[Hop, ...]) -> int:
+    return sum(1 for hop in hops if hop.src != hop.dst)
 
 
-def step_rows(
-    steps: tuple[Step, ...], site: str, roles: Roles, messaging: Messaging, depth: int = 0
-) -> list[tuple[str, str, int]]:
-    """(indented step description, "from → to" sites, one-way crossings) for every step, for reading."""
-    where = roles.of(site)
-    rows: list[tuple[str, str, int]] = []
-    pad = "  " * depth
-    for step in steps:
-        if isinstance(step, Parallel):
-            rows.append((f"{pad}in parallel (the longest branch counts):", "", 0))
-            for i, branch in enumerate(step.branches, start=1):
-                rows.append((f"{pad}  branch {i}", "", critical_crossings(branch, site, roles, messaging)))
-                rows += step_rows(branch, site, roles, messaging, depth + 2)
-            continue
-        if isinstance(step, Http | Call | Cast):
-            a, b = where[step.client][0], where[step.server][0]
-            label = (
-                f"{pad}{type(step).__name__.upper()} {step.client.value} → {step.server.value}: {step.what}"
-            )
-        elif isinstance(step, Db):
-            a, b = where[step.client][0], where[step.db][0]
-            label = f"{pad}DB ×{step.queries} {step.client.value} → {step.db.value}: {step.what}"
-        elif isinstance(step, Notify):
-            a = where[step.sender][0]
-            b = messaging.notification_bus_for(a)
-            label = f"{pad}NOTIFY {step.sender.value} → notification bus: {step.what} (waits for the confirm)"
-        elif isinstance(step, FetchImage):
-            a, b = site, where[Role.IMAGE_STORE][0]
-            label = f"{pad}image metadata from glance-api, data from the image store (unless cached)"
+@dataclass
+class CrossingCounter:
+    """`steps.StepHandler[int]`: the context is the count so far."""
+
+    site: str
+    roles: Roles
+    buses: Buses
+
+    def at(self, role: Role) -> str:
+        return self.roles.of(self.site)[role][0]
+
+    def stopped(self, ctx: int) -> bool:
+        return False
+
+    def http(self, step: Http, ctx: int, then: Then[int]) -> None:
+        then(ctx + 2 * (self.at(step.client) != self.at(step.server)))
+
+    def db(self, step: Db, ctx: int, then: Then[int]) -> None:
+        then(ctx + 2 * step.queries * (self.at(step.client) != self.at(step.db)))
+
+    def request(self, step: Call | Cast) -> int:
+        return _crossing(self.buses.rpc.request_hops(self.at(step.client), self.at(step.server), None))
+
+    def reply(self, step: Call) -> int:
+        return _crossing(self.buses.rpc.reply_hops(self.at(step.server), self.at(step.client)))
+
+    def call(self, step: Call, ctx: int, inner: Steps[int], then: Then[int]) -> None:
+        inner(ctx + self.request(step), lambda after: then(after + self.reply(step)))
+
+    def cast(self, step: Cast, ctx: int, then: Then[int]) -> None:
+        then(ctx + self.request(step))
+
+    def notify(self, step: Notify, ctx: int, then: Then[int]) -> None:
+        # The sender waits for the broker's confirm (`Messaging.notify_confirm_ms`).
+        notifications = self.buses.notifications
+        sender = self.at(step.sender)
+        then(ctx + 2 * (notifications.confirmed and sender != notifications.bus_for(sender)))
+
+    def local(self, step: Local, ctx: int, then: Then[int]) -> None:
+        then(ctx)  # work on the host itself
+
+    def authenticate(self, step: Authenticate, ctx: int, then: Then[int]) -> None:
+        then(ctx)  # a token still valid (steady state)
+
+    def validate_token(self, step: ValidateToken, ctx: int, then: Then[int]) -> None:
+        then(ctx)  # cached by keystonemiddleware (steady state)
+
+    def select_host(self, step: SelectHost, ctx: int, then: Then[int]) -> None:
+        then(ctx)  # the scheduler's own filtering
+
+    def fetch_image(self, step: FetchImage, ctx: int, then: Then[int]) -> None:
+        then(ctx + 2 * (self.at(Role.GLANCE) != self.site) + 2 * (self.at(Role.IMAGE_STORE) != self.site))
+
+    def migrate_memory(self, step: MigrateMemory, ctx: int, then: Then[int]) -> None:
+        then(ctx)  # between two hosts of the site
+
+    def fork(self, step: Parallel, branches: Sequence[Steps[int]], ctx: int, then: Then[int]) -> None:
+        longest: list[int] = []
+        for branch in branches:
+            branch(0, longest.append)
+        then(ctx + max(longest, default=0))
+
+
+def critical_crossings(steps: Sequence[Step], site: str, roles: Roles, buses: Buses) -> int:
+    """One-way WAN crossings on the critical path of `steps` at `site`."""
+    found: list[int] = []
+    walk(steps, CrossingCounter(site, roles, buses), 0, found.append)
+    return found[0]
+
+
+Row = tuple[str, str, int]  # (indented step description, "from → to" sites, one-way crossings)
+
+
+@dataclass
+class _Rows:
+    """`steps.StepHandler[int]` writing `explain`'s table: the context is the indentation depth."""
+
+    counter: CrossingCounter
+    rows: list[Row] = field(default_factory=list)
+
+    def _row(self, depth: int, label: str, a: str, b: str, crossings: int) -> None:
+        self.rows.append(("  " * depth + label, f"{a} → {b}" if a != b else a, crossings))
+
+    def _plain(self, depth: int, label: str) -> None:
+        self.rows.append(("  " * depth + label, "", 0))
+
+    def _own(self, s: Step) -> int:
+        return critical_crossings((s,), self.counter.site, self.counter.roles, self.counter.buses)
+
+    def stopped(self, ctx: int) -> bool:
+        return False
+
+    def _exchange(self, s: Http | Call | Cast, depth: int, own: int) -> None:
+        at = self.counter.at
+        label = f"{type(s).__name__.upper()} {s.client.value} → {s.server.value}: {s.what}"
+        self._row(depth, label, at(s.client), at(s.server), own)
+
+    def http(self, step: Http, ctx: int, then: Then[int]) -> None:
+        self._exchange(step, ctx, self._own(step))
+        then(ctx)
+
+    def db(self, step: Db, ctx: int, then: Then[int]) -> None:
+        at = self.counter.at
+        label = f"DB ×{step.queries} {step.client.value} → {step.db.value}: {step.what}"
+        self._row(ctx, label, at(step.client), at(step.db), self._own(step))
+        then(ctx)
+
+    def call(self, step: Call, ctx: int, inner: Steps[int], then: Then[int]) -> None:
+        self._exchange(step, ctx, self.counter.request(step) + self.counter.reply(step))
+        if step.inner:
+            inner(ctx + 1, lambda _: then(ctx))
         else:
-            rows.append(
-                (f"{pad}{type(step).__name__}" + (f": {step.what}" if hasattr(step, "what") else ""), "", 0)
+            then(ctx)
+
+    def cast(self, step: Cast, ctx: int, then: Then[int]) -> None:
+        self._exchange(step, ctx, self._own(step))
+        then(ctx)
+
+    def notify(self, step: Notify, ctx: int, then: Then[int]) -> None:
+        sender = self.counter.at(step.sender)
+        bus = self.counter.buses.notifications.bus_for(sender)
+        label = f"NOTIFY {step.sender.value} → notification bus: {step.what} (waits for the confirm)"
+        self._row(ctx, label, sender, bus, self._own(step))
+        then(ctx)
+
+    def local(self, step: Local, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, f"Local: {step.what}")
+        then(ctx)
+
+    def authenticate(self, step: Authenticate, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "Authenticate")
+        then(ctx)
+
+    def validate_token(self, step: ValidateToken, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "ValidateToken")
+        then(ctx)
+
+    def select_host(self, step: SelectHost, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "SelectHost")
+        then(ctx)
+
+    def fetch_image(self, step: FetchImage, ctx: int, then: Then[int]) -> None:
+        label = "image metadata from glance-api, data from the image store (unless cached)"
+        site = self.counter.site
+        self._row(ctx, label, site, self.counter.at(Role.IMAGE_STORE), self._own(step))
+        then(ctx)
+
+    def migrate_memory(self, step: MigrateMemory, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "MigrateMemory")
+        then(ctx)
+
+    def fork(self, step: Parallel, branches: Sequence[Steps[int]], ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "in parallel (the longest branch counts):")
+        c = self.counter
+        for i, (steps, branch) in enumerate(zip(step.branches, branches, strict=True), start=1):
+            self.rows.append(
+                ("  " * (ctx + 1) + f"branch {i}", "", critical_crossings(steps, c.site, c.roles, c.buses))
             )
-            continue
-        own = critical_crossings((step,), site, roles, messaging)
-        if isinstance(step, Call) and step.inner:
-            own -= critical_crossings(step.inner, site, roles, messaging)
-        rows.append((label, f"{a} → {b}" if a != b else a, own))
-        if isinstance(step, Call) and step.inner:
-            rows += step_rows(step.inner, site, roles, messaging, depth + 1)
-    return rows
+            branch(ctx + 2, lambda _: None)
+        then(ctx)
 
 
-def critical_crossings(
-    steps: tuple[Step, ...], site: str, roles: Roles, messaging: Messaging, image_local: bool = False
-) -> int:
-    where = roles.of(site)
+def step_rows(steps: Sequence[Step], site: str, roles: Roles, buses: Buses) -> list[Row]:
+    """A row for every step of `steps` at `site`, nested ones indented, for reading."""
+    writer = _Rows(CrossingCounter(site, roles, buses))
+    walk(steps, writer, 0, lambda _: None)
+    return writer.rows
 
-    def at(role: Role) -> str:
-        return where[role][0]
 
-    total = 0
-    for step in steps:
-        if isinstance(step, Http):
-            total += 2 * (at(step.client) != at(step.server))
-        elif isinstance(step, Db):
-            total += 2 * step.queries * (at(step.client) != at(step.db))
-        elif isinstance(step, Call):
-            total += _hops_crossing(messaging.request_hops(at(step.client), at(step.server), None))
-            total += critical_crossings(step.inner, site, roles, messaging, image_local)
-            total += _hops_crossing(messaging.reply_hops(at(step.server), at(step.client)))
-        elif isinstance(step, Cast):
-            total += _hops_crossing(messaging.request_hops(at(step.client), at(step.server), None))
-        elif isinstance(step, Notify) and messaging.notifications is NotificationBackend.BROKER:
-            # The sender waits for the broker's confirm (`Messaging.notify_confirm_ms`).
-            total += 2 * (at(step.sender) != messaging.notification_bus_for(at(step.sender)))
-        elif isinstance(step, FetchImage) and not image_local:
-            total += 2 * (at(Role.GLANCE) != site) + 2 * (at(Role.IMAGE_STORE) != site)
-        elif isinstance(step, Parallel):
-            total += max(critical_crossings(b, site, roles, messaging, image_local) for b in step.branches)
-    return total
+def layout(infra: Infrastructure, site: str, params: Params | None = None) -> tuple[Roles, Buses]:
+    """Who plays each role for operations at `site` (on stations sized by `params` and the scenario),
+    and its region's buses, as the deployment model places them: all that counting crossings or
+    replaying a workflow needs (no engine, nothing run)."""
+    sim = Simulator()
+    net = Network(sim, infra.topology, 0.0)
+    sized = (params or Params()).with_overrides(infra.scenario.stations)
+    stations = Stations(sim, sized.station, net.site_up)
+    placement = infra.placement
+    buses = region_buses(
+        placement, placement.region_of[site], stations.get, net.path, nearest_by_delay(infra.topology)
+    )
+    return Roles(placement, stations.get), buses

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from wanstack.results.schema import FaultImpact
 from wanstack.scenario.faults import Fault, FaultAction
-
-if TYPE_CHECKING:
-    from wanstack.sim.engine import Engine
+from wanstack.sim.kernel import Simulator
+from wanstack.sim.network import Network
+from wanstack.sim.stations import Stations
 
 BROKER_KINDS = ("rpc-broker", "notification-broker", "log-leader")
 _ENDS = {
@@ -27,47 +27,55 @@ class Window:
     isolated: list[str] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
 class Faults:
-    def __init__(self, engine: Engine, faults: list[Fault]) -> None:
-        self.e = engine
-        self.faults = sorted(faults, key=lambda f: f.at_s)
-        self.windows: list[Window] = []
+    """Applies the scenario's faults at their times; `changed()` runs after each (flows reroute or
+    fail, the background's fluid rates follow); `top` is the core of the deployment, from which a
+    site is isolated."""
+
+    sim: Simulator
+    net: Network
+    stations: Stations
+    faults: list[Fault]
+    top: str
+    sites: list[str]
+    changed: Callable[[], None]
+    windows: list[Window] = field(default_factory=list)
 
     def start(self) -> None:
-        for fault in self.faults:
-            self.e.sim.at(fault.at_s * 1000.0, self._apply, fault)
+        for fault in sorted(self.faults, key=lambda f: f.at_s):
+            self.sim.at(fault.at_s * 1000.0, self._apply, fault)
 
     def _target(self, fault: Fault) -> object:
         return tuple(sorted(fault.link)) if fault.link is not None else fault.site
 
     def _apply(self, fault: Fault) -> None:
-        e = self.e
         action = fault.action
+        stations = self.stations
         if fault.link is not None:
-            e.net.set_link(fault.link[0], fault.link[1], action is FaultAction.RESTORE_LINK)
+            self.net.set_link(fault.link[0], fault.link[1], action is FaultAction.RESTORE_LINK)
         elif action in (FaultAction.SITE_DOWN, FaultAction.SITE_UP):
             assert fault.site is not None
             up = action is FaultAction.SITE_UP
-            e.net.set_site(fault.site, up)
-            for station in e.stations_at(fault.site):
-                station.up = up and station.key not in e.brokers_down
+            self.net.set_site(fault.site, up)
+            for station in stations.at(fault.site):
+                station.up = up and station.key not in stations.brokers_down
         else:
             assert fault.site is not None
             up = action is FaultAction.BROKER_UP
             for kind in BROKER_KINDS:
                 key = (kind, fault.site)
                 if up:
-                    e.brokers_down.discard(key)
+                    stations.brokers_down.discard(key)
                 else:
-                    e.brokers_down.add(key)
-                broker = e.stations.get(key)
+                    stations.brokers_down.add(key)
+                broker = stations.by_key.get(key)
                 if broker is not None:
-                    broker.up = up and e.net.site_up[fault.site]
-        e.flows.reroute_or_fail()
-        if e.background is not None:
-            e.background.refresh_rates()  # hosts cut off or gone stop loading the stations
+                    broker.up = up and self.net.site_up[fault.site]
+        self.changed()
+        now = self.sim.now
         if action in _ENDS:
-            self.windows.append(Window(fault, e.sim.now, isolated=self._isolated()))
+            self.windows.append(Window(fault, now, isolated=self._isolated()))
         else:
             for window in self.windows:
                 if (
@@ -75,13 +83,11 @@ class Faults:
                     and _ENDS[window.fault.action] is action
                     and self._target(window.fault) == self._target(fault)
                 ):
-                    window.end = e.sim.now
+                    window.end = now
 
     def _isolated(self) -> list[str]:
         """Sites partitioned from the top site (the core of the deployment)."""
-        e = self.e
-        top = e.placement.top_site
-        return [site for site in e.infra.sites if site != top and not e.net.reachable(site, top)]
+        return [site for site in self.sites if site != self.top and not self.net.reachable(site, self.top)]
 
     def impacts(self, boots: list[tuple[str, float, str]]) -> list[FaultImpact]:
         """`boots`: (site, start time, outcome) of every boot."""

@@ -1,11 +1,10 @@
 """Bulk transfers (images, migrations) as fluid flows sharing link capacity max-min fairly.
 
 Each flow is also capped by what one TCP connection can carry: its window over the RTT
-(Linux's default maximum receive buffer, net.ipv4.tcp_rmem = 4096 131072 6291456, i.e. 6 MiB —
-Documentation/networking/ip-sysctl.rst) and, on lossy paths, the Mathis et al. bound
-MSS/RTT · 1.22/√p ("The macroscopic behavior of the TCP congestion avoidance algorithm", CCR 1997).
-Slow start is not modelled. Rates are recomputed by progressive filling whenever a flow starts or
-ends, and the next completion is scheduled; a flow whose route is cut fails.
+(`topology.tcp.TCP_WINDOW_BYTES`, Linux's default maximum receive buffer) and, on lossy paths, the
+Mathis et al. bound MSS/RTT · 1.22/√p ("The macroscopic behavior of the TCP congestion avoidance
+algorithm", CCR 1997). Slow start is not modelled. Rates are recomputed by progressive filling
+whenever a flow starts or ends, and the next completion is scheduled; a flow whose route is cut fails.
 """
 
 from __future__ import annotations
@@ -17,11 +16,8 @@ from itertools import count
 from typing import Any
 
 from wanstack.sim.kernel import Simulator
-from wanstack.sim.network import TCP_MSS_BYTES, Network
-
-TCP_WINDOW_BYTES = 6 * 1024 * 1024
-# Assumed capacity between two hosts of one site (10 GbE).
-LAN_MBPS = 10_000.0
+from wanstack.sim.network import Network
+from wanstack.topology.tcp import LAN_MBPS, TCP_MSS_BYTES, TCP_WINDOW_BYTES
 
 
 @dataclass(slots=True)
@@ -56,7 +52,8 @@ class FlowNetwork:
         nbytes: float,
         done: Callable[[Any], None],
         failed: Callable[[Any], None],
-        arg: Any,
+        *,
+        arg: Any = None,
         tag: str = "bulk",
         cap_mbps: float = math.inf,
     ) -> None:
@@ -70,17 +67,19 @@ class FlowNetwork:
         if route is None:
             failed(arg)
             return
-        _, bottleneck, _, survival, rtt, links = route
+        bottleneck, survival, rtt = route.bottleneck_mbps, route.survival, route.rtt_ms
         cap = min(bottleneck, TCP_WINDOW_BYTES * 8 / (rtt * 1000.0)) if rtt > 0 else bottleneck
         cap = min(cap, cap_mbps)
         loss = 1.0 - survival
         if loss > 0:
             cap = min(cap, TCP_MSS_BYTES * 8 / (rtt * 1000.0) * 1.22 / math.sqrt(loss))
         self._advance()
-        flow = Flow(next(self._ids), src, dst, links, float(nbytes), cap, done, failed, arg, route[0], tag)
+        flow = Flow(
+            next(self._ids), src, dst, route.links, float(nbytes), cap, done, failed, arg, route.delay_ms, tag
+        )
         # The receiver's request takes one one-way delay (reverse path) before bytes flow, and the last
         # byte one more to arrive: a transfer costs one RTT plus its size over its rate.
-        self.sim.after(rtt - route[0], self._admit, flow)
+        self.sim.after(rtt - route.delay_ms, self._admit, flow)
 
     def _admit(self, flow: Flow) -> None:
         self._advance()

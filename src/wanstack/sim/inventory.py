@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
 from wanstack.scenario.infrastructure import Site
 from wanstack.scenario.workload import OperationKind
-
-if TYPE_CHECKING:
-    from wanstack.sim.operations import Operation
+from wanstack.sim.operation import Operation
 
 
 class Inventory:

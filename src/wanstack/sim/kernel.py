@@ -20,27 +20,29 @@ Callback = Callable[[Any], None]
 class Simulator:
     """Simulated time is in milliseconds, as a float."""
 
-    __slots__ = ("_heap", "_seq", "events", "now", "seed")
+    __slots__ = ("events", "heap", "now", "seed", "seq")
 
     def __init__(self, seed: int = 0) -> None:
         self.now = 0.0
         self.seed = seed
         self.events = 0
-        self._heap: list[tuple[float, int, Callback, Any]] = []
-        self._seq = count()
+        # Public for the one hot path that schedules without a method call (`Network.send`, which
+        # pushes `(time, next(seq), callback, arg)` itself); everything else uses `at` and `after`.
+        self.heap: list[tuple[float, int, Callback, Any]] = []
+        self.seq = count()
 
     def at(self, time_ms: float, callback: Callback, arg: Any = None) -> None:
         """Run `callback(arg)` at absolute time `time_ms` (never before now)."""
-        heappush(self._heap, (max(time_ms, self.now), next(self._seq), callback, arg))
+        heappush(self.heap, (max(time_ms, self.now), next(self.seq), callback, arg))
 
     def after(self, delay_ms: float, callback: Callback, arg: Any = None) -> None:
-        heappush(self._heap, (self.now + delay_ms, next(self._seq), callback, arg))
+        heappush(self.heap, (self.now + delay_ms, next(self.seq), callback, arg))
 
     def run(
         self, until_ms: float, progress: Callable[[float], None] | None = None, progress_every: int = 200_000
     ) -> None:
         """Process events up to `until_ms`; `progress(now)` is called every `progress_every` events."""
-        heap = self._heap
+        heap = self.heap
         n = 0
         try:
             while heap:

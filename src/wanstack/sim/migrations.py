@@ -6,8 +6,9 @@ plan. Each round sends what the guest dirtied during the previous one, at the ra
 got; QEMU switches over once the rest fits in Nova's allowed downtime at that rate (`migration.cost`
 holds the same rules in closed form). Moves start as the plan's schedule does (`migration.schedule`):
 in the plan's order, when a lane of their route and their source host are free, so a slower network
-delays later moves instead of piling them up. Control messages are not slowed by the bulk flows
-(`network.Network` keeps no link queue): only bulk transfers compete.
+delays later moves instead of piling them up. Control messages that cross a link direction the flows
+fill wait behind their standing queue (`Params.bulk_queue_ms`, `network.Network.bulk_full`), so a plan
+slows the control plane too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from wanstack.migration.settings import MigrationSettings
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.flows import FlowNetwork
+from wanstack.sim.kernel import Simulator
+from wanstack.topology import Topology
 
 TAG = "migration"
 
@@ -61,9 +65,12 @@ class _Live:
 
 @dataclass
 class MigrationRun:
-    """Runs `plan` on `engine` from `start_ms`; `results` fills in as moves end."""
+    """Runs `plan` from `start_ms` on a simulator's bulk flows over `topology`; `results` fills in as
+    moves end."""
 
-    engine: Engine
+    sim: Simulator
+    flows: FlowNetwork
+    topology: Topology
     plan: Plan
     vms: dict[str, Vm]
     settings: MigrationSettings = field(default_factory=MigrationSettings)
@@ -77,7 +84,7 @@ class MigrationRun:
             self.results[m.vm] = SimulatedMove(m.vm, m.src, m.dst, planned_total_s=m.cost.total_s)
         self._free_lanes = {k: self.plan.routes[k].lanes for k in self._queues}
         self._host_busy: set[tuple[str, int]] = set()
-        self.engine.sim.after(self.start_ms, self._dispatch, None)
+        self.sim.after(self.start_ms, self._dispatch, None)
 
     @property
     def done(self) -> bool:
@@ -106,12 +113,12 @@ class MigrationRun:
 
     # --- one move --------------------------------------------------------------------------------
     def _begin(self, move: Move) -> None:
-        sim = self.engine.sim
+        sim = self.sim
         vm = self.vms[move.vm]
         result = self.results[move.vm]
         result.start_s = sim.now / 1000.0
         live = _Live(move, vm, result, sim.now)
-        topo = self.engine.infra.topology
+        topo = self.topology
         rtt = topo.path_delay_ms(move.src, move.dst) + topo.path_delay_ms(move.dst, move.src)
         live.rate = self.plan.routes[move.src, move.dst].lane.usable_bytes_per_s(self.settings)
         live.rtt_ms = rtt
@@ -123,20 +130,20 @@ class MigrationRun:
         sim.after(2 * rtt, self._start_disk, live)
 
     def _flow(self, live: _Live, nbytes: float, then: Any) -> None:
-        live.round_started_ms = self.engine.sim.now
+        live.round_started_ms = self.sim.now
         live.round_bytes = nbytes
         live.result.wan_bytes += nbytes
         if nbytes <= 0:
-            self.engine.sim.after(0.0, then, live)
+            self.sim.after(0.0, then, live)
             return
         cap = (
             self.settings.bandwidth_mbps * 1024 * 1024 * 8 / 1e6 if self.settings.bandwidth_mbps else math.inf
         )
         m = live.move
-        self.engine.flows.start(m.src, m.dst, nbytes, then, self._cut, live, TAG, cap)
+        self.flows.start(m.src, m.dst, nbytes, then, self._cut, arg=live, tag=TAG, cap_mbps=cap)
 
     def _round_rate(self, live: _Live) -> float:
-        elapsed = (self.engine.sim.now - live.round_started_ms) / 1000.0
+        elapsed = (self.sim.now - live.round_started_ms) / 1000.0
         if elapsed > 0 and live.round_bytes > 0:
             live.rate = live.round_bytes / elapsed
         return live.rate
@@ -150,7 +157,7 @@ class MigrationRun:
 
     def _disk_copied(self, live: _Live) -> None:
         # Writes made while the disk was mirrored were sent alongside: one more pass of them.
-        seconds = (self.engine.sim.now - live.round_started_ms) / 1000.0
+        seconds = (self.sim.now - live.round_started_ms) / 1000.0
         writes = live.vm.guest.disk_write_mbps * MB * seconds
         self._flow(live, writes, self._disk_caught_up)
 
@@ -160,7 +167,7 @@ class MigrationRun:
     def _memory_round_start(self, live: _Live, pending: float) -> None:
         s = self.settings
         g = live.vm.guest
-        elapsed = (self.engine.sim.now - live.started_ms) / 1000.0
+        elapsed = (self.sim.now - live.started_ms) / 1000.0
         data = s.data_bytes(g.memory_mb * MB, g.disk_to_copy)
         allowed = s.allowed_downtime_ms(elapsed, data) / 1000.0
         if pending <= live.rate * allowed or live.result.rounds >= s.max_rounds:
@@ -197,7 +204,7 @@ class MigrationRun:
         self._stop_and_copy(live, live.vm.guest.dirty_cap)
 
     def _post_copy_paused(self, live: _Live) -> None:
-        pause_ms = self.engine.sim.now - live.round_started_ms + self.settings.resume_ms
+        pause_ms = self.sim.now - live.round_started_ms + self.settings.resume_ms
         live.result.downtime_ms = pause_ms
         self._flow(live, live.vm.guest.dirty_cap, self._post_copy_pulled)
 
@@ -205,29 +212,29 @@ class MigrationRun:
         self._finish(live, "moved", live.result.downtime_ms)
 
     def _stop_and_copy(self, live: _Live, rest: float) -> None:
-        live.round_started_ms = self.engine.sim.now
+        live.round_started_ms = self.sim.now
         if rest <= 0:
             # Nothing left to send: the switch-over still takes its round trip.
-            self.engine.sim.after(live.rtt_ms, self._switched_over, live)
+            self.sim.after(live.rtt_ms, self._switched_over, live)
             return
         self._flow(live, rest, self._switched_over)
 
     def _switched_over(self, live: _Live) -> None:
-        paused = self.engine.sim.now - live.round_started_ms + self.settings.resume_ms
+        paused = self.sim.now - live.round_started_ms + self.settings.resume_ms
         self._finish(live, "moved", paused)
 
     def _cold_copied(self, live: _Live) -> None:
         def booted(_: Any) -> None:
-            self._finish(live, "moved", self.engine.sim.now - live.started_ms)
+            self._finish(live, "moved", self.sim.now - live.started_ms)
 
-        self.engine.sim.after(COLD_BOOT_S * 1000.0, booted, None)
+        self.sim.after(COLD_BOOT_S * 1000.0, booted, None)
 
     def _cut(self, live: _Live) -> None:
         self._finish(live, "failed", 0.0)
 
     def _finish(self, live: _Live, outcome: str, downtime_ms: float) -> None:
         r = live.result
-        r.end_s = self.engine.sim.now / 1000.0
+        r.end_s = self.sim.now / 1000.0
         r.outcome = outcome
         r.downtime_ms = downtime_ms
         self._release(live)
@@ -253,6 +260,7 @@ def simulate_plan(
     infra: Infrastructure,
     plan: Plan,
     vms: dict[str, Vm],
+    *,
     settings: MigrationSettings | None = None,
     options: SimOptions | None = None,
     workload: bool = True,
@@ -275,7 +283,7 @@ def simulate_plan(
         options = replace(options, background=False)
     infra = replace(infra, scenario=scenario)
     engine = Engine(infra, options)
-    run = MigrationRun(engine, plan, vms, settings or MigrationSettings())
+    run = MigrationRun(engine.sim, engine.flows, infra.topology, plan, vms, settings or MigrationSettings())
     run.start()
     result = engine.run()
     without = Engine(infra, options).run() if baseline else None

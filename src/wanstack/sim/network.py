@@ -16,21 +16,41 @@ import itertools
 import math
 from collections.abc import Callable
 from heapq import heappush
-from typing import Any
+from typing import NamedTuple
 
 import networkx as nx
 
 from wanstack.sim.kernel import Simulator
+from wanstack.sim.message import Message
 from wanstack.topology import Topology, WanLink
+from wanstack.topology.tcp import TCP_MSS_BYTES, TCP_RTO_MIN_MS
 
-# Linux TCP: RTO = SRTT + max(4·RTTVAR, TCP_RTO_MIN) with TCP_RTO_MIN = HZ/5 = 200 ms
-# (include/net/tcp.h, tcp_set_rto in net/ipv4/tcp_input.c): with a steady RTT, RTO ≈ RTT + 200 ms.
-TCP_RTO_MIN_MS = 200.0
-# Ethernet MTU 1500 minus 40 B of IPv4+TCP headers and 12 B of timestamp option.
-TCP_MSS_BYTES = 1448
 
-Route = tuple[float, float, float, float, float, tuple[int, ...]]
-# (one-way delay ms, bottleneck Mbit/s, jitter sd ms, packet survival probability, rtt ms, link ids)
+class Route(NamedTuple):
+    """The lowest-delay path from one site to another, as a message sees it."""
+
+    delay_ms: float  # one way
+    bottleneck_mbps: float
+    jitter_sd_ms: float
+    survival: float  # probability that a packet crosses every link
+    rtt_ms: float
+    links: tuple[int, ...]  # link ids; ~i marks link i crossed from b to a
+
+
+class Lane:
+    """The hot-path record of a (source, destination) pair: what a message pays on it, and counters
+    that `Network.flush` moves onto links and sites (so a send touches one dict entry)."""
+
+    __slots__ = ("delay_ms", "local", "messages", "ms_per_byte", "nbytes", "perturbed", "route")
+
+    def __init__(self, delay_ms: float, ms_per_byte: float, route: Route | None) -> None:
+        self.delay_ms = delay_ms
+        self.ms_per_byte = ms_per_byte
+        self.route = route  # None: two services at one site
+        self.local = route is None
+        self.perturbed = route is not None and (bool(route.jitter_sd_ms) or route.survival < 1.0)
+        self.messages = 0.0
+        self.nbytes = 0.0
 
 
 class Network:
@@ -59,8 +79,7 @@ class Network:
         self._forward: dict[str, dict[str, list[str]]] = {}
         self._reverse: dict[str, dict[str, list[str]]] = {}
         self._asked: dict[str, int] = {}
-        # Accounting: per pair [messages, bytes], flushed onto links.
-        self._lanes: dict[tuple[str, str], list[Any]] = {}
+        self._lanes: dict[tuple[str, str], Lane] = {}
         n = len(self.links)
         self.link_messages = [[0.0, 0.0] for _ in range(n)]  # per direction a→b, b→a
         self.link_bytes = [[0.0, 0.0] for _ in range(n)]
@@ -129,7 +148,7 @@ class Network:
                 jitter_var += link.jitter_ms**2
                 survival *= 1.0 - link.loss_pct / 100.0
                 ids.append(i if forward else ~i)  # ~i marks the b→a direction
-            route = (delay, bottleneck, math.sqrt(jitter_var), survival, delay + back, tuple(ids))
+            route = Route(delay, bottleneck, math.sqrt(jitter_var), survival, delay + back, tuple(ids))
         self._routes[key] = route
         return route
 
@@ -153,39 +172,34 @@ class Network:
         return (a == b and self.site_up[a]) or self.route(a, b) is not None
 
     # --- messages ------------------------------------------------------------------------------
-    def _lane(self, a: str, b: str) -> list[Any] | None:
-        """The hot-path record of a pair: [delay ms, ms per byte, perturbed?, route, messages, bytes,
-        local?]. Counters live in it, so a send touches one dict entry; flushed before routes change."""
+    def _lane(self, a: str, b: str) -> Lane | None:
+        """A new lane for the pair, or None when there is no route (lanes are flushed and dropped
+        before routes change)."""
         if a == b:
             if not self.site_up[a]:
                 return None
-            lane: list[Any] = [self.lan_delay_ms, 0.0, False, None, 0.0, 0.0, True]
+            lane = Lane(self.lan_delay_ms, 0.0, None)
         else:
             route = self.route(a, b)
             if route is None:
                 return None
-            delay, bottleneck, jitter_sd, survival, _, _ = route
-            lane = [
+            delay = route.delay_ms
+            lane = Lane(
                 delay + (self.wan_overhead_ms if delay > 0 else 0.0),
-                8.0 / (bottleneck * 1000.0),
-                bool(jitter_sd) or survival < 1.0,
+                8.0 / (route.bottleneck_mbps * 1000.0),
                 route,
-                0.0,
-                0.0,
-                False,
-            ]
+            )
         self._lanes[(a, b)] = lane
         return lane
 
     def _perturb(self, route: Route, message_bytes: float, total: float) -> float:
         """Jitter and TCP retransmissions of one message on a lossy or jittery route."""
-        delay, _, jitter_sd, survival, rtt, _ = route
-        if jitter_sd:
-            total = max(delay, total + self._rng.gauss(0.0, jitter_sd))
-        if survival < 1.0:
+        if route.jitter_sd_ms:
+            total = max(route.delay_ms, total + self._rng.gauss(0.0, route.jitter_sd_ms))
+        if route.survival < 1.0:
             packets = max(1, math.ceil(message_bytes / TCP_MSS_BYTES))
-            p_loss = 1.0 - survival**packets
-            rto = rtt + TCP_RTO_MIN_MS
+            p_loss = 1.0 - route.survival**packets
+            rto = route.rtt_ms + TCP_RTO_MIN_MS
             while self._rng.random() < p_loss:
                 total += rto
                 rto *= 2.0
@@ -196,50 +210,49 @@ class Network:
         lane = self._lanes.get((a, b)) or self._lane(a, b)
         if lane is None:
             return None
-        total: float = lane[0] + nbytes * lane[1]
-        if self.bulk_full and not lane[6]:
-            total += self._bulk_wait(lane[3][5])
-        return self._perturb(lane[3], nbytes, total) if lane[2] else total
+        total: float = lane.delay_ms + nbytes * lane.ms_per_byte
+        route = lane.route
+        if route is None:
+            return total
+        if self.bulk_full:
+            total += self._bulk_wait(route.links)
+        return self._perturb(route, nbytes, total) if lane.perturbed else total
 
     def _bulk_wait(self, link_ids: tuple[int, ...]) -> float:
         full = self.bulk_full
         return self.bulk_queue_ms * sum(1 for i in link_ids if i in full)
 
     def send(
-        self,
-        a: str,
-        b: str,
-        nbytes: float,
-        messages: float,
-        arrive: Callable[[Any], None],
-        arg: Any,
-        lost: Callable[[Any], None] | None = None,
-        extra_ms: float = 0.0,
-        tag: str = "background",
-    ) -> None:
-        """Deliver `messages` messages of `nbytes` bytes in all (a batch when messages > 1), `extra_ms`
-        later than the network alone would (end-host processing). The hot path of every model."""
+        self, a: str, b: str, message: Message, arrive: Callable[[Message], None], extra_ms: float
+    ) -> bool:
+        """Deliver `message` (its `messages` messages of `nbytes` bytes in all: a batch when more than
+        one) from site `a` to site `b`: `arrive(message)` runs when it gets there, `extra_ms` later than
+        the network alone would (end-host processing). False, and the message counted as dropped, when
+        there is no route. The hot path of every model."""
         lane = self._lanes.get((a, b))
         if lane is None:
             lane = self._lane(a, b)
             if lane is None:
-                self.dropped += int(messages)
-                if lost is not None:
-                    lost(arg)
-                return
+                self.dropped += int(message.messages)
+                return False
+        nbytes = message.nbytes
+        messages = message.messages
         one = nbytes / messages if messages > 1 else nbytes
-        delay = lane[0] + one * lane[1]
-        if self.bulk_full and not lane[6]:
-            delay += self._bulk_wait(lane[3][5])
-        if lane[2]:
-            delay = self._perturb(lane[3], one, delay)
-        lane[4] += messages
-        lane[5] += nbytes
-        if not lane[6]:
+        delay = lane.delay_ms + one * lane.ms_per_byte
+        route = lane.route
+        if route is not None:
+            if self.bulk_full:
+                delay += self._bulk_wait(route.links)
+            if lane.perturbed:
+                delay = self._perturb(route, one, delay)
             by_tag = self.wan_bytes_by_tag
+            tag = message.tag
             by_tag[tag] = by_tag.get(tag, 0.0) + nbytes
+        lane.messages += messages
+        lane.nbytes += nbytes
         sim = self.sim
-        heappush(sim._heap, (sim.now + delay + extra_ms, next(sim._seq), arrive, arg))
+        heappush(sim.heap, (sim.now + delay + extra_ms, next(sim.seq), arrive, message))
+        return True
 
     @property
     def wan_bytes_total(self) -> float:
@@ -248,16 +261,16 @@ class Network:
     def flush(self) -> None:
         """Move the lanes' counters onto links and sites (before routes change, and at the end)."""
         for (a, b), lane in self._lanes.items():
-            messages, nbytes = lane[4], lane[5]
+            messages, nbytes = lane.messages, lane.nbytes
             if not messages:
                 continue
-            lane[4] = lane[5] = 0.0
-            if lane[6]:
+            lane.messages = lane.nbytes = 0.0
+            if lane.route is None:
                 self.local_bytes[a] = self.local_bytes.get(a, 0.0) + nbytes
                 continue
             self.wan_bytes_out[a] = self.wan_bytes_out.get(a, 0.0) + nbytes
             self.wan_bytes_in[b] = self.wan_bytes_in.get(b, 0.0) + nbytes
-            for i in lane[3][5]:
+            for i in lane.route.links:
                 j, direction = (i, 0) if i >= 0 else (~i, 1)
                 self.link_messages[j][direction] += messages
                 self.link_bytes[j][direction] += nbytes

@@ -1,9 +1,11 @@
 """Service times, worker counts and message sizes of the simulated control plane.
 
 These are *parameters*, not facts: the defaults below are first guesses of the right order of
-magnitude, to be replaced by measured values (`wanstack calibrate` against the real bench writes a
-calibration file; a scenario's `calibration:` block overrides any entry). Where a figure comes from a
-source, the comment names it.
+magnitude, to be replaced by measured values: `wanstack calibrate` against the real bench writes a
+calibration file whose messaging costs `--calibration FILE` applies (`sim.calibration`), and a
+scenario's `stations:` section sizes any station. Where a figure comes from a source, the comment
+names it. What only describes the bench's own machine is not here but in the bench-host plug-in
+(`sim.host.BenchHost`).
 """
 
 from __future__ import annotations
@@ -64,43 +66,6 @@ class Params:
     # net.core.default_qdisc = fq_codel) and CoDel keeps the standing queue near its target, 5 ms
     # (RFC 8289, §4.4). 0: messages never wait behind bulk traffic.
     bulk_queue_ms: float = 5.0
-    # Extra one-way cost per WAN crossing of a delayed route beyond its delay (0 for a real WAN; the
-    # bench's relay holds each chunk with a timer, which fires late: `wanstack calibrate` measures how
-    # late and writes it here so the simulator predicts the bench). A 0 ms route has no timer.
-    wan_overhead_ms: float = 0.0
-    # When set, every simulated process shares this many CPU cores: used to predict the real bench,
-    # which runs all its sites' processes on one machine (see `chain.SharedHostChains`).
-    host_cores: int | None = None
-    # On that shared host (only then): the CPU one library end really burns per message, of which
-    # `rpc_client_ms` is on the message's own path and the rest (acks, thread hand-offs, heartbeats
-    # bookkeeping) only loads the cores; and the relay's CPU per WAN crossing. Both are measured by
-    # `wanstack calibrate` from the processes' CPU counters (None/0: nothing beyond the path).
-    rpc_client_cpu_ms: float | None = None
-    relay_cpu_ms: float = 0.0
-    # ... and the CPU of one empty poll of a listener after a message (`polling.PollBackoff`).
-    poll_wake_cpu_ms: float = 0.0
-    # ... and how much a library end's path cost varies from message to message (coefficient of
-    # variation of a gamma law around `rpc_client_ms`; 0: always the same).
-    rpc_client_cv: float = 0.0
-    # ... and how that cost depends on how long the end's process has been idle: on the bench's host a
-    # process pays more for a message after a pause than when it is kept busy, and not because the
-    # machine idles (a call 200 ms after the last one costs as much with another process waking the
-    # cores every 4 ms: benchmarks/warmth.py). Points (idle ms, factor) of a piecewise-linear curve by
-    # which the end's mean is multiplied, flat beyond the first and last point; `wanstack calibrate`
-    # fits them from calls back to back, 20 ms and its pause apart. Empty: no dependence.
-    end_warmth: tuple[tuple[float, float], ...] = ()
-    # ... and, for a server, on how many message ends other processes handled since its last: eight
-    # client/server pairs calling 200 ms apart have a p50 about 30 % above a lone pair's, more than
-    # their load on the 2 cores explains (`wanstack calibrate` measures both), presumably because
-    # their working sets push the server's (executor, dispatcher, serializer) out of the caches.
-    # Only a server's: the default plan's tc1 has ten clients as idle and crowded as tc2's, and its
-    # calls cost less than tc2's, whose ten servers are. Points (others' ends, factor), flat beyond;
-    # `wanstack calibrate` fits it from the pairs calling at once. Empty: no dependence.
-    end_crowding: tuple[tuple[float, float], ...] = ()
-    # ... and for any end, client's or server's, the factor of its CV after as many others' ends:
-    # nine more pairs calling 200 ms apart leave a call's p50 where it was but stretch its p95 by
-    # half (benchmarks/warmth.py). Fitted with `end_crowding` on the pairs' p95. Empty: none.
-    end_crowding_spread: tuple[tuple[float, float], ...] = ()
     # Message sizes in bytes (assumed): oslo.messaging wraps objects in a JSON envelope; an Instance
     # object with its flavor and info caches is several kB.
     # Bytes oslo.messaging and AMQP wrap around a message's payload: method, header and body frames,

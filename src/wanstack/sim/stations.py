@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from wanstack.sim.kernel import Simulator
+from wanstack.sim.params import StationParams
 
 
 def erlang_c(servers: int, load: float) -> float:
@@ -169,3 +170,33 @@ class Station:
         self._account()
         self._account_background()
         return self._busy_area + self._bg_area
+
+
+class Stations:
+    """Every station of a run by (kind, site), created on first use with its kind's size (`size`):
+    born down if a fault already took its site (`site_up`, the network's) or its brokers."""
+
+    def __init__(
+        self, sim: Simulator, size: Callable[[str], StationParams], site_up: dict[str, bool]
+    ) -> None:
+        self.sim = sim
+        self.size = size
+        self.site_up = site_up
+        self.by_key: dict[tuple[str, str], Station] = {}
+        self.brokers_down: set[tuple[str, str]] = set()
+
+    def get(self, kind: str, site: str) -> Station:
+        key = (kind, site)
+        found = self.by_key.get(key)
+        if found is None:
+            spec = self.size(kind)
+            found = Station(self.sim, key, spec.workers, spec.service_ms)
+            found.up = self.site_up[site] and key not in self.brokers_down
+            self.by_key[key] = found
+        return found
+
+    def at(self, site: str) -> list[Station]:
+        return [s for (_, where), s in self.by_key.items() if where == site]
+
+    def __iter__(self) -> Iterator[Station]:
+        return iter(self.by_key.values())

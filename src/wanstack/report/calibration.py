@@ -1,0 +1,45 @@
+"""A calibration file as tables: what was measured, and what the simulator took from it."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from wanstack.sim.calibration import Calibration
+
+
+def calibration_tables(cal: Calibration, title: str) -> list[Table]:
+    m = cal.measured
+    measured = Table(title=f"{title}: measured on {cal.host} ({cal.cores} cores), {cal.date}")
+    for col in ("what", "pause", "p50", "p95", "CPU ms per message: client / server / broker / relay"):
+        measured.add_column(col, justify="left" if col == "what" else "right")
+    for p in m.pairs:
+        cpu = p.cpu_ms
+        measured.add_row(
+            f"one {p.kind} pair",
+            f"{p.pause_ms:g} ms",
+            f"{p.p50_ms:.2f} ms",
+            f"{p.p95_ms:.2f} ms",
+            f"{cpu.client:.2f} / {cpu.server:.2f} / {cpu.broker:.2f} / {cpu.relay:.2f}",
+        )
+    if m.crowd is not None:
+        c = m.crowd
+        p95 = f"{c.p95_ms:.2f} ms" if c.p95_ms is not None else ""
+        measured.add_row(f"{c.pairs} call pairs at once", f"{c.pause_ms:g} ms", f"{c.p50_ms:.2f} ms", p95, "")
+    r = m.relay
+    measured.add_row(
+        "relay, per traversal beyond its delay",
+        "",
+        f"{r.added_per_traversal_ms_at_0ms:.3f} ms at 0 ms, {r.added_per_traversal_ms:.3f} ms delayed",
+        "",
+        f"{r.messages_per_s:,.0f} msg/s",
+    )
+    measured.add_row("calls per second, 8 threads", "", f"{m.calls_per_s_8_threads:,.0f}", "", "")
+    measured.add_row("a 100-byte cast on the wire", "", f"{m.cast_bytes_on_the_wire:.0f} B", "", "")
+    fitted = Table(title="fitted: messaging costs (any study) and the bench host (bench predictions only)")
+    fitted.add_column("parameter")
+    fitted.add_column("value", justify="right")
+    for key, value in cal.fitted.messaging.model_dump().items():
+        fitted.add_row(f"messaging.{key}", str(value))
+    for key, value in cal.fitted.host.model_dump().items():
+        fitted.add_row(f"host.{key}", str(value))
+    return [measured, fitted]

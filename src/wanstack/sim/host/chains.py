@@ -1,0 +1,228 @@
+"""Messages on the bench's host: every process on one machine with few cores.
+
+Client library legs, broker passes and server work all queue for the same CPU (`cpu`, a station
+whose service unit is 1 ms, so a job's work is its CPU time), which is what makes a bench's latency
+grow with the number of processes on its 2 cores. The network part is the core's (`chain`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import numpy as np
+
+from wanstack.sim.chain import ChainRunner
+from wanstack.sim.host.params import BenchHost
+from wanstack.sim.host.polling import PollBackoff, do_nothing
+from wanstack.sim.message import Message
+from wanstack.sim.network import Network
+from wanstack.sim.stations import Station
+
+Then = Callable[[Any], None]
+
+
+class SharedHostChains(ChainRunner):
+    """Chains whose every process runs on the bench's host (`BenchHost`).
+
+    CPU charged per chain: the sender's library cost on the first leg, the receiver's on the last
+    (once for a one-hop chain: a publish to a broker, or a broker's delivery to a consumer), and each
+    station's own service time. A library end burns `end_cpu_ms` in all, of which only its path cost
+    holds the message; the rest is a CPU job nobody waits for, which delays everyone else's. The path
+    cost depends on how long the end's process has been idle (`warmth`) and, for a server, on how many
+    messages other processes handled meanwhile (`crowding`): a process is a server's station, or the
+    client at a site (`process_of`). Each process is a Python interpreter: its ends run one at a time
+    (`Interpreter`), so a server that ten clients call handles two arriving together one after the
+    other, even with a core free.
+
+    Every site-to-site leg passes the bench's delay relay (`bench.relay`): all relays of a run are
+    threads of one Python process, so their work is serialised by its interpreter lock — a one-worker
+    station (`relay`) that holds each leg for `relay_cpu_ms` before the link's delay, and loads the
+    cores as much. A fanout's copies leave the broker together and queue there one after another."""
+
+    __slots__ = (
+        "active",
+        "cpu",
+        "crowding",
+        "crowding_spread",
+        "end_cpu_ms",
+        "ends",
+        "interpreters",
+        "polls",
+        "relay",
+        "relay_cpu_ms",
+        "rng",
+        "seen",
+        "shape",
+        "warmth",
+    )
+
+    def __init__(self, net: Network, cpu: Station, host: BenchHost, end_cpu_ms: float) -> None:
+        super().__init__(net)
+        # A library end's path cost varies (allocation, caches, the GIL): a gamma law of that CV.
+        self.shape = 1.0 / host.end_cv**2 if host.end_cv > 0 else 0.0
+        self.rng = net.sim.stream("host-cpu")
+        self.cpu = cpu
+        self.end_cpu_ms = end_cpu_ms
+        self.relay_cpu_ms = relay_cpu_ms = host.relay_cpu_ms
+        self.relay = Station(net.sim, ("bench-relay", "bench"), 1, relay_cpu_ms) if relay_cpu_ms else None
+        # Listeners (a server's station, or a client's reply waiter at its site) poll on after each
+        # message they receive (`polling.PollBackoff`).
+        wake = host.poll_wake_cpu_ms
+        self.polls = PollBackoff(net.sim, cpu, wake, self._wake) if wake else None
+        self.warmth = Curve(host.end_warmth) if host.end_warmth else None
+        self.active: dict[Hashable, float] = {}  # process -> when its library last handled a message
+        self.crowding = Curve(host.end_crowding) if host.end_crowding else None
+        self.crowding_spread = Curve(host.end_crowding_spread) if host.end_crowding_spread else None
+        self.ends = 0  # message ends handled by all processes so far
+        self.seen: dict[Hashable, int] = {}  # process -> `ends` just after its own last one
+        self.interpreters: dict[Hashable, Interpreter] = {}
+
+    @staticmethod
+    def process_of(station: Station | None, site: str) -> Hashable:
+        """The process at a chain's end: the server's station, or else the bench's client at `site`
+        (one client process per site in a case, which sends and receives its replies)."""
+        return station if station is not None else ("client", site)
+
+    def _end_cost(self, ms: float, process: Hashable) -> tuple[float, float]:
+        """A library end of `process` now, recorded as its latest: the mean path cost — `ms` for a
+        process idle long, scaled by how recently it last handled a message and, for a server, by how
+        many others did meanwhile — and the factor of its spread (others' work widens any end's)."""
+        spread = 1.0
+        if self.warmth is not None:
+            now = self.net.sim.now
+            last = self.active.get(process)
+            self.active[process] = now
+            ms *= self.warmth.factor(math.inf if last is None else now - last)
+        if self.crowding is not None or self.crowding_spread is not None:
+            self.ends += 1
+            seen = self.seen.get(process)
+            self.seen[process] = self.ends
+            others = math.inf if seen is None else self.ends - 1 - seen
+            if self.crowding is not None and isinstance(process, Station):
+                ms *= self.crowding.factor(others)
+            if self.crowding_spread is not None:
+                spread = self.crowding_spread.factor(others)
+        return ms, spread
+
+    def _path(self, mean: float, spread: float = 1.0) -> float:
+        """One message's path cost at a library end, around its mean, its CV `spread` times the
+        calibrated one."""
+        if not self.shape:
+            return mean
+        shape = self.shape / spread**2
+        return self.rng.gammavariate(shape, mean / shape)
+
+    def _in_process(self, process: Hashable, work: float, then: Then, arg: Any) -> None:
+        """Run `work` ms of `process`'s CPU once its interpreter is free, then `then(arg)`."""
+        interpreter = self.interpreters.get(process)
+        if interpreter is None:
+            interpreter = self.interpreters[process] = Interpreter()
+        if interpreter.busy:
+            interpreter.waiting.append((work, then, arg))
+            return
+        interpreter.busy = True
+        self.cpu.submit(work, self._released, (interpreter, then, arg))
+
+    def _wake(self, listener: Hashable, cpu_ms: float) -> None:
+        """An empty poll of `listener`'s (kombu's drain timing out, oslo's loop going round): in its
+        process, so a message arriving meanwhile waits for it."""
+        self._in_process(listener, cpu_ms, do_nothing, [])
+
+    def _released(self, job: tuple[Interpreter, Then, Any]) -> None:
+        interpreter, then, arg = job
+        if interpreter.waiting:
+            work, after, waiting = interpreter.waiting.popleft()
+            self.cpu.submit(work, self._released, (interpreter, after, waiting))
+        else:
+            interpreter.busy = False
+        then(arg)
+
+    def _burn(self, path_ms: float) -> None:
+        """CPU a library end uses beyond its path cost `path_ms`: it loads the cores, holds nobody."""
+        rest = self.end_cpu_ms - path_ms
+        if rest > 0:
+            self.cpu.submit(rest, do_nothing, None)
+
+    def _next(self, m: Message) -> None:
+        hops = m.hops
+        i = m.at
+        if i == len(hops):
+            m.done(m.arg)
+            return
+        m.at = i + 1
+        send_cost = m.end_ms if i == 0 and (len(hops) > 1 or hops[0].station is None) else 0.0
+        if send_cost:
+            sender = m.sender if m.sender is not None else self.process_of(None, hops[0].src)
+            mean, spread = self._end_cost(send_cost, sender)
+            self._in_process(sender, self._path(mean, spread), self._send, m)
+            self._burn(mean)
+        else:
+            self._send(m)
+
+    def _send(self, m: Message) -> None:
+        hop = m.hops[m.at - 1]
+        if hop.src != hop.dst and self.relay is not None:
+            self.cpu.submit(self.relay_cpu_ms, do_nothing, None)
+            self.relay.submit(1, self._relayed, m)
+        else:
+            self._relayed(m)
+
+    def _relayed(self, m: Message) -> None:
+        hop = m.hops[m.at - 1]
+        if not self.net.send(hop.src, hop.dst, m, self._arrived, 0.0):
+            self._lost(m)
+
+    def _arrived(self, m: Message) -> None:
+        hops = m.hops
+        station = hops[m.at - 1].station
+        if station is not None and not station.up:
+            self._lost(m)
+            return
+        last = m.at == len(hops)
+        end = m.end_ms if last and (len(hops) > 1 or station is not None) else 0.0
+        receiver = self.process_of(station, hops[-1].dst)
+        mean, spread = self._end_cost(end, receiver) if end else (0.0, 1.0)
+        work = self._path(mean, spread) if end else 0.0
+        if station is not None:
+            station.jobs += int(m.messages)
+            work += station.service_ms * m.messages
+        if end:
+            self._in_process(receiver, work, self._next, m)
+        elif work:
+            self.cpu.submit(work, self._next, m)  # a broker's pass: Erlang, a scheduler per core
+        else:
+            self._next(m)
+        if end:
+            self._burn(mean)
+            if self.polls is not None:
+                self.polls.message(receiver)
+
+
+class Interpreter:
+    """One process's interpreter lock: the library ends it runs wait for each other (in arrival
+    order), each then waits for a core."""
+
+    __slots__ = ("busy", "waiting")
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.waiting: deque[tuple[float, Then, Any]] = deque()
+
+
+class Curve:
+    """A piecewise-linear factor of a library end's cost, flat beyond its first and last point: against
+    its process's idle time (`BenchHost.end_warmth`) or the ends of others since (`end_crowding`,
+    `end_crowding_spread`)."""
+
+    __slots__ = ("factors", "xs")
+
+    def __init__(self, points: Sequence[tuple[float, float]]) -> None:
+        ordered = sorted(points)
+        self.xs = [float(x) for x, _ in ordered]
+        self.factors = [float(f) for _, f in ordered]
+
+    def factor(self, x: float) -> float:
+        return float(np.interp(x, self.xs, self.factors))

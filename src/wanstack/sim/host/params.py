@@ -1,0 +1,45 @@
+"""The bench host's parameters: what `wanstack calibrate` measures and fits of the bench's machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Points = tuple[tuple[float, float], ...]  # (x, factor) of a piecewise-linear `chains.Curve`
+
+
+@dataclass(frozen=True)
+class BenchHost:
+    """The bench's machine, as `wanstack calibrate` measures and fits it (`bench.calibrate`).
+
+    `cores`: every simulated process shares this many CPU cores (None: the processes' CPU is not
+    modelled, only the relays' timers: the workflow replay, whose roles are threads of one process).
+    The rest is per message, on that machine:
+    - `end_cpu_ms`: the CPU one library end really burns, of which `Params.rpc_client_ms` is on the
+      message's own path and the rest (acks, thread hand-offs, heartbeat bookkeeping) only loads the
+      cores (None: nothing beyond the path cost);
+    - `end_cv`: how much a library end's path cost varies from message to message (coefficient of
+      variation of a gamma law around its mean; 0: always the same);
+    - `relay_cpu_ms`: a relay's CPU per WAN crossing; all relays are threads of one Python process;
+    - `poll_wake_cpu_ms`: the CPU of one empty poll of a listener after a message (`polling`);
+    - `relay_late_ms`: how late a delayed relay's timer fires, per crossing (a 0 ms relay has none);
+    - `end_warmth`: (idle ms, factor) — a process pays more for a message after a pause than when it
+      is kept busy, and not because the machine idles (a call 200 ms after the last one costs as much
+      with another process waking the cores every 4 ms: benchmarks/warmth.py);
+    - `end_crowding`: (others' ends, factor), a server's only — eight client/server pairs calling
+      200 ms apart have a p50 about 30 % above a lone pair's, more than their load on the 2 cores
+      explains, presumably because their working sets push the server's out of the caches; the
+      default plan's tc1 has ten clients as idle and crowded as tc2's, and its calls cost less than
+      tc2's, whose ten servers are;
+    - `end_crowding_spread`: (others' ends, factor of the CV), any end's — nine more pairs calling
+      200 ms apart leave a call's p50 where it was but stretch its p95 by half (benchmarks/warmth.py).
+    Empty curves: no dependence."""
+
+    cores: int | None
+    end_cpu_ms: float | None = None
+    end_cv: float = 0.0
+    relay_cpu_ms: float = 0.0
+    poll_wake_cpu_ms: float = 0.0
+    relay_late_ms: float = 0.0
+    end_warmth: Points = ()
+    end_crowding: Points = ()
+    end_crowding_spread: Points = ()

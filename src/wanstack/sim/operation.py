@@ -1,0 +1,23 @@
+"""One user request in the simulator (a boot, a delete, ...) and how it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wanstack.scenario.workload import Operation as OperationSpec
+from wanstack.scenario.workload import OperationKind
+
+
+@dataclass(slots=True)
+class Operation:
+    kind: OperationKind
+    site: str
+    spec: OperationSpec
+    start: float
+    done: Callable[[Operation], None]
+    outcome: str = ""  # "", "ok", "failed", "timeout"
+    reason: str = ""
+    end: float = 0.0
+    host: int = -1
+    instance: int = -1

@@ -1,0 +1,70 @@
+"""A run's time series: WAN throughput, operations, busiest broker, compute sites seen down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wanstack.results.schema import TimeSeries
+from wanstack.sim.background import Liveness
+from wanstack.sim.inventory import Inventory
+from wanstack.sim.kernel import Simulator
+from wanstack.sim.network import Network
+from wanstack.sim.stations import Stations
+from wanstack.sim.workload import Users
+
+
+@dataclass(kw_only=True)
+class SeriesRecorder:
+    """Samples the run every `resolution_ms`."""
+
+    sim: Simulator
+    net: Network
+    users: Users
+    stations: Stations
+    inventory: Inventory
+    liveness: Liveness
+    resolution_ms: float
+    series: TimeSeries = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.series = TimeSeries(
+            resolution_s=self.resolution_ms / 1000.0,
+            series={
+                "wan_mbps": [],
+                "ops_in_flight": [],
+                "ops_finished": [],
+                "busiest_broker_utilisation": [],
+                "compute_sites_down": [],
+            },
+        )
+        self._wan = 0.0
+        self._finished = 0
+        self._busy: dict[tuple[str, str], float] = {}
+
+    def start(self) -> None:
+        self.sim.after(self.resolution_ms, self._sample)
+
+    def _sample(self, _: object = None) -> None:
+        s = self.series.series
+        now = self.sim.now
+        resolution = self.resolution_ms
+        self.series.t_s.append(now / 1000.0)
+        wan = self.net.wan_bytes_total
+        s["wan_mbps"].append((wan - self._wan) * 8 / 1e6 / (resolution / 1000.0))
+        self._wan = wan
+        s["ops_in_flight"].append(float(self.users.in_flight))
+        finished = len(self.users.finished)
+        s["ops_finished"].append(float(finished - self._finished))
+        self._finished = finished
+        busiest = 0.0
+        for key, st in self.stations.by_key.items():
+            if key[0] in ("rpc-broker", "router"):
+                area = st.busy_area()
+                busiest = max(busiest, (area - self._busy.get(key, 0.0)) / (resolution * st.workers))
+                self._busy[key] = area
+        s["busiest_broker_utilisation"].append(busiest)
+        down = sum(
+            1 for site, n in self.inventory.hosts.items() if n and not self.liveness.compute_up(site, now)
+        )
+        s["compute_sites_down"].append(float(down))
+        self.sim.after(resolution, self._sample)

@@ -1,0 +1,154 @@
+"""The one interpreter of the workflow language (`workflows.Step`): how a sequence of steps, a call's
+inner steps and parallel branches compose, with each kind of step handed to an engine's handler.
+
+Every engine walks workflows through `walk` with a handler of its own: the simulator
+(`operations.Runner`: messages in simulated time), the crossing counter (`crossings`: a sum along the
+critical path) and the real replay (`bench.replay`: real traffic, blocking). A handler is written in
+continuation-passing style — each method does its step from a context `ctx` and calls `then` with
+the context after it — so one walker serves an event-driven engine and a blocking one alike.
+
+`step` matches over the whole `Step` union and ends with `assert_never`: a new kind of step that is
+not handled here fails mypy, and so does a handler without a method for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar, assert_never
+
+from wanstack.sim.workflows import (
+    Authenticate,
+    Call,
+    Cast,
+    Db,
+    FetchImage,
+    Http,
+    Local,
+    MigrateMemory,
+    Notify,
+    Parallel,
+    Role,
+    SelectHost,
+    Step,
+    ValidateToken,
+)
+
+C = TypeVar("C")
+Then = Callable[[C], None]
+# A sequence of steps, ready to run from a context and then continue: a call's inner steps, a branch.
+Steps = Callable[[C, Then[C]], None]
+
+
+class StepHandler(Protocol[C]):
+    """One engine's meaning of each kind of step."""
+
+    def stopped(self, ctx: C) -> bool:
+        """Whether the walk ends here (the operation has failed or timed out): checked before every
+        step and before a sequence continues."""
+        ...
+
+    def http(self, step: Http, ctx: C, then: Then[C]) -> None: ...
+
+    def db(self, step: Db, ctx: C, then: Then[C]) -> None: ...
+
+    def call(self, step: Call, ctx: C, inner: Steps[C], then: Then[C]) -> None:
+        """`inner` runs the call's inner steps: the server does them before it replies."""
+        ...
+
+    def cast(self, step: Cast, ctx: C, then: Then[C]) -> None: ...
+
+    def notify(self, step: Notify, ctx: C, then: Then[C]) -> None: ...
+
+    def local(self, step: Local, ctx: C, then: Then[C]) -> None: ...
+
+    def authenticate(self, step: Authenticate, ctx: C, then: Then[C]) -> None: ...
+
+    def validate_token(self, step: ValidateToken, ctx: C, then: Then[C]) -> None: ...
+
+    def select_host(self, step: SelectHost, ctx: C, then: Then[C]) -> None: ...
+
+    def fetch_image(self, step: FetchImage, ctx: C, then: Then[C]) -> None: ...
+
+    def migrate_memory(self, step: MigrateMemory, ctx: C, then: Then[C]) -> None: ...
+
+    def fork(self, step: Parallel, branches: Sequence[Steps[C]], ctx: C, then: Then[C]) -> None:
+        """Run every branch from `ctx`; continue once all are done (`then` with the joined context)."""
+        ...
+
+
+def walk(steps: Sequence[Step], handler: StepHandler[C], ctx: C, then: Then[C], i: int = 0) -> None:
+    """Run `steps[i:]` one after the other, then `then`."""
+    if handler.stopped(ctx):
+        return
+    if i == len(steps):
+        then(ctx)
+        return
+    step(steps[i], handler, ctx, lambda after: walk(steps, handler, after, then, i + 1))
+
+
+def steps_of(steps: Sequence[Step], handler: StepHandler[C]) -> Steps[C]:
+    """`steps` as one runnable sequence."""
+    return lambda ctx, then: walk(steps, handler, ctx, then)
+
+
+def step(s: Step, handler: StepHandler[C], ctx: C, then: Then[C]) -> None:
+    """Run one step."""
+    match s:
+        case Http():
+            handler.http(s, ctx, then)
+        case Db():
+            handler.db(s, ctx, then)
+        case Call():
+            handler.call(s, ctx, steps_of(s.inner, handler), then)
+        case Cast():
+            handler.cast(s, ctx, then)
+        case Notify():
+            handler.notify(s, ctx, then)
+        case Local():
+            handler.local(s, ctx, then)
+        case Authenticate():
+            handler.authenticate(s, ctx, then)
+        case ValidateToken():
+            handler.validate_token(s, ctx, then)
+        case SelectHost():
+            handler.select_host(s, ctx, then)
+        case FetchImage():
+            handler.fetch_image(s, ctx, then)
+        case MigrateMemory():
+            handler.migrate_memory(s, ctx, then)
+        case Parallel():
+            handler.fork(s, [steps_of(b, handler) for b in s.branches], ctx, then)
+        case _:
+            assert_never(s)
+
+
+def every_step(steps: Sequence[Step]) -> Iterator[Step]:
+    """Every step of a workflow, nested ones (a call's inner steps, parallel branches) included."""
+    for s in steps:
+        yield s
+        if isinstance(s, Call):
+            yield from every_step(s.inner)
+        elif isinstance(s, Parallel):
+            for branch in s.branches:
+                yield from every_step(branch)
+
+
+def roles_of(s: Step) -> tuple[Role, ...]:
+    """The roles a step names: who talks to whom."""
+    match s:
+        case Http() | Call() | Cast():
+            return (s.client, s.server)
+        case Db():
+            return (s.client, s.db)
+        case Notify():
+            return (s.sender,)
+        case Local():
+            return (s.role,)
+        case ValidateToken():
+            return (s.server,)
+        case Authenticate() | SelectHost() | MigrateMemory() | Parallel():
+            return ()
+        case FetchImage():
+            return (Role.GLANCE, Role.IMAGE_STORE)
+        case _:
+            assert_never(s)
