@@ -27,7 +27,7 @@ from wanstack.sim.chain import ChainRunner
 from wanstack.sim.flows import FlowNetwork
 from wanstack.sim.inventory import Inventory
 from wanstack.sim.kernel import Simulator
-from wanstack.sim.message import Message, round_trip
+from wanstack.sim.message import Done, Hop, Message, round_trip
 from wanstack.sim.messaging import RegionMessaging
 from wanstack.sim.operation import Operation
 from wanstack.sim.params import Params
@@ -113,9 +113,9 @@ class Runner:
     def _timeout(self, op: Operation) -> None:
         self._finish(op, "timeout", "no answer within the client's timeout")
 
-    def _exchange(self, op: Operation, message: Message) -> None:
-        message.tag = op.kind.value
-        self.chains.run(message)
+    def _exchange(self, op: Operation, hops: tuple[Hop, ...], nbytes: float, done: Done, lost: Done) -> None:
+        """A request and its response (REST, database, tokens) for `op`, its bytes counted as `op`'s."""
+        self.chains.run(Message(hops=hops, nbytes=nbytes, done=done, lost=lost, tag=op.kind.value))
 
     # --- the steps (steps.StepHandler[Operation]) ----------------------------------------------
     def stopped(self, op: Operation) -> bool:
@@ -127,7 +127,7 @@ class Runner:
         hops = round_trip(client, server, station)
         lost = self._fail(op, f"{step.what}: {step.server.value} unreachable")
         nbytes = self.params.http_request_bytes
-        self._exchange(op, Message(hops=hops, nbytes=nbytes, done=lambda _: then(op), lost=lost))
+        self._exchange(op, hops, nbytes, lambda _: then(op), lost)
 
     def db(self, step: Db, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
@@ -135,7 +135,7 @@ class Runner:
         hops = round_trip(client, db, station) * step.queries
         lost = self._fail(op, f"{step.what}: {step.db.value} unreachable")
         nbytes = self.params.rpc_small_bytes
-        self._exchange(op, Message(hops=hops, nbytes=nbytes, done=lambda _: then(op), lost=lost))
+        self._exchange(op, hops, nbytes, lambda _: then(op), lost)
 
     def call(self, step: Call, op: Operation, inner: Steps[Operation], then: Next) -> None:
         roles = self.roles.of(op.site)
@@ -195,7 +195,7 @@ class Runner:
 
         hops = round_trip(op.site, keystone, station)
         lost = self._fail(op, "keystone unreachable (token)")
-        self._exchange(op, Message(hops=hops, nbytes=self.params.http_request_bytes, done=issued, lost=lost))
+        self._exchange(op, hops, self.params.http_request_bytes, issued, lost)
 
     def validate_token(self, step: ValidateToken, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
@@ -212,9 +212,7 @@ class Runner:
 
         hops = round_trip(server, keystone, station)
         lost = self._fail(op, "keystone unreachable (token validation)")
-        self._exchange(
-            op, Message(hops=hops, nbytes=self.params.http_request_bytes, done=validated, lost=lost)
-        )
+        self._exchange(op, hops, self.params.http_request_bytes, validated, lost)
 
     def select_host(self, step: SelectHost, op: Operation, then: Next) -> None:
         if not self.liveness.compute_up(op.site, self.sim.now):
@@ -255,7 +253,7 @@ class Runner:
 
         hops = round_trip(op.site, glance, gst)
         lost = self._fail(op, "glance unreachable")
-        self._exchange(op, Message(hops=hops, nbytes=self.params.http_request_bytes, done=meta, lost=lost))
+        self._exchange(op, hops, self.params.http_request_bytes, meta, lost)
 
     def migrate_memory(self, step: MigrateMemory, op: Operation, then: Next) -> None:
         # Between two hosts of the site: what pre-copy sends for a guest of the flavor's memory with
