@@ -4,7 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit services bench profile clean
+.PHONY: demo test lint typecheck unit services openstack bench profile clean
+
+# OpenStack's own services, for the testbed: an environment of their own (external components, as
+# RabbitMQ is), pinned by openstack/constraints.txt, with wanstack's plug-ins (openstack/).
+OPENSTACK_VENV  ?= .venv-openstack
+OPENSTACK_STAMP := $(OPENSTACK_VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,17 +22,27 @@ demo: $(STAMP)
 	$(BIN)/wanstack compare default
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests benchmarks openstack
+	$(BIN)/ruff format --check src tests benchmarks openstack
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Debian's rabbitmq-server for the bench tests (no system service is started).
+# Debian's rabbitmq-server, nats-server and mariadb-server for the bench and testbed tests (no system
+# service is started).
 services:
 	bash scripts/install-services.sh
 
-unit: $(STAMP) services
+$(OPENSTACK_STAMP): openstack/constraints.txt openstack/pyproject.toml $(wildcard openstack/wanstack_openstack/*.py)
+	test -x $(OPENSTACK_VENV)/bin/python || $(PYTHON) -m venv $(OPENSTACK_VENV)
+	$(OPENSTACK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OPENSTACK_VENV)/bin/python -m pip install --quiet -c openstack/constraints.txt \
+		keystone openstack-placement glance nova neutron osprofiler PyMySQL ./openstack
+	touch $(OPENSTACK_STAMP)
+
+openstack: $(OPENSTACK_STAMP)
+
+unit: $(STAMP) services $(OPENSTACK_STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
@@ -42,4 +57,4 @@ profile: $(STAMP)
 	$(BIN)/python benchmarks/profile_scale.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OPENSTACK_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -416,8 +416,10 @@ def schema(
 
 def _register_subcommands() -> None:
     from wanstack.cli_migrate import app as migrate
+    from wanstack.cli_testbed import app as testbed
 
     app.add_typer(migrate, name="migrate")
+    app.add_typer(testbed, name="testbed")
 
 
 _register_subcommands()

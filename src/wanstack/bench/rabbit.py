@@ -167,7 +167,8 @@ class RabbitNode:
         _RUNNING.add(self)
         try:
             if self.own_epmd:
-                self._epmd = start_epmd(self.epmd_port, ("127.0.0.1",))
+                # Also on the node's own address: its host name resolves there (a site's node).
+                self._epmd = start_epmd(self.epmd_port, tuple(dict.fromkeys(("127.0.0.1", self.ip))))
             self._start_server()
         except BaseException:
             self.stop()  # whatever failed or interrupted the start, nothing is left behind

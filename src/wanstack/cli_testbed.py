@@ -1,0 +1,102 @@
+"""`wanstack testbed …`: a real OpenStack control plane over the scenario's emulated sites. Thin, as
+`cli`: parse, call `wanstack.testbed`, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from wanstack.cli_common import console, errors, load_scenario
+from wanstack.scenario.load import DEFAULT_SCENARIO
+
+app = typer.Typer(
+    help="A real OpenStack (Keystone, Placement, Glance, Neutron, Nova) spread over the scenario's sites.",
+    no_args_is_help=True,
+)
+Folder = Annotated[Path | None, typer.Option(help="The testbed's folder (default: /tmp/wanstack-testbed).")]
+
+
+def _folder(folder: Path | None) -> Path:
+    from wanstack.testbed.control import DEFAULT_FOLDER
+
+    return folder or DEFAULT_FOLDER
+
+
+@app.command()
+def up(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario file or built-in scenario name.")
+    ] = DEFAULT_SCENARIO,
+    edges: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N sites with hosts run a nova-compute.")
+    ] = 2,
+    folder: Folder = None,
+) -> None:
+    """Start the control plane the scenario's deployment model describes (centralized or cells-shared),
+    in the background; returns once every service is ready. Ctrl-C stops it."""
+    from wanstack.testbed import environment
+    from wanstack.testbed.control import TestbedError
+    from wanstack.testbed.control import up as start
+    from wanstack.testbed.layout import plan
+
+    if not environment.available():
+        errors.print(environment.MISSING)
+        raise typer.Exit(2)
+    try:
+        plan(load_scenario(scenario), edges)  # refuse what one machine cannot run, before starting
+        found = start(scenario, edges, _folder(folder), say=lambda line: errors.print(line, markup=False))
+    except (ValueError, TestbedError) as err:
+        errors.print(str(err), markup=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        errors.print("interrupted: the testbed was stopped")
+        raise typer.Exit(130) from None
+    table = Table(
+        title=f"testbed up: {found['model']}, ready in {found['ready_s']:.0f} s", title_justify="left"
+    )
+    for col in ("phase", "seconds"):
+        table.add_column(col, justify="left" if col == "phase" else "right")
+    for phase, seconds in found["phases_s"].items():
+        table.add_row(phase, f"{seconds:.1f}")
+    console.print(table)
+    sites = Table(title="sites (each API as the site reaches it)", title_justify="left")
+    sites.add_column("site")
+    sites.add_column("address")
+    sites.add_column("keystone")
+    sites.add_column("nova-api")
+    for site, ip in found["sites"].items():
+        api = found["apis"][site]
+        sites.add_row(site, ip, api["keystone"], api["nova-api"])
+    console.print(sites)
+
+
+@app.command()
+def status(folder: Folder = None) -> None:
+    """Whether a testbed is up, and each of its services."""
+    from wanstack.testbed.control import state
+    from wanstack.testbed.control import status as service_status
+
+    found = state(_folder(folder))
+    if found is None:
+        console.print("no testbed is up")
+        raise typer.Exit(1)
+    table = Table(title=f"testbed: {found['model']}, sites {', '.join(found['sites'])}", title_justify="left")
+    for col in ("service", "site", "state"):
+        table.add_column(col)
+    for s in service_status(found):
+        table.add_row(s.name, s.site, s.state)
+    console.print(table)
+
+
+@app.command()
+def down(folder: Folder = None) -> None:
+    """Stop the testbed: every process, relay, broker and database; remove its files."""
+    from wanstack.testbed.control import down as stop
+
+    if not stop(_folder(folder), say=lambda line: errors.print(line, markup=False)):
+        console.print("no testbed is up")
+        return
+    console.print("testbed down")

@@ -1,0 +1,41 @@
+"""Talking to the testbed's OpenStack: the administrator's openstacksdk connection from a site (every
+request through that site's relays), and whether an API answers."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+
+from wanstack.testbed.config import ADMIN_PASSWORD, REGION
+
+
+def connect(apis: dict[str, str]) -> Any:
+    """An openstacksdk connection as the administrator, to the APIs at these URLs (`{service: url}`,
+    a site's view: `Testbed.describe()["apis"][site]`)."""
+    import openstack
+
+    return openstack.connect(
+        auth_url=f"{apis['keystone']}/v3",
+        username="admin",
+        password=ADMIN_PASSWORD,
+        project_name="admin",
+        user_domain_name="Default",
+        project_domain_name="Default",
+        region_name=REGION,
+        compute_endpoint_override=f"{apis['nova-api']}/v2.1",
+        network_endpoint_override=apis["neutron-server"],
+        image_endpoint_override=apis["glance-api"],
+        placement_endpoint_override=apis["placement"],
+    )
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP server answers at `url`, whatever it says (401 without a token is an answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,35 @@
+"""OpenStack's own environment: a virtual environment of its own (`make openstack` creates it at
+`.venv-openstack` in the repository, pinned by `openstack/constraints.txt`), apart from wanstack's:
+its services are external components, as RabbitMQ is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# src/wanstack/testbed/environment.py -> the repository (an editable install, as `make` makes it).
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+def venv() -> Path:
+    return Path(os.environ.get("WANSTACK_OPENSTACK_VENV", REPOSITORY / ".venv-openstack"))
+
+
+def python() -> Path:
+    return venv() / "bin" / "python"
+
+
+def script(name: str) -> Path:
+    return venv() / "bin" / name
+
+
+def etc(project: str) -> Path:
+    """The files a project ships under the environment's etc/ (paste configurations)."""
+    return venv() / "etc" / project
+
+
+def available() -> bool:
+    return python().exists() and script("nova-compute").exists()
+
+
+MISSING = "OpenStack's services are not installed (`make openstack` creates .venv-openstack)"

@@ -1,0 +1,150 @@
+"""A private MariaDB server (Debian's `mariadbd`) for the testbed: its own data folder, socket and
+port on a site's loopback address, stopped and removed on exit. Tuned for a throw-away test database
+on a small machine: no fsync per commit (`innodb_flush_log_at_trx_commit = 0`), a small buffer pool,
+no performance schema (../shared/real-openstack.md: ~185 MB, up in < 1 s)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wanstack.bench.ports import free_port, port_open
+from wanstack.bench.rabbit import exit_on_sigterm, terminate
+
+MARIADBD = "/usr/sbin/mariadbd"
+INSTALL_DB = "/usr/bin/mariadb-install-db"
+CLIENT = "/usr/bin/mariadb"
+# The services' account (root's accounts are host-specific, 127.0.0.1 among them, without a password).
+USER = "openstack"
+PASSWORD = "wanstack"  # a throw-away server on loopback, reached through the site's relays only
+
+
+def available() -> bool:
+    return Path(MARIADBD).exists() and Path(INSTALL_DB).exists()
+
+
+@dataclass(eq=False)
+class MariaDB:
+    """One server. Use as a context manager, or call start()/stop()."""
+
+    ip: str = "127.0.0.1"
+    port: int = field(default_factory=free_port)
+    root: Path | None = None  # parent folder for its files (default: a new temporary directory)
+    startup_timeout_s: float = 60.0
+    _home: Path | None = None
+    _own_root: bool = False
+    _server: subprocess.Popen[bytes] | None = None
+
+    def url(self, database: str, host: str | None = None, port: int | None = None) -> str:
+        """SQLAlchemy URL of `database`, reached at `host`:`port` (a relay's; default: the server)."""
+        where = f"{host or self.ip}:{port or self.port}"
+        return f"mysql+pymysql://{USER}:{PASSWORD}@{where}/{database}?charset=utf8"
+
+    def start(self) -> MariaDB:
+        if not available():
+            raise RuntimeError("mariadb-server is not installed (`make test` installs it from Debian)")
+        exit_on_sigterm()
+        if self.root is None:
+            self.root = Path(tempfile.mkdtemp(prefix="wanstack-mariadb-"))
+            self._own_root = True
+        home = self._home = self.root / f"mariadb-{self.port}"
+        (home / "data").mkdir(parents=True, exist_ok=True)
+        config = home / "my.cnf"
+        config.write_text(
+            "[mariadbd]\n"
+            f"datadir = {home / 'data'}\n"
+            f"socket = {home / 'mysqld.sock'}\n"
+            f"pid-file = {home / 'mysqld.pid'}\n"
+            f"port = {self.port}\n"
+            f"bind-address = {self.ip}\n"
+            "user = root\n"
+            "skip-name-resolve\n"
+            "innodb_flush_log_at_trx_commit = 0\n"
+            "innodb_buffer_pool_size = 64M\n"
+            "innodb_log_file_size = 16M\n"
+            "performance_schema = OFF\n"
+            "max_connections = 500\n"
+            f"log-error = {home / 'error.log'}\n",
+            encoding="utf-8",
+        )
+        subprocess.run(
+            [
+                INSTALL_DB,
+                f"--defaults-file={config}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        self._server = subprocess.Popen(
+            [MARIADBD, f"--defaults-file={config}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self._wait_ready()
+        # The services' account, from any loopback address (they connect through relays).
+        self.sql(
+            f"CREATE USER IF NOT EXISTS '{USER}'@'%' IDENTIFIED BY '{PASSWORD}';"
+            f"GRANT ALL ON *.* TO '{USER}'@'%'; FLUSH PRIVILEGES;"
+        )
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._home is not None
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self._server is not None and self._server.poll() is not None:
+                raise RuntimeError(f"mariadbd exited with {self._server.returncode}: {self.tail_log()}")
+            if port_open(self.port, self.ip) and (self._home / "mysqld.sock").exists():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"MariaDB on {self.ip}:{self.port} not ready in {self.startup_timeout_s:.0f} s")
+
+    def sql(self, statements: str) -> None:
+        """Run SQL as root, over the server's socket (root@localhost has no password)."""
+        assert self._home is not None
+        subprocess.run(
+            [CLIENT, "--user=root", f"--socket={self._home / 'mysqld.sock'}", "--execute", statements],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def create(self, *databases: str) -> None:
+        self.sql("".join(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8;" for name in databases))
+
+    def tail_log(self, lines: int = 20) -> str:
+        if self._home is None:
+            return ""
+        with contextlib.suppress(OSError):
+            return "\n".join((self._home / "error.log").read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def pids(self) -> list[int]:
+        return [self._server.pid] if self._server is not None and self._server.poll() is None else []
+
+    def stop(self) -> None:
+        if self._server is not None:
+            terminate(self._server, grace_s=10.0)
+            self._server = None
+        if self._own_root and self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def __enter__(self) -> MariaDB:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
