@@ -168,7 +168,7 @@ class Testbed:
         layout = self.layout
         for (kind, site), instance in layout.instances.items():
             if kind == "mariadb":
-                self.databases[site] = MariaDB(ip=layout.ip(site), port=instance.port, root=self.folder("db"))
+                self.databases[site] = MariaDB(ip=layout.ip(site), port=instance.port, root=self.folder("db", site))
             elif kind == "rabbitmq":
                 # On the site's address, under a host name of the site's that Erlang resolves to it
                 # (as the bench's cluster members, `bench.cluster`).
