@@ -100,3 +100,37 @@ def down(folder: Folder = None) -> None:
         console.print("no testbed is up")
         return
     console.print("testbed down")
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str,
+        typer.Argument(help="The scenario whose workload to run (boot, delete, pause, unpause with times)."),
+    ] = DEFAULT_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
+    folder: Folder = None,
+) -> None:
+    """Run the scenario's operations against the testbed that is up, as Rally would (times ×
+    concurrency, a token per iteration, its polling): each as the API sees it and as Rally reports it."""
+    from wanstack.report.tables import operations_table
+    from wanstack.testbed.control import state
+    from wanstack.testbed.workload import Runner, run_workload
+
+    found = state(_folder(folder))
+    if found is None:
+        errors.print("no testbed is up (`wanstack testbed up` first)")
+        raise typer.Exit(2)
+    infra = load_scenario(scenario)
+    runner = Runner(found["apis"], found["resources"])
+    try:
+        result = run_workload(infra, runner, found["computes"], say=lambda line: errors.print(f"… {line}"))
+    except ValueError as err:
+        errors.print(str(err), markup=False)
+        raise typer.Exit(2) from None
+    console.print(operations_table(result))
+    if out is not None:
+        from wanstack.report.files import write_result
+
+        for path in write_result(result, out):
+            console.print(f"wrote {path}")

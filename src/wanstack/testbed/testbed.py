@@ -17,6 +17,7 @@ Everything started is stopped on exit, whatever happens (SIGINT and SIGTERM unwi
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 import tempfile
 import time
@@ -168,7 +169,9 @@ class Testbed:
         layout = self.layout
         for (kind, site), instance in layout.instances.items():
             if kind == "mariadb":
-                self.databases[site] = MariaDB(ip=layout.ip(site), port=instance.port, root=self.folder("db", site))
+                self.databases[site] = MariaDB(
+                    ip=layout.ip(site), port=instance.port, root=self.folder("db", site)
+                )
             elif kind == "rabbitmq":
                 # On the site's address, under a host name of the site's that Erlang resolves to it
                 # (as the bench's cluster members, `bench.cluster`).
@@ -505,6 +508,31 @@ class Testbed:
             network_id=network.id, cidr="10.0.0.0/16", ip_version=4, name=f"{NETWORK}-v4"
         )
         self.ids["network"] = network.id
+
+    # --- faults ------------------------------------------------------------------------------
+    def crossing(self, a: str, b: str) -> list[DelayRelay]:
+        """The relays whose WAN path crosses the backbone link a–b."""
+        topology = self.infra.topology
+        link = {a, b}
+        return [
+            relay
+            for (client, instance), relay in self.relays.items()
+            if any({u, v} == link for u, v in itertools.pairwise(topology.path(client, instance.site)))
+        ]
+
+    def cut_link(self, a: str, b: str) -> int:
+        """Cut the link a–b: every connection across it stalls and new ones are refused, as the bench's
+        cut does (`bench.relay.DelayRelay.cut`). Returns how many relays it cut."""
+        relays = self.crossing(a, b)
+        if not relays:
+            raise ValueError(f"no relay of the testbed crosses {a}–{b}")
+        for relay in relays:
+            relay.cut()
+        return len(relays)
+
+    def restore_link(self, a: str, b: str) -> None:
+        for relay in self.crossing(a, b):
+            relay.restore()
 
     # --- what is running ---------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

@@ -1,0 +1,269 @@
+"""The scenario's operations against the testbed, the way Rally runs them, with its observation.
+
+Rally (rally 5.1.1 with rally-openstack 4.1.0) installs here, but every client it makes takes its
+service URLs from Keystone's catalog, which holds one URL per service: it could not play a user at an
+edge site (every request would go straight to the top site's address, bypassing that site's WAN link).
+So this is a runner of wanstack's own that keeps what Rally's measurement depends on:
+- `times` operations, `concurrency` at a time (Rally's constant runner), each at its target site;
+- a new authentication per iteration (a new Keystone token, requested from the user's site);
+- Rally's observation of a server's state: after the request, a pre-poll delay, then a GET every
+  poll interval until the state is reached (rally_openstack/common/cfg/nova.py: boot 1.0 s then every
+  2.0 s; delete, pause and unpause 2.0 s then every 2.0 s).
+Each operation is measured twice:
+- `op` (e.g. `boot`): as the API sees it — from the request (the token is already there, as the
+  simulator's steady state has it cached) to the first moment the API shows the state, seen by a
+  poll every FINE_POLL_S; what the simulator predicts;
+- `op (rally)`: as Rally reports its atomic action — from the request until the first of Rally's
+  polls that would see the state (its pre-poll delay and interval applied to that moment, plus the
+  GET's own time).
+The requests are plain REST calls on a keystoneauth session, so every call is one the testbed's users
+make (no version discovery, no catalog lookup).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from wanstack.results.schema import OperationResult, RunResult
+from wanstack.results.stats import latency_stats
+from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.workload import Operation, OperationKind
+from wanstack.testbed.config import ADMIN_PASSWORD
+
+FINE_POLL_S = 0.1
+TIMEOUT_S = 300.0  # Rally's nova_server_*_timeout
+
+
+@dataclass(frozen=True)
+class RallyObservation:
+    """Rally's pre-poll delay and poll interval for one operation (rally_openstack's defaults)."""
+
+    prepoll_s: float
+    interval_s: float
+
+
+RALLY = {
+    OperationKind.BOOT: RallyObservation(1.0, 2.0),
+    OperationKind.DELETE: RallyObservation(2.0, 2.0),
+    OperationKind.PAUSE: RallyObservation(2.0, 2.0),
+    OperationKind.UNPAUSE: RallyObservation(2.0, 2.0),
+}
+SUPPORTED = tuple(RALLY)
+# The state each operation waits for (None: the server is gone).
+TARGET = {
+    OperationKind.BOOT: "ACTIVE",
+    OperationKind.DELETE: None,
+    OperationKind.PAUSE: "PAUSED",
+    OperationKind.UNPAUSE: "ACTIVE",
+}
+# The state of a server an operation acts on.
+NEEDS = {OperationKind.DELETE: "ACTIVE", OperationKind.PAUSE: "ACTIVE", OperationKind.UNPAUSE: "PAUSED"}
+
+
+@dataclass
+class Outcome:
+    op: OperationKind
+    site: str
+    api_ms: float | None = None  # as the API sees it (None: failed)
+    rally_ms: float | None = None
+    error: str = ""
+
+
+@dataclass
+class Servers:
+    """The servers the workload made, by site and state, for the operations that need one."""
+
+    by_state: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, site: str, state: str, server: str) -> None:
+        with self.lock:
+            self.by_state.setdefault((site, state), []).append(server)
+
+    def take(self, site: str, state: str) -> str | None:
+        with self.lock:
+            found = self.by_state.get((site, state))
+            return found.pop(0) if found else None
+
+
+@dataclass
+class Runner:
+    """Runs operations against the APIs as each site's users reach them (`apis[site][service]`)."""
+
+    apis: dict[str, dict[str, str]]
+    resources: dict[str, str]  # flavor, image, network ids
+    servers: Servers = field(default_factory=Servers)
+
+    def session(self, site: str) -> Any:
+        """A new keystoneauth session at `site`: its first request gets a new token (re-authentication
+        per iteration, as Rally's users do)."""
+        from keystoneauth1 import session
+        from keystoneauth1.identity import v3
+
+        auth = v3.Password(
+            auth_url=f"{self.apis[site]['keystone']}/v3",
+            username="admin",
+            password=ADMIN_PASSWORD,
+            project_name="admin",
+            user_domain_name="Default",
+            project_domain_name="Default",
+        )
+        return session.Session(auth=auth)
+
+    def run(self, op: OperationKind, site: str) -> Outcome:
+        outcome = Outcome(op, site)
+        nova = f"{self.apis[site]['nova-api']}/v2.1"
+        server: str | None = None
+        if op in NEEDS:
+            server = self.servers.take(site, NEEDS[op])
+            if server is None:
+                outcome.error = f"no {NEEDS[op].lower()} server at the site"
+                return outcome
+        s = self.session(site)
+        headers = {"OpenStack-API-Version": "compute 2.74"}
+        try:
+            s.get_token()  # the iteration's authentication, from the user's site
+            requested = time.monotonic()
+            if op is OperationKind.BOOT:
+                body = {
+                    "server": {
+                        "name": f"wanstack-{site}",
+                        "imageRef": self.resources["image"],
+                        "flavorRef": self.resources["flavor"],
+                        "networks": [{"uuid": self.resources["network"]}],
+                        "host": site,  # microversion 2.74: on this site's compute, through the scheduler
+                    }
+                }
+                server = s.post(f"{nova}/servers", json=body, headers=headers).json()["server"]["id"]
+            elif op is OperationKind.DELETE:
+                s.delete(f"{nova}/servers/{server}", headers=headers)
+            else:
+                s.post(f"{nova}/servers/{server}/action", json={op.value: None}, headers=headers)
+            returned = time.monotonic()
+            assert server is not None
+            seen, get_s = self._wait(s, f"{nova}/servers/{server}", headers, TARGET[op])
+        except Exception as err:
+            outcome.error = type(err).__name__ + (f": {err}" if str(err) else "")
+            return outcome
+        outcome.api_ms = (seen - requested) * 1000.0
+        outcome.rally_ms = (rally_sees(RALLY[op], returned, seen) + get_s - requested) * 1000.0
+        if TARGET[op] is not None:
+            self.servers.add(site, str(TARGET[op]), server)
+        return outcome
+
+    def _wait(self, s: Any, url: str, headers: dict[str, str], target: str | None) -> tuple[float, float]:
+        """Poll until the server is in `target` (None: gone); when it first was, and a GET's time."""
+        deadline = time.monotonic() + TIMEOUT_S
+        gets: list[float] = []
+        while time.monotonic() < deadline:
+            before = time.monotonic()
+            response = s.get(url, headers=headers, raise_exc=False)
+            now = time.monotonic()
+            gets.append(now - before)
+            if target is None and response.status_code == 404:
+                return now, sum(gets) / len(gets)
+            if response.status_code == 200:
+                status = response.json()["server"]["status"]
+                if status == target:
+                    return now, sum(gets) / len(gets)
+                if status == "ERROR":
+                    fault = response.json()["server"].get("fault", {}).get("message", "")
+                    raise RuntimeError(f"server in ERROR: {fault}")
+            time.sleep(FINE_POLL_S)
+        raise TimeoutError(f"not {target or 'gone'} in {TIMEOUT_S:.0f} s")
+
+
+def rally_sees(rally: RallyObservation, returned: float, seen: float) -> float:
+    """When Rally's poll would first see a state the API shows from `seen` on: its polls start at
+    `returned` + pre-poll delay and come every interval."""
+    first = returned + rally.prepoll_s
+    if seen <= first:
+        return first
+    return first + math.ceil((seen - first) / rally.interval_s) * rally.interval_s
+
+
+def run_workload(
+    infra: Infrastructure,
+    runner: Runner,
+    sites: list[str],
+    say: Callable[[str], None] | None = None,
+) -> RunResult:
+    """The scenario's operations with `times` (Rally's constant runner), one kind after the other, at
+    their sites (default: the testbed's compute sites) — as one `RunResult` of engine `testbed`."""
+    wall = time.perf_counter()
+    outcomes: list[Outcome] = []
+    started = time.monotonic()
+    for spec in infra.scenario.workload.operations:
+        if spec.op not in SUPPORTED or spec.times is None:
+            raise ValueError(
+                f"the testbed runs {', '.join(k.value for k in SUPPORTED)} with `times`, not {spec.op.value}"
+            )
+        targets = [s for s in (spec.sites or sites) if s in sites]
+        if not targets:
+            raise ValueError(f"{spec.op.value}: none of its sites runs a nova-compute on the testbed")
+        outcomes += _constant(runner, spec, targets, say)
+    return _result(infra, outcomes, time.monotonic() - started, time.perf_counter() - wall)
+
+
+def _constant(
+    runner: Runner, spec: Operation, sites: list[str], say: Callable[[str], None] | None
+) -> list[Outcome]:
+    times = spec.times or 0
+    done: list[Outcome] = []
+
+    def one(i: int) -> Outcome:
+        outcome = runner.run(spec.op, sites[i % len(sites)])
+        if say is not None:
+            took = "failed: " + outcome.error if outcome.api_ms is None else f"{outcome.api_ms:.0f} ms"
+            say(f"{spec.op.value} {i + 1}/{times} at {outcome.site}: {took}")
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=spec.concurrency) as pool:
+        done += pool.map(one, range(times))
+    return done
+
+
+def _result(infra: Infrastructure, outcomes: list[Outcome], duration_s: float, wall_s: float) -> RunResult:
+    operations = []
+    for kind in SUPPORTED:
+        mine = [o for o in outcomes if o.op is kind]
+        if not mine:
+            continue
+        ok = [o for o in mine if o.api_ms is not None]
+        reasons: dict[str, int] = {}
+        for o in mine:
+            if o.api_ms is None:
+                reasons[o.error] = reasons.get(o.error, 0) + 1
+        for name, values in (
+            (kind.value, [o.api_ms for o in ok if o.api_ms is not None]),
+            (f"{kind.value} (rally)", [o.rally_ms for o in ok if o.rally_ms is not None]),
+        ):
+            operations.append(
+                OperationResult(
+                    op=name,
+                    submitted=len(mine),
+                    succeeded=len(ok),
+                    failed=len(mine) - len(ok),
+                    timed_out=sum(1 for o in mine if o.error.startswith("TimeoutError")),
+                    latency_ms=latency_stats(values),
+                    failure_reasons=reasons,
+                )
+            )
+    plan = infra.placement.regions[0]
+    return RunResult(
+        engine="testbed",
+        scenario=infra.scenario.name,
+        model=infra.model.name,
+        rpc_backend=plan.rpc.value,
+        notification_backend=plan.notifications.value,
+        seed=infra.scenario.run.seed,
+        duration_s=duration_s,
+        wall_time_s=wall_s,
+        operations=operations,
+    )
