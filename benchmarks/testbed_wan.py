@@ -1,0 +1,115 @@
+"""Real OpenStack against the simulator as the WAN grows: the centralized model with one edge site at
+0, 10, 25 and 50 ms one-way; 10 boots then 10 deletes at the edge site, one at a time, on the testbed
+(a real control plane, `wanstack.testbed`) and in the simulator (the same scenario). Prints p50 and
+p95 per delay for both, and how each grows in ms per ms of one-way delay.
+
+    python benchmarks/testbed_wan.py [--delays 0 10 25 50] [--times 10] [--json out.json]
+
+Each delay brings a testbed up (about 90 s) and down. The testbed's hosts run Nova's fake virt driver
+(no guest is started, no image is copied), so the simulator is given the same: libvirt's spawn and
+shutdown take no time (`Params.spawn_ms`, `shutdown_ms` = 0) and the image is 1 MB, as the testbed's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from wanstack.scenario.load import parse
+from wanstack.sim.engine import SimOptions, simulate
+from wanstack.testbed.testbed import Testbed
+from wanstack.testbed.workload import Runner, run_workload
+
+OPS = ("boot", "delete")
+
+
+def scenario(delay_ms: float, times: int) -> str:
+    return f"""
+name: testbed-wan-{delay_ms:g}ms
+generate: {{kind: star, edges: 1, delay_ms: {delay_ms}, hosts: {{count: 1}}, center_hosts: {{count: 0}}}}
+model: centralized
+workload:
+  images: [{{name: cirros, size_mb: 1}}]
+  operations:
+    - {{op: boot, times: {times}, concurrency: 1, sites: [edge-1]}}
+    - {{op: delete, times: {times}, concurrency: 1, sites: [edge-1], start_s: 600}}
+run: {{duration_s: 1200, seed: 1}}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 10.0, 25.0, 50.0])
+    parser.add_argument("--times", type=int, default=10)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rows = []
+    for delay in args.delays:
+        infra = parse(scenario(delay, args.times), "testbed-wan.yaml")
+        started = time.monotonic()
+        with Testbed(infra, say=lambda text: print(f"  … {text}", file=sys.stderr, flush=True)) as testbed:
+            ready = time.monotonic() - started
+            runner = Runner({site: testbed.apis(site) for site in testbed.layout.sites}, testbed.ids)
+            real = run_workload(infra, runner, testbed.layout.computes)
+        params = replace(SimOptions().params, spawn_ms=0.0, shutdown_ms=0.0)
+        sim = simulate(infra, SimOptions(params=params))
+        row: dict[str, object] = {"delay_ms": delay, "testbed_ready_s": ready}
+        for op in OPS:
+            for engine, result, name in (
+                (("testbed", real, op)),
+                ("rally", real, f"{op} (rally)"),
+                ("sim", sim, op),
+            ):
+                found = result.operation(name)
+                assert found is not None, name
+                latencies = found.latency_ms
+                row[f"{engine}_{op}_p50"] = latencies.p50
+                row[f"{engine}_{op}_p95"] = latencies.p95
+                row[f"{engine}_{op}_ok"] = f"{found.succeeded}/{found.submitted}"
+        rows.append(row)
+        print(
+            f"{delay:>4.0f} ms  ready in {ready:.0f} s  "
+            + "  ".join(
+                f"{op}: testbed {row[f'testbed_{op}_p50']:.0f}/{row[f'testbed_{op}_p95']:.0f} "
+                f"(rally {row[f'rally_{op}_p50']:.0f}) "
+                f"sim {row[f'sim_{op}_p50']:.0f}/{row[f'sim_{op}_p95']:.0f} ms"
+                for op in OPS
+            ),
+            flush=True,
+        )
+    print()
+    print("p50 / p95 in ms; growth in ms per ms of one-way delay, from the first delay to each")
+    print(f"{'delay':>6} " + " ".join(f"{op + ' ' + e:>22}" for op in OPS for e in ("testbed", "sim")))
+    for row in rows:
+        cells = []
+        for op in OPS:
+            for engine in ("testbed", "sim"):
+                cells.append(f"{row[f'{engine}_{op}_p50']:>10.0f} / {row[f'{engine}_{op}_p95']:>7.0f}")
+        print(f"{row['delay_ms']:>4.0f}ms " + " ".join(f"{c:>22}" for c in cells))
+    first = rows[0]
+    for row in rows[1:]:
+        span = float(row["delay_ms"]) - float(first["delay_ms"])  # type: ignore[arg-type]
+        growth = {
+            (op, engine): (float(row[f"{engine}_{op}_p50"]) - float(first[f"{engine}_{op}_p50"])) / span  # type: ignore[arg-type]
+            for op in OPS
+            for engine in ("testbed", "sim")
+        }
+        print(
+            f"{first['delay_ms']:.0f} -> {row['delay_ms']:.0f} ms: "
+            + "  ".join(
+                f"{op} testbed {growth[op, 'testbed']:.1f}, sim {growth[op, 'sim']:.1f} ms per ms"
+                for op in OPS
+            )
+        )
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
