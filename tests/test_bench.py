@@ -93,9 +93,11 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     measured, fitted = cal.measured, cal.fitted
     assert 0.2 < measured.pair("call", 0.0).p50_ms < measured.pair("call", 50.0).p50_ms < 20
     # Calls back to back cost their ends less than calls 50 ms apart (idle processes), and the curve
-    # runs through the three pauses, flat at 1 for the longest.
+    # runs through the three pauses, flat at 1 for the longest. The factor back to back may reach its
+    # bound, 0: on a machine whose calls back to back are faster than the rest of the bench-host model
+    # allows (2 CI runs in 4 of 2026-12-01: p50 3.25 ms; issue 20), the fit can do no better.
     (x0, f0), (x1, _), (x2, f2) = fitted.host.end_warmth
-    assert (x0, x1, x2) == (0.0, 20.0, 50.0) and 0 < f0 < f2 == 1.0, (fitted.host.end_warmth, measured)
+    assert (x0, x1, x2) == (0.0, 20.0, 50.0) and 0 <= f0 < f2 == 1.0, (fitted.host.end_warmth, measured)
     assert 0 < fitted.messaging.broker_service_ms < 5
     assert 0 <= measured.relay.added_per_traversal_ms < 5
     assert fitted.messaging.rpc_client_ms >= 0 and fitted.host.poll_wake_cpu_ms >= 0
