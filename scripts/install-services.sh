@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install what the bench and testbed tests need from Debian: rabbitmq-server (with Erlang and epmd),
-# nats-server (the routed bus) and mariadb-server (the testbed's databases). The packages' own system
-# services are kept from starting (policy-rc.d exits 101): the bench and the testbed run their own
-# isolated servers on loopback addresses, on ports of their own, in temporary folders.
+# nats-server (the routed bus), mariadb-server and redis-server (the testbed's databases and trace
+# stores). The packages' own system services are kept from starting (policy-rc.d exits 101): the
+# bench and the testbed run their own isolated servers on loopback addresses, on ports of their own,
+# in temporary folders.
 set -euo pipefail
-if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && command -v nats-server >/dev/null && [ -x /usr/sbin/mariadbd ]; then
+if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && command -v nats-server >/dev/null && [ -x /usr/sbin/mariadbd ] && [ -x /usr/bin/redis-server ]; then
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -25,9 +26,10 @@ trap restore EXIT
 printf '#!/bin/sh\nexit 101\n' > "$policy"
 chmod +x "$policy"
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends rabbitmq-server nats-server mariadb-server >/dev/null
+apt-get install -y -qq --no-install-recommends rabbitmq-server nats-server mariadb-server redis-server >/dev/null
 # The package's post-install may leave an epmd daemon on the default port; the bench runs its own.
 pkill -x epmd -u rabbitmq 2>/dev/null || true
 # ... and the MariaDB package's post-install may have started its server; the testbed runs its own.
 pkill -x mariadbd -u mysql 2>/dev/null || true
-echo "install-services: rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server), nats-server $(dpkg-query -W -f='${Version}' nats-server) and mariadb-server $(dpkg-query -W -f='${Version}' mariadb-server) installed"
+pkill -x redis-server -u redis 2>/dev/null || true
+echo "install-services: rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server), nats-server $(dpkg-query -W -f='${Version}' nats-server), mariadb-server $(dpkg-query -W -f='${Version}' mariadb-server) and redis-server $(dpkg-query -W -f='${Version}' redis-server) installed"

@@ -41,10 +41,13 @@ def test_every_site_reaches_every_other_sites_servers_through_a_relay_of_its_own
     )
     host, port = layout.at("edge-2", "rabbitmq", "central")
     assert (host, port) == ("127.0.3.101", layout.instance("rabbitmq", "central").port)
-    # One relay per (client site, instance elsewhere); none within a site.
+    # One relay per (client site, instance elsewhere); none within a site, none to a trace store
+    # (each site's processes trace into their own site's).
     relays = layout.relays()
-    assert all(client != instance.site for client, instance in relays)
-    assert len(relays) == sum(1 for c in layout.sites for i in layout.instances.values() if i.site != c)
+    assert all(client != instance.site and instance.kind != "redis" for client, instance in relays)
+    others = [i for c in layout.sites for i in layout.instances.values() if i.site != c and i.kind != "redis"]
+    assert len(relays) == len(others)
+    assert {site for kind, site in layout.instances if kind == "redis"} == set(layout.sites)
 
 
 def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:

@@ -61,6 +61,22 @@ def authtoken(keystone: str) -> dict[str, object]:
     return {"www_authenticate_uri": f"{keystone}/v3", **_auth(keystone)}
 
 
+# osprofiler's HMAC key: a request is traced only when it carries trace headers signed with it.
+TRACE_KEY = "wanstack-trace"
+
+
+def profiler(store: str) -> dict[str, object]:
+    """osprofiler (osprofiler/opts.py) in every service: REST, RPC, SQL and outgoing HTTP points of a
+    traced request, written to the site's own store."""
+    return {
+        "enabled": "true",
+        "hmac_keys": TRACE_KEY,
+        "connection_string": store,
+        "trace_sqlalchemy": "true",
+        "trace_requests": "true",
+    }
+
+
 def common(state: Path, log: Path) -> dict[str, object]:
     return {
         "log_file": log,

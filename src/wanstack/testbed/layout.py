@@ -75,8 +75,14 @@ class Layout:
         return sorted({self.serving(Service.CELL_DATABASE, s) for s in self.sites}, key=self.sites.index)
 
     def relays(self) -> list[tuple[str, Instance]]:
-        """Every (client site, instance at another site) pair: a relay each."""
-        return [(client, i) for client in self.sites for i in self.instances.values() if i.site != client]
+        """Every (client site, instance at another site) pair: a relay each (trace stores are only
+        reached from their own site)."""
+        return [
+            (client, i)
+            for client in self.sites
+            for i in self.instances.values()
+            if i.site != client and i.kind != "redis"
+        ]
 
 
 def plan(infra: Infrastructure, edges: int | None = None) -> Layout:
@@ -119,4 +125,5 @@ def plan(infra: Infrastructure, edges: int | None = None) -> Layout:
         add("mariadb", layout.serving(Service.CELL_DATABASE, site))
         add("rabbitmq", layout.serving(Service.RPC_BUS, site))
         add("rabbitmq", layout.serving(Service.NOTIFICATION_BUS, site))
+        add("redis", site)  # the site's own trace store
     return layout

@@ -36,6 +36,7 @@ from wanstack.testbed.clients import answers, connect
 from wanstack.testbed.layout import Instance, Layout, plan
 from wanstack.testbed.mariadb import MariaDB
 from wanstack.testbed.processes import ServiceProcess, run
+from wanstack.testbed.redis import Redis
 
 # Databases of the services at the top site; every cell has a `nova` database of its own.
 TOP_DATABASES = ("keystone", "placement", "glance", "neutron", "nova_api", "nova_cell0")
@@ -68,6 +69,7 @@ class Testbed:
     phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     databases: dict[str, MariaDB] = field(default_factory=dict)
     brokers: dict[str, RabbitNode] = field(default_factory=dict)
+    traces: dict[str, Redis] = field(default_factory=dict)  # site -> its trace store
     relays: dict[tuple[str, Instance], DelayRelay] = field(default_factory=dict)
     processes: list[ServiceProcess] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # flavor, image, network ids
@@ -157,9 +159,11 @@ class Testbed:
             relay.stop()
         self.relays.clear()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda s: s.stop(), [*self.brokers.values(), *self.databases.values()]))
+            servers = [*self.brokers.values(), *self.databases.values(), *self.traces.values()]
+            list(pool.map(lambda s: s.stop(), servers))
         self.brokers.clear()
         self.databases.clear()
+        self.traces.clear()
         if self._own_root and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
@@ -171,6 +175,10 @@ class Testbed:
             if kind == "mariadb":
                 self.databases[site] = MariaDB(
                     ip=layout.ip(site), port=instance.port, root=self.folder("db", site)
+                )
+            elif kind == "redis":
+                self.traces[site] = Redis(
+                    ip=layout.ip(site), port=instance.port, root=self.folder("traces", site)
                 )
             elif kind == "rabbitmq":
                 # On the site's address, under a host name of the site's that Erlang resolves to it
@@ -184,7 +192,11 @@ class Testbed:
                     host=host,
                     hosts={host: layout.ip(site)},
                 )
-        servers: list[MariaDB | RabbitNode] = [*self.databases.values(), *self.brokers.values()]
+        servers: list[MariaDB | RabbitNode | Redis] = [
+            *self.databases.values(),
+            *self.brokers.values(),
+            *self.traces.values(),
+        ]
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:
             for failure in pool.map(_try_start, servers):
                 if failure is not None:
@@ -205,9 +217,13 @@ class Testbed:
         relay = DelayRelay(port, shape, port=port, host=host, target_host=self.layout.ip(instance.site))
         self.relays[client, instance] = relay.start()
 
-    def _config(self, name: str, text: str) -> Path:
+    def _config(self, name: str, text: str, site: str) -> Path:
+        """Write a process's configuration file; every process at `site` traces into its site's store."""
         path = self.folder("etc", name.rsplit("/", 1)[0]) / name.rsplit("/", 1)[-1]
-        path.write_text(text, encoding="utf-8")
+        store = self.traces[site].url if site in self.traces else None
+        path.write_text(
+            text + (config.ini({"profiler": config.profiler(store)}) if store else ""), encoding="utf-8"
+        )
         return path
 
     def _keystone_config(self) -> Path:
@@ -220,6 +236,7 @@ class Testbed:
                 self.database(site, db_site, "keystone"),
                 self.folder("log") / "keystone.log",
             ),
+            site,
         )
 
     def _placement_dir(self) -> Path:
@@ -230,7 +247,7 @@ class Testbed:
             self.url_for(site)(Service.KEYSTONE),
             self.folder("log") / "placement.log",
         )
-        return self._config("placement/placement.conf", text).parent
+        return self._config("placement/placement.conf", text, site).parent
 
     def _glance_dir(self) -> Path:
         site = self.layout.serving(Service.GLANCE_API, self.layout.top)
@@ -244,7 +261,7 @@ class Testbed:
             folder / "glance-api-paste.ini",
             self.folder("log") / "glance.log",
         )
-        return self._config("glance/glance-api.conf", text).parent
+        return self._config("glance/glance-api.conf", text, site).parent
 
     def _neutron_config(self) -> Path:
         site = self.layout.serving(Service.NEUTRON_SERVER, self.layout.top)
@@ -257,7 +274,7 @@ class Testbed:
             paste=environment.etc("neutron") / "api-paste.ini",
             log=self.folder("log") / "neutron-server.log",
         )
-        return self._config("neutron/neutron.conf", text)
+        return self._config("neutron/neutron.conf", text, site)
 
     def _nova_config(self, name: str, site: str, *, api: bool, cell: bool) -> Path:
         """The configuration of a Nova process at `site`: with the API database (`api`: nova-api, the
@@ -283,7 +300,7 @@ class Testbed:
             api_database=self.database(site, api_site, "nova_api") if api else None,
             database=database,
         )
-        return self._config(f"{name}/nova.conf", text)
+        return self._config(f"{name}/nova.conf", text, site)
 
     def _migrate(self) -> None:
         bin_ = environment.script
@@ -549,7 +566,9 @@ class Testbed:
             "servers": {
                 **{f"mariadb@{site}": db.pids() for site, db in self.databases.items()},
                 **{f"rabbitmq@{site}": broker.pids() for site, broker in self.brokers.items()},
+                **{f"redis@{site}": store.pids() for site, store in self.traces.items()},
             },
+            "traces": {site: store.url for site, store in self.traces.items()},
             "relays": len(self.relays),
             "phases_s": self.phases,
             "resources": self.ids,
@@ -568,7 +587,7 @@ class Testbed:
         return connect(self.apis(site))
 
 
-def _try_start(server: MariaDB | RabbitNode) -> BaseException | None:
+def _try_start(server: MariaDB | RabbitNode | Redis) -> BaseException | None:
     try:
         server.start()
     except BaseException as err:  # reported by the caller, after every start has ended

@@ -116,7 +116,9 @@ class Runner:
         )
         return session.Session(auth=auth)
 
-    def run(self, op: OperationKind, site: str) -> Outcome:
+    def run(self, op: OperationKind, site: str, extra: dict[str, str] | None = None) -> Outcome:
+        """One iteration of `op` at `site`; `extra` headers go with the operation's request only (a
+        trace's, `trace.traced`), not with the polls."""
         outcome = Outcome(op, site)
         nova = f"{self.apis[site]['nova-api']}/v2.1"
         server: str | None = None
@@ -127,6 +129,7 @@ class Runner:
                 return outcome
         s = self.session(site)
         headers = {"OpenStack-API-Version": "compute 2.74"}
+        request = {**headers, **(extra or {})}
         try:
             s.get_token()  # the iteration's authentication, from the user's site
             requested = time.monotonic()
@@ -140,11 +143,11 @@ class Runner:
                         "host": site,  # microversion 2.74: on this site's compute, through the scheduler
                     }
                 }
-                server = s.post(f"{nova}/servers", json=body, headers=headers).json()["server"]["id"]
+                server = s.post(f"{nova}/servers", json=body, headers=request).json()["server"]["id"]
             elif op is OperationKind.DELETE:
-                s.delete(f"{nova}/servers/{server}", headers=headers)
+                s.delete(f"{nova}/servers/{server}", headers=request)
             else:
-                s.post(f"{nova}/servers/{server}/action", json={op.value: None}, headers=headers)
+                s.post(f"{nova}/servers/{server}/action", json={op.value: None}, headers=request)
             returned = time.monotonic()
             assert server is not None
             seen, get_s = self._wait(s, f"{nova}/servers/{server}", headers, TARGET[op])

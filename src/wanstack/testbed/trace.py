@@ -1,0 +1,191 @@
+"""One operation on the testbed, traced by osprofiler across every service, as the exchanges it made
+and the sites each crossed.
+
+Every service traces into its own site's store (`config.profiler`): incoming REST requests
+(`wsgi`), outgoing ones (`http`, osprofiler's `trace_requests`), the RPC methods a server runs
+(`rpc`) and SQL statements (`db`). A REST exchange is an `http` span and the `wsgi` span it caused; it
+crossed the WAN when the two ran at different sites (twice one way: request and response). An RPC is
+a server's `rpc` span under a span of another process; a call crosses twice, a cast once (the caller
+does not wait for an answer: `CASTS`). The root request's client is the user at the operation's site.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from wanstack.testbed.config import TRACE_KEY
+from wanstack.testbed.redis import Redis
+from wanstack.testbed.workload import Runner
+
+# Nova's RPC methods that are casts, the caller going on without an answer (nova/compute/rpcapi.py,
+# nova/conductor/rpcapi.py, nova/scheduler/rpcapi.py: `cctxt.cast` / `client.cast`); every other
+# method traced on an RPC server is a call.
+CASTS = frozenset(
+    {
+        "build_and_run_instance",
+        "terminate_instance",
+        "pause_instance",
+        "unpause_instance",
+        "external_instance_event",
+        "update_instance_info",
+        "delete_instance_info",
+        "sync_instance_info",
+        "schedule_and_build_instances",
+        "live_migration",
+        "rebuild_instance",
+        "reboot_instance",
+        "stop_instance",
+        "start_instance",
+    }
+)
+
+
+@dataclass
+class Span:
+    trace_id: str
+    parent_id: str
+    site: str
+    service: str
+    kind: str  # wsgi, http, rpc, db, or a function traced by name
+    info: dict[str, Any]
+    start: float = 0.0
+    stop: float | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    kind: str  # "REST", "RPC call", "RPC cast"
+    src: str
+    dst: str
+    what: str
+    start: float
+
+    @property
+    def one_way(self) -> int:
+        if self.src == self.dst:
+            return 0
+        return 1 if self.kind == "RPC cast" else 2
+
+
+@dataclass
+class Trace:
+    op: str
+    site: str
+    spans: dict[str, Span]
+    exchanges: list[Exchange] = field(default_factory=list)
+    queries: dict[str, int] = field(default_factory=dict)  # SQL statements per (service@site)
+
+    @property
+    def crossings(self) -> int:
+        return sum(e.one_way for e in self.exchanges)
+
+
+def _stamp(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def spans(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Span]:
+    """Spans from the trace points of every store, `(site, event)`."""
+    found: dict[str, Span] = {}
+    for site, e in events:
+        name: str = e["name"]
+        kind, _, edge = name.rpartition("-")
+        span = found.get(e["trace_id"])
+        if span is None:
+            span = found[e["trace_id"]] = Span(
+                e["trace_id"], e["parent_id"], site, e.get("service", ""), kind.rpartition(".")[-1], {}
+            )
+        if edge == "start":
+            span.info = e.get("info", {})
+            span.start = _stamp(e["timestamp"])
+        else:
+            span.stop = _stamp(e["timestamp"])
+    return found
+
+
+def analyse(op: str, site: str, found: dict[str, Span]) -> Trace:
+    """The operation's exchanges (REST and RPC, with the sites they ran between) and SQL counts."""
+    trace = Trace(op, site, found)
+    for span in sorted(found.values(), key=lambda s: s.start):
+        parent = found.get(span.parent_id)
+        src = parent.site if parent is not None else site  # the root request: the user at `site`
+        if span.kind == "wsgi":
+            request = span.info.get("request", {})
+            what = f"{request.get('method', '?')} {span.service} {request.get('path', '')}"
+            trace.exchanges.append(Exchange("REST", src, span.site, what, span.start))
+        elif span.kind == "rpc":
+            function = span.info.get("function", {}).get("name", "")
+            if ".rpcapi." in function:
+                continue  # the client's side of an RPC: the server's span counts it
+            method = function.rpartition(".")[-1]
+            detail = _object_method(span.info)
+            kind = "RPC cast" if method in CASTS else "RPC call"
+            what = f"{span.service} {method}" + (f" ({detail})" if detail else "")
+            trace.exchanges.append(Exchange(kind, src, span.site, what, span.start))
+        elif span.kind == "db":
+            key = f"{span.service}@{span.site}"
+            trace.queries[key] = trace.queries.get(key, 0) + 1
+    return trace
+
+
+def _object_method(info: dict[str, Any]) -> str:
+    """For the conductor's object indirection (`object_action`), which object method it ran."""
+    kwargs = str(info.get("function", {}).get("kwargs", ""))
+    if "'objmethod': '" in kwargs:
+        obj = kwargs.split("'objinst': ", 1)[-1].split("(", 1)[0]
+        method = kwargs.split("'objmethod': '", 1)[1].split("'", 1)[0]
+        return f"{obj}.{method}"
+    return ""
+
+
+def read(stores: dict[str, str], base_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every trace point of `base_id`, from each site's store (`{site: redis://ip:port}`)."""
+    events = []
+    for site, url in stores.items():
+        ip, _, port = url.removeprefix("redis://").partition(":")
+        for line in Redis(ip=ip, port=int(port)).lrange(f"osprofiler_opt:{base_id}"):
+            events.append((site, json.loads(line)))
+    return events
+
+
+def traced(
+    runner: Runner,
+    stores: dict[str, str],
+    op: str,
+    site: str,
+    *,
+    settle_s: float = 3.0,
+    say: Callable[[str], None] | None = None,
+) -> Trace:
+    """Run `op` (boot or delete; a delete first boots its server, untraced) at `site` with the request
+    traced, wait until it is done and its last points are written (`settle_s`), read and analyse."""
+    from osprofiler import profiler, web
+
+    from wanstack.scenario.workload import OperationKind
+
+    kind = OperationKind(op)
+    if kind is OperationKind.DELETE:
+        booted = runner.run(OperationKind.BOOT, site)
+        if booted.api_ms is None:
+            raise RuntimeError(f"could not boot the server to delete: {booted.error}")
+    base_id = str(uuid.uuid4())
+    profiler.init(TRACE_KEY, base_id=base_id, parent_id=base_id)
+    try:
+        headers = web.get_trace_id_headers()
+    finally:
+        # Only the operation's request carries the trace: with a profiler active in this thread,
+        # keystoneauth would sign every request (the token's, the polls).
+        profiler.clean()
+    outcome = runner.run(kind, site, extra=headers)
+    if outcome.api_ms is None:
+        raise RuntimeError(f"{op} failed: {outcome.error}")
+    if say is not None:
+        say(f"{op} at {site}: {outcome.api_ms:.0f} ms as the API saw it; reading its trace")
+    time.sleep(settle_s)
+    return analyse(op, site, spans(read(stores, base_id)))
