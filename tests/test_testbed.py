@@ -144,3 +144,33 @@ def _processes_mentioning(text: str) -> list[str]:
         if text.encode() in seen:
             found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
     return found
+
+
+def test_a_trace_gives_the_exchanges_of_the_operation_and_the_sites_they_crossed() -> None:
+    """`fixtures/trace-boot-edge.json`: the osprofiler points of a boot at edge-1 of the centralized
+    model (one edge 10 ms away; 2026-12-02; every service's points, their details cut short). Of the
+    user's requests (the boot and the polls), only the boot and what it caused count."""
+    import json
+
+    from wanstack.testbed.trace import analyse, spans
+
+    events = json.loads((Path(__file__).parent / "fixtures" / "trace-boot-edge.json").read_text())
+    found = spans([(e["site"], e) for e in events])
+    trace = analyse("boot", "edge-1", found)
+    first = trace.exchanges[0]
+    assert (first.kind, first.src, first.dst, first.what) == (
+        "REST",
+        "edge-1",
+        "central",
+        "POST osapi_compute /v2.1/servers",
+    )
+    assert not any("GET osapi_compute /v2.1/servers/" in e.what for e in trace.exchanges)  # polls
+    crossing = [e for e in trace.exchanges if e.src != e.dst]
+    # nova-compute at the edge calls Neutron and Placement, and the conductor for every object it
+    # saves; the API and the conductor cast to it.
+    assert any(e.what.startswith("POST neutron-server /v2.0/ports") for e in crossing)
+    assert any(e.kind == "RPC cast" and e.what == "nova-compute build_and_run_instance" for e in crossing)
+    calls = [e for e in crossing if e.kind == "RPC call"]
+    assert calls and all((e.src, e.dst) == ("edge-1", "central") for e in calls)
+    assert trace.crossings == sum(2 if e.kind != "RPC cast" else 1 for e in crossing)
+    assert trace.crossings > 30  # the simulator's workflow counts 30 on the critical path

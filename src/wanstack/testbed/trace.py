@@ -109,10 +109,36 @@ def spans(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Span]:
     return found
 
 
+def _operation_spans(op: str, found: dict[str, Span]) -> dict[str, Span]:
+    """The spans of the operation's own request and everything it caused: of the requests the user
+    made (the roots: no parent among the spans), the one that is the operation's (POST /servers for a
+    boot, DELETE /servers/{id} for a delete), not the token's or the polls'."""
+    method = {"boot": "POST", "delete": "DELETE"}.get(op)
+    children: dict[str, list[Span]] = {}
+    for span in found.values():
+        children.setdefault(span.parent_id, []).append(span)
+    roots = [s for s in found.values() if s.parent_id not in found and s.kind == "wsgi"]
+    chosen = [
+        s
+        for s in roots
+        if s.info.get("request", {}).get("method") == method
+        and "/servers" in s.info.get("request", {}).get("path", "")
+    ]
+    if method is None or not chosen:
+        return found
+    kept: dict[str, Span] = {}
+    todo = [min(chosen, key=lambda s: s.start)]
+    while todo:
+        span = todo.pop()
+        kept[span.trace_id] = span
+        todo += children.get(span.trace_id, [])
+    return kept
+
+
 def analyse(op: str, site: str, found: dict[str, Span]) -> Trace:
     """The operation's exchanges (REST and RPC, with the sites they ran between) and SQL counts."""
     trace = Trace(op, site, found)
-    for span in sorted(found.values(), key=lambda s: s.start):
+    for span in sorted(_operation_spans(op, found).values(), key=lambda s: s.start):
         parent = found.get(span.parent_id)
         src = parent.site if parent is not None else site  # the root request: the user at `site`
         if span.kind == "wsgi":
@@ -177,12 +203,12 @@ def traced(
     base_id = str(uuid.uuid4())
     profiler.init(TRACE_KEY, base_id=base_id, parent_id=base_id)
     try:
-        headers = web.get_trace_id_headers()
+        # With a profiler active in this thread keystoneauth signs every request of the iteration (the
+        # token's, the polls): `analyse` keeps the operation's own request and what it caused. (With
+        # the operation's request alone signed, Nova 34's cast to the conductor lost the trace here.)
+        outcome = runner.run(kind, site, extra=web.get_trace_id_headers())
     finally:
-        # Only the operation's request carries the trace: with a profiler active in this thread,
-        # keystoneauth would sign every request (the token's, the polls).
         profiler.clean()
-    outcome = runner.run(kind, site, extra=headers)
     if outcome.api_ms is None:
         raise RuntimeError(f"{op} failed: {outcome.error}")
     if say is not None:
