@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,21 +147,25 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def test_a_trace_gives_the_exchanges_of_the_operation_and_the_sites_they_crossed() -> None:
-    """`fixtures/trace-boot-edge.json`: the osprofiler points of a boot at edge-1 of the centralized
-    model (one edge 10 ms away; 2026-12-02; every service's points, their details cut short). Of the
-    user's requests (the boot and the polls), only the boot and what it caused count."""
+def _fixture_trace(op: str) -> Any:
     import json
 
     from wanstack.testbed.trace import analyse, spans
 
-    events = json.loads((Path(__file__).parent / "fixtures" / "trace-boot-edge.json").read_text())
-    found = spans([(e["site"], e) for e in events])
-    trace = analyse("boot", "edge-1", found)
+    events = json.loads((Path(__file__).parent / "fixtures" / f"trace-{op}-edge.json").read_text())
+    return analyse(op, "edge-01", spans([(e["site"], e) for e in events]))
+
+
+def test_a_trace_gives_the_exchanges_of_the_operation_and_the_sites_they_crossed() -> None:
+    """`fixtures/trace-boot-edge.json`: the osprofiler points of a boot at edge-01 of the default
+    scenario's testbed (centralized, edges 25 ms away, three servers already on the host; 2026-12-02;
+    `wanstack testbed trace boot --save`, details cut short). Of the user's requests (the token, the
+    boot and the polls), only the boot and what it caused count."""
+    trace = _fixture_trace("boot")
     first = trace.exchanges[0]
     assert (first.kind, first.src, first.dst, first.what) == (
         "REST",
-        "edge-1",
+        "edge-01",
         "central",
         "POST osapi_compute /v2.1/servers",
     )
@@ -171,6 +176,95 @@ def test_a_trace_gives_the_exchanges_of_the_operation_and_the_sites_they_crossed
     assert any(e.what.startswith("POST neutron-server /v2.0/ports") for e in crossing)
     assert any(e.kind == "RPC cast" and e.what == "nova-compute build_and_run_instance" for e in crossing)
     calls = [e for e in crossing if e.kind == "RPC call"]
-    assert calls and all((e.src, e.dst) == ("edge-1", "central") for e in calls)
+    assert calls and all((e.src, e.dst) == ("edge-01", "central") for e in calls)
     assert trace.crossings == sum(2 if e.kind != "RPC cast" else 1 for e in crossing)
     assert trace.crossings > 30  # the simulator's workflow counts 30 on the critical path
+
+
+def test_the_critical_path_of_a_traced_boot_ends_where_active_is_written() -> None:
+    """The boot's critical path runs from the user's POST through the conductor's cast to the compute
+    and ends with the conductor's `Instance.save` that writes ACTIVE: what the compute does after it
+    (the action's `event_finish`, the scheduler's `update_instance_info`) is left out, and so is work
+    beside the path."""
+    trace = _fixture_trace("boot")
+    assert trace.critical is not None and trace.critical_crossings is not None
+    path = [e.what for e in trace.critical]
+    assert path[0] == "POST osapi_compute /v2.1/servers"
+    assert path[-1] == "nova-conductor Instance.save"
+    assert "nova-compute build_and_run_instance" in path
+    assert not any("update_instance_info" in what or "event_finish" in what for what in path)
+    assert set(trace.critical) <= set(trace.exchanges)
+    assert 30 < trace.critical_crossings < trace.crossings
+    # the claim asks Placement for the allocations of every server on the host (four with this one)
+    claims = [w for w in path if w.startswith("GET placement /allocations/")]
+    assert len(claims) >= 4
+
+
+def test_the_critical_path_of_a_traced_delete_ends_with_deleted_before_placement() -> None:
+    """A delete at the edge (`fixtures/trace-delete-edge.json`, same testbed): the client sees
+    DELETED once the compute has torn the network down (GET and DELETE of the port, in a looping
+    call that the testbed's daemons trace) and saved the instance; Placement and the resource
+    tracker come after it."""
+    trace = _fixture_trace("delete")
+    assert trace.critical is not None
+    path = [(e.kind, e.what.split(" /v2.0/ports/")[0]) for e in trace.critical if e.one_way]
+    assert path == [
+        ("REST", f"DELETE osapi_compute {trace.critical[0].what.split(' ', 2)[2]}"),
+        ("RPC cast", "nova-compute terminate_instance"),
+        ("RPC call", "nova-conductor InstanceActionEvent.event_start"),
+        ("RPC call", "nova-conductor ShareMappingList.get_by_instance_uuid"),
+        ("REST", "GET neutron-server /v2.0/ports"),
+        ("REST", "DELETE neutron-server"),
+        ("RPC call", "nova-conductor VirtualInterface.delete_by_instance_uuid"),
+        ("RPC call", "nova-conductor InstanceInfoCache.save"),
+        ("RPC call", "nova-conductor Instance.save"),
+    ]
+    assert trace.critical_crossings == 17
+    after = [e.what for e in trace.exchanges if e not in set(trace.critical)]
+    assert any(what.startswith("DELETE placement /allocations/") for what in after)
+    assert "nova-conductor Instance.destroy" in after
+
+
+# Run in OpenStack's own environment, where futurist and osprofiler are the services' own.
+_POOL_PROBE = """
+import threading
+import futurist
+from osprofiler import profiler
+from wanstack_openstack.tracing import carry_trace
+
+carry_trace()
+pool = futurist.ThreadPoolExecutor(max_workers=1)
+
+def seen():
+    active = profiler.get()
+    return None if active is None else (active.get_base_id(), active.get_id())
+
+profiler.init("key", base_id="first", parent_id="first")
+with profiler.Trace("caller"):
+    under = profiler.get().get_id()
+    print(pool.submit(seen).result() == ("first", under))
+profiler.clean()
+
+def receive():  # as oslo.messaging's RPC server does with a message's trace (deserialize_context)
+    profiler.init("key", base_id="message", parent_id="message")
+    return seen()
+
+print(pool.submit(receive).result() == ("message", "message"))
+# the pool's one thread ran under two traces; work submitted with none runs under none
+print(pool.submit(seen).result() is None)
+"""
+
+
+def test_the_services_thread_pools_carry_the_submitters_trace_and_keep_no_other() -> None:
+    """`wanstack_openstack.tracing`: a task runs under its submitter's trace (as Nova's own `spawn`
+    makes it), and a pooled thread does not keep a trace into later work submitted without one — the
+    leak that put the compute's points of a second traced boot into the first boot's trace."""
+    out = subprocess.run(
+        [str(environment.python()), "-c", _POOL_PROBE],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True", "True"]

@@ -13,6 +13,8 @@ import sys
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from wanstack_openstack.tracing import carry_trace
+
 
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
@@ -31,6 +33,7 @@ def main() -> None:
     module, _, attribute = os.environ["WANSTACK_WSGI_APP"].partition(":")
     host, port = os.environ["WANSTACK_WSGI_HOST"], int(os.environ["WANSTACK_WSGI_PORT"])
     application = getattr(importlib.import_module(module), attribute or "application")
+    carry_trace()  # after the import: the application chose its concurrency model
     server = make_server(host, port, application, server_class=_Server, handler_class=_QuietHandler)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print(f"serving {module} on {host}:{port}", flush=True)

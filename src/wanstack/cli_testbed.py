@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -145,6 +146,9 @@ def trace(
     site: Annotated[
         str | None, typer.Option(help="Where the user is (default: the first edge site).")
     ] = None,
+    save: Annotated[
+        Path | None, typer.Option(help="Write the trace's points (osprofiler's, each with its site) as JSON.")
+    ] = None,
     folder: Folder = None,
 ) -> None:
     """Run one operation on the testbed with osprofiler tracing it through every service: the REST
@@ -172,20 +176,31 @@ def trace(
     except RuntimeError as err:
         errors.print(str(err), markup=False)
         raise typer.Exit(1) from None
+    if save is not None:
+        save.write_text(json.dumps(result.points))
+    on_path = set(result.critical or [])
     grouped: dict[tuple[str, str, str, str], list[int]] = {}
     for e in result.exchanges:
-        row = grouped.setdefault((e.kind, e.src, e.dst, e.what), [0, 0])
+        row = grouped.setdefault((e.kind, e.src, e.dst, e.what), [0, 0, 0])
         row[0] += 1
         row[1] += e.one_way
+        row[2] += e.one_way if e in on_path else 0
+    waited = {"boot": "ACTIVE", "delete": "DELETED"}[op]
+    critical = (
+        f"{result.critical_crossings} on the critical path until {waited} was written"
+        if result.critical_crossings is not None
+        else f"the trace does not hold the write of {waited}: no critical path"
+    )
     table = Table(
         title=f"{op} at {where} on the testbed ({found['model']}): {len(result.exchanges)} REST calls and "
-        f"RPCs traced, {result.crossings} one-way WAN crossings in all",
+        f"RPCs traced, {result.crossings} one-way WAN crossings in all, {critical}",
         title_justify="left",
     )
-    for col in ("exchange", "sites", "what", "times", "crossings"):
-        table.add_column(col, justify="right" if col in ("times", "crossings") else "left")
-    for (kind, src, dst, what), (times, crossings) in grouped.items():
-        table.add_row(kind, f"{src} → {dst}" if src != dst else src, what[:80], str(times), str(crossings))
+    for col in ("exchange", "sites", "what", "times", "crossings", "on the path"):
+        table.add_column(col, justify="left" if col in ("exchange", "sites", "what") else "right")
+    for (kind, src, dst, what), (times, crossings, path) in grouped.items():
+        sites = f"{src} → {dst}" if src != dst else src
+        table.add_row(kind, sites, what[:80], str(times), str(crossings), str(path))
     console.print(table)
     queries = Table(title="SQL statements, per service and site", title_justify="left")
     queries.add_column("service@site")
@@ -195,8 +210,8 @@ def trace(
     console.print(queries)
     services = {span.service for span in result.spans.values()}
     if "nova-compute" not in services:
-        # Seen with Nova 34 on every traced boot here: the API's cast to the conductor
-        # (schedule_and_build_instances) does not carry the trace, so nothing after it is in it.
+        # osprofiler follows an operation only as far as its trace is carried: through REST headers,
+        # RPC contexts and (with wanstack_openstack.tracing) thread pools. Say so when it stopped short.
         errors.print(
             f"note: the trace holds no nova-compute span (services traced: {', '.join(sorted(services))}); "
             "osprofiler did not follow the operation past them, so its counts stop there"

@@ -478,7 +478,16 @@ class Testbed:
         self._wait_services(["nova-conductor", "nova-scheduler", "nova-compute"])
 
     def _daemon(self, binary: str, site: str, conf: Path) -> None:
-        argv = [str(environment.script(binary)), "--config-file", str(conf)]
+        # Through wanstack's runner, which carries osprofiler's trace across thread pools
+        # (wanstack_openstack/tracing.py): otherwise traces lose work or take in other operations'.
+        argv = [
+            str(environment.python()),
+            "-m",
+            "wanstack_openstack.daemon",
+            binary,
+            "--config-file",
+            str(conf),
+        ]
         log = self.folder("log") / f"{binary}-{site}.out"
         self.processes.append(ServiceProcess(f"{binary}@{site}", argv, log).start())
 

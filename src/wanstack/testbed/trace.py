@@ -80,10 +80,18 @@ class Trace:
     spans: dict[str, Span]
     exchanges: list[Exchange] = field(default_factory=list)
     queries: dict[str, int] = field(default_factory=dict)  # SQL statements per (service@site)
+    # The exchanges on the critical path until the state the client waits for was written; None when
+    # the trace does not hold that write.
+    critical: list[Exchange] | None = None
+    points: list[dict[str, Any]] = field(default_factory=list)  # osprofiler's, each with its site
 
     @property
     def crossings(self) -> int:
         return sum(e.one_way for e in self.exchanges)
+
+    @property
+    def critical_crossings(self) -> int | None:
+        return None if self.critical is None else sum(e.one_way for e in self.critical)
 
 
 def _stamp(text: str) -> float:
@@ -135,39 +143,104 @@ def _operation_spans(op: str, found: dict[str, Span]) -> dict[str, Span]:
     return kept
 
 
+def _exchange(span: Span, found: dict[str, Span], site: str) -> Exchange | None:
+    """The REST call or RPC whose server side `span` is, None for any other span."""
+    parent = found.get(span.parent_id)
+    src = parent.site if parent is not None else site  # the root request: the user at `site`
+    if span.kind == "wsgi":
+        request = span.info.get("request", {})
+        what = f"{request.get('method', '?')} {span.service} {request.get('path', '')}"
+        return Exchange("REST", src, span.site, what, span.start)
+    if span.kind == "rpc":
+        function = span.info.get("function", {}).get("name", "")
+        if ".rpcapi." in function:
+            return None  # the client's side of an RPC: the server's span counts it
+        method = function.rpartition(".")[-1]
+        detail = _object_method(span.info)
+        kind = "RPC cast" if method in CASTS else "RPC call"
+        what = f"{span.service} {detail or method}"
+        return Exchange(kind, src, span.site, what, span.start)
+    return None
+
+
 def analyse(op: str, site: str, found: dict[str, Span]) -> Trace:
-    """The operation's exchanges (REST and RPC, with the sites they ran between) and SQL counts."""
+    """The operation's exchanges (REST and RPC, with the sites they ran between), SQL counts, and the
+    exchanges on its critical path (`critical_path`)."""
     trace = Trace(op, site, found)
-    for span in sorted(_operation_spans(op, found).values(), key=lambda s: s.start):
-        parent = found.get(span.parent_id)
-        src = parent.site if parent is not None else site  # the root request: the user at `site`
-        if span.kind == "wsgi":
-            request = span.info.get("request", {})
-            what = f"{request.get('method', '?')} {span.service} {request.get('path', '')}"
-            trace.exchanges.append(Exchange("REST", src, span.site, what, span.start))
-        elif span.kind == "rpc":
-            function = span.info.get("function", {}).get("name", "")
-            if ".rpcapi." in function:
-                continue  # the client's side of an RPC: the server's span counts it
-            method = function.rpartition(".")[-1]
-            detail = _object_method(span.info)
-            kind = "RPC cast" if method in CASTS else "RPC call"
-            what = f"{span.service} {method}" + (f" ({detail})" if detail else "")
-            trace.exchanges.append(Exchange(kind, src, span.site, what, span.start))
+    kept = _operation_spans(op, found)
+    for span in sorted(kept.values(), key=lambda s: s.start):
+        exchange = _exchange(span, found, site)
+        if exchange is not None:
+            trace.exchanges.append(exchange)
         elif span.kind == "db":
             key = f"{span.service}@{span.site}"
             trace.queries[key] = trace.queries.get(key, 0) + 1
+    target = visible_change(op, kept)
+    if target is not None:
+        path = critical_path(target, kept)
+        trace.critical = [e for s in path if (e := _exchange(s, found, site)) is not None]
     return trace
 
 
+# The state a client waits for (Rally's `_boot_server` until ACTIVE, `_delete_server` until DELETED or
+# gone): the conductor's UPDATE of the instance row that writes it (`Instance.save` in
+# nova/compute/manager.py `_build_and_run_instance` and `_delete_instance`).
+_VISIBLE_STATE = {"boot": "active", "delete": "deleted"}
+
+
+def visible_change(op: str, found: dict[str, Span]) -> Span | None:
+    """The SQL statement that wrote the state the client waits for, None when the trace has none."""
+    state = _VISIBLE_STATE.get(op)
+    for span in sorted(found.values(), key=lambda s: s.start):
+        db = span.info.get("db", {}) if span.kind == "db" else {}
+        if str(db.get("statement", "")).startswith("UPDATE instances") and (
+            db.get("params", {}).get("vm_state") == state
+        ):
+            return span
+    return None
+
+
+def critical_path(target: Span, found: dict[str, Span]) -> list[Span]:
+    """The spans the operation waited on until `target`: from `target` up through its ancestors, and in
+    each ancestor the children that ended before the one on the path began, latest first (the
+    critical-path walk of Jaeger's trace view). Work running beside the path (another branch, a
+    cast's receiver going on after its caller) is left out."""
+    children: dict[str, list[Span]] = {}
+    for span in found.values():
+        children.setdefault(span.parent_id, []).append(span)
+
+    def stop(span: Span) -> float:
+        return span.stop if span.stop is not None else span.start
+
+    def before(parent: Span, cursor: float) -> list[Span]:
+        path: list[Span] = []
+        for child in sorted(children.get(parent.trace_id, []), key=stop, reverse=True):
+            if stop(child) <= cursor:
+                path += [child, *before(child, stop(child))]
+                cursor = child.start
+        return path
+
+    path = [target, *before(target, stop(target))]
+    node = target
+    while node.parent_id in found:
+        parent = found[node.parent_id]
+        path += [parent, *before(parent, node.start)]
+        node = parent
+    return sorted(path, key=lambda s: s.start)
+
+
 def _object_method(info: dict[str, Any]) -> str:
-    """For the conductor's object indirection (`object_action`), which object method it ran."""
+    """For the conductor's object indirection (nova/conductor/manager.py `object_action` on an
+    instance, `object_class_action_versions` on a class), which object method it ran."""
     kwargs = str(info.get("function", {}).get("kwargs", ""))
-    if "'objmethod': '" in kwargs:
+    if "'objmethod': '" not in kwargs:
+        return ""
+    method = kwargs.split("'objmethod': '", 1)[1].split("'", 1)[0]
+    if "'objname': '" in kwargs:
+        obj = kwargs.split("'objname': '", 1)[1].split("'", 1)[0]
+    else:
         obj = kwargs.split("'objinst': ", 1)[-1].split("(", 1)[0]
-        method = kwargs.split("'objmethod': '", 1)[1].split("'", 1)[0]
-        return f"{obj}.{method}"
-    return ""
+    return f"{obj}.{method}"
 
 
 def read(stores: dict[str, str], base_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -214,4 +287,7 @@ def traced(
     if say is not None:
         say(f"{op} at {site}: {outcome.api_ms:.0f} ms as the API saw it; reading its trace")
     time.sleep(settle_s)
-    return analyse(op, site, spans(read(stores, base_id)))
+    points = read(stores, base_id)
+    trace = analyse(op, site, spans(points))
+    trace.points = [{**event, "site": where} for where, event in points]
+    return trace

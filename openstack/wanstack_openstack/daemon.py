@@ -1,0 +1,25 @@
+"""Run an OpenStack daemon (nova-compute, nova-conductor, ...) by its console script's name with
+osprofiler's trace carried across its thread pools (`tracing.carry_trace`):
+`python -m wanstack_openstack.daemon NAME ARGS...`. Nothing else in the daemon changes."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+
+from wanstack_openstack.tracing import carry_trace
+
+
+def main() -> None:
+    name, *args = sys.argv[1:]
+    (script,) = entry_points(group="console_scripts", name=name)
+    # Loading the entry point imports the daemon's module first, which selects the concurrency model
+    # (Nova's `monkey_patch.patch(backend=...)` runs at import) before futurist is touched here.
+    run = script.load()
+    carry_trace()
+    sys.argv = [name, *args]
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()
