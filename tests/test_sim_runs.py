@@ -160,7 +160,10 @@ def test_every_backend_runs_the_tour(rpc: str, notifications: str) -> None:
 def test_cli_explain_counts_the_boot_crossings(runner) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["explain", "boot", "default", "--site", "edge-03"])
     assert result.exit_code == 0, result.output
-    assert "30 one-way WAN crossings" in result.output
+    # the current release's boot, its server alone on the host (tests/test_workflows_vs_testbed.py)
+    assert "52 one-way WAN crossings" in result.output
+    more = runner.invoke(app, ["explain", "boot", "default", "--site", "edge-03", "--servers-on-host", "4"])
+    assert "58 one-way WAN crossings" in more.output and "HTTP ×4" in more.output
     assert runner.invoke(app, ["explain", "reboot"]).exit_code == 2
 
 
@@ -218,3 +221,34 @@ def test_an_overloaded_broker_backs_up_and_fails_calls() -> None:
     assert broker.utilisation == pytest.approx(1.0)
     boot = result.operation("boot")
     assert boot is not None and boot.succeeded == 0
+
+
+def test_operations_on_servers_without_sites_act_on_the_servers_booted_wherever_they_are() -> None:
+    """Rally's scenarios delete, pause and unpause the servers they booted. Booted at one edge site
+    of ten, four deletes without `sites` find them (spread over every compute site, half would find
+    none)."""
+    text = """
+generate: {kind: star, edges: 10, delay_ms: 5}
+background: {enabled: false}
+workload:
+  operations:
+    - {op: boot, times: 4, concurrency: 1, sites: [edge-03]}
+    - {op: pause, times: 2, concurrency: 1, start_s: 60}
+    - {op: unpause, times: 2, concurrency: 1, start_s: 120}
+    - {op: delete, times: 4, concurrency: 1, start_s: 180}
+    - {op: delete, times: 1, concurrency: 1, start_s: 240}
+run: {duration_s: 300}
+"""
+    from wanstack.sim.engine import Engine
+
+    engine = Engine(parse(text, "t.yaml"))
+    engine.run()
+    done = engine.users.finished
+    deletes = [op for op in done if op.kind.value == "delete"]
+    assert [op.outcome for op in deletes[:4]] == ["ok"] * 4
+    assert {op.site for op in done if op.outcome == "ok"} == {"edge-03"}
+    boots = sorted((op for op in done if op.kind.value == "boot"), key=lambda op: op.start)
+    assert sorted(op.instance for op in deletes[:4]) == sorted(op.instance for op in boots)
+    assert deletes[4].outcome == "failed" and "no active instance at any site" in deletes[4].reason
+    paused = [op for op in done if op.kind.value in ("pause", "unpause")]
+    assert [op.outcome for op in paused] == ["ok"] * 4

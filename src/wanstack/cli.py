@@ -23,8 +23,11 @@ from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.schema import Scenario
+from wanstack.scenario.workload import OperationKind
 
 if TYPE_CHECKING:
+    from wanstack.scenario.build import Infrastructure
+    from wanstack.scenario.openstack import OpenStack
     from wanstack.sim.engine import SimOptions
 
 app = typer.Typer(
@@ -195,14 +198,11 @@ def explain(
     site: Annotated[
         str | None, typer.Option(help="Target site (default: the first site with hosts).")
     ] = None,
+    servers_on_host: Annotated[
+        int, typer.Option(min=1, help="Servers on the host, the operation's own included.")
+    ] = 1,
 ) -> None:
     """Show an operation's workflow step by step: who talks to whom, and the WAN crossings it costs."""
-    from rich.table import Table as RichTable
-
-    from wanstack.scenario.workload import OperationKind
-    from wanstack.sim.crossings import critical_crossings, layout, step_rows
-    from wanstack.sim.workflows import WORKFLOWS
-
     try:
         kind = OperationKind(operation)
     except ValueError:
@@ -218,18 +218,37 @@ def explain(
     if target not in infra.sites:
         errors.print(f"unknown site {target!r}")
         raise typer.Exit(2)
-    steps = WORKFLOWS[kind]
+    explain_workflow(infra, kind, target, servers_on_host=servers_on_host)
+
+
+def explain_workflow(
+    infra: Infrastructure,
+    kind: OperationKind,
+    target: str,
+    *,
+    settings: OpenStack | None = None,
+    servers_on_host: int = 1,
+) -> None:
+    """`explain`'s table: `kind`'s workflow at `target` under the scenario's `openstack:` settings (or
+    `settings`), each step with the sites it runs between and its crossings."""
+    from rich.table import Table as RichTable
+
+    from wanstack.sim.crossings import critical_crossings, layout, step_rows
+    from wanstack.sim.openstack import workflows
+
+    steps = workflows(settings or infra.scenario.openstack)[kind]
     roles, buses = layout(infra, target)
-    total = critical_crossings(steps, target, roles, buses)
+    total = critical_crossings(steps, target, roles, buses, servers_on_host)
     rpc = infra.placement.region_by_name[infra.placement.region_of[target]].rpc
+    on_host = f", {servers_on_host} servers on the host" if servers_on_host > 1 else ""
     table = RichTable(
-        title=f"{kind.value} at {target} under {infra.model.name} ({rpc.value} RPC): "
+        title=f"{kind.value} at {target} under {infra.model.name} ({rpc.value} RPC{on_host}): "
         f"{total} one-way WAN crossings on the critical path = {total / 2:g} exchanges"
     )
     table.add_column("step")
     table.add_column("sites")
     table.add_column("crossings", justify="right")
-    for label, sites, crossings in step_rows(steps, target, roles, buses):
+    for label, sites, crossings in step_rows(steps, target, roles, buses, servers_on_host):
         table.add_row(label, sites, str(crossings) if sites else "")
     console.print(table)
 

@@ -154,7 +154,9 @@ def trace(
     """Run one operation on the testbed with osprofiler tracing it through every service: the REST
     calls and RPCs it made, the sites each crossed, the SQL statements per service — and the
     simulator's workflow for the same operation beside it (`wanstack explain`)."""
-    from wanstack.cli import explain
+    from wanstack.cli import explain_workflow
+    from wanstack.scenario.openstack import NeutronBackend, OpenStack, VirtDriver
+    from wanstack.scenario.workload import OperationKind
     from wanstack.testbed.control import state
     from wanstack.testbed.trace import traced
     from wanstack.testbed.workload import Runner
@@ -216,5 +218,11 @@ def trace(
             f"note: the trace holds no nova-compute span (services traced: {', '.join(sorted(services))}); "
             "osprofiler did not follow the operation past them, so its counts stop there"
         )
-    console.print("The simulator's workflow for the same operation (its critical path):")
-    explain(op, scenario, where)
+    # The testbed runs Nova's fake driver and wanstack's bind-all ML2 driver with notifications off:
+    # the simulator's side has the same settings and as many servers on the host.
+    console.print("The simulator's workflow for the same operation, with the testbed's settings:")
+    settings = OpenStack(virt=VirtDriver.FAKE, neutron=NeutronBackend.BIND_ALL)
+    kind = OperationKind(op)
+    explain_workflow(
+        load_scenario(scenario), kind, where, settings=settings, servers_on_host=result.servers_on_host
+    )

@@ -18,6 +18,7 @@ from wanstack.scenario.infrastructure import (
     Site,
     StrictModel,
 )
+from wanstack.scenario.openstack import OpenStack
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
 from wanstack.scenario.units import MegabitsPerSecond, Milliseconds, Percent, Seconds
 from wanstack.scenario.workload import Background, Workload
@@ -93,6 +94,9 @@ class Scenario(StrictModel):
         default_factory=dict, description="Put a service at these sites instead of where the model says."
     )
     messaging: Messaging = Field(default_factory=Messaging)
+    openstack: OpenStack = Field(
+        default_factory=OpenStack, description="The release and the settings its workflows follow."
+    )
     workload: Workload = Field(default_factory=Workload)
     background: Background = Field(default_factory=Background)
     faults: list[Fault] = Field(default_factory=list)

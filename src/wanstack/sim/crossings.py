@@ -4,8 +4,10 @@ This is the analytic counterpart of the simulation: for a boot at an edge site i
 model, latency grows by (crossings × one-way delay), which the tests check against the simulator.
 A cast counts once, a call or HTTP exchange twice, a bulk transfer twice (request, last byte), a
 notification through a remote broker twice (the sender waits for the broker's publisher confirm);
-tokens are assumed cached (steady state); parallel branches count their longest. Both the count and
-`explain`'s table walk the workflow with the one step interpreter (`steps.walk`).
+tokens are assumed cached (steady state); parallel branches count their longest; a request made for
+every server on the host counts `servers_on_host` times. The critical path ends where the client sees
+the operation done (`Visible`). Both the count and `explain`'s table walk the workflow with the one
+step interpreter (`steps.walk`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from wanstack.sim.workflows import (
     SelectHost,
     Step,
     ValidateToken,
+    Visible,
 )
 
 
@@ -51,6 +54,8 @@ class CrossingCounter:
     site: str
     roles: Roles
     buses: Buses
+    servers_on_host: int = 1  # the operation's own server included
+    visible_at: int | None = None  # the count when the client saw the operation done
 
     def at(self, role: Role) -> str:
         return self.roles.of(self.site)[role][0]
@@ -58,8 +63,11 @@ class CrossingCounter:
     def stopped(self, ctx: int) -> bool:
         return False
 
+    def requests(self, step: Http) -> int:
+        return self.servers_on_host if step.per_server else 1
+
     def http(self, step: Http, ctx: int, then: Then[int]) -> None:
-        then(ctx + 2 * (self.at(step.client) != self.at(step.server)))
+        then(ctx + 2 * self.requests(step) * (self.at(step.client) != self.at(step.server)))
 
     def db(self, step: Db, ctx: int, then: Then[int]) -> None:
         then(ctx + 2 * step.queries * (self.at(step.client) != self.at(step.db)))
@@ -106,12 +114,21 @@ class CrossingCounter:
             branch(0, longest.append)
         then(ctx + max(longest, default=0))
 
+    def visible(self, step: Visible, ctx: int, then: Then[int]) -> None:
+        if self.visible_at is None:
+            self.visible_at = ctx
+        then(ctx)
 
-def critical_crossings(steps: Sequence[Step], site: str, roles: Roles, buses: Buses) -> int:
-    """One-way WAN crossings on the critical path of `steps` at `site`."""
+
+def critical_crossings(
+    steps: Sequence[Step], site: str, roles: Roles, buses: Buses, servers_on_host: int = 1
+) -> int:
+    """One-way WAN crossings on the critical path of `steps` at `site`, until the client sees the
+    operation done, with `servers_on_host` servers on the host (the operation's own included)."""
     found: list[int] = []
-    walk(steps, CrossingCounter(site, roles, buses), 0, found.append)
-    return found[0]
+    counter = CrossingCounter(site, roles, buses, servers_on_host)
+    walk(steps, counter, 0, found.append)
+    return found[0] if counter.visible_at is None else counter.visible_at
 
 
 Row = tuple[str, str, int]  # (indented step description, "from → to" sites, one-way crossings)
@@ -131,7 +148,8 @@ class _Rows:
         self.rows.append(("  " * depth + label, "", 0))
 
     def _own(self, s: Step) -> int:
-        return critical_crossings((s,), self.counter.site, self.counter.roles, self.counter.buses)
+        c = self.counter
+        return critical_crossings((s,), c.site, c.roles, c.buses, c.servers_on_host)
 
     def stopped(self, ctx: int) -> bool:
         return False
@@ -142,7 +160,12 @@ class _Rows:
         self._row(depth, label, at(s.client), at(s.server), own)
 
     def http(self, step: Http, ctx: int, then: Then[int]) -> None:
-        self._exchange(step, ctx, self._own(step))
+        if step.per_server:
+            at, n = self.counter.at, self.counter.servers_on_host
+            label = f"HTTP ×{n} {step.client.value} → {step.server.value}: {step.what}"
+            self._row(ctx, label, at(step.client), at(step.server), self._own(step))
+        else:
+            self._exchange(step, ctx, self._own(step))
         then(ctx)
 
     def db(self, step: Db, ctx: int, then: Then[int]) -> None:
@@ -199,16 +222,23 @@ class _Rows:
         self._plain(ctx, "in parallel (the longest branch counts):")
         c = self.counter
         for i, (steps, branch) in enumerate(zip(step.branches, branches, strict=True), start=1):
-            self.rows.append(
-                ("  " * (ctx + 1) + f"branch {i}", "", critical_crossings(steps, c.site, c.roles, c.buses))
-            )
+            crossings = critical_crossings(steps, c.site, c.roles, c.buses, c.servers_on_host)
+            self.rows.append(("  " * (ctx + 1) + f"branch {i}", "", crossings))
             branch(ctx + 2, lambda _: None)
         then(ctx)
 
+    def visible(self, step: Visible, ctx: int, then: Then[int]) -> None:
+        self._plain(
+            ctx, "— done as the client sees it; what follows loads the links, off the critical path —"
+        )
+        then(ctx)
 
-def step_rows(steps: Sequence[Step], site: str, roles: Roles, buses: Buses) -> list[Row]:
+
+def step_rows(
+    steps: Sequence[Step], site: str, roles: Roles, buses: Buses, servers_on_host: int = 1
+) -> list[Row]:
     """A row for every step of `steps` at `site`, nested ones indented, for reading."""
-    writer = _Rows(CrossingCounter(site, roles, buses))
+    writer = _Rows(CrossingCounter(site, roles, buses, servers_on_host))
     walk(steps, writer, 0, lambda _: None)
     return writer.rows
 
@@ -226,3 +256,35 @@ def layout(infra: Infrastructure, site: str, params: Params | None = None) -> tu
         placement, placement.region_of[site], stations.get, net.path, nearest_by_delay(infra.topology)
     )
     return Roles(placement, stations.get), buses
+
+
+def critical_steps(
+    steps: Sequence[Step], site: str, roles: Roles, buses: Buses, servers_on_host: int = 1
+) -> list[tuple[Step, int]]:
+    """The steps on the critical path of `steps` at `site`, in order, each with its own one-way
+    crossings, until the client sees the operation done: of parallel branches the one that crosses
+    most, a call's inner steps after the call itself; a request made for every server on the host
+    once per server."""
+    counter = CrossingCounter(site, roles, buses, servers_on_host)
+
+    def own(s: Step) -> int:
+        return critical_crossings((s,), site, roles, buses, servers_on_host)
+
+    def path(seq: Sequence[Step]) -> tuple[list[tuple[Step, int]], bool]:
+        out: list[tuple[Step, int]] = []
+        for s in seq:
+            if isinstance(s, Visible):
+                return out, True
+            if isinstance(s, Parallel):
+                branches = [path(b)[0] for b in s.branches]
+                out += max(branches, key=lambda b: sum(c for _, c in b), default=[])
+            elif isinstance(s, Call):
+                out.append((s, counter.request(s) + counter.reply(s)))
+                out += path(s.inner)[0]
+            elif isinstance(s, Http) and s.per_server:
+                out += [(s, own(s) // servers_on_host)] * servers_on_host
+            else:
+                out.append((s, own(s)))
+        return out, False
+
+    return path(steps)[0]

@@ -24,6 +24,7 @@ from wanstack.sim.inventory import Inventory
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.messaging import EndCosts, RegionMessaging
 from wanstack.sim.network import Network
+from wanstack.sim.openstack import workflows
 from wanstack.sim.operations import Runner
 from wanstack.sim.params import Params
 from wanstack.sim.roles import Roles
@@ -119,6 +120,7 @@ class Engine:
             liveness=self.liveness,
             placement=self.placement,
             image_bytes={img.name: img.size_mb * 1e6 for img in scenario.workload.images},
+            workflows=workflows(scenario.openstack),
         )
         self.users = Users(sim=self.sim, runner=self.runner, inventory=self.inventory)
 

@@ -19,6 +19,8 @@ class Inventory:
         self._host_images: set[tuple[str, int, str]] = set()
         self._cache_images: set[tuple[str, str]] = set()
         self._held: dict[int, tuple[str, int]] = {}  # instance taken by a running operation: (state, vcpus)
+        self._host_of: dict[int, tuple[str, int]] = {}  # instance -> (site, host index)
+        self._on_host: dict[tuple[str, int], int] = {}  # servers on each host
 
     def claim(self, site: str, vcpus: int) -> int:
         """Room for `vcpus` at the site: a host index (round robin), or -1."""
@@ -29,9 +31,12 @@ class Inventory:
         self._next_host[site] = (host + 1) % self.hosts[site]
         return host
 
-    def add(self, site: str, state: str, vcpus: int) -> int:
+    def add(self, site: str, state: str, vcpus: int, host: int = -1) -> int:
         self._ids += 1
         self._instances.setdefault(site, {}).setdefault(state, deque()).append((self._ids, vcpus))
+        if host >= 0:
+            self._host_of[self._ids] = (site, host)
+            self._on_host[site, host] = self._on_host.get((site, host), 0) + 1
         return self._ids
 
     def take(self, site: str, state: str) -> int | None:
@@ -42,12 +47,33 @@ class Inventory:
         self._held[instance] = (state, vcpus)
         return instance
 
+    def take_oldest(self, state: str) -> tuple[str, int] | None:
+        """The longest-standing server in `state` at any site, and its site: what an operation without
+        sites acts on (Rally's scenarios act on the servers the workload booted, wherever they are)."""
+        oldest: tuple[int, str] | None = None
+        for site, states in self._instances.items():
+            queue = states.get(state)
+            if queue and (oldest is None or queue[0][0] < oldest[0]):
+                oldest = (queue[0][0], site)
+        if oldest is None:
+            return None
+        instance = self.take(oldest[1], state)
+        assert instance is not None
+        return oldest[1], instance
+
+    def host_of(self, instance: int) -> int:
+        return self._host_of.get(instance, ("", -1))[1]
+
+    def servers_on(self, site: str, host: int) -> int:
+        """Servers on a host (those being deleted included, until they are gone)."""
+        return self._on_host.get((site, host), 0)
+
     def settle(self, op: Operation) -> None:
         """Apply an operation's outcome to the inventory."""
         ok = op.outcome == "ok"
         if op.kind is OperationKind.BOOT:
             if ok:
-                op.instance = self.add(op.site, "active", op.spec.flavor.vcpus)
+                op.instance = self.add(op.site, "active", op.spec.flavor.vcpus, op.host)
             elif op.host >= 0:
                 self.free_vcpus[op.site] += op.spec.flavor.vcpus
             return
@@ -56,6 +82,9 @@ class Inventory:
         state, vcpus = self._held.pop(op.instance)
         if ok and op.kind is OperationKind.DELETE:
             self.free_vcpus[op.site] += vcpus
+            place = self._host_of.pop(op.instance, None)
+            if place is not None:
+                self._on_host[place] -= 1
             return
         if ok:
             state = {OperationKind.PAUSE: "paused", OperationKind.UNPAUSE: "active"}.get(op.kind, state)

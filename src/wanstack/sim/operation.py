@@ -21,3 +21,4 @@ class Operation:
     end: float = 0.0
     host: int = -1
     instance: int = -1
+    tail: bool = False  # done as the client sees it; the steps after `Visible` are running

@@ -34,7 +34,6 @@ from wanstack.sim.params import Params
 from wanstack.sim.roles import Roles
 from wanstack.sim.steps import Steps, Then, walk
 from wanstack.sim.workflows import (
-    WORKFLOWS,
     Authenticate,
     Call,
     Cast,
@@ -47,7 +46,9 @@ from wanstack.sim.workflows import (
     Parallel,
     Role,
     SelectHost,
+    Step,
     ValidateToken,
+    Visible,
 )
 from wanstack.topology.tcp import LAN_MBPS
 
@@ -69,6 +70,8 @@ class Runner:
     liveness: Liveness
     placement: Placement
     image_bytes: dict[str, float]
+    # The operations as the scenario's release and settings run them (`sim.openstack.workflows`).
+    workflows: dict[OperationKind, tuple[Step, ...]]
     # Tokens the users at a site hold (until), and those keystonemiddleware caches per (server, site).
     token_expiry: dict[str, float] = field(default_factory=dict)
     token_cache: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -80,7 +83,7 @@ class Runner:
         if not self._prepare(op):
             return
         self.sim.after(self.params.operation_timeout_ms, self._timeout, op)
-        walk(WORKFLOWS[kind], self, op, lambda op: self._finish(op, "ok", ""))
+        walk(self.workflows[kind], self, op, lambda op: self._finish(op, "ok", ""))
 
     # --- bookkeeping -------------------------------------------------------------------------------
     def _prepare(self, op: Operation) -> bool:
@@ -92,11 +95,17 @@ class Runner:
             OperationKind.LIVE_MIGRATE,
         ):
             wanted = {OperationKind.UNPAUSE: "paused"}.get(op.kind, "active")
-            instance = self.inventory.take(op.site, wanted)
+            if op.site:
+                instance = self.inventory.take(op.site, wanted)
+            else:  # no sites given: the oldest such server wherever it is
+                found = self.inventory.take_oldest(wanted)
+                op.site, instance = found if found is not None else ("", None)
             if instance is None:
-                self._finish(op, "failed", f"no {wanted} instance at the site")
+                where = "at the site" if op.site else "at any site"
+                self._finish(op, "failed", f"no {wanted} instance {where}")
                 return False
             op.instance = instance
+            op.host = self.inventory.host_of(instance)
         return True
 
     def _finish(self, op: Operation, outcome: str, reason: str) -> None:
@@ -119,7 +128,8 @@ class Runner:
 
     # --- the steps (steps.StepHandler[Operation]) ----------------------------------------------
     def stopped(self, op: Operation) -> bool:
-        return bool(op.outcome)
+        # After `Visible` the operation has ended for its client; its remaining steps still run.
+        return bool(op.outcome) and not op.tail
 
     def http(self, step: Http, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
@@ -127,7 +137,23 @@ class Runner:
         hops = round_trip(client, server, station)
         lost = self._fail(op, f"{step.what}: {step.server.value} unreachable")
         nbytes = self.params.http_request_bytes
-        self._exchange(op, hops, nbytes, lambda _: then(op), lost)
+        # One request per server on the host, the operation's own counted apart (a boot's is not on
+        # the inventory yet, a delete's has left it by its tail).
+        left = [self.inventory.servers_on(op.site, op.host) + 1 if step.per_server else 1]
+
+        def next_request(_: Any = None) -> None:
+            if left[0] == 0:
+                then(op)
+                return
+            left[0] -= 1
+            self._exchange(op, hops, nbytes, next_request, lost)
+
+        next_request()
+
+    def visible(self, step: Visible, op: Operation, then: Next) -> None:
+        self._finish(op, "ok", "")
+        op.tail = True
+        then(op)
 
     def db(self, step: Db, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)

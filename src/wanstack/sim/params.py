@@ -82,6 +82,9 @@ class Params:
     spawn_ms: float = 2_000.0
     pause_ms: float = 100.0
     shutdown_ms: float = 1_000.0
+    # The Open vSwitch agent handles a new tap on its loop's next pass: the loop runs every
+    # polling_interval = 2 s (neutron/conf/plugins/ml2/drivers/ovs_conf.py), so on average 1 s later.
+    ovs_agent_notice_ms: float = 1_000.0
     # Rally waits this long for a server to become ACTIVE before it reports a failure
     # (rally-openstack: nova_server_boot_timeout = 300 s).
     operation_timeout_ms: float = 300_000.0

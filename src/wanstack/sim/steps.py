@@ -31,6 +31,7 @@ from wanstack.sim.workflows import (
     SelectHost,
     Step,
     ValidateToken,
+    Visible,
 )
 
 C = TypeVar("C")
@@ -73,6 +74,10 @@ class StepHandler(Protocol[C]):
 
     def fork(self, step: Parallel, branches: Sequence[Steps[C]], ctx: C, then: Then[C]) -> None:
         """Run every branch from `ctx`; continue once all are done (`then` with the joined context)."""
+        ...
+
+    def visible(self, step: Visible, ctx: C, then: Then[C]) -> None:
+        """The operation is done as its client sees it; the walk goes on with the steps after."""
         ...
 
 
@@ -118,6 +123,8 @@ def step(s: Step, handler: StepHandler[C], ctx: C, then: Then[C]) -> None:
             handler.migrate_memory(s, ctx, then)
         case Parallel():
             handler.fork(s, [steps_of(b, handler) for b in s.branches], ctx, then)
+        case Visible():
+            handler.visible(s, ctx, then)
         case _:
             assert_never(s)
 
@@ -146,7 +153,7 @@ def roles_of(s: Step) -> tuple[Role, ...]:
             return (s.role,)
         case ValidateToken():
             return (s.server,)
-        case Authenticate() | SelectHost() | MigrateMemory() | Parallel():
+        case Authenticate() | SelectHost() | MigrateMemory() | Parallel() | Visible():
             return ()
         case FetchImage():
             return (Role.GLANCE, Role.IMAGE_STORE)

@@ -7,10 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wanstack.scenario.workload import Operation as OperationSpec
+from wanstack.scenario.workload import OperationKind
 from wanstack.sim.inventory import Inventory
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.operation import Operation
 from wanstack.sim.operations import Runner
+
+# Operations on an existing server: without `sites`, each acts on the oldest server in the state it
+# needs, wherever it is, as Rally's scenarios act on the servers they booted.
+ACTS_ON_A_SERVER = frozenset(
+    {OperationKind.DELETE, OperationKind.PAUSE, OperationKind.UNPAUSE, OperationKind.LIVE_MIGRATE}
+)
 
 
 @dataclass(kw_only=True)
@@ -34,6 +41,8 @@ class Users:
     def _targets(self, spec: OperationSpec) -> list[str]:
         if spec.sites:
             return list(spec.sites)
+        if spec.op in ACTS_ON_A_SERVER:
+            return [""]  # the servers the workload booted, wherever they are (`Runner._prepare`)
         return [name for name, count in self.inventory.hosts.items() if count > 0]
 
     def _start_closed(self, spec: OperationSpec) -> None:

@@ -90,6 +90,17 @@ class Trace:
         return sum(e.one_way for e in self.exchanges)
 
     @property
+    def servers_on_host(self) -> int:
+        """Servers on the compute's host, the operation's own included: those whose allocations the
+        compute asked Placement for (the resource tracker asks for each)."""
+        consumers = {
+            e.what.rsplit("/", 1)[-1]
+            for e in self.exchanges
+            if e.what.startswith("GET placement /allocations/")
+        }
+        return max(1, len(consumers))
+
+    @property
     def critical_crossings(self) -> int | None:
         return None if self.critical is None else sum(e.one_way for e in self.critical)
 

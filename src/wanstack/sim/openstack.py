@@ -1,0 +1,307 @@
+"""The operations as the current release runs them (Nova 34, Neutron 29, Placement 16), step by step
+from its code, under the scenario's `openstack:` settings.
+
+Every exchange that a traced operation on the testbed makes before its client sees it done is here,
+in its order (`wanstack testbed trace`; `tests/fixtures/trace-*-edge.json` hold a boot and a delete at
+an edge site, and a test holds these workflows to them call for call). Work on one host (SQL of a
+service on its own database, the driver's own work) is a `Db` or `Local` step or left to the stations'
+service times. Sources are named per step: nova/compute/api.py, nova/conductor/manager.py,
+nova/scheduler/manager.py, nova/compute/manager.py, nova/compute/resource_tracker.py,
+nova/network/neutron.py, nova/virt/libvirt/driver.py.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from wanstack.scenario.openstack import NeutronBackend, OpenStack, VirtDriver
+from wanstack.scenario.workload import OperationKind
+from wanstack.sim.workflows import (
+    Authenticate,
+    Call,
+    Cast,
+    Db,
+    FetchImage,
+    Http,
+    Local,
+    MigrateMemory,
+    Notify,
+    Parallel,
+    Role,
+    SelectHost,
+    Step,
+    ValidateToken,
+    Visible,
+)
+
+U, C, AG = Role.USER, Role.COMPUTE, Role.AGENT
+API, SCH, SC, CO = Role.API, Role.SCHEDULER, Role.SUPERCONDUCTOR, Role.CONDUCTOR
+PL, ADB, CDB, GL, NE = Role.PLACEMENT, Role.API_DB, Role.CELL_DB, Role.GLANCE, Role.NEUTRON
+
+Steps = tuple[Step, ...]
+
+
+def _notify(settings: OpenStack, sender: Role, event: str) -> Steps:
+    """Nova's notification of `event`: none by default, one or two (`both`: the legacy and the
+    versioned one, nova/compute/utils.py notify_about_instance_action beside
+    `_notify_about_instance_usage`)."""
+    return (Notify(sender, event),) * settings.notifications.copies
+
+
+def _vif_plugged(settings: OpenStack) -> Steps:
+    """What libvirt's spawn waits for once the guest is defined: Neutron's `network-vif-plugged`
+    (nova/virt/libvirt/driver.py `_create_guest_with_network`, `wait_for_instance_event`). Neutron
+    sends it when the port goes up (neutron/notifiers/nova.py, batched by `send_events_interval` =
+    2 s, neutron/notifiers/batch_notifier.py: the first event of a quiet period goes at once), through
+    nova-api, which casts it to the compute (nova/compute/api.py `external_instance_event`)."""
+    to_nova = (
+        Http(NE, API, "POST /os-server-external-events network-vif-plugged"),
+        Cast(API, C, "external_instance_event"),
+    )
+    match settings.neutron:
+        case NeutronBackend.ML2_OVS:
+            # The agent sees the tap on its next loop and reports the device up; since Pike it has the
+            # port's details and security groups in its cache (neutron/agent/rpc.py
+            # CacheBackedPluginApi), so `update_device_list` is its one RPC
+            # (ovs_neutron_agent.py `treat_devices_added_or_updated`, `_update_port_status`...).
+            return (
+                Local(AG, "ovs_agent_notice_ms", "the Open vSwitch agent's loop notices the tap"),
+                Call(AG, NE, "update_device_list (port up)"),
+                *to_nova,
+            )
+        case NeutronBackend.ML2_OVN:
+            # ovn-controller claims the port in the southbound database (an OVSDB transaction) and
+            # neutron-server, watching it, sets the port up (networking-ovn's ovsdb monitor).
+            return (Http(AG, NE, "OVSDB transact: Port_Binding up (ovn-controller)"), *to_nova)
+        case NeutronBackend.BIND_ALL:
+            return ()  # the port was up at its binding: the event has come already
+
+
+def _boot(settings: OpenStack) -> Steps:
+    libvirt = settings.virt is VirtDriver.LIBVIRT
+    # nova/network/neutron.py `allocate_for_instance`, in `_allocate_network_async`'s thread: the
+    # network, the port and its binding, the VIF record, then the instance's network info
+    # (`_build_network_info_model`: ports, floating IPs, subnets, the network) into its info cache.
+    network = (
+        Http(C, NE, "GET /v2.0/networks"),
+        Http(C, NE, "POST /v2.0/ports"),
+        Http(C, NE, "PUT /v2.0/ports/{id} binding:host_id"),
+        Call(C, CO, "VirtualInterface.create"),
+        Call(C, CO, "InstanceInfoCache.refresh"),
+        Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+        Http(C, NE, "GET /v2.0/floatingips"),
+        Http(C, NE, "GET /v2.0/subnets"),
+        Http(C, NE, "GET /v2.0/ports?network_id={net}&device_owner=network:dhcp"),
+        Http(C, NE, "GET /v2.0/networks/{id}"),
+        Http(C, NE, "GET /v2.0/networks/{id} (its segments)"),
+        Call(C, CO, "InstanceInfoCache.save"),
+    )
+    # Beside it: the block devices, then the spawn's first part (libvirt fetches the image, unless
+    # cached, before it needs the network info).
+    spawn_start = (
+        Call(C, CO, "instance.save (task_state spawning)"),
+        *((FetchImage(),) if libvirt else ()),
+    )
+    spawn_end = (
+        (Local(C, "spawn_ms", "define and start the domain, plug the VIF"), *_vif_plugged(settings))
+        if libvirt
+        else ()
+    )
+    return (
+        Authenticate(),
+        Http(U, API, "POST /servers"),
+        ValidateToken(API),
+        # nova/compute/api.py `create`: the image (glanceclient asks for its schema too) and
+        # `validate_networks` (nova/network/neutron.py: the networks, the port quota, the ports in
+        # use, the network's details).
+        Http(API, GL, "GET /v2/images/{id}"),
+        Http(API, GL, "GET /v2/schemas/image"),
+        Http(API, NE, "GET /v2.0/networks"),
+        Http(API, NE, "GET /v2.0/quotas/{project}"),
+        Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
+        Http(API, NE, "GET /v2.0/networks/{id}"),
+        Http(API, NE, "GET /v2.0/networks/{id} (its segments)"),
+        Db(API, ADB, 3, "build request, request spec, instance mapping"),
+        Cast(API, SC, "schedule_and_build_instances"),
+        Call(
+            SC,
+            SCH,
+            "select_destinations",
+            inner=(
+                Http(SCH, PL, "GET /allocation_candidates"),
+                SelectHost(),
+                Http(SCH, PL, "GET /allocations/{server}"),
+                Http(SCH, PL, "PUT /allocations/{server} (claim)"),
+            ),
+        ),
+        Db(SC, CDB, 2, "instance and block device mappings in the target cell"),
+        Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
+        Cast(SC, C, "build_and_run_instance"),
+        # nova/compute/manager.py `_do_build_and_run_instance` (under `wrap_instance_event`).
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        Call(C, CO, "instance.save (vm_state building)"),
+        *_notify(settings, C, "compute.instance.create.start"),
+        Http(C, PL, "GET /allocations/{server}"),
+        # nova/compute/resource_tracker.py `instance_claim`, under COMPUTE_RESOURCE_SEMAPHORE: the
+        # host set on the instance, its block devices, then `_update`: the host's allocations and those
+        # of every server on it, the service and the compute node.
+        Call(C, CO, "instance.save (host and node)"),
+        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+        Http(C, PL, "GET /resource_providers/{host}/allocations"),
+        Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
+        Call(C, CO, "Service.get_by_compute_host"),
+        Call(C, CO, "ComputeNode.save"),
+        # `_build_resources`: the network allocated asynchronously, the block devices beside it.
+        Call(C, CO, "instance.save (task_state block_device_mapping)"),
+        Parallel((network, spawn_start)),
+        *spawn_end,
+        Call(C, CO, "instance.save (vm_state active)"),
+        Visible(),
+        *_notify(settings, C, "compute.instance.create.end"),
+        Call(C, CO, "InstanceActionEvent.event_finish"),
+        # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
+        Cast(C, SCH, "update_instance_info"),
+    )
+
+
+def _delete(settings: OpenStack) -> Steps:
+    libvirt = settings.virt is VirtDriver.LIBVIRT
+    return (
+        Authenticate(),
+        Http(U, API, "DELETE /servers/{id}"),
+        ValidateToken(API),
+        Db(API, CDB, 1, "instance lookup"),
+        Cast(API, C, "terminate_instance"),
+        # nova/compute/manager.py `_delete_instance` (under `wrap_instance_event`) and
+        # `_shutdown_instance`: the share mappings, the guest, then the network
+        # (`_try_deallocate_network`: nova/network/neutron.py `deallocate_for_instance`).
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        *_notify(settings, C, "compute.instance.delete.start"),
+        Call(C, CO, "ShareMappingList.get_by_instance_uuid"),
+        *_notify(settings, C, "compute.instance.shutdown.start"),
+        *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
+        *_notify(settings, C, "compute.instance.shutdown.end"),
+        Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+        Http(C, NE, "DELETE /v2.0/ports/{id}"),
+        Call(C, CO, "VirtualInterface.delete_by_instance_uuid"),
+        Call(C, CO, "InstanceInfoCache.save"),
+        Call(C, CO, "instance.save (vm_state deleted)"),
+        Visible(),
+        # `_complete_deletion`: the resource tracker and Placement, console tokens, the schedulers,
+        # then the row itself.
+        Call(C, CO, "ResourceList.get_by_instance_uuid"),
+        Http(C, PL, "GET /resource_providers/{host}/allocations"),
+        Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
+        Call(C, CO, "Service.get_by_compute_host"),
+        Call(C, CO, "ComputeNode.save"),
+        Http(C, PL, "DELETE /allocations/{server}"),
+        Call(C, CO, "ConsoleAuthToken.clean_console_auths_for_instance"),
+        Cast(C, SCH, "delete_instance_info"),
+        Call(C, CO, "instance.destroy"),
+        *_notify(settings, C, "compute.instance.delete.end"),
+        Call(C, CO, "InstanceActionEvent.event_finish"),
+    )
+
+
+def _power_action(settings: OpenStack, verb: str, task_state: str) -> Steps:
+    # nova/compute/api.py pause/unpause -> compute rpcapi cast -> manager pause_instance/unpause_instance.
+    return (
+        Authenticate(),
+        Http(U, API, f"POST /servers/{{id}}/action {verb}"),
+        ValidateToken(API),
+        Db(API, CDB, 2, "instance lookup, task_state " + task_state),
+        Cast(API, C, f"{verb}_instance"),
+        *_notify(settings, C, f"compute.instance.{verb}.start"),
+        Local(C, "pause_ms", f"libvirt {verb}"),
+        Call(C, CO, f"instance.save (vm_state after {verb})"),
+        Visible(),
+        *_notify(settings, C, f"compute.instance.{verb}.end"),
+    )
+
+
+def _live_migrate(settings: OpenStack) -> Steps:
+    # Live migration within the site. nova/conductor/tasks/live_migrate.py (scheduler,
+    # check_can_live_migrate_destination/source), compute manager pre_live_migration (port bindings),
+    # live_migration, post_live_migration_at_destination.
+    return (
+        Authenticate(),
+        Http(U, API, "POST /servers/{id}/action os-migrateLive"),
+        ValidateToken(API),
+        Call(
+            API,
+            SC,
+            "live_migrate_instance",
+            inner=(
+                Call(
+                    SC,
+                    SCH,
+                    "select_destinations",
+                    inner=(
+                        Http(SCH, PL, "GET /allocation_candidates"),
+                        SelectHost(),
+                        Http(SCH, PL, "PUT /allocations (migration)"),
+                    ),
+                ),
+                Call(
+                    SC,
+                    C,
+                    "check_can_live_migrate_destination",
+                    inner=(Call(C, C, "check_can_live_migrate_source"),),
+                ),
+                Db(SC, CDB, 2, "migration record"),
+                Cast(SC, C, "live_migration"),
+            ),
+        ),
+        Call(C, C, "pre_live_migration (at destination)", inner=(Http(C, NE, "POST /ports/{id}/bindings"),)),
+        Call(C, CO, "migration.save (running)"),
+        MigrateMemory(),
+        Http(C, NE, "PUT /ports/{id}/bindings/{host}/activate"),
+        Call(C, C, "post_live_migration_at_destination", inner=(Call(C, CO, "instance.save (host)"),)),
+        Http(C, PL, "PUT /allocations (swap to destination)"),
+        Call(C, CO, "migration.save (completed)"),
+        Visible(),
+        *_notify(settings, C, "compute.instance.live_migration.post.dest.end"),
+    )
+
+
+# Neutron API calls (neutron/api/v2/base.py): network with its subnet; a port without binding. Neutron's
+# own notifications (`notify_nova_on_port_status_changes` aside) follow the same notification driver.
+def _network_create(settings: OpenStack) -> Steps:
+    return (
+        Authenticate(),
+        Http(U, NE, "POST /v2.0/networks"),
+        ValidateToken(NE),
+        Http(U, NE, "POST /v2.0/subnets"),
+        Visible(),
+        *_notify(settings, NE, "network.create.end"),
+    )
+
+
+def _port_create(settings: OpenStack) -> Steps:
+    return (
+        Authenticate(),
+        Http(U, NE, "POST /v2.0/ports"),
+        ValidateToken(NE),
+        Visible(),
+        *_notify(settings, NE, "port.create.end"),
+    )
+
+
+@cache
+def _workflows(settings: tuple[str, ...]) -> dict[OperationKind, Steps]:
+    s = OpenStack.model_validate(dict(zip(OpenStack.model_fields, settings, strict=True)))
+    return {
+        OperationKind.BOOT: _boot(s),
+        OperationKind.DELETE: _delete(s),
+        OperationKind.PAUSE: _power_action(s, "pause", "pausing"),
+        OperationKind.UNPAUSE: _power_action(s, "unpause", "unpausing"),
+        OperationKind.LIVE_MIGRATE: _live_migrate(s),
+        OperationKind.NETWORK_CREATE: _network_create(s),
+        OperationKind.PORT_CREATE: _port_create(s),
+    }
+
+
+def workflows(settings: OpenStack | None = None) -> dict[OperationKind, Steps]:
+    """Every operation's workflow under `settings` (default: the release's defaults)."""
+    s = settings or OpenStack()
+    return _workflows(tuple(str(getattr(s, name).value) for name in OpenStack.model_fields))
