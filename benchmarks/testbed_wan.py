@@ -5,9 +5,9 @@ p95 per delay for both, and how each grows in ms per ms of one-way delay.
 
     python benchmarks/testbed_wan.py [--delays 0 10 25 50] [--times 10] [--json out.json]
 
-Each delay brings a testbed up (about 90 s) and down. The testbed's hosts run Nova's fake virt driver
-(no guest is started, no image is copied), so the simulator is given the same: libvirt's spawn and
-shutdown take no time (`Params.spawn_ms`, `shutdown_ms` = 0) and the image is 1 MB, as the testbed's.
+Each delay brings a testbed up (about 60 s) and down. The testbed's hosts run Nova's fake virt driver
+(no guest is started, no image is copied) and wanstack's bind-all ML2 driver (no agent), with Nova's
+notifications off: the scenario's `openstack:` block gives the simulator the same.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from wanstack.scenario.load import parse
-from wanstack.sim.engine import SimOptions, simulate
+from wanstack.sim.engine import simulate
 from wanstack.testbed.testbed import Testbed
 from wanstack.testbed.workload import Runner, run_workload
 
@@ -32,6 +31,7 @@ def scenario(delay_ms: float, times: int) -> str:
 name: testbed-wan-{delay_ms:g}ms
 generate: {{kind: star, edges: 1, delay_ms: {delay_ms}, hosts: {{count: 1}}, center_hosts: {{count: 0}}}}
 model: centralized
+openstack: {{virt: fake, neutron: bind-all, notifications: none}}
 workload:
   images: [{{name: cirros, size_mb: 1}}]
   operations:
@@ -57,8 +57,7 @@ def main() -> None:
             ready = time.monotonic() - started
             runner = Runner({site: testbed.apis(site) for site in testbed.layout.sites}, testbed.ids)
             real = run_workload(infra, runner, testbed.layout.computes)
-        params = replace(SimOptions().params, spawn_ms=0.0, shutdown_ms=0.0)
-        sim = simulate(infra, SimOptions(params=params))
+        sim = simulate(infra)
         row: dict[str, object] = {"delay_ms": delay, "testbed_ready_s": ready}
         for op in OPS:
             for engine, result, name in (

@@ -252,3 +252,92 @@ run: {duration_s: 300}
     assert deletes[4].outcome == "failed" and "no active instance at any site" in deletes[4].reason
     paused = [op for op in done if op.kind.value in ("pause", "unpause")]
     assert [op.outcome for op in paused] == ["ok"] * 4
+
+
+def test_rally_observes_an_operation_through_its_polls_and_a_token_per_iteration() -> None:
+    """`observer: rally`: besides each operation as the API sees it, the run reports it as Rally does
+    (`boot (rally)`): from the request to the answer of Rally's first poll that sees the server ACTIVE —
+    a pre-poll delay of 1 s after the request's answer, then a GET every 2 s — so its latency is the
+    API's rounded up to that grid, plus one GET. Every iteration asks Keystone for a new token."""
+    from wanstack.sim.engine import Engine
+
+    text = """
+generate: {kind: star, edges: 1, delay_ms: 10}
+background: {enabled: false}
+workload:
+  operations:
+    - {op: boot, times: 5, concurrency: 1, sites: [edge-1], observer: rally}
+run: {duration_s: 300}
+"""
+    engine = Engine(parse(text, "t.yaml"))
+    result = engine.run()
+    api, rally = result.operation("boot"), result.operation("boot (rally)")
+    assert api is not None and rally is not None and api.succeeded == rally.succeeded == 5
+    for op in engine.users.finished:
+        assert op.start < op.returned < op.end <= op.rally_end
+        # The poll starts on Rally's grid; its GET takes a round trip (2 × 10 ms) and nova-api's time.
+        offset = (op.rally_end - op.returned - 1000.0) % 2000.0
+        assert 20.0 <= offset < 100.0
+        assert op.rally_end - op.end < 2000.0 + 100.0
+    keystone = [s for s in result.stations if s.kind == "keystone"]
+    assert sum(s.jobs for s in keystone) >= 5 * 2  # a token and its validation per iteration
+    # as the API sees it, the steady state: one token for the run, cached by the API
+    steady = Engine(parse(text.replace(", observer: rally", ""), "t.yaml")).run()
+    assert steady.operation("boot (rally)") is None
+    assert sum(s.jobs for s in steady.stations if s.kind == "keystone") == 2
+
+
+def test_a_delete_with_the_compute_seen_down_is_done_by_the_api_at_once() -> None:
+    """nova-api casts `terminate_instance` only to a compute it sees up; once the servicegroup sees it
+    down (no report for service_down_time = 60 s), the API deletes the server itself: ports,
+    allocations, rows (nova/compute/api.py `_delete` -> `_local_delete`). With the broker down, a
+    delete just after the loss casts into nothing and hangs; one after the compute is seen down
+    succeeds at once."""
+    from wanstack.sim.engine import Engine
+
+    text = """
+generate: {kind: star, edges: 2, delay_ms: 10}
+workload:
+  operations:
+    - {op: boot, times: 2, concurrency: 1, sites: [edge-1]}
+    - {op: delete, times: 1, concurrency: 1, sites: [edge-1], start_s: 105}
+    - {op: delete, times: 1, concurrency: 1, sites: [edge-1], start_s: 240}
+faults:
+  - {at_s: 100, action: broker-down, site: central}
+run: {duration_s: 600}
+"""
+    engine = Engine(parse(text, "t.yaml"))
+    engine.run()
+    deletes = sorted((o for o in engine.users.finished if o.kind.value == "delete"), key=lambda o: o.start)
+    early, late = deletes
+    assert early.outcome != "ok"  # the cast went nowhere: the client waits until its timeout
+    assert late.outcome == "ok" and late.end - late.start < 1_000.0
+    assert not engine.liveness.compute_up("edge-1", late.start)
+
+
+def test_a_port_is_not_bound_to_a_host_whose_agent_is_seen_dead() -> None:
+    """ML2/OVS binds a port only to a host whose Open vSwitch agent is alive
+    (neutron/plugins/ml2/drivers/mech_agent.py): with the site's agents silent past agent_down_time
+    (75 s; the `agent-down` fault stops them), a boot there fails with PortBindingFailed. Wanstack's
+    bind-all driver (the testbed's) binds anyway; the other edge's boots are not concerned."""
+    from wanstack.sim.engine import Engine
+
+    text = """
+generate: {kind: star, edges: 2, delay_ms: 10}
+workload:
+  operations:
+    - {op: boot, times: 1, concurrency: 1, sites: [edge-1], start_s: 200}
+    - {op: boot, times: 1, concurrency: 1, sites: [edge-2], start_s: 200}
+faults:
+  - {at_s: 100, action: agent-down, site: edge-1}
+run: {duration_s: 400}
+"""
+    for neutron, outcome in (("ml2-ovs", "failed"), ("bind-all", "ok")):
+        scenario = text + f"openstack: {{neutron: {neutron}, virt: fake}}\n"
+        engine = Engine(parse(scenario, "t.yaml"))
+        engine.run()
+        boot, other = sorted(engine.users.finished, key=lambda o: o.site)
+        assert not engine.liveness.agent_up("edge-1") and engine.liveness.agent_up("edge-2")
+        assert boot.outcome == outcome and other.outcome == "ok", (neutron, boot.reason)
+        if outcome == "failed":
+            assert boot.reason.startswith("PortBindingFailed")

@@ -14,11 +14,11 @@ import pytest
 
 from wanstack.cli_common import load_scenario
 from wanstack.scenario.load import DEFAULT_SCENARIO
-from wanstack.scenario.openstack import NeutronBackend, Notifications, OpenStack, VirtDriver
+from wanstack.scenario.openstack import NeutronBackend, Notifications, OpenStack, Release, VirtDriver
 from wanstack.scenario.workload import OperationKind
 from wanstack.sim.crossings import critical_crossings, critical_steps, layout
 from wanstack.sim.openstack import workflows
-from wanstack.sim.workflows import Call, Cast, Http, Notify
+from wanstack.sim.workflows import Call, Cast, Http, Notify, Role, Step
 from wanstack.testbed.trace import Trace, analyse, spans
 
 TESTBED = OpenStack(virt=VirtDriver.FAKE, neutron=NeutronBackend.BIND_ALL)
@@ -103,3 +103,26 @@ def test_the_settings_change_the_count_as_the_code_does() -> None:
     assert len(notify) == 8  # four events, legacy and versioned
     confirms = count(delete, OpenStack(notifications=Notifications.UNVERSIONED)) - 17
     assert confirms == 3 * 2  # three before DELETED is written, each a round trip to the broker
+
+
+def test_ocata_crosses_as_its_code_does_and_does_not_grow_with_the_host() -> None:
+    """Ocata (nova 15, neutron 10, read at ocata-eol): the compute claims in Placement itself with four
+    requests whatever the servers on its host, libvirt's guest XML asks the conductor for three lists
+    once the network is there, and the Open vSwitch agent makes three RPC calls for a new port
+    (device details, security groups, port up) where today's makes one. A boot at an edge of the
+    centralized model: the POST (2), two casts (2), 24 round trips from the compute on the path (10
+    to the conductor, 4 to Placement, then the network's thread: 7 to Neutron and 3 to the conductor)
+    and the agent's 3 = 58; a delete: the DELETE, the cast and 8 round trips before DELETED = 19."""
+    infra = load_scenario(DEFAULT_SCENARIO)
+    roles, buses = layout(infra, "edge-01")
+    ocata = workflows(OpenStack(release=Release.OCATA))
+    boot, delete = ocata[OperationKind.BOOT], ocata[OperationKind.DELETE]
+    assert [critical_crossings(boot, "edge-01", roles, buses, n) for n in (1, 5, 20)] == [58, 58, 58]
+    assert critical_crossings(delete, "edge-01", roles, buses) == 19
+
+    def agent_calls(steps: tuple[Step, ...]) -> int:
+        on_path = critical_steps(steps, "edge-01", roles, buses)
+        return sum(isinstance(s, Call) and s.client is Role.AGENT for s, _ in on_path)
+
+    assert agent_calls(boot) == 3
+    assert agent_calls(workflows()[OperationKind.BOOT]) == 1

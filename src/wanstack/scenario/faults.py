@@ -17,6 +17,10 @@ class FaultAction(StrEnum):
     SITE_UP = "site-up"
     BROKER_DOWN = "broker-down"
     BROKER_UP = "broker-up"
+    # The site's L2 agents stop (their processes die): no more state reports, so after
+    # agent_down_time neutron-server sees them dead and ML2/OVS binds no port to their hosts.
+    AGENT_DOWN = "agent-down"
+    AGENT_UP = "agent-up"
 
     @property
     def targets_link(self) -> bool:
@@ -27,7 +31,7 @@ class Fault(StrictModel):
     at_s: Seconds = Field(description="Simulated time of the fault, in seconds from the start.")
     action: FaultAction
     link: tuple[Name, Name] | None = Field(default=None, description="[a, b] for cut-link / restore-link.")
-    site: Name | None = Field(default=None, description="Site for site-* and broker-* actions.")
+    site: Name | None = Field(default=None, description="Site for site-*, broker-* and agent-* actions.")
 
     @model_validator(mode="after")
     def _target_matches_action(self) -> Fault:

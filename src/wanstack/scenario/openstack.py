@@ -14,6 +14,9 @@ class Release(StrEnum):
     # 2026.2: Nova 34, Neutron 29, Placement 16, oslo.messaging 18 — what the testbed runs, and what
     # the workflows follow call for call (`wanstack testbed trace`).
     CURRENT = "current"
+    # 2017.1: Nova 15, Neutron 10 — the release most published multi-site OpenStack measurements used
+    # (read at the ocata-eol tags; `sim.openstack` says what differs).
+    OCATA = "ocata"
 
 
 class Notifications(StrEnum):

@@ -21,6 +21,13 @@ class OperationKind(StrEnum):
     PORT_CREATE = "port-create"
 
 
+class Observer(StrEnum):
+    """Who sees an operation end (`wanstack.scenario.rally` for how Rally does)."""
+
+    API = "api"  # the service's own completion: the state the client waits for is written
+    RALLY = "rally"  # as Rally reports it: its pre-poll delay, poll interval and a token per iteration
+
+
 class Flavor(StrictModel):
     # m1.tiny of devstack's default flavors (1 vCPU, 512 MB RAM, 1 GB disk), the flavor CirrOS boots with.
     vcpus: int = Field(default=1, ge=1)
@@ -40,6 +47,11 @@ class Operation(StrictModel):
     image: Name = Field(default="cirros", description="Image to boot from (boot only).")
     flavor: Flavor = Field(default_factory=Flavor)
     start_s: Seconds = Field(default=0.0, description="When the first operation starts.")
+    observer: Observer = Field(
+        default=Observer.API,
+        description="api: until the state the client waits for is written; rally: also as Rally reports it "
+        "(`op (rally)`: pre-poll delay, poll interval, a new token per iteration).",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_count(self) -> Operation:

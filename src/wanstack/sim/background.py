@@ -66,6 +66,10 @@ class Liveness:
             return True
         return now - self.site_last_ok.get(site, 0.0) <= self.down_ms
 
+    def agent_up(self, site: str) -> bool:
+        """Whether neutron-server sees the site's L2 agents alive (none of them past agent_down_time)."""
+        return not self.enabled or (site, "neutron-agent") not in self._open
+
     def notice_silence(
         self, group: HostGroup, service: str, beat: Heartbeat, down_ms: float, now: float
     ) -> None:
@@ -116,6 +120,7 @@ class Background:
     liveness: Liveness
     hosts: dict[str, int]  # hosts per site
     fluid: bool
+    agents_down: set[str] = field(default_factory=set)  # sites whose L2 agents are stopped (faults)
     groups: list[HostGroup] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -247,7 +252,7 @@ class Background:
         self.sim.after(self.neutron_period, self._neutron_report, group)
         live = self.liveness
         live.notice_silence(group, "neutron-agent", group.neutron, live.neutron_down_ms, now)
-        if not self.net.site_up[group.site]:
+        if not self.net.site_up[group.site] or group.site in self.agents_down:
             return
         neutron, station = self.roles.of(group.site)[Role.NEUTRON]
 

@@ -42,6 +42,20 @@ def operations(finished: list[Operation], submitted: dict[str, int], net: Networ
                 failure_reasons=reasons,
             )
         )
+        rally = [o for o in ok if o.rally_end >= 0]
+        if rally:  # observer rally: the same operations as Rally reports them
+            out.append(
+                OperationResult(
+                    op=f"{name} (rally)",
+                    submitted=submitted[name],
+                    succeeded=len(rally),
+                    failed=sum(o.outcome == "failed" for o in done),
+                    timed_out=sum(o.outcome == "timeout" for o in done),
+                    latency_ms=latency_stats([o.rally_end - o.start for o in rally]),
+                    wan_bytes_per_op=wan / len(ok),
+                    failure_reasons=reasons,
+                )
+            )
     return out
 
 

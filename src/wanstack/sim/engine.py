@@ -24,7 +24,7 @@ from wanstack.sim.inventory import Inventory
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.messaging import EndCosts, RegionMessaging
 from wanstack.sim.network import Network
-from wanstack.sim.openstack import workflows
+from wanstack.sim.openstack import local_delete, workflows
 from wanstack.sim.operations import Runner
 from wanstack.sim.params import Params
 from wanstack.sim.roles import Roles
@@ -83,6 +83,7 @@ class Engine:
         fluid = options.fluid_background
         if fluid is None:
             fluid = sum(s.host_count for s in infra.sites.values()) > FLUID_ABOVE_HOSTS
+        agents_down: set[str] = set()  # shared by the faults (agent-down) and the background
         self.background = (
             Background(
                 sim=self.sim,
@@ -96,6 +97,7 @@ class Engine:
                 liveness=self.liveness,
                 hosts=self.inventory.hosts,
                 fluid=fluid,
+                agents_down=agents_down,
             )
             if enabled
             else None
@@ -108,6 +110,7 @@ class Engine:
             top=self.placement.top_site,
             sites=list(infra.sites),
             changed=self._network_changed,
+            agents_down=agents_down,
         )
         self.runner = Runner(
             sim=self.sim,
@@ -121,6 +124,7 @@ class Engine:
             placement=self.placement,
             image_bytes={img.name: img.size_mb * 1e6 for img in scenario.workload.images},
             workflows=workflows(scenario.openstack),
+            local_delete=local_delete(scenario.openstack),
         )
         self.users = Users(sim=self.sim, runner=self.runner, inventory=self.inventory)
 

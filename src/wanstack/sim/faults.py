@@ -16,6 +16,7 @@ _ENDS = {
     FaultAction.CUT_LINK: FaultAction.RESTORE_LINK,
     FaultAction.SITE_DOWN: FaultAction.SITE_UP,
     FaultAction.BROKER_DOWN: FaultAction.BROKER_UP,
+    FaultAction.AGENT_DOWN: FaultAction.AGENT_UP,
 }
 
 
@@ -40,6 +41,8 @@ class Faults:
     top: str
     sites: list[str]
     changed: Callable[[], None]
+    # Sites whose L2 agents are stopped (`agent-down`): the background sends none of their reports.
+    agents_down: set[str] = field(default_factory=set)
     windows: list[Window] = field(default_factory=list)
 
     def start(self) -> None:
@@ -54,6 +57,12 @@ class Faults:
         stations = self.stations
         if fault.link is not None:
             self.net.set_link(fault.link[0], fault.link[1], action is FaultAction.RESTORE_LINK)
+        elif action in (FaultAction.AGENT_DOWN, FaultAction.AGENT_UP):
+            assert fault.site is not None
+            if action is FaultAction.AGENT_DOWN:
+                self.agents_down.add(fault.site)
+            else:
+                self.agents_down.discard(fault.site)
         elif action in (FaultAction.SITE_DOWN, FaultAction.SITE_UP):
             assert fault.site is not None
             up = action is FaultAction.SITE_UP

@@ -1,5 +1,6 @@
-"""The operations as the current release runs them (Nova 34, Neutron 29, Placement 16), step by step
-from its code, under the scenario's `openstack:` settings.
+"""The operations as OpenStack runs them, step by step from its code, under the scenario's
+`openstack:` settings: the current release (Nova 34, Neutron 29, Placement 16; the default) and Ocata
+(Nova 15, Neutron 10, read at the ocata-eol tags).
 
 Every exchange that a traced operation on the testbed makes before its client sees it done is here,
 in its order (`wanstack testbed trace`; `tests/fixtures/trace-*-edge.json` hold a boot and a delete at
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from wanstack.scenario.openstack import NeutronBackend, OpenStack, VirtDriver
+from wanstack.scenario.openstack import NeutronBackend, OpenStack, Release, VirtDriver
 from wanstack.scenario.workload import OperationKind
 from wanstack.sim.workflows import (
     Authenticate,
@@ -59,6 +60,17 @@ def _vif_plugged(settings: OpenStack) -> Steps:
         Cast(API, C, "external_instance_event"),
     )
     match settings.neutron:
+        case NeutronBackend.ML2_OVS if settings.release is Release.OCATA:
+            # Ocata's agent asks neutron-server for each new device's details and its security groups
+            # (ovs_neutron_agent.py `treat_devices_added_or_updated`, securitygroups_rpc.py
+            # `security_group_info_for_devices`), then reports it up: three RPC calls.
+            return (
+                Local(AG, "ovs_agent_notice_ms", "the Open vSwitch agent's loop notices the tap"),
+                Call(AG, NE, "get_devices_details_list_and_failed_devices"),
+                Call(AG, NE, "security_group_info_for_devices"),
+                Call(AG, NE, "update_device_list (port up)"),
+                *to_nova,
+            )
         case NeutronBackend.ML2_OVS:
             # The agent sees the tap on its next loop and reports the device up; since Pike it has the
             # port's details and security groups in its cache (neutron/agent/rpc.py
@@ -85,7 +97,15 @@ def _boot(settings: OpenStack) -> Steps:
     network = (
         Http(C, NE, "GET /v2.0/networks"),
         Http(C, NE, "POST /v2.0/ports"),
-        Http(C, NE, "PUT /v2.0/ports/{id} binding:host_id"),
+        # ML2's agent-based drivers bind only to a host whose agent is alive
+        # (neutron/plugins/ml2/drivers/mech_agent.py AgentMechanismDriverBase.bind_port): otherwise the
+        # binding fails and nova-compute gives up the build (PortBindingFailed).
+        Http(
+            C,
+            NE,
+            "PUT /v2.0/ports/{id} binding:host_id",
+            needs_agent=settings.neutron is NeutronBackend.ML2_OVS,
+        ),
         Call(C, CO, "VirtualInterface.create"),
         Call(C, CO, "InstanceInfoCache.refresh"),
         Http(C, NE, "GET /v2.0/ports?device_id={server}"),
@@ -203,6 +223,147 @@ def _delete(settings: OpenStack) -> Steps:
     )
 
 
+def _boot_ocata(settings: OpenStack) -> Steps:
+    """Ocata's boot (nova 15, ocata-eol): the scheduler only lists resource providers and does not
+    claim (nova/scheduler/filter_scheduler.py `_schedule`); the compute's resource tracker claims in
+    Placement itself, with a fixed number of requests (resource_tracker.py `instance_claim`,
+    scheduler/client/report.py); nothing on the path grows with the servers on the host."""
+    libvirt = settings.virt is VirtDriver.LIBVIRT
+    # nova/network/neutronv2/api.py `allocate_for_instance`, in its own thread.
+    network = (
+        Http(C, NE, "GET /v2.0/networks?id={net}"),
+        Http(C, NE, "POST /v2.0/ports"),
+        Http(
+            C,
+            NE,
+            "PUT /v2.0/ports/{id} binding:host_id",
+            needs_agent=settings.neutron is NeutronBackend.ML2_OVS,
+        ),
+        Call(C, CO, "VirtualInterface.create"),
+        Call(C, CO, "InstanceInfoCache.refresh"),
+        Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+        Http(C, NE, "GET /v2.0/floatingips"),
+        Http(C, NE, "GET /v2.0/subnets"),
+        Http(C, NE, "GET /v2.0/ports?network_id={net}&device_owner=network:dhcp"),
+        Call(C, CO, "InstanceInfoCache.save"),
+    )
+    beside = (
+        Call(C, CO, "BlockDeviceMapping.save (root device name)"),
+        Call(C, CO, "instance.save (task_state block_device_mapping)"),
+        Call(C, CO, "instance.save (task_state spawning)"),
+        *((FetchImage(),) if libvirt else ()),
+    )
+    # libvirt's guest XML (nova/virt/libvirt/driver.py `_get_guest_xml`, `_build_device_metadata`)
+    # once the network info is there, then the guest and the wait for network-vif-plugged.
+    spawn = (
+        (
+            Call(C, CO, "PciDeviceList.get_by_instance_uuid"),
+            Call(C, CO, "VirtualInterfaceList.get_by_instance_uuid"),
+            Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+            Local(C, "spawn_ms", "define and start the domain, plug the VIF"),
+            *_vif_plugged(settings),
+        )
+        if libvirt
+        else ()
+    )
+    return (
+        Authenticate(),
+        Http(U, API, "POST /servers"),
+        ValidateToken(API),
+        # nova/compute/api.py `create`; nova/network/neutronv2/api.py `validate_networks`.
+        Http(API, GL, "GET /v2/images/{id}"),
+        Http(API, GL, "GET /v2/schemas/image"),
+        Http(API, NE, "GET /v2.0/networks?id={net}"),
+        Http(API, NE, "GET /v2.0/quotas/{project}"),
+        Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
+        Db(API, ADB, 3, "request spec, build request, instance mapping"),
+        Cast(API, SC, "schedule_and_build_instances"),
+        Call(
+            SC,
+            SCH,
+            "select_destinations",
+            inner=(Http(SCH, PL, "GET /resource_providers?resources=..."), SelectHost()),
+        ),
+        Db(SC, CDB, 2, "instance and block device mappings in the target cell"),
+        Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
+        Cast(SC, C, "build_and_run_instance"),
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        Call(C, CO, "instance.save (vm_state building)"),
+        *_notify(settings, C, "compute.instance.create.start"),
+        Call(C, CO, "InstancePCIRequests.get_by_instance_uuid"),
+        Call(C, CO, "instance.save (host and node)"),
+        Http(C, PL, "GET /allocations/{server}"),
+        Http(C, PL, "PUT /allocations/{server} (the claim)"),
+        Call(C, CO, "ComputeNode.save"),
+        Http(C, PL, "GET /resource_providers/{host}/aggregates"),
+        Http(C, PL, "GET /resource_providers/{host}/inventories"),
+        Call(C, CO, "instance.save (task_state networking)"),
+        Parallel((network, beside)),
+        *spawn,
+        Call(C, CO, "instance.save (vm_state active)"),
+        Visible(),
+        *_notify(settings, C, "compute.instance.create.end"),
+        Call(C, CO, "InstanceActionEvent.event_finish"),
+        Cast(C, SCH, "update_instance_info"),
+    )
+
+
+def _delete_ocata(settings: OpenStack) -> Steps:
+    """Ocata's delete: nova-api's own work is its database (the task state, the quota reservation, the
+    action record), then the cast; the compute (manager.py `_delete_instance`) writes DELETED before
+    destroying the row and before Placement (`_complete_deletion`)."""
+    libvirt = settings.virt is VirtDriver.LIBVIRT
+    return (
+        Authenticate(),
+        Http(U, API, "DELETE /servers/{id}"),
+        ValidateToken(API),
+        Db(API, CDB, 4, "instance lookup, task_state deleting, quota reservation, action"),
+        Cast(API, C, "terminate_instance"),
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        *_notify(settings, C, "compute.instance.delete.start"),
+        *_notify(settings, C, "compute.instance.shutdown.start"),
+        *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
+        *_notify(settings, C, "compute.instance.shutdown.end"),
+        Call(C, CO, "instance.save (clean_attempts)"),
+        Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+        Http(C, NE, "DELETE /v2.0/ports/{id}"),
+        Call(C, CO, "VirtualInterface.delete_by_instance_uuid"),
+        Call(C, CO, "InstanceInfoCache.save"),
+        Call(C, CO, "InstanceInfoCache.delete"),
+        Call(C, CO, "instance.save (vm_state deleted)"),
+        Visible(),
+        Call(C, CO, "instance.destroy"),
+        Call(C, CO, "Quotas.commit"),
+        Call(C, CO, "BlockDeviceMapping.destroy"),
+        Http(C, PL, "DELETE /allocations/{server}"),
+        Call(C, CO, "ComputeNode.save"),
+        Http(C, PL, "GET /resource_providers/{host}/aggregates"),
+        Http(C, PL, "GET /resource_providers/{host}/inventories"),
+        Cast(C, API, "delete_tokens_for_instance (nova-consoleauth)"),
+        Cast(C, SCH, "delete_instance_info"),
+        *_notify(settings, C, "compute.instance.delete.end"),
+        Call(C, CO, "InstanceActionEvent.event_finish"),
+    )
+
+
+def local_delete(settings: OpenStack) -> Steps:
+    """A delete when nova-api sees the server's compute service down: it deletes the server itself,
+    with no cast (nova/compute/api.py `_delete`: `service_is_up` false -> `_local_delete`): the ports,
+    the allocations in Placement, then the instance's rows."""
+    return (
+        Authenticate(),
+        Http(U, API, "DELETE /servers/{id}"),
+        ValidateToken(API),
+        Db(API, CDB, 1, "instance lookup"),
+        Http(API, NE, "GET /v2.0/ports?device_id={server}"),
+        Http(API, NE, "DELETE /v2.0/ports/{id}"),
+        Http(API, PL, "DELETE /allocations/{server}"),
+        Db(API, CDB, 2, "block device mappings, instance.destroy"),
+        Visible(),
+        *_notify(settings, API, "compute.instance.delete.end"),
+    )
+
+
 def _power_action(settings: OpenStack, verb: str, task_state: str) -> Steps:
     # nova/compute/api.py pause/unpause -> compute rpcapi cast -> manager pause_instance/unpause_instance.
     return (
@@ -290,9 +451,10 @@ def _port_create(settings: OpenStack) -> Steps:
 @cache
 def _workflows(settings: tuple[str, ...]) -> dict[OperationKind, Steps]:
     s = OpenStack.model_validate(dict(zip(OpenStack.model_fields, settings, strict=True)))
+    ocata = s.release is Release.OCATA
     return {
-        OperationKind.BOOT: _boot(s),
-        OperationKind.DELETE: _delete(s),
+        OperationKind.BOOT: _boot_ocata(s) if ocata else _boot(s),
+        OperationKind.DELETE: _delete_ocata(s) if ocata else _delete(s),
         OperationKind.PAUSE: _power_action(s, "pause", "pausing"),
         OperationKind.UNPAUSE: _power_action(s, "unpause", "unpausing"),
         OperationKind.LIVE_MIGRATE: _live_migrate(s),
@@ -303,5 +465,9 @@ def _workflows(settings: tuple[str, ...]) -> dict[OperationKind, Steps]:
 
 def workflows(settings: OpenStack | None = None) -> dict[OperationKind, Steps]:
     """Every operation's workflow under `settings` (default: the release's defaults)."""
+    return _workflows(_key(settings))
+
+
+def _key(settings: OpenStack | None) -> tuple[str, ...]:
     s = settings or OpenStack()
-    return _workflows(tuple(str(getattr(s, name).value) for name in OpenStack.model_fields))
+    return tuple(str(getattr(s, name).value) for name in OpenStack.model_fields)

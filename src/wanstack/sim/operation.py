@@ -22,3 +22,5 @@ class Operation:
     host: int = -1
     instance: int = -1
     tail: bool = False  # done as the client sees it; the steps after `Visible` are running
+    returned: float = -1.0  # when the user's request was answered (its first REST exchange)
+    rally_end: float = -1.0  # observer rally: when Rally's poll saw the operation done

@@ -19,9 +19,10 @@ from typing import Any
 from wanstack.migration.cost import Guest, Path, live_migration
 from wanstack.migration.fleet import DIRTY_MEDIAN_MBPS
 from wanstack.scenario.placement import Placement
+from wanstack.scenario.rally import RALLY, RallyObservation, rally_sees
 from wanstack.scenario.services import Service
+from wanstack.scenario.workload import Observer, OperationKind
 from wanstack.scenario.workload import Operation as OperationSpec
-from wanstack.scenario.workload import OperationKind
 from wanstack.sim.background import Liveness
 from wanstack.sim.chain import ChainRunner
 from wanstack.sim.flows import FlowNetwork
@@ -72,6 +73,8 @@ class Runner:
     image_bytes: dict[str, float]
     # The operations as the scenario's release and settings run them (`sim.openstack.workflows`).
     workflows: dict[OperationKind, tuple[Step, ...]]
+    # A delete nova-api does itself when it sees the compute service down (`openstack.local_delete`).
+    local_delete: tuple[Step, ...] = ()
     # Tokens the users at a site hold (until), and those keystonemiddleware caches per (server, site).
     token_expiry: dict[str, float] = field(default_factory=dict)
     token_cache: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -83,7 +86,14 @@ class Runner:
         if not self._prepare(op):
             return
         self.sim.after(self.params.operation_timeout_ms, self._timeout, op)
-        walk(self.workflows[kind], self, op, lambda op: self._finish(op, "ok", ""))
+        steps = self.workflows[kind]
+        if (
+            kind is OperationKind.DELETE
+            and self.local_delete
+            and not self.liveness.compute_up(op.site, op.start)
+        ):
+            steps = self.local_delete  # nova-api sees the compute down: no cast, it deletes at once
+        walk(steps, self, op, lambda op: self._finish(op, "ok", ""))
 
     # --- bookkeeping -------------------------------------------------------------------------------
     def _prepare(self, op: Operation) -> bool:
@@ -113,7 +123,29 @@ class Runner:
             return
         op.outcome, op.reason, op.end = outcome, reason, self.sim.now
         self.inventory.settle(op)
-        op.done(op)
+        if outcome == "ok" and op.spec.observer is Observer.RALLY and op.kind in RALLY:
+            self._rally_poll(op)  # Rally's loop goes on once its poll has seen it
+        else:
+            op.done(op)
+
+    def _rally_poll(self, op: Operation) -> None:
+        """Rally's first poll that sees the operation done: a GET from the user's site to nova-api,
+        started when Rally's pre-poll delay and poll interval have it start (`scenario.rally`)."""
+        seconds = RALLY[op.kind]
+        every = RallyObservation(seconds.prepoll_s * 1000.0, seconds.interval_s * 1000.0)
+        returned = op.returned if op.returned >= 0 else op.start
+        roles = self.roles.of(op.site)
+        hops = round_trip(roles[Role.USER][0], *roles[Role.API])
+
+        def seen(_: Any) -> None:
+            op.rally_end = self.sim.now
+            op.done(op)
+
+        def poll(_: Any = None) -> None:
+            # An unreachable API: Rally would go on polling until its timeout; the operation is done.
+            self._exchange(op, hops, self.params.http_request_bytes, seen, lambda _: op.done(op))
+
+        self.sim.after(rally_sees(every, returned, self.sim.now) - self.sim.now, poll)
 
     def _fail(self, op: Operation, reason: str) -> Callable[[Any], None]:
         """What fails `op` with `reason` when it is called (a message's `lost`)."""
@@ -137,12 +169,18 @@ class Runner:
         hops = round_trip(client, server, station)
         lost = self._fail(op, f"{step.what}: {step.server.value} unreachable")
         nbytes = self.params.http_request_bytes
+        user = step.client is Role.USER and op.returned < 0
         # One request per server on the host, the operation's own counted apart (a boot's is not on
         # the inventory yet, a delete's has left it by its tail).
         left = [self.inventory.servers_on(op.site, op.host) + 1 if step.per_server else 1]
 
         def next_request(_: Any = None) -> None:
             if left[0] == 0:
+                if user:
+                    op.returned = self.sim.now
+                if step.needs_agent and not self.liveness.agent_up(op.site):
+                    self._finish(op, "failed", "PortBindingFailed: the host's L2 agent is seen dead")
+                    return
                 then(op)
                 return
             left[0] -= 1
@@ -210,13 +248,16 @@ class Runner:
         self.sim.after(float(getattr(self.params, step.param)), lambda _: then(op))
 
     def authenticate(self, step: Authenticate, op: Operation, then: Next) -> None:
-        if self.sim.now < self.token_expiry.get(op.site, -1.0):
+        rally = op.spec.observer is Observer.RALLY  # Rally's new clients each iteration: a new token
+        if not rally and self.sim.now < self.token_expiry.get(op.site, -1.0):
             then(op)
             return
         keystone, station = self.roles.of(op.site)[Role.KEYSTONE]
 
         def issued(_: Any) -> None:
             self.token_expiry[op.site] = self.sim.now + self.params.token_lifetime_ms
+            if rally:
+                op.start = self.sim.now  # Rally times its action from the request, its clients made
             then(op)
 
         hops = round_trip(op.site, keystone, station)
@@ -227,7 +268,8 @@ class Runner:
         roles = self.roles.of(op.site)
         server = roles[step.server][0]
         key = (server, op.site)
-        if self.sim.now < self.token_cache.get(key, -1.0):
+        fresh = op.spec.observer is Observer.RALLY  # a token keystonemiddleware has not seen yet
+        if not fresh and self.sim.now < self.token_cache.get(key, -1.0):
             then(op)
             return
         keystone, station = roles[Role.KEYSTONE]

@@ -31,12 +31,14 @@ class Role(StrEnum):
 class Http:
     """A REST request and its response (keystoneauth sessions keep connections alive: 1 RTT).
     `per_server`: one request for every server on the host, the operation's own included, one after
-    the other (the resource tracker checking each server's allocations in Placement)."""
+    the other (the resource tracker checking each server's allocations in Placement). `needs_agent`:
+    the server refuses it when the host's L2 agent is seen dead (a port binding under ML2/OVS)."""
 
     client: Role
     server: Role
     what: str
     per_server: bool = False
+    needs_agent: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ So this is a runner of wanstack's own that keeps what Rally's measurement depend
 - `times` operations, `concurrency` at a time (Rally's constant runner), each at its target site;
 - a new authentication per iteration (a new Keystone token, requested from the user's site);
 - Rally's observation of a server's state: after the request, a pre-poll delay, then a GET every
-  poll interval until the state is reached (rally_openstack/common/cfg/nova.py: boot 1.0 s then every
-  2.0 s; delete, pause and unpause 2.0 s then every 2.0 s).
+  poll interval until the state is reached (`wanstack.scenario.rally`: boot 1.0 s then every 2.0 s;
+  delete at once then every 2.0 s; pause and unpause 2.0 s then every 2.0 s).
 Each operation is measured twice:
 - `op` (e.g. `boot`): as the API sees it — from the request (the token is already there, as the
   simulator's steady state has it cached) to the first moment the API shows the state, seen by a
@@ -22,7 +22,6 @@ make (no version discovery, no catalog lookup).
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from typing import Any
 from wanstack.results.schema import OperationResult, RunResult
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.rally import RALLY, rally_sees
 from wanstack.scenario.workload import Operation, OperationKind
 from wanstack.testbed.config import ADMIN_PASSWORD
 
@@ -40,20 +40,6 @@ FINE_POLL_S = 0.1
 TIMEOUT_S = 300.0  # Rally's nova_server_*_timeout
 
 
-@dataclass(frozen=True)
-class RallyObservation:
-    """Rally's pre-poll delay and poll interval for one operation (rally_openstack's defaults)."""
-
-    prepoll_s: float
-    interval_s: float
-
-
-RALLY = {
-    OperationKind.BOOT: RallyObservation(1.0, 2.0),
-    OperationKind.DELETE: RallyObservation(2.0, 2.0),
-    OperationKind.PAUSE: RallyObservation(2.0, 2.0),
-    OperationKind.UNPAUSE: RallyObservation(2.0, 2.0),
-}
 SUPPORTED = tuple(RALLY)
 # The state each operation waits for (None: the server is gone).
 TARGET = {
@@ -161,7 +147,7 @@ class Runner:
         return outcome
 
     def _wait(self, s: Any, url: str, headers: dict[str, str], target: str | None) -> tuple[float, float]:
-        """Poll until the server is in `target` (None: gone); when it first was, and a GET's time."""
+        """Poll until the server is in `target` (None: DELETED or gone); when it first was, a GET's time."""
         deadline = time.monotonic() + TIMEOUT_S
         gets: list[float] = []
         while time.monotonic() < deadline:
@@ -173,22 +159,15 @@ class Runner:
                 return now, sum(gets) / len(gets)
             if response.status_code == 200:
                 status = response.json()["server"]["status"]
-                if status == target:
+                # A delete is done once the server shows DELETED, before its row goes (Rally's
+                # `_delete_server` waits for "deleted" or a 404, rally's `utils.wait_for_status`).
+                if status == target or (target is None and status == "DELETED"):
                     return now, sum(gets) / len(gets)
                 if status == "ERROR":
                     fault = response.json()["server"].get("fault", {}).get("message", "")
                     raise RuntimeError(f"server in ERROR: {fault}")
             time.sleep(FINE_POLL_S)
         raise TimeoutError(f"not {target or 'gone'} in {TIMEOUT_S:.0f} s")
-
-
-def rally_sees(rally: RallyObservation, returned: float, seen: float) -> float:
-    """When Rally's poll would first see a state the API shows from `seen` on: its polls start at
-    `returned` + pre-poll delay and come every interval."""
-    first = returned + rally.prepoll_s
-    if seen <= first:
-        return first
-    return first + math.ceil((seen - first) / rally.interval_s) * rally.interval_s
 
 
 def run_workload(
@@ -227,8 +206,11 @@ def _constant(
             say(f"{spec.op.value} {i + 1}/{times} at {outcome.site}: {took}")
         return outcome
 
-    with ThreadPoolExecutor(max_workers=spec.concurrency) as pool:
+    pool = ThreadPoolExecutor(max_workers=spec.concurrency)
+    try:
         done += pool.map(one, range(times))
+    finally:  # Ctrl-C: the iterations not yet started are not started
+        pool.shutdown(wait=True, cancel_futures=True)
     return done
 
 
