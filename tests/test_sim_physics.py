@@ -409,3 +409,39 @@ messaging: {rpc: brokerless}
     serialization = 4 * 1000 * 8 / (1000 * 1000.0)
     expected = 2 * (7 + 11) + p.station("nova-conductor").service_ms + 4 * p.rpc_client_ms + serialization
     assert timed_call(e, "a", "b") == pytest.approx(expected)
+
+
+def test_a_cast_sent_during_a_cut_runs_after_the_restore_and_a_call_reply_too() -> None:
+    """RabbitMQ keeps a cast in its queue while its consumer is cut off, and the consumer takes it once
+    it has reconnected: oslo.messaging retries every 1, 3, 5, … s, at most 30 (`chain.reconnect_waits_ms`).
+    A REST request across the cut fails at once (no route), as before."""
+    e = engine(TWO_SITES % {"d": 10})
+    server = e.stations.get("nova-conductor", "b")
+    done: list[float] = []
+    lost: list[float] = []
+    e.net.set_link("a", "b", False)
+    e.messaging.of("a").cast(
+        "a", "b", server, nbytes=1000, done=lambda _: done.append(e.sim.now), lost=lambda _: lost.append(1.0)
+    )
+    restore_ms = 20_000.0
+    e.sim.at(restore_ms, lambda _: e.net.set_link("a", "b", True))
+    e.sim.run(1e9)
+    assert lost == [] and len(done) == 1
+    # attempts 1, 4, 9, 16, 25 s after the cut: the first after the restore delivers it
+    assert done[0] == pytest.approx(25_000.0, abs=50.0)
+
+
+def test_a_service_is_seen_up_again_once_its_report_gets_through_after_the_restore() -> None:
+    """nova-compute's reports during a cut wait in oslo.messaging's reconnection loop; after the restore
+    the first reconnection delivers one, and the servicegroup sees the compute up then."""
+    text = """
+generate: {kind: star, edges: 1, delay_ms: 10, hosts: {count: 1}, center_hosts: {count: 1}}
+faults:
+  - {at_s: 100, action: cut-link, link: [central, edge-1]}
+  - {at_s: 220, action: restore-link, link: [central, edge-1]}
+run: {duration_s: 400}
+"""
+    result = Engine(parse(text, "t.yaml")).run()
+    (outage,) = [o for o in result.outages if o.service == "nova-compute"]
+    assert 150 < outage.down_at_s < 175
+    assert outage.up_at_s is not None and 220 < outage.up_at_s < 220 + 10

@@ -24,7 +24,7 @@ from wanstack.results.schema import Outage
 from wanstack.scenario.workload import Background as BackgroundTraffic
 from wanstack.sim.chain import ChainRunner
 from wanstack.sim.kernel import Simulator
-from wanstack.sim.message import Hop, Message, ignore, round_trip
+from wanstack.sim.message import Hop, Message, round_trip
 from wanstack.sim.messaging import RegionMessaging
 from wanstack.sim.network import Network
 from wanstack.sim.params import Params
@@ -39,6 +39,9 @@ class Heartbeat:
 
     last_ok: float = 0.0
     down: bool = False
+    # A report still on its way: oslo.messaging retries a publish until it reconnects, and the periodic
+    # task (a FixedIntervalLoopingCall) waits for it before its next run.
+    pending: bool = False
 
 
 @dataclass(slots=True)
@@ -47,6 +50,7 @@ class HostGroup:
     hosts: int
     nova: Heartbeat = field(default_factory=Heartbeat)
     neutron: Heartbeat = field(default_factory=Heartbeat)
+    tracker_pending: bool = False  # the resource tracker's last run still waits on a held call
 
 
 class Liveness:
@@ -186,15 +190,20 @@ class Background:
         self.sim.after(self.nova_period, self._nova_report, group)
         live = self.liveness
         live.notice_silence(group, "nova-compute", group.nova, live.down_ms, now)
-        if not self.net.site_up[group.site]:
-            return  # the hosts are off
+        if not self.net.site_up[group.site] or group.nova.pending:
+            return  # the hosts are off, or the last report is still being retried
         conductor, station = self.roles.of(group.site)[Role.CONDUCTOR]
+        group.nova.pending = not self.fluid  # a fluid batch is not held (`ChainRunner._unroutable`)
 
         def saved(_: Any) -> None:
+            group.nova.pending = False
             t = self.sim.now
             if t > live.site_last_ok.get(group.site, 0.0):
                 live.site_last_ok[group.site] = t
             live.reported(group, "nova-compute", group.nova, t)
+
+        def failed(_: Any) -> None:
+            group.nova.pending = False
 
         k = group.hosts
         size = self.params.rpc_small_bytes * k
@@ -205,15 +214,20 @@ class Background:
             request_bytes=size,
             reply_bytes=size,
             done=saved,
-            failed=ignore,
+            failed=failed,
             messages=k,
             fluid=self.fluid,
         )
 
     def _resource_tracker(self, group: HostGroup) -> None:
         self.sim.after(self.rt_period, self._resource_tracker, group)
-        if not self.net.site_up[group.site]:
+        if not self.net.site_up[group.site] or group.tracker_pending:
             return
+        group.tracker_pending = not self.fluid
+
+        def finished(_: Any) -> None:
+            group.tracker_pending = False
+
         roles = self.roles.of(group.site)
         conductor, station = roles[Role.CONDUCTOR]
         placement, pst = roles[Role.PLACEMENT]
@@ -228,7 +242,8 @@ class Background:
                         hops=round_trip(group.site, placement, pst),
                         nbytes=p.http_request_bytes * k,
                         messages=k,
-                        done=ignore,
+                        done=finished,
+                        lost=finished,
                         fluid=self.fluid,
                     )
                 )
@@ -240,7 +255,7 @@ class Background:
                 request_bytes=p.rpc_small_bytes * k,
                 reply_bytes=p.rpc_object_bytes * k,
                 done=lambda _: call(n + 1),
-                failed=ignore,
+                failed=finished,
                 messages=k,
                 fluid=self.fluid,
             )
@@ -252,12 +267,17 @@ class Background:
         self.sim.after(self.neutron_period, self._neutron_report, group)
         live = self.liveness
         live.notice_silence(group, "neutron-agent", group.neutron, live.neutron_down_ms, now)
-        if not self.net.site_up[group.site] or group.site in self.agents_down:
+        if not self.net.site_up[group.site] or group.site in self.agents_down or group.neutron.pending:
             return
         neutron, station = self.roles.of(group.site)[Role.NEUTRON]
+        group.neutron.pending = not self.fluid
 
         def reported(_: Any) -> None:
+            group.neutron.pending = False
             live.reported(group, "neutron-agent", group.neutron, self.sim.now)
+
+        def lost(_: Any) -> None:
+            group.neutron.pending = False
 
         self.messaging.of(group.site).cast(
             group.site,
@@ -265,6 +285,7 @@ class Background:
             station,
             nbytes=self.params.rpc_object_bytes * group.hosts,
             done=reported,
+            lost=lost,
             messages=group.hosts,
             fluid=self.fluid,
         )

@@ -8,8 +8,32 @@ bench-host plug-in (`sim.host`) carries the same messages through its shared CPU
 
 from __future__ import annotations
 
-from wanstack.sim.message import Message
+from collections.abc import Iterator
+from itertools import count
+
+from wanstack.sim.message import Hop, Message
 from wanstack.sim.network import Network
+
+# Stations that keep what they are given until its consumer takes it: a RabbitMQ node's queues, a
+# Kafka-like log. A router (AMQP 1.0 dispatch) keeps nothing, nor does a direct connection.
+QUEUEING = frozenset({"rpc-broker", "notification-broker", "log-leader"})
+
+
+def reconnect_waits_ms() -> Iterator[float]:
+    """oslo.messaging's reconnection to RabbitMQ: `rabbit_retry_interval` = 1 s growing by
+    `rabbit_retry_backoff` = 2 s up to `rabbit_interval_max` = 30 s (oslo_messaging/_drivers/
+    impl_rabbit.py; kombu's `retry_over_time` adds the step at each attempt: 1, 3, 5, … 29, 30, 30 s)."""
+    for step in count():
+        yield min(1.0 + 2.0 * step, 30.0) * 1000.0
+
+
+def held_by_a_queue(hops: tuple[Hop, ...], i: int) -> bool:
+    """Whether hop `i` goes to or from a station that keeps messages: a publish to a broker, which
+    oslo.messaging retries until it reconnects (`retry=None` for casts and notifications), or a
+    delivery from a broker's queue, which waits there until its consumer reconnects."""
+    to = hops[i].station
+    before = hops[i - 1].station if i > 0 else None
+    return (to is not None and to.key[0] in QUEUEING) or (before is not None and before.key[0] in QUEUEING)
 
 
 class ChainRunner:
@@ -35,7 +59,30 @@ class ChainRunner:
         # The library's cost at an end host: the sender's on the first leg, the receiver's on the last.
         extra = m.end_ms if i == 0 or i == len(hops) - 1 else 0.0
         if not self.net.send(hop.src, hop.dst, m, self._arrived, extra):
+            self._unroutable(m)
+
+    def _unroutable(self, m: Message) -> None:
+        """The hop in progress has no route. What passes a broker waits for the route and the client's
+        reconnection (a cast sent during a cut runs after the restore, as RabbitMQ keeps it in its
+        queue); anything else (REST, a router's or a direct link's traffic) is lost."""
+        i = m.at - 1
+        hop = m.hops[i]
+        if m.fluid or not held_by_a_queue(m.hops, i) or not self.net.site_up[hop.src]:
             self._lost(m)
+            return
+        waits = reconnect_waits_ms()
+        net = self.net
+
+        def attempt(_: object = None) -> None:
+            if not net.site_up[hop.src]:
+                self._lost(m)
+            elif net.reachable(hop.src, hop.dst):
+                m.at = i
+                self._next(m)
+            else:
+                net.sim.after(next(waits), attempt)
+
+        net.sim.after(next(waits), attempt)
 
     def _arrived(self, m: Message) -> None:
         station = m.hops[m.at - 1].station

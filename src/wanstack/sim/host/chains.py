@@ -173,7 +173,7 @@ class SharedHostChains(ChainRunner):
     def _relayed(self, m: Message) -> None:
         hop = m.hops[m.at - 1]
         if not self.net.send(hop.src, hop.dst, m, self._arrived, 0.0):
-            self._lost(m)
+            self._unroutable(m)
 
     def _arrived(self, m: Message) -> None:
         hops = m.hops
