@@ -27,9 +27,16 @@ class CallStats:
 
 
 def rpc_across_link(
-    broker: RabbitNode, shape: LinkShape, calls: int = 100, payload: int = 100, threads: int = 1
+    broker: RabbitNode,
+    shape: LinkShape,
+    *,
+    calls: int = 100,
+    payload: int = 100,
+    threads: int = 1,
+    pause_ms: float = 0.0,
 ) -> CallStats:
-    """Calls from a client next to the broker to a server that reaches the broker through `shape`."""
+    """Calls from a client next to the broker to a server that reaches the broker through `shape`,
+    `pause_ms` apart."""
     with DelayRelay(broker.port, shape) as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         with (
@@ -37,7 +44,9 @@ def rpc_across_link(
             RoleProcess("rpc-client", broker.url, server="s1") as client,
         ):
             client.ask({"calls": WARM_UP_CALLS})
-            result = client.ask({"calls": calls, "payload": payload, "threads": threads})
+            result = client.ask(
+                {"calls": calls, "payload": payload, "threads": threads, "pause_ms": pause_ms}
+            )
     latencies = np.asarray(result["latencies_ms"], dtype=float)
     p50, p95 = (
         (float(x) for x in np.percentile(latencies, [50, 95])) if latencies.size else (float("nan"),) * 2
