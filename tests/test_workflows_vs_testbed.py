@@ -126,3 +126,25 @@ def test_ocata_crosses_as_its_code_does_and_does_not_grow_with_the_host() -> Non
 
     assert agent_calls(boot) == 3
     assert agent_calls(workflows()[OperationKind.BOOT]) == 1
+
+
+def test_the_traces_give_each_station_its_own_time_per_request() -> None:
+    """`testbed.processing`: a server span's own time is its duration less the exchanges it waited on
+    (merged), so on the boot's critical path the stations' own times and the WAN's 55 crossings of
+    25 ms account for most of the time to ACTIVE, and never more."""
+    from wanstack.testbed.processing import mean_service_ms, service_times
+    from wanstack.testbed.trace import critical_path, operation_spans, visible_change
+
+    events = json.loads((Path(__file__).parent / "fixtures" / "trace-boot-edge.json").read_text())
+    found = operation_spans("boot", spans([(e["site"], e) for e in events]))
+    own = service_times("boot", found)
+    assert len(own["neutron-server"]) == 14 and len(own["placement"]) == 9
+    assert len(own["nova-conductor"]) == 11 and own["nova-superconductor"]
+    target = visible_change("boot", found)
+    assert target is not None
+    path = critical_path(target, found)
+    to_active_ms = ((target.stop or target.start) - path[0].start) * 1000.0
+    accounted = sum(sum(v) for v in own.values()) + 55 * 25.0
+    assert 0.6 * to_active_ms < accounted < to_active_ms
+    means = mean_service_ms([own])
+    assert means["neutron-server"] > means["placement"] > 0  # a port costs Neutron more than a GET

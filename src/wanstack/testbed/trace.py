@@ -128,7 +128,7 @@ def spans(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Span]:
     return found
 
 
-def _operation_spans(op: str, found: dict[str, Span]) -> dict[str, Span]:
+def operation_spans(op: str, found: dict[str, Span]) -> dict[str, Span]:
     """The spans of the operation's own request and everything it caused: of the requests the user
     made (the roots: no parent among the spans), the one that is the operation's (POST /servers for a
     boot, DELETE /servers/{id} for a delete), not the token's or the polls'."""
@@ -178,7 +178,7 @@ def analyse(op: str, site: str, found: dict[str, Span]) -> Trace:
     """The operation's exchanges (REST and RPC, with the sites they ran between), SQL counts, and the
     exchanges on its critical path (`critical_path`)."""
     trace = Trace(op, site, found)
-    kept = _operation_spans(op, found)
+    kept = operation_spans(op, found)
     for span in sorted(kept.values(), key=lambda s: s.start):
         exchange = _exchange(span, found, site)
         if exchange is not None:
