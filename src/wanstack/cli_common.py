@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from wanstack.sim.calibration import Calibration
 
 # Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 140)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+# No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
+console = Console(width=None if sys.stdout.isatty() else 140, emoji=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def report(err: ScenarioError) -> NoReturn:
