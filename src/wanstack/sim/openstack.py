@@ -89,13 +89,13 @@ def _vif_plugged(settings: OpenStack) -> Steps:
             return ()  # the port was up at its binding: the event has come already
 
 
-def _boot(settings: OpenStack) -> Steps:
-    libvirt = settings.virt is VirtDriver.LIBVIRT
-    # nova/network/neutron.py `allocate_for_instance`, in `_allocate_network_async`'s thread: the
-    # network, the port and its binding, the VIF record, then the instance's network info
-    # (`_build_network_info_model`: ports, floating IPs, subnets, the network) into its info cache.
-    network = (
-        Http(C, NE, "GET /v2.0/networks"),
+def _allocate_network(settings: OpenStack, *details: Step) -> Steps:
+    """nova-compute allocating a server's port (`allocate_for_instance`, the same sequence in Ocata's
+    nova/network/neutronv2/api.py and today's nova/network/neutron.py): the network, the port and its
+    binding, the VIF record, then the instance's network info (`_build_network_info_model`: ports,
+    floating IPs, subnets, DHCP ports, then `details`) into its info cache."""
+    return (
+        Http(C, NE, "GET /v2.0/networks?id={net}"),
         Http(C, NE, "POST /v2.0/ports"),
         # ML2's agent-based drivers bind only to a host whose agent is alive
         # (neutron/plugins/ml2/drivers/mech_agent.py AgentMechanismDriverBase.bind_port): otherwise the
@@ -112,9 +112,29 @@ def _boot(settings: OpenStack) -> Steps:
         Http(C, NE, "GET /v2.0/floatingips"),
         Http(C, NE, "GET /v2.0/subnets"),
         Http(C, NE, "GET /v2.0/ports?network_id={net}&device_owner=network:dhcp"),
+        *details,
+        Call(C, CO, "InstanceInfoCache.save"),
+    )
+
+
+# nova-compute letting a deleted server's port go (`deallocate_for_instance`, both releases): the
+# server's ports, their deletion, the VIF records, the emptied info cache.
+DEALLOCATE_NETWORK: Steps = (
+    Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+    Http(C, NE, "DELETE /v2.0/ports/{id}"),
+    Call(C, CO, "VirtualInterface.delete_by_instance_uuid"),
+    Call(C, CO, "InstanceInfoCache.save"),
+)
+
+
+def _boot(settings: OpenStack) -> Steps:
+    libvirt = settings.virt is VirtDriver.LIBVIRT
+    # nova/network/neutron.py `allocate_for_instance`, in `_allocate_network_async`'s thread; the
+    # instance's network info asks for the network's details too (twice, the second for its segments).
+    network = _allocate_network(
+        settings,
         Http(C, NE, "GET /v2.0/networks/{id}"),
         Http(C, NE, "GET /v2.0/networks/{id} (its segments)"),
-        Call(C, CO, "InstanceInfoCache.save"),
     )
     # Beside it: the block devices, then the spawn's first part (libvirt fetches the image, unless
     # cached, before it needs the network info).
@@ -201,10 +221,7 @@ def _delete(settings: OpenStack) -> Steps:
         *_notify(settings, C, "compute.instance.shutdown.start"),
         *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
         *_notify(settings, C, "compute.instance.shutdown.end"),
-        Http(C, NE, "GET /v2.0/ports?device_id={server}"),
-        Http(C, NE, "DELETE /v2.0/ports/{id}"),
-        Call(C, CO, "VirtualInterface.delete_by_instance_uuid"),
-        Call(C, CO, "InstanceInfoCache.save"),
+        *DEALLOCATE_NETWORK,
         Call(C, CO, "instance.save (vm_state deleted)"),
         Visible(),
         # `_complete_deletion`: the resource tracker and Placement, console tokens, the schedulers,
@@ -230,23 +247,7 @@ def _boot_ocata(settings: OpenStack) -> Steps:
     scheduler/client/report.py); nothing on the path grows with the servers on the host."""
     libvirt = settings.virt is VirtDriver.LIBVIRT
     # nova/network/neutronv2/api.py `allocate_for_instance`, in its own thread.
-    network = (
-        Http(C, NE, "GET /v2.0/networks?id={net}"),
-        Http(C, NE, "POST /v2.0/ports"),
-        Http(
-            C,
-            NE,
-            "PUT /v2.0/ports/{id} binding:host_id",
-            needs_agent=settings.neutron is NeutronBackend.ML2_OVS,
-        ),
-        Call(C, CO, "VirtualInterface.create"),
-        Call(C, CO, "InstanceInfoCache.refresh"),
-        Http(C, NE, "GET /v2.0/ports?device_id={server}"),
-        Http(C, NE, "GET /v2.0/floatingips"),
-        Http(C, NE, "GET /v2.0/subnets"),
-        Http(C, NE, "GET /v2.0/ports?network_id={net}&device_owner=network:dhcp"),
-        Call(C, CO, "InstanceInfoCache.save"),
-    )
+    network = _allocate_network(settings)
     beside = (
         Call(C, CO, "BlockDeviceMapping.save (root device name)"),
         Call(C, CO, "instance.save (task_state block_device_mapping)"),
@@ -325,10 +326,7 @@ def _delete_ocata(settings: OpenStack) -> Steps:
         *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
         *_notify(settings, C, "compute.instance.shutdown.end"),
         Call(C, CO, "instance.save (clean_attempts)"),
-        Http(C, NE, "GET /v2.0/ports?device_id={server}"),
-        Http(C, NE, "DELETE /v2.0/ports/{id}"),
-        Call(C, CO, "VirtualInterface.delete_by_instance_uuid"),
-        Call(C, CO, "InstanceInfoCache.save"),
+        *DEALLOCATE_NETWORK,
         Call(C, CO, "InstanceInfoCache.delete"),
         Call(C, CO, "instance.save (vm_state deleted)"),
         Visible(),
@@ -449,8 +447,10 @@ def _port_create(settings: OpenStack) -> Steps:
 
 
 @cache
-def _workflows(settings: tuple[str, ...]) -> dict[OperationKind, Steps]:
-    s = OpenStack.model_validate(dict(zip(OpenStack.model_fields, settings, strict=True)))
+def workflows(settings: OpenStack | None = None) -> dict[OperationKind, Steps]:
+    """Every operation's workflow under `settings` (default: the release's defaults); the settings are
+    a frozen model, so each set is built once."""
+    s = settings or OpenStack()
     ocata = s.release is Release.OCATA
     return {
         OperationKind.BOOT: _boot_ocata(s) if ocata else _boot(s),
@@ -461,13 +461,3 @@ def _workflows(settings: tuple[str, ...]) -> dict[OperationKind, Steps]:
         OperationKind.NETWORK_CREATE: _network_create(s),
         OperationKind.PORT_CREATE: _port_create(s),
     }
-
-
-def workflows(settings: OpenStack | None = None) -> dict[OperationKind, Steps]:
-    """Every operation's workflow under `settings` (default: the release's defaults)."""
-    return _workflows(_key(settings))
-
-
-def _key(settings: OpenStack | None) -> tuple[str, ...]:
-    s = settings or OpenStack()
-    return tuple(str(getattr(s, name).value) for name in OpenStack.model_fields)
