@@ -21,6 +21,7 @@ from pathlib import Path
 from wanstack.scenario.load import parse
 from wanstack.sim.engine import simulate
 from wanstack.testbed.testbed import Testbed
+from wanstack.testbed.watch import StateWatch
 from wanstack.testbed.workload import Runner, run_workload
 
 OPS = ("boot", "delete")
@@ -55,7 +56,11 @@ def main() -> None:
         started = time.monotonic()
         with Testbed(infra, say=lambda text: print(f"  … {text}", file=sys.stderr, flush=True)) as testbed:
             ready = time.monotonic() - started
-            runner = Runner({site: testbed.apis(site) for site in testbed.layout.sites}, testbed.ids)
+            runner = Runner(
+                {site: testbed.apis(site) for site in testbed.layout.sites},
+                testbed.ids,
+                StateWatch(testbed.state_databases()),
+            )
             real = run_workload(infra, runner, testbed.layout.computes)
         sim = simulate(infra)
         row: dict[str, object] = {"delay_ms": delay, "testbed_ready_s": ready}

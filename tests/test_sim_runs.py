@@ -163,9 +163,9 @@ def test_cli_explain_counts_the_boot_crossings(runner) -> None:  # type: ignore[
     result = runner.invoke(app, ["explain", "boot", "default", "--site", "edge-03"])
     assert result.exit_code == 0, result.output
     # the current release's boot, its server alone on the host (tests/test_workflows_vs_testbed.py)
-    assert "52 one-way WAN crossings" in result.output
+    assert "50 one-way WAN crossings" in result.output
     more = runner.invoke(app, ["explain", "boot", "default", "--site", "edge-03", "--servers-on-host", "4"])
-    assert "58 one-way WAN crossings" in more.output and "HTTP ×4" in more.output
+    assert "56 one-way WAN crossings" in more.output and "HTTP ×4" in more.output
     assert runner.invoke(app, ["explain", "reboot"]).exit_code == 2
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from wanstack.cli_common import console, errors, load_scenario
 from wanstack.scenario.load import DEFAULT_SCENARIO
+
+if TYPE_CHECKING:
+    from wanstack.testbed.watch import StateWatch
 
 app = typer.Typer(
     help="A real OpenStack (Keystone, Placement, Glance, Neutron, Nova) spread over the scenario's sites.",
@@ -103,6 +106,14 @@ def down(folder: Folder = None) -> None:
     console.print("testbed down")
 
 
+def _watch(found: dict[str, Any]) -> StateWatch | None:
+    """The observer of the testbed described by `found` (`testbed status`): its cells' databases."""
+    from wanstack.testbed.watch import StateWatch
+
+    databases = found.get("state_databases") or []
+    return StateWatch(databases) if databases else None
+
+
 @app.command()
 def run(
     scenario: Annotated[
@@ -113,7 +124,8 @@ def run(
     folder: Folder = None,
 ) -> None:
     """Run the scenario's operations against the testbed that is up, as Rally would (times ×
-    concurrency, a token per iteration, its polling): each as the API sees it and as Rally reports it."""
+    concurrency, a token per iteration, its polling): each as the service sees it (its state written) and
+    as Rally reports it."""
     from wanstack.report.tables import operations_table
     from wanstack.testbed.control import state
     from wanstack.testbed.workload import Runner, run_workload
@@ -123,7 +135,7 @@ def run(
         errors.print("no testbed is up (`wanstack testbed up` first)")
         raise typer.Exit(2)
     infra = load_scenario(scenario)
-    runner = Runner(found["apis"], found["resources"])
+    runner = Runner(found["apis"], found["resources"], _watch(found))
     try:
         result = run_workload(infra, runner, found["computes"], say=lambda line: errors.print(f"… {line}"))
     except ValueError as err:
@@ -172,7 +184,7 @@ def trace(
     if where not in found["computes"]:
         errors.print(f"{where!r} runs no nova-compute on the testbed ({', '.join(found['computes'])})")
         raise typer.Exit(2)
-    runner = Runner(found["apis"], found["resources"])
+    runner = Runner(found["apis"], found["resources"], _watch(found))
     try:
         result = traced(runner, found["traces"], op, where, say=lambda line: errors.print(f"… {line}"))
     except RuntimeError as err:

@@ -60,6 +60,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Respond,
     Role,
     SelectHost,
     Step,
@@ -67,7 +68,10 @@ from wanstack.sim.workflows import (
     Visible,
 )
 
-HEADER = struct.Struct(">IIf")  # request size, response size, service ms
+# Request size, response size, service ms, and a ticket: when not 0, the server tells the replay the
+# request has arrived (`_Server.arrived`) before it answers — a request `answered_later`, whose client
+# goes on without waiting for the answer (read before the connection's next request).
+HEADER = struct.Struct(">IIfI")
 DEFAULT_IMAGE = "cirros"  # what a workload's boot uses unless it names another
 
 
@@ -80,8 +84,11 @@ class _Answer(socketserver.BaseRequestHandler):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with contextlib.suppress(OSError):
             while header := _read(sock, HEADER.size):
-                request, response, service_ms = HEADER.unpack(header)
+                request, response, service_ms, ticket = HEADER.unpack(header)
                 _read(sock, request)
+                if ticket:
+                    assert isinstance(self.server, _Server)
+                    self.server.arrived(ticket)
                 if service_ms:
                     time.sleep(service_ms / 1000.0)
                 sock.sendall(b"r" * max(response, 1))
@@ -105,6 +112,7 @@ def _read(sock: socket.socket, n: int) -> bytes:
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    arrived: Callable[[int], None] = staticmethod(lambda ticket: None)
 
 
 @dataclass
@@ -151,6 +159,8 @@ class Replay:
         # A call's inner steps, by the call's token, for its server to run before it replies.
         self._inner: dict[str, Steps[None]] = {}
         self._answer_port = 0
+        self._arrivals: dict[int, threading.Event] = {}  # requests answered later, by ticket
+        self._unread: dict[socket.socket, list[int]] = {}  # their answers' sizes, per connection
 
     # --- set-up ----------------------------------------------------------------------------------
     def __enter__(self) -> Replay:
@@ -176,6 +186,7 @@ class Replay:
 
         self.broker = self._stack.enter_context(RabbitNode(name="wanstack-bench-replay"))
         answer = _Server(("127.0.0.1", 0), _Answer)
+        answer.arrived = self._arrived
         self._answer_port = answer.server_address[1]
         threading.Thread(target=answer.serve_forever, daemon=True).start()
         self._stack.callback(self._branches.shutdown)
@@ -241,18 +252,37 @@ class Replay:
                 self._connections[key] = sock
         return sock
 
-    def request(self, a: str, b: str, request: int, response: int, service_ms: float) -> None:
+    def request(
+        self, a: str, b: str, request: int, response: int, service_ms: float, *, answered_later: bool = False
+    ) -> None:
+        """A request from `a` to the server at `b` and its response; `answered_later`: only until it has
+        arrived (its answer is read before the connection's next request)."""
         sock = self._connection(a, b, LinkShape(delay_ms=self._delay(a, b)))
-        sock.sendall(HEADER.pack(request, response, service_ms) + b"q" * request)
-        if not _read(sock, max(response, 1)):
+        for size in self._unread.pop(sock, []):
+            _read(sock, max(size, 1))
+        ticket = 0
+        if answered_later:
+            with self._lock:
+                ticket = len(self._arrivals) + 1
+                arrived = self._arrivals[ticket] = threading.Event()
+        sock.sendall(HEADER.pack(request, response, service_ms, ticket) + b"q" * request)
+        if answered_later:
+            if not arrived.wait(60):
+                raise ConnectionError(f"{a} -> {b}: the request never arrived")
+            self._unread.setdefault(sock, []).append(response)
+        elif not _read(sock, max(response, 1)):
             raise ConnectionError(f"{a} -> {b}: no response")
+
+    def _arrived(self, ticket: int) -> None:
+        with self._lock:
+            self._arrivals[ticket].set()
 
     def transfer(self, source: str, site: str, nbytes: int) -> None:
         """A bulk download from `source` to `site` at the route's bottleneck bandwidth."""
         bandwidth = self.infra.topology.bottleneck_mbps(site, source) if site != source else None
         shape = LinkShape(delay_ms=self._delay(site, source), bandwidth_mbps=bandwidth)
         sock = self._connection(site, f"bulk:{source}", shape)
-        sock.sendall(HEADER.pack(0, nbytes, 0.0))
+        sock.sendall(HEADER.pack(0, nbytes, 0.0, 0))
         if len(_read(sock, nbytes)) != nbytes:
             raise ConnectionError(f"{source} -> {site}: transfer cut")
 
@@ -300,9 +330,17 @@ class Replay:
         server, station = roles[step.server]
         # One server on the host (the replay's own): a request made for each server is made once.
         self.request(
-            roles[step.client][0], server, p.http_request_bytes, p.http_response_bytes, _service_ms(station)
+            roles[step.client][0],
+            server,
+            p.http_request_bytes,
+            p.http_response_bytes,
+            _service_ms(station),
+            answered_later=step.answered_later,
         )
         then(ctx)
+
+    def respond(self, step: Respond, ctx: None, then: Then[None]) -> None:
+        then(ctx)  # the answer left the server with the request; its client reads it later
 
     def visible(self, step: Visible, ctx: None, then: Then[None]) -> None:
         self._visible_at = time.perf_counter()

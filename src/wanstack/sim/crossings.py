@@ -35,6 +35,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Respond,
     Role,
     SelectHost,
     Step,
@@ -67,7 +68,8 @@ class CrossingCounter:
         return self.servers_on_host if step.per_server else 1
 
     def http(self, step: Http, ctx: int, then: Then[int]) -> None:
-        then(ctx + 2 * self.requests(step) * (self.at(step.client) != self.at(step.server)))
+        each = 1 if step.answered_later else 2  # the answer of a request answered later is off the path
+        then(ctx + each * self.requests(step) * (self.at(step.client) != self.at(step.server)))
 
     def db(self, step: Db, ctx: int, then: Then[int]) -> None:
         then(ctx + 2 * step.queries * (self.at(step.client) != self.at(step.db)))
@@ -113,6 +115,9 @@ class CrossingCounter:
         for branch in branches:
             branch(0, longest.append)
         then(ctx + max(longest, default=0))
+
+    def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
+        then(ctx)  # the answer travels beside the path
 
     def visible(self, step: Visible, ctx: int, then: Then[int]) -> None:
         if self.visible_at is None:
@@ -227,6 +232,10 @@ class _Rows:
             branch(ctx + 2, lambda _: None)
         then(ctx)
 
+    def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "Respond: the user's request answered (beside the path, nobody waits)")
+        then(ctx)
+
     def visible(self, step: Visible, ctx: int, then: Then[int]) -> None:
         self._plain(
             ctx, "— done as the client sees it; what follows loads the links, off the critical path —"
@@ -275,12 +284,18 @@ def critical_steps(
         for s in seq:
             if isinstance(s, Visible):
                 return out, True
+            if isinstance(s, Respond):
+                continue  # beside the path
             if isinstance(s, Parallel):
                 branches = [path(b)[0] for b in s.branches]
                 out += max(branches, key=lambda b: sum(c for _, c in b), default=[])
             elif isinstance(s, Call):
-                out.append((s, counter.request(s) + counter.reply(s)))
-                out += path(s.inner)[0]
+                inner, seen = path(s.inner)
+                # A call whose server makes the state visible: its reply comes after.
+                out.append((s, counter.request(s) + (0 if seen else counter.reply(s))))
+                out += inner
+                if seen:
+                    return out, True
             elif isinstance(s, Http) and s.per_server:
                 out += [(s, own(s) // servers_on_host)] * servers_on_host
             else:

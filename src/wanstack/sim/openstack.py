@@ -28,6 +28,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Respond,
     Role,
     SelectHost,
     Step,
@@ -40,6 +41,12 @@ API, SCH, SC, CO = Role.API, Role.SCHEDULER, Role.SUPERCONDUCTOR, Role.CONDUCTOR
 PL, ADB, CDB, GL, NE = Role.PLACEMENT, Role.API_DB, Role.CELL_DB, Role.GLANCE, Role.NEUTRON
 
 Steps = tuple[Step, ...]
+
+
+def _written(client: Role, conductor: Role, what: str) -> Call:
+    """The conductor's `Instance.save` that writes the state the client waits for: the state is
+    written (the UPDATE the testbed's traces end at) before the conductor replies to the compute."""
+    return Call(client, conductor, what, inner=(Visible(),))
 
 
 def _notify(settings: OpenStack, sender: Role, event: str) -> Steps:
@@ -149,7 +156,7 @@ def _boot(settings: OpenStack) -> Steps:
     )
     return (
         Authenticate(),
-        Http(U, API, "POST /servers"),
+        Http(U, API, "POST /servers", answered_later=True),
         ValidateToken(API),
         # nova/compute/api.py `create`: the image (glanceclient asks for its schema too) and
         # `validate_networks` (nova/network/neutron.py: the networks, the port quota, the ports in
@@ -163,6 +170,7 @@ def _boot(settings: OpenStack) -> Steps:
         Http(API, NE, "GET /v2.0/networks/{id} (its segments)"),
         Db(API, ADB, 3, "build request, request spec, instance mapping"),
         Cast(API, SC, "schedule_and_build_instances"),
+        Respond(),
         Call(
             SC,
             SCH,
@@ -195,8 +203,7 @@ def _boot(settings: OpenStack) -> Steps:
         Call(C, CO, "instance.save (task_state block_device_mapping)"),
         Parallel((network, spawn_start)),
         *spawn_end,
-        Call(C, CO, "instance.save (vm_state active)"),
-        Visible(),
+        _written(C, CO, "instance.save (vm_state active)"),
         *_notify(settings, C, "compute.instance.create.end"),
         Call(C, CO, "InstanceActionEvent.event_finish"),
         # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
@@ -208,10 +215,11 @@ def _delete(settings: OpenStack) -> Steps:
     libvirt = settings.virt is VirtDriver.LIBVIRT
     return (
         Authenticate(),
-        Http(U, API, "DELETE /servers/{id}"),
+        Http(U, API, "DELETE /servers/{id}", answered_later=True),
         ValidateToken(API),
         Db(API, CDB, 1, "instance lookup"),
         Cast(API, C, "terminate_instance"),
+        Respond(),
         # nova/compute/manager.py `_delete_instance` (under `wrap_instance_event`) and
         # `_shutdown_instance`: the share mappings, the guest, then the network
         # (`_try_deallocate_network`: nova/network/neutron.py `deallocate_for_instance`).
@@ -222,8 +230,7 @@ def _delete(settings: OpenStack) -> Steps:
         *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
         *_notify(settings, C, "compute.instance.shutdown.end"),
         *DEALLOCATE_NETWORK,
-        Call(C, CO, "instance.save (vm_state deleted)"),
-        Visible(),
+        _written(C, CO, "instance.save (vm_state deleted)"),
         # `_complete_deletion`: the resource tracker and Placement, console tokens, the schedulers,
         # then the row itself.
         Call(C, CO, "ResourceList.get_by_instance_uuid"),
@@ -269,7 +276,7 @@ def _boot_ocata(settings: OpenStack) -> Steps:
     )
     return (
         Authenticate(),
-        Http(U, API, "POST /servers"),
+        Http(U, API, "POST /servers", answered_later=True),
         ValidateToken(API),
         # nova/compute/api.py `create`; nova/network/neutronv2/api.py `validate_networks`.
         Http(API, GL, "GET /v2/images/{id}"),
@@ -279,6 +286,7 @@ def _boot_ocata(settings: OpenStack) -> Steps:
         Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
         Db(API, ADB, 3, "request spec, build request, instance mapping"),
         Cast(API, SC, "schedule_and_build_instances"),
+        Respond(),
         Call(
             SC,
             SCH,
@@ -301,8 +309,7 @@ def _boot_ocata(settings: OpenStack) -> Steps:
         Call(C, CO, "instance.save (task_state networking)"),
         Parallel((network, beside)),
         *spawn,
-        Call(C, CO, "instance.save (vm_state active)"),
-        Visible(),
+        _written(C, CO, "instance.save (vm_state active)"),
         *_notify(settings, C, "compute.instance.create.end"),
         Call(C, CO, "InstanceActionEvent.event_finish"),
         Cast(C, SCH, "update_instance_info"),
@@ -316,10 +323,11 @@ def _delete_ocata(settings: OpenStack) -> Steps:
     libvirt = settings.virt is VirtDriver.LIBVIRT
     return (
         Authenticate(),
-        Http(U, API, "DELETE /servers/{id}"),
+        Http(U, API, "DELETE /servers/{id}", answered_later=True),
         ValidateToken(API),
         Db(API, CDB, 4, "instance lookup, task_state deleting, quota reservation, action"),
         Cast(API, C, "terminate_instance"),
+        Respond(),
         Call(C, CO, "InstanceActionEvent.event_start"),
         *_notify(settings, C, "compute.instance.delete.start"),
         *_notify(settings, C, "compute.instance.shutdown.start"),
@@ -328,8 +336,7 @@ def _delete_ocata(settings: OpenStack) -> Steps:
         Call(C, CO, "instance.save (clean_attempts)"),
         *DEALLOCATE_NETWORK,
         Call(C, CO, "InstanceInfoCache.delete"),
-        Call(C, CO, "instance.save (vm_state deleted)"),
-        Visible(),
+        _written(C, CO, "instance.save (vm_state deleted)"),
         Call(C, CO, "instance.destroy"),
         Call(C, CO, "Quotas.commit"),
         Call(C, CO, "BlockDeviceMapping.destroy"),
@@ -350,7 +357,7 @@ def local_delete(settings: OpenStack) -> Steps:
     the allocations in Placement, then the instance's rows."""
     return (
         Authenticate(),
-        Http(U, API, "DELETE /servers/{id}"),
+        Http(U, API, "DELETE /servers/{id}", answered_later=True),
         ValidateToken(API),
         Db(API, CDB, 1, "instance lookup"),
         Http(API, NE, "GET /v2.0/ports?device_id={server}"),
@@ -358,6 +365,7 @@ def local_delete(settings: OpenStack) -> Steps:
         Http(API, PL, "DELETE /allocations/{server}"),
         Db(API, CDB, 2, "block device mappings, instance.destroy"),
         Visible(),
+        Respond(),
         *_notify(settings, API, "compute.instance.delete.end"),
     )
 
@@ -366,14 +374,14 @@ def _power_action(settings: OpenStack, verb: str, task_state: str) -> Steps:
     # nova/compute/api.py pause/unpause -> compute rpcapi cast -> manager pause_instance/unpause_instance.
     return (
         Authenticate(),
-        Http(U, API, f"POST /servers/{{id}}/action {verb}"),
+        Http(U, API, f"POST /servers/{{id}}/action {verb}", answered_later=True),
         ValidateToken(API),
         Db(API, CDB, 2, "instance lookup, task_state " + task_state),
         Cast(API, C, f"{verb}_instance"),
+        Respond(),
         *_notify(settings, C, f"compute.instance.{verb}.start"),
         Local(C, "pause_ms", f"libvirt {verb}"),
-        Call(C, CO, f"instance.save (vm_state after {verb})"),
-        Visible(),
+        _written(C, CO, f"instance.save (vm_state after {verb})"),
         *_notify(settings, C, f"compute.instance.{verb}.end"),
     )
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wanstack.scenario.workload import Operation as OperationSpec
 from wanstack.scenario.workload import OperationKind
+
+if TYPE_CHECKING:
+    from wanstack.sim.message import Hop
 
 
 @dataclass(slots=True)
@@ -23,4 +27,5 @@ class Operation:
     instance: int = -1
     tail: bool = False  # done as the client sees it; the steps after `Visible` are running
     returned: float = -1.0  # when the user's request was answered (its first REST exchange)
+    answer: Hop | None = None  # the way back of a request `answered_later`, until `Respond`
     rally_end: float = -1.0  # observer rally: when Rally's poll saw the operation done

@@ -45,6 +45,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Respond,
     Role,
     SelectHost,
     Step,
@@ -169,6 +170,11 @@ class Runner:
         hops = round_trip(client, server, station)
         lost = self._fail(op, f"{step.what}: {step.server.value} unreachable")
         nbytes = self.params.http_request_bytes
+        if step.answered_later:
+            # The request only; its answer leaves at `Respond`.
+            op.answer = hops[1]
+            self._exchange(op, hops[:1], nbytes, lambda _: then(op), lost)
+            return
         user = step.client is Role.USER and op.returned < 0
         # One request per server on the host, the operation's own counted apart (a boot's is not on
         # the inventory yet, a delete's has left it by its tail).
@@ -187,6 +193,18 @@ class Runner:
             self._exchange(op, hops, nbytes, next_request, lost)
 
         next_request()
+
+    def respond(self, step: Respond, op: Operation, then: Next) -> None:
+        answer, op.answer = op.answer, None
+        if answer is not None:
+
+            def answered(_: Any) -> None:
+                if op.returned < 0:
+                    op.returned = self.sim.now
+
+            # A lost answer leaves the operation going: the client just never hears back.
+            self._exchange(op, (answer,), self.params.http_response_bytes, answered, lambda _: None)
+        then(op)
 
     def visible(self, step: Visible, op: Operation, then: Next) -> None:
         self._finish(op, "ok", "")

@@ -27,6 +27,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Respond,
     Role,
     SelectHost,
     Step,
@@ -76,6 +77,10 @@ class StepHandler(Protocol[C]):
         """Run every branch from `ctx`; continue once all are done (`then` with the joined context)."""
         ...
 
+    def respond(self, step: Respond, ctx: C, then: Then[C]) -> None:
+        """The answer to the request made `answered_later` leaves; the walk goes on at once."""
+        ...
+
     def visible(self, step: Visible, ctx: C, then: Then[C]) -> None:
         """The operation is done as its client sees it; the walk goes on with the steps after."""
         ...
@@ -123,6 +128,8 @@ def step(s: Step, handler: StepHandler[C], ctx: C, then: Then[C]) -> None:
             handler.migrate_memory(s, ctx, then)
         case Parallel():
             handler.fork(s, [steps_of(b, handler) for b in s.branches], ctx, then)
+        case Respond():
+            handler.respond(s, ctx, then)
         case Visible():
             handler.visible(s, ctx, then)
         case _:
@@ -153,7 +160,7 @@ def roles_of(s: Step) -> tuple[Role, ...]:
             return (s.role,)
         case ValidateToken():
             return (s.server,)
-        case Authenticate() | SelectHost() | MigrateMemory() | Parallel() | Visible():
+        case Authenticate() | SelectHost() | MigrateMemory() | Parallel() | Respond() | Visible():
             return ()
         case FetchImage():
             return (Role.GLANCE, Role.IMAGE_STORE)

@@ -32,13 +32,17 @@ class Http:
     """A REST request and its response (keystoneauth sessions keep connections alive: 1 RTT).
     `per_server`: one request for every server on the host, the operation's own included, one after
     the other (the resource tracker checking each server's allocations in Placement). `needs_agent`:
-    the server refuses it when the host's L2 agent is seen dead (a port binding under ML2/OVS)."""
+    the server refuses it when the host's L2 agent is seen dead (a port binding under ML2/OVS).
+    `answered_later`: the server answers at the workflow's `Respond` step, once it has done the steps
+    in between (nova-api's own work up to its cast), and nothing waits for the answer to arrive: only
+    the request is on the way to what the client waits for (the state written)."""
 
     client: Role
     server: Role
     what: str
     per_server: bool = False
     needs_agent: bool = False
+    answered_later: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,17 @@ class Parallel:
 
 
 @dataclass(frozen=True)
+class Respond:
+    """The server answers the last `Http(answered_later=True)` request (a 202 Accepted): the answer
+    crosses back to the client beside the steps that follow, which do not wait for it; the client's
+    request has returned when it arrives (Rally's polling starts from then)."""
+
+
+@dataclass(frozen=True)
 class Visible:
     """The client sees the operation done here (the state it polls for is written); the steps after
-    it still run and load the links and stations, but no longer count in its latency."""
+    it still run and load the links and stations, but no longer count in its latency. Inside a call's
+    inner steps (the conductor's `Instance.save` writing the state), the call's reply is after it."""
 
 
 Step = (
@@ -138,5 +150,6 @@ Step = (
     | FetchImage
     | MigrateMemory
     | Parallel
+    | Respond
     | Visible
 )

@@ -578,12 +578,20 @@ class Testbed:
                 **{f"redis@{site}": store.pids() for site, store in self.traces.items()},
             },
             "traces": {site: store.url for site, store in self.traces.items()},
+            "state_databases": self.state_databases(),
             "relays": len(self.relays),
             "phases_s": self.phases,
             "resources": self.ids,
             "admin": {"username": "admin", "password": config.ADMIN_PASSWORD, "project": "admin"},
             "root": str(self.root),
         }
+
+    def state_databases(self) -> list[str]:
+        """Where Nova writes its servers' states: each cell's database and cell0's, at their servers'
+        own addresses (the runner's observer reads them without crossing a link)."""
+        top = self.layout.top
+        cell0 = self.databases[self.layout.serving(Service.API_DATABASE, top)].url("nova_cell0")
+        return [*(self.databases[cell].url("nova") for cell in self.layout.cells()), cell0]
 
     # --- clients -------------------------------------------------------------------------------
     def apis(self, site: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -65,12 +65,15 @@ class Exchange:
     dst: str
     what: str
     start: float
+    # False for the exchanges the state's write happens inside (the user's request, the conductor's
+    # `Instance.save`): their answers come after it, off the way to it.
+    answered_before: bool = True
 
     @property
     def one_way(self) -> int:
         if self.src == self.dst:
             return 0
-        return 1 if self.kind == "RPC cast" else 2
+        return 1 if self.kind == "RPC cast" or not self.answered_before else 2
 
 
 @dataclass
@@ -189,8 +192,21 @@ def analyse(op: str, site: str, found: dict[str, Span]) -> Trace:
     target = visible_change(op, kept)
     if target is not None:
         path = critical_path(target, kept)
-        trace.critical = [e for s in path if (e := _exchange(s, found, site)) is not None]
+        around = _ancestors(target, kept)
+        trace.critical = [
+            e if s.trace_id not in around else replace(e, answered_before=False)
+            for s in path
+            if (e := _exchange(s, found, site)) is not None
+        ]
     return trace
+
+
+def _ancestors(span: Span, found: dict[str, Span]) -> set[str]:
+    out: set[str] = set()
+    while span.parent_id in found:
+        span = found[span.parent_id]
+        out.add(span.trace_id)
+    return out
 
 
 # The state a client waits for (Rally's `_boot_server` until ACTIVE, `_delete_server` until DELETED or
