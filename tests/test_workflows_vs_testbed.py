@@ -1,5 +1,5 @@
 """The simulator's workflows held to real OpenStack's, call for call: the exchanges on the critical
-path of a boot and a delete at an edge site, as osprofiler traced them on the testbed
+path of a boot, a delete, a pause and an unpause at an edge site, as osprofiler traced them on the testbed
 (`tests/fixtures/trace-*-edge.json`, `wanstack testbed trace --save`), against the simulator's steps
 with the testbed's settings (Nova's fake driver, the bind-all ML2 driver, notifications off) and as
 many servers on the host."""
@@ -60,7 +60,7 @@ def _traced(trace: Trace) -> list[tuple[str, str, int]]:
     return out
 
 
-@pytest.mark.parametrize("op", ["boot", "delete"])
+@pytest.mark.parametrize("op", ["boot", "delete", "pause", "unpause"])
 def test_the_critical_path_crosses_the_wan_as_the_real_control_plane_does(op: str) -> None:
     trace = _trace(op)
     simulated = _simulated(OperationKind(op), trace.servers_on_host)
@@ -111,9 +111,10 @@ def test_ocata_crosses_as_its_code_does_and_does_not_grow_with_the_host() -> Non
     requests whatever the servers on its host, libvirt's guest XML asks the conductor for three lists
     once the network is there, and the Open vSwitch agent makes three RPC calls for a new port
     (device details, security groups, port up) where today's makes one. A boot at an edge of the
-    centralized model until ACTIVE is written: the POST's request (1), two casts (2), 24 round trips from the compute on the path (10
-    to the conductor, 4 to Placement, then the network's thread: 7 to Neutron and 3 to the conductor)
-    and the agent's 3, less the last `Instance.save`'s reply = 56; a delete: the DELETE's request, the
+    centralized model until ACTIVE is written: the POST's request (1), two casts (2), 24 round trips
+    from the compute on the path (10 to the conductor, 4 to Placement, then the network's thread: 7 to
+    Neutron and 3 to the conductor) and the agent's 3, less the last `Instance.save`'s reply = 56; a
+    delete: the DELETE's request, the
     cast and 8 round trips less that reply = 17."""
     infra = load_scenario(DEFAULT_SCENARIO)
     roles, buses = layout(infra, "edge-01")

@@ -151,7 +151,7 @@ def run(
 
 @app.command()
 def trace(
-    op: Annotated[str, typer.Argument(help="boot or delete")] = "boot",
+    op: Annotated[str, typer.Argument(help="boot, delete, pause or unpause")] = "boot",
     scenario: Annotated[
         str, typer.Argument(help="The testbed's scenario (for the simulator's side).")
     ] = DEFAULT_SCENARIO,
@@ -177,8 +177,8 @@ def trace(
     if found is None:
         errors.print("no testbed is up (`wanstack testbed up` first)")
         raise typer.Exit(2)
-    if op not in ("boot", "delete"):
-        errors.print(f"trace runs boot or delete, not {op!r}")
+    if op not in ("boot", "delete", "pause", "unpause"):
+        errors.print(f"trace runs boot, delete, pause or unpause, not {op!r}")
         raise typer.Exit(2)
     where = site or found["computes"][0]
     if where not in found["computes"]:
@@ -192,14 +192,16 @@ def trace(
         raise typer.Exit(1) from None
     if save is not None:
         save.write_text(json.dumps(result.points))
-    on_path = set(result.critical or [])
+    # The crossings each exchange on the critical path counts there (its request only when the state
+    # is written inside it).
+    on_path = {(e.kind, e.src, e.dst, e.what, e.start): e.one_way for e in result.critical or []}
     grouped: dict[tuple[str, str, str, str], list[int]] = {}
     for e in result.exchanges:
         row = grouped.setdefault((e.kind, e.src, e.dst, e.what), [0, 0, 0])
         row[0] += 1
         row[1] += e.one_way
-        row[2] += e.one_way if e in on_path else 0
-    waited = {"boot": "ACTIVE", "delete": "DELETED"}[op]
+        row[2] += on_path.get((e.kind, e.src, e.dst, e.what, e.start), 0)
+    waited = {"boot": "ACTIVE", "delete": "DELETED", "pause": "PAUSED", "unpause": "ACTIVE"}[op]
     critical = (
         f"{result.critical_crossings} on the critical path until {waited} was written"
         if result.critical_crossings is not None

@@ -371,18 +371,27 @@ def local_delete(settings: OpenStack) -> Steps:
 
 
 def _power_action(settings: OpenStack, verb: str, task_state: str) -> Steps:
-    # nova/compute/api.py pause/unpause -> compute rpcapi cast -> manager pause_instance/unpause_instance.
+    # nova/compute/api.py `pause`/`unpause`: the instance mapping (API database), the instance, its
+    # task_state saved and the instance action recorded (the cell database, directly: no RPC from
+    # nova-api), then a cast and the 202. nova/compute/manager.py `pause_instance`/`unpause_instance`
+    # under `wrap_instance_event`: the event, the flavor lazy-loaded for the legacy notification's
+    # payload (built even when no driver sends it: nova/notifications/base.py `info_from_instance`),
+    # the hypervisor, then `instance.save` with the new vm_state.
     return (
         Authenticate(),
         Http(U, API, f"POST /servers/{{id}}/action {verb}", answered_later=True),
         ValidateToken(API),
-        Db(API, CDB, 2, "instance lookup, task_state " + task_state),
+        Db(API, ADB, 1, "instance mapping"),
+        Db(API, CDB, 3, f"instance, task_state {task_state}, instance action"),
         Cast(API, C, f"{verb}_instance"),
         Respond(),
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        Call(C, CO, "Instance.get_by_uuid (the flavor, lazy-loaded)"),
         *_notify(settings, C, f"compute.instance.{verb}.start"),
         Local(C, "pause_ms", f"libvirt {verb}"),
         _written(C, CO, f"instance.save (vm_state after {verb})"),
         *_notify(settings, C, f"compute.instance.{verb}.end"),
+        Call(C, CO, "InstanceActionEvent.event_finish"),
     )
 
 

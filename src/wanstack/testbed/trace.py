@@ -131,11 +131,21 @@ def spans(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Span]:
     return found
 
 
+# Each operation's own request: its method and what its path is.
+_REQUEST: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "boot": ("POST", lambda path: path.endswith("/servers")),
+    "delete": ("DELETE", lambda path: "/servers/" in path),
+    "pause": ("POST", lambda path: path.endswith("/action")),
+    "unpause": ("POST", lambda path: path.endswith("/action")),
+}
+
+
 def operation_spans(op: str, found: dict[str, Span]) -> dict[str, Span]:
     """The spans of the operation's own request and everything it caused: of the requests the user
     made (the roots: no parent among the spans), the one that is the operation's (POST /servers for a
-    boot, DELETE /servers/{id} for a delete), not the token's or the polls'."""
-    method = {"boot": "POST", "delete": "DELETE"}.get(op)
+    boot, DELETE /servers/{id} for a delete, POST /servers/{id}/action for a pause or an unpause), not
+    the token's or the polls'."""
+    request = _REQUEST.get(op)
     children: dict[str, list[Span]] = {}
     for span in found.values():
         children.setdefault(span.parent_id, []).append(span)
@@ -143,10 +153,11 @@ def operation_spans(op: str, found: dict[str, Span]) -> dict[str, Span]:
     chosen = [
         s
         for s in roots
-        if s.info.get("request", {}).get("method") == method
-        and "/servers" in s.info.get("request", {}).get("path", "")
+        if request is not None
+        and s.info.get("request", {}).get("method") == request[0]
+        and request[1](s.info.get("request", {}).get("path", "").rstrip("/"))
     ]
-    if method is None or not chosen:
+    if not chosen:
         return found
     kept: dict[str, Span] = {}
     todo = [min(chosen, key=lambda s: s.start)]
@@ -212,7 +223,7 @@ def _ancestors(span: Span, found: dict[str, Span]) -> set[str]:
 # The state a client waits for (Rally's `_boot_server` until ACTIVE, `_delete_server` until DELETED or
 # gone): the conductor's UPDATE of the instance row that writes it (`Instance.save` in
 # nova/compute/manager.py `_build_and_run_instance` and `_delete_instance`).
-_VISIBLE_STATE = {"boot": "active", "delete": "deleted"}
+_VISIBLE_STATE = {"boot": "active", "delete": "deleted", "pause": "paused", "unpause": "active"}
 
 
 def visible_change(op: str, found: dict[str, Span]) -> Span | None:
@@ -289,17 +300,24 @@ def traced(
     settle_s: float = 3.0,
     say: Callable[[str], None] | None = None,
 ) -> Trace:
-    """Run `op` (boot or delete; a delete first boots its server, untraced) at `site` with the request
-    traced, wait until it is done and its last points are written (`settle_s`), read and analyse."""
+    """Run `op` (boot, delete, pause, unpause; the server acted on made first, untraced) at `site`
+    with the request traced, wait until it is done and its last points are written (`settle_s`), read
+    and analyse."""
     from osprofiler import profiler, web
 
     from wanstack.scenario.workload import OperationKind
 
     kind = OperationKind(op)
-    if kind is OperationKind.DELETE:
-        booted = runner.run(OperationKind.BOOT, site)
-        if booted.api_ms is None:
-            raise RuntimeError(f"could not boot the server to delete: {booted.error}")
+    # The server it acts on, made untraced: booted (and paused, for an unpause).
+    before = {
+        OperationKind.DELETE: [OperationKind.BOOT],
+        OperationKind.PAUSE: [OperationKind.BOOT],
+        OperationKind.UNPAUSE: [OperationKind.BOOT, OperationKind.PAUSE],
+    }.get(kind, [])
+    for first in before:
+        done = runner.run(first, site)
+        if done.api_ms is None:
+            raise RuntimeError(f"could not {first.value} the server to {op}: {done.error}")
     base_id = str(uuid.uuid4())
     profiler.init(TRACE_KEY, base_id=base_id, parent_id=base_id)
     try:
