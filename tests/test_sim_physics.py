@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,9 @@ from wanstack.scenario.workload import OperationKind
 from wanstack.sim.crossings import critical_crossings
 from wanstack.sim.engine import Engine, SimOptions
 from wanstack.sim.host import BenchHost
+from wanstack.sim.message import Message, round_trip
 from wanstack.sim.openstack import workflows
+from wanstack.sim.params import Params
 from wanstack.topology.tcp import TCP_WINDOW_BYTES
 
 QUIET = SimOptions(background=False)
@@ -414,8 +418,7 @@ messaging: {rpc: brokerless}
 
 def test_a_cast_sent_during_a_cut_runs_after_the_restore_and_a_call_reply_too() -> None:
     """RabbitMQ keeps a cast in its queue while its consumer is cut off, and the consumer takes it once
-    it has reconnected: oslo.messaging retries every 1, 3, 5, … s, at most 30 (`chain.reconnect_waits_ms`).
-    A REST request across the cut fails at once (no route), as before."""
+    it has reconnected: oslo.messaging retries every 1, 3, 5, … s, at most 30 (`chain.reconnect_waits_ms`)."""
     e = engine(TWO_SITES % {"d": 10})
     server = e.stations.get("nova-conductor", "b")
     done: list[float] = []
@@ -432,6 +435,35 @@ def test_a_cast_sent_during_a_cut_runs_after_the_restore_and_a_call_reply_too() 
     assert done[0] == pytest.approx(25_000.0, abs=50.0)
 
 
+@pytest.mark.parametrize("restore_s", [20.0, None])
+def test_a_rest_request_across_a_cut_hangs_while_tcp_retransmits(restore_s: float | None) -> None:
+    """keystoneauth sets no timeout by default, so a REST request across a cut waits on its connection
+    while TCP retransmits (RTO 200 ms doubling up to 120 s, `chain.retransmissions_ms`): the first
+    retransmission after the restore (25.4 s after the cut, when restored at 20 s) carries it; never
+    restored, TCP gives up after tcp_retries2 = 15 retransmissions, 924.6 s, and the request fails."""
+    e = engine(TWO_SITES % {"d": 10})
+    api = e.stations.get("nova-api", "b")
+    done: list[float] = []
+    lost: list[float] = []
+    e.net.set_link("a", "b", False)
+    e.chains.run(
+        Message(
+            hops=round_trip("a", "b", api),
+            nbytes=1000,
+            done=lambda _: done.append(e.sim.now),
+            lost=lambda _: lost.append(e.sim.now),
+        )
+    )
+    if restore_s is not None:
+        e.sim.at(restore_s * 1000.0, lambda _: e.net.set_link("a", "b", True))
+    e.sim.run(1e9)
+    if restore_s is None:
+        assert done == [] and lost == [pytest.approx(924_600.0)]
+    else:
+        assert lost == [] and len(done) == 1
+        assert 25_400.0 + 20.0 < done[0] < 25_400.0 + 20.0 + 100.0  # + the RTT and nova-api's service
+
+
 def test_a_service_is_seen_up_again_once_its_report_gets_through_after_the_restore() -> None:
     """nova-compute's reports during a cut wait in oslo.messaging's reconnection loop; after the restore
     the first reconnection delivers one, and the servicegroup sees the compute up then."""
@@ -446,3 +478,39 @@ run: {duration_s: 400}
     (outage,) = [o for o in result.outages if o.service == "nova-compute"]
     assert 150 < outage.down_at_s < 175
     assert outage.up_at_s is not None and 220 < outage.up_at_s < 220 + 10
+
+
+def _concurrent_boots(boots: int, params: Params | None = None) -> list[tuple[float, float]]:
+    """`boots` boots sent at once to one edge host 25 ms from the centre: (start, end) of each."""
+    text = f"""
+generate: {{kind: star, edges: 1, delay_ms: 25, hosts: {{count: 1, vcpus: 256}}, center_hosts: {{count: 0}}}}
+model: centralized
+background: {{enabled: false}}
+openstack: {{virt: fake, neutron: bind-all}}
+workload:
+  operations: [{{op: boot, times: {boots}, concurrency: {boots}, sites: [edge-1]}}]
+run: {{duration_s: 600}}
+"""
+    e = Engine(parse(text, "t.yaml"), SimOptions(params=params or Params()))
+    e.run()
+    assert len(e.users.finished) == boots and {op.outcome for op in e.users.finished} == {"ok"}
+    return sorted((op.start, op.end) for op in e.users.finished)
+
+
+def test_a_hosts_claims_wait_for_each_other() -> None:
+    """The resource tracker's claim runs under the host's COMPUTE_RESOURCE_SEMAPHORE: boots sent to a
+    host at once claim one after the other, each claim 5 calls and a Placement request per server
+    on the host across the 25 ms WAN (at least 12 crossings, 300 ms), so the fifth ends at least four
+    claims after the first."""
+    ends = [end for _, end in _concurrent_boots(5)]
+    assert ends[-1] - ends[0] >= 4 * 12 * 25.0
+
+
+def test_a_host_runs_at_most_max_concurrent_builds_at_once() -> None:
+    """nova-compute's `_build_semaphore` (max_concurrent_builds = 10): with one build at a time, boots
+    sent at once end a whole build apart (the compute's part until ACTIVE alone crosses the 25 ms WAN
+    more than 40 times); with ten they overlap, only their claims in line."""
+    one = _concurrent_boots(3, Params(max_concurrent_builds=1))
+    ten = _concurrent_boots(3)
+    assert min(b[1] - a[1] for a, b in itertools.pairwise(one)) >= 40 * 25.0
+    assert max(b[1] - a[1] for a, b in itertools.pairwise(ten)) < 40 * 25.0

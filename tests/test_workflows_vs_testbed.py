@@ -151,3 +151,30 @@ def test_the_traces_give_each_station_its_own_time_per_request() -> None:
     assert 0.6 * to_active_ms < accounted < to_active_ms
     means = mean_service_ms([own])
     assert means["neutron-server"] > means["placement"] > 0  # a port costs Neutron more than a GET
+
+
+def test_a_live_migration_within_an_edge_site_crosses_as_its_code_does() -> None:
+    """nova master's live migration (sim/openstack.py `_live_migrate`, from the code: no testbed has two
+    hosts at a site) between two hosts of an edge site, until the server is ACTIVE on its new host:
+    the super-conductor's task and the scheduler run at the centre, but both computes ask the
+    conductor 33 times (65 crossings: the last, the `instance.save` that writes it, counts its
+    request), Neutron 20 times (two rebuilds of the network info, the bindings), Placement once, and
+    talk to each other through the central broker (4 each way of a call: check_can_live_migrate_source,
+    pre_live_migration; 2 for post_live_migration_at_destination, inside which the state is written)."""
+    infra = load_scenario(DEFAULT_SCENARIO)
+    roles, buses = layout(infra, "edge-01")
+    steps = critical_steps(workflows()[OperationKind.LIVE_MIGRATE], "edge-01", roles, buses)
+    by_pair: dict[tuple[str, str, str], list[int]] = {}
+    for s, crossings in steps:
+        if crossings and isinstance(s, Http | Call | Cast):
+            by_pair.setdefault((type(s).__name__, s.client.value, s.server.value), []).append(crossings)
+    assert {k: (len(v), sum(v)) for k, v in by_pair.items()} == {
+        ("Http", "user", "nova-api"): (1, 1),
+        ("Call", "nova-superconductor", "nova-compute"): (1, 2),
+        ("Cast", "nova-superconductor", "nova-compute"): (1, 1),
+        ("Call", "nova-compute", "nova-conductor"): (33, 65),
+        ("Call", "nova-compute", "nova-compute"): (3, 10),
+        ("Http", "nova-compute", "neutron-server"): (20, 40),
+        ("Http", "nova-compute", "placement"): (1, 2),
+    }
+    assert critical_crossings(workflows()[OperationKind.LIVE_MIGRATE], "edge-01", roles, buses) == 121

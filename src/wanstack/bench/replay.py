@@ -55,6 +55,7 @@ from wanstack.sim.workflows import (
     Cast,
     Db,
     FetchImage,
+    Hold,
     Http,
     Local,
     MigrateMemory,
@@ -338,6 +339,9 @@ class Replay:
             answered_later=step.answered_later,
         )
         then(ctx)
+
+    def hold(self, step: Hold, inner: Steps[None], ctx: None, then: Then[None]) -> None:
+        inner(ctx, then)  # one operation at a time: a host's locks are always free
 
     def respond(self, step: Respond, ctx: None, then: Then[None]) -> None:
         then(ctx)  # the answer left the server with the request; its client reads it later

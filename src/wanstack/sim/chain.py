@@ -27,6 +27,31 @@ def reconnect_waits_ms() -> Iterator[float]:
         yield min(1.0 + 2.0 * step, 30.0) * 1000.0
 
 
+# Stations reached by REST or SQL over a kept-alive TCP connection with no timeout of its own
+# (keystoneauth's `timeout` and the [neutron]/[placement] options default to None; PyMySQL and
+# oslo.db set no read timeout): across a cut their requests hang while TCP retransmits.
+OVER_TCP = frozenset(
+    {"nova-api", "neutron-server", "placement", "glance-api", "keystone", "api-database", "cell-database"}
+)
+# Linux retransmits an unanswered segment after its RTO, from TCP_RTO_MIN = 200 ms (the route's RTT
+# is small beside it here) doubling up to TCP_RTO_MAX = 120 s, and gives the connection up after
+# tcp_retries2 = 15 retransmissions, about 924.6 s (Documentation/networking/ip-sysctl.rst).
+TCP_RTO_MIN_MS, TCP_RTO_MAX_MS, TCP_RETRIES2 = 200.0, 120_000.0, 15
+
+
+def retransmissions_ms() -> Iterator[float]:
+    """The waits between TCP's retransmissions of a stalled request, until it gives up."""
+    for k in range(TCP_RETRIES2 + 1):
+        yield min(TCP_RTO_MIN_MS * 2**k, TCP_RTO_MAX_MS)
+
+
+def over_tcp(hops: tuple[Hop, ...], i: int) -> bool:
+    """Whether hop `i` is a REST or SQL request to its server (or the server's answer)."""
+    to = hops[i].station
+    before = hops[i - 1].station if i > 0 else None
+    return (to is not None and to.key[0] in OVER_TCP) or (before is not None and before.key[0] in OVER_TCP)
+
+
 def held_by_a_queue(hops: tuple[Hop, ...], i: int) -> bool:
     """Whether hop `i` goes to or from a station that keeps messages: a publish to a broker, which
     oslo.messaging retries until it reconnects (`retry=None` for casts and notifications), or a
@@ -64,13 +89,21 @@ class ChainRunner:
     def _unroutable(self, m: Message) -> None:
         """The hop in progress has no route. What passes a broker waits for the route and the client's
         reconnection (a cast sent during a cut runs after the restore, as RabbitMQ keeps it in its
-        queue); anything else (REST, a router's or a direct link's traffic) is lost."""
+        queue); a REST or SQL request hangs on its connection while TCP retransmits, and goes through
+        when the route is back (given up after about 15 minutes); a router's or a direct link's
+        traffic is lost."""
         i = m.at - 1
         hop = m.hops[i]
-        if m.fluid or not held_by_a_queue(m.hops, i) or not self.net.site_up[hop.src]:
+        if m.fluid or not self.net.site_up[hop.src]:
             self._lost(m)
             return
-        waits = reconnect_waits_ms()
+        if held_by_a_queue(m.hops, i):
+            waits = reconnect_waits_ms()
+        elif over_tcp(m.hops, i):
+            waits = retransmissions_ms()
+        else:
+            self._lost(m)
+            return
         net = self.net
 
         def attempt(_: object = None) -> None:
@@ -79,8 +112,10 @@ class ChainRunner:
             elif net.reachable(hop.src, hop.dst):
                 m.at = i
                 self._next(m)
+            elif (wait := next(waits, None)) is None:
+                self._lost(m)  # TCP gave the connection up
             else:
-                net.sim.after(next(waits), attempt)
+                net.sim.after(wait, attempt)
 
         net.sim.after(next(waits), attempt)
 

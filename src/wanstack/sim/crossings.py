@@ -30,6 +30,7 @@ from wanstack.sim.workflows import (
     Cast,
     Db,
     FetchImage,
+    Hold,
     Http,
     Local,
     MigrateMemory,
@@ -115,6 +116,9 @@ class CrossingCounter:
         for branch in branches:
             branch(0, longest.append)
         then(ctx + max(longest, default=0))
+
+    def hold(self, step: Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
+        inner(ctx, then)  # alone on its host: never waits for the lock
 
     def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
         then(ctx)  # the answer travels beside the path
@@ -232,6 +236,10 @@ class _Rows:
             branch(ctx + 2, lambda _: None)
         then(ctx)
 
+    def hold(self, step: Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, f"holding the host's {step.lock} (one of {step.slots}):")
+        inner(ctx + 1, lambda _: then(ctx))
+
     def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
         self._plain(ctx, "Respond: the user's request answered (beside the path, nobody waits)")
         then(ctx)
@@ -286,6 +294,12 @@ def critical_steps(
                 return out, True
             if isinstance(s, Respond):
                 continue  # beside the path
+            if isinstance(s, Hold):
+                held, seen = path(s.steps)
+                out += held
+                if seen:
+                    return out, True
+                continue
             if isinstance(s, Parallel):
                 branches = [path(b)[0] for b in s.branches]
                 out += max(branches, key=lambda b: sum(c for _, c in b), default=[])

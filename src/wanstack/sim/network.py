@@ -254,6 +254,17 @@ class Network:
         heappush(sim.heap, (sim.now + delay + extra_ms, next(sim.seq), arrive, message))
         return True
 
+    def account(self, a: str, b: str, messages: float, nbytes: float, tag: str) -> None:
+        """Count what a message from `a` to `b` carries, as `send` does, without delivering anything:
+        for answers nobody waits on (a fluid batch's), whose timing does not matter."""
+        lane = self._lanes.get((a, b)) or self._lane(a, b)
+        if lane is None:
+            return
+        if lane.route is not None:
+            self.wan_bytes_by_tag[tag] = self.wan_bytes_by_tag.get(tag, 0.0) + nbytes
+        lane.messages += messages
+        lane.nbytes += nbytes
+
     @property
     def wan_bytes_total(self) -> float:
         return sum(self.wan_bytes_by_tag.values())

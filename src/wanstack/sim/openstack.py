@@ -23,6 +23,7 @@ from wanstack.sim.workflows import (
     Cast,
     Db,
     FetchImage,
+    Hold,
     Http,
     Local,
     MigrateMemory,
@@ -186,28 +187,40 @@ def _boot(settings: OpenStack) -> Steps:
         Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
         Cast(SC, C, "build_and_run_instance"),
         # nova/compute/manager.py `_do_build_and_run_instance` (under `wrap_instance_event`).
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        Call(C, CO, "instance.save (vm_state building)"),
-        *_notify(settings, C, "compute.instance.create.start"),
-        Http(C, PL, "GET /allocations/{server}"),
-        # nova/compute/resource_tracker.py `instance_claim`, under COMPUTE_RESOURCE_SEMAPHORE: the
-        # host set on the instance, its block devices, then `_update`: the host's allocations and those
-        # of every server on it, the service and the compute node.
-        Call(C, CO, "instance.save (host and node)"),
-        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-        Http(C, PL, "GET /resource_providers/{host}/allocations"),
-        Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
-        Call(C, CO, "Service.get_by_compute_host"),
-        Call(C, CO, "ComputeNode.save"),
-        # `_build_resources`: the network allocated asynchronously, the block devices beside it.
-        Call(C, CO, "instance.save (task_state block_device_mapping)"),
-        Parallel((network, spawn_start)),
-        *spawn_end,
-        _written(C, CO, "instance.save (vm_state active)"),
-        *_notify(settings, C, "compute.instance.create.end"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
-        # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
-        Cast(C, SCH, "update_instance_info"),
+        Hold(
+            "builds",
+            "max_concurrent_builds",
+            (
+                Call(C, CO, "InstanceActionEvent.event_start"),
+                Call(C, CO, "instance.save (vm_state building)"),
+                *_notify(settings, C, "compute.instance.create.start"),
+                Http(C, PL, "GET /allocations/{server}"),
+                # nova/compute/resource_tracker.py `instance_claim`, under COMPUTE_RESOURCE_SEMAPHORE:
+                # the host set on the instance, its block devices, then `_update`: the host's
+                # allocations and those of every server on it, the service and the compute node.
+                Hold(
+                    "COMPUTE_RESOURCE_SEMAPHORE",
+                    1,
+                    (
+                        Call(C, CO, "instance.save (host and node)"),
+                        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+                        Http(C, PL, "GET /resource_providers/{host}/allocations"),
+                        Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
+                        Call(C, CO, "Service.get_by_compute_host"),
+                        Call(C, CO, "ComputeNode.save"),
+                    ),
+                ),
+                # `_build_resources`: the network allocated asynchronously, the block devices beside it.
+                Call(C, CO, "instance.save (task_state block_device_mapping)"),
+                Parallel((network, spawn_start)),
+                *spawn_end,
+                _written(C, CO, "instance.save (vm_state active)"),
+                *_notify(settings, C, "compute.instance.create.end"),
+                Call(C, CO, "InstanceActionEvent.event_finish"),
+                # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
+                Cast(C, SCH, "update_instance_info"),
+            ),
+        ),
     )
 
 
@@ -233,11 +246,17 @@ def _delete(settings: OpenStack) -> Steps:
         _written(C, CO, "instance.save (vm_state deleted)"),
         # `_complete_deletion`: the resource tracker and Placement, console tokens, the schedulers,
         # then the row itself.
-        Call(C, CO, "ResourceList.get_by_instance_uuid"),
-        Http(C, PL, "GET /resource_providers/{host}/allocations"),
-        Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
-        Call(C, CO, "Service.get_by_compute_host"),
-        Call(C, CO, "ComputeNode.save"),
+        Hold(
+            "COMPUTE_RESOURCE_SEMAPHORE",
+            1,
+            (
+                Call(C, CO, "ResourceList.get_by_instance_uuid"),
+                Http(C, PL, "GET /resource_providers/{host}/allocations"),
+                Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
+                Call(C, CO, "Service.get_by_compute_host"),
+                Call(C, CO, "ComputeNode.save"),
+            ),
+        ),
         Http(C, PL, "DELETE /allocations/{server}"),
         Call(C, CO, "ConsoleAuthToken.clean_console_auths_for_instance"),
         Cast(C, SCH, "delete_instance_info"),
@@ -296,23 +315,35 @@ def _boot_ocata(settings: OpenStack) -> Steps:
         Db(SC, CDB, 2, "instance and block device mappings in the target cell"),
         Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
         Cast(SC, C, "build_and_run_instance"),
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        Call(C, CO, "instance.save (vm_state building)"),
-        *_notify(settings, C, "compute.instance.create.start"),
-        Call(C, CO, "InstancePCIRequests.get_by_instance_uuid"),
-        Call(C, CO, "instance.save (host and node)"),
-        Http(C, PL, "GET /allocations/{server}"),
-        Http(C, PL, "PUT /allocations/{server} (the claim)"),
-        Call(C, CO, "ComputeNode.save"),
-        Http(C, PL, "GET /resource_providers/{host}/aggregates"),
-        Http(C, PL, "GET /resource_providers/{host}/inventories"),
-        Call(C, CO, "instance.save (task_state networking)"),
-        Parallel((network, beside)),
-        *spawn,
-        _written(C, CO, "instance.save (vm_state active)"),
-        *_notify(settings, C, "compute.instance.create.end"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
-        Cast(C, SCH, "update_instance_info"),
+        Hold(
+            "builds",
+            "max_concurrent_builds",
+            (
+                Call(C, CO, "InstanceActionEvent.event_start"),
+                Call(C, CO, "instance.save (vm_state building)"),
+                *_notify(settings, C, "compute.instance.create.start"),
+                Hold(
+                    "COMPUTE_RESOURCE_SEMAPHORE",
+                    1,
+                    (
+                        Call(C, CO, "InstancePCIRequests.get_by_instance_uuid"),
+                        Call(C, CO, "instance.save (host and node)"),
+                        Http(C, PL, "GET /allocations/{server}"),
+                        Http(C, PL, "PUT /allocations/{server} (the claim)"),
+                        Call(C, CO, "ComputeNode.save"),
+                        Http(C, PL, "GET /resource_providers/{host}/aggregates"),
+                        Http(C, PL, "GET /resource_providers/{host}/inventories"),
+                    ),
+                ),
+                Call(C, CO, "instance.save (task_state networking)"),
+                Parallel((network, beside)),
+                *spawn,
+                _written(C, CO, "instance.save (vm_state active)"),
+                *_notify(settings, C, "compute.instance.create.end"),
+                Call(C, CO, "InstanceActionEvent.event_finish"),
+                Cast(C, SCH, "update_instance_info"),
+            ),
+        ),
     )
 
 
@@ -340,10 +371,16 @@ def _delete_ocata(settings: OpenStack) -> Steps:
         Call(C, CO, "instance.destroy"),
         Call(C, CO, "Quotas.commit"),
         Call(C, CO, "BlockDeviceMapping.destroy"),
-        Http(C, PL, "DELETE /allocations/{server}"),
-        Call(C, CO, "ComputeNode.save"),
-        Http(C, PL, "GET /resource_providers/{host}/aggregates"),
-        Http(C, PL, "GET /resource_providers/{host}/inventories"),
+        Hold(
+            "COMPUTE_RESOURCE_SEMAPHORE",
+            1,
+            (
+                Http(C, PL, "DELETE /allocations/{server}"),
+                Call(C, CO, "ComputeNode.save"),
+                Http(C, PL, "GET /resource_providers/{host}/aggregates"),
+                Http(C, PL, "GET /resource_providers/{host}/inventories"),
+            ),
+        ),
         Cast(C, API, "delete_tokens_for_instance (nova-consoleauth)"),
         Cast(C, SCH, "delete_instance_info"),
         *_notify(settings, C, "compute.instance.delete.end"),
@@ -395,48 +432,181 @@ def _power_action(settings: OpenStack, verb: str, task_state: str) -> Steps:
     )
 
 
+def _network_info(who: Role) -> Steps:
+    """`who` rebuilding a server's network info from Neutron (nova/network/neutron.py
+    `get_instance_nw_info` -> `_build_network_info_model`): the cache refreshed, seven GETs, the cache
+    saved."""
+    return (
+        Call(who, CO, "InstanceInfoCache.refresh"),
+        Http(who, NE, "GET /v2.0/ports?tenant_id={project}&device_id={server}"),
+        Http(who, NE, "GET /v2.0/networks?id={net}"),
+        Http(who, NE, "GET /v2.0/floatingips?fixed_ip_address={ip}&port_id={port}"),
+        Http(who, NE, "GET /v2.0/subnets?id={subnet}"),
+        Http(who, NE, "GET /v2.0/ports?network_id={net}&device_owner=network:dhcp"),
+        Http(who, NE, "GET /v2.0/networks/{id}?fields=segments"),
+        Http(who, NE, "GET /v2.0/networks/{id}?fields=provider:physical_network"),
+        Call(who, CO, "InstanceInfoCache.save"),
+    )
+
+
 def _live_migrate(settings: OpenStack) -> Steps:
-    # Live migration within the site. nova/conductor/tasks/live_migrate.py (scheduler,
-    # check_can_live_migrate_destination/source), compute manager pre_live_migration (port bindings),
-    # live_migration, post_live_migration_at_destination.
+    """A live migration to another host of the site, the scheduler choosing it (os-migrateLive with
+    microversion >= 2.34: asynchronous; libvirt, a block migration, one port), read in nova master
+    (2026.2): nova/compute/api.py `live_migrate`, nova/conductor/tasks/live_migrate.py
+    `LiveMigrationTask`, nova/compute/manager.py `check_can_live_migrate_destination`,
+    `_do_live_migration`, `_do_pre_live_migration`, `_post_live_migration`,
+    `post_live_migration_at_destination`. The client (Rally's `_live_migrate`) waits for the server
+    ACTIVE again, on its new host: the destination's `instance.save` writes it; the source's resource
+    audit and the migration's `completed` come after. Both hosts are at the site, so the two computes'
+    calls to each other do not cross the WAN; their calls to the conductor do."""
     return (
         Authenticate(),
-        Http(U, API, "POST /servers/{id}/action os-migrateLive"),
+        Http(U, API, "POST /servers/{id}/action os-migrateLive", answered_later=True),
         ValidateToken(API),
+        Db(API, ADB, 3, "instance mapping (twice: block_shares_not_supported), request spec"),
+        Db(API, CDB, 5, "instance, share mappings, flavor (lazy), task_state migrating, action"),
+        Cast(API, SC, "live_migrate_instance"),
+        Respond(),
+        # The super-conductor's task (its database work is direct SQL).
+        Db(SC, ADB, 1, "instance mapping"),
+        Db(SC, CDB, 4, "event_start, migration (accepted), source service, compute node"),
+        # `replace_allocation_with_migration`: the server's allocation moved to the migration.
+        Http(SC, PL, "GET /allocations/{server}"),
+        Http(SC, PL, "GET /allocations/{server} (move_allocations)"),
+        Http(SC, PL, "GET /allocations/{migration}"),
+        Http(SC, PL, "POST /allocations (server -> migration)"),
+        Http(SC, NE, "GET /v2.0/ports?device_id={server}&fields=resource_request"),
+        # A new neutron.API per task: its extension cache starts empty.
+        Http(SC, NE, "GET /v2.0/extensions"),
+        Db(SC, ADB, 1, "source cell mapping"),
         Call(
-            API,
             SC,
-            "live_migrate_instance",
+            SCH,
+            "select_destinations",
             inner=(
-                Call(
-                    SC,
-                    SCH,
-                    "select_destinations",
-                    inner=(
-                        Http(SCH, PL, "GET /allocation_candidates"),
-                        SelectHost(),
-                        Http(SCH, PL, "PUT /allocations (migration)"),
-                    ),
-                ),
-                Call(
-                    SC,
-                    C,
-                    "check_can_live_migrate_destination",
-                    inner=(Call(C, C, "check_can_live_migrate_source"),),
-                ),
-                Db(SC, CDB, 2, "migration record"),
-                Cast(SC, C, "live_migration"),
+                # nova/scheduler/request_filter.py: `owner_nova_filter` (every cell's minimum service
+                # version, uncached) and `remote_managed_ports_filter` (each port).
+                Db(SCH, CDB, 1, "minimum service version"),
+                Http(SCH, NE, "GET /v2.0/ports/{id}"),
+                Http(SCH, PL, "GET /allocation_candidates"),
+                Db(SCH, CDB, 2, "services, compute nodes"),
+                SelectHost(),
+                Http(SCH, PL, "GET /allocations/{server}"),
+                Http(SCH, PL, "PUT /allocations/{server} (on the destination)"),
             ),
         ),
-        Call(C, C, "pre_live_migration (at destination)", inner=(Http(C, NE, "POST /ports/{id}/bindings"),)),
+        Db(SC, CDB, 4, "both hosts' hypervisors, the server's resources and PCI requests"),
+        Call(
+            SC,
+            C,
+            "check_can_live_migrate_destination",
+            inner=(
+                Call(C, CO, "InstanceActionEvent.event_start"),
+                Call(C, CO, "InstanceGroup.get_by_instance_uuid (the policy check's upcall)"),
+                Call(C, CO, "ComputeNode (source)"),
+                Call(C, CO, "ComputeNode (destination)"),
+                Call(C, CO, "VirtCPUModel.get_by_instance_uuid (lazy-loaded)"),
+                Http(C, PL, "GET /allocations/{server}"),
+                Call(
+                    C,
+                    C,
+                    "check_can_live_migrate_source",
+                    inner=(
+                        Call(C, CO, "InstanceActionEvent.event_start"),
+                        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+                        Call(C, CO, "InstanceActionEvent.event_finish"),
+                    ),
+                ),
+                Call(C, CO, "InstanceActionEvent.event_finish"),
+            ),
+        ),
+        # `_bind_ports_on_destination`: an inactive binding on the destination.
+        Http(SC, NE, "GET /v2.0/ports/{id}"),
+        Http(SC, NE, "POST /v2.0/ports/{id}/bindings"),
+        Db(SC, ADB, 1, "the destination's availability zone"),
+        Db(SC, CDB, 2, "migration (destination), event_finish"),
+        Cast(SC, C, "live_migration"),
+        # The source: `live_migration` queues `_do_live_migration`.
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        Call(C, CO, "migration.save (queued)"),
+        Call(C, CO, "InstanceActionEvent.event_finish"),
+        Call(C, CO, "migration.save (preparing)"),
+        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+        *_notify(settings, C, "compute.instance.live_migration.pre.start"),
+        Call(
+            C,
+            C,
+            "pre_live_migration (at the destination)",
+            inner=(
+                Call(C, CO, "InstanceActionEvent.event_start"),
+                Call(C, CO, "InstanceGroup.get_by_instance_uuid"),
+                Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+                *_network_info(C),
+                Call(C, CO, "TrustedCerts.get_by_instance_uuid (lazy-loaded)"),
+                # The VIFs plugged: the source waits for `network-vif-plugged` (its waiter set before
+                # the call, `live_migration_wait_for_vif_plug`) beside the rest.
+                Parallel(
+                    (
+                        (
+                            Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={source}"),
+                            Http(C, NE, "PUT /v2.0/ports/{id} binding:profile migrating_to"),
+                            Call(C, CO, "InstanceActionEvent.event_finish"),
+                        ),
+                        _vif_plugged(settings),
+                    )
+                ),
+            ),
+        ),
         Call(C, CO, "migration.save (running)"),
+        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid (disks to copy)"),
+        Call(C, CO, "MigrationContext.get_by_instance_uuid (lazy-loaded)"),
         MigrateMemory(),
-        Http(C, NE, "PUT /ports/{id}/bindings/{host}/activate"),
-        Call(C, C, "post_live_migration_at_destination", inner=(Call(C, CO, "instance.save (host)"),)),
-        Http(C, PL, "PUT /allocations (swap to destination)"),
+        # libvirt's monitor: `save_stats` once at least.
+        Call(C, CO, "migration.save (progress)"),
+        Call(C, CO, "instance.save (progress)"),
+        # `_post_live_migration`: the destination's binding activated, the source cleaned up.
+        Http(C, NE, "GET /v2.0/ports/{id}/bindings/{destination}"),
+        Http(C, NE, "PUT /v2.0/ports/{id}/bindings/{destination}/activate"),
+        Call(C, CO, "instance.save (the source's files cleaned)"),
+        Call(
+            C,
+            C,
+            "post_live_migration_at_destination",
+            inner=(
+                Call(C, CO, "InstanceActionEvent.event_start"),
+                Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={source}"),
+                Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+                *_network_info(C),
+                Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+                Call(C, CO, "ComputeNode (this host)"),
+                _written(C, CO, "instance.save (host: the destination, task_state none)"),
+                Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={destination}"),
+                Http(C, NE, "DELETE /v2.0/ports/{id}/bindings/{source}"),
+                Call(C, CO, "InstanceActionEvent.event_finish"),
+            ),
+        ),
+        # The source's full resource audit (`update_available_resource`), then `completed`.
+        Hold(
+            "COMPUTE_RESOURCE_SEMAPHORE",
+            1,
+            (
+                Call(C, CO, "ComputeNodeList.get_all_by_host"),
+                Call(C, CO, "InstanceList.get_by_host_and_node"),
+                Call(C, CO, "MigrationList.get_in_progress_and_error"),
+                Call(C, CO, "Instance.get_by_uuid (the migration's server)"),
+                Http(C, PL, "GET /resource_providers/{host}/allocations"),
+                Http(C, PL, "GET /resource_providers/{host}/allocations (the provider tree)"),
+                Http(C, PL, "GET /allocations/{consumer} for each consumer on the host", per_server=True),
+                Call(C, CO, "Service.get_by_compute_host"),
+                Call(C, CO, "ComputeNode.save"),
+            ),
+        ),
+        Cast(C, SCH, "update_instance_info"),
+        Call(C, CO, "ConsoleAuthToken.clean_console_auths_for_instance"),
         Call(C, CO, "migration.save (completed)"),
-        Visible(),
-        *_notify(settings, C, "compute.instance.live_migration.post.dest.end"),
+        Http(C, PL, "GET /allocations/{migration}"),
+        Http(C, PL, "PUT /allocations/{migration} (emptied)"),
+        *_notify(settings, C, "compute.instance.live_migration._post.end"),
     )
 
 

@@ -10,6 +10,7 @@ from wanstack.scenario.workload import Operation as OperationSpec
 from wanstack.scenario.workload import OperationKind
 
 if TYPE_CHECKING:
+    from wanstack.sim.locks import HostLock
     from wanstack.sim.message import Hop
 
 
@@ -28,4 +29,5 @@ class Operation:
     tail: bool = False  # done as the client sees it; the steps after `Visible` are running
     returned: float = -1.0  # when the user's request was answered (its first REST exchange)
     answer: Hop | None = None  # the way back of a request `answered_later`, until `Respond`
+    holding: list[HostLock] | None = None  # the host's locks it holds (let go if it fails)
     rally_end: float = -1.0  # observer rally: when Rally's poll saw the operation done

@@ -28,6 +28,7 @@ from wanstack.sim.chain import ChainRunner
 from wanstack.sim.flows import FlowNetwork
 from wanstack.sim.inventory import Inventory
 from wanstack.sim.kernel import Simulator
+from wanstack.sim.locks import HostLock
 from wanstack.sim.message import Done, Hop, Message, round_trip
 from wanstack.sim.messaging import RegionMessaging
 from wanstack.sim.operation import Operation
@@ -40,6 +41,7 @@ from wanstack.sim.workflows import (
     Cast,
     Db,
     FetchImage,
+    Hold,
     Http,
     Local,
     MigrateMemory,
@@ -79,6 +81,8 @@ class Runner:
     # Tokens the users at a site hold (until), and those keystonemiddleware caches per (server, site).
     token_expiry: dict[str, float] = field(default_factory=dict)
     token_cache: dict[tuple[str, str], float] = field(default_factory=dict)
+    # Each compute host's locks, by (site, host, lock).
+    locks: dict[tuple[str, int, str], HostLock] = field(default_factory=dict)
 
     def start(
         self, kind: OperationKind, site: str, spec: OperationSpec, done: Callable[[Operation], None]
@@ -120,6 +124,12 @@ class Runner:
         return True
 
     def _finish(self, op: Operation, outcome: str, reason: str) -> None:
+        if outcome != "ok" and op.holding:
+            # Its steps stop here (before or after its client saw it done): the host's locks it held
+            # are let go, as nova's `with` blocks do on an exception.
+            for lock in op.holding:
+                lock.release()
+            op.holding = None
         if op.outcome:
             return
         op.outcome, op.reason, op.end = outcome, reason, self.sim.now
@@ -153,7 +163,8 @@ class Runner:
         return lambda _: self._finish(op, "failed", reason)
 
     def _timeout(self, op: Operation) -> None:
-        self._finish(op, "timeout", "no answer within the client's timeout")
+        if not op.outcome:  # (one done already may still be running its tail)
+            self._finish(op, "timeout", "no answer within the client's timeout")
 
     def _exchange(self, op: Operation, hops: tuple[Hop, ...], nbytes: float, done: Done, lost: Done) -> None:
         """A request and its response (REST, database, tokens) for `op`, its bytes counted as `op`'s."""
@@ -193,6 +204,28 @@ class Runner:
             self._exchange(op, hops, nbytes, next_request, lost)
 
         next_request()
+
+    def hold(self, step: Hold, inner: Steps[Operation], op: Operation, then: Next) -> None:
+        key = (op.site, op.host, step.lock)
+        lock = self.locks.get(key)
+        if lock is None:
+            slots = step.slots if isinstance(step.slots, int) else int(getattr(self.params, step.slots))
+            lock = self.locks[key] = HostLock(self.sim, slots)
+
+        def held(_: Operation) -> None:
+            if op.holding is not None and lock in op.holding:
+                op.holding.remove(lock)
+                lock.release()
+                then(op)
+
+        def granted() -> None:
+            if self.stopped(op):  # failed while it waited
+                lock.release()
+                return
+            op.holding = [*(op.holding or ()), lock]
+            inner(op, held)
+
+        lock.acquire(granted)
 
     def respond(self, step: Respond, op: Operation, then: Next) -> None:
         answer, op.answer = op.answer, None

@@ -85,6 +85,9 @@ class Params:
     # The Open vSwitch agent handles a new tap on its loop's next pass: the loop runs every
     # polling_interval = 2 s (neutron/conf/plugins/ml2/drivers/ovs_conf.py), so on average 1 s later.
     ovs_agent_notice_ms: float = 1_000.0
+    # Builds one nova-compute runs at once, the others waiting for a slot: max_concurrent_builds = 10
+    # (nova/conf/compute.py; nova/compute/manager.py `_build_semaphore`).
+    max_concurrent_builds: int = 10
     # Rally waits this long for a server to become ACTIVE before it reports a failure
     # (rally-openstack: nova_server_boot_timeout = 300 s).
     operation_timeout_ms: float = 300_000.0

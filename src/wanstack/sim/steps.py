@@ -22,6 +22,7 @@ from wanstack.sim.workflows import (
     Cast,
     Db,
     FetchImage,
+    Hold,
     Http,
     Local,
     MigrateMemory,
@@ -77,6 +78,10 @@ class StepHandler(Protocol[C]):
         """Run every branch from `ctx`; continue once all are done (`then` with the joined context)."""
         ...
 
+    def hold(self, step: Hold, inner: Steps[C], ctx: C, then: Then[C]) -> None:
+        """`inner` runs the held steps once the lock is had; the lock is let go after them."""
+        ...
+
     def respond(self, step: Respond, ctx: C, then: Then[C]) -> None:
         """The answer to the request made `answered_later` leaves; the walk goes on at once."""
         ...
@@ -128,6 +133,8 @@ def step(s: Step, handler: StepHandler[C], ctx: C, then: Then[C]) -> None:
             handler.migrate_memory(s, ctx, then)
         case Parallel():
             handler.fork(s, [steps_of(b, handler) for b in s.branches], ctx, then)
+        case Hold():
+            handler.hold(s, steps_of(s.steps, handler), ctx, then)
         case Respond():
             handler.respond(s, ctx, then)
         case Visible():
@@ -142,6 +149,8 @@ def every_step(steps: Sequence[Step]) -> Iterator[Step]:
         yield s
         if isinstance(s, Call):
             yield from every_step(s.inner)
+        elif isinstance(s, Hold):
+            yield from every_step(s.steps)
         elif isinstance(s, Parallel):
             for branch in s.branches:
                 yield from every_step(branch)
@@ -160,7 +169,7 @@ def roles_of(s: Step) -> tuple[Role, ...]:
             return (s.role,)
         case ValidateToken():
             return (s.server,)
-        case Authenticate() | SelectHost() | MigrateMemory() | Parallel() | Respond() | Visible():
+        case Authenticate() | SelectHost() | MigrateMemory() | Parallel() | Hold() | Respond() | Visible():
             return ()
         case FetchImage():
             return (Role.GLANCE, Role.IMAGE_STORE)

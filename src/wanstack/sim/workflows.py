@@ -124,6 +124,19 @@ class Parallel:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """`steps` run holding one of `slots` of a lock of the operation's compute host (`slots`: a number,
+    or the name of a `Params` field): nova-compute's locks, which make concurrent operations on one
+    host wait for each other — the resource tracker's `COMPUTE_RESOURCE_SEMAPHORE` (one holder:
+    nova/compute/resource_tracker.py) and the builds a host runs at once (`max_concurrent_builds`,
+    nova/compute/manager.py `_build_semaphore`)."""
+
+    lock: str
+    slots: int | str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
 class Respond:
     """The server answers the last `Http(answered_later=True)` request (a 202 Accepted): the answer
     crosses back to the client beside the steps that follow, which do not wait for it; the client's
@@ -150,6 +163,7 @@ Step = (
     | FetchImage
     | MigrateMemory
     | Parallel
+    | Hold
     | Respond
     | Visible
 )
