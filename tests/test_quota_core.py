@@ -1,0 +1,180 @@
+"""The quota ledgers' rules (`multiregion.quota`), held over random workloads and random cuts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wanstack.multiregion.quota import (
+    Central,
+    Escrow,
+    EscrowEpsilon,
+    Kingbird,
+    Lease,
+    QuotaMode,
+    UnifiedLimits,
+    even_split,
+    ledger,
+)
+
+# (seconds since the previous event, region index modulo N, claim or release, amount)
+EVENTS = st.lists(
+    st.tuples(
+        st.floats(min_value=0.0, max_value=30.0),
+        st.integers(min_value=0, max_value=9),
+        st.sampled_from([True, True, True, False]),  # mostly claims: a storm towards the limit
+        st.integers(min_value=1, max_value=3),
+    ),
+    min_size=1,
+    max_size=300,
+)
+# (start s, duration s, region index modulo N): the region cut off from the top site
+CUTS = st.lists(
+    st.tuples(
+        st.floats(min_value=0.0, max_value=3000.0),
+        st.floats(min_value=1.0, max_value=1500.0),
+        st.integers(min_value=0, max_value=9),
+    ),
+    max_size=6,
+)
+
+
+def _run(mode: QuotaMode, limit: int, regions: int, events: list, cuts: list, **options: float) -> int:  # type: ignore[type-arg]
+    """Drive a ledger through `events` under `cuts`; the highest total usage it reached."""
+    book = ledger(mode, limit, regions, **options)
+    now, peak = 0.0, 0
+    for dt, who, is_claim, amount in events:
+        now += dt
+        region = who % regions
+        reachable = [
+            not any(start <= now < start + length and r % regions == i for start, length, r in cuts)
+            for i in range(regions)
+        ]
+        book.tick(now, reachable)
+        if is_claim:
+            book.claim(region, amount, now, reachable[region])
+        else:
+            book.release(region, amount, now)
+        assert all(u >= 0 for u in book.usage)
+        peak = max(peak, book.total)
+    return peak
+
+
+@pytest.mark.parametrize(
+    "mode", [QuotaMode.CENTRAL, QuotaMode.UNIFIED_LIMITS, QuotaMode.ESCROW, QuotaMode.LEASE]
+)
+@settings(max_examples=150, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=30),
+    regions=st.integers(min_value=2, max_value=6),
+    events=EVENTS,
+    cuts=CUTS,
+)
+def test_the_exact_modes_never_exceed_the_global_limit(mode, limit, regions, events, cuts) -> None:  # type: ignore[no-untyped-def]
+    assert _run(mode, limit, regions, events, cuts) <= limit
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    epsilon=st.sampled_from([0.05, 0.1, 0.25]),
+    limit=st.integers(min_value=1, max_value=40),
+    regions=st.integers(min_value=2, max_value=6),
+    events=EVENTS,
+    cuts=CUTS,
+)
+def test_escrow_epsilon_never_exceeds_the_limit_by_more_than_epsilon(
+    epsilon, limit, regions, events, cuts
+) -> None:  # type: ignore[no-untyped-def]
+    peak = _run(QuotaMode.ESCROW_EPSILON, limit, regions, events, cuts, epsilon=epsilon)
+    assert peak <= limit + math.floor(epsilon * limit)
+
+
+def test_kingbird_over_commits_by_n_minus_one_times_the_headroom() -> None:
+    """Kingbird's sync gives every region the whole remaining headroom H: between two syncs each
+    region may take all of it, so N regions reach L + (N − 1)·H."""
+    book = Kingbird(limit=30, regions=3)
+    book.tick(0.0, [True] * 3)
+    for region in range(3):
+        assert book.claim(region, 5, 1.0, True).granted
+    book.tick(900.0, [True] * 3)  # headroom 15: every region's limit 15 + 5
+    for region in range(3):
+        assert book.claim(region, 15, 901.0, True).granted
+    assert book.total == 30 + (3 - 1) * 15
+
+
+def test_kingbird_skips_its_sync_when_a_region_cannot_be_read() -> None:
+    book = Kingbird(limit=30, regions=3)
+    book.tick(0.0, [True, True, True])
+    assert book.region_limits == [30, 30, 30]
+    book.claim(0, 10, 1.0, True)
+    book.tick(900.0, [True, True, False])  # one region cut off: the project's sync is skipped
+    assert book.region_limits == [30, 30, 30]
+
+
+def test_central_refuses_a_cut_off_region_and_crosses_for_every_claim() -> None:
+    book = Central(limit=10, regions=2)
+    assert book.claim(1, 1, 0.0, True).round_trips == 1
+    refused = book.claim(1, 1, 0.0, False)
+    assert not refused.granted and "unreachable" in refused.reason
+
+
+def test_unified_limits_refuse_past_a_regions_limit_while_global_headroom_exists() -> None:
+    """Per-region limits are the only kind oslo.limit sees: a region that used its part is refused
+    although the others have room; each claim checks twice (nova's recheck), at Keystone."""
+    book = UnifiedLimits(limit=10, regions=2)
+    assert [book.claim(0, 1, 0.0, True).granted for _ in range(6)] == [True] * 5 + [False]
+    assert book.total == 5 and book.claim(1, 1, 0.0, True).round_trips == 6
+
+
+def test_an_escrow_region_keeps_booting_within_its_share_when_cut_off() -> None:
+    book = Escrow(limit=12, regions=3)
+    cut = [True, True, False]
+    book.tick(0.0, cut)
+    decisions = [book.claim(2, 1, 1.0, False) for _ in range(5)]
+    assert [d.granted for d in decisions] == [True] * 4 + [False]  # its share: 4
+    assert all(d.round_trips == 0 for d in decisions)
+    # the other regions get the free headroom of each other, not the cut-off region's
+    book.tick(10.0, cut)
+    book.tick(10.1, cut)
+    assert book.shares[0] + book.shares[1] == 8 and book.stranded(cut) == 0
+
+
+def test_escrow_hands_a_busy_regions_headroom_over_from_idle_ones() -> None:
+    book = Escrow(limit=9, regions=3, transfer_s=0.05)
+    for _ in range(3):
+        assert book.claim(0, 1, 0.0, True).granted
+    assert not book.claim(0, 1, 0.0, True).granted
+    book.tick(10.0, [True] * 3)
+    book.tick(10.05, [True] * 3)  # what was sent has arrived
+    assert book.shares == [5, 2, 2] and book.claim(0, 2, 10.1, True).granted
+
+
+def test_a_lease_bounds_the_headroom_a_cut_off_region_strands() -> None:
+    """Escrow leaves a cut-off region's whole free share stranded for the outage; a lease takes it
+    back once the region's lease is over by its term and the clock-skew bound, all but what the
+    region may have claimed in a term."""
+    escrow = Escrow(limit=40, regions=2)
+    lease = Lease(limit=40, regions=2, term_s=60.0, skew_s=1.0, allowance_per_term=3)
+    for book in (escrow, lease):
+        book.tick(0.0, [True, True])
+    cut = [True, False]
+    for t in (10.0, 30.0, 70.0, 80.0):
+        escrow.tick(t, cut)
+        lease.tick(t, cut)
+    assert escrow.stranded(cut) == 20
+    assert lease.stranded(cut) == 3
+    # the cut-off region stops claiming when its lease is over, by its own clock
+    assert not lease.claim(1, 1, 65.0, False).granted
+
+
+def test_even_split_adds_up() -> None:
+    assert even_split(10, 3) == [4, 3, 3] and sum(even_split(7, 7)) == 7
+
+
+def test_escrow_epsilon_uses_its_slack_when_a_share_is_used_up() -> None:
+    book = EscrowEpsilon(limit=20, regions=2, epsilon=0.1)
+    assert [book.claim(0, 1, 0.0, False).granted for _ in range(12)] == [True] * 11 + [False]
+    assert book.total == 11 and book.bound() == 22
