@@ -156,3 +156,29 @@ def test_cli_validate_ok(runner, write) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["validate", str(write(GOOD))])
     assert result.exit_code == 0, result.output
     assert "2 sites" in result.output
+
+
+QUOTAS = (
+    GOOD
+    + """\
+quotas:
+  projects:
+    - name: demo
+      limits: {instances: 40, cores: 80}
+      mode: lease
+      lease: {term_s: 2m, skew_s: 500ms}
+"""
+)
+
+
+def test_a_quotas_section_loads() -> None:
+    (project,) = parse(QUOTAS, "s.yaml").scenario.quotas.projects
+    assert project.limits.items() == [("instances", 40), ("cores", 80)]
+    assert project.lease.term_s == 120.0 and project.lease.skew_s == 0.5
+
+
+def test_an_unknown_quota_mode_is_located_and_a_project_needs_a_limit() -> None:
+    (bad_mode,) = problems(QUOTAS.replace("mode: lease", "mode: escrowed"))
+    assert bad_mode.startswith("s.yaml:13:") and "escrow" in bad_mode
+    (no_limit,) = problems(QUOTAS.replace("{instances: 40, cores: 80}", "{}"))
+    assert "sets no limit" in no_limit

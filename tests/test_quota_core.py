@@ -178,3 +178,16 @@ def test_escrow_epsilon_uses_its_slack_when_a_share_is_used_up() -> None:
     book = EscrowEpsilon(limit=20, regions=2, epsilon=0.1)
     assert [book.claim(0, 1, 0.0, False).granted for _ in range(12)] == [True] * 11 + [False]
     assert book.total == 11 and book.bound() == 22
+
+
+def test_a_scenarios_project_gets_a_ledger_per_limited_resource() -> None:
+    from wanstack.multiregion.quota import project_ledgers
+    from wanstack.scenario.quotas import ProjectQuota
+
+    project = ProjectQuota.model_validate(
+        {"name": "p", "limits": {"instances": 8, "cores": 16}, "mode": "lease", "lease": {"term_s": 30}}
+    )
+    books = project_ledgers(project, holders=4)
+    assert set(books) == {"instances", "cores"}
+    lease = books["cores"]
+    assert isinstance(lease, Lease) and lease.term_s == 30.0 and lease.shares == [4, 4, 4, 4]

@@ -22,17 +22,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class QuotaMode(StrEnum):
-    CENTRAL = "central"
-    UNIFIED_LIMITS = "unified-limits"
-    KINGBIRD = "kingbird"
-    ESCROW = "escrow"
-    LEASE = "lease"
-    ESCROW_EPSILON = "escrow-epsilon"
-
+from wanstack.scenario.quotas import ProjectQuota, QuotaMode
 
 # Kingbird's sync period (kingbird/common/config.py: `sync_interval` = 900 s).
 KINGBIRD_SYNC_S = 900.0
@@ -329,3 +320,24 @@ def ledger(mode: QuotaMode, limit: int, regions: int, **options: float) -> Ledge
         QuotaMode.ESCROW_EPSILON: EscrowEpsilon,
     }
     return kinds[mode](limit=limit, regions=regions, **options)  # type: ignore[arg-type]
+
+
+def project_ledgers(project: ProjectQuota, holders: int) -> dict[str, Ledger]:
+    """A ledger per limited resource of `project` (instances, cores, ram_mb) over `holders` share
+    holders (regions, or sites: `project.holders`), with the project's settings."""
+    options: dict[str, float] = {}
+    match project.mode:
+        case QuotaMode.UNIFIED_LIMITS:
+            options = {"round_trips_per_check": project.keystone_round_trips}
+        case QuotaMode.ESCROW:
+            options = {"period_s": project.rebalance_s}
+        case QuotaMode.ESCROW_EPSILON:
+            options = {"period_s": project.rebalance_s, "epsilon": project.epsilon}
+        case QuotaMode.LEASE:
+            options = {
+                "period_s": project.rebalance_s,
+                "term_s": project.lease.term_s,
+                "skew_s": project.lease.skew_s,
+                "allowance_per_term": project.lease.allowance,
+            }
+    return {name: ledger(project.mode, limit, holders, **options) for name, limit in project.limits.items()}

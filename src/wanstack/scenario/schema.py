@@ -19,6 +19,7 @@ from wanstack.scenario.infrastructure import (
     StrictModel,
 )
 from wanstack.scenario.openstack import OpenStack
+from wanstack.scenario.quotas import Quotas
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
 from wanstack.scenario.units import MegabitsPerSecond, Milliseconds, Percent, Seconds
 from wanstack.scenario.workload import Background, Workload
@@ -98,6 +99,9 @@ class Scenario(StrictModel):
         default_factory=OpenStack, description="The release and the settings its workflows follow."
     )
     workload: Workload = Field(default_factory=Workload)
+    quotas: Quotas = Field(
+        default_factory=Quotas, description="Projects with limits across every region, and how they hold."
+    )
     background: Background = Field(default_factory=Background)
     faults: list[Fault] = Field(default_factory=list)
     stations: dict[str, StationSize] = Field(
