@@ -235,10 +235,13 @@ def explain_workflow(
 
     from wanstack.sim.crossings import critical_crossings, layout, step_rows
     from wanstack.sim.openstack import workflows
+    from wanstack.sim.quotas import claim_round_trips
 
     steps = workflows(settings or infra.scenario.openstack)[kind]
     roles, buses = layout(infra, target)
-    total = critical_crossings(steps, target, roles, buses, servers_on_host)
+    projects = infra.scenario.quotas.projects
+    trips = claim_round_trips(projects[0]) if projects else 0  # the workload's default project
+    total = critical_crossings(steps, target, roles, buses, servers_on_host, quota_round_trips=trips)
     rpc = infra.placement.region_by_name[infra.placement.region_of[target]].rpc
     on_host = f", {servers_on_host} servers on the host" if servers_on_host > 1 else ""
     table = RichTable(
@@ -248,7 +251,9 @@ def explain_workflow(
     table.add_column("step")
     table.add_column("sites")
     table.add_column("crossings", justify="right")
-    for label, sites, crossings in step_rows(steps, target, roles, buses, servers_on_host):
+    for label, sites, crossings in step_rows(
+        steps, target, roles, buses, servers_on_host, quota_round_trips=trips
+    ):
         table.add_row(label, sites, str(crossings) if sites else "")
     console.print(table)
 

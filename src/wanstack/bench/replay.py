@@ -61,6 +61,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Quota,
     Respond,
     Role,
     SelectHost,
@@ -342,6 +343,9 @@ class Replay:
 
     def hold(self, step: Hold, inner: Steps[None], ctx: None, then: Then[None]) -> None:
         inner(ctx, then)  # one operation at a time: a host's locks are always free
+
+    def quota(self, step: Quota, ctx: None, then: Then[None]) -> None:
+        then(ctx)  # the replay plays the messaging; quotas are the simulator's (and the service's)
 
     def respond(self, step: Respond, ctx: None, then: Then[None]) -> None:
         then(ctx)  # the answer left the server with the request; its client reads it later

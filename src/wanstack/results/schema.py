@@ -86,6 +86,26 @@ class FaultImpact(Record):
     )
 
 
+class QuotaStats(Record):
+    """One project's limit on one resource across every region, as its mode held it in the run."""
+
+    project: str
+    resource: str
+    mode: str
+    limit: int
+    claims: int = 0
+    refused: int = 0
+    refused_with_headroom: int = Field(
+        default=0, description="Claims refused while the global limit still had room for them."
+    )
+    peak_usage: int = 0
+    over_commit_peak: int = Field(default=0, description="The most the total usage went over the limit.")
+    over_limit_unit_s: float = Field(default=0.0, description="Usage above the limit, integrated over time.")
+    stranded_peak: int = Field(default=0, description="Most free share held by regions cut off from the top.")
+    stranded_unit_s: float = Field(default=0.0, description="Stranded free share, integrated over time.")
+    claim_round_trips: int = Field(default=0, description="Round trips to the top site per claim.")
+
+
 class TimeSeries(Record):
     resolution_s: float
     t_s: list[float] = Field(default_factory=list)
@@ -110,6 +130,7 @@ class RunResult(Record):
     stations: list[StationStats] = Field(default_factory=list)
     outages: list[Outage] = Field(default_factory=list)
     faults: list[FaultImpact] = Field(default_factory=list)
+    quotas: list[QuotaStats] = Field(default_factory=list)
     timeseries: TimeSeries | None = None
     totals: dict[str, float] = Field(default_factory=dict)
 

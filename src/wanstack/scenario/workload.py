@@ -47,6 +47,9 @@ class Operation(StrictModel):
     image: Name = Field(default="cirros", description="Image to boot from (boot only).")
     flavor: Flavor = Field(default_factory=Flavor)
     start_s: Seconds = Field(default=0.0, description="When the first operation starts.")
+    project: str | None = Field(
+        default=None, description="The `quotas:` project its servers count against (default: the first)."
+    )
     observer: Observer = Field(
         default=Observer.API,
         description="api: until the state the client waits for is written; rally: also as Rally reports it "

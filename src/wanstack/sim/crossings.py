@@ -36,6 +36,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Quota,
     Respond,
     Role,
     SelectHost,
@@ -58,6 +59,8 @@ class CrossingCounter:
     buses: Buses
     servers_on_host: int = 1  # the operation's own server included
     visible_at: int | None = None  # the count when the client saw the operation done
+    # Round trips from nova-api to the top site per quota claim (the scenario's quota mode).
+    quota_round_trips: int = 0
 
     def at(self, role: Role) -> str:
         return self.roles.of(self.site)[role][0]
@@ -120,6 +123,10 @@ class CrossingCounter:
     def hold(self, step: Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
         inner(ctx, then)  # alone on its host: never waits for the lock
 
+    def quota(self, step: Quota, ctx: int, then: Then[int]) -> None:
+        far = self.at(Role.API) != self.roles.placement.top_site
+        then(ctx + (2 * self.quota_round_trips * far if step.claim else 0))
+
     def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
         then(ctx)  # the answer travels beside the path
 
@@ -130,12 +137,19 @@ class CrossingCounter:
 
 
 def critical_crossings(
-    steps: Sequence[Step], site: str, roles: Roles, buses: Buses, servers_on_host: int = 1
+    steps: Sequence[Step],
+    site: str,
+    roles: Roles,
+    buses: Buses,
+    servers_on_host: int = 1,
+    *,
+    quota_round_trips: int = 0,
 ) -> int:
     """One-way WAN crossings on the critical path of `steps` at `site`, until the client sees the
-    operation done, with `servers_on_host` servers on the host (the operation's own included)."""
+    operation done, with `servers_on_host` servers on the host (the operation's own included) and
+    `quota_round_trips` from nova-api to the top site per quota claim."""
     found: list[int] = []
-    counter = CrossingCounter(site, roles, buses, servers_on_host)
+    counter = CrossingCounter(site, roles, buses, servers_on_host, quota_round_trips=quota_round_trips)
     walk(steps, counter, 0, found.append)
     return found[0] if counter.visible_at is None else counter.visible_at
 
@@ -158,7 +172,9 @@ class _Rows:
 
     def _own(self, s: Step) -> int:
         c = self.counter
-        return critical_crossings((s,), c.site, c.roles, c.buses, c.servers_on_host)
+        return critical_crossings(
+            (s,), c.site, c.roles, c.buses, c.servers_on_host, quota_round_trips=c.quota_round_trips
+        )
 
     def stopped(self, ctx: int) -> bool:
         return False
@@ -231,7 +247,9 @@ class _Rows:
         self._plain(ctx, "in parallel (the longest branch counts):")
         c = self.counter
         for i, (steps, branch) in enumerate(zip(step.branches, branches, strict=True), start=1):
-            crossings = critical_crossings(steps, c.site, c.roles, c.buses, c.servers_on_host)
+            crossings = critical_crossings(
+                steps, c.site, c.roles, c.buses, c.servers_on_host, quota_round_trips=c.quota_round_trips
+            )
             self.rows.append(("  " * (ctx + 1) + f"branch {i}", "", crossings))
             branch(ctx + 2, lambda _: None)
         then(ctx)
@@ -239,6 +257,20 @@ class _Rows:
     def hold(self, step: Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
         self._plain(ctx, f"holding the host's {step.lock} (one of {step.slots}):")
         inner(ctx + 1, lambda _: then(ctx))
+
+    def quota(self, step: Quota, ctx: int, then: Then[int]) -> None:
+        if step.claim:
+            trips = self.counter.quota_round_trips
+            label = (
+                f"QUOTA claim: {trips} round trip(s) from nova-api to the top site"
+                if trips
+                else ("QUOTA claim: decided at the region (or no quotas)")
+            )
+            top = self.counter.roles.placement.top_site
+            self._row(ctx, label, self.counter.at(Role.API), top, self._own(step))
+        else:
+            self._plain(ctx, "QUOTA release")
+        then(ctx)
 
     def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
         self._plain(ctx, "Respond: the user's request answered (beside the path, nobody waits)")
@@ -252,10 +284,16 @@ class _Rows:
 
 
 def step_rows(
-    steps: Sequence[Step], site: str, roles: Roles, buses: Buses, servers_on_host: int = 1
+    steps: Sequence[Step],
+    site: str,
+    roles: Roles,
+    buses: Buses,
+    servers_on_host: int = 1,
+    *,
+    quota_round_trips: int = 0,
 ) -> list[Row]:
     """A row for every step of `steps` at `site`, nested ones indented, for reading."""
-    writer = _Rows(CrossingCounter(site, roles, buses, servers_on_host))
+    writer = _Rows(CrossingCounter(site, roles, buses, servers_on_host, quota_round_trips=quota_round_trips))
     walk(steps, writer, 0, lambda _: None)
     return writer.rows
 

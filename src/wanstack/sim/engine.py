@@ -27,6 +27,7 @@ from wanstack.sim.network import Network
 from wanstack.sim.openstack import local_delete, workflows
 from wanstack.sim.operations import Runner
 from wanstack.sim.params import Params
+from wanstack.sim.quotas import QuotaKeeper
 from wanstack.sim.roles import Roles
 from wanstack.sim.series import SeriesRecorder
 from wanstack.sim.stations import Stations
@@ -126,6 +127,14 @@ class Engine:
             workflows=workflows(scenario.openstack),
             local_delete=local_delete(scenario.openstack),
         )
+        self.quotas = QuotaKeeper(
+            sim=self.sim,
+            net=self.net,
+            placement=self.placement,
+            projects=list(scenario.quotas.projects),
+            compute_sites=[site for site, n in self.inventory.hosts.items() if n],
+        )
+        self.runner.quotas = self.quotas if scenario.quotas.projects else None
         self.users = Users(sim=self.sim, runner=self.runner, inventory=self.inventory)
 
     def _network_changed(self) -> None:
@@ -141,6 +150,7 @@ class Engine:
         if self.background is not None:
             self.background.start()
         self.faults.start()
+        self.quotas.start()
         series = SeriesRecorder(
             sim=self.sim,
             net=self.net,
@@ -179,6 +189,7 @@ class Engine:
             stations=collect.stations(self.stations, duration, connections),
             outages=list(self.liveness.outages),
             faults=self.faults.impacts(boots),
+            quotas=self.quotas.results(),
             timeseries=series.series,
             totals={
                 "wan_bytes": self.net.wan_bytes_total,

@@ -29,6 +29,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Quota,
     Respond,
     Role,
     SelectHost,
@@ -169,6 +170,8 @@ def _boot(settings: OpenStack) -> Steps:
         Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
         Http(API, NE, "GET /v2.0/networks/{id}"),
         Http(API, NE, "GET /v2.0/networks/{id} (its segments)"),
+        # `_check_num_instances_quota`: the new server's instances, cores and RAM.
+        Quota(claim=True),
         Db(API, ADB, 3, "build request, request spec, instance mapping"),
         Cast(API, SC, "schedule_and_build_instances"),
         Respond(),
@@ -244,6 +247,7 @@ def _delete(settings: OpenStack) -> Steps:
         *_notify(settings, C, "compute.instance.shutdown.end"),
         *DEALLOCATE_NETWORK,
         _written(C, CO, "instance.save (vm_state deleted)"),
+        Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
         # `_complete_deletion`: the resource tracker and Placement, console tokens, the schedulers,
         # then the row itself.
         Hold(
@@ -303,6 +307,7 @@ def _boot_ocata(settings: OpenStack) -> Steps:
         Http(API, NE, "GET /v2.0/networks?id={net}"),
         Http(API, NE, "GET /v2.0/quotas/{project}"),
         Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
+        Quota(claim=True),
         Db(API, ADB, 3, "request spec, build request, instance mapping"),
         Cast(API, SC, "schedule_and_build_instances"),
         Respond(),
@@ -368,6 +373,7 @@ def _delete_ocata(settings: OpenStack) -> Steps:
         *DEALLOCATE_NETWORK,
         Call(C, CO, "InstanceInfoCache.delete"),
         _written(C, CO, "instance.save (vm_state deleted)"),
+        Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
         Call(C, CO, "instance.destroy"),
         Call(C, CO, "Quotas.commit"),
         Call(C, CO, "BlockDeviceMapping.destroy"),
@@ -402,6 +408,7 @@ def local_delete(settings: OpenStack) -> Steps:
         Http(API, PL, "DELETE /allocations/{server}"),
         Db(API, CDB, 2, "block device mappings, instance.destroy"),
         Visible(),
+        Quota(claim=False),
         Respond(),
         *_notify(settings, API, "compute.instance.delete.end"),
     )

@@ -19,6 +19,7 @@ from typing import Any
 from wanstack.migration.cost import Guest, Path, live_migration
 from wanstack.migration.fleet import DIRTY_MEDIAN_MBPS
 from wanstack.scenario.placement import Placement
+from wanstack.scenario.quotas import QuotaMode
 from wanstack.scenario.rally import RALLY, RallyObservation, rally_sees
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Observer, OperationKind
@@ -33,6 +34,7 @@ from wanstack.sim.message import Done, Hop, Message, round_trip
 from wanstack.sim.messaging import RegionMessaging
 from wanstack.sim.operation import Operation
 from wanstack.sim.params import Params
+from wanstack.sim.quotas import QuotaKeeper, claim_round_trips
 from wanstack.sim.roles import Roles
 from wanstack.sim.steps import Steps, Then, walk
 from wanstack.sim.workflows import (
@@ -47,6 +49,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Quota,
     Respond,
     Role,
     SelectHost,
@@ -81,6 +84,8 @@ class Runner:
     # Tokens the users at a site hold (until), and those keystonemiddleware caches per (server, site).
     token_expiry: dict[str, float] = field(default_factory=dict)
     token_cache: dict[tuple[str, str], float] = field(default_factory=dict)
+    # The scenario's quotas (None: it sets none).
+    quotas: QuotaKeeper | None = None
     # Each compute host's locks, by (site, host, lock).
     locks: dict[tuple[str, int, str], HostLock] = field(default_factory=dict)
 
@@ -226,6 +231,49 @@ class Runner:
             inner(op, held)
 
         lock.acquire(granted)
+
+    def quota(self, step: Quota, op: Operation, then: Next) -> None:
+        keeper = self.quotas
+        book = keeper.book_of(op.spec) if keeper is not None else None
+        if keeper is None or book is None:
+            then(op)
+            return
+        if not step.claim:
+            keeper.release(book, op.site, op.spec)
+            then(op)
+            return
+
+        def decide(reachable: bool) -> None:
+            why = keeper.claim(book, op.site, op.spec, reachable)
+            if why:
+                self._finish(op, "failed", why)
+            else:
+                then(op)
+
+        trips = claim_round_trips(book.project)
+        roles = self.roles.of(op.site)
+        api = roles[Role.API][0]
+        # Where the check is made: oslo.limit asks the region's Keystone (a request that hangs
+        # across a cut: no timeout by default); the central ledger is at the top site, and a claim
+        # that cannot reach it is refused at once (fail-closed).
+        if book.project.mode is QuotaMode.UNIFIED_LIMITS:
+            far, station = roles[Role.KEYSTONE]
+        else:
+            far, station = self.placement.top_site, None
+        if trips == 0 or far == api:
+            decide(True)
+            return
+        hops = round_trip(api, far, station)
+        left = [trips]
+
+        def next_trip(_: Any = None) -> None:
+            if left[0] == 0:
+                decide(True)
+                return
+            left[0] -= 1
+            self._exchange(op, hops, self.params.http_request_bytes, next_trip, lambda _: decide(False))
+
+        next_trip()
 
     def respond(self, step: Respond, op: Operation, then: Next) -> None:
         answer, op.answer = op.answer, None

@@ -28,6 +28,7 @@ from wanstack.sim.workflows import (
     MigrateMemory,
     Notify,
     Parallel,
+    Quota,
     Respond,
     Role,
     SelectHost,
@@ -80,6 +81,10 @@ class StepHandler(Protocol[C]):
 
     def hold(self, step: Hold, inner: Steps[C], ctx: C, then: Then[C]) -> None:
         """`inner` runs the held steps once the lock is had; the lock is let go after them."""
+        ...
+
+    def quota(self, step: Quota, ctx: C, then: Then[C]) -> None:
+        """A quota claim or release, as the scenario's quotas enforce it."""
         ...
 
     def respond(self, step: Respond, ctx: C, then: Then[C]) -> None:
@@ -135,6 +140,8 @@ def step(s: Step, handler: StepHandler[C], ctx: C, then: Then[C]) -> None:
             handler.fork(s, [steps_of(b, handler) for b in s.branches], ctx, then)
         case Hold():
             handler.hold(s, steps_of(s.steps, handler), ctx, then)
+        case Quota():
+            handler.quota(s, ctx, then)
         case Respond():
             handler.respond(s, ctx, then)
         case Visible():
@@ -170,6 +177,8 @@ def roles_of(s: Step) -> tuple[Role, ...]:
         case ValidateToken():
             return (s.server,)
         case Authenticate() | SelectHost() | MigrateMemory() | Parallel() | Hold() | Respond() | Visible():
+            return ()
+        case Quota():
             return ()
         case FetchImage():
             return (Role.GLANCE, Role.IMAGE_STORE)

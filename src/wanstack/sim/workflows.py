@@ -137,6 +137,15 @@ class Hold:
 
 
 @dataclass(frozen=True)
+class Quota:
+    """nova-api's quota check for a new server (instances, cores, RAM: nova/compute/api.py
+    `_check_num_instances_quota`), as the scenario's `quotas:` project enforces it — a claim, or
+    (`claim=False`) the release once the server is deleted. Nothing when the scenario sets no quotas."""
+
+    claim: bool
+
+
+@dataclass(frozen=True)
 class Respond:
     """The server answers the last `Http(answered_later=True)` request (a 202 Accepted): the answer
     crosses back to the client beside the steps that follow, which do not wait for it; the client's
@@ -164,6 +173,7 @@ Step = (
     | MigrateMemory
     | Parallel
     | Hold
+    | Quota
     | Respond
     | Visible
 )

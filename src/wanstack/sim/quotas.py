@@ -1,0 +1,145 @@
+"""The scenario's quotas in simulated time: a ledger per project and resource (`multiregion.quota`),
+its share holders (the regions, or the sites with compute hosts), the periodic work of its mode every
+simulated second with what each holder can reach, and what the run shows about it (`QuotaStats`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wanstack.multiregion.quota import Escrow, Ledger, project_ledgers
+from wanstack.results.schema import QuotaStats
+from wanstack.scenario.placement import Placement
+from wanstack.scenario.quotas import Holders, ProjectQuota, QuotaMode
+from wanstack.scenario.services import Service
+from wanstack.scenario.workload import Operation as OperationSpec
+from wanstack.sim.kernel import Simulator
+from wanstack.sim.network import Network
+
+TICK_MS = 1000.0
+
+
+def claim_round_trips(project: ProjectQuota) -> int:
+    """Round trips from a region's nova-api to the top site per claim under `project`'s mode."""
+    match project.mode:
+        case QuotaMode.CENTRAL:
+            return 1
+        case QuotaMode.UNIFIED_LIMITS:
+            return 2 * project.keystone_round_trips  # the API's check and the conductor's recheck
+        case _:
+            return 0  # decided where the claim is made
+
+
+@dataclass
+class Book:
+    """One project's ledgers, holders and tallies."""
+
+    project: ProjectQuota
+    holders: list[str]  # the site that speaks for each holder (a region's nova-api site, or the site)
+    ledgers: dict[str, Ledger]
+    stats: dict[str, QuotaStats] = field(default_factory=dict)
+
+
+@dataclass
+class QuotaKeeper:
+    sim: Simulator
+    net: Network
+    placement: Placement
+    projects: list[ProjectQuota]
+    compute_sites: list[str]
+    books: dict[str, Book] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for project in self.projects:
+            if project.holders is Holders.SITE:
+                holders = list(self.compute_sites)
+            else:
+                holders = [
+                    self.placement.serving(Service.NOVA_API, r.sites[0]) or r.sites[0]
+                    for r in self.placement.regions
+                ]
+            book = Book(project, holders, project_ledgers(project, len(holders)))
+            for resource, ledger in book.ledgers.items():
+                book.stats[resource] = QuotaStats(
+                    project=project.name,
+                    resource=resource,
+                    mode=project.mode.value,
+                    limit=ledger.limit,
+                    claim_round_trips=claim_round_trips(project),
+                )
+            self.books[project.name] = book
+
+    def start(self) -> None:
+        if self.books:
+            self.sim.after(0.0, self._tick)
+
+    # --- the holders -------------------------------------------------------------------------------
+    def book_of(self, spec: OperationSpec) -> Book | None:
+        name = spec.project or (self.projects[0].name if self.projects else None)
+        return self.books.get(name) if name is not None else None
+
+    def holder(self, book: Book, site: str) -> int:
+        if book.project.holders is Holders.SITE:
+            return book.holders.index(site) if site in book.holders else 0
+        region = self.placement.region_of.get(site)
+        names = [r.name for r in self.placement.regions]
+        return names.index(region) if region in names else 0
+
+    def reachable(self, book: Book) -> list[bool]:
+        top = self.placement.top_site
+        return [self.net.reachable(site, top) for site in book.holders]
+
+    # --- claims and releases ---------------------------------------------------------------------------
+    @staticmethod
+    def amounts(spec: OperationSpec) -> dict[str, int]:
+        return {"instances": 1, "cores": spec.flavor.vcpus, "ram_mb": spec.flavor.ram_mb}
+
+    def claim(self, book: Book, site: str, spec: OperationSpec, reachable: bool) -> str:
+        """Claim a server's resources in every ledger of `book`; '' when granted, else why not (what
+        was granted in the other ledgers is given back)."""
+        now_s = self.sim.now / 1000.0
+        region = self.holder(book, site)
+        amounts = self.amounts(spec)
+        granted: list[str] = []
+        for resource, ledger in book.ledgers.items():
+            stats = book.stats[resource]
+            stats.claims += 1
+            decision = ledger.claim(region, amounts[resource], now_s, reachable)
+            if not decision.granted:
+                stats.refused += 1
+                if ledger.total + amounts[resource] <= ledger.limit:
+                    stats.refused_with_headroom += 1
+                for back in granted:
+                    book.ledgers[back].release(region, amounts[back], now_s)
+                return f"QuotaExceeded ({resource}): {decision.reason}"
+            granted.append(resource)
+            stats.peak_usage = max(stats.peak_usage, ledger.total)
+        return ""
+
+    def release(self, book: Book, site: str, spec: OperationSpec) -> None:
+        now_s = self.sim.now / 1000.0
+        region = self.holder(book, site)
+        amounts = self.amounts(spec)
+        for resource, ledger in book.ledgers.items():
+            ledger.release(region, amounts[resource], now_s)
+
+    # --- the modes' periodic work and the tallies --------------------------------------------------
+    def _tick(self, _: object = None) -> None:
+        now_s = self.sim.now / 1000.0
+        for book in self.books.values():
+            reachable = self.reachable(book)
+            for resource, ledger in book.ledgers.items():
+                ledger.tick(now_s, reachable)
+                stats = book.stats[resource]
+                over = ledger.total - ledger.limit
+                if over > 0:
+                    stats.over_commit_peak = max(stats.over_commit_peak, over)
+                    stats.over_limit_unit_s += over * TICK_MS / 1000.0
+                if isinstance(ledger, Escrow):
+                    stranded = ledger.stranded(reachable)
+                    stats.stranded_peak = max(stats.stranded_peak, stranded)
+                    stats.stranded_unit_s += stranded * TICK_MS / 1000.0
+        self.sim.after(TICK_MS, self._tick)
+
+    def results(self) -> list[QuotaStats]:
+        return [s for book in self.books.values() for s in book.stats.values()]
+
