@@ -70,6 +70,28 @@ def test_explain_shows_the_claims_round_trips(runner, tmp_path) -> None:  # type
     assert "QUOTA claim: 1 round trip(s) from nova-api to the top site" in central.output
 
     def total(out: str) -> int:
-        return int(out.split(" one-way WAN crossings")[0].split()[-1])
+        return int(out.split(" one-way WAN crossings", maxsplit=1)[0].rsplit(maxsplit=1)[-1])
 
     assert total(central.output) == total(escrow.output) + 2
+
+
+def test_compare_takes_the_quota_mode_as_an_axis(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from wanstack.report.tables import quota_verdict
+    from wanstack.scenario.quotas import QuotaMode
+    from wanstack.sim.variants import run_variants
+
+    path = tmp_path / "q.yaml"
+    path.write_text(CUT % {"mode": "central"})
+    modes = [QuotaMode.CENTRAL, QuotaMode.ESCROW, QuotaMode.KINGBIRD]
+    results = run_variants(str(path), [("region-per-site", None, m) for m in modes], processes=1)
+    assert [quota_verdict(r) for r in results] == [
+        "central: 6/6 refused (6 with room), over by 0",
+        "escrow: 3/6 refused (3 with room), over by 0",
+        "kingbird: 0/6 refused (0 with room), over by 0",
+    ]
+    shown = runner.invoke(
+        app, ["compare", str(path), "--models", "region-per-site", "--quota-modes", "escrow"]
+    )
+    assert shown.exit_code == 0 and "quotas" in shown.output, shown.output
+    bad = runner.invoke(app, ["compare", str(path), "--quota-modes", "escrowed"])
+    assert bad.exit_code == 2 and "unknown quota mode" in bad.output

@@ -148,11 +148,20 @@ def compare(
             "or 'model' for each model's own."
         ),
     ] = "model",
+    quota_modes: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated quota modes for every `quotas:` project (central, unified-limits, "
+            "kingbird, escrow, lease, escrow-epsilon), or 'scenario' for the scenario's own."
+        ),
+    ] = "scenario",
     out: Annotated[Path | None, typer.Option(help="Write one result folder per run here.")] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
 ) -> None:
-    """Run one topology under several deployment models × RPC backends and print them side by side."""
+    """Run one topology under several deployment models × RPC backends × quota modes and print them
+    side by side."""
     from wanstack.report.tables import compare_table
+    from wanstack.scenario.quotas import QuotaMode
     from wanstack.scenario.services import RpcBackend
     from wanstack.sim.variants import run_variants
 
@@ -171,7 +180,18 @@ def compare(
         else:
             errors.print(f"unknown backend {b!r}; use {', '.join(r.value for r in RpcBackend)} or 'model'")
             raise typer.Exit(2)
-    variants = [(m, b) for m in names for b in chosen]
+    modes: list[QuotaMode | None] = []
+    for q in (x.strip() for x in quota_modes.split(",") if x.strip()):
+        if q == "scenario":
+            modes.append(None)
+        elif q in {m.value for m in QuotaMode}:
+            modes.append(QuotaMode(q))
+        else:
+            errors.print(
+                f"unknown quota mode {q!r}; use {', '.join(m.value for m in QuotaMode)} or 'scenario'"
+            )
+            raise typer.Exit(2)
+    variants = [(m, b, q) for m in names for b in chosen for q in modes]
     bar, task = progress_bar(len(variants), f"{len(variants)} runs")
     try:
         with bar:
@@ -185,7 +205,8 @@ def compare(
         from wanstack.report.files import write_result
 
         for r in results:
-            write_result(r, out / f"{r.model}--{r.rpc_backend}")
+            mode = f"--{r.quotas[0].mode}" if r.quotas else ""
+            write_result(r, out / f"{r.model}--{r.rpc_backend}{mode}")
         console.print(f"wrote {len(results)} result folders under {out}")
 
 

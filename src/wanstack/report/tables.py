@@ -148,11 +148,24 @@ def run_summary(result: RunResult) -> RenderableType:
     return Group(*parts)
 
 
+def quota_verdict(r: RunResult) -> str:
+    """The quotas of a run in a few words: its mode, refusals, and the most it went over a limit."""
+    if not r.quotas:
+        return "–"
+    refused = sum(q.refused for q in r.quotas)
+    claims = sum(q.claims for q in r.quotas)
+    over = max(q.over_commit_peak for q in r.quotas)
+    with_room = sum(q.refused_with_headroom for q in r.quotas)
+    return f"{r.quotas[0].mode}: {refused}/{claims} refused ({with_room} with room), over by {over}"
+
+
 def compare_table(results: Sequence[RunResult], title: str) -> Table:
     table = Table(title=title)
+    quotas = any(r.quotas for r in results)
     for col in (
         "model",
         "RPC",
+        *(["quotas"] if quotas else []),
         "boot p50",
         "boot p95",
         "boots ok",
@@ -171,6 +184,7 @@ def compare_table(results: Sequence[RunResult], title: str) -> Table:
         table.add_row(
             r.model,
             r.rpc_backend,
+            *([quota_verdict(r)] if quotas else []),
             _ms(lat.p50 if lat else None),
             _ms(lat.p95 if lat else None),
             f"{boot.succeeded}/{boot.submitted}" if boot else "–",

@@ -1,5 +1,5 @@
-"""Run one scenario under several deployment models × RPC backends (`wanstack compare`), in parallel
-worker processes when there are several runs and several cores."""
+"""Run one scenario under several deployment models × RPC backends × quota modes (`wanstack
+compare`), in parallel worker processes when there are several runs and several cores."""
 
 from __future__ import annotations
 
@@ -10,22 +10,30 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import finish, parse_scenario, read
+from wanstack.scenario.quotas import QuotaMode
 from wanstack.scenario.services import RpcBackend
 from wanstack.sim.engine import SimOptions, simulate
 
-Variant = tuple[str, RpcBackend | None]  # model name, RPC backend (None: the model's own)
+# Model name, RPC backend (None: the model's own), quota mode for every project (None: the scenario's).
+Variant = tuple[str, RpcBackend | None, QuotaMode | None]
 
 
 def prepare(path: str, variant: Variant) -> Infrastructure:
-    """The scenario at `path` with its model and RPC backend replaced (raises ScenarioError)."""
+    """The scenario at `path` with its model, RPC backend and quota mode replaced (raises
+    ScenarioError)."""
     text, filename, base = read(path)
     scenario, located = parse_scenario(text, filename)
-    model, rpc = variant
+    model, rpc, mode = variant
+    quotas = scenario.quotas
+    if mode is not None:
+        projects = [p.model_copy(update={"mode": mode}) for p in quotas.projects]
+        quotas = quotas.model_copy(update={"projects": projects})
     scenario = scenario.model_copy(
         update={
             "model": model,
             "regions": [r.model_copy(update={"model": None}) for r in scenario.regions],
             "messaging": scenario.messaging.model_copy(update={"rpc": rpc}),
+            "quotas": quotas,
         }
     )
     return finish(scenario, located, filename, base)
