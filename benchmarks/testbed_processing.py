@@ -81,9 +81,7 @@ def main() -> None:
             factor = calibrated(
                 op, stations[op], float(first["delay_ms"]), float(first[f"testbed_{op}_p50"]), args.times
             )
-            print(
-                f"{op}: the traced times × {factor:.3f} give the p50 at {first['delay_ms']:g} ms"
-            )
+            print(f"{op}: the traced times × {factor:.3f} give the p50 at {first['delay_ms']:g} ms")
             stations[op] = {k: v * factor for k, v in stations[op].items()}
     print("station service times (ms per request on the critical path):")
     for op, times in stations.items():

@@ -142,4 +142,3 @@ class QuotaKeeper:
 
     def results(self) -> list[QuotaStats]:
         return [s for book in self.books.values() for s in book.stats.values()]
-
