@@ -138,6 +138,38 @@ def run(
 
 
 @app.command()
+def inventory(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    at: Annotated[
+        float | None, typer.Option(help="The simulated second to look at (default: the run's end).")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the rows as JSON here.")] = None,
+) -> None:
+    """How many servers there are across every region, as a view at the top site sees them in a
+    simulated run (faults included): each site live, last known (as of when) or never answered, and
+    the total as an interval when some did not answer."""
+    from dataclasses import replace
+
+    from wanstack.report.tables import inventory_table, inventory_total
+    from wanstack.sim.engine import simulate
+
+    infra = load_scenario(scenario)
+    if at is not None:
+        if at <= 0:
+            errors.print("--at must be a positive number of seconds")
+            raise typer.Exit(2)
+        run = infra.scenario.run.model_copy(update={"duration_s": at})
+        infra = replace(infra, scenario=infra.scenario.model_copy(update={"run": run}))
+    result = simulate(infra)
+    console.print(inventory_table(result.inventory, result.duration_s))
+    console.print(inventory_total(result.inventory))
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps([r.model_dump(mode="json") for r in result.inventory], indent=2), encoding="utf-8"
+        )
+
+
+@app.command()
 def compare(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     models: Annotated[str, typer.Option(help="Comma-separated model names, or 'all'.")] = "all",

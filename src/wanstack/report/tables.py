@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from wanstack.results.schema import FaultImpact, RunResult
+from wanstack.results.schema import FaultImpact, InventoryRow, RunResult
 
 
 def _ms(value: float | None) -> str:
@@ -193,3 +193,37 @@ def compare_table(results: Sequence[RunResult], title: str) -> Table:
             faults,
         )
     return table
+
+
+def inventory_table(rows: Sequence[InventoryRow], at_s: float) -> Table:
+    """Every site's servers as the global view saw them: live, last known (as of when), or never
+    answered; what each may be now as an interval."""
+    table = Table(title=f"servers across every region at {at_s:,.0f} s")
+    for col in ("region", "site", "source", "as of", "instances", "vCPUs", "instances now", "vCPUs now"):
+        table.add_column(col, justify="right" if col not in ("region", "site", "source") else "left")
+    for r in rows:
+        exact = r.source == "live"
+        table.add_row(
+            r.region,
+            r.site,
+            r.source,
+            "–" if r.as_of_s is None else f"{r.as_of_s:,.0f} s",
+            "–" if r.instances is None else str(r.instances),
+            "–" if r.vcpus is None else str(r.vcpus),
+            str(r.instances) if exact else f"{r.instances_low}–{r.instances_high}",
+            str(r.vcpus) if exact else f"{r.vcpus_low}–{r.vcpus_high}",
+        )
+    return table
+
+
+def inventory_total(rows: Sequence[InventoryRow]) -> str:
+    """The total as a number when every site answered now, else as an interval saying who did not."""
+    low = sum(r.instances_low for r in rows)
+    high = sum(r.instances_high for r in rows)
+    missing = [f"{r.site} ({r.source})" for r in rows if r.source != "live"]
+    if not missing:
+        return f"{low} instances, every site answering"
+    known = sum(r.instances or 0 for r in rows)
+    return f"between {low} and {high} instances ({known} as last counted); not answering now: " + ", ".join(
+        missing
+    )

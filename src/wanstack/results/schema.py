@@ -106,6 +106,21 @@ class QuotaStats(Record):
     claim_round_trips: int = Field(default=0, description="Round trips to the top site per claim.")
 
 
+class InventoryRow(Record):
+    """A site's servers as the global view saw them at the end of the run (`multiregion.inventory`)."""
+
+    region: str
+    site: str
+    source: str = Field(description="live, last known (as of `as_of_s`), or unreachable (never answered).")
+    as_of_s: float | None = None
+    instances: int | None = None
+    vcpus: int | None = None
+    instances_low: int = 0
+    instances_high: int = 0
+    vcpus_low: int = 0
+    vcpus_high: int = 0
+
+
 class TimeSeries(Record):
     resolution_s: float
     t_s: list[float] = Field(default_factory=list)
@@ -131,6 +146,7 @@ class RunResult(Record):
     outages: list[Outage] = Field(default_factory=list)
     faults: list[FaultImpact] = Field(default_factory=list)
     quotas: list[QuotaStats] = Field(default_factory=list)
+    inventory: list[InventoryRow] = Field(default_factory=list)
     timeseries: TimeSeries | None = None
     totals: dict[str, float] = Field(default_factory=dict)
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from wanstack.multiregion.inventory import Counts
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.sim import collect
@@ -21,6 +22,7 @@ from wanstack.sim.faults import Faults
 from wanstack.sim.flows import FlowNetwork
 from wanstack.sim.host import BenchHost, host_chains
 from wanstack.sim.inventory import Inventory
+from wanstack.sim.inventory_watch import InventoryWatch
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.messaging import EndCosts, RegionMessaging
 from wanstack.sim.network import Network
@@ -135,9 +137,21 @@ class Engine:
             compute_sites=[site for site, n in self.inventory.hosts.items() if n],
         )
         self.runner.quotas = self.quotas if scenario.quotas.projects else None
+        self.inventory_watch = InventoryWatch(
+            sim=self.sim,
+            net=self.net,
+            placement=self.placement,
+            servers=self.inventory,
+            capacity={
+                name: Counts(site.host_count * site.hosts.vcpus, site.host_count * site.hosts.vcpus)
+                for name, site in infra.sites.items()
+                if site.host_count
+            },
+        )
         self.users = Users(sim=self.sim, runner=self.runner, inventory=self.inventory)
 
     def _network_changed(self) -> None:
+        self.inventory_watch.network_changed()
         self.flows.reroute_or_fail()
         if self.background is not None:
             self.background.refresh_rates()  # hosts cut off or gone stop loading the stations
@@ -151,6 +165,7 @@ class Engine:
             self.background.start()
         self.faults.start()
         self.quotas.start()
+        self.inventory_watch.start()
         series = SeriesRecorder(
             sim=self.sim,
             net=self.net,
@@ -190,6 +205,7 @@ class Engine:
             outages=list(self.liveness.outages),
             faults=self.faults.impacts(boots),
             quotas=self.quotas.results(),
+            inventory=self.inventory_watch.results(),
             timeseries=series.series,
             totals={
                 "wan_bytes": self.net.wan_bytes_total,

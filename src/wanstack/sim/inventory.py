@@ -21,6 +21,7 @@ class Inventory:
         self._held: dict[int, tuple[str, int]] = {}  # instance taken by a running operation: (state, vcpus)
         self._host_of: dict[int, tuple[str, int]] = {}  # instance -> (site, host index)
         self._on_host: dict[tuple[str, int], int] = {}  # servers on each host
+        self._at_site: dict[str, tuple[int, int]] = {}  # servers and their vCPUs per site, every state
 
     def claim(self, site: str, vcpus: int) -> int:
         """Room for `vcpus` at the site: a host index (round robin), or -1."""
@@ -34,6 +35,8 @@ class Inventory:
     def add(self, site: str, state: str, vcpus: int, host: int = -1) -> int:
         self._ids += 1
         self._instances.setdefault(site, {}).setdefault(state, deque()).append((self._ids, vcpus))
+        n, v = self._at_site.get(site, (0, 0))
+        self._at_site[site] = (n + 1, v + vcpus)
         if host >= 0:
             self._host_of[self._ids] = (site, host)
             self._on_host[site, host] = self._on_host.get((site, host), 0) + 1
@@ -82,6 +85,8 @@ class Inventory:
         state, vcpus = self._held.pop(op.instance)
         if ok and op.kind is OperationKind.DELETE:
             self.free_vcpus[op.site] += vcpus
+            n, v = self._at_site[op.site]
+            self._at_site[op.site] = (n - 1, v - vcpus)
             place = self._host_of.pop(op.instance, None)
             if place is not None:
                 self._on_host[place] -= 1
@@ -101,6 +106,11 @@ class Inventory:
 
     def cache_stored(self, site: str, image: str) -> None:
         self._cache_images.add((site, image))
+
+    def at_site(self, site: str) -> tuple[int, int]:
+        """Servers at `site` in every state (those an operation is acting on included), and their
+        vCPUs: what the site's Nova database lists."""
+        return self._at_site.get(site, (0, 0))
 
     def count(self, state: str = "active") -> int:
         return sum(len(states.get(state, ())) for states in self._instances.values())

@@ -1,0 +1,82 @@
+"""One honest view of everything across regions: every count with the time it was true and where it
+came from, totals as an interval, and nothing dropped without saying so.
+
+Where each count comes from (`Source`): `live` when the region answered now; `last known` when it
+answered before but cannot be reached now (its count is as of that time, and the interval says what
+it may be now: anything from none of them left to as many as its hosts hold); `unreachable` when it
+never answered (the interval is all its hosts could hold). Today's tools do otherwise: Nova's
+cross-cell listing skips a down cell silently, Kingbird reports 0 for an unreachable region,
+openstacksdk's inventory raises on the first failing region or drops it (../shared/multiregion.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    LIVE = "live"
+    LAST_KNOWN = "last known"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class Counts:
+    instances: int = 0
+    vcpus: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.instances + other.instances, self.vcpus + other.vcpus)
+
+
+@dataclass(frozen=True)
+class SiteCount:
+    region: str
+    site: str
+    source: Source
+    as_of_s: float | None  # when the count was true (None: never answered)
+    counts: Counts | None  # None: never answered
+    low: Counts  # what it may be now, at least and at most
+    high: Counts
+
+
+@dataclass(frozen=True)
+class Inventory:
+    at_s: float
+    rows: tuple[SiteCount, ...]
+
+    @property
+    def low(self) -> Counts:
+        return sum((r.low for r in self.rows), Counts())
+
+    @property
+    def high(self) -> Counts:
+        return sum((r.high for r in self.rows), Counts())
+
+    @property
+    def exact(self) -> bool:
+        return all(r.source is Source.LIVE for r in self.rows)
+
+    def missing(self) -> list[str]:
+        """The sites whose counts are not live, with why."""
+        return [f"{r.site} ({r.source.value})" for r in self.rows if r.source is not Source.LIVE]
+
+
+def site_count(
+    region: str,
+    site: str,
+    *,
+    now_s: float,
+    answered: tuple[float, Counts] | None,
+    live: bool,
+    capacity: Counts,
+) -> SiteCount:
+    """A site's row: `answered` is its last answer (time, counts), `live` whether it answered now,
+    `capacity` the most its hosts can hold (instances of the smallest flavor, vCPUs)."""
+    if live and answered is not None:
+        return SiteCount(region, site, Source.LIVE, now_s, answered[1], answered[1], answered[1])
+    if answered is None:
+        return SiteCount(region, site, Source.UNREACHABLE, None, None, Counts(), capacity)
+    as_of, counts = answered
+    return SiteCount(region, site, Source.LAST_KNOWN, as_of, counts, Counts(), capacity)
