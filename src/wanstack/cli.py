@@ -493,9 +493,11 @@ def schema(
 
 def _register_subcommands() -> None:
     from wanstack.cli_migrate import app as migrate
+    from wanstack.cli_quota import app as quota
     from wanstack.cli_testbed import app as testbed
 
     app.add_typer(migrate, name="migrate")
+    app.add_typer(quota, name="quota")
     app.add_typer(testbed, name="testbed")
 
 

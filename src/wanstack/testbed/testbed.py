@@ -33,6 +33,7 @@ from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import Service
 from wanstack.testbed import config, environment
 from wanstack.testbed.clients import answers, connect
+from wanstack.testbed.keystone import setup as keystone_setup
 from wanstack.testbed.layout import Instance, Layout, plan
 from wanstack.testbed.mariadb import MariaDB
 from wanstack.testbed.processes import ServiceProcess, run
@@ -310,26 +311,7 @@ class Testbed:
         keystone_url = self.url_for(top)(Service.KEYSTONE)
 
         def keystone_schema() -> None:
-            log = logs / "keystone-setup.log"
-            run("keystone db_sync", [str(bin_("keystone-manage")), "--config-file", keystone, "db_sync"], log)
-            for what in ("fernet_setup", "credential_setup"):
-                argv = [str(bin_("keystone-manage")), "--config-file", keystone, what]
-                run(f"keystone {what}", [*argv, "--keystone-user", "root", "--keystone-group", "root"], log)
-            run(
-                "keystone bootstrap",
-                [
-                    str(bin_("keystone-manage")),
-                    "--config-file",
-                    keystone,
-                    "bootstrap",
-                    "--bootstrap-password",
-                    config.ADMIN_PASSWORD,
-                    "--bootstrap-region-id",
-                    config.REGION,
-                    *(f"--bootstrap-{i}-url={keystone_url}/v3" for i in ("admin", "internal", "public")),
-                ],
-                log,
-            )
+            keystone_setup(Path(keystone), keystone_url, logs / "keystone-setup.log")
 
         def placement_schema() -> None:
             log = logs / "placement-setup.log"
