@@ -480,6 +480,41 @@ run: {duration_s: 400}
     assert outage.up_at_s is not None and 220 < outage.up_at_s < 220 + 10
 
 
+def _delete_latency(d: float, notifications: str) -> tuple[float, int]:
+    """The second delete at edge-1 (its first boot's token is cached by then), and the crossings the
+    workflow counts for it."""
+    text = f"""
+generate: {{kind: star, edges: 1, delay_ms: {d}, hosts: {{count: 2}}, center_hosts: {{count: 1}}}}
+background: {{enabled: false}}
+openstack: {{notifications: {notifications}}}
+workload:
+  images: [{{name: cirros, size_mb: 0.01}}]
+  operations:
+    - {{op: boot, times: 2, concurrency: 1, sites: [edge-1]}}
+    - {{op: delete, times: 2, concurrency: 1, sites: [edge-1], start_s: 60}}
+run: {{duration_s: 120}}
+"""
+    e = Engine(parse(text, "t.yaml"))
+    e.run()
+    deletes = [op for op in e.users.finished if op.kind is OperationKind.DELETE]
+    assert [op.outcome for op in deletes] == ["ok", "ok"]
+    steps = workflows(e.infra.scenario.openstack)[OperationKind.DELETE]
+    crossings = critical_crossings(steps, "edge-1", e.roles, e.messaging.of("edge-1").buses)
+    return deletes[1].end - deletes[1].start, crossings
+
+
+@pytest.mark.parametrize(("notifications", "count"), [("none", 15), ("both", 15 + 2 * 6)])
+def test_a_delete_grows_by_its_crossings_per_ms_of_delay(notifications: str, count: int) -> None:
+    """A delete at an edge of the centralized model, until DELETED is written: the DELETE's request,
+    the cast, six round trips to the conductor and Neutron and the request of the save (15); with
+    `both` notifications, six publisher confirms more (three events before DELETED, two copies each).
+    The simulated latency grows by exactly that many one-way delays."""
+    runs = [_delete_latency(d, notifications) for d in (5.0, 20.0)]
+    assert {c for _, c in runs} == {count}
+    slope = (runs[1][0] - runs[0][0]) / 15.0
+    assert slope == pytest.approx(count, rel=1e-6)
+
+
 def _concurrent_boots(boots: int, params: Params | None = None) -> list[tuple[float, float]]:
     """`boots` boots sent at once to one edge host 25 ms from the centre: (start, end) of each."""
     text = f"""
