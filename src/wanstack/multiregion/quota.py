@@ -88,47 +88,51 @@ def even_split(limit: int, regions: int) -> list[int]:
 
 
 @dataclass
-class UnifiedLimits(Ledger):
+class RegionLimited(Ledger):
+    """A limit per region, held against that region's own usage (how Nova enforces whatever limit
+    it is given: Keystone's per-region limits, the limits Kingbird's sync writes)."""
+
+    region_limits: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.region_limits:
+            self.region_limits = even_split(self.limit, self.regions)
+
+    def over(self, region: int, amount: int) -> bool:
+        return self.usage[region] + amount > self.region_limits[region]
+
+
+@dataclass
+class UnifiedLimits(RegionLimited):
     """Keystone unified limits as oslo.limit enforces them: a project limit per region (the only kind
     an enforcer sees: `wanstack quota plan` splits the global limit), checked against the region's own
     usage at Keystone — round trips to the top site per check, and nova checks again after the claim
     (`[quota] recheck_quota`); refused when Keystone cannot be reached (fail-closed)."""
 
     round_trips_per_check: int = 3  # limits model, endpoint, limits (oslo_limit/limit.py, warm token)
-    region_limits: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.region_limits:
-            self.region_limits = even_split(self.limit, self.regions)
 
     def claim(self, region: int, amount: int, now: float, reachable: bool) -> Decision:
         trips = 2 * self.round_trips_per_check  # the API's check and the conductor's recheck
         if not reachable:
             return Decision(False, "Keystone is unreachable", self.round_trips_per_check)
-        if self.usage[region] + amount > self.region_limits[region]:
+        if self.over(region, amount):
             return Decision(False, "over the region's limit", self.round_trips_per_check)
         self.usage[region] += amount
         return Decision(True, "", trips)
 
 
 @dataclass
-class Kingbird(Ledger):
+class Kingbird(RegionLimited):
     """Kingbird's quota sync: every 900 s, when every region's usage could be read, each region's
     limit becomes the global headroom plus its own usage; claims are checked locally against it. A
     region that cannot be read makes the sync skip the project, and every region keeps its limit."""
 
     period_s: float = KINGBIRD_SYNC_S
-    region_limits: list[int] = field(default_factory=list)
     next_sync: float = 0.0
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.region_limits:
-            self.region_limits = even_split(self.limit, self.regions)
-
     def claim(self, region: int, amount: int, now: float, reachable: bool) -> Decision:
-        if self.usage[region] + amount > self.region_limits[region]:
+        if self.over(region, amount):
             return Decision(False, "over the region's limit")
         self.usage[region] += amount
         return Decision(True)
@@ -283,9 +287,6 @@ class Lease(Escrow):
                     self.renewed_at[i] = now
                     self.usage_at_renewal[i] = self.usage[i]
                     self.claimed_since[i] = 0
-
-    def stranded(self, reachable: list[bool]) -> int:
-        return sum(max(0, self.free(i)) for i in range(self.regions) if not reachable[i])
 
 
 @dataclass

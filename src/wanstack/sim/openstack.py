@@ -51,6 +51,35 @@ def _written(client: Role, conductor: Role, what: str) -> Call:
     return Call(client, conductor, what, inner=(Visible(),))
 
 
+def _under_the_tracker(*steps: Step) -> Hold:
+    """`steps` holding the host's resource tracker lock (nova/compute/resource_tracker.py
+    `COMPUTE_RESOURCE_SEMAPHORE`, one holder at a time)."""
+    return Hold("COMPUTE_RESOURCE_SEMAPHORE", 1, steps)
+
+
+def _a_build(*steps: Step) -> Hold:
+    """`steps` in one of the host's build slots (nova/compute/manager.py `_build_semaphore`)."""
+    return Hold("builds", "max_concurrent_builds", steps)
+
+
+# The resource tracker's `_update` (nova/compute/resource_tracker.py): the host's allocations and
+# those of every server on it in Placement, the service, then the compute node saved.
+TRACKER_UPDATE: Steps = (
+    Http(C, PL, "GET /resource_providers/{host}/allocations"),
+    Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
+    Call(C, CO, "Service.get_by_compute_host"),
+    Call(C, CO, "ComputeNode.save"),
+)
+
+# Ocata's `_update`: the compute node saved, then the scheduler report client's provider refresh
+# (its aggregates and inventories; ocata-eol nova/scheduler/client/report.py).
+OCATA_TRACKER_UPDATE: Steps = (
+    Call(C, CO, "ComputeNode.save"),
+    Http(C, PL, "GET /resource_providers/{host}/aggregates"),
+    Http(C, PL, "GET /resource_providers/{host}/inventories"),
+)
+
+
 def _notify(settings: OpenStack, sender: Role, event: str) -> Steps:
     """Nova's notification of `event`: none by default, one or two (`both`: the legacy and the
     versioned one, nova/compute/utils.py notify_about_instance_action beside
@@ -190,39 +219,26 @@ def _boot(settings: OpenStack) -> Steps:
         Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
         Cast(SC, C, "build_and_run_instance"),
         # nova/compute/manager.py `_do_build_and_run_instance` (under `wrap_instance_event`).
-        Hold(
-            "builds",
-            "max_concurrent_builds",
-            (
-                Call(C, CO, "InstanceActionEvent.event_start"),
-                Call(C, CO, "instance.save (vm_state building)"),
-                *_notify(settings, C, "compute.instance.create.start"),
-                Http(C, PL, "GET /allocations/{server}"),
-                # nova/compute/resource_tracker.py `instance_claim`, under COMPUTE_RESOURCE_SEMAPHORE:
-                # the host set on the instance, its block devices, then `_update`: the host's
-                # allocations and those of every server on it, the service and the compute node.
-                Hold(
-                    "COMPUTE_RESOURCE_SEMAPHORE",
-                    1,
-                    (
-                        Call(C, CO, "instance.save (host and node)"),
-                        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-                        Http(C, PL, "GET /resource_providers/{host}/allocations"),
-                        Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
-                        Call(C, CO, "Service.get_by_compute_host"),
-                        Call(C, CO, "ComputeNode.save"),
-                    ),
-                ),
-                # `_build_resources`: the network allocated asynchronously, the block devices beside it.
-                Call(C, CO, "instance.save (task_state block_device_mapping)"),
-                Parallel((network, spawn_start)),
-                *spawn_end,
-                _written(C, CO, "instance.save (vm_state active)"),
-                *_notify(settings, C, "compute.instance.create.end"),
-                Call(C, CO, "InstanceActionEvent.event_finish"),
-                # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
-                Cast(C, SCH, "update_instance_info"),
+        _a_build(
+            Call(C, CO, "InstanceActionEvent.event_start"),
+            Call(C, CO, "instance.save (vm_state building)"),
+            *_notify(settings, C, "compute.instance.create.start"),
+            Http(C, PL, "GET /allocations/{server}"),
+            # `instance_claim`: the host set on the instance, its block devices, then `_update`.
+            _under_the_tracker(
+                Call(C, CO, "instance.save (host and node)"),
+                Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+                *TRACKER_UPDATE,
             ),
+            # `_build_resources`: the network allocated asynchronously, the block devices beside it.
+            Call(C, CO, "instance.save (task_state block_device_mapping)"),
+            Parallel((network, spawn_start)),
+            *spawn_end,
+            _written(C, CO, "instance.save (vm_state active)"),
+            *_notify(settings, C, "compute.instance.create.end"),
+            Call(C, CO, "InstanceActionEvent.event_finish"),
+            # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
+            Cast(C, SCH, "update_instance_info"),
         ),
     )
 
@@ -250,17 +266,7 @@ def _delete(settings: OpenStack) -> Steps:
         Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
         # `_complete_deletion`: the resource tracker and Placement, console tokens, the schedulers,
         # then the row itself.
-        Hold(
-            "COMPUTE_RESOURCE_SEMAPHORE",
-            1,
-            (
-                Call(C, CO, "ResourceList.get_by_instance_uuid"),
-                Http(C, PL, "GET /resource_providers/{host}/allocations"),
-                Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
-                Call(C, CO, "Service.get_by_compute_host"),
-                Call(C, CO, "ComputeNode.save"),
-            ),
-        ),
+        _under_the_tracker(Call(C, CO, "ResourceList.get_by_instance_uuid"), *TRACKER_UPDATE),
         Http(C, PL, "DELETE /allocations/{server}"),
         Call(C, CO, "ConsoleAuthToken.clean_console_auths_for_instance"),
         Cast(C, SCH, "delete_instance_info"),
@@ -320,34 +326,24 @@ def _boot_ocata(settings: OpenStack) -> Steps:
         Db(SC, CDB, 2, "instance and block device mappings in the target cell"),
         Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
         Cast(SC, C, "build_and_run_instance"),
-        Hold(
-            "builds",
-            "max_concurrent_builds",
-            (
-                Call(C, CO, "InstanceActionEvent.event_start"),
-                Call(C, CO, "instance.save (vm_state building)"),
-                *_notify(settings, C, "compute.instance.create.start"),
-                Hold(
-                    "COMPUTE_RESOURCE_SEMAPHORE",
-                    1,
-                    (
-                        Call(C, CO, "InstancePCIRequests.get_by_instance_uuid"),
-                        Call(C, CO, "instance.save (host and node)"),
-                        Http(C, PL, "GET /allocations/{server}"),
-                        Http(C, PL, "PUT /allocations/{server} (the claim)"),
-                        Call(C, CO, "ComputeNode.save"),
-                        Http(C, PL, "GET /resource_providers/{host}/aggregates"),
-                        Http(C, PL, "GET /resource_providers/{host}/inventories"),
-                    ),
-                ),
-                Call(C, CO, "instance.save (task_state networking)"),
-                Parallel((network, beside)),
-                *spawn,
-                _written(C, CO, "instance.save (vm_state active)"),
-                *_notify(settings, C, "compute.instance.create.end"),
-                Call(C, CO, "InstanceActionEvent.event_finish"),
-                Cast(C, SCH, "update_instance_info"),
+        _a_build(
+            Call(C, CO, "InstanceActionEvent.event_start"),
+            Call(C, CO, "instance.save (vm_state building)"),
+            *_notify(settings, C, "compute.instance.create.start"),
+            _under_the_tracker(
+                Call(C, CO, "InstancePCIRequests.get_by_instance_uuid"),
+                Call(C, CO, "instance.save (host and node)"),
+                Http(C, PL, "GET /allocations/{server}"),
+                Http(C, PL, "PUT /allocations/{server} (the claim)"),
+                *OCATA_TRACKER_UPDATE,
             ),
+            Call(C, CO, "instance.save (task_state networking)"),
+            Parallel((network, beside)),
+            *spawn,
+            _written(C, CO, "instance.save (vm_state active)"),
+            *_notify(settings, C, "compute.instance.create.end"),
+            Call(C, CO, "InstanceActionEvent.event_finish"),
+            Cast(C, SCH, "update_instance_info"),
         ),
     )
 
@@ -377,16 +373,7 @@ def _delete_ocata(settings: OpenStack) -> Steps:
         Call(C, CO, "instance.destroy"),
         Call(C, CO, "Quotas.commit"),
         Call(C, CO, "BlockDeviceMapping.destroy"),
-        Hold(
-            "COMPUTE_RESOURCE_SEMAPHORE",
-            1,
-            (
-                Http(C, PL, "DELETE /allocations/{server}"),
-                Call(C, CO, "ComputeNode.save"),
-                Http(C, PL, "GET /resource_providers/{host}/aggregates"),
-                Http(C, PL, "GET /resource_providers/{host}/inventories"),
-            ),
-        ),
+        _under_the_tracker(Http(C, PL, "DELETE /allocations/{server}"), *OCATA_TRACKER_UPDATE),
         Cast(C, API, "delete_tokens_for_instance (nova-consoleauth)"),
         Cast(C, SCH, "delete_instance_info"),
         *_notify(settings, C, "compute.instance.delete.end"),
@@ -593,20 +580,15 @@ def _live_migrate(settings: OpenStack) -> Steps:
             ),
         ),
         # The source's full resource audit (`update_available_resource`), then `completed`.
-        Hold(
-            "COMPUTE_RESOURCE_SEMAPHORE",
-            1,
-            (
-                Call(C, CO, "ComputeNodeList.get_all_by_host"),
-                Call(C, CO, "InstanceList.get_by_host_and_node"),
-                Call(C, CO, "MigrationList.get_in_progress_and_error"),
-                Call(C, CO, "Instance.get_by_uuid (the migration's server)"),
-                Http(C, PL, "GET /resource_providers/{host}/allocations"),
-                Http(C, PL, "GET /resource_providers/{host}/allocations (the provider tree)"),
-                Http(C, PL, "GET /allocations/{consumer} for each consumer on the host", per_server=True),
-                Call(C, CO, "Service.get_by_compute_host"),
-                Call(C, CO, "ComputeNode.save"),
+        _under_the_tracker(
+            Call(C, CO, "ComputeNodeList.get_all_by_host"),
+            Call(C, CO, "InstanceList.get_by_host_and_node"),
+            Call(C, CO, "MigrationList.get_in_progress_and_error"),
+            Call(C, CO, "Instance.get_by_uuid (the migration's server)"),
+            Http(
+                C, PL, "GET /resource_providers/{host}/allocations (`_remove_deleted_instances_allocations`)"
             ),
+            *TRACKER_UPDATE,
         ),
         Cast(C, SCH, "update_instance_info"),
         Call(C, CO, "ConsoleAuthToken.clean_console_auths_for_instance"),

@@ -35,6 +35,7 @@ class Book:
 
     project: ProjectQuota
     holders: list[str]  # the site that speaks for each holder (a region's nova-api site, or the site)
+    holder_of: dict[str, int]  # a site's holder
     ledgers: dict[str, Ledger]
     stats: dict[str, QuotaStats] = field(default_factory=dict)
 
@@ -52,12 +53,15 @@ class QuotaKeeper:
         for project in self.projects:
             if project.holders is Holders.SITE:
                 holders = list(self.compute_sites)
+                holder_of = {site: i for i, site in enumerate(holders)}
             else:
+                regions = self.placement.regions
                 holders = [
-                    self.placement.serving(Service.NOVA_API, r.sites[0]) or r.sites[0]
-                    for r in self.placement.regions
+                    self.placement.serving(Service.NOVA_API, r.sites[0]) or r.sites[0] for r in regions
                 ]
-            book = Book(project, holders, project_ledgers(project, len(holders)))
+                index = {r.name: i for i, r in enumerate(regions)}
+                holder_of = {site: index[region] for site, region in self.placement.region_of.items()}
+            book = Book(project, holders, holder_of, project_ledgers(project, len(holders)))
             for resource, ledger in book.ledgers.items():
                 book.stats[resource] = QuotaStats(
                     project=project.name,
@@ -77,12 +81,9 @@ class QuotaKeeper:
         name = spec.project or (self.projects[0].name if self.projects else None)
         return self.books.get(name) if name is not None else None
 
-    def holder(self, book: Book, site: str) -> int:
-        if book.project.holders is Holders.SITE:
-            return book.holders.index(site) if site in book.holders else 0
-        region = self.placement.region_of.get(site)
-        names = [r.name for r in self.placement.regions]
-        return names.index(region) if region in names else 0
+    @staticmethod
+    def holder(book: Book, site: str) -> int:
+        return book.holder_of.get(site, 0)
 
     def reachable(self, book: Book) -> list[bool]:
         top = self.placement.top_site
