@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,33 @@ def test_relay_adds_the_configured_delay_each_way() -> None:
             client.close()
             conn.close()
     assert 40 <= min(rtts) <= 45, rtts  # RTT = 2 × one-way delay, plus the relay's own overhead
+
+
+@pytest.mark.parametrize("held", ["established", "new"])
+def test_what_a_cut_held_goes_through_at_tcps_first_retransmission_after_the_restore(held: str) -> None:
+    """Sent into a cut at t = 0 and restored at 1.0 s: TCP's retransmissions come 0.2, 0.6, 1.4 s
+    after the send (RTO from 200 ms, doubling), so the bytes arrive at 1.4 s, not at 1.0 s."""
+    with socket.create_server(("127.0.0.1", 0)) as echo:
+        port = echo.getsockname()[1]
+        with DelayRelay(port, hold_new=True, retransmit=True) as relay:
+            if held == "established":
+                client = socket.create_connection(("127.0.0.1", relay.port))
+                conn, _ = echo.accept()
+                relay.cut()
+            else:
+                relay.cut()
+                client = socket.create_connection(("127.0.0.1", relay.port))
+            start = time.perf_counter()
+            client.sendall(b"ping")
+            threading.Timer(1.0, relay.restore).start()
+            if held == "new":
+                conn, _ = echo.accept()
+            got = conn.recv(16)
+            waited = time.perf_counter() - start
+            client.close()
+            conn.close()
+    assert got == b"ping"
+    assert 1.35 <= waited <= 1.6, waited
 
 
 @pytest.mark.slow

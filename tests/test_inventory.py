@@ -6,10 +6,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
 from wanstack.cli import app
 from wanstack.multiregion.inventory import Counts, Source, site_count
+from wanstack.report.tables import inventory_table
+from wanstack.results.schema import InventoryRow
+from wanstack.scenario.infrastructure import Hosts, Site, Tier
 from wanstack.scenario.load import parse
+from wanstack.scenario.workload import Flavor, OperationKind
+from wanstack.scenario.workload import Operation as OpSpec
 from wanstack.sim.engine import simulate
+from wanstack.sim.inventory import Inventory as Servers
+from wanstack.sim.operation import Operation
 
 # Three regions, each its own control plane: edge-1 is cut off from the centre at 100 s after its
 # four boots; edge-2 never reaches the centre, though its own two boots succeed there.
@@ -58,3 +69,82 @@ def test_the_total_is_an_interval_naming_what_did_not_answer(runner, tmp_path: P
 def test_a_live_count_is_exact() -> None:
     row = site_count("r", "s", now_s=5.0, answered=(5.0, Counts(3, 6)), live=True, capacity=Counts(9, 9))
     assert row.source is Source.LIVE and row.low == row.high == Counts(3, 6)
+
+
+# edge-1's servers are bigger (2 vCPUs, 3,000 MB) and one of them is deleted before the cut; the hosts
+# have 8 vCPUs and 256 GB (the default) each.
+BIG = REGIONS.replace(
+    "- {op: boot, times: 4, concurrency: 1, sites: [edge-1], start_s: 10}",
+    "- {op: boot, times: 4, concurrency: 1, sites: [edge-1], start_s: 10, flavor: {vcpus: 2, ram_mb: 3000}}\n"
+    "    - {op: delete, times: 1, concurrency: 1, sites: [edge-1], start_s: 60}",
+)
+
+
+def test_the_inventory_counts_ram_next_to_instances_and_vcpus() -> None:
+    assert "ram_mb: 3000" in BIG and "op: delete" in BIG
+    rows = {r.site: r for r in simulate(parse(BIG, "r.yaml")).inventory}
+    edge1 = rows["edge-1"]
+    assert edge1.source == "last known"
+    assert (edge1.instances, edge1.vcpus, edge1.ram_mb) == (3, 6, 9_000)
+    assert (edge1.ram_mb_low, edge1.ram_mb_high) == (0, 2 * 256 * 1024)  # none left, or all its hosts hold
+    edge2 = rows["edge-2"]
+    assert edge2.ram_mb is None and edge2.ram_mb_high == 2 * 256 * 1024
+    central = rows["central"]
+    assert central.source == "live" and central.ram_mb == central.ram_mb_low == central.ram_mb_high == 0
+
+
+def test_the_inventory_table_and_json_show_ram(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "r.yaml"
+    path.write_text(BIG)
+    out = tmp_path / "inventory.json"
+    shown = runner.invoke(app, ["inventory", str(path), "--json", str(out)])
+    assert shown.exit_code == 0, shown.output
+    rows = {r["site"]: r for r in json.loads(out.read_text())}
+    assert (rows["edge-1"]["ram_mb"], rows["edge-1"]["ram_mb_high"]) == (9_000, 524_288)
+    result = simulate(parse(BIG, "r.yaml"))
+    console = Console(width=200, record=True)
+    console.print(inventory_table(result.inventory, result.duration_s))
+    text = console.export_text()
+    assert "RAM MB" in text and "RAM MB now" in text
+    edge1 = next(line for line in text.splitlines() if "edge-1" in line)
+    assert "9000" in edge1 and "0–524288" in edge1
+
+
+def test_results_written_before_ram_was_counted_still_load() -> None:
+    old = {"region": "r", "site": "s", "source": "live", "instances": 1, "vcpus": 1}
+    row = InventoryRow.model_validate(old)
+    assert (row.ram_mb, row.ram_mb_low, row.ram_mb_high) == (None, 0, 0)
+
+
+def test_counts_add_ram_too() -> None:
+    assert Counts(1, 2, 512) + Counts(3, 4, 1024) == Counts(4, 6, 1536)
+    assert Counts(5, 6) == Counts(5, 6, 0)  # a count made without RAM (two fields) still works
+
+
+FLAVORS = st.tuples(st.integers(min_value=1, max_value=8), st.integers(min_value=1, max_value=65_536))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(FLAVORS, st.just(None)), max_size=40))
+def test_a_sites_servers_vcpus_and_ram_follow_its_boots_and_deletes(
+    steps: list[tuple[int, int] | None],
+) -> None:
+    """Boots of random flavors and deletes (None: the oldest active server goes): the site's count,
+    vCPUs and RAM are always those of the servers still on it."""
+    servers = Servers({"s": Site(name="s", tier=Tier.EDGE, hosts=Hosts(count=4, vcpus=64))})
+    alive: list[tuple[int, int]] = []  # (vCPUs, RAM) of the servers on the site, oldest first
+    for step in steps:
+        if step is None:  # a delete takes the oldest active server
+            op = Operation(OperationKind.DELETE, "s", OpSpec(op=OperationKind.DELETE, times=1), 0.0, print)
+            op.instance = servers.take("s", "active") or -1
+            op.outcome = "ok"
+            servers.settle(op)
+            alive = alive[1:]
+        else:
+            spec = OpSpec(op=OperationKind.BOOT, times=1, flavor=Flavor(vcpus=step[0], ram_mb=step[1]))
+            op = Operation(OperationKind.BOOT, "s", spec, 0.0, print)
+            op.host = servers.claim("s", step[0])
+            op.outcome = "ok" if op.host >= 0 else "failed"  # no room: nothing added
+            servers.settle(op)
+            alive += [step] if op.host >= 0 else []
+        assert servers.at_site("s") == (len(alive), sum(v for v, _ in alive), sum(r for _, r in alive))

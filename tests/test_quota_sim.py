@@ -4,10 +4,14 @@ at an edge region cut off from the top site."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wanstack.cli import app
+from wanstack.results.schema import LinkTraffic, QuotaStats
 from wanstack.scenario.load import parse
-from wanstack.sim.engine import simulate
+from wanstack.sim.engine import SimOptions, simulate
+from wanstack.sim.params import Params
 
 # Four regions (the centre and three edges, each its own control plane), 12 instances for the
 # project across all of them; edge-1 is cut off from the centre before its six boots.
@@ -95,3 +99,175 @@ def test_compare_takes_the_quota_mode_as_an_axis(runner, tmp_path) -> None:  # t
     assert shown.exit_code == 0 and "quotas" in shown.output, shown.output
     bad = runner.invoke(app, ["compare", str(path), "--quota-modes", "escrowed"])
     assert bad.exit_code == 2 and "unknown quota mode" in bad.output
+
+
+# --- the claim's latency --------------------------------------------------------------------------------
+
+# The same four regions, nothing cut: edge-2 boots five servers one after the other.
+CALM = """
+generate: {kind: star, edges: 3, delay_ms: 20, hosts: {count: 2}, center_hosts: {count: 1}}
+model: region-per-site
+quotas:
+  projects: [{name: demo, limits: {instances: 12, cores: 12}, mode: %(mode)s}]
+workload:
+  operations:
+    - {op: boot, times: 5, concurrency: 1, sites: [edge-2], start_s: 10}
+run: {duration_s: 200, seed: 1}
+"""
+
+
+def _claims(mode: str, claim_ms: float) -> list[QuotaStats]:
+    options = SimOptions(params=Params(quota_claim_ms=claim_ms))
+    return simulate(parse(CALM % {"mode": mode}, "q.yaml"), options).quotas
+
+
+@pytest.mark.parametrize("mode", ["escrow", "lease", "escrow-epsilon", "kingbird"])
+@pytest.mark.parametrize("claim_ms", [0.0, 7.5])
+def test_a_claim_decided_at_the_region_takes_the_claim_time(mode: str, claim_ms: float) -> None:
+    rows = _claims(mode, claim_ms)
+    assert [r.resource for r in rows] == ["instances", "cores"]
+    for r in rows:  # one claim covers both resources: both rows give its time
+        assert (r.claim_ms_count, r.claim_ms_p50, r.claim_ms_p95) == (5, claim_ms, claim_ms)
+
+
+def test_a_claim_at_the_central_ledger_costs_a_round_trip_and_the_claim_time() -> None:
+    (instances, _) = _claims("central", 7.5)
+    assert instances.claim_ms_count == 5
+    assert instances.claim_ms_p50 is not None and instances.claim_ms_p95 is not None
+    # edge-2 to the centre and back: 2 × 20 ms, plus the LAN legs and the central ledger's 7.5 ms
+    assert 47.5 < instances.claim_ms_p50 <= instances.claim_ms_p95 < 49.0
+
+
+def test_unified_limits_claims_pay_keystone_not_the_claim_time() -> None:
+    """oslo.limit's checks at the region's own Keystone: 2 × 3 requests over the LAN, each served by
+    Keystone's station (5 ms); the quota service's claim time does not apply."""
+    for claim_ms in (0.0, 50.0):
+        (instances, _) = _claims("unified-limits", claim_ms)
+        assert instances.claim_ms_p50 is not None
+        assert 30.0 < instances.claim_ms_p50 < 31.0
+
+
+def test_claims_refused_at_once_are_timed_too() -> None:
+    """The central ledger out of reach: refused as soon as the request finds no route."""
+    (stats,) = simulate(parse(CUT % {"mode": "central"}, "q.yaml")).quotas
+    assert (stats.claim_ms_count, stats.claim_ms_p50, stats.claim_ms_p95) == (6, 0.0, 0.0)
+
+
+def test_results_written_before_the_claim_latency_still_load() -> None:
+    old = {"project": "demo", "resource": "instances", "mode": "escrow", "limit": 3, "claims": 2}
+    stats = QuotaStats.model_validate(old)
+    assert (stats.claim_ms_count, stats.claim_ms_p50, stats.claim_ms_p95) == (0, None, None)
+
+
+def test_the_same_seed_gives_the_same_quota_figures() -> None:
+    for mode in ("central", "escrow", "lease"):
+        runs = [simulate(parse(CUT % {"mode": mode}, "q.yaml")) for _ in range(2)]
+        assert runs[0].quotas == runs[1].quotas
+        assert runs[0].links == runs[1].links
+
+
+# --- the modes' periodic exchanges on the links -------------------------------------------------------
+
+NO_QUOTAS = CUT.replace("quotas:\n  projects: [{name: demo, limits: {instances: 12}, mode: %(mode)s}]\n", "")
+
+
+def _links(text: str) -> dict[str, LinkTraffic]:
+    return {link.b: link for link in simulate(parse(text, "q.yaml")).links}  # the star: a = central
+
+
+@pytest.mark.parametrize("mode", ["escrow", "lease", "escrow-epsilon"])
+def test_rebalancing_puts_each_holders_exchange_on_its_link(mode: str) -> None:
+    """Every 10 s (0, 10, …, 400 s: 41 times) each region that reaches the centre sends its usage and
+    share (a request, 1,500 bytes) and gets its share back (3,000 bytes); edge-1, cut off at 50 s,
+    takes part 5 times. Only the quota's exchanges differ from the same run without quotas."""
+    assert "quotas" not in NO_QUOTAS
+    base, run = _links(NO_QUOTAS), _links(CUT % {"mode": mode})
+    for edge, rounds in (("edge-1", 5), ("edge-2", 41), ("edge-3", 41)):
+        with_quota, without = run[edge], base[edge]
+        # edge → central is b → a on these links
+        assert with_quota.messages_ba - without.messages_ba == rounds
+        assert with_quota.messages_ab - without.messages_ab == rounds
+        assert with_quota.bytes_ba - without.bytes_ba == rounds * 1_500
+        assert with_quota.bytes_ab - without.bytes_ab == rounds * 3_000
+
+
+# Kingbird over the four regions for two syncs (0 s and 900 s); edge-1 is cut off at 800 s.
+KINGBIRD_SYNCS = """
+generate: {kind: star, edges: 3, delay_ms: 20, hosts: {count: 2}, center_hosts: {count: 1}}
+model: region-per-site
+%(quotas)s
+workload:
+  operations:
+    - {op: boot, times: 2, concurrency: 1, sites: [edge-2], start_s: 100}
+faults:
+  - {at_s: 800, action: cut-link, link: [central, edge-1]}
+run: {duration_s: 1000, seed: 1}
+"""
+
+
+def test_kingbird_reads_every_region_and_writes_only_when_it_read_them_all() -> None:
+    """Kingbird's coordinator at the centre reads each region's usage and writes its new limit: two
+    requests from the centre per region and sync. At 900 s edge-1 is cut off: the others are read,
+    and nobody is written (the sync skips the project)."""
+    quotas = "quotas: {projects: [{name: demo, limits: {instances: 12}, mode: kingbird}]}"
+    base = _links(KINGBIRD_SYNCS % {"quotas": ""})
+    run = _links(KINGBIRD_SYNCS % {"quotas": quotas})
+    for edge, requests in (("edge-1", 2), ("edge-2", 3), ("edge-3", 3)):
+        assert run[edge].messages_ab - base[edge].messages_ab == requests  # central → edge
+        assert run[edge].messages_ba - base[edge].messages_ba == requests
+        assert run[edge].bytes_ab - base[edge].bytes_ab == requests * 1_500
+        assert run[edge].bytes_ba - base[edge].bytes_ba == requests * 3_000
+
+
+# --- Kingbird's crafted trace ---------------------------------------------------------------------------
+
+# N regions (the centre and N − 1 edges), a limit L. Before Kingbird's sync at 900 s edge-1 boots
+# `before` servers; after it every region tries to boot the whole headroom H = L − before, and one more.
+TRACE = """
+generate: {kind: star, edges: %(edges)d, delay_ms: 20, hosts: {count: 2}, center_hosts: {count: 1}}
+model: region-per-site
+quotas:
+  projects: [{name: demo, limits: {instances: %(limit)d}, mode: %(mode)s}]
+workload:
+  operations:
+%(boots)s
+run: {duration_s: 1300, seed: 1}
+"""
+
+
+def _trace(mode: str, regions: int, limit: int, before: int) -> tuple[QuotaStats, int, int]:
+    headroom = limit - before
+    sites = ["central", *(f"edge-{i}" for i in range(1, regions))]
+    boots = [f"    - {{op: boot, times: {before}, concurrency: 1, sites: [edge-1], start_s: 10}}"] * bool(
+        before
+    )
+    boots += [
+        f"    - {{op: boot, times: {headroom + 1}, concurrency: 1, sites: [{site}], start_s: 1000}}"
+        for site in sites
+    ]
+    text = TRACE % {"edges": regions - 1, "limit": limit, "mode": mode, "boots": "\n".join(boots)}
+    result = simulate(parse(text, "trace.yaml"))
+    boot = result.operation("boot")
+    assert boot is not None and boot.submitted == boot.succeeded + boot.failed  # every boot ended
+    (stats,) = result.quotas
+    return stats, boot.succeeded, boot.failed
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    regions=st.integers(min_value=3, max_value=5),
+    limit=st.integers(min_value=3, max_value=20),
+    used=st.floats(min_value=0.0, max_value=0.9),
+)
+def test_kingbird_goes_over_by_every_other_regions_headroom(regions: int, limit: int, used: float) -> None:
+    """After the sync each region's limit is the whole headroom H plus its own usage: every region
+    boots H servers, the next one refused, and the total ends (N − 1) × H over the limit. Escrow on
+    the same workload never goes over."""
+    before = int(used * limit)
+    headroom = limit - before
+    kingbird, ok, refused = _trace("kingbird", regions, limit, before)
+    assert (ok, refused) == (before + regions * headroom, regions)
+    assert kingbird.over_commit_peak == (regions - 1) * headroom
+    assert kingbird.peak_usage == limit + (regions - 1) * headroom
+    escrow, ok, _ = _trace("escrow", regions, limit, before)
+    assert escrow.over_commit_peak == 0 and escrow.peak_usage <= limit and ok <= limit

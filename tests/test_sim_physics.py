@@ -438,7 +438,7 @@ def test_a_cast_sent_during_a_cut_runs_after_the_restore_and_a_call_reply_too() 
 @pytest.mark.parametrize("restore_s", [20.0, None])
 def test_a_rest_request_across_a_cut_hangs_while_tcp_retransmits(restore_s: float | None) -> None:
     """keystoneauth sets no timeout by default, so a REST request across a cut waits on its connection
-    while TCP retransmits (RTO 200 ms doubling up to 120 s, `chain.retransmissions_ms`): the first
+    while TCP retransmits (RTO 200 ms doubling up to 120 s, `topology.tcp.retransmissions_ms`): the first
     retransmission after the restore (25.4 s after the cut, when restored at 20 s) carries it; never
     restored, TCP gives up after tcp_retries2 = 15 retransmissions, 924.6 s, and the request fails."""
     e = engine(TWO_SITES % {"d": 10})

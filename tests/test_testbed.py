@@ -62,10 +62,13 @@ def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:
 
 @needs_openstack
 @pytest.mark.slow
-def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left() -> None:
+def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
+    tmp_path: Path, runner, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """The centralized model with one edge site 10 ms away: a server with a port boots on the edge's
     nova-compute to ACTIVE, its port bound to that host with an address, and is deleted; then every
-    process, port and folder is gone."""
+    process, port and folder is gone. While it runs, the inventory of every region counts it (a
+    second region whose compute endpoint crosses a WAN link to the same nova-api, then cut)."""
     from wanstack.testbed.testbed import Testbed
 
     infra = parse(_star(1, 10), "t.yaml")
@@ -88,6 +91,7 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left() 
         (port,) = cloud.network.ports(device_id=server.id)
         assert (port.status, port.binding_host_id) == ("ACTIVE", "edge-1")
         assert port.fixed_ips and port.fixed_ips[0]["ip_address"].startswith("10.0.")
+        _inventory_of_two_regions_one_cut(testbed, tmp_path, runner, monkeypatch)
         cloud.compute.delete_server(server)
         cloud.compute.wait_for_delete(server, interval=0.5, wait=120)
         assert not list(cloud.network.ports(device_id=server.id))  # nova released its port
@@ -97,6 +101,104 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left() 
         assert not status.exists() or "zombie" in status.read_text().lower(), pid
     assert not any(port_open(p, host) for host, p in ports)
     assert not root.exists()
+
+
+def _inventory_of_two_regions_one_cut(testbed: Any, tmp_path: Path, runner: Any, monkeypatch: Any) -> None:
+    """`wanstack inventory --cloud` and `quota apply` against the testbed's Keystone and Nova, with one
+    server (1 vCPU, 64 MB) in project admin. RegionTwo's compute endpoint reaches the same nova-api
+    through a WAN link (so it counts the same server); RegionThree has no compute endpoint."""
+    from wanstack.bench.relay import DelayRelay, LinkShape
+    from wanstack.cli import app
+    from wanstack.multiregion.cloud_inventory import inventory
+    from wanstack.multiregion.inventory import Counts, Source
+    from wanstack.testbed.config import ADMIN_PASSWORD
+
+    top = testbed.layout.top
+    admin = testbed.cloud(top)
+    host, port = testbed.layout.at(top, "nova-api", top)
+    link = DelayRelay(port, LinkShape(delay_ms=5), target_host=host, hold_new=True).start()
+    try:
+        for region in ("RegionTwo", "RegionThree"):
+            admin.identity.create_region(id=region)
+        compute = next(iter(admin.identity.services(type="compute")))
+        admin.identity.create_endpoint(
+            service_id=compute.id,
+            interface="public",
+            url=f"http://127.0.0.1:{link.port}/v2.1",
+            region_id="RegionTwo",
+        )
+        auth = {
+            "auth_url": f"{testbed.apis(top)['keystone']}/v3",
+            "username": "admin",
+            "password": ADMIN_PASSWORD,
+            "project_name": "admin",
+            "user_domain_name": "Default",
+            "project_domain_name": "Default",
+            "region_name": "RegionOne",
+        }
+        project = admin.identity.find_project("admin").id
+        one = Counts(1, 1, 64)
+        first = inventory(auth, deadline_s=30.0)  # the regions of the catalog with a compute endpoint
+        assert [(r.region, r.project, r.site, r.source, r.counts) for r in first.inventory.rows] == [
+            ("RegionOne", project, "nova", Source.LIVE, one),
+            ("RegionTwo", project, "nova", Source.LIVE, one),
+        ]
+        assert first.inventory.high == Counts(2, 2, 128) and first.project_names[project] == "admin"
+        # A member of another project may not list every project's servers (Nova's policy answers
+        # 403): its own are counted, none here, and the region still has its row.
+        tenant = admin.identity.create_project(name="tenant", domain_id="default")
+        user = admin.identity.create_user(name="tenant-user", password="x", domain_id="default")
+        admin.identity.assign_project_role_to_user(tenant, user, admin.identity.find_role("member"))
+        member = {**auth, "username": "tenant-user", "password": "x", "project_name": "tenant"}
+        own = inventory(member, regions=["RegionOne"], deadline_s=30.0)
+        assert [(r.region, r.source, r.counts) for r in own.inventory.rows] == [
+            ("RegionOne", Source.LIVE, Counts())
+        ]
+        assert own.answers["RegionOne"].scope == f"project {tenant.id}"
+
+        link.cut()  # new connections are held, unanswered: a black hole
+        start = time.monotonic()
+        cut = inventory(auth, deadline_s=3.0, previous=first.answers)
+        elapsed = time.monotonic() - start
+        assert elapsed < 5.0, elapsed  # not held by the black hole (its sockets wait 60 s)
+        live, last = cut.inventory.rows
+        assert (live.region, live.source, live.counts) == ("RegionOne", Source.LIVE, one)
+        assert live.as_of_s is not None and live.as_of_s > first.inventory.at_s
+        assert (last.region, last.source, last.counts) == ("RegionTwo", Source.LAST_KNOWN, one)
+        assert (
+            last.as_of_s == first.answers["RegionTwo"].at_s and cut.why["RegionTwo"] == "no answer within 3 s"
+        )
+        assert (cut.inventory.low, cut.inventory.high) == (one, None)  # [1, ?]
+
+        clouds = tmp_path / "clouds.yaml"
+        lines = "".join(f"      {k}: {v}\n" for k, v in auth.items() if k != "region_name")
+        clouds.write_text(f"clouds:\n  testbed:\n    auth:\n{lines}    region_name: RegionOne\n")
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+        shown = runner.invoke(app, ["inventory", "--cloud", "testbed", "--deadline", "3"])
+        assert shown.exit_code == 0, shown.output
+        assert "between 1 and ? instances" in " ".join(shown.output.split())
+
+        # quota apply keeps what each region uses: refused while RegionTwo cannot say; then RegionOne
+        # uses 1 of 10 servers and keeps it plus half the headroom (without usage it would get 5).
+        scenario = tmp_path / "q.yaml"
+        scenario.write_text(
+            "generate: {kind: star, edges: 1, delay_ms: 10}\n"
+            "quotas:\n  projects: [{name: admin, limits: {instances: 10, cores: 10}}]\n"
+        )
+        apply = ["quota", "apply", str(scenario), "--cloud", "testbed", "--deadline", "3", "--regions"]
+        refused = runner.invoke(app, [*apply, "RegionOne,RegionTwo"])
+        assert refused.exit_code == 1 and "RegionTwo (no answer within 3 s)" in " ".join(
+            refused.output.split()
+        )
+        done = runner.invoke(app, [*apply, "RegionOne,RegionThree"])
+        assert done.exit_code == 0, done.output
+        assert (
+            "servers in RegionOne: none -> 6" in done.output
+            and "servers in RegionThree: none -> 4" in done.output
+        )
+    finally:
+        link.restore()  # the abandoned requests finish
+        link.stop()
 
 
 @needs_openstack

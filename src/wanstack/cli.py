@@ -139,21 +139,52 @@ def run(
 
 @app.command()
 def inventory(
-    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help=f"Scenario YAML file, or a built-in scenario's name ({DEFAULT_SCENARIO!r})."),
+    ] = None,
     at: Annotated[
         float | None, typer.Option(help="The simulated second to look at (default: the run's end).")
     ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the rows as JSON here.")] = None,
+    cloud: Annotated[
+        str | None,
+        typer.Option(
+            help="A real cloud instead (its clouds.yaml name): every region's servers, asked at once."
+        ),
+    ] = None,
+    regions: Annotated[
+        str | None,
+        typer.Option(
+            help="With --cloud: comma-separated regions (default: every one with a compute endpoint)."
+        ),
+    ] = None,
+    deadline: Annotated[
+        float, typer.Option(min=0.1, help="With --cloud: seconds each region is given to answer.")
+    ] = 10.0,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --cloud: an earlier --json; a region not answering now shows its count then."
+        ),
+    ] = None,
 ) -> None:
     """How many servers there are across every region, as a view at the top site sees them in a
-    simulated run (faults included): each site live, last known (as of when) or never answered, and
-    the total as an interval when some did not answer."""
+    simulated run (faults included), or, with --cloud, as a real cloud's regions answer within the
+    deadline: each site live, last known (as of when) or never answered, and the total as an
+    interval when some did not answer."""
     from dataclasses import replace
 
     from wanstack.report.tables import inventory_table, inventory_total
     from wanstack.sim.engine import simulate
 
-    infra = load_scenario(scenario)
+    if cloud is not None:
+        if scenario is not None or at is not None:
+            errors.print("--cloud counts a real cloud: give it no scenario and no --at")
+            raise typer.Exit(2)
+        _cloud_inventory(cloud, regions, deadline, previous, json_out)
+        return
+    infra = load_scenario(scenario or DEFAULT_SCENARIO)
     if at is not None:
         if at <= 0:
             errors.print("--at must be a positive number of seconds")
@@ -167,6 +198,36 @@ def inventory(
         json_out.write_text(
             json.dumps([r.model_dump(mode="json") for r in result.inventory], indent=2), encoding="utf-8"
         )
+
+
+def _cloud_inventory(
+    cloud: str, regions: str | None, deadline_s: float, previous: Path | None, json_out: Path | None
+) -> None:
+    import openstack
+
+    from wanstack.multiregion.cloud_inventory import answers_from_json, inventory, to_json
+    from wanstack.report.cloud_inventory import cloud_inventory_table, cloud_inventory_total
+
+    chosen = None if regions is None else [r.strip() for r in regions.split(",") if r.strip()]
+    earlier = None
+    if previous is not None:
+        try:
+            earlier = answers_from_json(json.loads(previous.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            errors.print(f"--previous {previous}: not an inventory written by --cloud --json ({err})")
+            raise typer.Exit(2) from None
+    try:
+        result = inventory(cloud, regions=chosen, deadline_s=deadline_s, previous=earlier)
+    except openstack.exceptions.SDKException as err:
+        errors.print(f"{cloud}: {err}", markup=False)
+        raise typer.Exit(1) from None
+    if not result.inventory.rows:
+        errors.print(f"{cloud}: no region of the catalog has a compute endpoint (give --regions)")
+        raise typer.Exit(1)
+    console.print(cloud_inventory_table(result))
+    console.print(cloud_inventory_total(result), markup=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(to_json(result), indent=2), encoding="utf-8")
 
 
 @app.command()
@@ -412,8 +473,8 @@ def compare_results(
     first: Annotated[Path, typer.Argument(help="result.json of one run (e.g. the simulator's).")],
     second: Annotated[Path, typer.Argument(help="result.json of another (e.g. the bench's).")],
 ) -> None:
-    """Two results side by side: operations (p50, p95, msgs/s, WAN bytes), links, brokers, with the
-    first's error relative to the second."""
+    """Two results side by side: operations (p50, p95, msgs/s, WAN bytes), links, brokers, quotas,
+    with the first's error relative to the second."""
     from pydantic import ValidationError
 
     from wanstack.results.schema import RunResult
@@ -429,7 +490,8 @@ def compare_results(
     from wanstack.report import side_by_side
 
     console.print(f"{a.engine}: {first}   {b.engine}: {second}   (error: {a.engine} relative to {b.engine})")
-    for table in (side_by_side.operations(a, b), side_by_side.links(a, b), side_by_side.brokers(a, b)):
+    tables = (side_by_side.operations, side_by_side.links, side_by_side.brokers, side_by_side.quotas)
+    for table in (make(a, b) for make in tables):
         if table.row_count:
             console.print(table)
 

@@ -11,7 +11,8 @@ from wanstack.cli_common import console, errors, load_scenario
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 app = typer.Typer(
-    help="A scenario's global limits written as Keystone unified limits (one per region).",
+    help="Global limits across regions: as Keystone unified limits (plan, apply) or served by the "
+    "quota service (serve).",
     no_args_is_help=True,
 )
 Regions = Annotated[str, typer.Option(help="Comma-separated Keystone region ids to split the limits over.")]
@@ -61,11 +62,17 @@ def apply(
     cloud: Annotated[str, typer.Option(help="The cloud in clouds.yaml (an administrator's).")] = "",
     regions: Regions = "RegionOne",
     project: Annotated[str | None, typer.Option(help="The quotas: project (default: the first).")] = None,
+    deadline: Annotated[
+        float, typer.Option(min=0.1, help="Seconds each region's compute API is given to tell its usage.")
+    ] = 10.0,
 ) -> None:
     """Write the plan into the cloud's Keystone as project limits of the compute service, per region
-    (registered limits made where missing), the project named as in the scenario."""
+    (registered limits made where missing), the project named as in the scenario. Where the cloud's
+    catalog has compute endpoints, each region keeps what the project uses there now (read from its
+    compute API; refused if a region does not answer); with none, the limits are split evenly."""
     import openstack
 
+    from wanstack.multiregion.cloud_inventory import UsageUnknownError, region_usage
     from wanstack.multiregion.limits import apply as write
     from wanstack.multiregion.limits import plan as split
 
@@ -84,5 +91,134 @@ def apply(
         what = f"project {chosen.name!r}" if target is None else "a compute service"
         errors.print(f"{cloud}: Keystone has no {what}")
         raise typer.Exit(1)
-    for line in write(conn, target.id, service.id, split(chosen, _regions(regions))) or ["nothing to change"]:
+    asked = _regions(regions)
+    try:
+        usage = region_usage(conn, target.id, asked, deadline)
+    except (UsageUnknownError, openstack.exceptions.SDKException) as err:
+        errors.print(
+            f"{cloud}: {err}: not re-planning (a limit moved on a guess could strand or over-commit)"
+        )
+        raise typer.Exit(1) from None
+    if usage is not None:
+        used = ", ".join(
+            f"{r} {usage.get((r, 'instances'), 0)} servers/{usage.get((r, 'cores'), 0)} cores" for r in asked
+        )
+        console.print(f"{chosen.name} uses now: {used}", markup=False)
+    for line in write(conn, target.id, service.id, split(chosen, asked, usage)) or ["nothing to change"]:
         console.print(line, markup=False)
+
+
+serve = typer.Typer(
+    help="The quota service: a coordinator at the top site and a service per region (escrow shares, "
+    "leases), on a real database, checking Keystone tokens.",
+    no_args_is_help=True,
+)
+app.add_typer(serve, name="serve")
+
+AuthUrl = Annotated[
+    str, typer.Option(help="Keystone's …/v3 URL (tokens are checked there); empty with --no-auth only.")
+]
+User = Annotated[str, typer.Option(help="The service's Keystone user (an administrator).")]
+Password = Annotated[str, typer.Option(envvar="OS_PASSWORD", help="Its password (or OS_PASSWORD).")]
+NoAuth = Annotated[bool, typer.Option("--no-auth", help="Accept every request unchecked (trials only).")]
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Database = Annotated[str, typer.Option(help="An SQLAlchemy URL (SQLite by default; e.g. postgresql://…).")]
+
+
+def _credentials(auth_url: str, user: str, password: str, no_auth: bool) -> Any:
+    from wanstack.multiregion.service.tokens import ServiceCredentials
+
+    if no_auth:
+        return None
+    if not auth_url or not password:
+        errors.print("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
+        raise typer.Exit(2)
+    return ServiceCredentials(auth_url.rstrip("/"), user, password)
+
+
+def _run(app_: Any, host: str, port: int, what: str, *stoppable: Any) -> None:
+    import signal
+    import threading
+
+    from wanstack.multiregion.service.http import Server
+
+    server = Server(app_, host, port).start()
+    console.print(f"{what} listening on {server.url}", markup=False)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        for s in stoppable:
+            s.stop()
+
+
+@serve.command()
+def coordinator(
+    regions: Regions,
+    port: Annotated[int, typer.Option(help="Kingbird's port by default.")] = 8118,
+    host: Host = "127.0.0.1",
+    database: Database = "sqlite:///wanstack-quota-coordinator.db",
+    mode: Annotated[str, typer.Option(help="escrow, lease or escrow-epsilon.")] = "escrow",
+    rebalance_s: Annotated[float, typer.Option(help="How often each region syncs (told to regions).")] = 10.0,
+    term_s: Annotated[float, typer.Option(help="lease: a share's term without a sync.")] = 60.0,
+    skew_s: Annotated[
+        float, typer.Option(help="lease: the most a region's clock may lag over a term.")
+    ] = 1.0,
+    allowance_share: Annotated[
+        float, typer.Option(help="lease: the part of an even share claimable per term.")
+    ] = 0.25,
+    epsilon: Annotated[float, typer.Option(help="escrow-epsilon: the slack, × the limit.")] = 0.05,
+    auth_url: AuthUrl = "",
+    user: User = "admin",
+    password: Password = "",
+    no_auth: NoAuth = False,
+) -> None:
+    """The coordinator: global limits (Kingbird's os-quota-sets API), the pool, the regions' syncs."""
+    from wanstack.multiregion.service.coordinator import Coordinator
+    from wanstack.multiregion.service.rules import Policy
+    from wanstack.multiregion.service.store import CoordinatorStore
+    from wanstack.multiregion.service.tokens import TokenCheck
+
+    if mode not in ("escrow", "lease", "escrow-epsilon"):
+        errors.print(f"--mode {mode}: the service runs escrow, lease or escrow-epsilon")
+        raise typer.Exit(2)
+    policy = Policy(
+        rebalance_s=rebalance_s,
+        term_s=term_s if mode == "lease" else None,
+        skew_s=skew_s,
+        allowance_share=allowance_share,
+        epsilon=epsilon if mode == "escrow-epsilon" else 0.0,
+    )
+    credentials = _credentials(auth_url, user, password, no_auth)
+    service = Coordinator(CoordinatorStore(database, _regions(regions)), policy).start()
+    check = TokenCheck(credentials) if credentials is not None else None
+    _run(service.app(check), host, port, f"quota coordinator ({mode})", service)
+
+
+@serve.command()
+def region(
+    name: Annotated[str, typer.Argument(help="The region's name, as the coordinator knows it.")],
+    coordinator_url: Annotated[str, typer.Option("--coordinator", help="The coordinator's URL.")],
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8119,
+    host: Host = "127.0.0.1",
+    database: Database = "",
+    rebalance_s: Annotated[float, typer.Option(help="How often to sync with the coordinator.")] = 10.0,
+    auth_url: AuthUrl = "",
+    user: User = "admin",
+    password: Password = "",
+    no_auth: NoAuth = False,
+) -> None:
+    """A region's service: claims and releases against its shares, synced every --rebalance-s."""
+    from wanstack.multiregion.service.region import RegionService
+    from wanstack.multiregion.service.store import RegionStore
+    from wanstack.multiregion.service.tokens import TokenCheck
+
+    credentials = _credentials(auth_url, user, password, no_auth)
+    store = RegionStore(database or f"sqlite:///wanstack-quota-{name}.db")
+    service = RegionService(name, store, coordinator_url.rstrip("/"), credentials, rebalance_s).start()
+    check = TokenCheck(credentials) if credentials is not None else None
+    _run(service.app(check), host, port, f"quota service of region {name}", service)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from wanstack.bench.amqp import AmqpMessages
 from wanstack.bench.natsproto import NatsMessages
 from wanstack.bench.ports import free_port
+from wanstack.topology.tcp import first_retransmission_after
 
 MSS = 1448
 RTO_MIN_MS = 200.0
@@ -70,10 +71,20 @@ class DelayRelay:
     target_host: str = "127.0.0.1"
     forward: DirectionStats = field(default_factory=DirectionStats)  # client -> target
     backward: DirectionStats = field(default_factory=DirectionStats)
-    up: bool = True  # False: the link is cut (existing connections stall, new ones are refused)
+    up: bool = True  # False: the link is cut (existing connections stall, new ones are refused or held)
     # Parse the stream to count messages (per-link messages, as the simulator): "amqp" (AMQP 0-9-1
     # frames, `bench.amqp`) or "nats" (the NATS client protocol, `bench.natsproto`); None: bytes only.
     protocol: str | None = None
+    # While cut, accept new connections and hold them, carrying nothing, until the link is restored
+    # (a black hole: the client's connect succeeds and its request waits for an answer that does not
+    # come), instead of refusing them. A server that closes its connection after each request
+    # (wsgiref) is otherwise only ever refused across a cut, never left hanging.
+    hold_new: bool = False
+    # What a cut held goes through at TCP's first retransmission after the restore (RTO from 200 ms,
+    # doubling: `topology.tcp`, as the simulator has it), not the instant the link is back; past
+    # tcp_retries2 the connection is dropped. A held new connection counts as sent when accepted (as
+    # a request on a kept-alive connection would be: keystoneauth pools its connections).
+    retransmit: bool = False
 
     def __post_init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -134,10 +145,38 @@ class DelayRelay:
         self.stop()
 
     # --- relaying ------------------------------------------------------------------------------
+    async def _through_cut(self, sent: float) -> bool:
+        """Wait out a cut for what was sent at `sent` (loop time); False when TCP would give up."""
+        loop = asyncio.get_running_loop()
+        while not self.up:
+            await asyncio.sleep(0.05)
+        if not self.retransmit:
+            return True
+        at = first_retransmission_after(sent, loop.time())
+        if at is None:
+            return False
+        await asyncio.sleep(max(0.0, at - loop.time()))
+        return True
+
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        if not self.up:
+        if not self.up and not self.hold_new:
             client_w.close()
             return
+        if not self.up:
+            task = asyncio.current_task()
+            assert task is not None
+            self._tasks.add(task)  # cancelled on stop like the relaying tasks
+            self._writers.add(client_w)
+            try:
+                if not await self._through_cut(asyncio.get_running_loop().time()):
+                    client_w.close()
+                    return
+            except asyncio.CancelledError:  # stopped while held: end quietly (streams log a cancel)
+                client_w.close()
+                return
+            finally:
+                self._tasks.discard(task)
+                self._writers.discard(client_w)
         try:
             target_r, target_w = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
@@ -203,11 +242,12 @@ class DelayRelay:
                 if rate:
                     release = max(release, free_at)
                     free_at = release + len(data) * 8 / (rate * 1e6)
-                while not self.up:  # a cut link holds everything until it is restored
-                    await asyncio.sleep(0.05)
                 wait = release - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                # A cut link holds everything until it is restored.
+                if not self.up and not await self._through_cut(loop.time()):
+                    break
                 writer.write(data)
                 await writer.drain()
                 stats.chunks += 1

@@ -63,6 +63,11 @@ class Ledger:
     def tick(self, now: float, reachable: list[bool]) -> None:
         """The mode's periodic work at `now`; by default there is none."""
 
+    def exchange_due(self, now: float) -> bool:
+        """Whether `tick(now)` runs the mode's periodic exchange between the holders and the top site
+        (Kingbird's sync, the escrow's rebalancing): what a simulation puts on the links for it."""
+        return False
+
     def bound(self) -> float:
         """The most the total usage may ever reach under this mode."""
         return self.limit
@@ -137,6 +142,9 @@ class Kingbird(RegionLimited):
         self.usage[region] += amount
         return Decision(True)
 
+    def exchange_due(self, now: float) -> bool:
+        return now >= self.next_sync
+
     def tick(self, now: float, reachable: list[bool]) -> None:
         if now < self.next_sync:
             return
@@ -194,6 +202,9 @@ class Escrow(Ledger):
             return Decision(False, "the region's share is used up")
         self.usage[region] += amount
         return Decision(True)
+
+    def exchange_due(self, now: float) -> bool:
+        return now >= self.next_rebalance
 
     def _deliver(self, now: float) -> None:
         arrived = [t for t in self.in_transit if t.arrives <= now]

@@ -82,3 +82,20 @@ def brokers(a: RunResult, b: RunResult) -> Table:
         cells += _row([(x.memory_mb, y.memory_mb)], 0)
         table.add_row(site, *cells)
     return table
+
+
+def quotas(a: RunResult, b: RunResult) -> Table:
+    """Each limit both results held (project, resource): refusals, over-commit, claim latency."""
+    table = _table(
+        f"quotas: {a.engine} vs {b.engine}", "limit", ("refused", "over", "claim p50", "claim p95"), a, b
+    )
+    theirs = {(q.project, q.resource): q for q in b.quotas}
+    for q in a.quotas:
+        other = theirs.get((q.project, q.resource))
+        if other is None:
+            continue
+        counts = [(q.refused / max(1, q.claims), other.refused / max(1, other.claims))]
+        over = [(q.over_commit_peak, other.over_commit_peak)]
+        latency = [(q.claim_ms_p50, other.claim_ms_p50), (q.claim_ms_p95, other.claim_ms_p95)]
+        table.add_row(f"{q.project} {q.resource}", *_row(counts), *_row(over, 0), *_row(latency, 1))
+    return table

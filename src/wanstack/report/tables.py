@@ -199,7 +199,18 @@ def inventory_table(rows: Sequence[InventoryRow], at_s: float) -> Table:
     """Every site's servers as the global view saw them: live, last known (as of when), or never
     answered; what each may be now as an interval."""
     table = Table(title=f"servers across every region at {at_s:,.0f} s")
-    for col in ("region", "site", "source", "as of", "instances", "vCPUs", "instances now", "vCPUs now"):
+    for col in (
+        "region",
+        "site",
+        "source",
+        "as of",
+        "instances",
+        "vCPUs",
+        "RAM MB",
+        "instances now",
+        "vCPUs now",
+        "RAM MB now",
+    ):
         table.add_column(col, justify="right" if col not in ("region", "site", "source") else "left")
     for r in rows:
         exact = r.source == "live"
@@ -210,8 +221,10 @@ def inventory_table(rows: Sequence[InventoryRow], at_s: float) -> Table:
             "–" if r.as_of_s is None else f"{r.as_of_s:,.0f} s",
             "–" if r.instances is None else str(r.instances),
             "–" if r.vcpus is None else str(r.vcpus),
+            "–" if r.ram_mb is None else str(r.ram_mb),
             str(r.instances) if exact else f"{r.instances_low}–{r.instances_high}",
             str(r.vcpus) if exact else f"{r.vcpus_low}–{r.vcpus_high}",
+            str(r.ram_mb) if exact else f"{r.ram_mb_low}–{r.ram_mb_high}",
         )
     return table
 

@@ -104,6 +104,12 @@ class QuotaStats(Record):
     stranded_peak: int = Field(default=0, description="Most free share held by regions cut off from the top.")
     stranded_unit_s: float = Field(default=0.0, description="Stranded free share, integrated over time.")
     claim_round_trips: int = Field(default=0, description="Round trips to the top site per claim.")
+    # One claim covers every resource of its project: each of the project's rows shows the same.
+    claim_ms_count: int = Field(default=0, description="Claims decided (granted or refused), timed below.")
+    claim_ms_p50: float | None = Field(
+        default=None, description="From the boot's quota step to the claim's decision, median."
+    )
+    claim_ms_p95: float | None = Field(default=None, description="The same, 95th percentile.")
 
 
 class InventoryRow(Record):
@@ -119,6 +125,9 @@ class InventoryRow(Record):
     instances_high: int = 0
     vcpus_low: int = 0
     vcpus_high: int = 0
+    ram_mb: int | None = Field(default=None, description="RAM of its servers, MB (None: never answered).")
+    ram_mb_low: int = 0
+    ram_mb_high: int = Field(default=0, description="At most: all its hosts' RAM, where it does not answer.")
 
 
 class TimeSeries(Record):

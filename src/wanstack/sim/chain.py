@@ -13,6 +13,7 @@ from itertools import count
 
 from wanstack.sim.message import Hop, Message
 from wanstack.sim.network import Network
+from wanstack.topology.tcp import retransmissions_ms
 
 # Stations that keep what they are given until its consumer takes it: a RabbitMQ node's queues, a
 # Kafka-like log. A router (AMQP 1.0 dispatch) keeps nothing, nor does a direct connection.
@@ -33,16 +34,6 @@ def reconnect_waits_ms() -> Iterator[float]:
 OVER_TCP = frozenset(
     {"nova-api", "neutron-server", "placement", "glance-api", "keystone", "api-database", "cell-database"}
 )
-# Linux retransmits an unanswered segment after its RTO, from TCP_RTO_MIN = 200 ms (the route's RTT
-# is small beside it here) doubling up to TCP_RTO_MAX = 120 s, and gives the connection up after
-# tcp_retries2 = 15 retransmissions, about 924.6 s (Documentation/networking/ip-sysctl.rst).
-TCP_RTO_MIN_MS, TCP_RTO_MAX_MS, TCP_RETRIES2 = 200.0, 120_000.0, 15
-
-
-def retransmissions_ms() -> Iterator[float]:
-    """The waits between TCP's retransmissions of a stalled request, until it gives up."""
-    for k in range(TCP_RETRIES2 + 1):
-        yield min(TCP_RTO_MIN_MS * 2**k, TCP_RTO_MAX_MS)
 
 
 def over_tcp(hops: tuple[Hop, ...], i: int) -> bool:

@@ -29,7 +29,7 @@ from wanstack.sim.network import Network
 from wanstack.sim.openstack import local_delete, workflows
 from wanstack.sim.operations import Runner
 from wanstack.sim.params import Params
-from wanstack.sim.quotas import QuotaKeeper
+from wanstack.sim.quotas import SYNC_TAG, QuotaKeeper
 from wanstack.sim.roles import Roles
 from wanstack.sim.series import SeriesRecorder
 from wanstack.sim.stations import Stations
@@ -135,6 +135,8 @@ class Engine:
             placement=self.placement,
             projects=list(scenario.quotas.projects),
             compute_sites=[site for site, n in self.inventory.hosts.items() if n],
+            request_bytes=p.http_request_bytes,
+            response_bytes=p.http_response_bytes,
         )
         self.runner.quotas = self.quotas if scenario.quotas.projects else None
         self.inventory_watch = InventoryWatch(
@@ -143,7 +145,12 @@ class Engine:
             placement=self.placement,
             servers=self.inventory,
             capacity={
-                name: Counts(site.host_count * site.hosts.vcpus, site.host_count * site.hosts.vcpus)
+                name: Counts(
+                    site.host_count * site.hosts.vcpus,
+                    site.host_count * site.hosts.vcpus,
+                    # nova counts RAM in MiB (its "MB"): ram_gb GiB per host
+                    round(site.host_count * site.hosts.ram_gb * 1024),
+                )
                 for name, site in infra.sites.items()
                 if site.host_count
             },
@@ -213,6 +220,12 @@ class Engine:
                 "messages_dropped": float(self.net.dropped),
                 "instances_active_at_end": float(self.inventory.count("active")),
                 "hosts": float(sum(self.inventory.hosts.values())),
+                # The quota modes' periodic exchanges (only where the scenario sets quotas).
+                **(
+                    {"wan_bytes_quota_sync": self.net.wan_bytes_by_tag.get(SYNC_TAG, 0.0)}
+                    if self.quotas.books
+                    else {}
+                ),
             },
         )
 

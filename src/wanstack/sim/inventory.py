@@ -14,14 +14,18 @@ class Inventory:
         self.hosts = {name: s.host_count for name, s in sites.items()}
         self.free_vcpus = {name: s.host_count * s.hosts.vcpus for name, s in sites.items()}
         self._next_host = dict.fromkeys(sites, 0)
-        self._instances: dict[str, dict[str, deque[tuple[int, int]]]] = {}  # site -> state -> (id, vcpus)
+        # site -> state -> (id, vCPUs, RAM MB): a server's size travels with it, so a delete gives back
+        # what its boot took without a lookup.
+        self._instances: dict[str, dict[str, deque[tuple[int, int, int]]]] = {}
         self._ids = 0
         self._host_images: set[tuple[str, int, str]] = set()
         self._cache_images: set[tuple[str, str]] = set()
-        self._held: dict[int, tuple[str, int]] = {}  # instance taken by a running operation: (state, vcpus)
+        # An instance taken by a running operation: (state, vCPUs, RAM MB).
+        self._held: dict[int, tuple[str, int, int]] = {}
         self._host_of: dict[int, tuple[str, int]] = {}  # instance -> (site, host index)
         self._on_host: dict[tuple[str, int], int] = {}  # servers on each host
-        self._at_site: dict[str, tuple[int, int]] = {}  # servers and their vCPUs per site, every state
+        # Servers, their vCPUs and their RAM (MB) per site, every state.
+        self._at_site: dict[str, tuple[int, int, int]] = {}
 
     def claim(self, site: str, vcpus: int) -> int:
         """Room for `vcpus` at the site: a host index (round robin), or -1."""
@@ -32,11 +36,11 @@ class Inventory:
         self._next_host[site] = (host + 1) % self.hosts[site]
         return host
 
-    def add(self, site: str, state: str, vcpus: int, host: int = -1) -> int:
+    def add(self, site: str, state: str, vcpus: int, host: int = -1, ram_mb: int = 0) -> int:
         self._ids += 1
-        self._instances.setdefault(site, {}).setdefault(state, deque()).append((self._ids, vcpus))
-        n, v = self._at_site.get(site, (0, 0))
-        self._at_site[site] = (n + 1, v + vcpus)
+        self._instances.setdefault(site, {}).setdefault(state, deque()).append((self._ids, vcpus, ram_mb))
+        n, v, r = self._at_site.get(site, (0, 0, 0))
+        self._at_site[site] = (n + 1, v + vcpus, r + ram_mb)
         if host >= 0:
             self._host_of[self._ids] = (site, host)
             self._on_host[site, host] = self._on_host.get((site, host), 0) + 1
@@ -46,8 +50,8 @@ class Inventory:
         queue = self._instances.get(site, {}).get(state)
         if not queue:
             return None
-        instance, vcpus = queue.popleft()
-        self._held[instance] = (state, vcpus)
+        instance, vcpus, ram_mb = queue.popleft()
+        self._held[instance] = (state, vcpus, ram_mb)
         return instance
 
     def take_oldest(self, state: str) -> tuple[str, int] | None:
@@ -76,24 +80,27 @@ class Inventory:
         ok = op.outcome == "ok"
         if op.kind is OperationKind.BOOT:
             if ok:
-                op.instance = self.add(op.site, "active", op.spec.flavor.vcpus, op.host)
+                flavor = op.spec.flavor
+                op.instance = self.add(op.site, "active", flavor.vcpus, op.host, flavor.ram_mb)
             elif op.host >= 0:
                 self.free_vcpus[op.site] += op.spec.flavor.vcpus
             return
         if op.instance < 0:
             return
-        state, vcpus = self._held.pop(op.instance)
+        state, vcpus, ram_mb = self._held.pop(op.instance)
         if ok and op.kind is OperationKind.DELETE:
             self.free_vcpus[op.site] += vcpus
-            n, v = self._at_site[op.site]
-            self._at_site[op.site] = (n - 1, v - vcpus)
+            n, v, r = self._at_site[op.site]
+            self._at_site[op.site] = (n - 1, v - vcpus, r - ram_mb)
             place = self._host_of.pop(op.instance, None)
             if place is not None:
                 self._on_host[place] -= 1
             return
         if ok:
             state = {OperationKind.PAUSE: "paused", OperationKind.UNPAUSE: "active"}.get(op.kind, state)
-        self._instances.setdefault(op.site, {}).setdefault(state, deque()).append((op.instance, vcpus))
+        self._instances.setdefault(op.site, {}).setdefault(state, deque()).append(
+            (op.instance, vcpus, ram_mb)
+        )
 
     def host_has_image(self, site: str, host: int, image: str) -> bool:
         return (site, host, image) in self._host_images
@@ -107,10 +114,10 @@ class Inventory:
     def cache_stored(self, site: str, image: str) -> None:
         self._cache_images.add((site, image))
 
-    def at_site(self, site: str) -> tuple[int, int]:
-        """Servers at `site` in every state (those an operation is acting on included), and their
-        vCPUs: what the site's Nova database lists."""
-        return self._at_site.get(site, (0, 0))
+    def at_site(self, site: str) -> tuple[int, int, int]:
+        """Servers at `site` in every state (those an operation is acting on included), their vCPUs
+        and their RAM (MB): what the site's Nova database lists."""
+        return self._at_site.get(site, (0, 0, 0))
 
     def count(self, state: str = "active") -> int:
         return sum(len(states.get(state, ())) for states in self._instances.values())

@@ -25,7 +25,7 @@ class InventoryWatch:
     net: Network
     placement: Placement
     servers: Servers
-    capacity: dict[str, Counts]  # the most each compute site's hosts hold (1-vCPU servers, vCPUs)
+    capacity: dict[str, Counts]  # the most each compute site's hosts hold (1-vCPU servers, vCPUs, RAM)
     last_known: dict[str, tuple[float, Counts]] = field(default_factory=dict)  # sites out of reach
     never: set[str] = field(default_factory=set)  # sites that have never answered
     _api: dict[str, str] = field(default_factory=dict)  # the nova-api that lists each site's servers
@@ -80,6 +80,9 @@ class InventoryWatch:
                 instances_high=r.high.instances,
                 vcpus_low=r.low.vcpus,
                 vcpus_high=r.high.vcpus,
+                ram_mb=None if r.counts is None else r.counts.ram_mb,
+                ram_mb_low=r.low.ram_mb,
+                ram_mb_high=r.high.ram_mb,
             )
             for r in self.view().rows
         ]

@@ -243,12 +243,16 @@ class Runner:
             then(op)
             return
 
-        def decide(reachable: bool) -> None:
-            why = keeper.claim(book, op.site, op.spec, reachable)
-            if why:
-                self._finish(op, "failed", why)
-            else:
-                then(op)
+        started = self.sim.now
+        unified = book.project.mode is QuotaMode.UNIFIED_LIMITS
+
+        def done() -> None:
+            keeper.timed(book, self.sim.now - started)
+            then(op)
+
+        def refused(why: str) -> None:
+            keeper.timed(book, self.sim.now - started)
+            self._finish(op, "failed", why)
 
         trips = claim_round_trips(book.project)
         roles = self.roles.of(op.site)
@@ -256,24 +260,66 @@ class Runner:
         # Where the check is made: oslo.limit asks the region's Keystone (a request that hangs
         # across a cut: no timeout by default); the central ledger is at the top site, and a claim
         # that cannot reach it is refused at once (fail-closed).
-        if book.project.mode is QuotaMode.UNIFIED_LIMITS:
+        if unified:
             far, station = roles[Role.KEYSTONE]
         else:
             far, station = self.placement.top_site, None
-        if trips == 0 or far == api:
-            decide(True)
-            return
         hops = round_trip(api, far, station)
-        left = [trips]
 
-        def next_trip(_: Any = None) -> None:
-            if left[0] == 0:
+        def trips_then(n: int, after: Callable[[], None], lost: Callable[[], None]) -> None:
+            left = [n]
+
+            def next_trip(_: Any = None) -> None:
+                if left[0] == 0:
+                    after()
+                    return
+                left[0] -= 1
+                self._exchange(op, hops, self.params.http_request_bytes, next_trip, lambda _: lost())
+
+            next_trip()
+
+        if unified:
+            # nova-api's check: the Enforcer's round trips to Keystone, then the decision; a server
+            # granted is checked again by the conductor (`[quota] recheck_quota`) with as many. A
+            # refused one stops after the first check. oslo.limit's requests go to Keystone's
+            # station even when it is at nova-api's own site (over the LAN).
+            check = trips // 2
+
+            def checked() -> None:
+                why = keeper.claim(book, op.site, op.spec, True)
+                if why:
+                    refused(why)
+                    return
+
+                def recheck_lost() -> None:
+                    keeper.release(book, op.site, op.spec)
+                    refused("QuotaExceeded: Keystone unreachable at the recheck")
+
+                trips_then(check, done, recheck_lost)
+
+            trips_then(check, checked, lambda: refused(keeper.claim(book, op.site, op.spec, False)))
+            return
+
+        def decide(reachable: bool) -> None:
+            why = keeper.claim(book, op.site, op.spec, reachable)
+            if why:
+                refused(why)
+            else:
+                done()
+
+        def processed() -> None:
+            # The claim's own work where it is decided (the region's quota service, or the central
+            # ledger): a fixed delay, no queue.
+            claim_ms = self.params.quota_claim_ms
+            if claim_ms <= 0.0:
                 decide(True)
-                return
-            left[0] -= 1
-            self._exchange(op, hops, self.params.http_request_bytes, next_trip, lambda _: decide(False))
+            else:
+                self.sim.after(claim_ms, lambda _: decide(True))
 
-        next_trip()
+        if trips == 0 or far == api:
+            processed()
+            return
+        trips_then(trips, processed, lambda: decide(False))
 
     def respond(self, step: Respond, op: Operation, then: Next) -> None:
         answer, op.answer = op.answer, None

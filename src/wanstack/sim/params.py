@@ -95,6 +95,11 @@ class Params:
     # [token] expiration = 3600 s (keystonemiddleware/auth_token/_opts.py, keystone/conf/token.py).
     token_cache_ms: float = 300_000.0
     token_lifetime_ms: float = 3_600_000.0
+    # Processing time of one quota claim where it is decided: the region's quota service (escrow,
+    # lease, escrow-epsilon, kingbird) or the central ledger at the top site (central); unified-limits
+    # pays Keystone's station instead. Assumed until the real bench (`quota serve`) measures it: the
+    # calibration will set the measured value.
+    quota_claim_ms: float = 1.0
 
     @property
     def cast_end_ms(self) -> float:

@@ -1,13 +1,19 @@
 """The scenario's quotas in simulated time: a ledger per project and resource (`multiregion.quota`),
 its share holders (the regions, or the sites with compute hosts), the periodic work of its mode every
-simulated second with what each holder can reach, and what the run shows about it (`QuotaStats`)."""
+simulated second with what each holder can reach, and what the run shows about it (`QuotaStats`).
+
+The periodic work's messages (the escrow's rebalancing, Kingbird's sync) are counted on the links
+between each holder and the top site (`Network.account`) but not delivered as events: whether a
+holder takes part is what `reachable` says when the work is due, as the ledgers' rules have it, and
+a project costs a handful of counter updates per holder and period however large the run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wanstack.multiregion.quota import Escrow, Ledger, project_ledgers
+from wanstack.multiregion.quota import Escrow, Kingbird, Ledger, project_ledgers
 from wanstack.results.schema import QuotaStats
+from wanstack.results.stats import latency_stats
 from wanstack.scenario.placement import Placement
 from wanstack.scenario.quotas import Holders, ProjectQuota, QuotaMode
 from wanstack.scenario.services import Service
@@ -16,6 +22,8 @@ from wanstack.sim.kernel import Simulator
 from wanstack.sim.network import Network
 
 TICK_MS = 1000.0
+# The traffic class of the modes' periodic messages (`Network.wan_bytes_by_tag`).
+SYNC_TAG = "quota-sync"
 
 
 def claim_round_trips(project: ProjectQuota) -> int:
@@ -38,6 +46,8 @@ class Book:
     holder_of: dict[str, int]  # a site's holder
     ledgers: dict[str, Ledger]
     stats: dict[str, QuotaStats] = field(default_factory=dict)
+    # Each claim's time from the boot's quota step to its decision (ms), for the whole project.
+    claim_ms: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +57,10 @@ class QuotaKeeper:
     placement: Placement
     projects: list[ProjectQuota]
     compute_sites: list[str]
+    # The size of a periodic exchange's request (a holder's usage and share per resource, or
+    # Kingbird's read or write) and of its answer: REST calls like the others (`Params`).
+    request_bytes: float
+    response_bytes: float
     books: dict[str, Book] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,6 +108,11 @@ class QuotaKeeper:
     def amounts(spec: OperationSpec) -> dict[str, int]:
         return {"instances": 1, "cores": spec.flavor.vcpus, "ram_mb": spec.flavor.ram_mb}
 
+    @staticmethod
+    def timed(book: Book, ms: float) -> None:
+        """A claim's latency, from the boot's quota step to its answer (granted or refused)."""
+        book.claim_ms.append(ms)
+
     def claim(self, book: Book, site: str, spec: OperationSpec, reachable: bool) -> str:
         """Claim a server's resources in every ledger of `book`; '' when granted, else why not (what
         was granted in the other ledgers is given back)."""
@@ -124,10 +143,30 @@ class QuotaKeeper:
             ledger.release(region, amounts[resource], now_s)
 
     # --- the modes' periodic work and the tallies --------------------------------------------------
+    def _sync_traffic(self, book: Book, reachable: list[bool]) -> None:
+        """The messages of one round of `book`'s periodic work, on the links between each holder and
+        the top site. Escrow, lease, escrow-epsilon: every holder that reaches the top sends its usage
+        and share and gets its new share back. Kingbird: the coordinator at the top reads each region's
+        usage, and writes every region's new limit only when it could read them all (its sync skips
+        the project otherwise). A holder out of reach exchanges nothing."""
+        top = self.placement.top_site
+        ledger = next(iter(book.ledgers.values()))
+        up = [site for site, ok in zip(book.holders, reachable, strict=True) if ok]
+        exchanges = [(site, top) for site in up]  # (who asks, who answers)
+        if isinstance(ledger, Kingbird):
+            exchanges = [(top, site) for site in up] * (2 if len(up) == len(book.holders) else 1)
+        account = self.net.account
+        for asks, answers in exchanges:
+            account(asks, answers, 1.0, self.request_bytes, SYNC_TAG)
+            account(answers, asks, 1.0, self.response_bytes, SYNC_TAG)
+
     def _tick(self, _: object = None) -> None:
         now_s = self.sim.now / 1000.0
         for book in self.books.values():
             reachable = self.reachable(book)
+            # The ledgers of a project share its period: one exchange carries every resource.
+            if next(iter(book.ledgers.values())).exchange_due(now_s):
+                self._sync_traffic(book, reachable)
             for resource, ledger in book.ledgers.items():
                 ledger.tick(now_s, reachable)
                 stats = book.stats[resource]
@@ -142,4 +181,9 @@ class QuotaKeeper:
         self.sim.after(TICK_MS, self._tick)
 
     def results(self) -> list[QuotaStats]:
+        for book in self.books.values():
+            timed = latency_stats(book.claim_ms)
+            for stats in book.stats.values():
+                stats.claim_ms_count = timed.count
+                stats.claim_ms_p50, stats.claim_ms_p95 = timed.p50, timed.p95
         return [s for book in self.books.values() for s in book.stats.values()]

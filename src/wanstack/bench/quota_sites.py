@@ -1,0 +1,286 @@
+"""Quotas on the bench: a real Keystone at the top site, the quota coordinator beside it, and at each
+edge region the region's quota service — and, for the baseline, an oslo.limit enforcer as nova-api
+runs it — each reaching the top site through a WAN relay of its own (`bench.relay.DelayRelay`; a cut
+holds new connections as a dead link does instead of refusing them, and lets what it held through at
+TCP's first retransmission after the restore).
+
+Every service is a process of its own: `wanstack quota serve …` for ours, OpenStack's environment
+(`wanstack_openstack.limit_claims`, oslo.limit) for the baseline.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from wanstack.bench.ports import free_port
+from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.testbed import config, environment
+from wanstack.testbed.keystone import KeystoneServer
+from wanstack.testbed.processes import ServiceProcess
+
+PROJECT = "demo"
+MEMBER = "demo"
+MEMBER_PASSWORD = "wanstack-demo"  # a throw-away user on loopback
+SERVER_CLAIM = {"instances": 1, "cores": 1, "ram_mb": 512}  # the default flavor's server
+
+
+@dataclass(frozen=True)
+class Claim:
+    status: int
+    ms: float
+    id: str = ""
+    error: str = ""
+    started: float = 0.0  # time.time() when sent
+
+
+def call(
+    url: str, method: str, path: str, token: str = "", body: Any = None, *, timeout_s: float = 120.0
+) -> Claim:
+    """One HTTP request on a fresh connection (as the services' clients make them), timed."""
+    parts = urlsplit(url)
+    payload = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["X-Auth-Token"] = token
+    started = time.time()
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
+    try:
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+    except OSError as err:
+        return Claim(
+            0, (time.perf_counter() - t0) * 1000, error=f"{type(err).__name__}: {err}", started=started
+        )
+    finally:
+        conn.close()
+    ms = (time.perf_counter() - t0) * 1000
+    answer = json.loads(raw) if raw else {}
+    if response.status == 201:
+        return Claim(201, ms, str(answer.get("claim", {}).get("id", "")), started=started)
+    error = answer.get("error", {}).get("message", "") if isinstance(answer, dict) else str(answer)
+    return Claim(response.status, ms, error=error, started=started)
+
+
+def get(url: str, path: str, token: str = "", timeout_s: float = 10.0) -> Any:
+    """A GET's JSON answer (raises on anything but 200)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
+    try:
+        conn.request("GET", path, headers={"X-Auth-Token": token} if token else {})
+        response = conn.getresponse()
+        raw = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"GET {url}{path}: {response.status} {raw[:200]!r}")
+    return json.loads(raw)
+
+
+@dataclass
+class Cloud:
+    """What the sites share in Keystone: the project, its member's token, the compute endpoints."""
+
+    project_id: str
+    member_token: str
+    admin_token: str
+    service_id: str
+    endpoints: dict[str, str]  # region -> compute endpoint id
+
+
+def prepare(keystone: KeystoneServer, regions: list[str]) -> Cloud:
+    """Regions, a compute service with an endpoint per region (oslo.limit's enforcer finds its region
+    through its endpoint), the project and a member."""
+    conn: Any = keystone.connect()
+    known = {r.id for r in conn.identity.regions()}
+    for region in regions:
+        if region not in known:
+            conn.identity.create_region(id=region)
+    service = next(iter(conn.identity.services(type="compute")), None) or conn.identity.create_service(
+        name="nova", type="compute"
+    )
+    endpoints = {}
+    for region in regions:
+        found = next(iter(conn.identity.endpoints(service_id=service.id, region_id=region)), None)
+        endpoints[region] = (
+            found
+            or conn.identity.create_endpoint(
+                service_id=service.id,
+                region_id=region,
+                interface="public",
+                url=f"http://127.0.0.1:1/{region}",
+            )
+        ).id
+    project = conn.identity.find_project(PROJECT) or conn.identity.create_project(
+        name=PROJECT, domain_id="default"
+    )
+    user = conn.identity.find_user(MEMBER) or conn.identity.create_user(
+        name=MEMBER, password=MEMBER_PASSWORD, domain_id="default", default_project_id=project.id
+    )
+    role = conn.identity.find_role("member")
+    conn.identity.assign_project_role_to_user(project, user, role)
+    import openstack
+
+    member: Any = openstack.connect(
+        auth_url=f"{keystone.url}/v3",
+        username=MEMBER,
+        password=MEMBER_PASSWORD,
+        project_name=PROJECT,
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
+    return Cloud(project.id, member.auth_token, conn.auth_token, service.id, endpoints)
+
+
+def _wanstack() -> list[str]:
+    return [sys.executable, "-c", "from wanstack.cli import app; app()"]
+
+
+def _wait(url: str, process: ServiceProcess, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = call(url, "GET", "/", timeout_s=2)
+        if answer.status == 200:
+            return
+        if not process.alive or time.monotonic() > deadline:
+            raise RuntimeError(f"{process.name} did not come up:\n{process.tail()}")
+        time.sleep(0.1)
+
+
+@dataclass
+class QuotaSites:
+    """The quota service over `regions` (edge regions; the coordinator at the top site with
+    Keystone), each region reaching the top through relays of `delay_ms` one way."""
+
+    keystone: KeystoneServer
+    regions: list[str]
+    delay_ms: float = 0.0
+    mode: str = "escrow"
+    rebalance_s: float = 1.0
+    term_s: float = 10.0
+    skew_s: float = 1.0
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="wanstack-quota-")))
+    processes: list[ServiceProcess] = field(default_factory=list)
+    relays: dict[str, list[DelayRelay]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)  # region (and "coordinator") -> URL
+    enforcers: dict[str, str] = field(default_factory=dict)  # region -> oslo.limit enforcer URL
+
+    def _relay(self, region: str, port: int) -> DelayRelay:
+        relay = DelayRelay(port, LinkShape(delay_ms=self.delay_ms), hold_new=True, retransmit=True).start()
+        self.relays.setdefault(region, []).append(relay)
+        return relay
+
+    def _process(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ServiceProcess:
+        process = ServiceProcess(name, argv, self.root / f"{name}.log", env or {}).start()
+        self.processes.append(process)
+        return process
+
+    def start(self) -> QuotaSites:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _auth(self, keystone_url: str) -> list[str]:
+        return ["--auth-url", f"{keystone_url}/v3", "--user", "admin", "--password", config.ADMIN_PASSWORD]
+
+    def _start(self) -> None:
+        port = free_port()
+        argv = [*_wanstack(), "quota", "serve", "coordinator", "--regions", ",".join(self.regions)]
+        argv += ["--port", str(port), "--database", f"sqlite:///{self.root / 'coordinator.db'}"]
+        argv += ["--mode", self.mode, "--rebalance-s", str(self.rebalance_s), "--term-s", str(self.term_s)]
+        argv += ["--skew-s", str(self.skew_s), *self._auth(self.keystone.url)]
+        coordinator = self._process("coordinator", argv)
+        self.urls["coordinator"] = f"http://127.0.0.1:{port}"
+        _wait(self.urls["coordinator"], coordinator)
+        for region in self.regions:
+            to_keystone = self._relay(region, self.keystone.port)
+            to_coordinator = self._relay(region, port)
+            mine = free_port()
+            argv = [*_wanstack(), "quota", "serve", "region", region, "--port", str(mine)]
+            argv += ["--coordinator", f"http://127.0.0.1:{to_coordinator.port}"]
+            argv += [
+                "--database",
+                f"sqlite:///{self.root / region}.db",
+                "--rebalance-s",
+                str(self.rebalance_s),
+            ]
+            argv += self._auth(f"http://127.0.0.1:{to_keystone.port}")
+            self.urls[region] = f"http://127.0.0.1:{mine}"
+            _wait(self.urls[region], self._process(f"quota-{region}", argv))
+
+    def start_enforcers(self, cloud: Cloud, timeout_s: float | None = None) -> None:
+        """The baseline: at each region an oslo.limit enforcer as nova-api runs it, asking Keystone
+        through the region's relay (`[oslo_limit] timeout` unset by default, as in oslo.limit)."""
+        for region in self.regions:
+            to_keystone = self._relay(region, self.keystone.port)
+            url = f"http://127.0.0.1:{to_keystone.port}/v3"
+            conf = self.root / f"limit-{region}.conf"
+            options: dict[str, object] = {
+                "auth_type": "password",
+                "auth_url": url,
+                "username": "admin",
+                "password": config.ADMIN_PASSWORD,
+                "user_domain_name": "Default",
+                "project_name": "admin",
+                "project_domain_name": "Default",
+                "endpoint_id": cloud.endpoints[region],
+                # Keystone's own endpoint as this site reaches it (the catalog's is the top site's).
+                "endpoint_override": url,
+            }
+            if timeout_s is not None:
+                options["timeout"] = str(timeout_s)
+            conf.write_text(config.ini({"oslo_limit": options}), encoding="utf-8")
+            port = free_port()
+            env = {
+                "WANSTACK_WSGI_APP": "wanstack_openstack.limit_claims:application",
+                "WANSTACK_WSGI_HOST": "127.0.0.1",
+                "WANSTACK_WSGI_PORT": str(port),
+                "WANSTACK_LIMIT_CONFIG": str(conf),
+            }
+            argv = [str(environment.python()), "-m", "wanstack_openstack.serve"]
+            self.enforcers[region] = f"http://127.0.0.1:{port}"
+            _wait(self.enforcers[region], self._process(f"oslo-limit-{region}", argv, env))
+
+    def set_delay(self, delay_ms: float) -> None:
+        """New connections see the new delay (every request here opens one)."""
+        self.delay_ms = delay_ms
+        for relays in self.relays.values():
+            for relay in relays:
+                relay.shape = LinkShape(delay_ms=delay_ms)
+
+    def cut(self, region: str) -> None:
+        for relay in self.relays[region]:
+            relay.cut()
+
+    def restore(self, region: str) -> None:
+        for relay in self.relays[region]:
+            relay.restore()
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+        for relays in self.relays.values():
+            for relay in relays:
+                relay.stop()
+        self.relays.clear()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> QuotaSites:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

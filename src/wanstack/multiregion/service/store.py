@@ -1,0 +1,427 @@
+"""The quota service's state in a database (SQLAlchemy Core: SQLite by default, any URL such as
+postgresql://…): a region's shares and claims, the coordinator's books. Each operation is one
+transaction that loads the records `rules.py` works on and writes them back.
+
+One process serves a region (or the coordinator) and serialises its writes with a lock: SQLite
+serialises writers anyway, and a claim is a few row reads and writes (well under a millisecond with
+SQLite's write-ahead log). Rows are also read `FOR UPDATE`, which servers such as PostgreSQL honour.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+from wanstack.multiregion.service.rules import (
+    Book,
+    Grant,
+    Instruction,
+    Op,
+    Policy,
+    RegionShare,
+    Report,
+    apply,
+)
+
+RESOURCES = ("instances", "cores", "ram_mb")
+
+metadata = MetaData()
+
+region_shares = Table(
+    "region_shares",
+    metadata,
+    Column("project", String(64), primary_key=True),
+    Column("resource", String(32), primary_key=True),
+    Column("share", Integer, nullable=True),
+    Column("used", Integer, nullable=False, default=0),
+    Column("slack", Integer, nullable=False, default=0),
+    Column("applied_seq", Integer, nullable=False, default=0),
+    Column("claimed_total", Integer, nullable=False, default=0),
+    Column("lease_until", Float, nullable=True),
+    Column("lease_base", Integer, nullable=False, default=0),
+    Column("allowance", Integer, nullable=True),
+)
+region_claims = Table(
+    "region_claims",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("project", String(64), nullable=False, index=True),
+    *(Column(r, Integer, nullable=False, default=0) for r in RESOURCES),
+    Column("created_at", Float, nullable=False),  # wall clock: when it was granted
+    Column("released_at", Float, nullable=True),
+)
+region_meta = Table(
+    "region_meta",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+books = Table(
+    "books",
+    metadata,
+    Column("project", String(64), primary_key=True),
+    Column("resource", String(32), primary_key=True),
+    Column("limit", Integer, nullable=False),
+    Column("pool", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+grants = Table(
+    "grants",
+    metadata,
+    Column("project", String(64), primary_key=True),
+    Column("resource", String(32), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("granted", Integer, nullable=False, default=0),
+    Column("reported_share", Integer, nullable=True),
+    Column("reported_used", Integer, nullable=False, default=0),
+    Column("heard_at", Float, nullable=True),
+    Column("issued_seq", Integer, nullable=False, default=0),
+    Column("op", String(16), nullable=False, default=Op.NONE.value),
+    Column("value", Integer, nullable=False, default=0),
+    Column("sync_no", Integer, nullable=False, default=0),
+)
+REGION_TABLES = [region_shares, region_claims, region_meta]
+
+# A claim's statements, built once: building a statement costs more than running it on SQLite.
+_PROJECT_ROWS = select(region_shares).where(region_shares.c.project == bindparam("p")).with_for_update()
+_UPDATE_SHARE = region_shares.update().where(
+    region_shares.c.project == bindparam("b_p"), region_shares.c.resource == bindparam("b_r")
+)
+_INSERT_CLAIM = region_claims.insert()
+_LIVE_CLAIM = select(region_claims).where(
+    region_claims.c.id == bindparam("i"), region_claims.c.released_at.is_(None)
+)
+_RELEASE_CLAIM = region_claims.update().where(region_claims.c.id == bindparam("i"))
+
+
+def _share(row: dict[str, Any]) -> RegionShare:
+    del row["project"], row["resource"]
+    return RegionShare(**row)
+
+
+COORDINATOR_TABLES = [books, grants]
+
+
+def engine(url: str) -> Engine:
+    made = create_engine(url)
+    if made.dialect.name == "sqlite":
+
+        @event.listens_for(made, "connect")
+        def _wal(dbapi_connection: Any, _: object) -> None:
+            # The write-ahead log with NORMAL sync: a commit is durable against a crash of the
+            # process, and does not wait for the disk (SQLite's documented pairing for WAL).
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    return made
+
+
+class _Store:
+    def __init__(self, url: str, tables: list[Table]) -> None:
+        self.engine = engine(url)
+        metadata.create_all(self.engine, tables=tables)
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.lock, self.engine.begin() as conn:
+            yield conn
+
+
+class RegionStore(_Store):
+    """A region's shares of every project's limits, and the claims made against them."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, REGION_TABLES)
+        with self.transaction() as conn:
+            # Leases are on this process's monotonic clock: after a restart none is valid until the
+            # coordinator is heard from again.
+            conn.execute(region_shares.update().values(lease_until=None))
+
+    @staticmethod
+    def _rows(conn: Connection, project: str) -> dict[str, RegionShare]:
+        return {r.resource: _share(r._asdict()) for r in conn.execute(_PROJECT_ROWS, {"p": project})}
+
+    @staticmethod
+    def _save(conn: Connection, project: str, changed: dict[str, RegionShare], new: set[str]) -> None:
+        rows = [{"b_p": project, "b_r": r, **asdict(share)} for r, share in changed.items() if r not in new]
+        if rows:
+            conn.execute(_UPDATE_SHARE, rows)
+        added = [{"project": project, "resource": r, **asdict(changed[r])} for r in new]
+        if added:
+            conn.execute(region_shares.insert(), added)
+
+    def claim(self, project: str, amounts: dict[str, int], now: float) -> tuple[str | None, str]:
+        """(claim id, '') when every amount fits, else (None, why) and nothing changes."""
+        with self.transaction() as conn:
+            rows = self._rows(conn, project)
+            new = {r for r in amounts if r not in rows}
+            for resource, amount in amounts.items():
+                share = rows.setdefault(resource, RegionShare())
+                why = share.why_not(amount, now)
+                if why:
+                    return None, f"{resource}: {why}"
+            for resource, amount in amounts.items():
+                rows[resource].take(amount)
+            self._save(conn, project, {r: rows[r] for r in amounts}, new)
+            claim_id = str(uuid.uuid4())
+            conn.execute(
+                _INSERT_CLAIM,
+                {
+                    "id": claim_id,
+                    "project": project,
+                    "created_at": time.time(),
+                    **{r: amounts.get(r, 0) for r in RESOURCES},
+                },
+            )
+            return claim_id, ""
+
+    def release(self, claim_id: str) -> dict[str, Any] | None:
+        """The claim released (its amounts given back), or None if there is no such live claim."""
+        with self.transaction() as conn:
+            claim = conn.execute(_LIVE_CLAIM, {"i": claim_id}).first()
+            if claim is None:
+                return None
+            found = claim._asdict()
+            rows = self._rows(conn, found["project"])
+            changed = {r: rows[r] for r in RESOURCES if found[r] and r in rows}
+            for resource, share in changed.items():
+                share.give_back(found[resource])
+            self._save(conn, found["project"], changed, set())
+            conn.execute(_RELEASE_CLAIM, {"i": claim_id, "released_at": time.time()})
+            return found
+
+    def shares(self) -> list[dict[str, Any]]:
+        with self.transaction() as conn:
+            return [r._asdict() for r in conn.execute(select(region_shares)).all()]
+
+    def claims(self) -> list[dict[str, Any]]:
+        with self.transaction() as conn:
+            return [r._asdict() for r in conn.execute(select(region_claims)).all()]
+
+    # --- the sync with the coordinator ------------------------------------------------------------
+    def report(self) -> tuple[int, list[dict[str, Any]], dict[tuple[str, str], int]]:
+        """What the next sync sends: its number, every row, and the claims made so far per row."""
+        with self.transaction() as conn:
+            no = conn.execute(select(region_meta.c.value).where(region_meta.c.key == "sync_no")).scalar()
+            sync_no = (no or 0) + 1
+            if no is None:
+                conn.execute(region_meta.insert().values(key="sync_no", value=sync_no))
+            else:
+                conn.execute(region_meta.update().where(region_meta.c.key == "sync_no").values(value=sync_no))
+            rows = [r._asdict() for r in conn.execute(select(region_shares)).all()]
+        sent = [{k: r[k] for k in ("project", "resource", "share", "used", "applied_seq")} for r in rows]
+        return sync_no, sent, {(r["project"], r["resource"]): r["claimed_total"] for r in rows}
+
+    def apply(
+        self,
+        answers: list[dict[str, Any]],
+        *,
+        sent_at: float,
+        claimed_at_send: dict[tuple[str, str], int],
+        term_s: float | None,
+    ) -> None:
+        with self.transaction() as conn:
+            for a in answers:
+                project, resource = a["project"], a["resource"]
+                rows = self._rows(conn, project)
+                new = set() if resource in rows else {resource}
+                share = rows.setdefault(resource, RegionShare())
+                answer = Instruction(a["seq"], Op(a["op"]), a["value"], a["slack"], a["allowance"])
+                apply(
+                    share,
+                    answer,
+                    sent_at=sent_at,
+                    claimed_at_send=claimed_at_send.get((project, resource), 0),
+                    term_s=term_s,
+                )
+                self._save(conn, project, {resource: share}, new)
+
+
+class CoordinatorStore(_Store):
+    """Every project's global limits and what each region is granted of them."""
+
+    def __init__(self, url: str, regions: list[str]) -> None:
+        super().__init__(url, COORDINATOR_TABLES)
+        self.regions = regions
+        now = time.monotonic()
+        with self.transaction() as conn:
+            # Times are on this process's monotonic clock: after a restart, count every region as
+            # heard from now (a reclaim waits a full term more, never less).
+            conn.execute(grants.update().where(grants.c.heard_at.is_not(None)).values(heard_at=now))
+            conn.execute(books.update().values(created_at=now))
+
+    def _book(self, conn: Connection, project: str, resource: str) -> Book | None:
+        row = conn.execute(
+            select(books).where(books.c.project == project, books.c.resource == resource).with_for_update()
+        ).first()
+        if row is None:
+            return None
+        found: dict[str, Grant] = {r: Grant() for r in self.regions}
+        for g in conn.execute(
+            select(grants).where(grants.c.project == project, grants.c.resource == resource)
+        ):
+            found[g.region] = Grant(
+                granted=g.granted,
+                reported_share=g.reported_share,
+                reported_used=g.reported_used,
+                heard_at=g.heard_at,
+                issued_seq=g.issued_seq,
+                outstanding=Instruction(g.issued_seq, Op(g.op), g.value),
+                sync_no=g.sync_no,
+            )
+        return Book(row.limit, row.pool, found, row.created_at)
+
+    @staticmethod
+    def _write(conn: Connection, project: str, resource: str, book: Book) -> None:
+        key = (books.c.project == project, books.c.resource == resource)
+        conn.execute(books.update().where(*key).values(limit=book.limit, pool=book.pool))
+        conn.execute(grants.delete().where(grants.c.project == project, grants.c.resource == resource))
+        for region, g in book.grants.items():
+            conn.execute(
+                grants.insert().values(
+                    project=project,
+                    resource=resource,
+                    region=region,
+                    granted=g.granted,
+                    reported_share=g.reported_share,
+                    reported_used=g.reported_used,
+                    heard_at=g.heard_at,
+                    issued_seq=g.issued_seq,
+                    op=g.outstanding.op.value,
+                    value=g.outstanding.value,
+                    sync_no=g.sync_no,
+                )
+            )
+
+    def limits(self, project: str) -> dict[str, int]:
+        with self.transaction() as conn:
+            rows = conn.execute(select(books.c.resource, books.c.limit).where(books.c.project == project))
+            return {r.resource: r.limit for r in rows}
+
+    def set_limits(self, project: str, limits: dict[str, int]) -> None:
+        now = time.monotonic()
+        with self.transaction() as conn:
+            for resource, limit in limits.items():
+                book = self._book(conn, project, resource)
+                if book is None:
+                    conn.execute(
+                        books.insert().values(
+                            project=project, resource=resource, limit=limit, pool=limit, created_at=now
+                        )
+                    )
+                    book = Book.new(limit, self.regions, now)
+                else:
+                    book.set_limit(limit)
+                self._write(conn, project, resource, book)
+
+    def delete_limits(self, project: str, resources: list[str] | None = None) -> list[str]:
+        with self.transaction() as conn:
+            query = books.delete().where(books.c.project == project)
+            gone = grants.delete().where(grants.c.project == project)
+            if resources is not None:
+                query = query.where(books.c.resource.in_(resources))
+                gone = gone.where(grants.c.resource.in_(resources))
+            deleted = [
+                r.resource
+                for r in conn.execute(select(books.c.resource).where(books.c.project == project))
+                if resources is None or r.resource in resources
+            ]
+            conn.execute(query)
+            conn.execute(gone)
+            return deleted
+
+    def sync(
+        self, region: str, sync_no: int, rows: list[dict[str, Any]], policy: Policy
+    ) -> list[dict[str, Any]]:
+        """The answer to a region's sync: an instruction per limited (project, resource), and
+        `unlimited` for a share the region holds of a limit that no longer exists."""
+        now = time.monotonic()
+        reported = {(r["project"], r["resource"]): r for r in rows}
+        answers = []
+        with self.transaction() as conn:
+            keys = [(b.project, b.resource) for b in conn.execute(select(books.c.project, books.c.resource))]
+            for project, resource in keys:
+                book = self._book(conn, project, resource)
+                assert book is not None
+                r = reported.get((project, resource))
+                report = Report(
+                    r["share"] if r else None, r["used"] if r else 0, r["applied_seq"] if r else 0, sync_no
+                )
+                answer = book.sync(region, report, now, policy)
+                book.reclaim(now, policy)
+                self._write(conn, project, resource, book)
+                answers.append({"project": project, "resource": resource, **asdict(answer)})
+            for (project, resource), r in reported.items():
+                if (project, resource) not in keys and r["share"] is not None:
+                    answers.append(
+                        {
+                            "project": project,
+                            "resource": resource,
+                            "seq": r["applied_seq"] + 1,
+                            "op": Op.UNLIMITED.value,
+                            "value": 0,
+                            "slack": 0,
+                            "allowance": None,
+                        }
+                    )
+        return answers
+
+    def reclaim(self, policy: Policy) -> None:
+        now = time.monotonic()
+        with self.transaction() as conn:
+            for b in conn.execute(select(books.c.project, books.c.resource)).all():
+                book = self._book(conn, b.project, b.resource)
+                assert book is not None
+                before = (book.pool, [g.granted for g in book.grants.values()])
+                book.reclaim(now, policy)
+                if (book.pool, [g.granted for g in book.grants.values()]) != before:
+                    self._write(conn, b.project, b.resource, book)
+
+    def books(self, policy: Policy) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        with self.transaction() as conn:
+            out = []
+            for b in conn.execute(select(books.c.project, books.c.resource)).all():
+                book = self._book(conn, b.project, b.resource)
+                assert book is not None
+                out.append(
+                    {
+                        "project": b.project,
+                        "resource": b.resource,
+                        "limit": book.limit,
+                        "pool": book.pool,
+                        "stranded": book.stranded(now, policy),
+                        "regions": {
+                            region: {
+                                "granted": g.granted,
+                                "used": g.reported_used,
+                                "heard_s_ago": None if g.heard_at is None else round(now - g.heard_at, 3),
+                            }
+                            for region, g in book.grants.items()
+                        },
+                    }
+                )
+            return out
