@@ -8,10 +8,13 @@ with a real Keystone (SQLite) at the top site and two edge regions behind WAN re
    edge-1 cut off from the top site in the middle: the escrow service's over-commit (from the
    regions' own records) and what edge-1 could still do; oslo.limit's errors and hangs.
 3. The simulator on the same storm (`region-per-site-central-keystone`, the same limit, rates and
-   cut), its claim time and Keystone's calibrated on step 1 at 0 ms only: claim latency p50 side by
-   side. Both runs are written in the common schema for `wanstack compare-results`.
+   cut), each mode's one processing time taken from step 1 at 0 ms (isolated claims: the region's
+   claim; Keystone's time per request, a sixth of oslo.limit's two checks): claim latency p50 side by
+   side, of granted claims (what a claim adds to a boot that goes ahead) and of all. Every run is
+   written in the common schema for `wanstack compare-results`; `--from DIR` predicts again from a
+   saved bench run.
 
-    .venv/bin/python benchmarks/quota_bench.py [--quick] [--out DIR]
+    .venv/bin/python benchmarks/quota_bench.py [--quick] [--out DIR] [--from DIR]
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from wanstack.testbed.keystone import KeystoneServer
 
 REGIONS = ["edge-1", "edge-2"]
 BIG = {"instances": 1000, "cores": 4000, "ram_mb": 10**7}
+STORM_DELAY_MS = 10.0
 CHECK_TRIPS = 3  # oslo.limit per Enforcer: limits model, endpoint, project limits (cached together)
 
 SIM = """
@@ -57,11 +61,12 @@ workload:
     - {op: boot, rate_per_s: %(rate)s, sites: [edge-2], project: demo}
     - {op: delete, rate_per_s: %(release)s, sites: [edge-1], project: demo, start_s: 2}
     - {op: delete, rate_per_s: %(release)s, sites: [edge-2], project: demo, start_s: 2}
-faults:
-  - {at_s: %(cut_at)s, action: cut-link, link: [central, edge-1]}
-  - {at_s: %(restore_at)s, action: restore-link, link: [central, edge-1]}
+%(faults)s
 run: {duration_s: %(duration)s, seed: 1}
 """
+FAULTS = """faults:
+  - {at_s: %(cut_at)s, action: cut-link, link: [central, edge-1]}
+  - {at_s: %(restore_at)s, action: restore-link, link: [central, edge-1]}"""
 
 
 def limits(coordinator: str, cloud: Any, values: dict[str, int]) -> None:
@@ -73,14 +78,14 @@ def limits(coordinator: str, cloud: Any, values: dict[str, int]) -> None:
 
 
 def simulated(storm: Storm, *, mode: str, limit: int, delay_ms: float, params: Params) -> RunResult:
+    faults = FAULTS % {"cut_at": storm.cut[0], "restore_at": storm.cut[1]} if storm.cut else ""
     text = SIM % {
         "delay": delay_ms,
         "limit": limit,
         "mode": mode,
         "rate": storm.rate_per_s,
         "release": (limit / len(REGIONS)) / storm.hold_s,
-        "cut_at": storm.cut[0],
-        "restore_at": storm.cut[1],
+        "faults": faults,
         "duration": storm.duration_s,
     }
     return simulate(parse(text, "quota-storm.yaml"), SimOptions(params=params))
@@ -93,18 +98,41 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300, help="claims per delay at the escrow service")
     ap.add_argument("--oslo-n", type=int, default=60, help="claims per delay through oslo.limit")
     ap.add_argument("--storm-s", type=float, default=180.0)
+    ap.add_argument("--hold-s", type=float, default=5.0)
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="a short trial (30 claims, a 40 s storm)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results") / f"quota-{date.today()}")
+    ap.add_argument("--from", dest="saved", type=Path, help="predict again from this saved bench run")
     args = ap.parse_args()
     if args.quick:
         args.n, args.oslo_n, args.storm_s = 30, 10, 40.0
-    delays = [float(d) for d in args.delays.split(",")]
-    storm_delay = 10.0
     cut = (args.storm_s / 3, 2 * args.storm_s / 3)
-    report: dict[str, Any] = {"delays": {}, "storm": {}}
-    runs: dict[str, RunResult] = {}
+    if args.saved is not None:
+        report = json.loads((args.saved / "report.json").read_text(encoding="utf-8"))
+        runs = {
+            m: RunResult.model_validate_json((args.saved / m / "result.json").read_text(encoding="utf-8"))
+            for m in ("escrow", "unified-limits")
+        }
+        cut = report.get("cut", cut)
+    else:
+        report, runs = measure(args, cut)
+    predict(args, report, runs, tuple(cut))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    for name, run in runs.items():
+        folder = args.out / name
+        folder.mkdir(exist_ok=True)
+        (folder / "result.json").write_text(run.model_dump_json(indent=2), encoding="utf-8")
+    print(f"\nwritten: {args.out}/report.json and a result.json per run (wanstack compare-results A B)")
 
+
+def measure(
+    args: argparse.Namespace, cut: tuple[float, float]
+) -> tuple[dict[str, Any], dict[str, RunResult]]:
+    delays = [float(d) for d in args.delays.split(",")]
+    report: dict[str, Any] = {"delays": {}, "storm": {}, "cut": cut, "storm_delay_ms": STORM_DELAY_MS}
+    runs: dict[str, RunResult] = {}
+    storm_delay = STORM_DELAY_MS
     with KeystoneServer() as keystone:
         cloud = prepare(keystone, REGIONS)
         conn = keystone.connect()
@@ -133,18 +161,18 @@ def main() -> None:
 
             sites.set_delay(storm_delay)
             tight = {"instances": args.limit, **{k: v for k, v in BIG.items() if k != "instances"}}
+            limits(sites.urls["coordinator"], cloud, tight)
+            quota = ProjectQuota.model_validate({"name": "demo", "limits": tight})
+            apply(conn, cloud.project_id, cloud.service_id, plan(quota, REGIONS))
+            time.sleep(5)  # the shares follow the new limit
             for mode in ("escrow", "unified-limits"):
-                storm = Storm(duration_s=args.storm_s, cut=cut)
+                path = "escrow" if mode == "escrow" else "oslo.limit"
+                storm = Storm(duration_s=args.storm_s, cut=cut, hold_s=args.hold_s)
+                since = time.time()
+                storm.run(sites, cloud, path)
                 if mode == "escrow":
-                    limits(sites.urls["coordinator"], cloud, tight)
-                    time.sleep(5)  # the shares follow the new limit
-                    since = time.time()
-                    storm.run(sites, cloud, "escrow")
                     peak = peak_from_databases(sites.root, REGIONS, cloud.project_id, since=since)
                 else:
-                    quota = ProjectQuota.model_validate({"name": "demo", "limits": tight})
-                    apply(conn, cloud.project_id, cloud.service_id, plan(quota, REGIONS))
-                    storm.run(sites, cloud, "oslo.limit")
                     peak = peak_from_clients(storm)
                 runs[mode] = result(storm, mode=mode, limit=args.limit, peak=peak, delay_ms=storm_delay)
                 report["storm"][mode] = {
@@ -158,44 +186,43 @@ def main() -> None:
                 print(f"\nstorm ({mode}, {storm_delay:g} ms, edge-1 cut {cut[0]:g}-{cut[1]:g} s):")
                 print(json.dumps(report["storm"][mode], indent=1), flush=True)
 
-    # The simulator on the same storm, calibrated on step 1 at 0 ms only.
-    zero = report["delays"].get("0")
-    if zero is None:
-        raise SystemExit("the calibration needs the 0 ms figures (--delays 0,…)")
+    return report, runs
+
+
+def predict(args: argparse.Namespace, report: dict[str, Any], runs: dict[str, RunResult], cut: Any) -> None:
+    """The simulator on the bench's storm, with each mode's processing time from step 1 at 0 ms."""
+    zero = report["delays"]["0"]
     defaults = Params()
     stations = dict(defaults.stations)
-    # One Keystone process under the GIL: one worker; its time per request from oslo.limit's claim
-    # at 0 ms (two checks of CHECK_TRIPS requests each).
+    # One Keystone process under the GIL: one worker; its time per request is a sixth of oslo.limit's
+    # claim at 0 ms (two checks of CHECK_TRIPS requests each).
     stations["keystone"] = StationParams(workers=1, service_ms=zero["oslo.limit"]["p50"] / (2 * CHECK_TRIPS))
     params = replace(defaults, stations=stations, quota_claim_ms=zero["escrow"]["p50"])
     report["calibration"] = {
         "quota_claim_ms": params.quota_claim_ms,
         "keystone_ms": stations["keystone"].service_ms,
     }
-    print("\nsimulator on the same storm (calibrated at 0 ms):")
-    print(f"{'mode':>16} {'bench p50':>10} {'sim p50':>10} {'error':>8}")
-    for mode, bench in list(runs.items()):
-        sim = simulated(
-            Storm(duration_s=args.storm_s, cut=cut),
-            mode=mode,
-            limit=args.limit,
-            delay_ms=storm_delay,
-            params=params,
-        )
+    print(f"\ncalibration (step 1, 0 ms): {json.dumps(report['calibration'])}")
+    print(f"simulator on the {report.get('storm_delay_ms', STORM_DELAY_MS):g} ms storm with its cut:")
+    print(f"{'mode':>16} {'claims':>8} {'bench p50':>10} {'sim p50':>10} {'error':>8}")
+    for mode in ("escrow", "unified-limits"):
+        bench = runs[mode]
+        storm = Storm(duration_s=args.storm_s, cut=cut, hold_s=args.hold_s)
+        sim = simulated(storm, mode=mode, limit=args.limit, delay_ms=STORM_DELAY_MS, params=params)
         runs[f"sim-{mode}"] = sim
-        b, s = bench.quotas[0].claim_ms_p50, sim.quotas[0].claim_ms_p50
-        err = (s - b) / b if b and s is not None else None
-        report["storm"][mode]["sim_claim_ms_p50"] = s
-        report["storm"][mode]["sim_error"] = err
-        print(f"{mode:>16} {b:10.2f} {s:10.2f} {err:+8.1%}" if err is not None else f"{mode:>16} {b} {s}")
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    for name, run in runs.items():
-        folder = args.out / name
-        folder.mkdir(exist_ok=True)
-        (folder / "result.json").write_text(run.model_dump_json(indent=2), encoding="utf-8")
-    print(f"\nwritten: {args.out}/report.json and a result.json per run (wanstack compare-results A B)")
+        for which in ("granted", "all"):
+            field = "granted_claim_ms_p50" if which == "granted" else "claim_ms_p50"
+            b, s = getattr(bench.quotas[0], field), getattr(sim.quotas[0], field)
+            err = (s - b) / b if b and s is not None else None
+            report["storm"][mode][f"sim_{field}"] = s
+            report["storm"][mode][f"bench_{field}"] = b
+            report["storm"][mode][f"sim_error_{which}"] = err
+            line = (
+                f"{mode:>16} {which:>8} {b:10.2f} {s:10.2f} {err:+8.1%}"
+                if err is not None
+                else f"{mode} {b} {s}"
+            )
+            print(line)
 
 
 if __name__ == "__main__":

@@ -205,3 +205,23 @@ def test_a_limit_lowered_under_the_shares_takes_them_back_at_the_next_syncs() ->
             world.step(("answer", 0, 0))
     assert sum(r.share or 0 for r in world.rows.values()) <= LIMIT
     world.check()
+
+
+def test_a_region_restarted_counts_its_usage_from_its_claims(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The region's database holds its shares and one row per claim; a new process sums the live
+    claims again and holds no lease until the coordinator answers it."""
+    from wanstack.multiregion.service.store import RegionStore
+
+    url = f"sqlite:///{tmp_path / 'edge-1.db'}"
+    store = RegionStore(url)
+    answer = {"project": "p", "resource": "instances", "seq": 1, "op": "raise", "value": 5, "slack": 0}
+    store.apply([{**answer, "allowance": 4}], sent_at=0.0, claimed_at_send={}, term_s=60.0)
+    ids = [store.claim("p", {"instances": 1}, 1.0)[0] for _ in range(3)]
+    assert all(ids) and store.release(ids[0]) == "p"
+    assert store.claim("p", {"instances": 3}, 1.0)[0] is None  # the allowance: 4 per lease
+    again = RegionStore(url)
+    row = again.rows["p", "instances"]
+    assert (row.share, row.used, row.claimed_total, row.applied_seq) == (5, 2, 3, 1)
+    assert again.claim("p", {"instances": 1}, 1.0) == (None, "instances: " + row.why_not(1, 1.0))
+    assert "lease" in row.why_not(1, 1.0)
+    assert again.release(ids[1]) == "p" and again.release(ids[1]) is None

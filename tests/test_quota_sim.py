@@ -147,6 +147,22 @@ def test_unified_limits_claims_pay_keystone_not_the_claim_time() -> None:
         assert 30.0 < instances.claim_ms_p50 < 31.0
 
 
+def test_oslo_limit_refuses_after_its_first_check_and_grants_after_the_recheck() -> None:
+    """nova-api's check (3 requests to Keystone), then for a granted server the conductor's recheck
+    (3 more): a refusal costs half a grant. Six boots at edge-2, whose Keystone is at the top site
+    (`region-per-site-central-keystone`); 6 instances over the four regions leave edge-2 one."""
+    text = CUT.replace("model: region-per-site", "model: region-per-site-central-keystone").replace(
+        "instances: 12", "instances: 6"
+    )
+    text = text.replace("sites: [edge-1], start_s: 100", "sites: [edge-2], start_s: 100")
+    (stats,) = simulate(parse(text % {"mode": "unified-limits"}, "q.yaml")).quotas
+    assert (stats.claims, stats.refused) == (6, 5)
+    assert stats.granted_claim_ms_p50 is not None and stats.refused_claim_ms_p50 is not None
+    # edge-2 to the top and back, 20 ms each way, plus Keystone's 5 ms: 45 ms a request
+    assert 6 * 45 <= stats.granted_claim_ms_p50 < 6 * 45 + 3
+    assert 3 * 45 <= stats.refused_claim_ms_p50 < 3 * 45 + 2
+
+
 def test_claims_refused_at_once_are_timed_too() -> None:
     """The central ledger out of reach: refused as soon as the request finds no route."""
     (stats,) = simulate(parse(CUT % {"mode": "central"}, "q.yaml")).quotas
@@ -271,3 +287,15 @@ def test_kingbird_goes_over_by_every_other_regions_headroom(regions: int, limit:
     assert kingbird.peak_usage == limit + (regions - 1) * headroom
     escrow, ok, _ = _trace("escrow", regions, limit, before)
     assert escrow.over_commit_peak == 0 and escrow.peak_usage <= limit and ok <= limit
+
+
+def test_compare_results_sets_two_runs_quotas_side_by_side(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    paths = []
+    for mode in ("central", "escrow"):
+        path = tmp_path / f"{mode}.json"
+        path.write_text(simulate(parse(CUT % {"mode": mode}, "q.yaml")).model_dump_json(), encoding="utf-8")
+        paths.append(str(path))
+    out = runner.invoke(app, ["compare-results", *paths], terminal_width=200)
+    assert out.exit_code == 0, out.output
+    assert "quotas: sim vs sim" in out.output and "granted p50" in out.output
+    assert "demo instances" in out.output

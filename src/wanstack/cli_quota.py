@@ -123,6 +123,10 @@ Password = Annotated[str, typer.Option(envvar="OS_PASSWORD", help="Its password 
 NoAuth = Annotated[bool, typer.Option("--no-auth", help="Accept every request unchecked (trials only).")]
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Database = Annotated[str, typer.Option(help="An SQLAlchemy URL (SQLite by default; e.g. postgresql://…).")]
+TokenCache = Annotated[
+    float,
+    typer.Option(help="Seconds a checked token is taken as is (then it is checked again in the background)."),
+]
 
 
 def _credentials(auth_url: str, user: str, password: str, no_auth: bool) -> Any:
@@ -176,6 +180,7 @@ def coordinator(
     user: User = "admin",
     password: Password = "",
     no_auth: NoAuth = False,
+    token_cache_s: TokenCache = 300.0,
 ) -> None:
     """The coordinator: global limits (Kingbird's os-quota-sets API), the pool, the regions' syncs."""
     from wanstack.multiregion.service.coordinator import Coordinator
@@ -195,7 +200,7 @@ def coordinator(
     )
     credentials = _credentials(auth_url, user, password, no_auth)
     service = Coordinator(CoordinatorStore(database, _regions(regions)), policy).start()
-    check = TokenCheck(credentials) if credentials is not None else None
+    check = TokenCheck(credentials, cache_s=token_cache_s) if credentials is not None else None
     _run(service.app(check), host, port, f"quota coordinator ({mode})", service)
 
 
@@ -211,6 +216,7 @@ def region(
     user: User = "admin",
     password: Password = "",
     no_auth: NoAuth = False,
+    token_cache_s: TokenCache = 300.0,
 ) -> None:
     """A region's service: claims and releases against its shares, synced every --rebalance-s."""
     from wanstack.multiregion.service.region import RegionService
@@ -220,5 +226,5 @@ def region(
     credentials = _credentials(auth_url, user, password, no_auth)
     store = RegionStore(database or f"sqlite:///wanstack-quota-{name}.db")
     service = RegionService(name, store, coordinator_url.rstrip("/"), credentials, rebalance_s).start()
-    check = TokenCheck(credentials) if credentials is not None else None
+    check = TokenCheck(credentials, cache_s=token_cache_s) if credentials is not None else None
     _run(service.app(check), host, port, f"quota service of region {name}", service)

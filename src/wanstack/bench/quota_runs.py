@@ -60,7 +60,7 @@ class Storm:
     rate_per_s: float = 4.0
     hold_s: float = 5.0
     duration_s: float = 180.0
-    cut: tuple[float, float] = (60.0, 120.0)
+    cut: tuple[float, float] | None = (60.0, 120.0)
     seed: int = 1
     claims: list[tuple[str, Claim, float | None]] = field(default_factory=list)  # region, claim, released
     cut_wall: tuple[float, float] = (0.0, 0.0)  # the cut, in time.time()
@@ -100,19 +100,20 @@ class Storm:
             threading.Thread(target=arrivals, args=(r, random.Random(f"{self.seed}:{r}")), daemon=True)
             for r in sites.regions
         ]
-        cutter = threading.Thread(target=self._cut, args=(sites, start), daemon=True)
-        for t in (*makers, cutter):
+        if self.cut is not None:
+            makers.append(threading.Thread(target=self._cut, args=(sites, start, self.cut), daemon=True))
+        for t in makers:
             t.start()
-        for t in (*makers, cutter):
+        for t in makers:
             t.join()
         for t in list(threads):
             t.join(self.duration_s + 30)
 
-    def _cut(self, sites: QuotaSites, start: float) -> None:
-        time.sleep(max(0.0, start + self.cut[0] - time.monotonic()))
+    def _cut(self, sites: QuotaSites, start: float, cut: tuple[float, float]) -> None:
+        time.sleep(max(0.0, start + cut[0] - time.monotonic()))
         sites.cut(sites.regions[0])
-        self.cut_wall = (time.time(), time.time() + self.cut[1] - self.cut[0])
-        time.sleep(max(0.0, start + self.cut[1] - time.monotonic()))
+        self.cut_wall = (time.time(), time.time() + cut[1] - cut[0])
+        time.sleep(max(0.0, start + cut[1] - time.monotonic()))
         sites.restore(sites.regions[0])
 
     # --- what it showed ---------------------------------------------------------------------------
@@ -187,10 +188,13 @@ def result(storm: Storm, *, mode: str, limit: int, peak: int, delay_ms: float) -
         claim_ms_count=len(samples),
         claim_ms_p50=percentile(samples, 50),
         claim_ms_p95=percentile(samples, 95),
+        granted_claim_ms_p50=percentile([c.ms for _, c, _ in storm.claims if c.status == 201], 50),
+        refused_claim_ms_p50=percentile([c.ms for _, c, _ in storm.claims if c.status != 201], 50),
     )
     return RunResult(
         engine="bench",
-        scenario=f"quota storm, {delay_ms:g} ms, cut {storm.cut[0]:g}-{storm.cut[1]:g} s",
+        scenario=f"quota storm, {delay_ms:g} ms"
+        + (f", cut {storm.cut[0]:g}-{storm.cut[1]:g} s" if storm.cut else ""),
         model="region-per-site-central-keystone",
         rpc_backend="-",
         notification_backend="-",

@@ -169,6 +169,7 @@ class QuotaSites:
     rebalance_s: float = 1.0
     term_s: float = 10.0
     skew_s: float = 1.0
+    token_cache_s: float = 300.0
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="wanstack-quota-")))
     processes: list[ServiceProcess] = field(default_factory=list)
     relays: dict[str, list[DelayRelay]] = field(default_factory=dict)
@@ -194,7 +195,10 @@ class QuotaSites:
         return self
 
     def _auth(self, keystone_url: str) -> list[str]:
-        return ["--auth-url", f"{keystone_url}/v3", "--user", "admin", "--password", config.ADMIN_PASSWORD]
+        return [
+            *("--auth-url", f"{keystone_url}/v3", "--user", "admin", "--password", config.ADMIN_PASSWORD),
+            *("--token-cache-s", str(self.token_cache_s)),
+        ]
 
     def _start(self) -> None:
         port = free_port()

@@ -110,6 +110,10 @@ class QuotaStats(Record):
         default=None, description="From the boot's quota step to the claim's decision, median."
     )
     claim_ms_p95: float | None = Field(default=None, description="The same, 95th percentile.")
+    granted_claim_ms_p50: float | None = Field(
+        default=None, description="Granted claims only: what a claim adds to a boot that goes ahead, median."
+    )
+    refused_claim_ms_p50: float | None = Field(default=None, description="Refused claims only, median.")
 
 
 class InventoryRow(Record):

@@ -247,11 +247,11 @@ class Runner:
         unified = book.project.mode is QuotaMode.UNIFIED_LIMITS
 
         def done() -> None:
-            keeper.timed(book, self.sim.now - started)
+            keeper.timed(book, self.sim.now - started, granted=True)
             then(op)
 
         def refused(why: str) -> None:
-            keeper.timed(book, self.sim.now - started)
+            keeper.timed(book, self.sim.now - started, granted=False)
             self._finish(op, "failed", why)
 
         trips = claim_round_trips(book.project)

@@ -48,6 +48,8 @@ class Book:
     stats: dict[str, QuotaStats] = field(default_factory=dict)
     # Each claim's time from the boot's quota step to its decision (ms), for the whole project.
     claim_ms: list[float] = field(default_factory=list)
+    granted_ms: list[float] = field(default_factory=list)
+    refused_ms: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -109,9 +111,10 @@ class QuotaKeeper:
         return {"instances": 1, "cores": spec.flavor.vcpus, "ram_mb": spec.flavor.ram_mb}
 
     @staticmethod
-    def timed(book: Book, ms: float) -> None:
+    def timed(book: Book, ms: float, granted: bool) -> None:
         """A claim's latency, from the boot's quota step to its answer (granted or refused)."""
         book.claim_ms.append(ms)
+        (book.granted_ms if granted else book.refused_ms).append(ms)
 
     def claim(self, book: Book, site: str, spec: OperationSpec, reachable: bool) -> str:
         """Claim a server's resources in every ledger of `book`; '' when granted, else why not (what
@@ -186,4 +189,6 @@ class QuotaKeeper:
             for stats in book.stats.values():
                 stats.claim_ms_count = timed.count
                 stats.claim_ms_p50, stats.claim_ms_p95 = timed.p50, timed.p95
+                stats.granted_claim_ms_p50 = latency_stats(book.granted_ms).p50
+                stats.refused_claim_ms_p50 = latency_stats(book.refused_ms).p50
         return [s for book in self.books.values() for s in book.stats.values()]

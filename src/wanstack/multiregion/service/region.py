@@ -18,17 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from keystoneauth1 import exceptions as ks_exceptions
-
-from wanstack.multiregion.service.http import App, Caller, HttpError, Request, Response
+from wanstack.multiregion.service.http import App, HttpError, Request, Response
 from wanstack.multiregion.service.store import RESOURCES, RegionStore
 from wanstack.multiregion.service.tokens import ServiceCredentials
 
 log = logging.getLogger(__name__)
-
-
-def _caller(request: Request) -> Caller | None:
-    return request.caller
 
 
 @dataclass
@@ -73,7 +67,7 @@ class RegionService:
             raise HttpError(
                 400, f"resources are {', '.join(RESOURCES)} with whole amounts ≥ 0 (got {resources})"
             )
-        caller = _caller(request)
+        caller = request.caller
         if caller is not None and not caller.admin and caller.project_id != project:
             raise HttpError(403, "a token of another project")
         claim_id, why = self.store.claim(project, {k: v for k, v in resources.items() if v}, time.monotonic())
@@ -82,16 +76,17 @@ class RegionService:
         return Response({"claim": {"id": claim_id, "project": project, "resources": resources}}, 201)
 
     def _release(self, request: Request) -> Response:
-        found = self.store.release(request.params["claim_id"])
-        if found is None:
-            raise HttpError(404, "no such claim (or released already)")
-        caller = _caller(request)
-        if caller is not None and not caller.admin and caller.project_id != found["project"]:
+        claim_id = request.params["claim_id"]
+        live = self.store.live.get(claim_id)
+        caller = request.caller
+        if live is not None and caller is not None and not caller.admin and caller.project_id != live[0]:
             raise HttpError(403, "a token of another project")
+        if self.store.release(claim_id) is None:
+            raise HttpError(404, "no such claim (or released already)")
         return Response(None, 204)
 
     def _shares(self, request: Request) -> Response:
-        caller = _caller(request)
+        caller = request.caller
         if caller is not None and not caller.admin:
             raise HttpError(403, "administrators only")
         return Response(
@@ -117,13 +112,9 @@ class RegionService:
                 answer = requests.post(f"{self.coordinator_url}/v1/sync", json=body, timeout=self.rebalance_s)
             else:
                 answer = self.session.post(f"{self.coordinator_url}/v1/sync", json=body, raise_exc=False)
-        except (ks_exceptions.ClientException, OSError) as err:
+        except Exception as err:  # keystoneauth's (or requests') connection errors and timeouts
             self.syncs_failed += 1
-            self.last_sync_error = str(err)
-            return False
-        except Exception as err:  # requests' own errors when there is no Keystone session
-            self.syncs_failed += 1
-            self.last_sync_error = str(err)
+            self.last_sync_error = f"{type(err).__name__}: {err}"
             return False
         if answer.status_code != 200:
             self.syncs_failed += 1

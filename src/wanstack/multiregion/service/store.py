@@ -47,20 +47,20 @@ RESOURCES = ("instances", "cores", "ram_mb")
 
 metadata = MetaData()
 
+# What a region holds of each limit, as the coordinator left it (its usage is the sum of its live
+# claims: a claim is one row written, nothing else).
 region_shares = Table(
     "region_shares",
     metadata,
     Column("project", String(64), primary_key=True),
     Column("resource", String(32), primary_key=True),
     Column("share", Integer, nullable=True),
-    Column("used", Integer, nullable=False, default=0),
     Column("slack", Integer, nullable=False, default=0),
     Column("applied_seq", Integer, nullable=False, default=0),
-    Column("claimed_total", Integer, nullable=False, default=0),
-    Column("lease_until", Float, nullable=True),
     Column("lease_base", Integer, nullable=False, default=0),
     Column("allowance", Integer, nullable=True),
 )
+SHARE_COLUMNS = ("share", "slack", "applied_seq", "lease_base", "allowance")
 region_claims = Table(
     "region_claims",
     metadata,
@@ -101,25 +101,14 @@ grants = Table(
     Column("sync_no", Integer, nullable=False, default=0),
 )
 REGION_TABLES = [region_shares, region_claims, region_meta]
+COORDINATOR_TABLES = [books, grants]
 
-# A claim's statements, built once: building a statement costs more than running it on SQLite.
-_PROJECT_ROWS = select(region_shares).where(region_shares.c.project == bindparam("p")).with_for_update()
+# The statements of a claim and a release, built once (building one costs more than running it).
+_INSERT_CLAIM = region_claims.insert()
+_RELEASE_CLAIM = region_claims.update().where(region_claims.c.id == bindparam("i"))
 _UPDATE_SHARE = region_shares.update().where(
     region_shares.c.project == bindparam("b_p"), region_shares.c.resource == bindparam("b_r")
 )
-_INSERT_CLAIM = region_claims.insert()
-_LIVE_CLAIM = select(region_claims).where(
-    region_claims.c.id == bindparam("i"), region_claims.c.released_at.is_(None)
-)
-_RELEASE_CLAIM = region_claims.update().where(region_claims.c.id == bindparam("i"))
-
-
-def _share(row: dict[str, Any]) -> RegionShare:
-    del row["project"], row["resource"]
-    return RegionShare(**row)
-
-
-COORDINATOR_TABLES = [books, grants]
 
 
 def engine(url: str) -> Engine:
@@ -151,71 +140,72 @@ class _Store:
 
 
 class RegionStore(_Store):
-    """A region's shares of every project's limits, and the claims made against them."""
+    """A region's shares of every project's limits, and the claims made against them.
+
+    The process serving the region is the only writer: it keeps every share with its usage in
+    memory, decides there, and writes one row per claim (one update per release) before it answers.
+    Usage is never stored, only summed from the claims when the process starts, so the two cannot
+    disagree after a crash."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url, REGION_TABLES)
+        self.rows: dict[tuple[str, str], RegionShare] = {}
+        self.live: dict[str, tuple[str, dict[str, int]]] = {}  # claim id -> project, amounts
+        # Claims and releases go through one connection kept open (under the lock): no pool to
+        # check out on the claim's path.
+        self.writer = self.engine.connect()
         with self.transaction() as conn:
-            # Leases are on this process's monotonic clock: after a restart none is valid until the
-            # coordinator is heard from again.
-            conn.execute(region_shares.update().values(lease_until=None))
-
-    @staticmethod
-    def _rows(conn: Connection, project: str) -> dict[str, RegionShare]:
-        return {r.resource: _share(r._asdict()) for r in conn.execute(_PROJECT_ROWS, {"p": project})}
-
-    @staticmethod
-    def _save(conn: Connection, project: str, changed: dict[str, RegionShare], new: set[str]) -> None:
-        rows = [{"b_p": project, "b_r": r, **asdict(share)} for r, share in changed.items() if r not in new]
-        if rows:
-            conn.execute(_UPDATE_SHARE, rows)
-        added = [{"project": project, "resource": r, **asdict(changed[r])} for r in new]
-        if added:
-            conn.execute(region_shares.insert(), added)
+            for r in conn.execute(select(region_shares)):
+                # Leases are on this process's monotonic clock: none is valid until the coordinator
+                # is heard from again.
+                self.rows[r.project, r.resource] = RegionShare(**{c: getattr(r, c) for c in SHARE_COLUMNS})
+            for c in conn.execute(select(region_claims)):
+                for resource in RESOURCES:
+                    amount = getattr(c, resource)
+                    if not amount:
+                        continue
+                    row = self.rows.setdefault((c.project, resource), RegionShare())
+                    row.claimed_total += amount
+                    if c.released_at is None:
+                        row.used += amount
+                if c.released_at is None:
+                    self.live[c.id] = (c.project, {r: getattr(c, r) for r in RESOURCES if getattr(c, r)})
 
     def claim(self, project: str, amounts: dict[str, int], now: float) -> tuple[str | None, str]:
         """(claim id, '') when every amount fits, else (None, why) and nothing changes."""
-        with self.transaction() as conn:
-            rows = self._rows(conn, project)
-            new = {r for r in amounts if r not in rows}
+        with self.lock:
+            rows = {r: self.rows.get((project, r)) or RegionShare() for r in amounts}
             for resource, amount in amounts.items():
-                share = rows.setdefault(resource, RegionShare())
-                why = share.why_not(amount, now)
+                why = rows[resource].why_not(amount, now)
                 if why:
                     return None, f"{resource}: {why}"
+            claim_id = str(uuid.uuid4())
+            record = {"id": claim_id, "project": project, "created_at": time.time()}
+            with self.writer.begin():
+                self.writer.execute(_INSERT_CLAIM, {**record, **{r: amounts.get(r, 0) for r in RESOURCES}})
             for resource, amount in amounts.items():
                 rows[resource].take(amount)
-            self._save(conn, project, {r: rows[r] for r in amounts}, new)
-            claim_id = str(uuid.uuid4())
-            conn.execute(
-                _INSERT_CLAIM,
-                {
-                    "id": claim_id,
-                    "project": project,
-                    "created_at": time.time(),
-                    **{r: amounts.get(r, 0) for r in RESOURCES},
-                },
-            )
+                self.rows[project, resource] = rows[resource]
+            self.live[claim_id] = (project, dict(amounts))
             return claim_id, ""
 
-    def release(self, claim_id: str) -> dict[str, Any] | None:
-        """The claim released (its amounts given back), or None if there is no such live claim."""
-        with self.transaction() as conn:
-            claim = conn.execute(_LIVE_CLAIM, {"i": claim_id}).first()
-            if claim is None:
+    def release(self, claim_id: str) -> str | None:
+        """The released claim's project, or None if there is no such live claim."""
+        with self.lock:
+            found = self.live.get(claim_id)
+            if found is None:
                 return None
-            found = claim._asdict()
-            rows = self._rows(conn, found["project"])
-            changed = {r: rows[r] for r in RESOURCES if found[r] and r in rows}
-            for resource, share in changed.items():
-                share.give_back(found[resource])
-            self._save(conn, found["project"], changed, set())
-            conn.execute(_RELEASE_CLAIM, {"i": claim_id, "released_at": time.time()})
-            return found
+            with self.writer.begin():
+                self.writer.execute(_RELEASE_CLAIM, {"i": claim_id, "released_at": time.time()})
+            del self.live[claim_id]
+            project, amounts = found
+            for resource, amount in amounts.items():
+                self.rows[project, resource].give_back(amount)
+            return project
 
     def shares(self) -> list[dict[str, Any]]:
-        with self.transaction() as conn:
-            return [r._asdict() for r in conn.execute(select(region_shares)).all()]
+        with self.lock:
+            return [{"project": p, "resource": r, **asdict(row)} for (p, r), row in self.rows.items()]
 
     def claims(self) -> list[dict[str, Any]]:
         with self.transaction() as conn:
@@ -231,9 +221,18 @@ class RegionStore(_Store):
                 conn.execute(region_meta.insert().values(key="sync_no", value=sync_no))
             else:
                 conn.execute(region_meta.update().where(region_meta.c.key == "sync_no").values(value=sync_no))
-            rows = [r._asdict() for r in conn.execute(select(region_shares)).all()]
-        sent = [{k: r[k] for k in ("project", "resource", "share", "used", "applied_seq")} for r in rows]
-        return sync_no, sent, {(r["project"], r["resource"]): r["claimed_total"] for r in rows}
+            sent = [
+                {
+                    "project": p,
+                    "resource": r,
+                    "share": row.share,
+                    "used": row.used,
+                    "applied_seq": row.applied_seq,
+                }
+                for (p, r), row in self.rows.items()
+            ]
+            claimed = {key: row.claimed_total for key, row in self.rows.items()}
+        return sync_no, sent, claimed
 
     def apply(
         self,
@@ -245,19 +244,19 @@ class RegionStore(_Store):
     ) -> None:
         with self.transaction() as conn:
             for a in answers:
-                project, resource = a["project"], a["resource"]
-                rows = self._rows(conn, project)
-                new = set() if resource in rows else {resource}
-                share = rows.setdefault(resource, RegionShare())
+                key = (a["project"], a["resource"])
+                new = key not in self.rows
+                row = self.rows.get(key) or RegionShare()
                 answer = Instruction(a["seq"], Op(a["op"]), a["value"], a["slack"], a["allowance"])
                 apply(
-                    share,
-                    answer,
-                    sent_at=sent_at,
-                    claimed_at_send=claimed_at_send.get((project, resource), 0),
-                    term_s=term_s,
+                    row, answer, sent_at=sent_at, claimed_at_send=claimed_at_send.get(key, 0), term_s=term_s
                 )
-                self._save(conn, project, {resource: share}, new)
+                stored = {c: getattr(row, c) for c in SHARE_COLUMNS}
+                if new:
+                    conn.execute(region_shares.insert(), {"project": key[0], "resource": key[1], **stored})
+                else:
+                    conn.execute(_UPDATE_SHARE, {"b_p": key[0], "b_r": key[1], **stored})
+                self.rows[key] = row
 
 
 class CoordinatorStore(_Store):

@@ -1,14 +1,25 @@
 """Keystone tokens for the quota service: a caller's token checked at Keystone (`GET /v3/auth/tokens`
-with it as `X-Subject-Token`, as keystonemiddleware does) and kept for `cache_s` — keystonemiddleware's
-`token_cache_time` default of 300 s (keystonemiddleware/auth_token/_opts.py) — so that a warm claim
-never leaves its site. Keystone out of reach: a token seen before still works until its cache time is
-over; a new one is refused with 503 (fail closed, as keystonemiddleware does)."""
+with it as `X-Subject-Token`, as keystonemiddleware does) and kept, so that a warm claim never leaves
+its site:
+
+- for `cache_s` — keystonemiddleware's `token_cache_time` default of 300 s (keystonemiddleware/
+  auth_token/_opts.py) — a token seen before is taken as is;
+- after that, until the token's own `expires_at` (Keystone's `[token] expiration`, 1 h by default),
+  it is still taken at once while it is checked again in the background: a refusal drops it (a
+  revoked token stops working at the next check that reaches Keystone), an unreachable Keystone
+  keeps it. So a site cut off from Keystone keeps serving the tokens it has seen until they expire,
+  instead of hanging every claim once the cache time is over (keystonemiddleware checks again in
+  line: across a cut, every request then waits for its timeout). What a cut hides: revocations.
+- a token never seen is checked in line; Keystone out of reach: refused with 503 after `timeout_s`
+  (fail closed).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from keystoneauth1 import exceptions as ks_exceptions
@@ -44,11 +55,19 @@ class ServiceCredentials:
 
 
 @dataclass
+class _Seen:
+    caller: Caller
+    fresh_until: float  # monotonic: taken as is until then
+    expires: float  # monotonic: the token's own expiry
+    checking: bool = False
+
+
+@dataclass
 class TokenCheck:
     credentials: ServiceCredentials
     timeout_s: float = 10.0
     cache_s: float = TOKEN_CACHE_S
-    _cache: dict[str, tuple[Caller, float]] = field(default_factory=dict)
+    _seen: dict[str, _Seen] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -60,24 +79,49 @@ class TokenCheck:
             raise HttpError(401, "no X-Auth-Token")
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(token)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+            seen = self._seen.get(token)
+            if seen is not None and now < seen.expires:
+                if now >= seen.fresh_until and not seen.checking:
+                    seen.checking = True
+                    threading.Thread(target=self._recheck, args=(token,), daemon=True).start()
+                return seen.caller
         try:
-            response = self.session.get(
-                f"{self.credentials.auth_url}/auth/tokens",
-                headers={"X-Subject-Token": token},
-                raise_exc=False,
-            )
+            found = self._check(token)
         except ks_exceptions.ClientException as err:
             raise HttpError(503, f"Keystone cannot be reached to check the token: {err}") from None
-        if response.status_code != 200:
+        if found is None:
             raise HttpError(401, "the token is not valid")
+        return found.caller
+
+    def _check(self, token: str) -> _Seen | None:
+        """Keystone's answer on `token` (kept), None when it refuses it (forgotten)."""
+        response = self.session.get(
+            f"{self.credentials.auth_url}/auth/tokens", headers={"X-Subject-Token": token}, raise_exc=False
+        )
+        if response.status_code != 200:
+            with self._lock:
+                self._seen.pop(token, None)
+            return None
         body: Any = response.json()["token"]
-        caller = Caller(
-            project_id=body.get("project", {}).get("id", ""),
-            roles=frozenset(r["name"] for r in body.get("roles", [])),
+        now = time.monotonic()
+        left = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00")).timestamp() - time.time()
+        seen = _Seen(
+            Caller(
+                project_id=body.get("project", {}).get("id", ""),
+                roles=frozenset(r["name"] for r in body.get("roles", [])),
+            ),
+            fresh_until=now + min(self.cache_s, left),
+            expires=now + left,
         )
         with self._lock:
-            self._cache[token] = (caller, now + self.cache_s)
-        return caller
+            self._seen[token] = seen
+        return seen
+
+    def _recheck(self, token: str) -> None:
+        try:
+            self._check(token)
+        except Exception:  # Keystone out of reach: keep the token, try again at its next use
+            with self._lock:
+                seen = self._seen.get(token)
+                if seen is not None:
+                    seen.checking = False
