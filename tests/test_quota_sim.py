@@ -295,7 +295,9 @@ def test_compare_results_sets_two_runs_quotas_side_by_side(runner, tmp_path) -> 
         path = tmp_path / f"{mode}.json"
         path.write_text(simulate(parse(CUT % {"mode": mode}, "q.yaml")).model_dump_json(), encoding="utf-8")
         paths.append(str(path))
-    out = runner.invoke(app, ["compare-results", *paths], terminal_width=200)
+    out = runner.invoke(app, ["compare-results", *paths])
     assert out.exit_code == 0, out.output
-    assert "quotas: sim vs sim" in out.output and "granted p50" in out.output
-    assert "demo instances" in out.output
+    quotas = out.output.split("quotas: sim vs sim", 1)[1]
+    assert "granted" in quotas and "demo" in quotas and "instances" in quotas
+    # central refuses all six claims of the cut-off region, escrow half: its share of 3
+    assert "1.00" in quotas and "0.50" in quotas
