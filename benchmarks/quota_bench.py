@@ -144,7 +144,10 @@ def measure(
             time.sleep(3)  # every region has its share
 
             print("claim latency at edge-1 (ms; p50 / p95)")
-            print(f"{'delay':>6} {'local call':>16} {'escrow service':>16} {'oslo.limit':>18}")
+            print(
+                f"{'delay':>6} {'local call':>16} {'escrow service':>16} {'escrow refusal':>16}"
+                f" {'oslo.limit':>18}"
+            )
             for delay in delays:
                 sites.set_delay(delay)
                 got = latency(sites, cloud, "edge-1", args.n, oslo=args.oslo_n)
@@ -155,9 +158,11 @@ def measure(
                 report["delays"][f"{delay:g}"] = row
                 cells = [
                     f"{row[k]['p50']:7.2f} / {row[k]['p95']:6.2f}"
-                    for k in ("local call", "escrow", "oslo.limit")
+                    for k in ("local call", "escrow", "escrow refused", "oslo.limit")
                 ]
-                print(f"{delay:>4g} ms {cells[0]:>16} {cells[1]:>16} {cells[2]:>18}", flush=True)
+                print(
+                    f"{delay:>4g} ms {cells[0]:>16} {cells[1]:>16} {cells[2]:>16} {cells[3]:>18}", flush=True
+                )
 
             sites.set_delay(storm_delay)
             tight = {"instances": args.limit, **{k: v for k, v in BIG.items() if k != "instances"}}
@@ -197,9 +202,14 @@ def predict(args: argparse.Namespace, report: dict[str, Any], runs: dict[str, Ru
     # One Keystone process under the GIL: one worker; its time per request is a sixth of oslo.limit's
     # claim at 0 ms (two checks of CHECK_TRIPS requests each).
     stations["keystone"] = StationParams(workers=1, service_ms=zero["oslo.limit"]["p50"] / (2 * CHECK_TRIPS))
-    params = replace(defaults, stations=stations, quota_claim_ms=zero["escrow"]["p50"])
+    # A refusal at the service writes nothing (measured from runs after 2026-12-02 08:40).
+    refusal = zero.get("escrow refused", {}).get("p50")
+    params = replace(
+        defaults, stations=stations, quota_claim_ms=zero["escrow"]["p50"], quota_refusal_ms=refusal
+    )
     report["calibration"] = {
         "quota_claim_ms": params.quota_claim_ms,
+        "quota_refusal_ms": params.quota_refusal_ms,
         "keystone_ms": stations["keystone"].service_ms,
     }
     print(f"\ncalibration (step 1, 0 ms): {json.dumps(report['calibration'])}")

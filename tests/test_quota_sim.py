@@ -117,7 +117,7 @@ run: {duration_s: 200, seed: 1}
 
 
 def _claims(mode: str, claim_ms: float) -> list[QuotaStats]:
-    options = SimOptions(params=Params(quota_claim_ms=claim_ms))
+    options = SimOptions(params=Params(quota_claim_ms=claim_ms, quota_refusal_ms=None))
     return simulate(parse(CALM % {"mode": mode}, "q.yaml"), options).quotas
 
 
@@ -128,6 +128,15 @@ def test_a_claim_decided_at_the_region_takes_the_claim_time(mode: str, claim_ms:
     assert [r.resource for r in rows] == ["instances", "cores"]
     for r in rows:  # one claim covers both resources: both rows give its time
         assert (r.claim_ms_count, r.claim_ms_p50, r.claim_ms_p95) == (5, claim_ms, claim_ms)
+
+
+def test_a_refusal_at_the_region_costs_the_check_only() -> None:
+    """The quota service refuses from its counters and writes nothing: 2.5 ms against 7.5 ms for a
+    grant. Edge-1 cut off with 6 boots and a share of 3 (`CUT`)."""
+    options = SimOptions(params=Params(quota_claim_ms=7.5, quota_refusal_ms=2.5))
+    (stats,) = simulate(parse(CUT % {"mode": "escrow"}, "q.yaml"), options).quotas
+    assert (stats.claims, stats.refused) == (6, 3)
+    assert (stats.granted_claim_ms_p50, stats.refused_claim_ms_p50) == (7.5, 2.5)
 
 
 def test_a_claim_at_the_central_ledger_costs_a_round_trip_and_the_claim_time() -> None:

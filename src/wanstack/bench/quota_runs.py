@@ -31,9 +31,16 @@ def latency(
     pace of a site's claims, not back to back (on this kind of machine a process woken after an idle
     spell answers later than a busy one: the bench-host model's warmth)."""
     body = {"project": cloud.project_id, "resources": SERVER_CLAIM}
-    out: dict[str, list[float]] = {"local call": [], "escrow": [], "oslo.limit": []}
+    out: dict[str, list[float]] = {"local call": [], "escrow": [], "escrow refused": [], "oslo.limit": []}
+    # A refused claim: more servers than any share holds (decided from the counters, nothing written).
+    too_many = {"project": cloud.project_id, "resources": {"instances": 10**9}}
     for _ in range(n):
         out["local call"].append(call(sites.urls[region], "GET", "/").ms)
+        time.sleep(gap_s)
+        got = call(sites.urls[region], "POST", "/v1/claims", cloud.member_token, too_many)
+        if got.status != 403:
+            raise RuntimeError(f"a claim of 10^9 servers at {region}: {got.status} {got.error}")
+        out["escrow refused"].append(got.ms)
         time.sleep(gap_s)
     for path, url, token, count in (
         ("escrow", sites.urls.get(region), cloud.member_token, n),

@@ -159,24 +159,24 @@ class DelayRelay:
         return True
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # cancelled on stop like the relaying tasks
+        self._writers.add(client_w)
+        try:
+            await self._connect(client_r, client_w)
+        except asyncio.CancelledError:  # stopped while held or connecting: end quietly
+            client_w.close()
+        finally:
+            self._tasks.discard(task)
+
+    async def _connect(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         if not self.up and not self.hold_new:
             client_w.close()
             return
-        if not self.up:
-            task = asyncio.current_task()
-            assert task is not None
-            self._tasks.add(task)  # cancelled on stop like the relaying tasks
-            self._writers.add(client_w)
-            try:
-                if not await self._through_cut(asyncio.get_running_loop().time()):
-                    client_w.close()
-                    return
-            except asyncio.CancelledError:  # stopped while held: end quietly (streams log a cancel)
-                client_w.close()
-                return
-            finally:
-                self._tasks.discard(task)
-                self._writers.discard(client_w)
+        if not self.up and not await self._through_cut(asyncio.get_running_loop().time()):
+            client_w.close()
+            return
         try:
             target_r, target_w = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:

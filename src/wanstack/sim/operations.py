@@ -300,21 +300,27 @@ class Runner:
             trips_then(check, checked, lambda: refused(keeper.claim(book, op.site, op.spec, False)))
             return
 
+        # The claim's own work where it is decided (the region's quota service, or the central
+        # ledger), a fixed delay with no queue: the check, then for a grant the claim written.
+        claim_ms = self.params.quota_claim_ms
+        check_ms = (
+            claim_ms if self.params.quota_refusal_ms is None else min(claim_ms, self.params.quota_refusal_ms)
+        )
+
         def decide(reachable: bool) -> None:
             why = keeper.claim(book, op.site, op.spec, reachable)
             if why:
                 refused(why)
+            elif claim_ms > check_ms:
+                self.sim.after(claim_ms - check_ms, lambda _: done())
             else:
                 done()
 
         def processed() -> None:
-            # The claim's own work where it is decided (the region's quota service, or the central
-            # ledger): a fixed delay, no queue.
-            claim_ms = self.params.quota_claim_ms
-            if claim_ms <= 0.0:
+            if check_ms <= 0.0:
                 decide(True)
             else:
-                self.sim.after(claim_ms, lambda _: decide(True))
+                self.sim.after(check_ms, lambda _: decide(True))
 
         if trips == 0 or far == api:
             processed()

@@ -95,11 +95,14 @@ class Params:
     # [token] expiration = 3600 s (keystonemiddleware/auth_token/_opts.py, keystone/conf/token.py).
     token_cache_ms: float = 300_000.0
     token_lifetime_ms: float = 3_600_000.0
-    # Processing time of one quota claim where it is decided: the region's quota service (escrow,
-    # lease, escrow-epsilon, kingbird) or the central ledger at the top site (central); unified-limits
-    # pays Keystone's station instead. Assumed until the real bench (`quota serve`) measures it: the
-    # calibration will set the measured value.
-    quota_claim_ms: float = 1.0
+    # A quota claim's time where it is decided, as its caller sees it: the region's quota service
+    # (escrow, lease, escrow-epsilon, kingbird) or the central ledger at the top site (central);
+    # unified-limits pays Keystone's station instead. Measured with `wanstack quota serve` on this
+    # project's 2-core machine (`benchmarks/quota_bench.py`, run b of 2026-12-02, claims 0.1 s apart
+    # at 0 ms: 2.26 ms for a grant, which writes the claim; 1.75 ms for a refusal, which writes
+    # nothing); the local call alone took 1.72 ms there.
+    quota_claim_ms: float = 2.26
+    quota_refusal_ms: float | None = 1.75  # None: as a grant
 
     @property
     def cast_end_ms(self) -> float:
