@@ -54,13 +54,12 @@ SIM = """
 generate: {kind: star, edges: 2, delay_ms: %(delay)s, hosts: {count: 8}, center_hosts: {count: 0}}
 model: region-per-site-central-keystone
 quotas:
-  projects: [{name: demo, limits: {instances: %(limit)s}, mode: %(mode)s, rebalance_s: 1}]
+  # The two edge sites hold the shares, as the bench's two regions do (the top site has no hosts).
+  projects: [{name: demo, limits: {instances: %(limit)s}, mode: %(mode)s, rebalance_s: 1, holders: site}]
 workload:
   operations:
-    - {op: boot, rate_per_s: %(rate)s, sites: [edge-1], project: demo}
-    - {op: boot, rate_per_s: %(rate)s, sites: [edge-2], project: demo}
-    - {op: delete, rate_per_s: %(release)s, sites: [edge-1], project: demo, start_s: 2}
-    - {op: delete, rate_per_s: %(release)s, sites: [edge-2], project: demo, start_s: 2}
+    - {op: claim, rate_per_s: %(rate)s, sites: [edge-1], project: demo, hold_s: %(hold)s}
+    - {op: claim, rate_per_s: %(rate)s, sites: [edge-2], project: demo, hold_s: %(hold)s}
 %(faults)s
 run: {duration_s: %(duration)s, seed: 1}
 """
@@ -84,7 +83,7 @@ def simulated(storm: Storm, *, mode: str, limit: int, delay_ms: float, params: P
         "limit": limit,
         "mode": mode,
         "rate": storm.rate_per_s,
-        "release": (limit / len(REGIONS)) / storm.hold_s,
+        "hold": storm.hold_s,
         "faults": faults,
         "duration": storm.duration_s,
     }

@@ -182,3 +182,14 @@ def test_an_unknown_quota_mode_is_located_and_a_project_needs_a_limit() -> None:
     assert bad_mode.startswith("s.yaml:13:") and "escrow" in bad_mode
     (no_limit,) = problems(QUOTAS.replace("{instances: 40, cores: 80}", "{}"))
     assert "sets no limit" in no_limit
+
+
+def test_a_claim_needs_a_project_with_a_limit_and_hold_s_is_for_claims() -> None:
+    claims = "workload:\n  operations:\n    - {op: claim, rate_per_s: 2, hold_s: 5, project: demo}\n"
+    assert parse(QUOTAS + claims, "s.yaml").scenario.workload.operations[0].hold_s == 5.0
+    (unknown,) = problems(QUOTAS + claims.replace("project: demo", "project: dmeo"))
+    assert "s.yaml:17:" in unknown and "'dmeo' is not under quotas.projects" in unknown and "demo" in unknown
+    (no_quotas,) = problems(GOOD + claims.replace(", project: demo", ""))
+    assert "a claim needs a limit" in no_quotas and "quotas:" in no_quotas
+    (boot_hold,) = problems(QUOTAS + claims.replace("op: claim", "op: boot"))
+    assert "`hold_s` is for `op: claim`" in boot_hold

@@ -12,6 +12,7 @@ from wanstack.scenario.infrastructure import BackboneLink, Site
 from wanstack.scenario.placement import Placement
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.services import STATION_KINDS, Service
+from wanstack.scenario.workload import OperationKind
 from wanstack.topology import Topology
 
 
@@ -158,9 +159,26 @@ def check_references(
         check_site_ref(name, sites, ("messaging", "broker_nodes", j), problems)
 
     images = {img.name for img in scenario.workload.images}
+    projects = [p.name for p in scenario.quotas.projects]
     for i, op in enumerate(scenario.workload.operations):
         for j, name in enumerate(op.sites or []):
             check_site_ref(name, sites, ("workload", "operations", i, "sites", j), problems)
+        if op.project is not None and op.project not in projects:
+            problems.append(
+                Problem(
+                    ("workload", "operations", i, "project"),
+                    f"project {op.project!r} is not under quotas.projects",
+                    f"use one of: {', '.join(projects)}" if projects else "add it under quotas: projects:",
+                )
+            )
+        if op.op is OperationKind.CLAIM and not projects:
+            problems.append(
+                Problem(
+                    ("workload", "operations", i, "op"),
+                    "a claim needs a limit to be claimed against",
+                    "add a project under quotas: projects:",
+                )
+            )
         if op.image not in images:
             problems.append(
                 Problem(

@@ -19,6 +19,9 @@ class OperationKind(StrEnum):
     LIVE_MIGRATE = "live-migrate"
     NETWORK_CREATE = "network-create"
     PORT_CREATE = "port-create"
+    # A quota claim on its own, as a quota service's clients make it (no server is built): a claim
+    # storm for the `quotas:` modes, released after `hold_s`.
+    CLAIM = "claim"
 
 
 class Observer(StrEnum):
@@ -50,6 +53,12 @@ class Operation(StrictModel):
     project: str | None = Field(
         default=None, description="The `quotas:` project its servers count against (default: the first)."
     )
+    hold_s: Seconds | None = Field(
+        default=None,
+        gt=0,
+        description="claim: how long each claimed server is kept before it is released (exponential with "
+        "this mean; default: kept).",
+    )
     observer: Observer = Field(
         default=Observer.API,
         description="api: until the state the client waits for is written; rally: also as Rally reports it "
@@ -60,6 +69,8 @@ class Operation(StrictModel):
     def _one_way_to_count(self) -> Operation:
         if (self.times is None) == (self.rate_per_s is None):
             raise ValueError("give exactly one of `times` (with `concurrency`) or `rate_per_s`")
+        if self.hold_s is not None and self.op is not OperationKind.CLAIM:
+            raise ValueError("`hold_s` is for `op: claim` (a server booted is kept until a delete)")
         return self
 
 

@@ -636,4 +636,6 @@ def workflows(settings: OpenStack | None = None) -> dict[OperationKind, Steps]:
         OperationKind.LIVE_MIGRATE: _live_migrate(s),
         OperationKind.NETWORK_CREATE: _network_create(s),
         OperationKind.PORT_CREATE: _port_create(s),
+        # The claim alone, where nova-api would make it (its release is the runner's, after hold_s).
+        OperationKind.CLAIM: (Quota(claim=True), Visible()),
     }

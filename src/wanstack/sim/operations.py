@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,7 @@ class Runner:
     token_cache: dict[tuple[str, str], float] = field(default_factory=dict)
     # The scenario's quotas (None: it sets none).
     quotas: QuotaKeeper | None = None
+    _holds: random.Random | None = None  # how long bare claims keep their servers (`op: claim`)
     # Each compute host's locks, by (site, host, lock).
     locks: dict[tuple[str, int, str], HostLock] = field(default_factory=dict)
 
@@ -139,10 +141,23 @@ class Runner:
             return
         op.outcome, op.reason, op.end = outcome, reason, self.sim.now
         self.inventory.settle(op)
+        if outcome == "ok" and op.kind is OperationKind.CLAIM and op.spec.hold_s is not None:
+            self._release_later(op, op.spec.hold_s)
         if outcome == "ok" and op.spec.observer is Observer.RALLY and op.kind in RALLY:
             self._rally_poll(op)  # Rally's loop goes on once its poll has seen it
         else:
             op.done(op)
+
+    def _release_later(self, op: Operation, hold_s: float) -> None:
+        """A bare claim's server kept an exponential time of mean `hold_s`, then released."""
+        keeper = self.quotas
+        book = keeper.book_of(op.spec) if keeper is not None else None
+        if keeper is None or book is None:
+            return
+        if self._holds is None:
+            self._holds = self.sim.stream("claim-holds")
+        kept_ms = self._holds.expovariate(1.0 / (hold_s * 1000.0))
+        self.sim.after(kept_ms, lambda _: keeper.release(book, op.site, op.spec))
 
     def _rally_poll(self, op: Operation) -> None:
         """Rally's first poll that sees the operation done: a GET from the user's site to nova-api,
