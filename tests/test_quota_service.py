@@ -41,6 +41,13 @@ def _claim(sites: QuotaSites, region: str, cloud: Cloud) -> tuple[int, str]:
     return answer.status, answer.id or answer.error
 
 
+def _claim_as(sites: QuotaSites, token: str, project: str) -> int:
+    """The status of a claim at edge-1 with `token` for `project`."""
+    return call(
+        sites.urls["edge-1"], "POST", "/v1/claims", token, {"project": project, "resources": SERVER}
+    ).status
+
+
 def _live(sites: QuotaSites, cloud: Cloud) -> int:
     """Servers counted where they are decided: each region's used instances."""
     return sum(
@@ -86,37 +93,10 @@ def test_escrow_service_holds_the_limit_across_a_cut_and_serves_the_cut_site(
             {"quota_set": {"instances": 10, "cores": 40, "ram": 8192}},
         )
         assert put.status == 200, put
-        # Tokens: none, a wrong one.
-        assert (
-            call(
-                sites.urls["edge-1"],
-                "POST",
-                "/v1/claims",
-                "",
-                {"project": cloud.project_id, "resources": SERVER},
-            ).status
-            == 401
-        )
-        assert (
-            call(
-                sites.urls["edge-1"],
-                "POST",
-                "/v1/claims",
-                "not-a-token",
-                {"project": cloud.project_id, "resources": SERVER},
-            ).status
-            == 401
-        )
-        assert (
-            call(
-                sites.urls["edge-1"],
-                "POST",
-                "/v1/claims",
-                cloud.member_token,
-                {"project": "someone-else", "resources": SERVER},
-            ).status
-            == 403
-        )
+        # Tokens: none, a wrong one, another project's claim.
+        assert _claim_as(sites, "", cloud.project_id) == 401
+        assert _claim_as(sites, "not-a-token", cloud.project_id) == 401
+        assert _claim_as(sites, cloud.member_token, "someone-else") == 403
 
         # Each region gets an even share at its first syncs: 5 servers each.
         _until(lambda: _claim_ok_then_release(sites, "edge-2", cloud))

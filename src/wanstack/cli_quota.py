@@ -129,15 +129,17 @@ TokenCache = Annotated[
 ]
 
 
-def _credentials(auth_url: str, user: str, password: str, no_auth: bool) -> Any:
-    from wanstack.multiregion.service.tokens import ServiceCredentials
+def _auth(auth_url: str, user: str, password: str, no_auth: bool, token_cache_s: float) -> tuple[Any, Any]:
+    """The service's own Keystone credentials and its token check (both None with --no-auth)."""
+    from wanstack.multiregion.service.tokens import ServiceCredentials, TokenCheck
 
     if no_auth:
-        return None
+        return None, None
     if not auth_url or not password:
         errors.print("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
         raise typer.Exit(2)
-    return ServiceCredentials(auth_url.rstrip("/"), user, password)
+    credentials = ServiceCredentials(auth_url.rstrip("/"), user, password)
+    return credentials, TokenCheck(credentials, cache_s=token_cache_s)
 
 
 def _run(app_: Any, host: str, port: int, what: str, *stoppable: Any) -> None:
@@ -186,7 +188,6 @@ def coordinator(
     from wanstack.multiregion.service.coordinator import Coordinator
     from wanstack.multiregion.service.rules import Policy
     from wanstack.multiregion.service.store import CoordinatorStore
-    from wanstack.multiregion.service.tokens import TokenCheck
 
     if mode not in ("escrow", "lease", "escrow-epsilon"):
         errors.print(f"--mode {mode}: the service runs escrow, lease or escrow-epsilon")
@@ -198,9 +199,8 @@ def coordinator(
         allowance_share=allowance_share,
         epsilon=epsilon if mode == "escrow-epsilon" else 0.0,
     )
-    credentials = _credentials(auth_url, user, password, no_auth)
+    _, check = _auth(auth_url, user, password, no_auth, token_cache_s)
     service = Coordinator(CoordinatorStore(database, _regions(regions)), policy).start()
-    check = TokenCheck(credentials, cache_s=token_cache_s) if credentials is not None else None
     _run(service.app(check), host, port, f"quota coordinator ({mode})", service)
 
 
@@ -221,10 +221,8 @@ def region(
     """A region's service: claims and releases against its shares, synced every --rebalance-s."""
     from wanstack.multiregion.service.region import RegionService
     from wanstack.multiregion.service.store import RegionStore
-    from wanstack.multiregion.service.tokens import TokenCheck
 
-    credentials = _credentials(auth_url, user, password, no_auth)
+    credentials, check = _auth(auth_url, user, password, no_auth, token_cache_s)
     store = RegionStore(database or f"sqlite:///wanstack-quota-{name}.db")
     service = RegionService(name, store, coordinator_url.rstrip("/"), credentials, rebalance_s).start()
-    check = TokenCheck(credentials, cache_s=token_cache_s) if credentials is not None else None
     _run(service.app(check), host, port, f"quota service of region {name}", service)

@@ -159,11 +159,7 @@ def peak_from_databases(root: Path, regions: list[str], project: str, *, since: 
                 if released is not None:
                     events.append((released, -n))
         engine.dispose()
-    peak = held = 0
-    for _, n in sorted(events, key=lambda e: (e[0], e[1])):  # a release before a claim at the same instant
-        held += n
-        peak = max(peak, held)
-    return peak
+    return _peak(events)
 
 
 def peak_from_clients(storm: Storm) -> int:
@@ -173,8 +169,13 @@ def peak_from_clients(storm: Storm) -> int:
     for _, claim, released in storm.claims:
         if claim.status == 201 and released is not None:
             events += [(claim.started + claim.ms / 1000, 1), (released, -1)]
+    return _peak(events)
+
+
+def _peak(events: list[tuple[float, int]]) -> int:
+    """The most held at once, from (time, +n held / −n released) events."""
     peak = held = 0
-    for _, n in sorted(events, key=lambda e: (e[0], e[1])):
+    for _, n in sorted(events):  # a release before a claim at the same instant
         held += n
         peak = max(peak, held)
     return peak

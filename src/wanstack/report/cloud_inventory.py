@@ -10,6 +10,7 @@ from rich.table import Table
 
 from wanstack.multiregion.cloud_inventory import CloudInventory, why_not_live
 from wanstack.multiregion.inventory import Counts, Source
+from wanstack.report.tables import inventory_columns
 
 
 def _clock(epoch_s: float | None, with_date: bool = False) -> str:
@@ -29,20 +30,7 @@ def cloud_inventory_table(result: CloudInventory) -> Table:
         title=f"servers across every region at {_clock(inv.at_s, with_date=True)} "
         f"(each region given {result.deadline_s:g} s; answered in {result.elapsed_s:.1f} s)"
     )
-    for col in (
-        "region",
-        "project",
-        "site",
-        "source",
-        "as of",
-        "instances",
-        "vCPUs",
-        "RAM MB",
-        "instances now",
-        "vCPUs now",
-        "RAM MB now",
-    ):
-        table.add_column(col, justify="left" if col in ("region", "project", "site", "source") else "right")
+    inventory_columns(table, ("region", "project", "site", "source"))
     for r in inv.rows:
         c, hi = r.counts, r.upper
         # A region not answering is one row for all its projects and sites ("*"); a live region with

@@ -195,23 +195,23 @@ def compare_table(results: Sequence[RunResult], title: str) -> Table:
     return table
 
 
+# An inventory row's counts: as of when they were true, then what each may be now.
+INVENTORY_COUNTS = ("as of", "instances", "vCPUs", "RAM MB", "instances now", "vCPUs now", "RAM MB now")
+
+
+def inventory_columns(table: Table, names: tuple[str, ...]) -> None:
+    """The columns naming a row (`names`, left) and its counts (right)."""
+    for col in names:
+        table.add_column(col)
+    for col in INVENTORY_COUNTS:
+        table.add_column(col, justify="right")
+
+
 def inventory_table(rows: Sequence[InventoryRow], at_s: float) -> Table:
     """Every site's servers as the global view saw them: live, last known (as of when), or never
     answered; what each may be now as an interval."""
     table = Table(title=f"servers across every region at {at_s:,.0f} s")
-    for col in (
-        "region",
-        "site",
-        "source",
-        "as of",
-        "instances",
-        "vCPUs",
-        "RAM MB",
-        "instances now",
-        "vCPUs now",
-        "RAM MB now",
-    ):
-        table.add_column(col, justify="right" if col not in ("region", "site", "source") else "left")
+    inventory_columns(table, ("region", "site", "source"))
     for r in rows:
         exact = r.source == "live"
         table.add_row(

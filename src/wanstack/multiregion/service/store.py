@@ -207,10 +207,6 @@ class RegionStore(_Store):
         with self.lock:
             return [{"project": p, "resource": r, **asdict(row)} for (p, r), row in self.rows.items()]
 
-    def claims(self) -> list[dict[str, Any]]:
-        with self.transaction() as conn:
-            return [r._asdict() for r in conn.execute(select(region_claims)).all()]
-
     # --- the sync with the coordinator ------------------------------------------------------------
     def report(self) -> tuple[int, list[dict[str, Any]], dict[tuple[str, str], int]]:
         """What the next sync sends: its number, every row, and the claims made so far per row."""
