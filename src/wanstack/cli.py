@@ -15,6 +15,7 @@ from wanstack.cli_common import (
     errors,
     load_calibration_file,
     load_scenario,
+    need_extra,
     need_rabbitmq,
     progress_bar,
     report,
@@ -203,6 +204,7 @@ def inventory(
 def _cloud_inventory(
     cloud: str, regions: str | None, deadline_s: float, previous: Path | None, json_out: Path | None
 ) -> None:
+    need_extra("cloud", "wanstack inventory --cloud")
     import openstack
 
     from wanstack.multiregion.cloud_inventory import answers_from_json, inventory, to_json
@@ -397,7 +399,7 @@ def bench(
 
         result = simulate_cases(infra, cases, _options(calibration, bench_host=True))
     else:
-        need_rabbitmq()
+        need_rabbitmq("wanstack bench")
         try:
             result = bench_scenario(infra, cases, progress=lambda name: errors.print(f"… {name}"))
         except ValueError as err:
@@ -435,7 +437,7 @@ def replay(
     except ValueError:
         errors.print(f"unknown operation {op!r}; one of: {', '.join(k.value for k in OperationKind)}")
         raise typer.Exit(2) from None
-    need_rabbitmq()
+    need_rabbitmq("wanstack replay")
     infra = load_scenario(scenario)
     target = site or next(iter(edge_sites(infra)), infra.placement.top_site)
     if target not in infra.sites:
@@ -532,7 +534,7 @@ def calibrate(
             errors.print(str(err), markup=False)
             raise typer.Exit(2) from None
     else:
-        need_rabbitmq()
+        need_rabbitmq("wanstack calibrate")
         result = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
     for table in calibration_tables(result, f"Calibration written to {out}"):
         console.print(table)

@@ -1,6 +1,6 @@
 """What every `wanstack` command shares: where output goes, how a scenario or a calibration file is
-read (clean errors, exit code 2, never a traceback), progress bars. Imported by `cli` and
-`cli_migrate`, never the other way round."""
+read (clean errors, exit code 2, never a traceback), progress bars, what an extra missing says, and the
+`wanstack` entry point (`main`). Imported by `cli` and `cli_migrate`, never the other way round."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from wanstack.extras import MissingExtraError, extra_of, require
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import load
@@ -55,10 +56,22 @@ def load_calibration_file(path: Path) -> Calibration:
         raise typer.Exit(2) from None
 
 
-def need_rabbitmq() -> None:
-    """The real bench needs Debian's rabbitmq-server: say so and exit 2 when it is missing."""
+def need_extra(extra: str, command: str, hint: str = "") -> None:
+    """Exit 2 with one line naming the extra to install when `extra`'s packages are missing: `command`
+    (`wanstack bench`) needs it."""
+    try:
+        require(extra, command, hint)
+    except MissingExtraError as err:
+        errors.print(str(err), markup=False)
+        raise typer.Exit(2) from None
+
+
+def need_rabbitmq(command: str) -> None:
+    """The real bench (`command`) needs the bench extra and Debian's rabbitmq-server: say which is
+    missing and exit 2."""
     from wanstack.bench import rabbit
 
+    need_extra("bench", command)
     if not rabbit.available():
         errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
         raise typer.Exit(2)
@@ -74,3 +87,35 @@ def progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
         transient=True,
     )
     return progress, progress.add_task(label, total=total)
+
+
+def main() -> None:
+    """The `wanstack` command (`[project.scripts]`, `python -m wanstack`): the Typer app, with an extra's
+    package found missing deep inside a command reported as one line naming the extra (exit 2)."""
+    from wanstack.cli import app
+
+    try:
+        app()
+    except ModuleNotFoundError as err:
+        if not isinstance(err, MissingExtraError):
+            extra = extra_of(err.name)
+            if extra is None:
+                raise
+            err = MissingExtraError(extra, _argv_command())
+        errors.print(str(err), markup=False)
+        sys.exit(2)
+
+
+def _argv_command() -> str:
+    """The command named on the command line (its words before the first option or argument)."""
+    from wanstack.cli import app
+
+    words = ["wanstack"]
+    try:
+        group: object = typer.main.get_command(app)
+        for arg in sys.argv[1:]:
+            group = getattr(group, "commands", {})[arg]
+            words.append(arg)
+    except Exception:  # the first word not a command (or a Typer without get_command): stop there
+        pass
+    return " ".join(words)

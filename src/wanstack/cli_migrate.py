@@ -153,6 +153,16 @@ def advise(
     console.print(table)
 
 
+def _need_extras(command: str, solver: Solver, html: Path | None) -> None:
+    """A plan's extras, before any work: CP-SAT (unless greedy) and, with --html, plotly."""
+    from wanstack.cli_common import need_extra
+
+    if solver is not Solver.GREEDY:
+        need_extra("plan", command, hint="or --solver greedy")
+    if html is not None:
+        need_extra("html", command)
+
+
 def _spinner(text: str) -> Progress:
     from wanstack.cli_common import errors
 
@@ -183,6 +193,7 @@ def evacuate(
     from wanstack.migration.planner import evacuate as plan_evacuation
     from wanstack.report.migration import plan_table, routes_table
 
+    _need_extras("wanstack migrate evacuate", solver, html)
     infra, f = _setup(scenario, fleet, vms_per_host)
     settings = _settings(post_copy, auto_converge)
     with _spinner(f"planning the evacuation of {len(f.at(_site(infra, site))):,} VMs"):
@@ -224,6 +235,7 @@ def rebalance(
     from wanstack.migration.planner import rebalance as plan_rebalance
     from wanstack.report.migration import loads_table, plan_table, routes_table
 
+    _need_extras("wanstack migrate rebalance", solver, html)
     infra, f = _setup(scenario, fleet, vms_per_host)
     settings = _settings(post_copy, auto_converge)
     with _spinner("planning the rebalance"):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from wanstack.cli_common import console, errors, load_scenario
+from wanstack.cli_common import console, errors, load_scenario, need_extra
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 app = typer.Typer(
@@ -70,6 +70,7 @@ def apply(
     (registered limits made where missing), the project named as in the scenario. Where the cloud's
     catalog has compute endpoints, each region keeps what the project uses there now (read from its
     compute API; refused if a region does not answer); with none, the limits are split evenly."""
+    need_extra("cloud", "wanstack quota apply")
     import openstack
 
     from wanstack.multiregion.cloud_inventory import UsageUnknownError, region_usage
@@ -185,6 +186,7 @@ def coordinator(
     token_cache_s: TokenCache = 300.0,
 ) -> None:
     """The coordinator: global limits (Kingbird's os-quota-sets API), the pool, the regions' syncs."""
+    need_extra("bench", "wanstack quota serve coordinator")
     from wanstack.multiregion.service.coordinator import Coordinator
     from wanstack.multiregion.service.rules import Policy
     from wanstack.multiregion.service.store import CoordinatorStore
@@ -219,6 +221,7 @@ def region(
     token_cache_s: TokenCache = 300.0,
 ) -> None:
     """A region's service: claims and releases against its shares, synced every --rebalance-s."""
+    need_extra("bench", "wanstack quota serve region")
     from wanstack.multiregion.service.region import RegionService
     from wanstack.multiregion.service.store import RegionStore
 
