@@ -4,13 +4,18 @@ read (clean errors, exit code 2, never a traceback), progress bars, what an extr
 
 from __future__ import annotations
 
+import json
+import math
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
 
 from wanstack.extras import MissingExtraError, extra_of, require
 from wanstack.scenario.build import Infrastructure
@@ -24,6 +29,83 @@ if TYPE_CHECKING:
 # No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
 console = Console(width=None if sys.stdout.isatty() else 140, emoji=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        help="table (for people) or json (for programs: stdout holds the JSON alone; progress and "
+        "notes go to stderr).",
+    ),
+]
+
+
+def notes(fmt: OutputFormat) -> Console:
+    """Where a command's notes (`wrote …`) go: beside its tables, or to stderr when stdout is JSON."""
+    return errors if fmt is OutputFormat.JSON else console
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as null: JSON has neither."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def print_json(data: Any) -> None:
+    """`data` as JSON on stdout, and nothing else there."""
+    typer.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False))
+
+
+def _plain(cell: Any) -> str:
+    if isinstance(cell, Text):
+        return cell.plain
+    return Text.from_markup(cell).plain if isinstance(cell, str) else str(cell)
+
+
+def table_json(table: Table) -> dict[str, Any]:
+    """A rich table as data: its title, and each row as {column header: the cell's text}."""
+    headers = [_plain(c.header) for c in table.columns]
+    columns = [list(c.cells) for c in table.columns]
+    rows = [
+        dict(zip(headers, (_plain(cells[i]) for cells in columns), strict=True))
+        for i in range(table.row_count)
+    ]
+    return {"title": _plain(table.title or ""), "columns": headers, "rows": rows}
+
+
+def show(fmt: OutputFormat, *renderables: Any) -> None:
+    """Print `renderables` (tables, groups of them, text): as they are, or as JSON (`tables_json`; one
+    table alone as its object)."""
+    if fmt is OutputFormat.TABLE:
+        for r in renderables:
+            console.print(r)
+        return
+    data = tables_json(*renderables)
+    print_json(data[0] if len(data) == 1 else data)
+
+
+def tables_json(*renderables: Any) -> list[dict[str, Any]]:
+    """Every table among `renderables` (groups opened) as `table_json`; text as {"text": …}."""
+    out: list[dict[str, Any]] = []
+    for r in renderables:
+        if isinstance(r, Group):
+            out.extend(tables_json(*r.renderables))
+        elif isinstance(r, Table):
+            out.append(table_json(r))
+        elif isinstance(r, str | Text):
+            out.append({"text": _plain(r)})
+    return out
 
 
 def report(err: ScenarioError) -> NoReturn:

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from wanstack.cli_common import console, errors, load_scenario, need_extra
+from wanstack.cli_common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    errors,
+    load_scenario,
+    need_extra,
+    print_json,
+)
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 app = typer.Typer(
@@ -41,6 +49,7 @@ def plan(
     scenario: Annotated[str, typer.Argument(help="Scenario file with a quotas: section.")] = DEFAULT_SCENARIO,
     regions: Regions = "RegionOne",
     project: Annotated[str | None, typer.Option(help="The quotas: project (default: the first).")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """The limits each region gets: an even part of each global limit (what each uses, when applied
     to a cloud, is kept and the headroom shared)."""
@@ -48,10 +57,24 @@ def plan(
     from wanstack.multiregion.limits import plan as split
 
     chosen = _project(scenario, project)
+    limits = split(chosen, _regions(regions))
+    if fmt is OutputFormat.JSON:
+        print_json(
+            [
+                {
+                    "region": p.region,
+                    "resource": p.resource,
+                    "keystone_resource": KEYSTONE_RESOURCE[p.resource],
+                }
+                | {"limit": p.limit}
+                for p in limits
+            ]
+        )
+        return
     table = Table(title=f"{chosen.name}: global limits as region limits")
     for col in ("region", "resource", "Keystone resource", "limit"):
         table.add_column(col, justify="right" if col == "limit" else "left")
-    for p in split(chosen, _regions(regions)):
+    for p in limits:
         table.add_row(p.region, p.resource, KEYSTONE_RESOURCE[p.resource], str(p.limit))
     console.print(table)
 
