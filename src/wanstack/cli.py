@@ -28,7 +28,6 @@ from wanstack.cli_common import (
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
-from wanstack.scenario.schema import Scenario
 from wanstack.scenario.workload import OperationKind
 
 if TYPE_CHECKING:
@@ -624,12 +623,15 @@ def calibrate(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The reference page instead (docs/scenario-reference.md).")
+    ] = False,
 ) -> None:
-    """Print the JSON Schema of scenario files (for editor completion)."""
-    document = Scenario.model_json_schema(by_alias=True)
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "wanstack scenario"
-    text = json.dumps(document, indent=2)
+    """Print the JSON Schema of scenario files (for editor completion), or with --markdown the scenario
+    reference: every object, field, type, default, constraint and description."""
+    from wanstack.scenario import reference
+
+    text = reference.markdown().rstrip("\n") if markdown else json.dumps(reference.json_schema(), indent=2)
     if out is None:
         typer.echo(text)
     else:
