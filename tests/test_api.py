@@ -6,11 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,64 +191,13 @@ def test_sweep_command_writes_parquet_and_csv(tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def dask_cluster(tmp_path: Path) -> Iterator[str]:
     """A real Dask scheduler and two one-thread workers on loopback, stopped even on failure."""
-    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
-    assert dask, "the dask command comes with dask[distributed]"
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    common = ["--no-dashboard"]
-    procs = [
-        subprocess.Popen(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), *common],
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "scheduler.log").open("w"),
-        )
-    ]
-    try:
-        procs.append(
-            subprocess.Popen(
-                [
-                    dask,
-                    "worker",
-                    address,
-                    "--nworkers",
-                    "2",
-                    "--nthreads",
-                    "1",
-                    "--host",
-                    "127.0.0.1",
-                    "--local-directory",
-                    str(tmp_path / "workers"),
-                    *common,
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=(tmp_path / "workers.log").open("w"),
-            )
-        )
-        from distributed import Client
+    from wanstack.sweeps.cluster import local_cluster
 
-        deadline = time.monotonic() + 60
-        with Client(address, timeout="30s") as client:
-            while len(client.scheduler_info()["workers"]) < 2:
-                assert time.monotonic() < deadline, (tmp_path / "workers.log").read_text()
-                time.sleep(0.2)
+    with local_cluster(2, tmp_path / "dask") as address:
         yield address
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 @pytest.mark.slow

@@ -11,18 +11,23 @@ import yaml
 from rich.table import Table
 
 from wanstack.cli_common import (
+    FormatOption,
+    OutputFormat,
     console,
     errors,
     load_calibration_file,
     load_scenario,
+    need_extra,
     need_rabbitmq,
+    notes,
+    print_json,
     progress_bar,
     report,
+    tables_json,
 )
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO, Source
-from wanstack.scenario.schema import Scenario
 from wanstack.scenario.workload import OperationKind
 
 if TYPE_CHECKING:
@@ -79,8 +84,11 @@ def _options(calibration: Path | None, bench_host: bool = False) -> SimOptions:
 
 
 @app.command()
-def validate(scenario: ScenarioArg) -> None:
+def validate(scenario: ScenarioArg, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Check a scenario file; print every problem with its file, line and column (exit code 2)."""
+    if fmt is OutputFormat.JSON:
+        _validate_json(scenario)
+        return
     infra = load_scenario(scenario)
     console.print(
         f"[green]ok[/green] {scenario}: {len(infra.sites):,} sites, {len(infra.links):,} links, "
@@ -88,20 +96,45 @@ def validate(scenario: ScenarioArg) -> None:
     )
 
 
+def _validate_json(scenario: str) -> None:
+    from wanstack.scenario.load import load
+
+    try:
+        infra = load(scenario)
+    except ScenarioError as err:
+        problems = [
+            {"file": err.filename, "line": p.line, "column": p.column, "field": p.field()}
+            | {"message": p.message, "hint": p.hint}
+            for p in err.problems
+        ]
+        print_json({"scenario": scenario, "ok": False, "problems": problems})
+        raise typer.Exit(2) from None
+    print_json(
+        {"scenario": scenario, "ok": True, "sites": len(infra.sites), "links": len(infra.links)}
+        | {"regions": len(infra.placement.regions), "model": infra.model.name}
+    )
+
+
 @app.command()
 def show(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     all_rows: Annotated[bool, typer.Option("--all", help="Show every region and site group.")] = False,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Summarise a scenario: sites per tier, links, regions and a map of which service runs where."""
     from wanstack.report.show import summary
 
-    console.print(summary(load_scenario(scenario), limit=None if all_rows else 30))
+    view = summary(load_scenario(scenario), limit=None if all_rows else 30)
+    if fmt is OutputFormat.JSON:
+        print_json(tables_json(view))
+        return
+    console.print(view)
 
 
 @app.command()
 def models(
     as_yaml: Annotated[str | None, typer.Option("--yaml", help="Print one model's full definition.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List the built-in deployment models, one line each."""
     lib = library()
@@ -109,7 +142,13 @@ def models(
         if as_yaml not in lib:
             errors.print(f"unknown model {as_yaml!r}; known: {', '.join(lib)}")
             raise typer.Exit(2)
+        if fmt is OutputFormat.JSON:
+            print_json(lib[as_yaml].model_dump(mode="json"))
+            return
         console.print(yaml.safe_dump(lib[as_yaml].model_dump(mode="json"), sort_keys=False), markup=False)
+        return
+    if fmt is OutputFormat.JSON:
+        print_json([model.model_dump(mode="json") for model in lib.values()])
         return
     table = Table(title="Deployment models (apply any to any topology with `model: NAME`)")
     table.add_column("name", style="bold")
@@ -139,6 +178,7 @@ def run(
         ),
     ] = None,
     set_: SetOption = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Simulate a scenario and print what users feel and what the WAN carries. Exits 1 when a
     criterion of the scenario's `sla:` block fails."""
@@ -155,12 +195,15 @@ def run(
             replace(_options(calibration), fluid_background=fluid),
             progress=lambda fraction: bar.update(task, completed=fraction),
         )
-    console.print(run_summary(result))
+    if fmt is OutputFormat.JSON:
+        print_json(result.model_dump(mode="json", exclude={"samples"}))
+    else:
+        console.print(run_summary(result))
     if out is not None:
         from wanstack.report.files import write_result
 
         for path in write_result(result, out):
-            console.print(f"wrote {path}")
+            notes(fmt).print(f"wrote {path}")
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -196,6 +239,7 @@ def inventory(
             help="With --cloud: an earlier --json; a region not answering now shows its count then."
         ),
     ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """How many servers there are across every region, as a view at the top site sees them in a
     simulated run (faults included), or, with --cloud, as a real cloud's regions answer within the
@@ -210,7 +254,7 @@ def inventory(
         if scenario is not None or at is not None:
             errors.print("--cloud counts a real cloud: give it no scenario and no --at")
             raise typer.Exit(2)
-        _cloud_inventory(cloud, regions, deadline, previous, json_out)
+        _cloud_inventory(cloud, regions, deadline, previous, json_out, fmt)
         return
     infra = load_scenario(scenario or DEFAULT_SCENARIO)
     if at is not None:
@@ -220,8 +264,11 @@ def inventory(
         run = infra.scenario.run.model_copy(update={"duration_s": at})
         infra = replace(infra, scenario=infra.scenario.model_copy(update={"run": run}))
     result = simulate(infra)
-    console.print(inventory_table(result.inventory, result.duration_s))
-    console.print(inventory_total(result.inventory))
+    if fmt is OutputFormat.JSON:
+        print_json([r.model_dump(mode="json") for r in result.inventory])
+    else:
+        console.print(inventory_table(result.inventory, result.duration_s))
+        console.print(inventory_total(result.inventory))
     if json_out is not None:
         json_out.write_text(
             json.dumps([r.model_dump(mode="json") for r in result.inventory], indent=2), encoding="utf-8"
@@ -229,8 +276,14 @@ def inventory(
 
 
 def _cloud_inventory(
-    cloud: str, regions: str | None, deadline_s: float, previous: Path | None, json_out: Path | None
+    cloud: str,
+    regions: str | None,
+    deadline_s: float,
+    previous: Path | None,
+    json_out: Path | None,
+    fmt: OutputFormat = OutputFormat.TABLE,
 ) -> None:
+    need_extra("cloud", "wanstack inventory --cloud")
     import openstack
 
     from wanstack.multiregion.cloud_inventory import answers_from_json, inventory, to_json
@@ -252,8 +305,11 @@ def _cloud_inventory(
     if not result.inventory.rows:
         errors.print(f"{cloud}: no region of the catalog has a compute endpoint (give --regions)")
         raise typer.Exit(1)
-    console.print(cloud_inventory_table(result))
-    console.print(cloud_inventory_total(result), markup=False)
+    if fmt is OutputFormat.JSON:
+        print_json(to_json(result))
+    else:
+        console.print(cloud_inventory_table(result))
+        console.print(cloud_inventory_total(result), markup=False)
     if json_out is not None:
         json_out.write_text(json.dumps(to_json(result), indent=2), encoding="utf-8")
 
@@ -278,6 +334,7 @@ def compare(
     ] = "scenario",
     out: Annotated[Path | None, typer.Option(help="Write one result folder per run here.")] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
     side by side."""
@@ -321,14 +378,17 @@ def compare(
             )
     except ScenarioError as err:
         report(err)
-    console.print(compare_table(results, f"{scenario}: {len(results)} runs"))
+    if fmt is OutputFormat.JSON:
+        print_json([r.model_dump(mode="json") for r in results])
+    else:
+        console.print(compare_table(results, f"{scenario}: {len(results)} runs"))
     if out is not None:
         from wanstack.report.files import write_result
 
         for r in results:
             mode = f"--{r.quotas[0].mode}" if r.quotas else ""
             write_result(r, out / f"{r.model}--{r.rpc_backend}{mode}")
-        console.print(f"wrote {len(results)} result folders under {out}")
+        notes(fmt).print(f"wrote {len(results)} result folders under {out}")
 
 
 @app.command()
@@ -343,6 +403,7 @@ def explain(
     servers_on_host: Annotated[
         int, typer.Option(min=1, help="Servers on the host, the operation's own included.")
     ] = 1,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Show an operation's workflow step by step: who talks to whom, and the WAN crossings it costs."""
     try:
@@ -360,7 +421,7 @@ def explain(
     if target not in infra.sites:
         errors.print(f"unknown site {target!r}")
         raise typer.Exit(2)
-    explain_workflow(infra, kind, target, servers_on_host=servers_on_host)
+    explain_workflow(infra, kind, target, servers_on_host=servers_on_host, fmt=fmt)
 
 
 def explain_workflow(
@@ -370,6 +431,7 @@ def explain_workflow(
     *,
     settings: OpenStack | None = None,
     servers_on_host: int = 1,
+    fmt: OutputFormat = OutputFormat.TABLE,
 ) -> None:
     """`explain`'s table: `kind`'s workflow at `target` under the scenario's `openstack:` settings (or
     `settings`), each step with the sites it runs between and its crossings."""
@@ -385,6 +447,14 @@ def explain_workflow(
     trips = claim_round_trips(projects[0]) if projects else 0  # the workload's default project
     total = critical_crossings(steps, target, roles, buses, servers_on_host, quota_round_trips=trips)
     rpc = infra.placement.region_by_name[infra.placement.region_of[target]].rpc
+    rows = step_rows(steps, target, roles, buses, servers_on_host, quota_round_trips=trips)
+    if fmt is OutputFormat.JSON:
+        print_json(
+            {"operation": kind.value, "site": target, "model": infra.model.name, "rpc": rpc.value}
+            | {"servers_on_host": servers_on_host, "critical_crossings": total}
+            | {"steps": [{"step": label, "sites": sites, "crossings": n} for label, sites, n in rows]}
+        )
+        return
     on_host = f", {servers_on_host} servers on the host" if servers_on_host > 1 else ""
     table = RichTable(
         title=f"{kind.value} at {target} under {infra.model.name} ({rpc.value} RPC{on_host}): "
@@ -393,9 +463,7 @@ def explain_workflow(
     table.add_column("step")
     table.add_column("sites")
     table.add_column("crossings", justify="right")
-    for label, sites, crossings in step_rows(
-        steps, target, roles, buses, servers_on_host, quota_round_trips=trips
-    ):
+    for label, sites, crossings in rows:
         table.add_row(label, sites, str(crossings) if sites else "")
     console.print(table)
 
@@ -411,6 +479,7 @@ def bench(
     calibration: Annotated[
         Path | None, typer.Option(help="With --simulate: a `wanstack calibrate` file.")
     ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: a RabbitMQ node where each of
     the model's buses is (one, one per cell or region, or a cluster), every site behind WAN relays to
@@ -426,21 +495,24 @@ def bench(
 
         result = simulate_cases(infra, cases, _options(calibration, bench_host=True))
     else:
-        need_rabbitmq()
+        need_rabbitmq("wanstack bench")
         try:
             result = bench_scenario(infra, cases, progress=lambda name: errors.print(f"… {name}"))
         except ValueError as err:
             errors.print(str(err))
             raise typer.Exit(2) from None
     result = with_sla(result, infra.scenario.sla)
-    console.print(operations_table(result))
-    if result.sla:
-        console.print(sla_table(result))
+    if fmt is OutputFormat.JSON:
+        print_json(result.model_dump(mode="json", exclude={"samples"}))
+    else:
+        console.print(operations_table(result))
+        if result.sla:
+            console.print(sla_table(result))
     if out is not None:
         from wanstack.report.files import write_result
 
         for path in write_result(result, out):
-            console.print(f"wrote {path}")
+            notes(fmt).print(f"wrote {path}")
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -469,7 +541,7 @@ def replay(
     except ValueError:
         errors.print(f"unknown operation {op!r}; one of: {', '.join(k.value for k in OperationKind)}")
         raise typer.Exit(2) from None
-    need_rabbitmq()
+    need_rabbitmq("wanstack replay")
     infra = load_scenario(scenario)
     target = site or next(iter(edge_sites(infra)), infra.placement.top_site)
     if target not in infra.sites:
@@ -506,6 +578,7 @@ def replay(
 def compare_results(
     first: Annotated[Path, typer.Argument(help="result.json of one run (e.g. the simulator's).")],
     second: Annotated[Path, typer.Argument(help="result.json of another (e.g. the bench's).")],
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Two results side by side: operations (p50, p95, msgs/s, WAN bytes), links, brokers, quotas,
     with the first's error relative to the second."""
@@ -523,8 +596,17 @@ def compare_results(
     a, b = runs
     from wanstack.report import side_by_side
 
-    console.print(f"{a.engine}: {first}   {b.engine}: {second}   (error: {a.engine} relative to {b.engine})")
     tables = (side_by_side.operations, side_by_side.links, side_by_side.brokers, side_by_side.quotas)
+    if fmt is OutputFormat.JSON:
+        print_json(
+            {
+                "first": {"path": str(first), "engine": a.engine},
+                "second": {"path": str(second), "engine": b.engine},
+            }
+            | {"tables": tables_json(*(t for t in (make(a, b) for make in tables) if t.row_count))}
+        )
+        return
+    console.print(f"{a.engine}: {first}   {b.engine}: {second}   (error: {a.engine} relative to {b.engine})")
     for table in (make(a, b) for make in tables):
         if table.row_count:
             console.print(table)
@@ -566,7 +648,7 @@ def calibrate(
             errors.print(str(err), markup=False)
             raise typer.Exit(2) from None
     else:
-        need_rabbitmq()
+        need_rabbitmq("wanstack calibrate")
         result = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
     for table in calibration_tables(result, f"Calibration written to {out}"):
         console.print(table)
@@ -575,12 +657,18 @@ def calibrate(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The reference page instead (docs/scenario-reference.md).")
+    ] = False,
     results: Annotated[
         bool, typer.Option("--results", help="The schema of result.json instead of scenario files.")
     ] = False,
 ) -> None:
-    """Print the JSON Schema of scenario files (for editor completion), or with --results of the
-    result.json files every engine writes."""
+    """Print the JSON Schema of scenario files (for editor completion); with --markdown the scenario
+    reference (every object, field, type, default, constraint and description); with --results the
+    schema of the result.json files every engine writes."""
+    from wanstack.scenario import reference
+
     if results:
         from wanstack.results.schema import RunResult
 
@@ -588,11 +676,12 @@ def schema(
         document["title"] = "wanstack result.json"
         document["properties"].pop("samples", None)  # kept in samples.csv/.parquet, not result.json
         document["properties"].pop("wall_time_s", None)  # kept in run.json
+        document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        text = json.dumps(document, indent=2)
+    elif markdown:
+        text = reference.markdown().rstrip("\n")
     else:
-        document = Scenario.model_json_schema(by_alias=True)
-        document["title"] = "wanstack scenario"
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    text = json.dumps(document, indent=2)
+        text = json.dumps(reference.json_schema(), indent=2)
     if out is None:
         typer.echo(text)
     else:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from wanstack.cli_common import FormatOption, OutputFormat
 from wanstack.migration.fleet import Fleet
 from wanstack.migration.planner import Plan
 from wanstack.migration.settings import MigrationSettings
@@ -115,11 +116,12 @@ def advise(
     utilisation: Utilisation = 0.0,
     post_copy: PostCopy = False,
     auto_converge: AutoConverge = False,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Rank destination sites for a VM by a transparent score, or say "don't migrate"."""
     from rich.table import Table
 
-    from wanstack.cli_common import console, errors
+    from wanstack.cli_common import errors, show
     from wanstack.migration.context import Conditions, advise_vm
     from wanstack.report.migration import advice_table
 
@@ -133,7 +135,7 @@ def advise(
         if chosen is None:
             errors.print(f"no VM {vm!r} in the fleet (e.g. {f.vms[0].id if f.vms else 'none'})", markup=False)
             raise typer.Exit(2)
-        console.print(advice_table(advise_vm(infra, f, chosen, conditions, settings=settings)))
+        show(fmt, advice_table(advise_vm(infra, f, chosen, conditions, settings=settings)))
         return
     if site is None:
         errors.print("say which VM (--vm ID) or which site (--site NAME) to advise on", markup=False)
@@ -150,7 +152,17 @@ def advise(
     for decision, scores in sorted(decisions.items(), key=lambda kv: -len(kv[1])):
         scores.sort()
         table.add_row(decision, f"{len(scores):,}", f"{scores[len(scores) // 2]:+,.0f}")
-    console.print(table)
+    show(fmt, table)
+
+
+def _need_extras(command: str, solver: Solver, html: Path | None) -> None:
+    """A plan's extras, before any work: CP-SAT (unless greedy) and, with --html, plotly."""
+    from wanstack.cli_common import need_extra
+
+    if solver is not Solver.GREEDY:
+        need_extra("plan", command, hint="or --solver greedy")
+    if html is not None:
+        need_extra("html", command)
 
 
 def _spinner(text: str) -> Progress:
@@ -177,12 +189,14 @@ def evacuate(
     simulate: Simulate = True,
     out: Out = None,
     html: Html = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Plan moving every VM off a site (maintenance), minimising the time to empty it."""
     from wanstack.cli_common import console
     from wanstack.migration.planner import evacuate as plan_evacuation
     from wanstack.report.migration import plan_table, routes_table
 
+    _need_extras("wanstack migrate evacuate", solver, html)
     infra, f = _setup(scenario, fleet, vms_per_host)
     settings = _settings(post_copy, auto_converge)
     with _spinner(f"planning the evacuation of {len(f.at(_site(infra, site))):,} VMs"):
@@ -197,9 +211,10 @@ def evacuate(
             utilisation=utilisation,
             solver=solver.value,
         )
-    console.print(plan_table(plan))
-    console.print(routes_table(plan))
-    _simulate_and_write(infra, f, plan, settings, simulate, out, html)
+    if fmt is OutputFormat.TABLE:
+        console.print(plan_table(plan))
+        console.print(routes_table(plan))
+    _simulate_and_write(infra, f, plan, settings, simulate, out, html, fmt)
 
 
 @app.command()
@@ -218,12 +233,14 @@ def rebalance(
     simulate: Simulate = True,
     out: Out = None,
     html: Html = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Plan moves that even out the load between sites within a budget of WAN bytes."""
     from wanstack.cli_common import console
     from wanstack.migration.planner import rebalance as plan_rebalance
     from wanstack.report.migration import loads_table, plan_table, routes_table
 
+    _need_extras("wanstack migrate rebalance", solver, html)
     infra, f = _setup(scenario, fleet, vms_per_host)
     settings = _settings(post_copy, auto_converge)
     with _spinner("planning the rebalance"):
@@ -236,10 +253,11 @@ def rebalance(
             utilisation=utilisation,
             solver=solver.value,
         )
-    console.print(loads_table(plan))
-    console.print(plan_table(plan))
-    console.print(routes_table(plan))
-    _simulate_and_write(infra, f, plan, settings, simulate, out, html)
+    if fmt is OutputFormat.TABLE:
+        console.print(loads_table(plan))
+        console.print(plan_table(plan))
+        console.print(routes_table(plan))
+    _simulate_and_write(infra, f, plan, settings, simulate, out, html, fmt)
 
 
 def _simulate_and_write(
@@ -250,22 +268,28 @@ def _simulate_and_write(
     simulate: bool,
     out: Path | None,
     html: Path | None,
+    fmt: OutputFormat = OutputFormat.TABLE,
 ) -> None:
-    from wanstack.cli_common import console
-    from wanstack.report.migration import run_table, write_plan
+    """The plan simulated (if asked), then written where asked; as JSON alone on stdout with --format
+    json (the document --out writes)."""
+    from wanstack.cli_common import console, notes, print_json
+    from wanstack.report.migration import plan_document, run_table, write_plan
     from wanstack.sim.migrations import simulate_plan
 
     run = None
     if simulate and plan.moves:
         with _spinner("simulating the plan alongside the scenario's workload, and without it"):
             run = simulate_plan(infra, plan, fleet.by_id(), settings=settings, baseline=True)
-        console.print(run_table(run))
+        if fmt is OutputFormat.TABLE:
+            console.print(run_table(run))
+    if fmt is OutputFormat.JSON:
+        print_json(plan_document(plan, run))
     if out is not None:
-        console.print(f"wrote {write_plan(plan, out, run)}")
+        notes(fmt).print(f"wrote {write_plan(plan, out, run)}")
     if html is not None:
         from wanstack.report.migration_html import plan_page
 
-        console.print(f"wrote {plan_page(plan, run, html)}")
+        notes(fmt).print(f"wrote {plan_page(plan, run, html)}")
 
 
 @app.command()
@@ -283,11 +307,12 @@ def follow(
     vms_per_host: PerHost = 1.0,
     post_copy: PostCopy = False,
     auto_converge: AutoConverge = False,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Follow-me migrations for a mobile user: their round trip with and without them, and the cost."""
     from rich.table import Table
 
-    from wanstack.cli_common import console, errors
+    from wanstack.cli_common import errors, show
     from wanstack.migration.mobility import follow as replay_follow
     from wanstack.migration.mobility import load_trace, random_trace
 
@@ -314,4 +339,4 @@ def follow(
             f"{o.wan_bytes / 1e9:,.1f} GB",
             f"{o.downtime_ms / 1000:,.2f} s",
         )
-    console.print(table)
+    show(fmt, table)

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from wanstack.cli_common import console, errors, load_scenario
+from wanstack.cli_common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    errors,
+    load_scenario,
+    need_extra,
+    print_json,
+)
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 app = typer.Typer(
@@ -41,6 +49,7 @@ def plan(
     scenario: Annotated[str, typer.Argument(help="Scenario file with a quotas: section.")] = DEFAULT_SCENARIO,
     regions: Regions = "RegionOne",
     project: Annotated[str | None, typer.Option(help="The quotas: project (default: the first).")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """The limits each region gets: an even part of each global limit (what each uses, when applied
     to a cloud, is kept and the headroom shared)."""
@@ -48,10 +57,24 @@ def plan(
     from wanstack.multiregion.limits import plan as split
 
     chosen = _project(scenario, project)
+    limits = split(chosen, _regions(regions))
+    if fmt is OutputFormat.JSON:
+        print_json(
+            [
+                {
+                    "region": p.region,
+                    "resource": p.resource,
+                    "keystone_resource": KEYSTONE_RESOURCE[p.resource],
+                }
+                | {"limit": p.limit}
+                for p in limits
+            ]
+        )
+        return
     table = Table(title=f"{chosen.name}: global limits as region limits")
     for col in ("region", "resource", "Keystone resource", "limit"):
         table.add_column(col, justify="right" if col == "limit" else "left")
-    for p in split(chosen, _regions(regions)):
+    for p in limits:
         table.add_row(p.region, p.resource, KEYSTONE_RESOURCE[p.resource], str(p.limit))
     console.print(table)
 
@@ -70,6 +93,7 @@ def apply(
     (registered limits made where missing), the project named as in the scenario. Where the cloud's
     catalog has compute endpoints, each region keeps what the project uses there now (read from its
     compute API; refused if a region does not answer); with none, the limits are split evenly."""
+    need_extra("cloud", "wanstack quota apply")
     import openstack
 
     from wanstack.multiregion.cloud_inventory import UsageUnknownError, region_usage
@@ -185,6 +209,7 @@ def coordinator(
     token_cache_s: TokenCache = 300.0,
 ) -> None:
     """The coordinator: global limits (Kingbird's os-quota-sets API), the pool, the regions' syncs."""
+    need_extra("bench", "wanstack quota serve coordinator")
     from wanstack.multiregion.service.coordinator import Coordinator
     from wanstack.multiregion.service.rules import Policy
     from wanstack.multiregion.service.store import CoordinatorStore
@@ -219,6 +244,7 @@ def region(
     token_cache_s: TokenCache = 300.0,
 ) -> None:
     """A region's service: claims and releases against its shares, synced every --rebalance-s."""
+    need_extra("bench", "wanstack quota serve region")
     from wanstack.multiregion.service.region import RegionService
     from wanstack.multiregion.service.store import RegionStore
 

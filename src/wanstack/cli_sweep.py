@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from wanstack.cli_common import console, errors, progress_bar, report
+from wanstack.cli_common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    errors,
+    need_extra,
+    notes,
+    print_json,
+    progress_bar,
+    report,
+)
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
@@ -44,12 +54,17 @@ def sweep(
         str | None,
         typer.Option(help="A Dask scheduler (tcp://HOST:PORT): run on its workers instead of locally."),
     ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run a scenario over a grid of field values and seeds, and write one tidy table (a row per run and
     operation)."""
     from wanstack.api import sweep as run_sweep
     from wanstack.sweeps.grid import parse_set
 
+    if scheduler:
+        need_extra("sweep", "wanstack sweep --scheduler")
+    if out is not None:
+        need_extra("parquet", "wanstack sweep --out", "its table is written as Parquet and CSV")
     if not set_:
         errors.print("give at least one --set FIELD=V1,V2,... (e.g. --set links.delay_ms=0,10,25,50)")
         raise typer.Exit(2)
@@ -79,10 +94,13 @@ def sweep(
     except OSError as err:  # a scheduler that does not answer
         errors.print(f"cannot reach the Dask scheduler {scheduler}: {err}", markup=False)
         raise typer.Exit(2) from None
-    console.print(summary(table, list(grid), f"{scenario}: {total} run{'s' * (total != 1)}"))
+    if fmt is OutputFormat.JSON:
+        print_json(table.to_dict(orient="records"))
+    else:
+        console.print(summary(table, list(grid), f"{scenario}: {total} run{'s' * (total != 1)}"))
     if out is not None:
         for path in write_table(table, out):
-            console.print(f"wrote {path}")
+            notes(fmt).print(f"wrote {path}")
 
 
 def summary(table: pd.DataFrame, params: list[str], title: str) -> Table:

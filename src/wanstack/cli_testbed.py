@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from wanstack.cli_common import console, errors, load_scenario
+from wanstack.cli_common import console, errors, load_scenario, need_extra
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def up(
 ) -> None:
     """Start the control plane the scenario's deployment model describes (centralized or cells-shared),
     in the background; returns once every service is ready. Ctrl-C stops it."""
+    need_extra("testbed", "wanstack testbed up")
     from wanstack.testbed import environment
     from wanstack.testbed.control import TestbedError
     from wanstack.testbed.control import up as start
@@ -126,6 +127,7 @@ def run(
     """Run the scenario's operations against the testbed that is up, as Rally would (times ×
     concurrency, a token per iteration, its polling): each as the service sees it (its state written) and
     as Rally reports it."""
+    need_extra("testbed", "wanstack testbed run")
     from wanstack.report.tables import operations_table
     from wanstack.testbed.control import state
     from wanstack.testbed.workload import Runner, run_workload
@@ -166,6 +168,7 @@ def trace(
     """Run one operation on the testbed with osprofiler tracing it through every service: the REST
     calls and RPCs it made, the sites each crossed, the SQL statements per service — and the
     simulator's workflow for the same operation beside it (`wanstack explain`)."""
+    need_extra("testbed", "wanstack testbed trace")
     from wanstack.cli import explain_workflow
     from wanstack.scenario.openstack import NeutronBackend, OpenStack, VirtDriver
     from wanstack.scenario.workload import OperationKind

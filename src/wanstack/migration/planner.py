@@ -173,7 +173,10 @@ def _solve_cp_sat(
     optional: bool = False,
 ) -> tuple[dict[str, str], float, str]:
     """Assignment, lower bound on the makespan (s), status. `optional`: a VM may stay (rebalance)."""
-    from ortools.sat.python import cp_model
+    from wanstack.extras import importing
+
+    with importing("plan", "a CP-SAT migration plan"):
+        from ortools.sat.python import cp_model
 
     m = cp_model.CpModel()
     x: dict[tuple[str, str], cp_model.IntVar] = {}

@@ -32,8 +32,11 @@ def _write_csv(path: Path, flat: list[dict[str, Any]]) -> None:
 
 
 def _write_samples(samples: Samples, out_dir: Path) -> Path:
+    from wanstack.extras import missing
+
     columns = samples.model_dump()
-    if len(samples) > PARQUET_ABOVE:
+    # Without the parquet extra a large run's samples still go out, as CSV: a run is never lost.
+    if len(samples) > PARQUET_ABOVE and not missing("parquet"):
         import pyarrow as pa
         import pyarrow.parquet as pq
 

@@ -130,6 +130,13 @@ def run_table(run: PlanRun) -> Table:
 
 def write_plan(plan: Plan, out: Path, run: PlanRun | None = None) -> Path:
     """The plan (and its simulated run) as JSON: one record per VM."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(plan_document(plan, run), indent=1), encoding="utf-8")
+    return out
+
+
+def plan_document(plan: Plan, run: PlanRun | None = None) -> dict[str, Any]:
+    """The plan (and its simulated run) as data: its figures, and one record per VM."""
     simulated = {m.vm: m for m in run.moves} if run is not None else {}
     moves = []
     for m in plan.moves:
@@ -155,7 +162,7 @@ def write_plan(plan: Plan, out: Path, run: PlanRun | None = None) -> Path:
                 "outcome": sim.outcome,
             }
         moves.append(record)
-    document = {
+    return {
         "kind": plan.kind,
         "solver": plan.solver,
         "solve_s": round(plan.solve_s, 3),
@@ -169,6 +176,3 @@ def write_plan(plan: Plan, out: Path, run: PlanRun | None = None) -> Path:
         "loads_after": plan.loads_after,
         "moves": moves,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=1), encoding="utf-8")
-    return out
