@@ -88,7 +88,9 @@ class BackboneLink(StrictModel):
     )
     jitter_ms: Milliseconds = Field(default=0.0, description="Jitter (standard deviation) in ms.")
     bandwidth_mbps: MegabitsPerSecond = Field(
-        default=DEFAULT_BANDWIDTH_MBPS, description="Capacity in Mbit/s."
+        default=DEFAULT_BANDWIDTH_MBPS,
+        description="Capacity in Mbit/s (a plain number), or with a bit unit as tc writes it: 500kbit, "
+        "100mbit, 1gbit.",
     )
     loss_pct: Percent = Field(default=0.0, description="Packet loss in percent.")
 

@@ -15,6 +15,7 @@ from wanstack.scenario.build import Infrastructure, build
 from wanstack.scenario.errors import Path, Problem, ScenarioError
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.source import Located, read_yaml
+from wanstack.scenario.units import UnitError
 
 DEFAULT_SCENARIO = "default"
 
@@ -82,8 +83,12 @@ def _problem(err: ErrorDetails, located: Located) -> Problem:
     loc = tuple(err["loc"])
     kind = err["type"]
     message = err["msg"]
+    hint = _HINTS.get(kind, "")
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, UnitError):  # a quantity's own advice; its message quotes the value
+            return _at(*located.locate(loc), message, cause.hint)
     elif kind == "extra_forbidden":
         allowed = _fields_at(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -98,7 +103,6 @@ def _problem(err: ErrorDetails, located: Located) -> Problem:
         return _at(path, pos, f"unknown field {loc[-1]!r}", hint or "remove it")
     if kind not in ("missing",) and "input" in err and not isinstance(err["input"], dict | list):
         message += f", got {err['input']!r}"
-    hint = _HINTS.get(kind, "")
     if kind in {"literal_error", "enum"}:
         hint = f"use {err.get('ctx', {}).get('expected', 'one of the listed values')}"
     path, pos = located.locate(loc)
