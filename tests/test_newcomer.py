@@ -42,3 +42,48 @@ def test_bandwidth_rejects_ambiguous_bytes_or_bits(rate: str) -> None:
     assert "links[0].bandwidth_mbps" in out[0]
     assert "ambiguous" in out[0]
     assert "hint: write 100mbit" in out[0] or "hint: write 1gbit" in out[0]
+
+
+def _jittered_delays(jitters: list[float], seed: int = 7, n: int = 4000) -> list[float]:
+    """`n` one-way delays of 1-byte messages over a chain of 20 ms links with these jitters."""
+    from wanstack.sim.kernel import Simulator
+    from wanstack.sim.network import Network
+    from wanstack.topology import Topology, WanLink
+
+    names = [f"s{i}" for i in range(len(jitters) + 1)]
+    links = [
+        WanLink(a, b, 20.0, 20.0, j, 1e6, 0.0) for a, b, j in zip(names, names[1:], jitters, strict=False)
+    ]
+    net = Network(Simulator(seed), Topology(names, links), lan_delay_ms=0.1)
+    nominal = 20.0 * len(jitters)
+    out = []
+    for _ in range(n):
+        delay = net.delay(names[0], names[-1], 1.0)
+        assert delay is not None
+        out.append(delay - nominal)
+    return out
+
+
+def test_jitter_is_uniform_within_plus_minus_jitter_as_in_netem_and_the_relay() -> None:
+    """netem (and the bench relay, `bench.relay`): without a distribution, each packet's delay is
+    uniform in [delay − jitter, delay + jitter]. The simulator used a Gaussian of that standard
+    deviation, clamped at the nominal delay: unbounded above, never early."""
+    offsets = _jittered_delays([5.0])
+    assert min(offsets) >= -5.0 - 1e-6 and max(offsets) <= 5.0 + 1e-6  # bounded by ±jitter
+    # Flat: each of 10 bins of the ±5 ms range holds about a tenth (binomial sd ≈ 19 of 400).
+    counts = [0] * 10
+    for x in offsets:
+        counts[min(9, int((x + 5.0) // 1.0))] += 1
+    assert all(300 < c < 500 for c in counts), counts
+    # Two links: per-link uniforms added (a triangle on ±10 ms), not one draw of combined variance.
+    two = _jittered_delays([5.0, 5.0])
+    assert min(two) >= -10.0 - 1e-6 and max(two) <= 10.0 + 1e-6
+    assert sum(abs(x) < 5.0 for x in two) / len(two) == pytest.approx(0.75, abs=0.03)
+    assert _jittered_delays([5.0, 5.0]) == two  # same seed, same numbers
+
+
+def test_jitter_schema_says_uniform() -> None:
+    from wanstack.scenario.infrastructure import BackboneLink
+
+    description = BackboneLink.model_fields["jitter_ms"].description or ""
+    assert "uniform" in description and "standard deviation" not in description
