@@ -87,3 +87,21 @@ def test_jitter_schema_says_uniform() -> None:
 
     description = BackboneLink.model_fields["jitter_ms"].description or ""
     assert "uniform" in description and "standard deviation" not in description
+
+
+@pytest.mark.parametrize(
+    ("extra", "backend"),
+    [
+        ("model: centralized-router-mesh\n", "router-mesh"),  # NATS servers per site in the bench
+        ("messaging: {rpc: broker-cluster, broker_nodes: [hub, e1]}\n", "broker-cluster"),
+        ("", "broker"),
+    ],
+)
+def test_bench_result_reports_the_real_rpc_backend(extra: str, backend: str) -> None:
+    """The bench's (and `bench --simulate`'s) RunResult said `rpc_backend: broker` whatever ran."""
+    from wanstack.results.cases import CasesTally
+
+    infra = parse(SMALL.replace("RATE", "1gbit") + extra, "s.yaml")
+    result = CasesTally().result("bench", infra, 0.0, 1)
+    assert result.rpc_backend == backend
+    assert result.notification_backend == "broker"
