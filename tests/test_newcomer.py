@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from wanstack.cli import app
+from wanstack.results.schema import RunResult
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import parse
 
@@ -105,3 +111,45 @@ def test_bench_result_reports_the_real_rpc_backend(extra: str, backend: str) -> 
     result = CasesTally().result("bench", infra, 0.0, 1)
     assert result.rpc_backend == backend
     assert result.notification_backend == "broker"
+
+
+def _sim_result(model: str) -> RunResult:
+    from wanstack.results.schema import OperationResult
+    from wanstack.results.stats import latency_stats
+
+    boot = OperationResult(
+        op="boot", submitted=2, succeeded=2, failed=0, timed_out=0, latency_ms=latency_stats([100.0, 120.0])
+    )
+    return RunResult(
+        engine="sim",
+        scenario="t",
+        model=model,
+        rpc_backend="broker",
+        notification_backend="broker",
+        seed=0,
+        duration_s=1.0,
+        operations=[boot],
+    )
+
+
+def test_compare_results_columns_tell_two_simulator_runs_apart(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two simulator runs were both headed `sim p50`, `sim p95`, ...: which column was which?"""
+    import wanstack.cli
+
+    paths = []
+    for folder, model in (("centralized-run", "centralized"), ("cells-run", "cells-shared")):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "result.json"
+        path.write_text(_sim_result(model).model_dump_json(), encoding="utf-8")
+        paths.append(str(path))
+    wide = Console(width=1000, record=True)
+    monkeypatch.setattr(wanstack.cli, "console", wide)
+    result = runner.invoke(app, ["compare-results", *paths])
+    assert result.exit_code == 0, result.output
+    rows = [line.split("┃")[1:-1] for line in wide.export_text().splitlines() if line.startswith("┃")]
+    headers = [" ".join(cell.strip() for cell in column) for column in zip(*rows, strict=True)]
+    p50 = [h for h in headers if "p50" in h]
+    assert len(p50) == 2 and p50[0] != p50[1], headers
+    assert "centralized-run" in p50[0] and "cells-run" in p50[1]

@@ -489,9 +489,13 @@ def compare_results(
     a, b = runs
     from wanstack.report import side_by_side
 
-    console.print(f"{a.engine}: {first}   {b.engine}: {second}   (error: {a.engine} relative to {b.engine})")
+    names = side_by_side.labels(a, b, first, second)
+    console.print(
+        f"{names[0]}: {first}   {names[1]}: {second}   (error: {names[0]} relative to {names[1]})",
+        markup=False,
+    )
     tables = (side_by_side.operations, side_by_side.links, side_by_side.brokers, side_by_side.quotas)
-    for table in (make(a, b) for make in tables):
+    for table in (make(a, b, names) for make in tables):
         if table.row_count:
             console.print(table)
 
