@@ -153,3 +153,59 @@ def test_compare_results_columns_tell_two_simulator_runs_apart(
     p50 = [h for h in headers if "p50" in h]
     assert len(p50) == 2 and p50[0] != p50[1], headers
     assert "centralized-run" in p50[0] and "cells-run" in p50[1]
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and subcommand of `wanstack`, as the arguments that reach it."""
+    import typer
+
+    def walk(command: object, path: list[str]) -> list[list[str]]:
+        subcommands: dict[str, object] = getattr(command, "commands", {})
+        return [path] + [p for name, sub in subcommands.items() for p in walk(sub, [*path, name])]
+
+    return walk(typer.main.get_command(app), [])
+
+
+def _help(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, path: list[str], width: int) -> list[str]:
+    import typer.rich_utils
+
+    monkeypatch.setattr(typer.rich_utils, "MAX_WIDTH", width)
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    return [line.rstrip() for line in result.output.splitlines()]
+
+
+def _first_paragraph(lines: list[str]) -> list[str]:
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("Usage:")) + 2
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    return [line.strip() for line in lines[start:end]]
+
+
+@pytest.mark.parametrize("width", [60, 1000])
+def test_help_texts_are_whole_sentences(
+    width: int, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command's --help opens with whole sentences, and every group's list of commands gives each
+    one its first paragraph rewrapped: docstring line breaks used to cut it mid-sentence."""
+    for path in _command_paths():
+        lines = _help(runner, monkeypatch, path, width)
+        first = _first_paragraph(lines)
+        assert " ".join(first).endswith((".", ")")), (path, first)
+        if width == 1000:
+            assert len(first) == 1, (path, first)  # wide enough: never broken
+        if "╭─ Commands" not in "\n".join(lines) or width != 1000:
+            continue
+        panel = lines[next(i for i, line in enumerate(lines) if "╭─ Commands" in line) + 1 :]
+        rows = [
+            line.strip("│ ") for line in panel[: next(i for i, x in enumerate(panel) if x.startswith("╰"))]
+        ]
+        for row in rows:  # one line per command at this width, and a whole sentence
+            name, _, text = row.partition(" ")
+            assert name and text.strip().endswith((".", ")")), (path, row)
+
+
+def test_bench_help_mentions_notifications_and_nats(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = " ".join(_help(runner, monkeypatch, ["bench"], 1000))
+    assert "notification" in text and "NATS" in text

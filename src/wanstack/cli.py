@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -384,9 +385,11 @@ def bench(
         Path | None, typer.Option(help="With --simulate: a `wanstack calibrate` file.")
     ] = None,
 ) -> None:
-    """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: a RabbitMQ node where each of
-    the model's buses is (one, one per cell or region, or a cluster), every site behind WAN relays to
-    the nodes it uses. `--simulate` runs the same cases in the simulator."""
+    """Run the scenario's messaging test cases for real (ombt's TC1–TC3: RPC calls, casts, a fanout;
+    and notifications consumed at the top site) on the model's buses: RabbitMQ nodes (one, one per
+    cell or region, or a cluster) or, for a router mesh, NATS servers (one per rpc-bus site,
+    notifications staying on RabbitMQ); every site reaches the nodes it uses through WAN relays.
+    `--simulate` runs the same cases in the simulator."""
     from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
     from wanstack.report.tables import operations_table
 
@@ -565,6 +568,20 @@ def _register_subcommands() -> None:
     app.add_typer(migrate, name="migrate")
     app.add_typer(quota, name="quota")
     app.add_typer(testbed, name="testbed")
+    _one_line_listings(app)
+
+
+def _one_line_listings(group: typer.Typer) -> None:
+    """Give every command the first paragraph of its docstring on one line as its `short_help`: in a
+    group's list of commands, typer's rich help keeps the docstring's line breaks (it rewraps only a
+    command's own --help), which cut the sentences where the source lines end."""
+    for command in group.registered_commands:
+        doc = command.help or inspect.getdoc(command.callback) or ""
+        if command.short_help is None and doc:
+            command.short_help = " ".join(doc.split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _one_line_listings(sub.typer_instance)
 
 
 _register_subcommands()
