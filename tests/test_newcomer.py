@@ -209,3 +209,24 @@ def test_bench_help_mentions_notifications_and_nats(
 ) -> None:
     text = " ".join(_help(runner, monkeypatch, ["bench"], 1000))
     assert "notification" in text and "NATS" in text
+
+
+def test_models_yaml_round_trips_and_cites_only_public_sources(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`models --yaml NAME` went through rich, which rewrapped it to the terminal (invalid YAML in 60
+    columns), printed descriptions quoted and folded, and cited "shared domain notes" (files users do
+    not have)."""
+    import yaml
+
+    import wanstack.cli
+    from wanstack.scenario.deployment import library
+
+    monkeypatch.setattr(wanstack.cli, "console", Console(width=60))  # a narrow terminal
+    for name, model in library().items():
+        result = runner.invoke(app, ["models", "--yaml", name])
+        assert result.exit_code == 0, result.output
+        assert yaml.safe_load(result.output) == model.model_dump(mode="json"), name
+        for private in ("domain notes", "domain-notes", "../shared"):
+            assert private not in result.output, (name, private)
+        assert "description: |" in result.output  # multi-line text as a block, readable

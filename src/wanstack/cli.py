@@ -86,7 +86,8 @@ def models(
         if as_yaml not in lib:
             errors.print(f"unknown model {as_yaml!r}; known: {', '.join(lib)}")
             raise typer.Exit(2)
-        console.print(yaml.safe_dump(lib[as_yaml].model_dump(mode="json"), sort_keys=False), markup=False)
+        # Plain stdout, not rich: rich rewraps long lines to the terminal, which breaks YAML.
+        typer.echo(_readable_yaml(lib[as_yaml].model_dump(mode="json")), nl=False)
         return
     table = Table(title="Deployment models (apply any to any topology with `model: NAME`)")
     table.add_column("name", style="bold")
@@ -97,6 +98,23 @@ def models(
             model.name, f"{model.messaging.rpc.value} / {model.messaging.notifications.value}", model.summary
         )
     console.print(table)
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line text as `|` blocks (as the library's files write descriptions), never folded."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _text)
+
+
+def _readable_yaml(data: object) -> str:
+    """YAML a user can read and load back unchanged: blocks, long lines kept, § and — as written."""
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=1 << 30)
 
 
 @app.command()
