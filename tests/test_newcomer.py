@@ -230,3 +230,31 @@ def test_models_yaml_round_trips_and_cites_only_public_sources(
         for private in ("domain notes", "domain-notes", "../shared"):
             assert private not in result.output, (name, private)
         assert "description: |" in result.output  # multi-line text as a block, readable
+
+
+STAGED = """\
+name: t
+regions:
+  - {name: r1, sites: [hub, nowhere]}
+  - {name: r2, sites: '*'}
+sites:
+  - name: hub
+    tier: central
+  - name: e1
+    tier: edge
+links:
+  - {a: hub, b: e9, delay_ms: 10}
+  - {a: hub, b: e1, delay_ms: 10}
+workload:
+  operations:
+    - {op: boot, rate_per_s: 1, image: nonesuch}
+"""
+
+
+def test_validate_reports_every_problem_at_once_in_line_order() -> None:
+    """A link to an unknown site stopped the checks: the unknown region member (line 3) and image
+    (line 15) only showed after fixing line 11, and problems came in the checks' order."""
+    out = _problems(STAGED)
+    lines = [int(p.split(":")[1]) for p in out]
+    assert lines == sorted(lines)
+    assert [line for line in lines if line in (3, 11, 15)] == [3, 11, 15], out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
@@ -140,7 +141,7 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> tuple[Scenario, L
     try:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as err:
-        raise ScenarioError(filename, [_problem(e, located) for e in err.errors()]) from None
+        raise ScenarioError(filename, by_line(_problem(e, located) for e in err.errors())) from None
     return scenario, located
 
 
@@ -148,7 +149,7 @@ def finish(scenario: Scenario, located: Located, filename: str, base_dir: FsPath
     """Checks across objects and the deployment model applied: the `Infrastructure` engines take."""
     infra, problems = build(scenario, base_dir)
     if infra is None:
-        raise ScenarioError(filename, [_place(p, located) for p in problems])
+        raise ScenarioError(filename, by_line(_place(p, located) for p in problems))
     return infra
 
 
@@ -156,6 +157,11 @@ def parse(text: str, filename: str = "<scenario>", base_dir: FsPath | None = Non
     """Validate scenario text fully; raise ScenarioError with every located problem."""
     scenario, located = parse_scenario(text, filename)
     return finish(scenario, located, filename, base_dir)
+
+
+def by_line(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in the order of the file (the checks find them in their own order)."""
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
 def _place(problem: Problem, located: Located) -> Problem:
