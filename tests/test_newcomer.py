@@ -258,3 +258,25 @@ def test_validate_reports_every_problem_at_once_in_line_order() -> None:
     lines = [int(p.split(":")[1]) for p in out]
     assert lines == sorted(lines)
     assert [line for line in lines if line in (3, 11, 15)] == [3, 11, 15], out
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [
+        (["run", "defualt"], "did you mean 'default'?"),
+        (["validate", "edge-metr"], "did you mean 'edge-metro'?"),
+        (["compare", "--models", "centralised"], "did you mean 'centralized'?"),
+        (["models", "--yaml", "cels-shared"], "did you mean 'cells-shared'?"),
+    ],
+)
+def test_misspelt_model_and_scenario_names_get_a_suggestion(
+    args: list[str], suggestion: str, runner: CliRunner
+) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert suggestion in result.output, result.output
+
+
+def test_misspelt_model_in_a_scenario_gets_a_suggestion() -> None:
+    out = _problems(SMALL.replace("RATE", "1gbit") + "model: region-per-sites\n")
+    assert len(out) == 1 and "did you mean 'region-per-site'?" in out[0], out

@@ -21,7 +21,7 @@ from wanstack.cli_common import (
     report,
 )
 from wanstack.scenario.deployment import library
-from wanstack.scenario.errors import ScenarioError
+from wanstack.scenario.errors import ScenarioError, did_you_mean
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.workload import OperationKind
@@ -84,7 +84,8 @@ def models(
     lib = library()
     if as_yaml is not None:
         if as_yaml not in lib:
-            errors.print(f"unknown model {as_yaml!r}; known: {', '.join(lib)}")
+            hint = did_you_mean(as_yaml, lib) or f"known: {', '.join(lib)}"
+            errors.print(f"unknown model {as_yaml!r}; {hint}", markup=False)
             raise typer.Exit(2)
         # Plain stdout, not rich: rich rewraps long lines to the terminal, which breaks YAML.
         typer.echo(_readable_yaml(lib[as_yaml].model_dump(mode="json")), nl=False)
@@ -281,7 +282,9 @@ def compare(
     names = list(lib) if models == "all" else [m.strip() for m in models.split(",") if m.strip()]
     unknown = [n for n in names if n not in lib and not n.endswith((".yaml", ".yml"))]
     if unknown:
-        errors.print(f"unknown model(s): {', '.join(unknown)}; known: {', '.join(lib)}")
+        for name in unknown:
+            hint = did_you_mean(name, lib) or f"known: {', '.join(lib)}"
+            errors.print(f"unknown model {name!r}; {hint}", markup=False)
         raise typer.Exit(2)
     chosen: list[RpcBackend | None] = []
     for b in (x.strip() for x in backends.split(",") if x.strip()):

@@ -16,9 +16,9 @@ from wanstack.scenario.checks import (
     check_references,
     check_sites,
 )
-from wanstack.scenario.deployment import DeploymentModel, find_model
+from wanstack.scenario.deployment import DeploymentModel, find_model, library
 from wanstack.scenario.enos import apply_constraints
-from wanstack.scenario.errors import Path, Problem
+from wanstack.scenario.errors import Path, Problem, did_you_mean
 from wanstack.scenario.generators import generate
 from wanstack.scenario.infrastructure import BackboneLink, LinkDefaults, Site
 from wanstack.scenario.placement import Placement, place
@@ -149,7 +149,8 @@ def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastru
                 Problem(
                     path,
                     f"unknown deployment model {name!r}",
-                    "run `wanstack models` for the built-in ones, or give a .yaml path",
+                    did_you_mean(name, library())
+                    or "run `wanstack models` for the built-in ones, or give a .yaml path",
                 )
             )
         return found

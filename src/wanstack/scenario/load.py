@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from wanstack.scenario.build import Infrastructure, build
-from wanstack.scenario.errors import Path, Problem, ScenarioError
+from wanstack.scenario.errors import Path, Problem, ScenarioError, did_you_mean
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.source import Located, read_yaml
 from wanstack.scenario.units import UnitError
@@ -171,6 +171,12 @@ def _place(problem: Problem, located: Located) -> Problem:
     return _at(problem.path, pos, problem.message, problem.hint)
 
 
+def builtin_scenarios() -> list[str]:
+    """Names of the built-in scenarios (`wanstack run NAME`)."""
+    folder = resources.files("wanstack.scenario") / "defaults"
+    return sorted(f.name.removesuffix(".yaml") for f in folder.iterdir() if f.name.endswith(".yaml"))
+
+
 def read(path: str | FsPath) -> tuple[str, str, FsPath | None]:
     """The text of a scenario file, or of a built-in scenario by name (`default`): (text, name, folder)."""
     file = FsPath(path)
@@ -181,8 +187,10 @@ def read(path: str | FsPath) -> tuple[str, str, FsPath | None]:
     try:
         raw = file.read_bytes()
     except OSError as err:
+        builtins = builtin_scenarios()
+        hint = did_you_mean(str(path), builtins) or f"check the path; built-in: {', '.join(builtins)}"
         raise ScenarioError(
-            str(path), [Problem((), f"cannot read the file: {err.strerror or err}", "check the path")]
+            str(path), [Problem((), f"cannot read the file: {err.strerror or err}", hint)]
         ) from None
     try:
         return raw.decode("utf-8"), str(path), file.parent
