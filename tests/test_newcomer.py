@@ -280,3 +280,58 @@ def test_misspelt_model_and_scenario_names_get_a_suggestion(
 def test_misspelt_model_in_a_scenario_gets_a_suggestion() -> None:
     out = _problems(SMALL.replace("RATE", "1gbit") + "model: region-per-sites\n")
     assert len(out) == 1 and "did you mean 'region-per-site'?" in out[0], out
+
+
+def test_version_option_prints_the_version(runner: CliRunner) -> None:
+    import wanstack
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"wanstack {wanstack.__version__}"
+
+
+def test_bench_calibration_without_simulate_is_an_error(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was silently ignored: the real bench ran with no calibration to apply."""
+    import wanstack.cli
+
+    def no_broker() -> None:
+        raise AssertionError("the real bench was about to start RabbitMQ")
+
+    monkeypatch.setattr(wanstack.cli, "need_rabbitmq", no_broker)  # never start a broker here
+    calibration = Path(__file__).parent / "fixtures" / "calibration.yaml"
+    result = runner.invoke(app, ["bench", "default", "--calibration", str(calibration)])
+    assert result.exit_code == 2
+    assert "--simulate" in result.output
+
+
+def test_migrate_evacuate_works_on_the_default_scenario_without_site(runner: CliRunner) -> None:
+    """Its default --site (edge-part-dieu) exists only in edge-metro: `migrate evacuate default` failed."""
+    args = ["migrate", "evacuate", "default", "--solver", "greedy", "--no-simulate", "--vms-per-host", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+
+
+def test_schema_uses_standard_json_schema_range_keywords(runner: CliRunner) -> None:
+    """pydantic's `ge`/`gt` of before-validated quantities leaked into the schema; editors ignore them."""
+    import json
+
+    result = runner.invoke(app, ["schema"])
+    document = json.loads(result.output)
+
+    def keys(node: object) -> set[str]:
+        if isinstance(node, dict):
+            return set(node) | {k for v in node.values() for k in keys(v)}
+        return {k for v in node for k in keys(v)} if isinstance(node, list) else set()
+
+    assert not keys(document) & {"ge", "gt", "le", "lt"}
+    link = document["$defs"]["BackboneLink"]["properties"]
+    delay = json.dumps(link["delay_ms"])
+    assert '"minimum": 0' in delay
+    assert '"exclusiveMinimum": 0' in json.dumps(link["bandwidth_mbps"])
+
+
+def test_load_option_shows_site_equals_load(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = " ".join(_help(runner, monkeypatch, ["migrate", "advise"], 1000))
+    assert "SITE=LOAD" in text and "list[str]" not in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -37,6 +37,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from wanstack import __version__
+
+        typer.echo(f"wanstack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print wanstack's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Plan, simulate and bench an OpenStack cloud spread over many sites joined by a WAN."""
+
 
 ScenarioArg = Annotated[
     str,
@@ -414,6 +435,10 @@ def bench(
     from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
     from wanstack.report.tables import operations_table
 
+    if calibration is not None and not simulate:
+        # A calibration sets the simulator's costs; the real bench measures them: say so, not ignore it.
+        errors.print("--calibration only applies to the simulator: add --simulate (or drop --calibration)")
+        raise typer.Exit(2)
     infra = load_scenario(scenario)
     cases = scenario_cases(infra, messages)
     if simulate:
@@ -571,7 +596,7 @@ def schema(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""
-    document = Scenario.model_json_schema(by_alias=True)
+    document = _standard_ranges(Scenario.model_json_schema(by_alias=True))
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "wanstack scenario"
     text = json.dumps(document, indent=2)
@@ -579,6 +604,32 @@ def schema(
         typer.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
+
+
+# pydantic writes a bound it cannot attach to a number (a number-or-string quantity such as `hold_s`)
+# as its own `ge`/`gt`/`le`/`lt`; JSON Schema (draft 2020-12, the `$schema` emitted) names them so.
+_RANGE_KEYWORDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def _standard_ranges(node: object, bounds: dict[str, object] | None = None) -> Any:
+    """The schema with pydantic's range keywords turned into JSON Schema's, each moved onto the number
+    branches of the alternatives it was written beside (a string such as "5ms" has no minimum)."""
+    if isinstance(node, list):
+        return [_standard_ranges(item, bounds) for item in node]
+    if not isinstance(node, dict):
+        return node
+    own = {_RANGE_KEYWORDS[k]: v for k, v in node.items() if k in _RANGE_KEYWORDS}
+    inherited = {**(bounds or {}), **own}
+    out = {
+        k: _standard_ranges(v, inherited if k in ("anyOf", "oneOf") else None)
+        for k, v in node.items()
+        if k not in _RANGE_KEYWORDS
+    }
+    if node.get("type") in ("number", "integer"):
+        out.update(inherited)
+    elif own and not any(k in node for k in ("anyOf", "oneOf")):
+        out.update(own)  # a bound on something else: keep it, under the standard name
+    return out
 
 
 def _register_subcommands() -> None:

@@ -80,6 +80,19 @@ def _site(infra: Infrastructure, site: str) -> str:
     return site
 
 
+def _busy_site(infra: Infrastructure, fleet: Fleet) -> str:
+    """A site of this scenario worth emptying: the first with VMs other than the top site (the default
+    used to be edge-metro's `edge-part-dieu`, in no other scenario)."""
+    from wanstack.cli_common import errors
+
+    top = infra.placement.top_site
+    found = next((s for s in infra.sites if s != top and fleet.at(s)), None)
+    if found is None:
+        errors.print(f"no site of {infra.scenario.name} but the top one has VMs: give --site", markup=False)
+        raise typer.Exit(2)
+    return found
+
+
 def _pairs(values: list[str] | None, what: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for v in values or []:
@@ -101,10 +114,14 @@ def advise(
     fleet: FleetOpt = None,
     vms_per_host: PerHost = 20.0,
     load: Annotated[
-        list[str] | None, typer.Option(help="SITE=0.9: a site's load instead of the fleet's.")
+        list[str] | None,
+        typer.Option(
+            metavar="SITE=LOAD", help="SITE=0.9: a site's load instead of the fleet's (repeatable)."
+        ),
     ] = None,
     performance: Annotated[
-        list[str] | None, typer.Option(help="SITE=1.5: relative speed of its hosts.")
+        list[str] | None,
+        typer.Option(metavar="SITE=SPEED", help="SITE=1.5: relative speed of its hosts (repeatable)."),
     ] = None,
     users_at: Annotated[
         str | None, typer.Option(help="Where the VM's users are (default: its site).")
@@ -164,7 +181,9 @@ def _spinner(text: str) -> Progress:
 @app.command()
 def evacuate(
     scenario: Scenario = "edge-metro",
-    site: Annotated[str, typer.Option(help="The site to empty.")] = "edge-part-dieu",
+    site: Annotated[
+        str | None, typer.Option(help="The site to empty (default: the first site with VMs below the top).")
+    ] = None,
     to: Annotated[list[str] | None, typer.Option(help="Destination sites (default: the nearest).")] = None,
     nearest: Annotated[int, typer.Option(min=1, help="How many nearest sites take the VMs.")] = 3,
     fleet: FleetOpt = None,
@@ -184,8 +203,9 @@ def evacuate(
     from wanstack.report.migration import plan_table, routes_table
 
     infra, f = _setup(scenario, fleet, vms_per_host)
+    site = _site(infra, site) if site is not None else _busy_site(infra, f)
     settings = _settings(post_copy, auto_converge)
-    with _spinner(f"planning the evacuation of {len(f.at(_site(infra, site))):,} VMs"):
+    with _spinner(f"planning the evacuation of {len(f.at(site)):,} VMs"):
         plan = plan_evacuation(
             infra,
             f,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z%/]*)\s*$")
 
@@ -109,12 +109,25 @@ def parse_percent(value: object) -> object:
     return _parse(value, {"": 1.0, "%": 1.0}, "percentage")
 
 
-Milliseconds = Annotated[float, BeforeValidator(parse_ms, json_schema_input_type=float | str), Field(ge=0)]
-Seconds = Annotated[float, BeforeValidator(parse_seconds, json_schema_input_type=float | str), Field(ge=0)]
+def _schema(units: dict[str, float], **bounds: float) -> WithJsonSchema:
+    """What editors see: a number with standard JSON Schema bounds (`minimum`, `exclusiveMinimum`,
+    `maximum`), or a number with a unit. pydantic writes its own `ge`/`gt` keywords when a bound
+    meets a before-validated (number or string) input, and editors ignore those."""
+    spelled = ", ".join(sorted(k for k in units if k))
+    number: dict[str, object] = {"type": "number", **bounds}
+    text = {"type": "string", "description": f"a number with a unit: {spelled}"}
+    return WithJsonSchema({"anyOf": [number, text]})
+
+
+Milliseconds = Annotated[float, BeforeValidator(parse_ms), Field(ge=0), _schema(_TIME_TO_MS, minimum=0)]
+Seconds = Annotated[float, BeforeValidator(parse_seconds), Field(ge=0), _schema(_TIME_TO_S, minimum=0)]
 MegabitsPerSecond = Annotated[
-    float, BeforeValidator(parse_mbps, json_schema_input_type=float | str), Field(gt=0)
+    float, BeforeValidator(parse_mbps), Field(gt=0), _schema(_RATE_TO_MBPS, exclusiveMinimum=0)
 ]
-Megabytes = Annotated[float, BeforeValidator(parse_mb, json_schema_input_type=float | str), Field(gt=0)]
+Megabytes = Annotated[float, BeforeValidator(parse_mb), Field(gt=0), _schema(_SIZE_TO_MB, exclusiveMinimum=0)]
 Percent = Annotated[
-    float, BeforeValidator(parse_percent, json_schema_input_type=float | str), Field(ge=0, le=100)
+    float,
+    BeforeValidator(parse_percent),
+    Field(ge=0, le=100),
+    _schema({"": 1.0, "%": 1.0}, minimum=0, maximum=100),
 ]
