@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -335,3 +336,53 @@ def test_schema_uses_standard_json_schema_range_keywords(runner: CliRunner) -> N
 def test_load_option_shows_site_equals_load(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     text = " ".join(_help(runner, monkeypatch, ["migrate", "advise"], 1000))
     assert "SITE=LOAD" in text and "list[str]" not in text
+
+
+def test_replay_with_every_operation_failed_says_none_succeeded(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It printed `0.0 ms` for p50, p95 and mean (and exit 0) when no replay succeeded."""
+    from types import SimpleNamespace
+
+    import wanstack.bench.replay
+    import wanstack.cli
+
+    class AllFail:
+        def __init__(self, *args: object) -> None:
+            pass
+
+        def __enter__(self) -> AllFail:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def run(self, times: int, progress: object = None) -> SimpleNamespace:
+            return SimpleNamespace(latencies_ms=[], failures=times)
+
+    monkeypatch.setattr(wanstack.cli, "need_rabbitmq", lambda: None)  # nothing real starts: AllFail
+    monkeypatch.setattr(wanstack.bench.replay, "Replay", AllFail)
+    monkeypatch.setattr(wanstack.bench.replay, "simulated", lambda *a, **k: [100.0, 120.0])
+    result = runner.invoke(app, ["replay", "boot", "default", "--times", "3"])
+    assert result.exit_code == 1, result.output
+    assert not re.search(r"(?<![\d.])0\.0 ms", result.output), result.output
+    assert "none of the 3 replays succeeded" in result.output
+
+
+def test_migrate_advise_never_prints_nan(runner: CliRunner) -> None:
+    """With no allowed destination (here: users tolerate 0.1 ms), the median best score was `+nan`."""
+    args = [
+        "migrate",
+        "advise",
+        "default",
+        "--site",
+        "edge-01",
+        "--max-users-rtt",
+        "0.1",
+        "--vms-per-host",
+        "1",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.output.lower()
+    assert "n/a" in result.output

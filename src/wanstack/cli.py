@@ -510,11 +510,19 @@ def replay(
     a, b = latency_stats(predicted), latency_stats(real.latencies_ms)
     for name in ("p50", "p95", "mean"):
         x, y = getattr(a, name), getattr(b, name)
-        table.add_row(name, f"{y or 0:.1f} ms", f"{x or 0:.1f} ms", relative(x, y))
+        table.add_row(name, _ms(y), _ms(x), relative(x, y))
     table.add_row("ok", str(len(real.latencies_ms)), str(len(predicted)), "")
     if real.failures:
         table.add_row("failures", str(real.failures), "", "")
     console.print(table)
+    if not real.latencies_ms:  # no latency to show, rather than 0.0 ms
+        errors.print(f"none of the {times} replays succeeded ({real.failures} failed)")
+        raise typer.Exit(1)
+
+
+def _ms(value: float | None) -> str:
+    """A latency, or n/a when there is none (every operation failed)."""
+    return "n/a" if value is None else f"{value:.1f} ms"
 
 
 @app.command("compare-results")

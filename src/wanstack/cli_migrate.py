@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -159,15 +160,22 @@ def advise(
     table = Table(title=f"{len(vms):,} VMs at {site}", title_justify="left")
     for col in ("decision", "VMs", "best score (median)"):
         table.add_column(col, justify="left" if col == "decision" else "right")
-    decisions: dict[str, list[float]] = {}
+    decisions: dict[str, list[float | None]] = {}
     for v in vms:
         a = advise_vm(infra, f, v, conditions, settings=settings)
-        best = next((c.score for c in a.candidates if c.allowed), float("nan"))
+        # No allowed destination (capacity, --max-users-rtt, ...): no best score, not NaN.
+        best = next((c.score for c in a.candidates if c.allowed and math.isfinite(c.score)), None)
         decisions.setdefault(f"move to {a.move_to}" if a.move_to else "don't migrate", []).append(best)
-    for decision, scores in sorted(decisions.items(), key=lambda kv: -len(kv[1])):
-        scores.sort()
-        table.add_row(decision, f"{len(scores):,}", f"{scores[len(scores) // 2]:+,.0f}")
+    for decision, bests in sorted(decisions.items(), key=lambda kv: -len(kv[1])):
+        table.add_row(decision, f"{len(bests):,}", _median_score(bests))
     console.print(table)
+
+
+def _median_score(bests: list[float | None]) -> str:
+    scores = sorted(x for x in bests if x is not None)
+    if not scores:
+        return "n/a (no allowed destination)"
+    return f"{scores[len(scores) // 2]:+,.0f}"
 
 
 def _spinner(text: str) -> Progress:
