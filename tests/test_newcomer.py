@@ -386,3 +386,16 @@ def test_migrate_advise_never_prints_nan(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "nan" not in result.output.lower()
     assert "n/a" in result.output
+
+
+def test_counts_are_pluralised_properly(runner: CliRunner, tmp_path: Path) -> None:
+    """`validate` said "1 regions" (and "1 links", "1 problem(s)")."""
+    good = tmp_path / "one.yaml"
+    good.write_text(SMALL.replace("RATE", "1gbit"), encoding="utf-8")
+    out = runner.invoke(app, ["validate", str(good)]).output
+    assert "2 sites, 1 link, 1 region," in out, out
+    shown = runner.invoke(app, ["show", str(good)]).output
+    assert "1 backbone link," in shown and "1 region" in shown and "1 regions" not in shown, shown
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("RATE", "100Mbps"), encoding="utf-8")
+    assert "1 problem;" in runner.invoke(app, ["validate", str(bad)]).output

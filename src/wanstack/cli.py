@@ -25,6 +25,7 @@ from wanstack.scenario.errors import ScenarioError, did_you_mean
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.workload import OperationKind
+from wanstack.words import count
 
 if TYPE_CHECKING:
     from wanstack.scenario.build import Infrastructure
@@ -81,8 +82,9 @@ def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file; print every problem with its file, line and column (exit code 2)."""
     infra = load_scenario(scenario)
     console.print(
-        f"[green]ok[/green] {scenario}: {len(infra.sites):,} sites, {len(infra.links):,} links, "
-        f"{len(infra.placement.regions):,} regions, model {infra.model.name}"
+        f"[green]ok[/green] {scenario}: {count(len(infra.sites), 'site')}, "
+        f"{count(len(infra.links), 'link')}, {count(len(infra.placement.regions), 'region')}, "
+        f"model {infra.model.name}"
     )
 
 
@@ -328,7 +330,7 @@ def compare(
             )
             raise typer.Exit(2)
     variants = [(m, b, q) for m in names for b in chosen for q in modes]
-    bar, task = progress_bar(len(variants), f"{len(variants)} runs")
+    bar, task = progress_bar(len(variants), count(len(variants), "run"))
     try:
         with bar:
             results = run_variants(
@@ -336,14 +338,14 @@ def compare(
             )
     except ScenarioError as err:
         report(err)
-    console.print(compare_table(results, f"{scenario}: {len(results)} runs"))
+    console.print(compare_table(results, f"{scenario}: {count(len(results), 'run')}"))
     if out is not None:
         from wanstack.report.files import write_result
 
         for r in results:
             mode = f"--{r.quotas[0].mode}" if r.quotas else ""
             write_result(r, out / f"{r.model}--{r.rpc_backend}{mode}")
-        console.print(f"wrote {len(results)} result folders under {out}")
+        console.print(f"wrote {count(len(results), 'result folder')} under {out}")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import load
+from wanstack.words import count
 
 if TYPE_CHECKING:
     from wanstack.sim.calibration import Calibration
@@ -31,8 +32,8 @@ def report(err: ScenarioError) -> NoReturn:
     for problem in err.problems[:limit]:
         errors.print(problem.render(err.filename), markup=False)
     if len(err.problems) > limit:
-        errors.print(f"… and {len(err.problems) - limit} more problems", markup=False)
-    errors.print(f"{err.filename}: {len(err.problems)} problem(s); nothing was run.", markup=False)
+        errors.print(f"… and {count(len(err.problems) - limit, 'more problem')}", markup=False)
+    errors.print(f"{err.filename}: {count(len(err.problems), 'problem')}; nothing was run.", markup=False)
     raise typer.Exit(2) from None
 
 

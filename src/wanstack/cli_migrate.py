@@ -16,6 +16,7 @@ from wanstack.migration.planner import Plan
 from wanstack.migration.settings import MigrationSettings
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import DEFAULT_SCENARIO
+from wanstack.words import count
 
 app = typer.Typer(
     help="Should a VM move, where to, and how to empty or rebalance sites over the WAN.",
@@ -157,7 +158,7 @@ def advise(
         errors.print("say which VM (--vm ID) or which site (--site NAME) to advise on", markup=False)
         raise typer.Exit(2)
     vms = f.at(_site(infra, site))
-    table = Table(title=f"{len(vms):,} VMs at {site}", title_justify="left")
+    table = Table(title=f"{count(len(vms), 'VM')} at {site}", title_justify="left")
     for col in ("decision", "VMs", "best score (median)"):
         table.add_column(col, justify="left" if col == "decision" else "right")
     decisions: dict[str, list[float | None]] = {}
@@ -213,7 +214,7 @@ def evacuate(
     infra, f = _setup(scenario, fleet, vms_per_host)
     site = _site(infra, site) if site is not None else _busy_site(infra, f)
     settings = _settings(post_copy, auto_converge)
-    with _spinner(f"planning the evacuation of {len(f.at(site)):,} VMs"):
+    with _spinner(f"planning the evacuation of {count(len(f.at(site)), 'VM')}"):
         plan = plan_evacuation(
             infra,
             f,
@@ -330,7 +331,9 @@ def follow(
     except (OSError, ValueError) as err:
         errors.print(str(err), markup=False)
         raise typer.Exit(2) from None
-    table = Table(title=f"{chosen.id} ({chosen.flavor}) following a user over {len(user.points)} moves")
+    table = Table(
+        title=f"{chosen.id} ({chosen.flavor}) following a user over {count(len(user.points), 'move')}"
+    )
     for col in ("policy", "mean RTT", "p95 RTT", "migrations", "WAN bytes", "downtime in all"):
         table.add_column(col, justify="left" if col == "policy" else "right")
     for o in outcomes:
