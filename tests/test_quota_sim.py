@@ -307,7 +307,7 @@ def test_compare_results_sets_two_runs_quotas_side_by_side(runner, tmp_path) -> 
         paths.append(str(path))
     out = runner.invoke(app, ["compare-results", *paths])
     assert out.exit_code == 0, out.output
-    quotas = out.output.split("quotas: sim vs sim", 1)[1]
+    quotas = out.output.split("quotas: central vs escrow", 1)[1]  # columns named after the files
     assert "granted" in quotas and "demo" in quotas and "instances" in quotas
     # central refuses all six claims of the cut-off region, escrow half: its share of 3
     assert "1.00" in quotas and "0.50" in quotas

@@ -17,7 +17,7 @@ from wanstack.scenario.units import MegabitsPerSecond, Megabytes, Milliseconds, 
         (MegabitsPerSecond, "1gbit", 1000.0),
         (MegabitsPerSecond, "100mbit", 100.0),
         (MegabitsPerSecond, "10kbit", 0.01),
-        (MegabitsPerSecond, "1mbps", 8.0),  # tc: mbps means megabytes per second
+        (MegabitsPerSecond, "1gbit/s", 1000.0),
         (Megabytes, "1GiB", 1073.741824),
         (Percent, "0.1%", 0.1),
     ],
@@ -28,7 +28,13 @@ def test_units_are_converted(adapter: object, text: object, expected: float) -> 
 
 @pytest.mark.parametrize(
     ("adapter", "text"),
-    [(Milliseconds, "-5ms"), (Milliseconds, "5 parsecs"), (MegabitsPerSecond, "0gbit"), (Percent, "120%")],
+    [
+        (Milliseconds, "-5ms"),
+        (Milliseconds, "5 parsecs"),
+        (MegabitsPerSecond, "0gbit"),
+        (MegabitsPerSecond, "1mbps"),  # tc reads megabytes per second, people megabits: refused
+        (Percent, "120%"),
+    ],
 )
 def test_bad_quantities_are_rejected(adapter: object, text: str) -> None:
     with pytest.raises(ValidationError):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -26,9 +27,10 @@ from wanstack.cli_common import (
     tables_json,
 )
 from wanstack.scenario.deployment import library
-from wanstack.scenario.errors import ScenarioError
+from wanstack.scenario.errors import ScenarioError, did_you_mean
 from wanstack.scenario.load import DEFAULT_SCENARIO, Source
 from wanstack.scenario.workload import OperationKind
+from wanstack.words import count
 
 if TYPE_CHECKING:
     from wanstack.scenario.build import Infrastructure
@@ -66,6 +68,26 @@ def overrides(options: list[str] | None) -> dict[str, object]:
     return out
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from wanstack import __version__
+
+        typer.echo(f"wanstack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print wanstack's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Plan, simulate and bench an OpenStack cloud spread over many sites joined by a WAN."""
+
+
 ScenarioArg = Annotated[
     str,
     typer.Argument(help=f"Scenario YAML file, or the name of a built-in scenario ({DEFAULT_SCENARIO!r})."),
@@ -91,8 +113,9 @@ def validate(scenario: ScenarioArg, fmt: FormatOption = OutputFormat.TABLE) -> N
         return
     infra = load_scenario(scenario)
     console.print(
-        f"[green]ok[/green] {scenario}: {len(infra.sites):,} sites, {len(infra.links):,} links, "
-        f"{len(infra.placement.regions):,} regions, model {infra.model.name}"
+        f"[green]ok[/green] {scenario}: {count(len(infra.sites), 'site')}, "
+        f"{count(len(infra.links), 'link')}, {count(len(infra.placement.regions), 'region')}, "
+        f"model {infra.model.name}"
     )
 
 
@@ -140,12 +163,14 @@ def models(
     lib = library()
     if as_yaml is not None:
         if as_yaml not in lib:
-            errors.print(f"unknown model {as_yaml!r}; known: {', '.join(lib)}")
+            hint = did_you_mean(as_yaml, lib) or f"known: {', '.join(lib)}"
+            errors.print(f"unknown model {as_yaml!r}; {hint}", markup=False)
             raise typer.Exit(2)
         if fmt is OutputFormat.JSON:
             print_json(lib[as_yaml].model_dump(mode="json"))
             return
-        console.print(yaml.safe_dump(lib[as_yaml].model_dump(mode="json"), sort_keys=False), markup=False)
+        # Plain stdout, not rich: rich rewraps long lines to the terminal, which breaks YAML.
+        typer.echo(_readable_yaml(lib[as_yaml].model_dump(mode="json")), nl=False)
         return
     if fmt is OutputFormat.JSON:
         print_json([model.model_dump(mode="json") for model in lib.values()])
@@ -159,6 +184,23 @@ def models(
             model.name, f"{model.messaging.rpc.value} / {model.messaging.notifications.value}", model.summary
         )
     console.print(table)
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line text as `|` blocks (as the library's files write descriptions), never folded."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _text)
+
+
+def _readable_yaml(data: object) -> str:
+    """YAML a user can read and load back unchanged: blocks, long lines kept, § and — as written."""
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=1 << 30)
 
 
 @app.command()
@@ -347,7 +389,9 @@ def compare(
     names = list(lib) if models == "all" else [m.strip() for m in models.split(",") if m.strip()]
     unknown = [n for n in names if n not in lib and not n.endswith((".yaml", ".yml"))]
     if unknown:
-        errors.print(f"unknown model(s): {', '.join(unknown)}; known: {', '.join(lib)}")
+        for name in unknown:
+            hint = did_you_mean(name, lib) or f"known: {', '.join(lib)}"
+            errors.print(f"unknown model {name!r}; {hint}", markup=False)
         raise typer.Exit(2)
     chosen: list[RpcBackend | None] = []
     for b in (x.strip() for x in backends.split(",") if x.strip()):
@@ -370,7 +414,7 @@ def compare(
             )
             raise typer.Exit(2)
     variants = [(m, b, q) for m in names for b in chosen for q in modes]
-    bar, task = progress_bar(len(variants), f"{len(variants)} runs")
+    bar, task = progress_bar(len(variants), count(len(variants), "run"))
     try:
         with bar:
             results = run_variants(
@@ -379,16 +423,16 @@ def compare(
     except ScenarioError as err:
         report(err)
     if fmt is OutputFormat.JSON:
-        print_json([r.model_dump(mode="json") for r in results])
+        print_json([r.model_dump(mode="json", exclude={"samples"}) for r in results])
     else:
-        console.print(compare_table(results, f"{scenario}: {len(results)} runs"))
+        console.print(compare_table(results, f"{scenario}: {count(len(results), 'run')}"))
     if out is not None:
         from wanstack.report.files import write_result
 
         for r in results:
             mode = f"--{r.quotas[0].mode}" if r.quotas else ""
             write_result(r, out / f"{r.model}--{r.rpc_backend}{mode}")
-        notes(fmt).print(f"wrote {len(results)} result folders under {out}")
+        notes(fmt).print(f"wrote {count(len(results), 'result folder')} under {out}")
 
 
 @app.command()
@@ -481,13 +525,19 @@ def bench(
     ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: a RabbitMQ node where each of
-    the model's buses is (one, one per cell or region, or a cluster), every site behind WAN relays to
-    the nodes it uses. `--simulate` runs the same cases in the simulator."""
+    """Run the scenario's messaging test cases for real (ombt's TC1–TC3: RPC calls, casts, a fanout;
+    and notifications consumed at the top site) on the model's buses: RabbitMQ nodes (one, one per
+    cell or region, or a cluster) or, for a router mesh, NATS servers (one per rpc-bus site,
+    notifications staying on RabbitMQ); every site reaches the nodes it uses through WAN relays.
+    `--simulate` runs the same cases in the simulator."""
     from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
     from wanstack.report.tables import operations_table, sla_table
     from wanstack.results.sla import with_sla
 
+    if calibration is not None and not simulate:
+        # A calibration sets the simulator's costs; the real bench measures them: say so, not ignore it.
+        errors.print("--calibration only applies to the simulator: add --simulate (or drop --calibration)")
+        raise typer.Exit(2)
     infra = load_scenario(scenario)
     cases = scenario_cases(infra, messages)
     if simulate:
@@ -567,11 +617,19 @@ def replay(
     a, b = latency_stats(predicted), latency_stats(real.latencies_ms)
     for name in ("p50", "p95", "mean"):
         x, y = getattr(a, name), getattr(b, name)
-        table.add_row(name, f"{y or 0:.1f} ms", f"{x or 0:.1f} ms", relative(x, y))
+        table.add_row(name, _ms(y), _ms(x), relative(x, y))
     table.add_row("ok", str(len(real.latencies_ms)), str(len(predicted)), "")
     if real.failures:
         table.add_row("failures", str(real.failures), "", "")
     console.print(table)
+    if not real.latencies_ms:  # no latency to show, rather than 0.0 ms
+        errors.print(f"none of the {times} replays succeeded ({real.failures} failed)")
+        raise typer.Exit(1)
+
+
+def _ms(value: float | None) -> str:
+    """A latency, or n/a when there is none (every operation failed)."""
+    return "n/a" if value is None else f"{value:.1f} ms"
 
 
 @app.command("compare-results")
@@ -596,18 +654,22 @@ def compare_results(
     a, b = runs
     from wanstack.report import side_by_side
 
+    names = side_by_side.labels(a, b, first, second)
     tables = (side_by_side.operations, side_by_side.links, side_by_side.brokers, side_by_side.quotas)
     if fmt is OutputFormat.JSON:
         print_json(
             {
-                "first": {"path": str(first), "engine": a.engine},
-                "second": {"path": str(second), "engine": b.engine},
+                "first": {"path": str(first), "engine": a.engine, "label": names[0]},
+                "second": {"path": str(second), "engine": b.engine, "label": names[1]},
             }
-            | {"tables": tables_json(*(t for t in (make(a, b) for make in tables) if t.row_count))}
+            | {"tables": tables_json(*(t for t in (make(a, b, names) for make in tables) if t.row_count))}
         )
         return
-    console.print(f"{a.engine}: {first}   {b.engine}: {second}   (error: {a.engine} relative to {b.engine})")
-    for table in (make(a, b) for make in tables):
+    console.print(
+        f"{names[0]}: {first}   {names[1]}: {second}   (error: {names[0]} relative to {names[1]})",
+        markup=False,
+    )
+    for table in (make(a, b, names) for make in tables):
         if table.row_count:
             console.print(table)
 
@@ -677,15 +739,41 @@ def schema(
         document["properties"].pop("samples", None)  # kept in samples.csv/.parquet, not result.json
         document["properties"].pop("wall_time_s", None)  # kept in run.json
         document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        text = json.dumps(document, indent=2)
+        text = json.dumps(_standard_ranges(document), indent=2)
     elif markdown:
         text = reference.markdown().rstrip("\n")
     else:
-        text = json.dumps(reference.json_schema(), indent=2)
+        text = json.dumps(_standard_ranges(reference.json_schema()), indent=2)
     if out is None:
         typer.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
+
+
+# pydantic writes a bound it cannot attach to a number (a number-or-string quantity such as `hold_s`)
+# as its own `ge`/`gt`/`le`/`lt`; JSON Schema (draft 2020-12, the `$schema` emitted) names them so.
+_RANGE_KEYWORDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def _standard_ranges(node: object, bounds: dict[str, object] | None = None) -> Any:
+    """The schema with pydantic's range keywords turned into JSON Schema's, each moved onto the number
+    branches of the alternatives it was written beside (a string such as "5ms" has no minimum)."""
+    if isinstance(node, list):
+        return [_standard_ranges(item, bounds) for item in node]
+    if not isinstance(node, dict):
+        return node
+    own = {_RANGE_KEYWORDS[k]: v for k, v in node.items() if k in _RANGE_KEYWORDS}
+    inherited = {**(bounds or {}), **own}
+    out = {
+        k: _standard_ranges(v, inherited if k in ("anyOf", "oneOf") else None)
+        for k, v in node.items()
+        if k not in _RANGE_KEYWORDS
+    }
+    if node.get("type") in ("number", "integer"):
+        out.update(inherited)
+    elif own and not any(k in node for k in ("anyOf", "oneOf")):
+        out.update(own)  # a bound on something else: keep it, under the standard name
+    return out
 
 
 def _register_subcommands() -> None:
@@ -698,6 +786,20 @@ def _register_subcommands() -> None:
     app.add_typer(quota, name="quota")
     app.add_typer(testbed, name="testbed")
     app.command("sweep")(sweep)
+    _one_line_listings(app)
+
+
+def _one_line_listings(group: typer.Typer) -> None:
+    """Give every command the first paragraph of its docstring on one line as its `short_help`: in a
+    group's list of commands, typer's rich help keeps the docstring's line breaks (it rewraps only a
+    command's own --help), which cut the sentences where the source lines end."""
+    for command in group.registered_commands:
+        doc = command.help or inspect.getdoc(command.callback) or ""
+        if command.short_help is None and doc:
+            command.short_help = " ".join(doc.split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _one_line_listings(sub.typer_instance)
 
 
 _register_subcommands()

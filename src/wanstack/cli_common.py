@@ -22,6 +22,7 @@ from wanstack.extras import MissingExtraError, extra_of, require
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import load
+from wanstack.words import count
 
 if TYPE_CHECKING:
     from wanstack.sim.calibration import Calibration
@@ -115,8 +116,8 @@ def report(err: ScenarioError) -> NoReturn:
     for problem in err.problems[:limit]:
         errors.print(problem.render(err.filename), markup=False)
     if len(err.problems) > limit:
-        errors.print(f"… and {len(err.problems) - limit} more problems", markup=False)
-    errors.print(f"{err.filename}: {len(err.problems)} problem(s); nothing was run.", markup=False)
+        errors.print(f"… and {count(len(err.problems) - limit, 'more problem')}", markup=False)
+    errors.print(f"{err.filename}: {count(len(err.problems), 'problem')}; nothing was run.", markup=False)
     raise typer.Exit(2) from None
 
 

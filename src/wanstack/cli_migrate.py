@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from wanstack.migration.planner import Plan
 from wanstack.migration.settings import MigrationSettings
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import DEFAULT_SCENARIO
+from wanstack.words import count
 
 app = typer.Typer(
     help="Should a VM move, where to, and how to empty or rebalance sites over the WAN.",
@@ -81,6 +83,19 @@ def _site(infra: Infrastructure, site: str) -> str:
     return site
 
 
+def _busy_site(infra: Infrastructure, fleet: Fleet) -> str:
+    """A site of this scenario worth emptying: the first with VMs other than the top site (the default
+    used to be edge-metro's `edge-part-dieu`, in no other scenario)."""
+    from wanstack.cli_common import errors
+
+    top = infra.placement.top_site
+    found = next((s for s in infra.sites if s != top and fleet.at(s)), None)
+    if found is None:
+        errors.print(f"no site of {infra.scenario.name} but the top one has VMs: give --site", markup=False)
+        raise typer.Exit(2)
+    return found
+
+
 def _pairs(values: list[str] | None, what: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for v in values or []:
@@ -102,10 +117,14 @@ def advise(
     fleet: FleetOpt = None,
     vms_per_host: PerHost = 20.0,
     load: Annotated[
-        list[str] | None, typer.Option(help="SITE=0.9: a site's load instead of the fleet's.")
+        list[str] | None,
+        typer.Option(
+            metavar="SITE=LOAD", help="SITE=0.9: a site's load instead of the fleet's (repeatable)."
+        ),
     ] = None,
     performance: Annotated[
-        list[str] | None, typer.Option(help="SITE=1.5: relative speed of its hosts.")
+        list[str] | None,
+        typer.Option(metavar="SITE=SPEED", help="SITE=1.5: relative speed of its hosts (repeatable)."),
     ] = None,
     users_at: Annotated[
         str | None, typer.Option(help="Where the VM's users are (default: its site).")
@@ -141,17 +160,17 @@ def advise(
         errors.print("say which VM (--vm ID) or which site (--site NAME) to advise on", markup=False)
         raise typer.Exit(2)
     vms = f.at(_site(infra, site))
-    table = Table(title=f"{len(vms):,} VMs at {site}", title_justify="left")
+    table = Table(title=f"{count(len(vms), 'VM')} at {site}", title_justify="left")
     for col in ("decision", "VMs", "best score (median)"):
         table.add_column(col, justify="left" if col == "decision" else "right")
-    decisions: dict[str, list[float]] = {}
+    decisions: dict[str, list[float | None]] = {}
     for v in vms:
         a = advise_vm(infra, f, v, conditions, settings=settings)
-        best = next((c.score for c in a.candidates if c.allowed), float("nan"))
+        # No allowed destination (capacity, --max-users-rtt, ...): no best score, not NaN.
+        best = next((c.score for c in a.candidates if c.allowed and math.isfinite(c.score)), None)
         decisions.setdefault(f"move to {a.move_to}" if a.move_to else "don't migrate", []).append(best)
-    for decision, scores in sorted(decisions.items(), key=lambda kv: -len(kv[1])):
-        scores.sort()
-        table.add_row(decision, f"{len(scores):,}", f"{scores[len(scores) // 2]:+,.0f}")
+    for decision, bests in sorted(decisions.items(), key=lambda kv: -len(kv[1])):
+        table.add_row(decision, f"{len(bests):,}", _median_score(bests))
     show(fmt, table)
 
 
@@ -165,6 +184,13 @@ def _need_extras(command: str, solver: Solver, html: Path | None) -> None:
         need_extra("html", command)
 
 
+def _median_score(bests: list[float | None]) -> str:
+    scores = sorted(x for x in bests if x is not None)
+    if not scores:
+        return "n/a (no allowed destination)"
+    return f"{scores[len(scores) // 2]:+,.0f}"
+
+
 def _spinner(text: str) -> Progress:
     from wanstack.cli_common import errors
 
@@ -176,7 +202,9 @@ def _spinner(text: str) -> Progress:
 @app.command()
 def evacuate(
     scenario: Scenario = "edge-metro",
-    site: Annotated[str, typer.Option(help="The site to empty.")] = "edge-part-dieu",
+    site: Annotated[
+        str | None, typer.Option(help="The site to empty (default: the first site with VMs below the top).")
+    ] = None,
     to: Annotated[list[str] | None, typer.Option(help="Destination sites (default: the nearest).")] = None,
     nearest: Annotated[int, typer.Option(min=1, help="How many nearest sites take the VMs.")] = 3,
     fleet: FleetOpt = None,
@@ -198,8 +226,9 @@ def evacuate(
 
     _need_extras("wanstack migrate evacuate", solver, html)
     infra, f = _setup(scenario, fleet, vms_per_host)
+    site = _site(infra, site) if site is not None else _busy_site(infra, f)
     settings = _settings(post_copy, auto_converge)
-    with _spinner(f"planning the evacuation of {len(f.at(_site(infra, site))):,} VMs"):
+    with _spinner(f"planning the evacuation of {count(len(f.at(site)), 'VM')}"):
         plan = plan_evacuation(
             infra,
             f,
@@ -327,7 +356,9 @@ def follow(
     except (OSError, ValueError) as err:
         errors.print(str(err), markup=False)
         raise typer.Exit(2) from None
-    table = Table(title=f"{chosen.id} ({chosen.flavor}) following a user over {len(user.points)} moves")
+    table = Table(
+        title=f"{chosen.id} ({chosen.flavor}) following a user over {count(len(user.points), 'move')}"
+    )
     for col in ("policy", "mean RTT", "p95 RTT", "migrations", "WAN bytes", "downtime in all"):
         table.add_column(col, justify="left" if col == "policy" else "right")
     for o in outcomes:

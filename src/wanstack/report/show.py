@@ -13,6 +13,7 @@ from rich.text import Text
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.infrastructure import Tier
 from wanstack.scenario.services import Service
+from wanstack.words import count
 
 
 def _names(names: Sequence[str], limit: int = 4) -> str:
@@ -31,8 +32,8 @@ def _header(infra: Infrastructure) -> Text:
         text.append(f"\nHotEdge capability levels: {', '.join(model.levels)}", style="dim")
     hosts = sum(s.host_count for s in infra.sites.values())
     text.append(
-        f"\n{len(infra.sites):,} sites, {hosts:,} compute hosts, {len(infra.links):,} backbone links, "
-        f"{len(infra.placement.regions):,} regions"
+        f"\n{count(len(infra.sites), 'site')}, {count(hosts, 'compute host')}, "
+        f"{count(len(infra.links), 'backbone link')}, {count(len(infra.placement.regions), 'region')}"
     )
     return text
 

@@ -5,7 +5,9 @@ gives the first result's error relative to the second."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from wanstack.results.schema import RunResult, StationStats
@@ -19,12 +21,41 @@ def _num(x: float | None, digits: int = 2) -> str:
     return "–" if x is None else f"{x:,.{digits}f}"
 
 
-def _table(title: str, key: str, columns: Iterable[str], a: RunResult, b: RunResult) -> Table:
-    table = Table(title=title)
-    table.add_column(key)
+Names = tuple[str, str]
+
+
+def labels(a: RunResult, b: RunResult, first: Path | None = None, second: Path | None = None) -> Names:
+    """A distinct name per result, for column headers: its folder (when the files are given), then
+    the engine, model and backends where the two differ (two simulator runs are both `sim`)."""
+    fields = ("engine", "model", "rpc_backend", "notification_backend")
+    differ = [f for f in fields if getattr(a, f) != getattr(b, f)]
+    names = []
+    for result, path in ((a, first), (b, second)):
+        folder = _folder(path)
+        details = [str(getattr(result, f)) for f in differ]
+        if folder is None:
+            names.append(" ".join(details) or result.engine)
+        else:
+            names.append(f"{folder} ({' '.join(details)})" if details else folder)
+    if names[0] == names[1]:  # same folder name and same run settings: number them
+        names = [f"1: {names[0]}", f"2: {names[1]}"]
+    return names[0], names[1]
+
+
+def _folder(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    return path.resolve().parent.name if path.name == "result.json" else path.stem
+
+
+def _table(title: str, key: str, columns: Iterable[str], names: Names) -> Table:
+    table = Table(title=escape(title))  # folder names are text, not rich markup
+    table.add_column(key, no_wrap=True)
     for name in columns:
-        for who in (a.engine, b.engine, "error"):
-            table.add_column(f"{who} {name}" if who != "error" else "error", justify="right")
+        # The measure on top, whose result below: long folder names fold within a narrow column.
+        for who in (*names, "error"):
+            header = escape(f"{name}\n{who}") if who != "error" else "error"
+            table.add_column(header, justify="right", overflow="fold")
     return table
 
 
@@ -35,9 +66,10 @@ def _row(values: Iterable[tuple[float | None, float | None]], digits: int = 2) -
     return cells
 
 
-def operations(a: RunResult, b: RunResult) -> Table:
+def operations(a: RunResult, b: RunResult, names: Names | None = None) -> Table:
+    names = names or labels(a, b)
     table = _table(
-        f"operations: {a.engine} vs {b.engine}", "operation", ("p50", "p95", "msgs/s", "WAN B/op"), a, b
+        f"operations: {names[0]} vs {names[1]}", "operation", ("p50", "p95", "msgs/s", "WAN B/op"), names
     )
     for op in a.operations:
         other = b.operation(op.op)
@@ -49,9 +81,10 @@ def operations(a: RunResult, b: RunResult) -> Table:
     return table
 
 
-def links(a: RunResult, b: RunResult, limit: int = 12) -> Table:
+def links(a: RunResult, b: RunResult, names: Names | None = None, limit: int = 12) -> Table:
     """Links both results know, by unordered pair of sites, the busiest of `b` first."""
-    table = _table(f"WAN links: {a.engine} vs {b.engine}", "link", ("bytes", "messages"), a, b)
+    names = names or labels(a, b)
+    table = _table(f"WAN links: {names[0]} vs {names[1]}", "link", ("bytes", "messages"), names)
 
     def by_pair(r: RunResult) -> dict[frozenset[str], tuple[float, float]]:
         return {
@@ -66,9 +99,10 @@ def links(a: RunResult, b: RunResult, limit: int = 12) -> Table:
     return table
 
 
-def brokers(a: RunResult, b: RunResult) -> Table:
+def brokers(a: RunResult, b: RunResult, names: Names | None = None) -> Table:
+    names = names or labels(a, b)
     table = _table(
-        f"brokers: {a.engine} vs {b.engine}", "broker", ("jobs", "busy", "ms/job", "memory MB"), a, b
+        f"brokers: {names[0]} vs {names[1]}", "broker", ("jobs", "busy", "ms/job", "memory MB"), names
     )
 
     def by_site(r: RunResult) -> dict[str, StationStats]:
@@ -84,11 +118,12 @@ def brokers(a: RunResult, b: RunResult) -> Table:
     return table
 
 
-def quotas(a: RunResult, b: RunResult) -> Table:
+def quotas(a: RunResult, b: RunResult, names: Names | None = None) -> Table:
     """Each limit both results held (project, resource): the share of claims refused, the over-commit
     peak, the claims' latency p50 (all, and granted: what a claim adds to a boot that goes ahead)."""
+    names = names or labels(a, b)
     table = _table(
-        f"quotas: {a.engine} vs {b.engine}", "limit", ("refused", "over", "claim p50", "granted p50"), a, b
+        f"quotas: {names[0]} vs {names[1]}", "limit", ("refused", "over", "claim p50", "granted p50"), names
     )
     theirs = {(q.project, q.resource): q for q in b.quotas}
     for q in a.quotas:

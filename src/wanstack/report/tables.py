@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from wanstack.results.schema import FaultImpact, InventoryRow, RunResult
+from wanstack.words import count
 
 
 def _ms(value: float | None) -> str:
@@ -123,8 +124,8 @@ def faults_table(result: RunResult) -> Table:
     for outage in result.outages:
         back = "still down at the end" if outage.up_at_s is None else f"back at {outage.up_at_s:.0f} s"
         table.add_row(
-            f"{outage.service} at {outage.site} ({outage.hosts} hosts) down at {outage.down_at_s:.0f} s, "
-            f"{back}"
+            f"{outage.service} at {outage.site} ({count(outage.hosts, 'host')}) "
+            f"down at {outage.down_at_s:.0f} s, {back}"
         )
     return table
 

@@ -6,12 +6,20 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from wanstack.results.schema import LinkTraffic, OperationResult, RunResult, StationStats
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase
 from wanstack.topology import Topology
+
+
+def backends(per_region: Iterable[StrEnum]) -> str:
+    """The backend the cases ran on, as the regions' plans say (the bench starts a NATS server per
+    rpc-bus site for `router-mesh`, a RabbitMQ cluster for `broker-cluster`: `bench.buses`): one
+    name, or the distinct ones joined by '+' when regions differ (the simulator runs each its own)."""
+    return "+".join(sorted({b.value for b in per_region}))
 
 
 def case_result(
@@ -184,8 +192,8 @@ class CasesTally:
             engine=engine,
             scenario=infra.scenario.name,
             model=infra.model.name,
-            rpc_backend="broker",
-            notification_backend="broker",
+            rpc_backend=backends(r.rpc for r in infra.placement.regions),
+            notification_backend=backends(r.notifications for r in infra.placement.regions),
             seed=infra.scenario.run.seed,
             duration_s=self.duration_s,
             wall_time_s=wall_s,

@@ -16,9 +16,9 @@ from wanstack.scenario.checks import (
     check_references,
     check_sites,
 )
-from wanstack.scenario.deployment import DeploymentModel, find_model
+from wanstack.scenario.deployment import DeploymentModel, find_model, library
 from wanstack.scenario.enos import apply_constraints
-from wanstack.scenario.errors import Path, Problem
+from wanstack.scenario.errors import Path, Problem, did_you_mean
 from wanstack.scenario.generators import generate
 from wanstack.scenario.infrastructure import BackboneLink, LinkDefaults, Site
 from wanstack.scenario.placement import Placement, place
@@ -71,6 +71,22 @@ def _resolve_link(
     )
 
 
+def _drawable(
+    links: list[BackboneLink], paths: list[Path], sites: dict[str, Site]
+) -> tuple[list[BackboneLink], list[Path]]:
+    """The links whose ends are two known sites, the first of each pair (what `check_links` accepts)."""
+    kept: list[BackboneLink] = []
+    kept_paths: list[Path] = []
+    pairs: set[frozenset[str]] = set()
+    for link, path in zip(links, paths, strict=True):
+        pair = frozenset((link.a, link.b))
+        if link.a in sites and link.b in sites and len(pair) == 2 and pair not in pairs:
+            pairs.add(pair)
+            kept.append(link)
+            kept_paths.append(path)
+    return kept, kept_paths
+
+
 def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastructure | None, list[Problem]]:
     problems: list[Problem] = []
     sites_in: list[Site] = []
@@ -111,7 +127,9 @@ def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastru
     sites = {s.name: s for s in sites_in}
     check_links(links_in, link_paths, sites, problems)
     if problems:
-        return None, problems
+        # Go on with the links that can be drawn, so the checks below report their problems in the
+        # same run (a newcomer fixing one problem at a time met new ones at every run).
+        links_in, link_paths = _drawable(links_in, link_paths, sites)
 
     if scenario.network_constraints is not None:
         before = len(links_in)
@@ -144,7 +162,8 @@ def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastru
                 Problem(
                     path,
                     f"unknown deployment model {name!r}",
-                    "run `wanstack models` for the built-in ones, or give a .yaml path",
+                    did_you_mean(name, library())
+                    or "run `wanstack models` for the built-in ones, or give a .yaml path",
                 )
             )
         return found

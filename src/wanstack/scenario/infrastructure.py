@@ -86,9 +86,17 @@ class BackboneLink(StrictModel):
     reverse_delay_ms: Milliseconds | None = Field(
         default=None, description="One-way delay b→a in ms when asymmetric (default: same as delay_ms)."
     )
-    jitter_ms: Milliseconds = Field(default=0.0, description="Jitter (standard deviation) in ms.")
+    # netem(8): without a `distribution`, the delay is uniform in [delay − jitter, delay + jitter]; EnOS
+    # sets no distribution. The simulator and the bench relay both follow that rule.
+    jitter_ms: Milliseconds = Field(
+        default=0.0,
+        description="Jitter in ms: each message's one-way delay is uniform in [delay − jitter, "
+        "delay + jitter] (netem's default distribution, as EnOS uses it); a route adds its links' draws.",
+    )
     bandwidth_mbps: MegabitsPerSecond = Field(
-        default=DEFAULT_BANDWIDTH_MBPS, description="Capacity in Mbit/s."
+        default=DEFAULT_BANDWIDTH_MBPS,
+        description="Capacity in Mbit/s (a plain number), or with a bit unit as tc writes it: 500kbit, "
+        "100mbit, 1gbit.",
     )
     loss_pct: Percent = Field(default=0.0, description="Packet loss in percent.")
 
@@ -104,7 +112,9 @@ class LinkDefaults(StrictModel):
         default=1.0, ge=1.0, description="Fibre route length over great-circle distance (1 = straight)."
     )
     bandwidth_mbps: MegabitsPerSecond = DEFAULT_BANDWIDTH_MBPS
-    jitter_ms: Milliseconds = 0.0
+    jitter_ms: Milliseconds = Field(
+        default=0.0, description="Jitter of generated links (uniform ±, as netem)."
+    )
     loss_pct: Percent = 0.0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path as FsPath
@@ -16,10 +16,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from wanstack.scenario.build import Infrastructure, build
-from wanstack.scenario.errors import Path, Problem, ScenarioError
+from wanstack.scenario.errors import Path, Problem, ScenarioError, did_you_mean
 from wanstack.scenario.overrides import apply as apply_overrides
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.source import Located, read_yaml
+from wanstack.scenario.units import UnitError
 
 DEFAULT_SCENARIO = "default"
 
@@ -87,8 +88,12 @@ def _problem(err: ErrorDetails, located: Located) -> Problem:
     loc = tuple(err["loc"])
     kind = err["type"]
     message = err["msg"]
+    hint = _HINTS.get(kind, "")
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, UnitError):  # a quantity's own advice; its message quotes the value
+            return _at(*located.locate(loc), message, cause.hint)
     elif kind == "extra_forbidden":
         allowed = _fields_at(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -103,7 +108,6 @@ def _problem(err: ErrorDetails, located: Located) -> Problem:
         return _at(path, pos, f"unknown field {loc[-1]!r}", hint or "remove it")
     if kind not in ("missing",) and "input" in err and not isinstance(err["input"], dict | list):
         message += f", got {err['input']!r}"
-    hint = _HINTS.get(kind, "")
     if kind in {"literal_error", "enum"}:
         hint = f"use {err.get('ctx', {}).get('expected', 'one of the listed values')}"
     path, pos = located.locate(loc)
@@ -146,7 +150,7 @@ def parse_scenario(
     try:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as err:
-        raise ScenarioError(filename, [_problem(e, located) for e in err.errors()]) from None
+        raise ScenarioError(filename, by_line(_problem(e, located) for e in err.errors())) from None
     return scenario, located
 
 
@@ -154,7 +158,7 @@ def finish(scenario: Scenario, located: Located, filename: str, base_dir: FsPath
     """Checks across objects and the deployment model applied: the `Infrastructure` engines take."""
     infra, problems = build(scenario, base_dir)
     if infra is None:
-        raise ScenarioError(filename, [_place(p, located) for p in problems])
+        raise ScenarioError(filename, by_line(_place(p, located) for p in problems))
     return infra
 
 
@@ -169,11 +173,22 @@ def parse(
     return finish(scenario, located, filename, base_dir)
 
 
+def by_line(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in the order of the file (the checks find them in their own order)."""
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+
+
 def _place(problem: Problem, located: Located) -> Problem:
     if problem.line is not None:
         return problem
     _, pos = located.locate(problem.path)
     return _at(problem.path, pos, problem.message, problem.hint)
+
+
+def builtin_scenarios() -> list[str]:
+    """Names of the built-in scenarios (`wanstack run NAME`)."""
+    folder = resources.files("wanstack.scenario") / "defaults"
+    return sorted(f.name.removesuffix(".yaml") for f in folder.iterdir() if f.name.endswith(".yaml"))
 
 
 def read(path: str | FsPath) -> tuple[str, str, FsPath | None]:
@@ -186,8 +201,10 @@ def read(path: str | FsPath) -> tuple[str, str, FsPath | None]:
     try:
         raw = file.read_bytes()
     except OSError as err:
+        builtins = builtin_scenarios()
+        hint = did_you_mean(str(path), builtins) or f"check the path; built-in: {', '.join(builtins)}"
         raise ScenarioError(
-            str(path), [Problem((), f"cannot read the file: {err.strerror or err}", "check the path")]
+            str(path), [Problem((), f"cannot read the file: {err.strerror or err}", hint)]
         ) from None
     try:
         return raw.decode("utf-8"), str(path), file.parent

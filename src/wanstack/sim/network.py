@@ -1,7 +1,8 @@
 """Messages over the backbone.
 
 A message from site `a` to site `b` takes the lowest-delay route and arrives after
-    propagation (sum of one-way link delays) + serialization at the bottleneck + jitter
+    propagation (sum of one-way link delays) + serialization at the bottleneck
+    + jitter (netem's default: uniform in ±jitter on each link, drawn per link and added)
     + retransmissions when a packet is lost (each costs an RTO, doubling as TCP backs off).
 Two services at one site talk over the LAN (`lan_delay_ms`). Routes are cached and recomputed when
 a link is cut or restored; a message with no route is dropped (its sender times out).
@@ -31,7 +32,7 @@ class Route(NamedTuple):
 
     delay_ms: float  # one way
     bottleneck_mbps: float
-    jitter_sd_ms: float
+    jitters_ms: tuple[float, ...]  # the route's links' jitters (non-zero ones), each uniform ±jitter
     survival: float  # probability that a packet crosses every link
     rtt_ms: float
     links: tuple[int, ...]  # link ids; ~i marks link i crossed from b to a
@@ -48,7 +49,7 @@ class Lane:
         self.ms_per_byte = ms_per_byte
         self.route = route  # None: two services at one site
         self.local = route is None
-        self.perturbed = route is not None and (bool(route.jitter_sd_ms) or route.survival < 1.0)
+        self.perturbed = route is not None and (bool(route.jitters_ms) or route.survival < 1.0)
         self.messages = 0.0
         self.nbytes = 0.0
 
@@ -134,7 +135,8 @@ class Network:
         path = self.path(a, b)
         route: Route | None = None
         if path is not None:
-            delay = back = jitter_var = 0.0
+            delay = back = 0.0
+            jitters = []
             bottleneck = math.inf
             survival = 1.0
             ids = []
@@ -145,10 +147,11 @@ class Network:
                 delay += link.delay_ab_ms if forward else link.delay_ba_ms
                 back += link.delay_ba_ms if forward else link.delay_ab_ms
                 bottleneck = min(bottleneck, link.bandwidth_mbps)
-                jitter_var += link.jitter_ms**2
+                if link.jitter_ms:
+                    jitters.append(link.jitter_ms)
                 survival *= 1.0 - link.loss_pct / 100.0
                 ids.append(i if forward else ~i)  # ~i marks the b→a direction
-            route = Route(delay, bottleneck, math.sqrt(jitter_var), survival, delay + back, tuple(ids))
+            route = Route(delay, bottleneck, tuple(jitters), survival, delay + back, tuple(ids))
         self._routes[key] = route
         return route
 
@@ -194,8 +197,13 @@ class Network:
 
     def _perturb(self, route: Route, message_bytes: float, total: float) -> float:
         """Jitter and TCP retransmissions of one message on a lossy or jittery route."""
-        if route.jitter_sd_ms:
-            total = max(route.delay_ms, total + self._rng.gauss(0.0, route.jitter_sd_ms))
+        if route.jitters_ms:
+            # netem without a `distribution` (the EnOS setting, and the bench relay's rule): each link
+            # delays a packet uniformly in [delay − jitter, delay + jitter]; a route adds its links'
+            # draws. The propagation part cannot go below zero (netem never sends before now).
+            uniform = self._rng.uniform
+            offset = sum(uniform(-j, j) for j in route.jitters_ms)
+            total = max(total - route.delay_ms, total + offset)
         if route.survival < 1.0:
             packets = max(1, math.ceil(message_bytes / TCP_MSS_BYTES))
             p_loss = 1.0 - route.survival**packets
