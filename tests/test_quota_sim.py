@@ -81,13 +81,14 @@ def test_explain_shows_the_claims_round_trips(runner, tmp_path) -> None:  # type
 
 def test_compare_takes_the_quota_mode_as_an_axis(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from wanstack.report.tables import quota_verdict
+    from wanstack.scenario.load import Source
     from wanstack.scenario.quotas import QuotaMode
     from wanstack.sim.variants import run_variants
 
     path = tmp_path / "q.yaml"
     path.write_text(CUT % {"mode": "central"})
     modes = [QuotaMode.CENTRAL, QuotaMode.ESCROW, QuotaMode.KINGBIRD]
-    results = run_variants(str(path), [("region-per-site", None, m) for m in modes], processes=1)
+    results = run_variants(Source.of(path), [("region-per-site", None, m) for m in modes], processes=1)
     assert [quota_verdict(r) for r in results] == [
         "central: 6/6 refused (6 with room), over by 0",
         "escrow: 3/6 refused (3 with room), over by 0",

@@ -21,7 +21,7 @@ from wanstack.cli_common import (
 )
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError
-from wanstack.scenario.load import DEFAULT_SCENARIO
+from wanstack.scenario.load import DEFAULT_SCENARIO, Source
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.workload import OperationKind
 
@@ -36,6 +36,30 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="FIELD=VALUE",
+        help="Change a scenario field for this run, e.g. --set links.delay_ms=10 --set model=cells-shared.",
+    ),
+]
+
+
+def overrides(options: list[str] | None) -> dict[str, object]:
+    """`--set FIELD=VALUE` options as scenario overrides (`scenario.overrides`); exit 2 if malformed."""
+    from wanstack.scenario.overrides import scalar
+
+    out: dict[str, object] = {}
+    for option in options or []:
+        field, sep, value = option.partition("=")
+        if not sep or not field.strip():
+            errors.print(f"--set {option!r}: write FIELD=VALUE, e.g. links.delay_ms=10", markup=False)
+            raise typer.Exit(2)
+        out[field.strip()] = scalar(value.strip())
+    return out
+
 
 ScenarioArg = Annotated[
     str,
@@ -114,14 +138,16 @@ def run(
             "every host on its own (default: fluid above 5,000 hosts).",
         ),
     ] = None,
+    set_: SetOption = None,
 ) -> None:
-    """Simulate a scenario and print what users feel and what the WAN carries."""
+    """Simulate a scenario and print what users feel and what the WAN carries. Exits 1 when a
+    criterion of the scenario's `sla:` block fails."""
     from dataclasses import replace
 
     from wanstack.report.tables import run_summary
     from wanstack.sim.engine import simulate
 
-    infra = load_scenario(scenario)
+    infra = load_scenario(scenario, overrides(set_))
     bar, task = progress_bar(1.0, f"simulating {infra.scenario.name}")
     with bar:
         result = simulate(
@@ -135,6 +161,8 @@ def run(
 
         for path in write_result(result, out):
             console.print(f"wrote {path}")
+    if not result.sla_passed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -289,7 +317,7 @@ def compare(
     try:
         with bar:
             results = run_variants(
-                scenario, variants, processes=processes, on_done=lambda _: bar.advance(task)
+                Source.of(scenario), variants, processes=processes, on_done=lambda _: bar.advance(task)
             )
     except ScenarioError as err:
         report(err)
@@ -388,7 +416,8 @@ def bench(
     the model's buses is (one, one per cell or region, or a cluster), every site behind WAN relays to
     the nodes it uses. `--simulate` runs the same cases in the simulator."""
     from wanstack.bench.scenario_bench import bench_scenario, scenario_cases
-    from wanstack.report.tables import operations_table
+    from wanstack.report.tables import operations_table, sla_table
+    from wanstack.results.sla import with_sla
 
     infra = load_scenario(scenario)
     cases = scenario_cases(infra, messages)
@@ -403,12 +432,17 @@ def bench(
         except ValueError as err:
             errors.print(str(err))
             raise typer.Exit(2) from None
+    result = with_sla(result, infra.scenario.sla)
     console.print(operations_table(result))
+    if result.sla:
+        console.print(sla_table(result))
     if out is not None:
         from wanstack.report.files import write_result
 
         for path in write_result(result, out):
             console.print(f"wrote {path}")
+    if not result.sla_passed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -541,11 +575,23 @@ def calibrate(
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    results: Annotated[
+        bool, typer.Option("--results", help="The schema of result.json instead of scenario files.")
+    ] = False,
 ) -> None:
-    """Print the JSON Schema of scenario files (for editor completion)."""
-    document = Scenario.model_json_schema(by_alias=True)
+    """Print the JSON Schema of scenario files (for editor completion), or with --results of the
+    result.json files every engine writes."""
+    if results:
+        from wanstack.results.schema import RunResult
+
+        document = RunResult.model_json_schema()
+        document["title"] = "wanstack result.json"
+        document["properties"].pop("samples", None)  # kept in samples.csv/.parquet, not result.json
+        document["properties"].pop("wall_time_s", None)  # kept in run.json
+    else:
+        document = Scenario.model_json_schema(by_alias=True)
+        document["title"] = "wanstack scenario"
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "wanstack scenario"
     text = json.dumps(document, indent=2)
     if out is None:
         typer.echo(text)
@@ -556,11 +602,13 @@ def schema(
 def _register_subcommands() -> None:
     from wanstack.cli_migrate import app as migrate
     from wanstack.cli_quota import app as quota
+    from wanstack.cli_sweep import sweep
     from wanstack.cli_testbed import app as testbed
 
     app.add_typer(migrate, name="migrate")
     app.add_typer(quota, name="quota")
     app.add_typer(testbed, name="testbed")
+    app.command("sweep")(sweep)
 
 
 _register_subcommands()

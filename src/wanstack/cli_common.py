@@ -5,6 +5,7 @@ read (clean errors, exit code 2, never a traceback), progress bars. Imported by 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -36,10 +37,10 @@ def report(err: ScenarioError) -> NoReturn:
     raise typer.Exit(2) from None
 
 
-def load_scenario(scenario: str) -> Infrastructure:
+def load_scenario(scenario: str, overrides: Mapping[str, object] | None = None) -> Infrastructure:
     """The scenario file or built-in scenario, validated; its problems reported (exit 2) if any."""
     try:
-        return load(scenario)
+        return load(scenario, overrides)
     except ScenarioError as err:
         report(err)
 

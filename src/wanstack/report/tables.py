@@ -145,7 +145,35 @@ def run_summary(result: RunResult) -> RenderableType:
     ]
     if result.faults or result.outages:
         parts.append(faults_table(result))
+    if result.sla:
+        parts.append(sla_table(result))
     return Group(*parts)
+
+
+def sla_table(result: RunResult) -> Table:
+    """The scenario's `sla:` criteria against the run, as Rally prints its SLA section."""
+    verdict = "passed" if result.sla_passed else "[bold red]FAILED[/bold red]"
+    table = Table(title=f"SLA: {verdict}")
+    for col in ("operation", "criterion", "limit", "measured", "result"):
+        table.add_column(col, justify="right" if col in ("limit", "measured") else "left")
+    for check in result.sla:
+        pct = check.criterion.endswith("_pct")
+        unit = " %" if pct else (" s" if check.criterion.endswith("_s") else "")
+        table.add_row(
+            check.op,
+            check.criterion,
+            "–" if check.limit is None else f"{check.limit:g}{unit}",
+            "none succeeded" if check.value is None else f"{check.value:.{1 if pct else 3}f}{unit}",
+            "pass" if check.passed else "[red]FAIL[/red]",
+        )
+    return table
+
+
+def sla_verdict(r: RunResult) -> str:
+    if not r.sla:
+        return "–"
+    failed = sum(not c.passed for c in r.sla)
+    return "pass" if not failed else f"FAIL ({failed} of {len(r.sla)})"
 
 
 def quota_verdict(r: RunResult) -> str:
@@ -162,6 +190,7 @@ def quota_verdict(r: RunResult) -> str:
 def compare_table(results: Sequence[RunResult], title: str) -> Table:
     table = Table(title=title)
     quotas = any(r.quotas for r in results)
+    sla = any(r.sla for r in results)
     for col in (
         "model",
         "RPC",
@@ -172,6 +201,7 @@ def compare_table(results: Sequence[RunResult], title: str) -> Table:
         "WAN/boot",
         "busiest broker",
         "under faults",
+        *(["SLA"] if sla else []),
     ):
         table.add_column(col, justify="right" if col.startswith(("boot", "WAN")) else "left")
     for r in results:
@@ -191,6 +221,7 @@ def compare_table(results: Sequence[RunResult], title: str) -> Table:
             _bytes(boot.wan_bytes_per_op if boot else None),
             broker,
             faults,
+            *([sla_verdict(r)] if sla else []),
         )
     return table
 

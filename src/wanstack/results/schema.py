@@ -134,6 +134,32 @@ class InventoryRow(Record):
     ram_mb_high: int = Field(default=0, description="At most: all its hosts' RAM, where it does not answer.")
 
 
+class Samples(Record):
+    """Every finished operation of the run, one list per column: a table kept in columns, so 100,000
+    operations stay cheap. Written to samples.csv (samples.parquet for large runs), not result.json."""
+
+    op: list[str] = Field(default_factory=list)
+    site: list[str] = Field(default_factory=list, description="Where the user asked.")
+    start_s: list[float] = Field(default_factory=list, description="When it was asked, s from the start.")
+    latency_ms: list[float] = Field(
+        default_factory=list, description="Until it succeeded, failed or timed out, ms."
+    )
+    outcome: list[str] = Field(default_factory=list, description="ok, failed or timeout.")
+
+    def __len__(self) -> int:
+        return len(self.op)
+
+
+class SlaCheck(Record):
+    """One criterion of the scenario's `sla:` block, after the run."""
+
+    op: str
+    criterion: str = Field(description="p95_s, failure_rate_pct, … (`submitted`: the run had none).")
+    limit: float | None
+    value: float | None = Field(description="What the run measured (None: nothing succeeded to time).")
+    passed: bool
+
+
 class TimeSeries(Record):
     resolution_s: float
     t_s: list[float] = Field(default_factory=list)
@@ -162,6 +188,14 @@ class RunResult(Record):
     inventory: list[InventoryRow] = Field(default_factory=list)
     timeseries: TimeSeries | None = None
     totals: dict[str, float] = Field(default_factory=dict)
+    sla: list[SlaCheck] = Field(default_factory=list, description="The scenario's `sla:` criteria, checked.")
+    samples: Samples | None = Field(
+        default=None, description="Every operation's latency; kept out of result.json (samples.csv/.parquet)."
+    )
+
+    @property
+    def sla_passed(self) -> bool:
+        return all(c.passed for c in self.sla)
 
     def operation(self, op: str) -> OperationResult | None:
         return next((o for o in self.operations if o.op == op), None)

@@ -79,6 +79,19 @@ def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastru
     link_paths: list[Path] = []
     if scenario.generate is not None:
         gen_sites, gen_links = generate(scenario.generate)
+        # Generated links carry `link_defaults`' capacity, jitter and loss (its description says so;
+        # before, they kept the field defaults whatever `link_defaults` held).
+        carried = scenario.link_defaults
+        gen_links = [
+            link.model_copy(
+                update={
+                    "bandwidth_mbps": carried.bandwidth_mbps,
+                    "jitter_ms": carried.jitter_ms,
+                    "loss_pct": carried.loss_pct,
+                }
+            )
+            for link in gen_links
+        ]
         sites_in += gen_sites
         links_in += gen_links
         site_paths += [("generate",)] * len(gen_sites)

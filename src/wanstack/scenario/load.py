@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from wanstack.scenario.build import Infrastructure, build
 from wanstack.scenario.errors import Path, Problem, ScenarioError
+from wanstack.scenario.overrides import apply as apply_overrides
 from wanstack.scenario.schema import Scenario
 from wanstack.scenario.source import Located, read_yaml
 
@@ -113,13 +118,18 @@ def _at(path: Path, pos: tuple[int, int] | None, message: str, hint: str) -> Pro
     return Problem(path, message, hint, line, column)
 
 
-def parse_scenario(text: str, filename: str = "<scenario>") -> tuple[Scenario, Located]:
-    """Structure checks only: the validated `Scenario` and where each of its values was written."""
+def parse_scenario(
+    text: str, filename: str = "<scenario>", overrides: Mapping[str, Any] | None = None
+) -> tuple[Scenario, Located]:
+    """Structure checks only: the validated `Scenario` and where each of its values was written.
+    `overrides` change fields before they are checked (`scenario.overrides`)."""
     located = read_yaml(text)
     if located.problems:
         raise ScenarioError(filename, located.problems)
     if located.data is None:
         located.data = {}
+    if overrides and isinstance(located.data, dict):
+        apply_overrides(located.data, overrides, filename)
     if not isinstance(located.data, dict):
         raise ScenarioError(
             filename,
@@ -148,9 +158,14 @@ def finish(scenario: Scenario, located: Located, filename: str, base_dir: FsPath
     return infra
 
 
-def parse(text: str, filename: str = "<scenario>", base_dir: FsPath | None = None) -> Infrastructure:
+def parse(
+    text: str,
+    filename: str = "<scenario>",
+    base_dir: FsPath | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Infrastructure:
     """Validate scenario text fully; raise ScenarioError with every located problem."""
-    scenario, located = parse_scenario(text, filename)
+    scenario, located = parse_scenario(text, filename, overrides)
     return finish(scenario, located, filename, base_dir)
 
 
@@ -182,6 +197,38 @@ def read(path: str | FsPath) -> tuple[str, str, FsPath | None]:
         ) from None
 
 
-def load(path: str | FsPath) -> Infrastructure:
+@dataclass(frozen=True)
+class Source:
+    """A scenario as text, with where it came from: what worker processes and Dask workers on other
+    machines are sent instead of a path they may not see."""
+
+    text: str
+    filename: str
+    base_dir: str | None = None
+
+    @classmethod
+    def of(cls, scenario: str | FsPath | Mapping[str, Any]) -> Source:
+        """From a file, a built-in scenario's name or a mapping written as a scenario file would be."""
+        if isinstance(scenario, Mapping):
+            return cls(yaml.safe_dump(dict(scenario), sort_keys=False), "<mapping>")
+        text, filename, base = read(scenario)
+        return cls(text, filename, str(base) if base is not None else None)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
+    def parse(self, overrides: Mapping[str, Any] | None = None) -> tuple[Scenario, Located]:
+        return parse_scenario(self.text, self.filename, overrides)
+
+    def load(self, overrides: Mapping[str, Any] | None = None) -> Infrastructure:
+        return parse(self.text, self.filename, self.folder, overrides)
+
+    @property
+    def folder(self) -> FsPath | None:
+        return FsPath(self.base_dir) if self.base_dir else None
+
+
+def load(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Infrastructure:
     """Load and fully validate a scenario file or built-in scenario; raise ScenarioError on problems."""
-    return parse(*read(path))
+    return parse(*read(path), overrides=overrides)

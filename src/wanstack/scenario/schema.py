@@ -6,6 +6,8 @@ objects (names that must exist, reachability) happen in `wanstack.scenario.check
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from wanstack.scenario.faults import Fault
@@ -21,8 +23,12 @@ from wanstack.scenario.infrastructure import (
 from wanstack.scenario.openstack import OpenStack
 from wanstack.scenario.quotas import Quotas
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
+from wanstack.scenario.sla import Criteria
 from wanstack.scenario.units import MegabitsPerSecond, Milliseconds, Percent, Seconds
-from wanstack.scenario.workload import Background, Workload
+from wanstack.scenario.workload import Background, OperationKind, Workload
+
+# An operation the workload can submit (`scenario.workload.OperationKind`), or `*` for each of them.
+SLA_OPERATION = "^(" + "|".join(k.value for k in OperationKind) + r"|\*)$"
 
 
 class Constraint(StrictModel):
@@ -110,3 +116,8 @@ class Scenario(StrictModel):
         "(keystone, nova-api, nova-conductor, neutron-server, rpc-broker, router, …).",
     )
     run: RunSettings = Field(default_factory=RunSettings)
+    sla: dict[Annotated[str, Field(pattern=SLA_OPERATION)], Criteria] = Field(
+        default_factory=dict,
+        description="Pass/fail criteria per operation (or `*`), checked after the run; "
+        "`wanstack run` exits 1 when one fails. E.g. `boot: {p95_s: 5, failure_rate_pct: 1}`.",
+    )

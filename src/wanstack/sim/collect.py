@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wanstack.results.cases import link_traffic
-from wanstack.results.schema import LinkTraffic, OperationResult, SiteTraffic, StationStats
+from wanstack.results.schema import LinkTraffic, OperationResult, Samples, SiteTraffic, StationStats
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.placement import Placement
 from wanstack.scenario.services import Service
@@ -57,6 +57,17 @@ def operations(finished: list[Operation], submitted: dict[str, int], net: Networ
                 )
             )
     return out
+
+
+def samples(finished: list[Operation]) -> Samples:
+    """Each finished operation in the order it finished (the simulator's clock is in ms)."""
+    return Samples(
+        op=[o.kind.value for o in finished],
+        site=[o.site for o in finished],
+        start_s=[o.start / 1000.0 for o in finished],
+        latency_ms=[o.end - o.start for o in finished],
+        outcome=[o.outcome for o in finished],
+    )
 
 
 def links(net: Network, duration_s: float) -> list[LinkTraffic]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from wanstack.multiregion.inventory import Counts
 from wanstack.results.schema import RunResult
+from wanstack.results.sla import with_sla
 from wanstack.scenario.build import Infrastructure
 from wanstack.sim import collect
 from wanstack.sim.background import Background, Liveness
@@ -214,6 +215,7 @@ class Engine:
             quotas=self.quotas.results(),
             inventory=self.inventory_watch.results(),
             timeseries=series.series,
+            samples=collect.samples(self.users.finished),
             totals={
                 "wan_bytes": self.net.wan_bytes_total,
                 "wan_bytes_background": self.net.wan_bytes_by_tag.get("background", 0.0),
@@ -233,4 +235,4 @@ class Engine:
 def simulate(
     infra: Infrastructure, options: SimOptions | None = None, progress: Callable[[float], None] | None = None
 ) -> RunResult:
-    return Engine(infra, options).run(progress)
+    return with_sla(Engine(infra, options).run(progress), infra.scenario.sla)

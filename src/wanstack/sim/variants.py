@@ -4,12 +4,13 @@ compare`), in parallel worker processes when there are several runs and several 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
 
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
-from wanstack.scenario.load import finish, parse_scenario, read
+from wanstack.scenario.load import Source, finish
 from wanstack.scenario.quotas import QuotaMode
 from wanstack.scenario.services import RpcBackend
 from wanstack.sim.engine import SimOptions, simulate
@@ -18,11 +19,10 @@ from wanstack.sim.engine import SimOptions, simulate
 Variant = tuple[str, RpcBackend | None, QuotaMode | None]
 
 
-def prepare(path: str, variant: Variant) -> Infrastructure:
-    """The scenario at `path` with its model, RPC backend and quota mode replaced (raises
+def prepare(source: Source, variant: Variant, overrides: Mapping[str, Any] | None = None) -> Infrastructure:
+    """The scenario with its model, RPC backend and quota mode replaced, after `overrides` (raises
     ScenarioError)."""
-    text, filename, base = read(path)
-    scenario, located = parse_scenario(text, filename)
+    scenario, located = source.parse(overrides)
     model, rpc, mode = variant
     quotas = scenario.quotas
     if mode is not None:
@@ -36,33 +36,39 @@ def prepare(path: str, variant: Variant) -> Infrastructure:
             "quotas": quotas,
         }
     )
-    return finish(scenario, located, filename, base)
+    return finish(scenario, located, source.filename, source.folder)
 
 
-def run_variant(path: str, variant: Variant, options: SimOptions | None = None) -> RunResult:
-    return simulate(prepare(path, variant), options)
+def run_variant(
+    source: Source, variant: Variant, options: SimOptions | None, overrides: Mapping[str, Any] | None
+) -> RunResult:
+    return simulate(prepare(source, variant, overrides), options)
 
 
 def run_variants(
-    path: str,
+    source: Source,
     variants: Sequence[Variant],
     options: SimOptions | None = None,
+    *,
     on_done: Callable[[RunResult], None] | None = None,
     processes: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> list[RunResult]:
     """Results in the order of `variants`. Scenario errors surface from the first variant."""
     for variant in variants:  # every variant is checked here, so errors are reported cleanly
-        prepare(path, variant)
+        prepare(source, variant, overrides)
     results: list[RunResult | None] = [None] * len(variants)
     workers = min(processes or os.cpu_count() or 1, len(variants))
     if workers <= 1:
         for i, variant in enumerate(variants):
-            results[i] = done = run_variant(path, variant, options)
+            results[i] = done = run_variant(source, variant, options, overrides)
             if on_done:
                 on_done(done)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_variant, path, v, options): i for i, v in enumerate(variants)}
+            futures = {
+                pool.submit(run_variant, source, v, options, overrides): i for i, v in enumerate(variants)
+            }
             for future in as_completed(futures):
                 results[futures[future]] = done = future.result()
                 if on_done:

@@ -1,0 +1,41 @@
+"""A sweep's table: one row per run and operation (tidy: one figure per column), what pandas, plotly and
+spreadsheets take as they are."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from wanstack.results.rows import operation_row
+from wanstack.results.schema import RunResult
+from wanstack.scenario.build import Infrastructure
+
+
+def median_rtt_ms(infra: Infrastructure) -> float | None:
+    """Median round trip from the top site (where the control plane is) to every other site it reaches:
+    the x axis of the field's headline picture, boot latency against RTT."""
+    top = infra.placement.top_site
+    topo = infra.topology
+    rtts = [
+        topo.path_delay_ms(top, site) + topo.path_delay_ms(site, top)
+        for site in infra.sites
+        if site != top and topo.reachable(top, site)
+    ]
+    return statistics.median(rtts) if rtts else None
+
+
+def rows(values: dict[str, Any], infra: Infrastructure, result: RunResult) -> list[dict[str, Any]]:
+    modes = sorted({q.mode for q in result.quotas})
+    run = {
+        **values,
+        "seed": result.seed,
+        "scenario": result.scenario,
+        "model": result.model,
+        "rpc_backend": result.rpc_backend,
+        "notification_backend": result.notification_backend,
+        "quota_mode": ",".join(modes) or None,
+        "rtt_ms": median_rtt_ms(infra),
+        "wan_bytes_total": result.totals.get("wan_bytes"),
+    }
+    # The swept fields keep their own names, even where they match a column above (`model`).
+    return [{**run, **operation_row(op), **values} for op in result.operations]
