@@ -5,13 +5,12 @@ and what the servicegroups saw down."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from wanstack.report.html.page import FAULT_COLOUR, PALETTE, style
-from wanstack.results.schema import LinkTraffic, RunResult, StationStats
+from wanstack.results.schema import LinkTraffic, RunResult, Samples, StationStats
 
 Runs = Sequence[tuple[str, RunResult]]
 MAX_BARS = 25
@@ -40,9 +39,9 @@ def operations(runs: Runs) -> list[str]:
     return list(names)
 
 
-def samples(result: RunResult) -> Any:
+def samples(result: RunResult) -> Samples | None:
     """Every finished operation of the run (columns), or None (bench results, older files)."""
-    return getattr(result, "samples", None)  # TODO: result.samples once the schema has it
+    return result.samples
 
 
 def ok_latencies(result: RunResult) -> dict[str, list[float]] | None:
@@ -82,7 +81,7 @@ def _boxes(runs: Runs, ops: list[str], samples: list[dict[str, list[float]]]) ->
                 y=ys,
                 name=name,
                 orientation="h",
-                marker={"color": col, "size": 4, "opacity": 0.6},
+                marker={"color": col, "size": 6, "opacity": 0.6},
                 line={"color": col},
                 boxmean=True,
                 boxpoints="all" if few else "outliers",
@@ -178,7 +177,7 @@ def _mark_faults(fig: go.Figure, runs: Runs) -> None:
 
 def latency_time_figure(runs: Runs) -> go.Figure | None:
     """Every operation's latency at the time it started (failures as crosses), faults shaded."""
-    kept = [(label, r, samples(r)) for label, r in runs if samples(r) is not None and samples(r).op]
+    kept = [(label, r, r.samples) for label, r in runs if r.samples is not None and r.samples.op]
     if not kept:
         return None
     ops = list(dict.fromkeys(op for _, _, s in kept for op in s.op))
@@ -201,7 +200,7 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
                     y=[s.latency_ms[i] for i in ok],
                     text=[s.site[i] for i in ok],
                     mode="markers",
-                    marker={"color": colour(j), "size": 5, "opacity": 0.7},
+                    marker={"color": colour(j), "size": 7, "opacity": 0.7},
                     name=op,
                     legendgroup=op,
                     showlegend=row == 1,

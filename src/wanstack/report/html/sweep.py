@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -21,7 +21,7 @@ RTT_TITLE = "RTT from the top site to the other sites (median), ms"
 NOT_PARAMS = {"seed", "rtt_ms", "op"}
 
 
-def rtt_params(frame: Any, params: Sequence[str]) -> list[str]:
+def rtt_params(frame: pd.DataFrame, params: Sequence[str]) -> list[str]:
     """The swept parameters that move the RTT: with every other parameter fixed, their values give
     different `rtt_ms`."""
     rtt = frame.assign(_rtt=frame["rtt_ms"].round(6))
@@ -38,7 +38,7 @@ def rtt_params(frame: Any, params: Sequence[str]) -> list[str]:
     return out
 
 
-def series_columns(frame: Any, params: Sequence[str]) -> list[str]:
+def series_columns(frame: pd.DataFrame, params: Sequence[str]) -> list[str]:
     """One line per combination of these: the swept parameters that do not set the RTT (the model by
     default)."""
     swept = [p for p in params if p not in NOT_PARAMS]
@@ -57,7 +57,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def _over_seeds(frame: Any, columns: Sequence[str], value: str) -> Any:
+def _over_seeds(frame: pd.DataFrame, columns: Sequence[str], value: str) -> pd.DataFrame:
     """Per series and RTT: the value's mean, min and max over the seeds (and the runs' count)."""
     grouped = frame.groupby([*columns, "rtt_ms"], dropna=False, sort=False)[value]
     return grouped.agg(["mean", "min", "max", "count"]).reset_index()
@@ -71,12 +71,12 @@ class Lines:
     colours: dict[tuple[Any, ...], str]
 
     @classmethod
-    def of(cls, frame: Any, columns: list[str]) -> Lines:
+    def of(cls, frame: pd.DataFrame, columns: list[str]) -> Lines:
         keys = [key for key, _ in frame.groupby(columns, dropna=False, sort=False)]
         return cls(columns, {k: colour(i) for i, k in enumerate(keys)})
 
 
-def _add_lines(fig: go.Figure, frame: Any, lines: Lines, value: str, *, row: int, col: int) -> None:
+def _add_lines(fig: go.Figure, frame: pd.DataFrame, lines: Lines, value: str, *, row: int, col: int) -> None:
     """One line per series (mean over seeds) and its min–max band where the seeds differ."""
     columns = lines.columns
     stats = _over_seeds(frame, columns, value)
@@ -119,7 +119,7 @@ def _add_lines(fig: go.Figure, frame: Any, lines: Lines, value: str, *, row: int
         )
 
 
-def headline_figure(frame: Any, lines: Lines, op: str) -> go.Figure:
+def headline_figure(frame: pd.DataFrame, lines: Lines, op: str) -> go.Figure:
     part = frame[frame["op"] == op]
     fig = make_subplots(
         rows=1,
@@ -135,7 +135,7 @@ def headline_figure(frame: Any, lines: Lines, op: str) -> go.Figure:
     return style(fig, 520)
 
 
-def small_multiples(frame: Any, lines: Lines, ops: Sequence[str]) -> go.Figure:
+def small_multiples(frame: pd.DataFrame, lines: Lines, ops: Sequence[str]) -> go.Figure:
     cols = min(3, len(ops))
     rows = math.ceil(len(ops) / cols)
     fig = make_subplots(
@@ -155,7 +155,7 @@ def small_multiples(frame: Any, lines: Lines, ops: Sequence[str]) -> go.Figure:
     return style(fig, 120 + 320 * rows)
 
 
-def cost_figure(frame: Any, lines: Lines, op: str) -> go.Figure:
+def cost_figure(frame: pd.DataFrame, lines: Lines, op: str) -> go.Figure:
     part = frame[frame["op"] == op].assign(
         ok_pct=lambda f: 100.0 * f["succeeded"] / f["submitted"].where(f["submitted"] > 0),
         wan_mb=lambda f: f["wan_bytes_per_op"] / 1e6,
@@ -174,7 +174,7 @@ def cost_figure(frame: Any, lines: Lines, op: str) -> go.Figure:
     return style(fig, 460)
 
 
-def numbers_table(frame: Any, columns: Sequence[str], op: str) -> str:
+def numbers_table(frame: pd.DataFrame, columns: Sequence[str], op: str) -> str:
     part = frame[frame["op"] == op]
     grouped = part.groupby([*columns, "rtt_ms"], dropna=False, sort=False)
     stats = grouped.agg(
@@ -205,7 +205,7 @@ def numbers_table(frame: Any, columns: Sequence[str], op: str) -> str:
     return html_table(headers, rows)
 
 
-def sweep_report(table: Any, params: list[str], title: str) -> str:
+def sweep_report(table: pd.DataFrame, params: list[str], title: str) -> str:
     """`wanstack sweep`'s tidy table (one row per run and operation) as a self-contained page."""
     frame = table
     if frame.empty:
