@@ -30,7 +30,7 @@ from wanstack.scenario.load import parse
 from wanstack.sim.engine import simulate
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install-services.sh installs it)"
 )
 
@@ -347,11 +347,13 @@ PAGES: dict[str, Callable[[Path], str]] = {
 }
 
 
+@needs_chromium
 @pytest.mark.parametrize("name", list(PAGES))
 def test_report_renders_in_headless_chromium(name: str, work: Path, tmp_path: Path) -> None:
     check(PAGES[name](tmp_path), name, work)
 
 
+@needs_chromium
 def test_the_detectors_catch_a_broken_page(tmp_path: Path) -> None:
     """A figure plotly draws empty, then a script that logs an error and throws: the errors are
     caught, the figure counts as not drawn and its area of the screenshot as blank. Then a real page
@@ -382,3 +384,26 @@ def test_the_detectors_catch_a_broken_page(tmp_path: Path) -> None:
     assert undrawn.figures >= 4 and not undrawn.boxes
     assert not any(drawn(undrawn.dom, f"figure-{i}") for i in range(10))
     assert undrawn.shares["page"] < 0.0002, undrawn.shares
+
+
+def test_cli_writes_each_report(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`--html PATH` on run, compare, bench and compare-results: one page each, plotly.js inlined."""
+    from wanstack.cli import app
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(RUN.format(model="centralized", delay=20, seed=1), encoding="utf-8")
+    s, sim, bench = str(scenario), tmp_path / "sim", tmp_path / "bench"
+    commands = {
+        "run": ["run", s, "--out", str(sim)],
+        "compare": ["compare", s, "--models", "centralized,region-per-site", "--processes", "1"],
+        "bench": ["bench", s, "--simulate", "--messages", "5", "--out", str(bench)],
+        "compare-results": ["compare-results", str(sim / "result.json"), str(bench / "result.json")],
+    }
+    for name, args in commands.items():
+        page = tmp_path / f"{name}.html"
+        result = runner.invoke(app, [*args, "--html", str(page)])
+        assert result.exit_code == 0, (name, result.output)
+        assert f"wrote {page}" in result.output.replace("\n", ""), result.output
+        text = page.read_text(encoding="utf-8")
+        assert text.count("* plotly.js v") == 1 and "<script src=" not in text
+        assert text.count('class="plotly-graph-div"') >= 3, name

@@ -11,6 +11,7 @@ import yaml
 from rich.table import Table
 
 from wanstack.cli_common import (
+    HtmlOption,
     console,
     errors,
     load_calibration_file,
@@ -18,6 +19,7 @@ from wanstack.cli_common import (
     need_rabbitmq,
     progress_bar,
     report,
+    write_page,
 )
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError
@@ -139,6 +141,7 @@ def run(
         ),
     ] = None,
     set_: SetOption = None,
+    html: HtmlOption = None,
 ) -> None:
     """Simulate a scenario and print what users feel and what the WAN carries. Exits 1 when a
     criterion of the scenario's `sla:` block fails."""
@@ -161,6 +164,10 @@ def run(
 
         for path in write_result(result, out):
             console.print(f"wrote {path}")
+    if html is not None:
+        from wanstack.report.html import run_report
+
+        write_page(html, run_report(result, f"wanstack run: {infra.scenario.name}"))
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -278,6 +285,7 @@ def compare(
     ] = "scenario",
     out: Annotated[Path | None, typer.Option(help="Write one result folder per run here.")] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+    html: HtmlOption = None,
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
     side by side."""
@@ -329,6 +337,13 @@ def compare(
             mode = f"--{r.quotas[0].mode}" if r.quotas else ""
             write_result(r, out / f"{r.model}--{r.rpc_backend}{mode}")
         console.print(f"wrote {len(results)} result folders under {out}")
+    if html is not None:
+        from wanstack.report.html import compare_report, run_label
+
+        labels = [run_label(r) for r in results]
+        write_page(
+            html, compare_report(results, labels, f"wanstack compare: {scenario}, {len(results)} runs")
+        )
 
 
 @app.command()
@@ -411,6 +426,7 @@ def bench(
     calibration: Annotated[
         Path | None, typer.Option(help="With --simulate: a `wanstack calibrate` file.")
     ] = None,
+    html: HtmlOption = None,
 ) -> None:
     """Run the scenario's messaging test cases (ombt's TC1–TC3) for real: a RabbitMQ node where each of
     the model's buses is (one, one per cell or region, or a cluster), every site behind WAN relays to
@@ -441,6 +457,10 @@ def bench(
 
         for path in write_result(result, out):
             console.print(f"wrote {path}")
+    if html is not None:
+        from wanstack.report.html import run_report
+
+        write_page(html, run_report(result, f"wanstack bench: {infra.scenario.name} ({result.engine})"))
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -506,6 +526,7 @@ def replay(
 def compare_results(
     first: Annotated[Path, typer.Argument(help="result.json of one run (e.g. the simulator's).")],
     second: Annotated[Path, typer.Argument(help="result.json of another (e.g. the bench's).")],
+    html: HtmlOption = None,
 ) -> None:
     """Two results side by side: operations (p50, p95, msgs/s, WAN bytes), links, brokers, quotas,
     with the first's error relative to the second."""
@@ -528,6 +549,12 @@ def compare_results(
     for table in (make(a, b) for make in tables):
         if table.row_count:
             console.print(table)
+    if html is not None:
+        from wanstack.report.html import compare_files
+
+        write_page(
+            html, compare_files([first, second], runs, f"wanstack compare-results: {a.engine} vs {b.engine}")
+        )
 
 
 @app.command()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,6 +24,21 @@ if TYPE_CHECKING:
 # No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
 console = Console(width=None if sys.stdout.isatty() else 140, emoji=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--html", help="Also write the results as one HTML page of plots (self-contained: opens offline)."
+    ),
+]
+
+
+def write_page(path: Path, page: str) -> None:
+    """An HTML report (`--html`), and where it went."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    console.print(f"wrote {path}")
 
 
 def report(err: ScenarioError) -> NoReturn:

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from wanstack.report.html.run import compare_report, run_report
+from wanstack.report.html.run import compare_files, compare_report, run_label, run_report
 from wanstack.report.html.sweep import sweep_report
 
-__all__ = ["compare_report", "run_report", "sweep_report"]
+__all__ = ["compare_files", "compare_report", "run_label", "run_report", "sweep_report"]

@@ -4,6 +4,7 @@ the runs were, then their figures."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from wanstack.report.html.page import Section, ms, nbytes, render, table
 from wanstack.report.html.runs import (
@@ -207,3 +208,27 @@ def compare_report(
     ]
     scenarios = ", ".join(dict.fromkeys(r.scenario for r in results))
     return render(title, f"{len(results)} runs of {scenarios}", sections)
+
+
+def run_label(r: RunResult) -> str:
+    """A run among `compare`'s: its model, RPC backend and quota mode."""
+    mode = f" · {r.quotas[0].mode}" if r.quotas else ""
+    return f"{r.model} · {r.rpc_backend}{mode}"
+
+
+def compare_files(paths: Sequence[Path], results: Sequence[RunResult], title: str) -> str:
+    """`compare-results`: the runs read from their files, with every operation's latency where
+    samples.csv/.parquet sit beside result.json; the first's p50s relative to the second's."""
+    from wanstack.report.files import read_result
+
+    full = [
+        read_result(p.parent) if p.name == "result.json" and p.parent.is_dir() else r
+        for p, r in zip(paths, results, strict=True)
+    ]
+    labels = [
+        f"{r.engine}: {p.parent.name if p.name == 'result.json' else p.stem}"
+        for p, r in zip(paths, full, strict=True)
+    ]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} ({i})" for i, label in enumerate(labels, start=1)]
+    return compare_report(full, labels, title, reference=len(full) - 1)
