@@ -37,7 +37,7 @@ p.note { color: #555; font-size: 0.9em; margin: 0.2em 0 0.4em; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.4em 0 0.8em; }
 th, td { padding: 0.2em 0.7em; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f6f6f6; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 """
 
 

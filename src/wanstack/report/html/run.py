@@ -108,7 +108,8 @@ def _figures(runs: Runs) -> list[Section]:
     """The figures every run page has, where the runs recorded what they need."""
     kept = all(samples(r) is not None for _, r in runs)
     how = (
-        "Box: quartiles and median, dashed line the mean, whiskers to 1.5 × IQR; points are operations."
+        "Each line: the share of successful operations done within x ms (an ECDF); a step means two groups "
+        "of operations, e.g. sites near and far from the control plane."
         if kept
         else "Markers: ● p50, ◆ p95, ▶ p99, ✕ max (no per-operation samples in these results)."
     )

@@ -4,8 +4,10 @@ and what the servicegroups saw down."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -15,6 +17,8 @@ from wanstack.results.schema import LinkTraffic, RunResult, Samples, StationStat
 Runs = Sequence[tuple[str, RunResult]]
 MAX_BARS = 25
 MAX_POINTS = 20_000
+MAX_ECDF_POINTS = 2_000
+ECDF_TITLE = "done within x, % of successes"
 PERCENTILES = (("p50", "circle"), ("p95", "diamond"), ("p99", "triangle-right"), ("max", "x"))
 SERIES = {
     "wan_mbps": ("WAN throughput", "Mbit/s", 1.0),
@@ -62,35 +66,49 @@ def _log_axis(values: Sequence[float | None]) -> bool:
     return bool(positive) and max(positive) / min(positive) > 20
 
 
-def _boxes(runs: Runs, ops: list[str], samples: list[dict[str, list[float]]]) -> go.Figure:
-    fig = go.Figure()
-    one = len(runs) == 1
-    # One run: a box per operation, each its colour; several: a box per run and operation.
-    groups = (
-        [(op, colour(j), {op: samples[0].get(op, [])}) for j, op in enumerate(ops)]
-        if one
-        else [(label, colour(i), samples[i]) for i, (label, _) in enumerate(runs)]
+def _ecdf(values: Sequence[float]) -> tuple[list[float], list[float]]:
+    """The empirical distribution as a step line: each latency and the share (%) at most that long."""
+    xs = np.sort(np.asarray(values, dtype=float))
+    ys = np.arange(1, len(xs) + 1) * 100.0 / max(1, len(xs))
+    if len(xs) > 2 * MAX_ECDF_POINTS:
+        keep = np.linspace(0, len(xs) - 1, MAX_ECDF_POINTS).astype(int)
+        xs, ys = xs[keep], ys[keep]
+    return xs.tolist(), ys.tolist()
+
+
+def _ecdf_line(values: Sequence[float], name: str, col: str, op: str) -> go.Scatter:
+    x, y = _ecdf(values)
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        line={"color": col, "width": 2.2, "shape": "hv"},
+        name=name,
+        hovertemplate=f"{name}: %{{y:.0f}} % of {op}s within %{{x:,.1f}} ms<extra></extra>",
     )
-    for name, col, per_op in groups:
-        xs = [v for op in ops for v in per_op.get(op, [])]
-        ys = [op for op in ops for _ in per_op.get(op, [])]
-        few = len(xs) <= 400
-        fig.add_trace(
-            go.Box(
-                x=xs,
-                y=ys,
-                name=name,
-                orientation="h",
-                marker={"color": col, "size": 6, "opacity": 0.6},
-                line={"color": col},
-                boxmean=True,
-                boxpoints="all" if few else "outliers",
-                jitter=0.5 if few else 0.0,
-                pointpos=0,
-                showlegend=not one,
-            )
-        )
-    fig.update_layout(boxmode="group")
+
+
+def _ecdfs(runs: Runs, ops: list[str], samples: list[dict[str, list[float]]]) -> go.Figure:
+    """One run: a line per operation; several: a panel per operation, a line per run."""
+    if len(runs) == 1:
+        fig = go.Figure()
+        for j, op in enumerate(ops):
+            fig.add_trace(_ecdf_line(samples[0].get(op, []), op, colour(j), op))
+        fig.update_yaxes(title_text=ECDF_TITLE)
+        fig.update_layout(height=420)
+        return fig
+    cols = min(3, len(ops))
+    rows = math.ceil(len(ops) / cols)
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=ops, horizontal_spacing=0.06, vertical_spacing=0.5 / rows
+    )
+    for k, op in enumerate(ops):
+        for i, (label, _) in enumerate(runs):
+            line = _ecdf_line(samples[i].get(op, []), label, colour(i), op)
+            line.update(legendgroup=label, showlegend=k == 0)
+            fig.add_trace(line, row=k // cols + 1, col=k % cols + 1)
+    fig.update_yaxes(title_text=ECDF_TITLE, col=1)
+    fig.update_layout(height=330 * rows)
     return fig
 
 
@@ -139,24 +157,26 @@ def _percentiles(runs: Runs, ops: list[str]) -> go.Figure:
 
 
 def latency_figure(runs: Runs) -> go.Figure | None:
-    """Latency of the successful operations: boxes from every sample, or, where a run kept none
-    (the bench, older files), its percentiles."""
+    """Latency of the successful operations: their distribution (ECDF) from every sample, or, where a
+    run kept none (the bench, older files), its percentiles."""
     ops = operations(runs)
     if not ops:
         return None
     samples = [ok_latencies(r) for _, r in runs]
-    fig = (
-        _boxes(runs, ops, [s for s in samples if s is not None])
-        if all(s is not None for s in samples)
-        else _percentiles(runs, ops)
-    )
     values = [o.latency_ms.p50 for _, r in runs for o in r.operations] + [
         o.latency_ms.max for _, r in runs for o in r.operations
     ]
     log = _log_axis(values)
+    axis = {"type": "log"} if log else {"type": "linear", "rangemode": "tozero"}
+    if all(s is not None for s in samples):
+        fig = _ecdfs(runs, ops, [s for s in samples if s is not None])
+        fig.update_xaxes(**axis)
+        fig.update_yaxes(range=[0, 102], ticksuffix=" %")
+        fig.update_xaxes(title_text="latency, ms" + (" (log scale)" if log else ""))
+        return style(fig, fig.layout.height)
+    fig = _percentiles(runs, ops)
     fig.update_xaxes(
-        title_text="latency of successful operations, ms" + (" (log scale)" if log else ""),
-        type="log" if log else "linear",
+        title_text="latency of successful operations, ms" + (" (log scale)" if log else ""), **axis
     )
     fig.update_yaxes(title_text="operation", categoryorder="array", categoryarray=ops[::-1])
     return style(fig, 140 + len(ops) * max(50, 26 * len(runs)))
@@ -229,6 +249,7 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
     _mark_faults(fig, runs)
     log = _log_axis(all_latencies)
     fig.update_yaxes(title_text="latency, ms" + (" (log)" if log else ""), type="log" if log else "linear")
+    fig.update_xaxes(range=[0, max(r.duration_s for _, r, _ in kept)])
     fig.update_xaxes(title_text="operation started, s since the run's start", row=len(kept), col=1)
     return style(fig, 120 + 380 * len(kept))
 
