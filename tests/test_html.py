@@ -36,7 +36,7 @@ needs_chromium = pytest.mark.skipif(
 
 # A star of three edges: boots, deletes and pauses from every site while one edge is cut off for 200 s.
 RUN = """
-name: html-{model}
+name: cut-edge
 generate: {{kind: star, edges: 3, delay_ms: {delay}, hosts: {{count: 3}}, center_hosts: {{count: 2}}}}
 model: {model}
 workload:
@@ -226,16 +226,13 @@ def _render(page: Path, figures: int, profile: Path, height: int) -> Rendered:
 
 
 def drawn(dom: str, figure: str) -> bool:
-    """Plotly drew this figure: its SVG with at least one trace that has a path."""
+    """Plotly drew this figure: its SVG with at least one trace that has a path, or a heatmap's image."""
     start = dom.find(f'id="{figure}"')
     end = dom.find('id="figure-', start + 1)
     part = dom[start : end if end > 0 else len(dom)]
-    return (
-        start >= 0
-        and 'class="main-svg"' in part
-        and bool(re.search(r'class="trace[^"]*"', part))
-        and (' d="M' in part)
-    )
+    traces = bool(re.search(r'class="trace[^"]*"', part)) and ' d="M' in part
+    heatmap = '<g class="hm"' in part and "<image" in part
+    return start >= 0 and 'class="main-svg"' in part and (traces or heatmap)
 
 
 def check(page_html: str, name: str, work: Path) -> Rendered:
@@ -262,7 +259,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def simulated(model: str = "centralized", delay: float = 20.0, seed: int = 3) -> RunResult:
-    return simulate(parse(RUN.format(model=model, delay=delay, seed=seed), f"html-{model}.yaml"))
+    return simulate(parse(RUN.format(model=model, delay=delay, seed=seed), "cut-edge.yaml"))
 
 
 def bench_result() -> RunResult:
@@ -312,8 +309,9 @@ def _run(_: Path) -> str:
 
 
 def _compare(_: Path) -> str:
-    results = [simulated(m) for m in MODELS]
-    return compare_report(results, [r.model for r in results], "wanstack compare: three models")
+    """Four runs: links and stations as heatmaps (from four runs on; compare-results has the bars)."""
+    results = [simulated(m) for m in (*MODELS, "centralized-router-mesh")]
+    return compare_report(results, [r.model for r in results], "wanstack compare: four models")
 
 
 def _sweep(folder: Path) -> str:

@@ -94,6 +94,7 @@ def _ecdfs(runs: Runs, ops: list[str], samples: list[dict[str, list[float]]]) ->
         fig = go.Figure()
         for j, op in enumerate(ops):
             fig.add_trace(_ecdf_line(samples[0].get(op, []), op, colour(j), op))
+        fig.update_xaxes(**latency_axis([v for op in ops for v in samples[0].get(op, [])]))
         fig.update_yaxes(title_text=ECDF_TITLE)
         fig.update_layout(height=420)
         return fig
@@ -107,6 +108,8 @@ def _ecdfs(runs: Runs, ops: list[str], samples: list[dict[str, list[float]]]) ->
             line = _ecdf_line(samples[i].get(op, []), label, colour(i), op)
             line.update(legendgroup=label, showlegend=k == 0)
             fig.add_trace(line, row=k // cols + 1, col=k % cols + 1)
+        values = [v for per_op in samples for v in per_op.get(op, [])]
+        fig.update_xaxes(**latency_axis(values), row=k // cols + 1, col=k % cols + 1)
     fig.update_yaxes(title_text=ECDF_TITLE, col=1)
     fig.update_layout(height=330 * rows)
     return fig
@@ -156,6 +159,22 @@ def _percentiles(runs: Runs, ops: list[str]) -> go.Figure:
     return fig
 
 
+def latency_axis(values: Sequence[float | None], title: str = "latency, ms") -> dict[str, object]:
+    """An x axis for these latencies: log beyond a factor 20 between them, from 0 otherwise, with a
+    margin on either side so no line sits on the frame."""
+    positive = [v for v in values if v is not None and v > 0]
+    if not positive:
+        return {"title_text": title}
+    low, high = min(positive), max(positive)
+    if _log_axis(positive):
+        return {
+            "type": "log",
+            "range": [math.log10(low / 1.2), math.log10(high * 1.2)],
+            "title_text": f"{title} (log scale)",
+        }
+    return {"type": "linear", "range": [0, high * 1.05], "title_text": title}
+
+
 def latency_figure(runs: Runs) -> go.Figure | None:
     """Latency of the successful operations: their distribution (ECDF) from every sample, or, where a
     run kept none (the bench, older files), its percentiles."""
@@ -163,21 +182,14 @@ def latency_figure(runs: Runs) -> go.Figure | None:
     if not ops:
         return None
     samples = [ok_latencies(r) for _, r in runs]
-    values = [o.latency_ms.p50 for _, r in runs for o in r.operations] + [
-        o.latency_ms.max for _, r in runs for o in r.operations
-    ]
-    log = _log_axis(values)
-    axis = {"type": "log"} if log else {"type": "linear", "rangemode": "tozero"}
     if all(s is not None for s in samples):
         fig = _ecdfs(runs, ops, [s for s in samples if s is not None])
-        fig.update_xaxes(**axis)
         fig.update_yaxes(range=[0, 102], ticksuffix=" %")
-        fig.update_xaxes(title_text="latency, ms" + (" (log scale)" if log else ""))
         return style(fig, fig.layout.height)
     fig = _percentiles(runs, ops)
-    fig.update_xaxes(
-        title_text="latency of successful operations, ms" + (" (log scale)" if log else ""), **axis
-    )
+    stats = [o.latency_ms for _, r in runs for o in r.operations]
+    values = [s.p50 for s in stats] + [s.max for s in stats]
+    fig.update_xaxes(**latency_axis(values, "latency of successful operations, ms"))
     fig.update_yaxes(title_text="operation", categoryorder="array", categoryarray=ops[::-1])
     return style(fig, 140 + len(ops) * max(50, 26 * len(runs)))
 
@@ -251,7 +263,33 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
     fig.update_yaxes(title_text="latency, ms" + (" (log)" if log else ""), type="log" if log else "linear")
     fig.update_xaxes(range=[0, max(r.duration_s for _, r, _ in kept)])
     fig.update_xaxes(title_text="operation started, s since the run's start", row=len(kept), col=1)
-    return style(fig, 120 + 380 * len(kept))
+    return style(fig, 120 + (380 if len(kept) <= 2 else 260 if len(kept) < MANY_RUNS else 210) * len(kept))
+
+
+MANY_RUNS = 4
+
+
+def heatmap(runs: Runs, names: list[str], values: list[list[float | None]], unit: str) -> go.Figure:
+    """Many runs: one row per link or station, one column per run, the value in colour and in text."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=[label for label, _ in runs],
+            y=names,
+            colorscale="Blues",
+            colorbar={"title": {"text": unit}},
+            text=[["–" if v is None else f"{v:,.3g}" for v in row] for row in values],
+            texttemplate="%{text}",
+            hovertemplate=f"%{{y}}, %{{x}}: %{{z:,.3g}} {unit}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_xaxes(side="top", tickangle=-30, automargin=True)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    style(fig, 160 + 26 * len(names))
+    fig.update_layout(margin={"t": 40, "r": 160})
+    return fig
 
 
 def _link_name(x: LinkTraffic) -> str:
@@ -277,6 +315,9 @@ def links_figure(runs: Runs) -> go.Figure | None:
         return None
     names = sorted(totals, key=lambda n: -totals[n])[:MAX_BARS]
     size, unit = _byte_unit(max(totals.values()))
+    if len(runs) >= MANY_RUNS:
+        by_run = [{_link_name(x): (x.bytes_ab + x.bytes_ba) / size for x in r.links} for _, r in runs]
+        return heatmap(runs, names, [[b.get(n) for b in by_run] for n in names], f"both ways,<br>{unit}")
     fig = go.Figure()
     if len(runs) == 1:
         by_name = {_link_name(x): x for x in runs[0][1].links}
@@ -339,6 +380,9 @@ def stations_figure(runs: Runs) -> go.Figure | None:
     if not busiest:
         return None
     names = sorted(busiest, key=lambda n: -busiest[n])[:MAX_BARS]
+    if len(runs) >= MANY_RUNS:
+        by_run = [{_station_name(s): s.utilisation * 100.0 for s in r.stations} for _, r in runs]
+        return heatmap(runs, names, [[b.get(n) for b in by_run] for n in names], "utilisation, %")
     panels = [
         (title, value)
         for k, (title, value) in enumerate(STATION_PANELS)

@@ -19,6 +19,7 @@ from wanstack.report.html.runs import colour
 
 RTT_TITLE = "RTT from the top site to the other sites (median), ms"
 NOT_PARAMS = {"seed", "rtt_ms", "op"}
+NAMES = {"model": "deployment model", "rpc_backend": "RPC backend", "backend": "RPC backend"}
 
 
 def rtt_params(frame: pd.DataFrame, params: Sequence[str]) -> list[str]:
@@ -221,7 +222,7 @@ def sweep_report(table: pd.DataFrame, params: list[str], title: str) -> str:
     band = "; the band spans the seeds' min to max" if seeds > 1 else ""
     sections = [
         Section(
-            f"How does {op} latency grow with the RTT? Per {' × '.join(columns)}",
+            f"How does {op} latency grow with the RTT? Per {' × '.join(NAMES.get(c, c) for c in columns)}",
             f"Each line: the mean over {seeds} seed(s) at each RTT{band}. RTT set by {', '.join(along)}.",
             headline_figure(frame, lines, op),
         ),
