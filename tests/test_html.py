@@ -405,3 +405,71 @@ def test_cli_writes_each_report(runner, tmp_path: Path) -> None:  # type: ignore
         text = page.read_text(encoding="utf-8")
         assert text.count("* plotly.js v") == 1 and "<script src=" not in text
         assert text.count('class="plotly-graph-div"') >= 3, name
+
+
+def _table(params: dict[str, list[object]], rtt: Callable[[dict[str, object]], float | None]) -> pd.DataFrame:
+    """A sweep table by hand: every combination of `params` × seeds 1 and 2, a boot and a delete each;
+    latency grows with the RTT, and a little with the seed."""
+    import itertools
+
+    rows = []
+    for values in itertools.product(*params.values()):
+        point = dict(zip(params, values, strict=True))
+        for seed in (1, 2):
+            for op, base in (("boot", 3000.0), ("delete", 1000.0)):
+                x = rtt(point)
+                p50 = base + 20 * (x or 0.0) + 10 * seed
+                rows.append(
+                    {
+                        "model": "centralized",
+                        **point,
+                        "seed": seed,
+                        "scenario": "s",
+                        "rtt_ms": x,
+                        "op": op,
+                        "submitted": 10,
+                        "succeeded": 9,
+                        "failed": 1,
+                        "timed_out": 0,
+                        "p50_ms": p50,
+                        "p95_ms": 1.2 * p50,
+                        "wan_bytes_per_op": 1e6,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_sweep_lines_follow_the_parameters_that_do_not_set_the_rtt() -> None:
+    from wanstack.report.html.sweep import Lines, headline_figure, series_columns
+
+    table = _table(
+        {
+            "links.delay_ms": [0, 10, 50],
+            "model": ["centralized", "cells-shared"],
+            "backend": ["broker", "brokerless"],
+        },
+        lambda p: 2.0 * float(p["links.delay_ms"]),  # type: ignore[arg-type]
+    )
+    params = ["links.delay_ms", "model", "backend"]
+    assert series_columns(table, params) == ["model", "backend"]
+    fig = headline_figure(table, Lines.of(table, ["model", "backend"]), "boot")
+    names = {t.name for t in fig.data if t.showlegend}
+    assert names == {
+        f"model={m}, backend={b}" for m in ("centralized", "cells-shared") for b in ("broker", "brokerless")
+    }
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == 8  # the seeds differ: a band per line and panel
+    page = sweep_report(table, params, "grid")
+    assert "The RTT is set by links.delay_ms." in page
+    assert "How does boot latency grow with the RTT? Per deployment model × RPC backend" in page
+
+
+def test_sweep_pages_without_an_rtt_axis_or_without_boots() -> None:
+    one_rtt = _table({"model": ["centralized", "cells-shared"]}, lambda _: 40.0)
+    assert "The RTT was not swept." in sweep_report(one_rtt, ["model"], "models")
+    unknown = _table({"model": ["centralized"]}, lambda _: None)
+    assert "<h2>How does boot latency" in sweep_report(unknown, ["model"], "no RTT")
+    deletes = one_rtt[one_rtt["op"] == "delete"]
+    assert "<h2>How does delete latency" in sweep_report(deletes, ["model"], "deletes")
+    with pytest.raises(ValueError, match="empty"):
+        sweep_report(one_rtt.iloc[0:0], ["model"], "nothing")

@@ -193,7 +193,7 @@ def numbers_table(frame: pd.DataFrame, columns: Sequence[str], op: str) -> str:
     rows = [
         [
             *(str(row[c]) for c in columns),
-            f"{row['rtt_ms']:,.1f} ms",
+            "–" if pd.isna(row["rtt_ms"]) else f"{row['rtt_ms']:,.1f} ms",
             int(row["runs"]),
             ms(num(row["p50"])),
             ms(num(row["p95"])),
@@ -208,14 +208,17 @@ def numbers_table(frame: pd.DataFrame, columns: Sequence[str], op: str) -> str:
 
 def sweep_report(table: pd.DataFrame, params: list[str], title: str) -> str:
     """`wanstack sweep`'s tidy table (one row per run and operation) as a self-contained page."""
-    frame = table
-    if frame.empty:
+    if table.empty:
         raise ValueError("an empty sweep table")
+    # Unknown figures (None: no RTT for a single site, no success to time) as NaN, never as objects.
+    numeric = ["rtt_ms", "p50_ms", "p95_ms", "submitted", "succeeded", "wan_bytes_per_op"]
+    frame = table.assign(**{c: pd.to_numeric(table[c], errors="coerce") for c in numeric})
     ops = list(dict.fromkeys(frame["op"]))
     op = "boot" if "boot" in ops else ops[0]
     columns = series_columns(frame, params)
     lines = Lines.of(frame, columns)
-    along = rtt_params(frame, [p for p in params if p not in NOT_PARAMS]) or ["rtt_ms"]
+    along = rtt_params(frame, [p for p in params if p not in NOT_PARAMS])
+    rtt = f"The RTT is set by {', '.join(along)}." if along else "The RTT was not swept."
     seeds = frame["seed"].nunique()
     runs = len(frame.drop_duplicates([*params, "seed"])) if params else frame["seed"].nunique()
     scenarios = ", ".join(str(s) for s in dict.fromkeys(frame["scenario"]))
@@ -223,7 +226,7 @@ def sweep_report(table: pd.DataFrame, params: list[str], title: str) -> str:
     sections = [
         Section(
             f"How does {op} latency grow with the RTT? Per {' × '.join(NAMES.get(c, c) for c in columns)}",
-            f"Each line: the mean over {seeds} seed(s) at each RTT{band}. RTT set by {', '.join(along)}.",
+            f"Each line: the mean over {seeds} seed(s) at each RTT{band}. {rtt}",
             headline_figure(frame, lines, op),
         ),
     ]
