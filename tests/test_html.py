@@ -196,7 +196,7 @@ def render(page_html: str, name: str, work: Path) -> Rendered:
 
 def _guess_height(page_html: str) -> int:
     """The figures' heights, the tables' rows and the headings."""
-    figures = sum(int(h) for h in re.findall(r'style="height:(\d+)px; width:100%;"', page_html))
+    figures = sum(int(h) for h in re.findall(r'<div style="height:(\d+)px; width:100%;">', page_html))
     return 200 + figures + 26 * page_html.count("<tr>") + 90 * page_html.count("<h2>")
 
 

@@ -84,9 +84,11 @@ def _faults_table(r: RunResult) -> str:
     return table([*headers, "cut-off sites still booting"], rows)
 
 
-def _quotas_table(r: RunResult) -> str:
+def _quotas_table(r: RunResult, label: str | None = None) -> str:
+    """The run's quotas; with `label`, a first column naming the run (compare)."""
     rows = [
         [
+            *([label] if label is not None else []),
             q.project,
             q.resource,
             q.mode,
@@ -101,7 +103,16 @@ def _quotas_table(r: RunResult) -> str:
         for q in r.quotas
     ]
     headers = ["project", "resource", "mode", "limit", "claims", "refused", "refused with headroom"]
-    return table([*headers, "over-commit peak", "claim p50", "claim p95"], rows)
+    run = ["run"] if label is not None else []
+    return table([*run, *headers, "over-commit peak", "claim p50", "claim p95"], rows)
+
+
+def _compare_quotas(runs: Runs) -> str:
+    """Every run's quota rows in one table (the header once)."""
+    pages = [_quotas_table(r, label) for label, r in runs if r.quotas]
+    head, _, _ = pages[0].partition("<tbody>")
+    bodies = [p.partition("<tbody>")[2].removesuffix("</tbody></table>") for p in pages]
+    return f"{head}<tbody>{''.join(bodies)}</tbody></table>"
 
 
 def _figures(runs: Runs) -> list[Section]:
@@ -205,8 +216,10 @@ def compare_report(
         Section(
             "Operations", "Latencies of successful operations.", html=_compare_operations(runs, reference)
         ),
-        *_figures(runs),
     ]
+    if any(r.quotas for r in results):
+        sections.append(Section("Quotas", html=_compare_quotas(runs)))
+    sections += _figures(runs)
     scenarios = ", ".join(dict.fromkeys(r.scenario for r in results))
     return render(title, f"{len(results)} runs of {scenarios}", sections)
 
