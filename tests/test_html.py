@@ -333,7 +333,8 @@ def _compare_results(_: Path) -> str:
         "tc.yaml",
     )
     sim = simulate_cases(infra, scenario_cases(infra, 20)[:4], SimOptions())
-    return compare_report([sim, bench_result()], ["sim", "bench"], "wanstack compare-results: sim vs bench")
+    title = "wanstack compare-results: sim vs bench"
+    return compare_report([sim, bench_result()], ["sim", "bench"], title, reference=1)
 
 
 PAGES: dict[str, Callable[[Path], str]] = {
