@@ -126,9 +126,11 @@ def test_sla_fails_the_run_with_exit_code_1(tmp_path: Path) -> None:
         json.dumps({**SMALL, "faults": [], "sla": {"boot": {"p95_s": 4, "failure_rate_pct": 1}}}),
         encoding="utf-8",
     )
-    slow = runner.invoke(app, ["run", str(scenario), "--set", "links.delay_ms=80"])
+    page = tmp_path / "run.html"
+    slow = runner.invoke(app, ["run", str(scenario), "--set", "links.delay_ms=80", "--html", str(page)])
     assert slow.exit_code == 1, slow.output
     assert "SLA: FAILED" in slow.output
+    assert "SLA: 1 of 2 criteria FAILED" in page.read_text(encoding="utf-8")  # the report shows it too
     fast = runner.invoke(app, ["run", str(scenario), "--set", "links.delay_ms=1"])
     assert fast.exit_code == 0, fast.output
     assert "SLA: passed" in fast.output

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from wanstack.cli_common import (
     FormatOption,
+    HtmlOption,
     OutputFormat,
     console,
     errors,
@@ -25,6 +26,7 @@ from wanstack.cli_common import (
     progress_bar,
     report,
     tables_json,
+    write_page,
 )
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError, did_you_mean
@@ -221,6 +223,7 @@ def run(
     ] = None,
     set_: SetOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
+    html: HtmlOption = None,
 ) -> None:
     """Simulate a scenario and print what users feel and what the WAN carries. Exits 1 when a
     criterion of the scenario's `sla:` block fails."""
@@ -246,6 +249,10 @@ def run(
 
         for path in write_result(result, out):
             notes(fmt).print(f"wrote {path}")
+    if html is not None:
+        from wanstack.report.html import run_report
+
+        write_page(html, run_report(result, f"wanstack run: {infra.scenario.name}"), fmt)
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -377,6 +384,7 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="Write one result folder per run here.")] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
+    html: HtmlOption = None,
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
     side by side."""
@@ -433,6 +441,12 @@ def compare(
             mode = f"--{r.quotas[0].mode}" if r.quotas else ""
             write_result(r, out / f"{r.model}--{r.rpc_backend}{mode}")
         notes(fmt).print(f"wrote {count(len(results), 'result folder')} under {out}")
+    if html is not None:
+        from wanstack.report.html import compare_report, run_label
+
+        labels = [run_label(r) for r in results]
+        title = f"wanstack compare: {scenario}, {count(len(results), 'run')}"
+        write_page(html, compare_report(results, labels, title), fmt)
 
 
 @app.command()
@@ -524,6 +538,7 @@ def bench(
         Path | None, typer.Option(help="With --simulate: a `wanstack calibrate` file.")
     ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
+    html: HtmlOption = None,
 ) -> None:
     """Run the scenario's messaging test cases for real (ombt's TC1–TC3: RPC calls, casts, a fanout;
     and notifications consumed at the top site) on the model's buses: RabbitMQ nodes (one, one per
@@ -563,6 +578,10 @@ def bench(
 
         for path in write_result(result, out):
             notes(fmt).print(f"wrote {path}")
+    if html is not None:
+        from wanstack.report.html import run_report
+
+        write_page(html, run_report(result, f"wanstack bench: {infra.scenario.name} ({result.engine})"), fmt)
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -637,6 +656,7 @@ def compare_results(
     first: Annotated[Path, typer.Argument(help="result.json of one run (e.g. the simulator's).")],
     second: Annotated[Path, typer.Argument(help="result.json of another (e.g. the bench's).")],
     fmt: FormatOption = OutputFormat.TABLE,
+    html: HtmlOption = None,
 ) -> None:
     """Two results side by side: operations (p50, p95, msgs/s, WAN bytes), links, brokers, quotas,
     with the first's error relative to the second."""
@@ -672,6 +692,12 @@ def compare_results(
     for table in (make(a, b, names) for make in tables):
         if table.row_count:
             console.print(table)
+    if html is not None:
+        from wanstack.report.html import compare_files
+
+        write_page(
+            html, compare_files([first, second], runs, f"wanstack compare-results: {a.engine} vs {b.engine}")
+        )
 
 
 @app.command()

@@ -47,6 +47,13 @@ FormatOption = Annotated[
     ),
 ]
 
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--html", help="Also write the results as one HTML page of plots (self-contained: opens offline)."
+    ),
+]
+
 
 def notes(fmt: OutputFormat) -> Console:
     """Where a command's notes (`wrote …`) go: beside its tables, or to stderr when stdout is JSON."""
@@ -108,6 +115,13 @@ def tables_json(*renderables: Any) -> list[dict[str, Any]]:
         elif isinstance(r, str | Text):
             out.append({"text": _plain(r)})
     return out
+
+
+def write_page(path: Path, page: str, fmt: OutputFormat = OutputFormat.TABLE) -> None:
+    """An HTML report (`--html`), and where it went."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    notes(fmt).print(f"wrote {path}")
 
 
 def report(err: ScenarioError) -> NoReturn:

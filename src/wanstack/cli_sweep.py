@@ -11,6 +11,7 @@ from rich.table import Table
 
 from wanstack.cli_common import (
     FormatOption,
+    HtmlOption,
     OutputFormat,
     console,
     errors,
@@ -19,6 +20,7 @@ from wanstack.cli_common import (
     print_json,
     progress_bar,
     report,
+    write_page,
 )
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
@@ -54,6 +56,7 @@ def sweep(
         str | None,
         typer.Option(help="A Dask scheduler (tcp://HOST:PORT): run on its workers instead of locally."),
     ] = None,
+    html: HtmlOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run a scenario over a grid of field values and seeds, and write one tidy table (a row per run and
@@ -63,6 +66,8 @@ def sweep(
 
     if scheduler:
         need_extra("sweep", "wanstack sweep --scheduler")
+    if html is not None:
+        need_extra("html", "wanstack sweep --html")
     if out is not None:
         need_extra("parquet", "wanstack sweep --out", "its table is written as Parquet and CSV")
     if not set_:
@@ -101,6 +106,10 @@ def sweep(
     if out is not None:
         for path in write_table(table, out):
             notes(fmt).print(f"wrote {path}")
+    if html is not None:
+        from wanstack.report.html import sweep_report
+
+        write_page(html, sweep_report(table, list(grid), f"wanstack sweep: {scenario}"), fmt)
 
 
 def summary(table: pd.DataFrame, params: list[str], title: str) -> Table:
