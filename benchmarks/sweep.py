@@ -38,7 +38,7 @@ SEEDS = 2 if args.quick else 10
 GRID = {"links.delay_ms": DELAYS_MS, "model": MODELS}
 RUNS = len(DELAYS_MS) * len(MODELS) * SEEDS
 print(f"{RUNS} runs of the default scenario on {os.cpu_count()} cores; {WORKERS} workers in parallel")
-serial, serial_table = timed("serial (1 process)")
+serial, serial_table = timed("serial (1 process)", workers=1)
 local, local_table = timed(f"{WORKERS} local worker processes", workers=WORKERS)
 with tempfile.TemporaryDirectory() as tmp, local_cluster(WORKERS, Path(tmp)) as address:
     remote, dask_table = timed(f"Dask, {WORKERS} workers", scheduler=address)
