@@ -261,6 +261,28 @@ def test_validate_reports_every_problem_at_once_in_line_order() -> None:
     assert [line for line in lines if line in (3, 11, 15)] == [3, 11, 15], out
 
 
+WRONG_AND_CROSSED = """\
+name: bad
+sites:
+  - {name: a, tier: central, hosts: {count: 2}}
+  - {name: b, tier: edge, hosts: {count: 2}}
+links:
+  - {a: a, b: b, bandwidth_mbps: 100Mbps}
+  - {a: a, b: c}
+workload:
+  operations:
+    - {op: boot, times: 3, sites: [zz]}
+"""
+
+
+def test_validate_reports_structure_and_cross_object_problems_together() -> None:
+    """A wrongly written value (line 6) hid every check across objects: the unknown link end (line 7)
+    and the unknown site (line 10) only showed once it was fixed. The value is left out (its default
+    applies) for those checks, and a problem it would cause is not reported."""
+    out = _problems(WRONG_AND_CROSSED)
+    assert [int(p.split(":")[1]) for p in out] == [6, 7, 10], out
+
+
 @pytest.mark.parametrize(
     ("args", "suggestion"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import typing
@@ -150,8 +151,60 @@ def parse_scenario(
     try:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as err:
-        raise ScenarioError(filename, by_line(_problem(e, located) for e in err.errors())) from None
+        raise StructureError(filename, by_line(_problem(e, located) for e in err.errors()), located) from None
     return scenario, located
+
+
+class StructureError(ScenarioError):
+    """Structure problems, with the file as read: `parse` checks across objects despite them."""
+
+    def __init__(self, filename: str, problems: list[Problem], located: Located) -> None:
+        super().__init__(filename, problems)
+        self.located = located
+
+
+def _without(data: Any, path: Path) -> bool:
+    """Remove the value at `path` (its default then applies); whether there was one to remove."""
+    for part in path[:-1]:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(data, dict) and path and path[-1] in data:
+        del data[path[-1]]
+        return True
+    return False
+
+
+def _salvaged(err: StructureError) -> Scenario | None:
+    """The scenario with each wrongly written value left out, when every one has a default: then the
+    checks across objects can run in the same pass (a newcomer fixing one problem per run met new ones
+    at every run). None when a required value is wrong: what it would name is unknown."""
+    data = copy.deepcopy(err.located.data)
+    problems = err.problems
+    for _ in range(3):  # a value left out can reveal at most a missing one, which ends the attempt
+        if not all(_without(data, p.path) for p in problems):
+            return None
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as again:
+            problems = [_problem(e, err.located) for e in again.errors()]
+    return None
+
+
+def _across_objects(err: StructureError, base_dir: FsPath | None) -> list[Problem]:
+    """What the checks across objects find in the salvaged scenario, except where a left-out value
+    is the cause (a problem at or under a path that was wrongly written)."""
+    scenario = _salvaged(err)
+    if scenario is None:
+        return []
+    _, problems = build(scenario, base_dir)
+    wrong = [p.path for p in err.problems]
+    return [
+        _place(p, err.located)
+        for p in problems
+        if not any(p.path[: len(w)] == w or w[: len(p.path)] == p.path for w in wrong)
+    ]
 
 
 def finish(scenario: Scenario, located: Located, filename: str, base_dir: FsPath | None) -> Infrastructure:
@@ -169,7 +222,10 @@ def parse(
     overrides: Mapping[str, Any] | None = None,
 ) -> Infrastructure:
     """Validate scenario text fully; raise ScenarioError with every located problem."""
-    scenario, located = parse_scenario(text, filename, overrides)
+    try:
+        scenario, located = parse_scenario(text, filename, overrides)
+    except StructureError as err:
+        raise ScenarioError(filename, by_line([*err.problems, *_across_objects(err, base_dir)])) from None
     return finish(scenario, located, filename, base_dir)
 
 
