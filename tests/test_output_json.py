@@ -157,3 +157,13 @@ def test_migrate(runner: CliRunner) -> None:
     assert advice["rows"] and advice["columns"]
     follow = _json(runner, "migrate", "follow", "edge-metro", "--steps", "3")
     assert {r["policy"] for r in follow["rows"]}
+
+
+def test_calibrate_refit(runner: CliRunner, tmp_path: Path) -> None:
+    """The calibration's tables as data (here from a refit of a stored file: no broker)."""
+    stored = tmp_path / "calibration.yaml"
+    stored.write_bytes((Path(__file__).parent / "fixtures" / "calibration.yaml").read_bytes())
+    tables = _json(runner, "calibrate", "--refit", "--out", str(stored))
+    assert isinstance(tables, list) and tables
+    assert all({"title", "columns", "rows"} <= set(t) for t in tables)
+    assert any(t["rows"] for t in tables)

@@ -28,6 +28,7 @@ from wanstack.cli_common import (
     tables_json,
     write_page,
 )
+from wanstack.cli_common import show as show_tables
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError, did_you_mean
 from wanstack.scenario.load import DEFAULT_SCENARIO, Source
@@ -596,6 +597,7 @@ def replay(
     local_ms: Annotated[
         float | None, typer.Option(help="Shorten the host's own work (spawn, shutdown) to this many ms.")
     ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Replay an operation's workflow as real traffic (oslo.messaging over RabbitMQ, HTTP and DB
     exchanges, the image download) across the emulated WAN, and the simulator's prediction beside it."""
@@ -640,7 +642,7 @@ def replay(
     table.add_row("ok", str(len(real.latencies_ms)), str(len(predicted)), "")
     if real.failures:
         table.add_row("failures", str(real.failures), "", "")
-    console.print(table)
+    show_tables(fmt, table)
     if not real.latencies_ms:  # no latency to show, rather than 0.0 ms
         errors.print(f"none of the {times} replays succeeded ({real.failures} failed)")
         raise typer.Exit(1)
@@ -719,6 +721,7 @@ def calibrate(
             "in --out, with this version's model (seconds; no RabbitMQ needed)."
         ),
     ] = False,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 6 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
@@ -738,8 +741,7 @@ def calibrate(
     else:
         need_rabbitmq("wanstack calibrate")
         result = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
-    for table in calibration_tables(result, f"Calibration written to {out}"):
-        console.print(table)
+    show_tables(fmt, *calibration_tables(result, f"Calibration written to {out}"))
 
 
 @app.command()

@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from wanstack.cli_common import console, errors, load_scenario, need_extra
+from wanstack.cli_common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    errors,
+    load_scenario,
+    need_extra,
+    notes,
+    print_json,
+    show,
+    tables_json,
+)
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 if TYPE_CHECKING:
@@ -79,7 +90,7 @@ def up(
 
 
 @app.command()
-def status(folder: Folder = None) -> None:
+def status(folder: Folder = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Whether a testbed is up, and each of its services."""
     from wanstack.testbed.control import state
     from wanstack.testbed.control import status as service_status
@@ -93,7 +104,7 @@ def status(folder: Folder = None) -> None:
         table.add_column(col)
     for s in service_status(found):
         table.add_row(s.name, s.site, s.state)
-    console.print(table)
+    show(fmt, table)
 
 
 @app.command()
@@ -123,6 +134,7 @@ def run(
     ] = DEFAULT_SCENARIO,
     out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
     folder: Folder = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run the scenario's operations against the testbed that is up, as Rally would (times ×
     concurrency, a token per iteration, its polling): each as the service sees it (its state written) and
@@ -143,12 +155,15 @@ def run(
     except ValueError as err:
         errors.print(str(err), markup=False)
         raise typer.Exit(2) from None
-    console.print(operations_table(result))
+    if fmt is OutputFormat.JSON:
+        print_json(result.model_dump(mode="json", exclude={"samples"}))
+    else:
+        console.print(operations_table(result))
     if out is not None:
         from wanstack.report.files import write_result
 
         for path in write_result(result, out):
-            console.print(f"wrote {path}")
+            notes(fmt).print(f"wrote {path}")
 
 
 @app.command()
@@ -164,6 +179,7 @@ def trace(
         Path | None, typer.Option(help="Write the trace's points (osprofiler's, each with its site) as JSON.")
     ] = None,
     folder: Folder = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run one operation on the testbed with osprofiler tracing it through every service: the REST
     calls and RPCs it made, the sites each crossed, the SQL statements per service — and the
@@ -220,12 +236,19 @@ def trace(
     for (kind, src, dst, what), (times, crossings, path) in grouped.items():
         sites = f"{src} → {dst}" if src != dst else src
         table.add_row(kind, sites, what[:80], str(times), str(crossings), str(path))
-    console.print(table)
     queries = Table(title="SQL statements, per service and site", title_justify="left")
     queries.add_column("service@site")
     queries.add_column("statements", justify="right")
     for who, n in sorted(result.queries.items()):
         queries.add_row(who, str(n))
+    if fmt is OutputFormat.JSON:
+        # The simulator's side is `wanstack explain OP --format json` (one JSON document per command).
+        print_json(
+            {"critical_crossings": result.critical_crossings, "crossings": result.crossings}
+            | {"tables": tables_json(table, queries)}
+        )
+        return
+    console.print(table)
     console.print(queries)
     services = {span.service for span in result.spans.values()}
     if "nova-compute" not in services:
