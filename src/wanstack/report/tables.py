@@ -7,23 +7,10 @@ from collections.abc import Sequence
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from wanstack.report.quantities import ms as _ms
+from wanstack.report.quantities import nbytes as _bytes
 from wanstack.results.schema import FaultImpact, InventoryRow, RunResult
 from wanstack.words import count
-
-
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.1f} ms"
-
-
-def _bytes(value: float | None) -> str:
-    if value is None:
-        return "–"
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f} {unit}"
-    return f"{value:.0f} B"
 
 
 def operations_table(result: RunResult) -> Table:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from wanstack.report import quantities
+
 TEMPLATE = "plotly_white"
 # One colour per run (compare) or per operation (one run), the same in every figure of a page.
 PALETTE = (
@@ -53,18 +55,7 @@ class Section:
 
 
 def ms(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value / 1000:,.2f} s" if value >= 10_000 else f"{value:,.1f} ms"
-
-
-def nbytes(value: float | None) -> str:
-    if value is None:
-        return "–"
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(value) >= size:
-            return f"{value / size:,.1f} {unit}"
-    return f"{value:,.0f} B"
+    return quantities.ms(value, thousands=True)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from wanstack.report.html.page import Section, ms, nbytes, render, table
+from wanstack.report.html.page import Section, ms, render, table
 from wanstack.report.html.runs import (
     MAX_BARS,
     Runs,
@@ -17,6 +17,7 @@ from wanstack.report.html.runs import (
     stations_figure,
     timeline_figure,
 )
+from wanstack.report.quantities import nbytes
 from wanstack.results.schema import OperationResult, RunResult
 
 

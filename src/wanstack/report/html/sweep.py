@@ -13,9 +13,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from wanstack.report.html.page import Section, ms, nbytes, render, style
+from wanstack.report.html.page import Section, ms, render, style
 from wanstack.report.html.page import table as html_table
 from wanstack.report.html.runs import colour
+from wanstack.report.quantities import nbytes
 
 RTT_TITLE = "RTT from the top site to the other sites (median), ms"
 NOT_PARAMS = {"seed", "rtt_ms", "op"}
