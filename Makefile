@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pingpong.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/migration_planner.py
+	$(BIN)/python benchmarks/sweep.py
 
 profile: $(STAMP)
 	$(BIN)/python benchmarks/profile_scale.py

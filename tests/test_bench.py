@@ -117,7 +117,7 @@ def test_broker_leaves_nothing_behind(tmp_path: os.PathLike[str]) -> None:
 
 @pytest.mark.slow
 def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
-    from wanstack.bench.calibrate import calibrate, refit
+    from wanstack.bench.calibrate import calibrate
     from wanstack.sim.calibration import load_calibration
 
     # A shorter pause than the test plan's and one round: the same steps, quicker.
@@ -135,8 +135,9 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     assert fitted.messaging.rpc_client_ms >= 0 and fitted.host.poll_wake_cpu_ms >= 0
     # A 100-byte cast in oslo.messaging's JSON envelope and AMQP's frames: a few hundred bytes.
     assert 150 < fitted.messaging.rpc_envelope_bytes < 1000
-    # The parameters follow from the measured figures alone: derived again, they are the same.
-    assert refit(tmp_path / "calibration.yaml").fitted == fitted
+    # The file holds what was fitted (that the fit follows from the measured block alone, derived
+    # again the same, tests/test_calibration.py checks on a stored block: 11 s less here).
+    assert load_calibration(tmp_path / "calibration.yaml").fitted == fitted
     loaded = load_calibration(tmp_path / "calibration.yaml").params()
     assert loaded.station("rpc-broker").service_ms == fitted.messaging.broker_service_ms
     assert loaded.rpc_envelope_bytes == fitted.messaging.rpc_envelope_bytes
