@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
@@ -760,48 +760,15 @@ def schema(
     from wanstack.scenario import reference
 
     if results:
-        from wanstack.results.schema import RunResult
-
-        document = RunResult.model_json_schema()
-        document["title"] = "wanstack result.json"
-        document["properties"].pop("samples", None)  # kept in samples.csv/.parquet, not result.json
-        document["properties"].pop("wall_time_s", None)  # kept in run.json
-        document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        text = json.dumps(_standard_ranges(document), indent=2)
+        text = json.dumps(reference.results_json_schema(), indent=2)
     elif markdown:
         text = reference.markdown().rstrip("\n")
     else:
-        text = json.dumps(_standard_ranges(reference.json_schema()), indent=2)
+        text = json.dumps(reference.json_schema(), indent=2)
     if out is None:
         typer.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
-
-
-# pydantic writes a bound it cannot attach to a number (a number-or-string quantity such as `hold_s`)
-# as its own `ge`/`gt`/`le`/`lt`; JSON Schema (draft 2020-12, the `$schema` emitted) names them so.
-_RANGE_KEYWORDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
-
-
-def _standard_ranges(node: object, bounds: dict[str, object] | None = None) -> Any:
-    """The schema with pydantic's range keywords turned into JSON Schema's, each moved onto the number
-    branches of the alternatives it was written beside (a string such as "5ms" has no minimum)."""
-    if isinstance(node, list):
-        return [_standard_ranges(item, bounds) for item in node]
-    if not isinstance(node, dict):
-        return node
-    own = {_RANGE_KEYWORDS[k]: v for k, v in node.items() if k in _RANGE_KEYWORDS}
-    inherited = {**(bounds or {}), **own}
-    out = {
-        k: _standard_ranges(v, inherited if k in ("anyOf", "oneOf") else None)
-        for k, v in node.items()
-        if k not in _RANGE_KEYWORDS
-    }
-    if node.get("type") in ("number", "integer"):
-        out.update(inherited)
-    elif own and not any(k in node for k in ("anyOf", "oneOf")):
-        out.update(own)  # a bound on something else: keep it, under the standard name
-    return out
 
 
 def _register_subcommands() -> None:

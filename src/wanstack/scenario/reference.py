@@ -27,11 +27,53 @@ CONSTRAINTS = (
 DEFAULT_WIDTH = 60  # longer defaults are cut (the object's own section holds its fields' defaults)
 
 
+# pydantic writes a bound it cannot attach to a number (a number-or-string quantity such as `hold_s`)
+# as its own `ge`/`gt`/`le`/`lt`; JSON Schema (draft 2020-12, the `$schema` emitted) names them so.
+_RANGE_KEYWORDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def standard_ranges(node: object, bounds: dict[str, object] | None = None) -> Any:
+    """The schema with pydantic's range keywords turned into JSON Schema's, each moved onto the number
+    branches of the alternatives it was written beside (a string such as "5ms" has no minimum)."""
+    if isinstance(node, list):
+        return [standard_ranges(item, bounds) for item in node]
+    if not isinstance(node, dict):
+        return node
+    own = {_RANGE_KEYWORDS[k]: v for k, v in node.items() if k in _RANGE_KEYWORDS}
+    inherited = {**(bounds or {}), **own}
+    out = {
+        k: standard_ranges(v, inherited if k in ("anyOf", "oneOf") else None)
+        for k, v in node.items()
+        if k not in _RANGE_KEYWORDS
+    }
+    if node.get("type") in ("number", "integer"):
+        out.update(inherited)
+    elif own and not any(k in node for k in ("anyOf", "oneOf")):
+        out.update(own)  # a bound on something else: keep it, under the standard name
+    return out
+
+
+def _document(schema: dict[str, Any], title: str) -> dict[str, Any]:
+    """A pydantic model's schema as a JSON Schema document (draft 2020-12, its range keywords)."""
+    document: dict[str, Any] = standard_ranges(schema)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = title
+    return document
+
+
 def json_schema() -> dict[str, Any]:
     """The scenario file's JSON Schema, as `wanstack schema` prints it."""
-    document = Scenario.model_json_schema(by_alias=True)
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "wanstack scenario"
+    return _document(Scenario.model_json_schema(by_alias=True), "wanstack scenario")
+
+
+def results_json_schema() -> dict[str, Any]:
+    """result.json's JSON Schema (`wanstack schema --results`): the samples and the computer's time are
+    kept in files of their own (samples.csv/.parquet, run.json)."""
+    from wanstack.results.schema import RunResult
+
+    document = _document(RunResult.model_json_schema(), "wanstack result.json")
+    for elsewhere in ("samples", "wall_time_s"):
+        document["properties"].pop(elsewhere)
     return document
 
 
