@@ -133,8 +133,14 @@ def test_bench_simulated_and_compare_results(runner: CliRunner, tiny: str, tmp_p
         assert result.exit_code == 0, result.output
         assert [op["op"] for op in json.loads(result.stdout)["operations"]][:1] == ["tc1-call"]
     data = _json(
-        runner, "compare-results", str(tmp_path / "a" / "result.json"), str(tmp_path / "b" / "result.json")
+        runner,
+        "compare-results",
+        str(tmp_path / "a" / "result.json"),
+        str(tmp_path / "b" / "result.json"),
+        "--html",
+        str(tmp_path / "c.html"),
     )
+    assert (tmp_path / "c.html").is_file()  # the page is written in JSON mode too
     assert data["first"]["engine"] == data["second"]["engine"] == "sim"
     operations = data["tables"][0]
     assert {"title", "columns", "rows"} <= set(operations) and operations["rows"]

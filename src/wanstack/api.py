@@ -174,7 +174,7 @@ def simulate(
 
     infra = source if isinstance(source, Infrastructure) else load_scenario(source, overrides)
     result = run(infra, _options(calibration))
-    return Run(result, f"{result.model}--{result.rpc_backend}")
+    return Run(result, "--".join(result.variant()))
 
 
 def _options(calibration: str | Path | None) -> SimOptions | None:
@@ -208,12 +208,8 @@ def compare(
         for q in quota_modes
     ]
     results = run_variants(Source.of(source), variants, processes=processes, overrides=overrides)
-    return Runs([Run(r, _label(r)) for r in results])
-
-
-def _label(r: RunResult) -> str:
-    modes = sorted({q.mode for q in r.quotas})
-    return "--".join([r.model, r.rpc_backend, *modes])
+    # Labelled as `wanstack compare --out` names their folders: `load_dir` gives the same labels back.
+    return Runs([Run(r, "--".join(r.variant())) for r in results])
 
 
 def sweep(

@@ -16,6 +16,7 @@ from wanstack.cli_common import (
     HtmlOption,
     OutputFormat,
     console,
+    deliver,
     errors,
     load_calibration_file,
     load_scenario,
@@ -241,19 +242,9 @@ def run(
             replace(_options(calibration), fluid_background=fluid),
             progress=lambda fraction: bar.update(task, completed=fraction),
         )
-    if fmt is OutputFormat.JSON:
-        print_json(result.model_dump(mode="json", exclude={"samples"}))
-    else:
-        console.print(run_summary(result))
-    if out is not None:
-        from wanstack.report.files import write_result
-
-        for path in write_result(result, out):
-            notes(fmt).print(f"wrote {path}")
-    if html is not None:
-        from wanstack.report.html import run_report
-
-        write_page(html, run_report(result, f"wanstack run: {infra.scenario.name}"), fmt)
+    deliver(
+        result, fmt, run_summary(result), out=out, html=html, title=f"wanstack run: {infra.scenario.name}"
+    )
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -314,15 +305,14 @@ def inventory(
         run = infra.scenario.run.model_copy(update={"duration_s": at})
         infra = replace(infra, scenario=infra.scenario.model_copy(update={"run": run}))
     result = simulate(infra)
+    rows = [r.model_dump(mode="json") for r in result.inventory]
     if fmt is OutputFormat.JSON:
-        print_json([r.model_dump(mode="json") for r in result.inventory])
+        print_json(rows)
     else:
         console.print(inventory_table(result.inventory, result.duration_s))
         console.print(inventory_total(result.inventory))
     if json_out is not None:
-        json_out.write_text(
-            json.dumps([r.model_dump(mode="json") for r in result.inventory], indent=2), encoding="utf-8"
-        )
+        json_out.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 
 
 def _cloud_inventory(
@@ -355,13 +345,14 @@ def _cloud_inventory(
     if not result.inventory.rows:
         errors.print(f"{cloud}: no region of the catalog has a compute endpoint (give --regions)")
         raise typer.Exit(1)
+    document = to_json(result)
     if fmt is OutputFormat.JSON:
-        print_json(to_json(result))
+        print_json(document)
     else:
         console.print(cloud_inventory_table(result))
         console.print(cloud_inventory_total(result), markup=False)
     if json_out is not None:
-        json_out.write_text(json.dumps(to_json(result), indent=2), encoding="utf-8")
+        json_out.write_text(json.dumps(document, indent=2), encoding="utf-8")
 
 
 @app.command()
@@ -439,8 +430,7 @@ def compare(
         from wanstack.report.files import write_result
 
         for r in results:
-            mode = f"--{r.quotas[0].mode}" if r.quotas else ""
-            write_result(r, out / f"{r.model}--{r.rpc_backend}{mode}")
+            write_result(r, out / "--".join(r.variant()))
         notes(fmt).print(f"wrote {count(len(results), 'result folder')} under {out}")
     if html is not None:
         from wanstack.report.html import compare_report, run_label
@@ -568,21 +558,9 @@ def bench(
             errors.print(str(err))
             raise typer.Exit(2) from None
     result = with_sla(result, infra.scenario.sla)
-    if fmt is OutputFormat.JSON:
-        print_json(result.model_dump(mode="json", exclude={"samples"}))
-    else:
-        console.print(operations_table(result))
-        if result.sla:
-            console.print(sla_table(result))
-    if out is not None:
-        from wanstack.report.files import write_result
-
-        for path in write_result(result, out):
-            notes(fmt).print(f"wrote {path}")
-    if html is not None:
-        from wanstack.report.html import run_report
-
-        write_page(html, run_report(result, f"wanstack bench: {infra.scenario.name} ({result.engine})"), fmt)
+    views = [operations_table(result), *([sla_table(result)] if result.sla else [])]
+    title = f"wanstack bench: {infra.scenario.name} ({result.engine})"
+    deliver(result, fmt, *views, out=out, html=html, title=title)
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -677,29 +655,28 @@ def compare_results(
     from wanstack.report import side_by_side
 
     names = side_by_side.labels(a, b, first, second)
-    tables = (side_by_side.operations, side_by_side.links, side_by_side.brokers, side_by_side.quotas)
+    makers = (side_by_side.operations, side_by_side.links, side_by_side.brokers, side_by_side.quotas)
+    tables = [t for t in (make(a, b, names) for make in makers) if t.row_count]
     if fmt is OutputFormat.JSON:
         print_json(
             {
                 "first": {"path": str(first), "engine": a.engine, "label": names[0]},
                 "second": {"path": str(second), "engine": b.engine, "label": names[1]},
             }
-            | {"tables": tables_json(*(t for t in (make(a, b, names) for make in tables) if t.row_count))}
+            | {"tables": tables_json(*tables)}
         )
-        return
-    console.print(
-        f"{names[0]}: {first}   {names[1]}: {second}   (error: {names[0]} relative to {names[1]})",
-        markup=False,
-    )
-    for table in (make(a, b, names) for make in tables):
-        if table.row_count:
+    else:
+        console.print(
+            f"{names[0]}: {first}   {names[1]}: {second}   (error: {names[0]} relative to {names[1]})",
+            markup=False,
+        )
+        for table in tables:
             console.print(table)
-    if html is not None:
+    if html is not None:  # with --format json too (it returned before the page was written)
         from wanstack.report.html import compare_files
 
-        write_page(
-            html, compare_files([first, second], runs, f"wanstack compare-results: {a.engine} vs {b.engine}")
-        )
+        title = f"wanstack compare-results: {a.engine} vs {b.engine}"
+        write_page(html, compare_files([first, second], runs, title), fmt)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from wanstack.scenario.load import load
 from wanstack.words import count
 
 if TYPE_CHECKING:
+    from wanstack.results.schema import RunResult
     from wanstack.sim.calibration import Calibration
 
 # Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
@@ -122,6 +123,32 @@ def write_page(path: Path, page: str, fmt: OutputFormat = OutputFormat.TABLE) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     notes(fmt).print(f"wrote {path}")
+
+
+def deliver(
+    result: RunResult,
+    fmt: OutputFormat,
+    *views: Any,
+    out: Path | None = None,
+    html: Path | None = None,
+    title: str = "",
+) -> None:
+    """A run's results wherever its command sends them: its `views` (or the result as JSON alone on
+    stdout), the result files under `out`, the HTML page at `html` (titled `title`)."""
+    if fmt is OutputFormat.JSON:
+        print_json(result.model_dump(mode="json", exclude={"samples"}))  # samples: a file of their own
+    else:
+        for view in views:
+            console.print(view)
+    if out is not None:
+        from wanstack.report.files import write_result
+
+        for path in write_result(result, out):
+            notes(fmt).print(f"wrote {path}")
+    if html is not None:
+        from wanstack.report.html import run_report
+
+        write_page(html, run_report(result, title), fmt)
 
 
 def report(err: ScenarioError) -> NoReturn:

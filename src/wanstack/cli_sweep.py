@@ -24,6 +24,7 @@ from wanstack.cli_common import (
 )
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
+from wanstack.words import count
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,6 +64,7 @@ def sweep(
     operation)."""
     from wanstack.api import sweep as run_sweep
     from wanstack.sweeps.grid import parse_set
+    from wanstack.sweeps.table import write_table
 
     if scheduler:
         need_extra("sweep", "wanstack sweep --scheduler")
@@ -78,11 +80,10 @@ def sweep(
     except ValueError as err:
         errors.print(str(err), markup=False)
         raise typer.Exit(2) from None
-    total = seeds
-    for values in grid.values():
-        total *= len(values)
+    total = seeds * math.prod(len(values) for values in grid.values())
+    runs = count(total, "run")
     where = f"Dask at {scheduler}" if scheduler else "local workers"
-    bar, task = progress_bar(total, f"{total} run{'s' * (total != 1)} on {where}")
+    bar, task = progress_bar(total, f"{runs} on {where}")
     try:
         with bar:
             table = run_sweep(
@@ -102,7 +103,7 @@ def sweep(
     if fmt is OutputFormat.JSON:
         print_json(table.to_dict(orient="records"))
     else:
-        console.print(summary(table, list(grid), f"{scenario}: {total} run{'s' * (total != 1)}"))
+        console.print(summary(table, list(grid), f"{scenario}: {runs}"))
     if out is not None:
         for path in write_table(table, out):
             notes(fmt).print(f"wrote {path}")
@@ -131,11 +132,3 @@ def summary(table: pd.DataFrame, params: list[str], title: str) -> Table:
 
 def _ms(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:,.1f}"  # NaN: no success to time
-
-
-def write_table(table: pd.DataFrame, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "sweep.parquet", out / "sweep.csv"]
-    table.to_parquet(paths[0], index=False)
-    table.to_csv(paths[1], index=False)
-    return paths

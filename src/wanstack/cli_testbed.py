@@ -14,10 +14,10 @@ from wanstack.cli_common import (
     FormatOption,
     OutputFormat,
     console,
+    deliver,
     errors,
     load_scenario,
     need_extra,
-    notes,
     print_json,
     show,
     tables_json,
@@ -155,15 +155,7 @@ def run(
     except ValueError as err:
         errors.print(str(err), markup=False)
         raise typer.Exit(2) from None
-    if fmt is OutputFormat.JSON:
-        print_json(result.model_dump(mode="json", exclude={"samples"}))
-    else:
-        console.print(operations_table(result))
-    if out is not None:
-        from wanstack.report.files import write_result
-
-        for path in write_result(result, out):
-            notes(fmt).print(f"wrote {path}")
+    deliver(result, fmt, operations_table(result), out=out)
 
 
 @app.command()

@@ -193,6 +193,11 @@ class RunResult(Record):
         default=None, description="Every operation's latency; kept out of result.json (samples.csv/.parquet)."
     )
 
+    def variant(self) -> list[str]:
+        """Which of `compare`'s runs this is: model, RPC backend and (with quotas) the first project's
+        mode; joined, it names the run's result folder and its label in tables and reports."""
+        return [self.model, self.rpc_backend, *([self.quotas[0].mode] if self.quotas else [])]
+
     @property
     def sla_passed(self) -> bool:
         return all(c.passed for c in self.sla)

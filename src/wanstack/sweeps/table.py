@@ -4,11 +4,15 @@ spreadsheets take as they are."""
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wanstack.results.rows import operation_row
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def median_rtt_ms(infra: Infrastructure) -> float | None:
@@ -39,3 +43,12 @@ def rows(values: dict[str, Any], infra: Infrastructure, result: RunResult) -> li
     }
     # The swept fields keep their own names, even where they match a column above (`model`).
     return [{**run, **operation_row(op), **values} for op in result.operations]
+
+
+def write_table(table: pd.DataFrame, out: Path) -> list[Path]:
+    """The sweep's table as Parquet (typed, for pandas) and CSV (for spreadsheets) under `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "sweep.parquet", out / "sweep.csv"]
+    table.to_parquet(paths[0], index=False)
+    table.to_csv(paths[1], index=False)
+    return paths

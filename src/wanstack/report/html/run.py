@@ -13,7 +13,6 @@ from wanstack.report.html.runs import (
     latency_figure,
     latency_time_figure,
     links_figure,
-    samples,
     stations_figure,
     timeline_figure,
 )
@@ -145,7 +144,7 @@ def _compare_quotas(runs: Runs) -> str:
 
 def _figures(runs: Runs) -> list[Section]:
     """The figures every run page has, where the runs recorded what they need."""
-    kept = all(samples(r) is not None for _, r in runs)
+    kept = all(r.samples is not None for _, r in runs)
     how = (
         "Each line: the share of successful operations done within x ms (an ECDF); a step means two groups "
         "of operations, e.g. sites near and far from the control plane."
@@ -258,8 +257,7 @@ def compare_report(
 
 def run_label(r: RunResult) -> str:
     """A run among `compare`'s: its model, RPC backend and quota mode."""
-    mode = f" · {r.quotas[0].mode}" if r.quotas else ""
-    return f"{r.model} · {r.rpc_backend}{mode}"
+    return " · ".join(r.variant())
 
 
 def compare_files(paths: Sequence[Path], results: Sequence[RunResult], title: str) -> str:

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from wanstack.report.html.page import FAULT_COLOUR, PALETTE, style
-from wanstack.results.schema import LinkTraffic, RunResult, Samples, StationStats
+from wanstack.results.schema import LinkTraffic, RunResult, StationStats
 
 Runs = Sequence[tuple[str, RunResult]]
 MAX_BARS = 25
@@ -43,14 +43,9 @@ def operations(runs: Runs) -> list[str]:
     return list(names)
 
 
-def samples(result: RunResult) -> Samples | None:
-    """Every finished operation of the run (columns), or None (bench results, older files)."""
-    return result.samples
-
-
 def ok_latencies(result: RunResult) -> dict[str, list[float]] | None:
     """Latencies of the successful operations, per operation; None without samples."""
-    s = samples(result)
+    s = result.samples  # None: bench results, older files
     if s is None:
         return None
     out: dict[str, list[float]] = {}
