@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from wanstack.bench.calibrate import Rounds, fitted_calibration, measure_burst, measure_relay_figures
 from wanstack.bench.cases import Bus, CaseResult, run_case
@@ -28,6 +29,7 @@ from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, default_cases
 from wanstack.sim.calibration import load_calibration
 from wanstack.sim.cases import simulate_case
 from wanstack.sim.engine import SimOptions
+from wanstack.sim.params import Params
 
 
 def main() -> None:
@@ -46,9 +48,15 @@ def main() -> None:
     parser.add_argument(
         "--from", dest="saved", type=Path, help="report on a saved --json run, measure nothing"
     )
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="with --from: fit the kept calibration's measurements again with this version's model "
+        "and simulate again (the bench's figures stay those measured)",
+    )
     args = parser.parse_args()
     if args.saved is not None:
-        reanalyse(args.saved)
+        reanalyse(args.saved, args.refit)
         return
     default = load("default")
     top = default.placement.top_site
@@ -99,7 +107,13 @@ def main() -> None:
                 rounds.measure(broker, n, calibration)
                 bench_round(broker, n)
             burst = measure_burst(broker, say=calibration)
-        fitted_calibration(rounds.measured(relay, burst), calibration).write(cal)
+        measured = rounds.measured(relay, burst)
+        if args.json is not None:
+            # Kept before the fit: a fit that fails leaves what took 25 min to measure.
+            args.json.with_suffix(".measured.yaml").write_text(
+                yaml.safe_dump(measured.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
+            )
+        fitted_calibration(measured, calibration).write(cal)
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
     calibrated = load_calibration(cal)
     options = SimOptions(params=calibrated.params(), host=calibrated.bench_host())
@@ -142,7 +156,13 @@ def main() -> None:
         # The calibration goes beside the rows: a later fit of the bench-host model can use both.
         kept = args.json.with_suffix(".calibration.yaml")
         kept.write_bytes(cal.read_bytes())
-        args.json.write_text(json.dumps({"calibration": kept.name, "rows": rows}, indent=2), encoding="utf-8")
+        document = {
+            "calibration": kept.name,
+            "messages_per_client": args.messages,
+            "pause_ms": args.pause,
+            "rows": rows,
+        }
+        args.json.write_text(json.dumps(document, indent=2), encoding="utf-8")
 
 
 BAR = 0.15  # the simulator's bar against the bench, per figure
@@ -190,9 +210,37 @@ def report(rows: list[dict[str, Any]]) -> None:
         print(f"  past the {BAR:.0%} bar (the bench disagrees with itself there): {', '.join(unstable)}")
 
 
-def reanalyse(path: Path) -> None:
-    """`--from FILE`: the report of a saved run (`--json`), without measuring."""
-    report(json.loads(path.read_text(encoding="utf-8"))["rows"])
+def reanalyse(path: Path, refit: bool) -> None:
+    """`--from FILE`: the report of a saved run (`--json`), without measuring; with `refit`, the
+    simulator's figures again from the kept calibration's measured block, fitted and simulated with
+    this version of the model."""
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    rows = saved["rows"]
+    if refit:
+        from wanstack.bench.calibrate import derive
+
+        kept = load_calibration(path.parent / saved["calibration"])
+        fitted = derive(kept.measured, kept.cores)
+        options = SimOptions(params=fitted.messaging.apply(Params()), host=fitted.host.bench_host())
+        default = load("default")
+        top = default.placement.top_site
+        edges = [s for s in default.sites if s != top]
+        # Files written before these keys: the defaults, with which every kept run was taken.
+        messages, pause = saved.get("messages_per_client", 40), saved.get("pause_ms", DEFAULT_PAUSE_MS)
+        cases = {c.name: c for c in default_cases(top, edges, messages=messages, pause_ms=pause)}
+        for row in rows:
+            infra = parse(
+                f"generate: {{kind: star, edges: {len(edges)}, delay_ms: {row['delay_ms']}}}\n", "star.yaml"
+            )
+            sim = simulate_case(infra, cases[row["case"]], options)
+            row["sim_p50_ms"], row["sim_p95_ms"] = (float(x) for x in np.percentile(sim, [50, 95]))
+            figures = ("bench_p50_ms", "sim_p50_ms", "bench_p95_ms", "sim_p95_ms")
+            b50, s50, b95, s95 = (row[k] for k in figures)
+            print(
+                f"{row['delay_ms']:>4.0f}ms {row['case']:<11} {b50:>8.2f}ms {s50:>7.2f}ms "
+                f"{(s50 - b50) / b50:>+7.1%} {b95:>8.2f}ms {s95:>7.2f}ms {(s95 - b95) / b95:>+7.1%}"
+            )
+    report(rows)
 
 
 if __name__ == "__main__":

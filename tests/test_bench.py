@@ -144,8 +144,8 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
 
 
 def test_every_calibration_round_measures_every_kind_at_its_pauses() -> None:
-    """`bench.calibrate.Rounds`: calls back to back, 20 ms apart and the pause apart, casts back to back
-    and the pause apart, notifications the pause apart (20 ms only when shorter than the pause)."""
+    """`bench.calibrate.Rounds`: calls back to back, 20 ms apart and the pause apart, casts back to back,
+    casts and notifications 20 ms and the pause apart (20 ms only when shorter than the pause)."""
     from wanstack.bench.calibrate import Rounds
 
     rounds = Rounds(rounds=2)
@@ -154,7 +154,9 @@ def test_every_calibration_round_measures_every_kind_at_its_pauses() -> None:
         ("call", 20.0),
         ("call", 200.0),
         ("cast", 0.0),
+        ("cast", 20.0),
         ("cast", 200.0),
+        ("notify", 20.0),
         ("notify", 200.0),
     ]
     short = {("call", 0.0), ("call", 10.0), ("cast", 0.0), ("cast", 10.0), ("notify", 10.0)}

@@ -2,16 +2,21 @@
 
 `fixtures/calibration.yaml` is a real calibration of this project's machine (2026-12-01, `wanstack
 calibrate` with its defaults); `fixtures/calibration-first-format.yaml` is the same file as the first
-format wrote it (flat keys), before the typed model."""
+format wrote it (flat keys), before the typed model. `fixtures/calibration-2026-12-02.yaml` is the
+calibration of another session's machine, taken by `benchmarks/sim_vs_bench.py` between its bench
+rounds (benchmarks/results/sim_vs_bench-2026-12-02/), which behaves otherwise: there a call 20 ms
+apart costs about as much as one back to back, on the first nearly as much as one 200 ms apart."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from wanstack.sim.calibration import SCHEMA_VERSION, CalibrationError, load_calibration
+from wanstack.sim.calibration import SCHEMA_VERSION, Calibration, CalibrationError, Fitted, load_calibration
 from wanstack.sim.params import Params
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -19,12 +24,51 @@ MEASURED = FIXTURES / "calibration.yaml"
 FIRST_FORMAT = FIXTURES / "calibration-first-format.yaml"
 
 
-def test_the_fit_derives_the_stored_parameters_from_the_stored_measurements() -> None:
-    """No broker: the measured block alone gives the fitted parameters, to the stored digit."""
+MACHINES = ["calibration.yaml", "calibration-2026-12-02.yaml"]
+
+
+@functools.cache
+def fit_of(name: str) -> tuple[Calibration, Fitted]:
+    """A stored calibration and its measured block fitted again (about 20 s each, no broker)."""
     from wanstack.bench.calibrate import derive
 
-    cal = load_calibration(MEASURED)
-    assert derive(cal.measured, cal.cores) == cal.fitted
+    cal = load_calibration(FIXTURES / name)
+    return cal, derive(cal.measured, cal.cores)
+
+
+@pytest.mark.parametrize("name", MACHINES)
+def test_the_fit_derives_the_stored_parameters_from_the_stored_measurements(name: str) -> None:
+    """No broker: the measured block alone gives the fitted parameters, to the stored digit."""
+    cal, fitted = fit_of(name)
+    assert fitted == cal.fitted
+
+
+@pytest.mark.parametrize("name", MACHINES)
+def test_each_machine_fit_gives_back_its_own_pairs_and_crowd(name: str) -> None:
+    """Issue 20: one bench-host model fitted to two machines that behave unlike each other gives each
+    its own lone pair's figures (calls, casts and notifications at every pause measured) and its
+    crowd's, in the simulator on the calibration's set-up. Casts back to back are left out: their
+    latency times the receiver's queue, which nothing fits."""
+    from wanstack.bench.calibrate import Trial, simulated_pair, star_case
+    from wanstack.sim.cases import simulate_case
+
+    cal, fitted = fit_of(name)
+    trial = Trial(fitted.messaging.apply(Params()), fitted.host.bench_host())
+    for pair in cal.measured.pairs:
+        if pair.kind == "cast" and pair.pause_ms == 0.0:
+            continue
+        p50 = float(np.percentile(simulated_pair(trial, pair.kind, pair.pause_ms), 50))
+        # The pause's own figures are fitted each alone; the shorter pauses' share one warmth curve,
+        # held to the bench's bar (calls back to back and every kind 20 ms apart at once).
+        bar = 0.03 if pair.pause_ms == max(cal.measured.pauses(pair.kind)) else 0.15
+        assert p50 == pytest.approx(pair.p50_ms, rel=bar), (pair.kind, pair.pause_ms, p50)
+    crowd = cal.measured.crowd
+    assert crowd is not None
+    infra, case = star_case("call", crowd.pairs, crowd.pause_ms, 100)
+    latencies = simulate_case(infra, case, trial.options())
+    # Its p50 fits the crowding factor, its p95 the spread's, and the spread moves the p50 back.
+    assert float(np.percentile(latencies, 50)) == pytest.approx(crowd.p50_ms, rel=0.03)
+    assert float(np.percentile(latencies, 95)) == pytest.approx(crowd.p95_ms, rel=0.15)
 
 
 def test_a_study_takes_the_messaging_costs_and_only_a_bench_prediction_takes_the_host() -> None:
@@ -49,7 +93,23 @@ def test_a_study_takes_the_messaging_costs_and_only_a_bench_prediction_takes_the
 def test_a_first_format_file_is_read_as_it_meant() -> None:
     old, new = load_calibration(FIRST_FORMAT), load_calibration(MEASURED)
     assert old.measured == new.measured
-    assert old.fitted == new.fitted
+    flat = yaml.safe_load(FIRST_FORMAT.read_text())["params"]
+    costs, host = old.fitted.messaging, old.fitted.host
+    assert (costs.rpc_client_ms, costs.cast_client_ms, costs.notify_client_ms) == (
+        flat["rpc_client_ms"],
+        flat["cast_client_ms"],
+        flat["notify_client_ms"],
+    )
+    assert costs.rpc_envelope_bytes == flat["rpc_envelope_bytes"]
+    assert costs.broker_service_ms == flat["stations"]["rpc-broker"]["service_ms"]
+    assert (host.end_cpu_ms, host.end_cv, host.relay_late_ms) == (
+        flat["rpc_client_cpu_ms"],
+        flat["rpc_client_cv"],
+        flat["wan_overhead_ms"],
+    )
+    assert host.end_warmth == [tuple(p) for p in flat["end_warmth"]]
+    assert host.end_crowding_spread == [tuple(p) for p in flat["end_crowding_spread"]]
+    assert host.model == 1  # fitted before the bench-host model had versions
 
 
 def test_a_calibration_file_survives_writing_and_reading(tmp_path: Path) -> None:
@@ -110,3 +170,28 @@ def test_bench_simulate_and_compare_results(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert runner.invoke(app, ["compare-results", str(bad), str(bad)]).exit_code == 2
+
+
+def test_a_fit_for_another_bench_host_model_is_refused_saying_how_to_fit_it_again(tmp_path: Path) -> None:
+    """Issue 20 changed what the bench-host parameters mean: a file fitted before (no `model`, the
+    first) would predict the bench with numbers fitted for another model, silently. Its messaging
+    costs still serve a study; its bench host is refused until `calibrate --refit`."""
+    from typer.testing import CliRunner
+
+    from wanstack.cli import app
+
+    document = yaml.safe_load(MEASURED.read_text())
+    del document["fitted"]["host"]["model"]
+    old = tmp_path / "old.yaml"
+    old.write_text(yaml.safe_dump(document, sort_keys=False))
+    cal = load_calibration(old)
+    assert cal.params() == load_calibration(MEASURED).params()
+    with pytest.raises(CalibrationError, match="fitted for model 1"):
+        cal.bench_host()
+    runner = CliRunner()
+    args = ["bench", "default", "--simulate", "--messages", "2", "--calibration", str(old)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "old.yaml" in result.output and "wanstack calibrate --refit" in result.output
+    assert "Traceback" not in result.output
+    assert runner.invoke(app, ["run", "default", "--calibration", str(old)]).exit_code == 0

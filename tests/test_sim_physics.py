@@ -260,36 +260,47 @@ def test_bench_host_path_costs_vary_around_their_mean_repeatably() -> None:
     assert sum(spread) / len(spread) == pytest.approx(sum(steady) / len(steady), rel=0.1)
 
 
-def test_an_idle_process_pays_its_cold_cost_a_busy_one_its_warm_cost() -> None:
-    """`Params.end_warmth`: a call's four library ends cost the mean times the curve's factor at their
-    process's idle time. 200 ms apart, the caller's send and the server's receive are cold (factor 1)
-    while the server's reply and the caller's reply waiter, busy a moment before, are warm; back to
-    back all four are warm. Without the curve the pause changes nothing."""
+def test_a_receiver_and_a_broker_pay_for_waiting_a_sender_never_does() -> None:
+    """`BenchHost.end_warmth` (issue 20, benchmarks/wakeups.py): a receiving end costs the mean times
+    the curve's factor at the time since its process last received, on a logarithmic axis; a broker's
+    pass adds `(factor − warm factor) × mean` by the time since its last; a sending end always costs
+    the warm factor. So a cast 200 ms after the last costs its cold cost (the sender's saving is the
+    broker's wake-up), one 20 ms after costs 2 × (1 − factor(20)) × mean less, and without the curve
+    the pause changes nothing."""
+    import math
     from dataclasses import replace
 
     from wanstack.scenario.testplan import MessagingCase, Pattern
     from wanstack.sim.cases import simulate_case
     from wanstack.sim.host import Curve
 
-    curve = Curve([(200.0, 1.0), (0.0, 0.5)])
-    assert [curve.factor(x) for x in (-1.0, 0.0, 50.0, 200.0, 1e9)] == [0.5, 0.5, 0.625, 1.0, 1.0]
+    straight = Curve([(200.0, 1.0), (0.0, 0.5)])
+    assert [straight.factor(x) for x in (-1.0, 0.0, 50.0, 200.0, 1e9)] == [0.5, 0.5, 0.625, 1.0, 1.0]
+    curve = Curve([(0.0, 0.5), (200.0, 1.0)], logarithmic=True)
+    assert curve.factor(20.0) == pytest.approx(0.5 + 0.5 * math.log(21) / math.log(201))
     infra = parse("generate: {kind: star, edges: 1, delay_ms: 0}\n", "t.yaml")
     top = infra.placement.top_site
     (edge,) = (s for s in infra.sites if s != top)
-    params = replace(SimOptions().params, rpc_client_ms=1.0)
+    params = replace(SimOptions().params, rpc_client_ms=1.0, cast_client_ms=1.0)
 
-    def p50(pause_ms: float, warmth: tuple[tuple[float, float], ...]) -> float:
-        case = MessagingCase("c", Pattern.CALL, (edge,), ((top, "t0"),), ("t0",), 50, 100, pause_ms)
+    def p50(pattern: Pattern, pause_ms: float, warmth: tuple[tuple[float, float], ...]) -> float:
+        case = MessagingCase("c", pattern, (edge,), ((top, "t0"),), ("t0",), 50, 100, pause_ms)
         options = SimOptions(params=params, host=BenchHost(cores=2, end_warmth=warmth))
-        latencies = simulate_case(infra, case, options)
-        return float(np.percentile(latencies, 50))
+        return float(np.percentile(simulate_case(infra, case, options), 50))
 
-    assert p50(200.0, ()) == pytest.approx(p50(0.0, ()), abs=1e-6)
     warmth = ((0.0, 0.5), (200.0, 1.0))
-    cold, warm = p50(200.0, warmth), p50(0.0, warmth)
-    # Two ends go from ≈ 0.5 ms to 1 ms; the warm ones, idle for a few ms, cost a little over 0.5.
-    assert cold - warm == pytest.approx(1.0, abs=0.1)
-    assert p50(200.0, ()) - cold == pytest.approx(1.0, abs=0.1)
+    for pattern in (Pattern.CALL, Pattern.CAST):
+        assert p50(pattern, 200.0, ()) == pytest.approx(p50(pattern, 20.0, ()), abs=1e-6)
+    assert p50(Pattern.CAST, 200.0, warmth) == pytest.approx(p50(Pattern.CAST, 200.0, ()), abs=1e-6)
+    # 20 ms apart the receiver and the broker have waited a little longer (the cast's own cost and
+    # its confirmation come before the pause): the factor at 21.5 ± 1 ms.
+    saved = p50(Pattern.CAST, 200.0, warmth) - p50(Pattern.CAST, 20.0, warmth)
+    assert saved == pytest.approx(2 * (1 - curve.factor(21.5)), abs=0.02)
+    # A call 200 ms apart: two cold receives (the server's, the caller's reply waiter's, each last
+    # received 200 ms ago), two warm sends (0.5 ms saved each), the request's broker pass cold (0.5 ms
+    # more), the reply's 2 ms or so after it: what is saved is 1 − its factor.
+    saved = p50(Pattern.CALL, 200.0, ()) - p50(Pattern.CALL, 200.0, warmth)
+    assert saved == pytest.approx(1 - curve.factor(2.0), abs=0.05)
 
 
 def test_a_server_pays_more_after_others_handled_many_messages() -> None:
@@ -348,9 +359,9 @@ def test_one_process_handles_its_messages_one_at_a_time() -> None:
 
 
 def test_others_work_widens_the_spread_of_every_end() -> None:
-    """`Params.end_crowding_spread`: after many others' message ends a library end's CV grows — a
-    client's too: tc1's ten callers of one server get a longer tail, while a lone pair (its ends see
-    only each other) keeps its own."""
+    """`Params.end_crowding_spread`: after many message ends on the host since its process last
+    received, a receiving end's CV grows — a caller's reply waiter's too: tc1's ten callers of one
+    server get a longer tail, while a lone pair (its ends see only each other) keeps its own."""
     from dataclasses import replace
 
     from wanstack.bench.calibrate import Trial, simulated_pair

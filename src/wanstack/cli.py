@@ -15,6 +15,7 @@ from wanstack.cli_common import (
     FormatOption,
     HtmlOption,
     OutputFormat,
+    bench_host_of,
     console,
     deliver,
     errors,
@@ -106,7 +107,7 @@ def _options(calibration: Path | None, bench_host: bool = False) -> SimOptions:
     if calibration is None:
         return SimOptions()
     cal = load_calibration_file(calibration)
-    return SimOptions(params=cal.params(), host=cal.bench_host() if bench_host else None)
+    return SimOptions(params=cal.params(), host=bench_host_of(calibration) if bench_host else None)
 
 
 @app.command()
@@ -602,7 +603,7 @@ def replay(
     if calibration is not None:
         # The replay runs through the bench's relays (their late timers count), its roles threads of
         # one process (their CPU is not modelled).
-        host = load_calibration_file(calibration).bench_host(shared_cpu=False)
+        host = bench_host_of(calibration, shared_cpu=False)
     try:
         with Replay(infra, kind, target, params) as session:
             real = session.run(times, progress=lambda i: errors.print(f"… {op} {i}/{times}"))

@@ -27,6 +27,7 @@ from wanstack.words import count
 if TYPE_CHECKING:
     from wanstack.results.schema import RunResult
     from wanstack.sim.calibration import Calibration
+    from wanstack.sim.host import BenchHost
 
 # Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
 # No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
@@ -178,6 +179,18 @@ def load_calibration_file(path: Path) -> Calibration:
         return load_calibration(path)
     except CalibrationError as err:
         errors.print(str(err), markup=False)
+        raise typer.Exit(2) from None
+
+
+def bench_host_of(path: Path, shared_cpu: bool = True) -> BenchHost:
+    """A calibration file's bench-host plug-in, or exit 2 saying why it cannot be had (a file fitted
+    for another model says how to fit it again)."""
+    from wanstack.sim.calibration import CalibrationError
+
+    try:
+        return load_calibration_file(path).bench_host(shared_cpu)
+    except CalibrationError as err:
+        errors.print(f"{path}: {err}", markup=False)
         raise typer.Exit(2) from None
 
 

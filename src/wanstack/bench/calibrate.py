@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,7 @@ from wanstack.sim.calibration import (
 from wanstack.sim.cases import simulate_case
 from wanstack.sim.engine import SimOptions
 from wanstack.sim.host import BenchHost
+from wanstack.sim.host.params import HOST_MODEL
 from wanstack.sim.host.polling import wakes_within
 from wanstack.sim.params import Params
 
@@ -90,9 +91,10 @@ WARM_PAUSE_MS = 20.0
 # how a process's cost grows with the work of others (`Params.end_crowding`): eight, fewer than the
 # default scenario's ten edges, so that its tc2 stays a prediction.
 CROWD_PAIRS = 8
-# Other processes' message ends that a lone pair's idle end sees (its partner's two), and that one of
-# the crowd's sees: each other pair's call (four ends) within its pause.
-ALONE_ENDS = 2
+# Message ends handled since a lone pair's receiving end last received (`sim.host.chains`: its own
+# send of the reply or the request, and its partner's two), and beyond those what one of the crowd's
+# sees: each other pair's call (four ends) within its pause.
+ALONE_ENDS = 3
 PAYLOAD = 100  # bytes per message (the roles' default), as in the test plan's cases
 
 
@@ -282,6 +284,8 @@ def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
         factor = _bisect(lambda f, s=spread: percentile(f, s, 50), crowd.p50_ms, 0.0, 4.0)
         if p95_ms is not None:
             spread = _bisect(lambda s, f=factor: percentile(f, s, 95), p95_ms, 0.0, 6.0)
+            # The p50 last: the spread moves it too.
+            factor = _bisect(lambda f, s=spread: percentile(f, s, 50), crowd.p50_ms, 0.0, 4.0)
     return curves(factor, spread)
 
 
@@ -318,38 +322,72 @@ def fit_path_cost(trial: Trial, paused: PairRun, cv: float | None = None) -> tup
     for _ in range(3):
         mean = fit_mean(cv)
         cv = _bisect(lambda c, mean=mean: percentile(mean, c, 95), paused.p95_ms, 0.0, 3.0)
-    return mean, cv
+    return fit_mean(cv), cv  # the p50 last: the spread moves it too
 
 
-def fit_calls(trial: Trial, calls: list[PairRun]) -> Trial:
-    """`trial` with the calls' path cost fitted: its mean and spread for a process idle for the
-    longest pause (the last run), and the warmth curve's factor at each shorter pause, each giving the
-    measured p50 of calls that far apart. The factors and the mean move each other (a paused call
-    has warm ends too: the server's reply, the caller's reply waiter), hence the rounds."""
+def fit_warmth(trial: Trial, runs: Mapping[tuple[str, float], PairRun], pause_ms: float) -> Trial:
+    """`trial` with the path costs and the warmth curve fitted: each kind's mean (and the calls'
+    spread) for a process idle for the pause, and the curve's factor at each shorter pause — at
+    20 ms the one with which the simulator gives the measured p50 of calls, casts and notifications
+    that far apart at once (least squares of their log errors: one curve for every kind, so a fit
+    to one machine's calls alone cannot bend it), at 0 ms that of calls back to back (casts back to
+    back queue behind their receiver and time the queue). The factors and the means move each other
+    (a paused call has warm ends too: the replying server's send), hence the rounds."""
 
-    *warm, cold = sorted(calls, key=lambda r: r.pause_ms)
-    points = [[r.pause_ms, 1.0] for r in warm] + [[cold.pause_ms, 1.0]]
+    warm = sorted(p for k, p in runs if k == "call" and p < pause_ms)
+    points = dict.fromkeys([*warm, pause_ms], 1.0)
+    others = [k for k in ("cast", "notify") if (k, pause_ms) in runs]
 
-    def with_points() -> Trial:
-        return trial.with_host(end_warmth=tuple((x, f) for x, f in points))
+    def with_points(t: Trial) -> Trial:
+        return t.with_host(end_warmth=tuple(sorted(points.items())))
 
-    def p50(factor: float, i: int) -> float:
-        points[i][1] = factor
-        latencies = simulated_pair(with_points(), "call", warm[i].pause_ms)
-        return float(np.percentile(latencies, 50))
+    def log_error(factor: float, pause: float, kinds: list[str]) -> float:
+        points[pause] = factor
+        attempt = with_points(trial)
+        return sum(
+            float(np.log(np.percentile(simulated_pair(attempt, k, pause), 50) / runs[k, pause].p50_ms)) ** 2
+            for k in kinds
+        )
+
+    def fit_means(trial: Trial) -> Trial:
+        mean, cv = fit_path_cost(with_points(trial), runs["call", pause_ms])
+        trial = trial.with_params(rpc_client_ms=mean).with_host(end_cv=cv)
+        for kind in others:
+            kind_ms, _ = fit_path_cost(with_points(trial), runs[kind, pause_ms], cv)
+            trial = trial.with_params(**{END_COST[kind]: kind_ms})
+        return trial
 
     for _ in range(2):
-        mean, cv = fit_path_cost(with_points(), cold)
-        trial = trial.with_params(rpc_client_ms=mean).with_host(end_cv=cv)
-        for i, run in enumerate(warm):
-            points[i][1] = _bisect(lambda f, i=i: p50(f, i), run.p50_ms, 0.0, 2.0)
-    return with_points()
+        trial = fit_means(trial)
+        for pause in warm:
+            kinds = ["call"] + [k for k in others if pause and (k, pause) in runs]
+            points[pause] = _minimise(lambda f, p=pause, ks=kinds: log_error(f, p, ks), 0.0, 2.0)
+    # Last the means, so that each kind's figures with the pause — its own measurement — hold.
+    return with_points(fit_means(trial))
+
+
+def _minimise(f: Any, low: float, high: float) -> float:
+    """x in [low, high] where the unimodal `f` is least (golden-section search, to 2^-16 of the
+    range as `_bisect`)."""
+    ratio = (5**0.5 - 1) / 2
+    a, b = low + (1 - ratio) * (high - low), low + ratio * (high - low)
+    fa, fb = f(a), f(b)
+    while high - low > (2**-16) * 2:
+        if fa <= fb:
+            high, b, fb = b, a, fa
+            a = low + (1 - ratio) * (high - low)
+            fa = f(a)
+        else:
+            low, a, fa = a, b, fb
+            b = low + ratio * (high - low)
+            fb = f(b)
+    return (low + high) / 2
 
 
 def derive(measured: Measured, cores: int) -> Fitted:
     """The simulator's parameters from the measured figures (a calibration's `measured` block)."""
-    runs = {(p.kind, p.pause_ms): PairRun.of(p) for p in measured.pairs}
-    (pause_ms,) = measured.pauses("notify")
+    runs: dict[tuple[str, float], PairRun] = {(p.kind, p.pause_ms): PairRun.of(p) for p in measured.pairs}
+    pause_ms = max(measured.pauses("notify"))  # the longest: 20 ms apart is a warmth point
     quiet = [runs[k, 0.0] for k in ("call", "cast")]
     broker_ms = max(sum(r.broker / CROSSINGS[r.kind] for r in quiet) / 2, 0.01)
     relay_cpu_ms = sum(r.relay / CROSSINGS[r.kind] for r in quiet) / 2
@@ -378,12 +416,11 @@ def derive(measured: Measured, cores: int) -> Fitted:
         poll_wake_cpu_ms=wake_cpu_ms,
         relay_late_ms=timer_late_ms,
     )
-    trial = fit_calls(Trial(params, host), [runs["call", pause] for pause in measured.pauses("call")])
-    client_ms, client_cv = trial.params.rpc_client_ms, trial.host.end_cv
     # Casts and notifications cost their ends otherwise than calls do (no reply waiter, no RPC
     # dispatcher for a notification): their own means, with the calls' spread and warmth.
-    cast_ms, _ = fit_path_cost(trial, runs["cast", pause_ms], client_cv)
-    notify_ms, _ = fit_path_cost(trial, runs["notify", pause_ms], client_cv)
+    trial = fit_warmth(Trial(params, host), runs, pause_ms)
+    client_ms, client_cv = trial.params.rpc_client_ms, trial.host.end_cv
+    cast_ms, notify_ms = trial.params.cast_end_ms, trial.params.notify_end_ms
     if measured.crowd is not None:
         trial = fit_crowding(trial, measured.crowd)
     fitted = trial.host
@@ -397,8 +434,9 @@ def derive(measured: Measured, cores: int) -> Fitted:
             broker_service_ms=round(broker_ms, 4),
         ),
         host=HostFit(
+            model=HOST_MODEL,
             cores=cores,
-            end_cpu_ms=round(max(end_cpu_ms, client_ms), 4),
+            end_cpu_ms=round(end_cpu_ms, 4),
             end_cv=round(client_cv, 4),
             relay_cpu_ms=round(relay_cpu_ms, 4),
             poll_wake_cpu_ms=round(wake_cpu_ms, 4),
@@ -446,8 +484,9 @@ class Rounds:
 
     def __post_init__(self) -> None:
         pause = self.pause_ms
-        call_pauses = (0.0, WARM_PAUSE_MS, pause) if pause > WARM_PAUSE_MS else (0.0, pause)
-        plan = [("call", p) for p in call_pauses] + [("cast", 0.0), ("cast", pause), ("notify", pause)]
+        warm = (WARM_PAUSE_MS,) if pause > WARM_PAUSE_MS else ()
+        plan = [("call", p) for p in (0.0, *warm, pause)] + [("cast", 0.0)]
+        plan += [(kind, p) for kind in ("cast", "notify") for p in (*warm, pause)]
         self.each = {step: [] for step in plan}
 
     def count(self, n: int) -> int:

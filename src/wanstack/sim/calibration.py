@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wanstack.scenario.schema import StationSize
 from wanstack.sim.host import BenchHost
+from wanstack.sim.host.params import HOST_MODEL
 from wanstack.sim.params import Params
 
 SCHEMA_VERSION = 2
@@ -123,8 +124,10 @@ Curve = list[tuple[float, float]]
 
 
 class HostFit(_Model):
-    """The bench host's parameters (`sim.host.BenchHost`, where each is explained)."""
+    """The bench host's parameters (`sim.host.BenchHost`, where each is explained), fitted for the
+    bench-host model `model` (`sim.host.params.HOST_MODEL`; files without it: the first)."""
 
+    model: int = 1
     cores: int
     end_cpu_ms: float
     end_cv: float
@@ -137,7 +140,13 @@ class HostFit(_Model):
 
     def bench_host(self, shared_cpu: bool = True) -> BenchHost:
         """The plug-in; without `shared_cpu`, only the relays' late timers (the workflow replay, whose
-        roles are threads of one process)."""
+        roles are threads of one process). `CalibrationError` when fitted for another model."""
+        if self.model != HOST_MODEL:
+            raise CalibrationError(
+                f"its bench-host parameters were fitted for model {self.model}, this wanstack's is "
+                f"{HOST_MODEL}: fit them again from its measurements with `wanstack calibrate --refit "
+                "--out FILE` (about 20 s, no broker)"
+            )
         return BenchHost(
             cores=self.cores if shared_cpu else None,
             end_cpu_ms=self.end_cpu_ms,

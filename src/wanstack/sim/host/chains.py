@@ -30,10 +30,12 @@ class SharedHostChains(ChainRunner):
     CPU charged per chain: the sender's library cost on the first leg, the receiver's on the last
     (once for a one-hop chain: a publish to a broker, or a broker's delivery to a consumer), and each
     station's own service time. A library end burns `end_cpu_ms` in all, of which only its path cost
-    holds the message; the rest is a CPU job nobody waits for, which delays everyone else's. The path
-    cost depends on how long the end's process has been idle (`warmth`) and, for a server, on how many
-    messages other processes handled meanwhile (`crowding`): a process is a server's station, or the
-    client at a site (`process_of`). Each process is a Python interpreter: its ends run one at a time
+    holds the message; the rest is a CPU job nobody waits for, which delays everyone else's. A
+    receiving end's path cost depends on how long its process has waited for a message (`warmth`) and,
+    for a server, on how many message ends the host handled meanwhile (`crowding`); a sending end's is
+    always the warm one (its thread is running), and a broker's pass pays a wake-up by the same curve
+    (`_broker_wake`). A process is a server's station, or the client at a site (`process_of`). Each
+    process is a Python interpreter: its ends run one at a time
     (`Interpreter`), so a server that ten clients call handles two arriving together one after the
     other, even with a core free.
 
@@ -72,7 +74,7 @@ class SharedHostChains(ChainRunner):
         # message they receive (`polling.PollBackoff`).
         wake = host.poll_wake_cpu_ms
         self.polls = PollBackoff(net.sim, cpu, wake, self._wake) if wake else None
-        self.warmth = Curve(host.end_warmth) if host.end_warmth else None
+        self.warmth = Curve(host.end_warmth, logarithmic=True) if host.end_warmth else None
         self.active: dict[Hashable, float] = {}  # process -> when its library last handled a message
         self.crowding = Curve(host.end_crowding) if host.end_crowding else None
         self.crowding_spread = Curve(host.end_crowding_spread) if host.end_crowding_spread else None
@@ -86,18 +88,23 @@ class SharedHostChains(ChainRunner):
         (one client process per site in a case, which sends and receives its replies)."""
         return station if station is not None else ("client", site)
 
-    def _end_cost(self, ms: float, process: Hashable) -> tuple[float, float]:
-        """A library end of `process` now, recorded as its latest: the mean path cost — `ms` for a
-        process idle long, scaled by how recently it last handled a message and, for a server, by how
-        many others did meanwhile — and the factor of its spread (others' work widens any end's)."""
+    def _end_cost(self, ms: float, process: Hashable, receiving: bool) -> tuple[float, float]:
+        """A library end of `process` now: its mean path cost and the factor of its spread. A sending
+        end is its running thread's: always warm (the warmth curve at 0), and the others' work does not
+        touch it. A receiving end wakes a thread that waited: `ms` for a process idle long, scaled by
+        how long since it last received a message (`warmth`) and, for a server, by how many ends the
+        others handled meanwhile (`crowding`); the others' work widens its spread too. Every end counts
+        as others' work for the rest."""
+        self.ends += 1
+        if not receiving:
+            return (ms * self.warmth.factor(0.0) if self.warmth is not None else ms), 1.0
         spread = 1.0
         if self.warmth is not None:
-            now = self.net.sim.now
-            last = self.active.get(process)
-            self.active[process] = now
-            ms *= self.warmth.factor(math.inf if last is None else now - last)
+            # The wake-up's saving leaves the variation where it was: its spread stays the cold end's.
+            factor = self._idle_factor(process)
+            ms *= factor
+            spread /= max(factor, 1e-3)
         if self.crowding is not None or self.crowding_spread is not None:
-            self.ends += 1
             seen = self.seen.get(process)
             self.seen[process] = self.ends
             others = math.inf if seen is None else self.ends - 1 - seen
@@ -106,6 +113,24 @@ class SharedHostChains(ChainRunner):
             if self.crowding_spread is not None:
                 spread = self.crowding_spread.factor(others)
         return ms, spread
+
+    def _idle_factor(self, process: Hashable) -> float:
+        """The warmth factor of a message arriving at `process` now (its library end or a broker's
+        pass), recorded as its latest: by how long the process has waited for one."""
+        assert self.warmth is not None
+        now = self.net.sim.now
+        last = self.active.get(process)
+        self.active[process] = now
+        return self.warmth.factor(math.inf if last is None else now - last)
+
+    def _broker_wake(self, m: Message, broker: Station) -> float:
+        """What a broker's pass costs beyond its service time for having waited: a receiving end's
+        wake-up, `(factor - warm factor) × end cost` (benchmarks/wakeups.py: a cast 200 ms after the
+        last is 0.5 ms faster when another pair keeps the broker and relays busy, and 0.5 ms faster
+        again when the receiver is kept busy too; the sender's idleness changes nothing)."""
+        if self.warmth is None or not m.end_ms:
+            return 0.0
+        return m.end_ms * max(0.0, self._idle_factor(broker) - self.warmth.factor(0.0))
 
     def _path(self, mean: float, spread: float = 1.0) -> float:
         """One message's path cost at a library end, around its mean, its CV `spread` times the
@@ -156,7 +181,7 @@ class SharedHostChains(ChainRunner):
         send_cost = m.end_ms if i == 0 and (len(hops) > 1 or hops[0].station is None) else 0.0
         if send_cost:
             sender = m.sender if m.sender is not None else self.process_of(None, hops[0].src)
-            mean, spread = self._end_cost(send_cost, sender)
+            mean, spread = self._end_cost(send_cost, sender, receiving=False)
             self._in_process(sender, self._path(mean, spread), self._send, m)
             self._burn(mean)
         else:
@@ -184,11 +209,13 @@ class SharedHostChains(ChainRunner):
         last = m.at == len(hops)
         end = m.end_ms if last and (len(hops) > 1 or station is not None) else 0.0
         receiver = self.process_of(station, hops[-1].dst)
-        mean, spread = self._end_cost(end, receiver) if end else (0.0, 1.0)
+        mean, spread = self._end_cost(end, receiver, receiving=True) if end else (0.0, 1.0)
         work = self._path(mean, spread) if end else 0.0
         if station is not None:
             station.jobs += int(m.messages)
             work += station.service_ms * m.messages
+            if not end:
+                work += self._broker_wake(m, station)
         if end:
             self._in_process(receiver, work, self._next, m)
         elif work:
@@ -215,14 +242,21 @@ class Interpreter:
 class Curve:
     """A piecewise-linear factor of a library end's cost, flat beyond its first and last point: against
     its process's idle time (`BenchHost.end_warmth`) or the ends of others since (`end_crowding`,
-    `end_crowding_spread`)."""
+    `end_crowding_spread`). `logarithmic`: linear in log(1 + x) — the warmth curve's, whose points
+    are 0, 20 and 200 ms: a process idle 40 ms is nearer cold than a straight line from 20 to 200 ms
+    says (on 2026-12-02's run, tc1's servers, which hear every 20 ms on average but at random, got
+    their p95 at 0 ms within 5 to 11 % this way, 10 to 16 % with straight lines)."""
 
-    __slots__ = ("factors", "xs")
+    __slots__ = ("factors", "log", "xs")
 
-    def __init__(self, points: Sequence[tuple[float, float]]) -> None:
+    def __init__(self, points: Sequence[tuple[float, float]], logarithmic: bool = False) -> None:
         ordered = sorted(points)
-        self.xs = [float(x) for x, _ in ordered]
+        self.log = logarithmic
+        self.xs = [self._x(float(x)) for x, _ in ordered]
         self.factors = [float(f) for _, f in ordered]
 
+    def _x(self, x: float) -> float:
+        return math.log1p(x) if self.log else x
+
     def factor(self, x: float) -> float:
-        return float(np.interp(x, self.xs, self.factors))
+        return float(np.interp(self._x(x), self.xs, self.factors))

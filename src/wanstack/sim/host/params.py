@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 Points = tuple[tuple[float, float], ...]  # (x, factor) of a piecewise-linear `chains.Curve`
 
+# The bench-host model's version: parameters fitted for another version mean other things (version 2,
+# issue 20: warmth on receiving ends and broker passes only, since each process's last receive, on a
+# logarithmic time axis; version 1 warmed every end by its process's last end of any kind).
+HOST_MODEL = 2
+
 
 @dataclass(frozen=True)
 class BenchHost:
@@ -22,16 +27,22 @@ class BenchHost:
     - `relay_cpu_ms`: a relay's CPU per WAN crossing; all relays are threads of one Python process;
     - `poll_wake_cpu_ms`: the CPU of one empty poll of a listener after a message (`polling`);
     - `relay_late_ms`: how late a delayed relay's timer fires, per crossing (a 0 ms relay has none);
-    - `end_warmth`: (idle ms, factor) — a process pays more for a message after a pause than when it
-      is kept busy, and not because the machine idles (a call 200 ms after the last one costs as much
-      with another process waking the cores every 4 ms: benchmarks/warmth.py);
-    - `end_crowding`: (others' ends, factor), a server's only — eight client/server pairs calling
-      200 ms apart have a p50 about 30 % above a lone pair's, more than their load on the 2 cores
-      explains, presumably because their working sets push the server's out of the caches; the
-      default plan's tc1 has ten clients as idle and crowded as tc2's, and its calls cost less than
-      tc2's, whose ten servers are;
-    - `end_crowding_spread`: (others' ends, factor of the CV), any end's — nine more pairs calling
-      200 ms apart leave a call's p50 where it was but stretch its p95 by half (benchmarks/warmth.py).
+    - `end_warmth`: (idle ms, factor), on a logarithmic time axis — a message costs a process more
+      when it had long waited for one: a receiving end and a broker's pass pay it, by the time since
+      that process last received a message; a sending end never does (its thread is running). A
+      cast 200 ms after the last is 0.5 ms faster when another pair keeps the broker and relays
+      busy, 0.5 ms faster again when the receiver is kept busy too, and no faster when its sender is
+      (benchmarks/wakeups.py). Not because the machine idles: a call 200 ms after the last costs as
+      much with another process waking the cores every 4 ms (benchmarks/warmth.py);
+    - `end_crowding`: (message ends handled on the host since the process last received, factor), a
+      receiving server's only — eight client/server pairs calling 200 ms apart have a p50 up to 30 %
+      above a lone pair's on some machines, more than their load on the 2 cores explains, presumably
+      because their working sets push the server's out of the caches (on others the crowd costs
+      nothing more: docs/calibration.md, "Machines differ");
+    - `end_crowding_spread`: (the same ends, factor of the CV), any receiving end's — nine more pairs
+      calling 200 ms apart leave a call's p50 where it was but stretch its p95 by half
+      (benchmarks/warmth.py). A receiving end's spread is that of its cold cost: warmth lowers the
+      mean, not the variation.
     Empty curves: no dependence."""
 
     cores: int | None
