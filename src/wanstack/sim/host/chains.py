@@ -124,10 +124,10 @@ class SharedHostChains(ChainRunner):
         return self.warmth.factor(math.inf if last is None else now - last)
 
     def _broker_wake(self, m: Message, broker: Station) -> float:
-        """What a broker's pass costs beyond its service time for having waited: a receiving end's
-        wake-up, `(factor - warm factor) × end cost` (benchmarks/wakeups.py: a cast 200 ms after the
-        last is 0.5 ms faster when another pair keeps the broker and relays busy, and 0.5 ms faster
-        again when the receiver is kept busy too; the sender's idleness changes nothing)."""
+        """What a broker's pass costs beyond its service time for having waited: as much as a
+        receiving end's wake-up, `(factor - warm factor) × end cost` — the one assumption that keeps
+        the model at one curve (benchmarks/wakeups.py: kept busy, the broker and relays saved a cast
+        0.5 ms in one run and 0.2 ms in another, the receiver 0.5 ms in both)."""
         if self.warmth is None or not m.end_ms:
             return 0.0
         return m.end_ms * max(0.0, self._idle_factor(broker) - self.warmth.factor(0.0))

@@ -29,11 +29,12 @@ class BenchHost:
     - `relay_late_ms`: how late a delayed relay's timer fires, per crossing (a 0 ms relay has none);
     - `end_warmth`: (idle ms, factor), on a logarithmic time axis — a message costs a process more
       when it had long waited for one: a receiving end and a broker's pass pay it, by the time since
-      that process last received a message; a sending end never does (its thread is running). A
-      cast 200 ms after the last is 0.5 ms faster when another pair keeps the broker and relays
-      busy, 0.5 ms faster again when the receiver is kept busy too, and no faster when its sender is
-      (benchmarks/wakeups.py). Not because the machine idles: a call 200 ms after the last costs as
-      much with another process waking the cores every 4 ms (benchmarks/warmth.py);
+      that process last received a message; a sending end never does (its thread is running). In
+      two runs of benchmarks/wakeups.py (2026-12-02), a cast 200 ms after the last was 0.2-0.5 ms
+      faster when another pair kept the broker and relays busy, 0.5 ms faster again when the
+      receiver was kept busy too, and 0-0.2 ms faster again when its sender was. Not because the
+      machine idles: a call 200 ms after the last costs as much with another process waking the
+      cores every 4 ms (benchmarks/warmth.py);
     - `end_crowding`: (message ends handled on the host since the process last received, factor), a
       receiving server's only — eight client/server pairs calling 200 ms apart have a p50 up to 30 %
       above a lone pair's on some machines, more than their load on the 2 cores explains, presumably
