@@ -4,9 +4,9 @@ reads them.
 Measured, with one client behind a 0 ms relay and one server next to the broker (as an edge client
 reaches the central broker in the bench's cases):
 - the relay's own cost per traversal beyond its configured delay (`relay_probe`);
-- calls and casts back to back, and with the test plan's pause between them (calls also 20 ms apart):
-  their latency, and the CPU time per message of each process (client, server, RabbitMQ with its
-  helpers, the relay) from the processes' CPU counters;
+- calls and casts back to back, and calls, casts and notifications 20 ms and the test plan's pause
+  apart: their latency, and the CPU time per message of each process (client, server, RabbitMQ with
+  its helpers, the relay) from the processes' CPU counters;
 - calls with the pause from several client/server pairs at once: their latency;
 - calls per second with 8 client threads.
 Derived:
@@ -17,10 +17,11 @@ Derived:
   separates the two;
 - the library's cost on a message's path, mean and spread: the values with which the simulator, run
   on the calibration's own set-up, gives the measured p50 and p95 of calls with the pause; how that
-  cost shrinks when a process is kept busy (`Params.end_warmth`: the factors with which the simulator
-  gives the p50 of calls back to back and 20 ms apart); how it grows with others' work
-  (`Params.end_crowding`: the factor that gives the p50 of the pairs calling at once); and the means
-  that give the p50 of casts and of notifications (measured likewise, notifier to listener).
+  cost shrinks when the processes a message wakes were kept busy (`BenchHost.end_warmth`: the factors
+  with which the simulator gives the p50 of calls back to back, and of every kind 20 ms apart at
+  once); how it grows with others' work (`BenchHost.end_crowding`: the factor that gives the p50 of
+  the pairs calling at once); and the means that give the p50 of casts and of notifications with
+  the pause (measured likewise, notifier to listener).
 """
 
 from __future__ import annotations
