@@ -23,6 +23,15 @@ from wanstack.sim.stations import Station
 
 Then = Callable[[Any], None]
 
+# How a message's wake-up beyond its receiver is shared between the broker's pass (by the time since
+# the broker's last) and the link's relay thread (by the time since that relay last forwarded): an
+# even split, an assumption that keeps the model at one curve. benchmarks/wakeups.py kept each part
+# busy in turn: the broker with the relays' process saved a cast 0.2-0.5 ms, the sender with its own
+# relay thread 0-0.2 ms (results/wakeups-2026-12-02.txt). Without it, tc1's ten senders, each
+# behind a relay thread idle 200 ms, cost as little as one sender 20 ms apart behind a busy one; the
+# bench has them 8 % dearer (2026-12-02: tc1-cast 2.42 ms, a lone pair's casts 20 ms apart 2.24 ms).
+RELAY_SHARE = 0.5
+
 
 class SharedHostChains(ChainRunner):
     """Chains whose every process runs on the bench's host (`BenchHost`).
@@ -33,8 +42,8 @@ class SharedHostChains(ChainRunner):
     holds the message; the rest is a CPU job nobody waits for, which delays everyone else's. A
     receiving end's path cost depends on how long its process has waited for a message (`warmth`) and,
     for a server, on how many message ends the host handled meanwhile (`crowding`); a sending end's is
-    always the warm one (its thread is running), and a broker's pass pays a wake-up by the same curve
-    (`_broker_wake`). A process is a server's station, or the client at a site (`process_of`). Each
+    always the warm one (its thread is running), and a broker's pass and the link's relay thread share
+    a wake-up by the same curve (`RELAY_SHARE`). A process is a server's station, or the client at a site (`process_of`). Each
     process is a Python interpreter: its ends run one at a time
     (`Interpreter`), so a server that ten clients call handles two arriving together one after the
     other, even with a core free.
@@ -124,13 +133,17 @@ class SharedHostChains(ChainRunner):
         return self.warmth.factor(math.inf if last is None else now - last)
 
     def _broker_wake(self, m: Message, broker: Station) -> float:
-        """What a broker's pass costs beyond its service time for having waited: as much as a
-        receiving end's wake-up, `(factor - warm factor) × end cost` — the one assumption that keeps
-        the model at one curve (benchmarks/wakeups.py: kept busy, the broker and relays saved a cast
-        0.5 ms in one run and 0.2 ms in another, the receiver 0.5 ms in both)."""
-        if self.warmth is None or not m.end_ms:
+        """What a broker's pass costs beyond its service time for having waited: its share of a
+        receiving end's wake-up (`RELAY_SHARE`; all of it when no relay is modelled)."""
+        share = 1.0 - RELAY_SHARE if self.relay is not None else 1.0
+        return self._wake_cost(m, broker, share)
+
+    def _wake_cost(self, m: Message, process: Hashable, share: float) -> float:
+        """`share` of a receiving end's wake-up, `(factor - warm factor) × end cost`, by the time since
+        `process` last passed a message on (recorded as now)."""
+        if self.warmth is None or not m.end_ms or not share:
             return 0.0
-        return m.end_ms * max(0.0, self._idle_factor(broker) - self.warmth.factor(0.0))
+        return share * m.end_ms * max(0.0, self._idle_factor(process) - self.warmth.factor(0.0))
 
     def _path(self, mean: float, spread: float = 1.0) -> float:
         """One message's path cost at a library end, around its mean, its CV `spread` times the
@@ -197,7 +210,12 @@ class SharedHostChains(ChainRunner):
 
     def _relayed(self, m: Message) -> None:
         hop = m.hops[m.at - 1]
-        if not self.net.send(hop.src, hop.dst, m, self._arrived, 0.0):
+        wake = 0.0
+        if hop.src != hop.dst and self.relay is not None:
+            # The link's relay thread waking (its share of the wake-up): a delay, not the relays'
+            # interpreter lock's work, since a thread waiting for its turn to run holds nothing.
+            wake = self._wake_cost(m, ("relay", frozenset((hop.src, hop.dst))), RELAY_SHARE)
+        if not self.net.send(hop.src, hop.dst, m, self._arrived, wake):
             self._unroutable(m)
 
     def _arrived(self, m: Message) -> None:
