@@ -43,8 +43,8 @@ class SharedHostChains(ChainRunner):
     receiving end's path cost depends on how long its process has waited for a message (`warmth`) and,
     for a server, on how many message ends the host handled meanwhile (`crowding`); a sending end's is
     always the warm one (its thread is running), and a broker's pass and the link's relay thread share
-    a wake-up by the same curve (`RELAY_SHARE`). A process is a server's station, or the client at a site (`process_of`). Each
-    process is a Python interpreter: its ends run one at a time
+    a wake-up by the same curve (`RELAY_SHARE`). A process is a server's station, or the client at a
+    site (`process_of`). Each process is a Python interpreter: its ends run one at a time
     (`Interpreter`), so a server that ten clients call handles two arriving together one after the
     other, even with a core free.
 
