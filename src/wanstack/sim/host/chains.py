@@ -120,7 +120,7 @@ class SharedHostChains(ChainRunner):
             if self.crowding is not None and isinstance(process, Station):
                 ms *= self.crowding.factor(others)
             if self.crowding_spread is not None:
-                spread = self.crowding_spread.factor(others)
+                spread *= self.crowding_spread.factor(others)
         return ms, spread
 
     def _idle_factor(self, process: Hashable) -> float:
