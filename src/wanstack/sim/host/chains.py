@@ -67,6 +67,7 @@ class SharedHostChains(ChainRunner):
         "rng",
         "seen",
         "shape",
+        "warm",
         "warmth",
     )
 
@@ -84,11 +85,12 @@ class SharedHostChains(ChainRunner):
         wake = host.poll_wake_cpu_ms
         self.polls = PollBackoff(net.sim, cpu, wake, self._wake) if wake else None
         self.warmth = Curve(host.end_warmth, logarithmic=True) if host.end_warmth else None
-        self.active: dict[Hashable, float] = {}  # process -> when its library last handled a message
+        self.warm = self.warmth.factor(0.0) if self.warmth is not None else 1.0  # a busy process's
+        self.active: dict[Hashable, float] = {}  # process -> when it last received or passed one on
         self.crowding = Curve(host.end_crowding) if host.end_crowding else None
         self.crowding_spread = Curve(host.end_crowding_spread) if host.end_crowding_spread else None
         self.ends = 0  # message ends handled by all processes so far
-        self.seen: dict[Hashable, int] = {}  # process -> `ends` just after its own last one
+        self.seen: dict[Hashable, int] = {}  # process -> `ends` just after its last receive
         self.interpreters: dict[Hashable, Interpreter] = {}
 
     @staticmethod
@@ -106,7 +108,7 @@ class SharedHostChains(ChainRunner):
         as others' work for the rest."""
         self.ends += 1
         if not receiving:
-            return (ms * self.warmth.factor(0.0) if self.warmth is not None else ms), 1.0
+            return ms * self.warm, 1.0
         spread = 1.0
         if self.warmth is not None:
             # The wake-up's saving leaves the variation where it was: its spread stays the cold end's.
@@ -143,7 +145,7 @@ class SharedHostChains(ChainRunner):
         `process` last passed a message on (recorded as now)."""
         if self.warmth is None or not m.end_ms or not share:
             return 0.0
-        return share * m.end_ms * max(0.0, self._idle_factor(process) - self.warmth.factor(0.0))
+        return share * m.end_ms * max(0.0, self._idle_factor(process) - self.warm)
 
     def _path(self, mean: float, spread: float = 1.0) -> float:
         """One message's path cost at a library end, around its mean, its CV `spread` times the
