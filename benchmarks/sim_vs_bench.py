@@ -23,6 +23,7 @@ import yaml
 
 from wanstack.bench.calibrate import Rounds, fitted_calibration, measure_burst, measure_relay_figures
 from wanstack.bench.cases import Bus, CaseResult, run_case
+from wanstack.bench.procstat import host_cpu_ticks, stolen_share
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.scenario.load import load, parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, default_cases
@@ -72,6 +73,9 @@ def main() -> None:
     runs: dict[tuple[float, str], list[CaseResult]] = {
         (delay, case.name): [] for delay, cases in plan.items() for case in cases
     }
+    # The share of the CPU the hypervisor gave to other tenants during each bench run (steal): on a
+    # shared host it is what moves the bench's own figures from run to run.
+    stolen: dict[tuple[float, str], list[float]] = {key: [] for key in runs}
 
     def say(text: str) -> None:
         print(f"… {text}", file=sys.stderr, flush=True)
@@ -83,8 +87,11 @@ def main() -> None:
             for case in cases:
                 say(f"round {n + 1}/{args.repeat}: {delay:.0f} ms {case.name}")
                 bus = Bus.single(broker, top, dict.fromkeys(edges, delay))
+                before = host_cpu_ticks()
                 runs[delay, case.name].append(run_case(bus, case))
+                stolen[delay, case.name].append(stolen_share(before, host_cpu_ticks()))
 
+    started = host_cpu_ticks()
     if args.calibration is not None:
         cal = args.calibration
         with RabbitNode(name="wanstack-sim-vs-bench") as broker:
@@ -114,10 +121,12 @@ def main() -> None:
                 yaml.safe_dump(measured.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
             )
         fitted_calibration(measured, calibration).write(cal)
+    whole_run = stolen_share(started, host_cpu_ticks())
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
     calibrated = load_calibration(cal)
     options = SimOptions(params=calibrated.params(), host=calibrated.bench_host())
     print(f"default scenario: {top} + {len(edges)} edge sites; calibration {cal}")
+    print(f"CPU stolen by the hypervisor while measuring: {whole_run:.1%}")
     columns = f"{'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} {'err':>7}"
     print(f"{'delay':>6} {'case':<11} {columns} {'n':>5} {'fail':>4} {'dup':>4}  bench p50 per run")
     rows = []
@@ -130,6 +139,7 @@ def main() -> None:
             b50, b95 = (float(x) for x in np.percentile(latencies, [50, 95]))
             s50, s95 = (float(x) for x in np.percentile(sim, [50, 95]))
             spread = [float(np.percentile(r.latencies_ms, 50)) for r in done]
+            tails = [float(np.percentile(r.latencies_ms, 95)) for r in done]
             failures, duplicates = sum(r.failures for r in done), sum(r.duplicates for r in done)
             print(
                 f"{delay:>4.0f}ms {case.name:<11} {b50:>8.2f}ms {s50:>7.2f}ms {(s50 - b50) / b50:>+7.1%} "
@@ -146,6 +156,8 @@ def main() -> None:
                     "bench_p95_ms": b95,
                     "sim_p95_ms": s95,
                     "bench_p50_ms_per_run": spread,
+                    "bench_p95_ms_per_run": tails,
+                    "stolen_share_per_run": stolen[delay, case.name],
                     "messages": len(latencies),
                     "failures": failures,
                     "duplicates": duplicates,
@@ -160,6 +172,7 @@ def main() -> None:
             "calibration": kept.name,
             "messages_per_client": args.messages,
             "pause_ms": args.pause,
+            "stolen_share": whole_run,
             "rows": rows,
         }
         args.json.write_text(json.dumps(document, indent=2), encoding="utf-8")
@@ -206,6 +219,12 @@ def report(rows: list[dict[str, Any]]) -> None:
             unstable.append(f"{r['delay_ms']:.0f} ms {r['case']} ({spread:.0%})")
     worst = max((r["bench_p50_spread"] for r in rows), default=0.0)
     print(f"machine stability: the bench's p50 moved by at most {worst:.0%} between its runs of a figure")
+    shares = [x for r in rows for x in r.get("stolen_share_per_run", [])]  # runs saved before: none
+    if shares:
+        print(
+            f"  the hypervisor gave other tenants {float(np.mean(shares)):.1%} of the CPU during the bench's "
+            f"runs (steal; {max(shares):.1%} during the worst run)"
+        )
     if unstable:
         print(f"  past the {BAR:.0%} bar (the bench disagrees with itself there): {', '.join(unstable)}")
 

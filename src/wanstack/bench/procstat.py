@@ -43,3 +43,19 @@ def session_rss_mb(session: int) -> float:
         except (OSError, ValueError, IndexError):
             continue
     return total / 2**20
+
+
+def host_cpu_ticks() -> tuple[int, int]:
+    """(stolen, all) CPU ticks of this machine since boot, every core together (proc(5): the `cpu`
+    line of /proc/stat; `steal` is the time a virtual machine's cores were ready to run but the
+    hypervisor ran someone else). Between two readings, stolen / all is the share of the machine its
+    neighbours took: on a shared host the bench's tails grow with it."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    ticks = [int(x) for x in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def stolen_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU time stolen between two `host_cpu_ticks` readings."""
+    elapsed = after[1] - before[1]
+    return (after[0] - before[0]) / elapsed if elapsed > 0 else 0.0
