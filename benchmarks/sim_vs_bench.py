@@ -26,7 +26,7 @@ from wanstack.bench.cases import Bus, CaseResult, run_case
 from wanstack.bench.procstat import host_cpu_ticks, stolen_share
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.scenario.load import load, parse
-from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, default_cases
+from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, default_cases
 from wanstack.sim.calibration import load_calibration
 from wanstack.sim.cases import simulate_case
 from wanstack.sim.engine import SimOptions
@@ -123,49 +123,17 @@ def main() -> None:
         fitted_calibration(measured, calibration).write(cal)
     whole_run = stolen_share(started, host_cpu_ticks())
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
-    calibrated = load_calibration(cal)
-    options = SimOptions(params=calibrated.params(), host=calibrated.bench_host())
-    print(f"default scenario: {top} + {len(edges)} edge sites; calibration {cal}")
-    print(f"CPU stolen by the hypervisor while measuring: {whole_run:.1%}")
-    columns = f"{'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} {'err':>7}"
-    print(f"{'delay':>6} {'case':<11} {columns} {'n':>5} {'fail':>4} {'dup':>4}  bench p50 per run")
-    rows = []
-    for delay, cases in plan.items():
-        infra = parse(f"generate: {{kind: star, edges: {len(edges)}, delay_ms: {delay}}}\n", "star.yaml")
-        for case in cases:
-            done = runs[delay, case.name]
-            latencies = [x for r in done for x in r.latencies_ms]
-            sim = simulate_case(infra, case, options)
-            b50, b95 = (float(x) for x in np.percentile(latencies, [50, 95]))
-            s50, s95 = (float(x) for x in np.percentile(sim, [50, 95]))
-            spread = [float(np.percentile(r.latencies_ms, 50)) for r in done]
-            tails = [float(np.percentile(r.latencies_ms, 95)) for r in done]
-            failures, duplicates = sum(r.failures for r in done), sum(r.duplicates for r in done)
-            print(
-                f"{delay:>4.0f}ms {case.name:<11} {b50:>8.2f}ms {s50:>7.2f}ms {(s50 - b50) / b50:>+7.1%} "
-                f"{b95:>8.2f}ms {s95:>7.2f}ms {(s95 - b95) / b95:>+7.1%} {len(latencies):>5} "
-                f"{failures:>4} {duplicates:>4}  {min(spread):.2f}-{max(spread):.2f}ms",
-                flush=True,
-            )
-            rows.append(
-                {
-                    "delay_ms": delay,
-                    "case": case.name,
-                    "bench_p50_ms": b50,
-                    "sim_p50_ms": s50,
-                    "bench_p95_ms": b95,
-                    "sim_p95_ms": s95,
-                    "bench_p50_ms_per_run": spread,
-                    "bench_p95_ms_per_run": tails,
-                    "stolen_share_per_run": stolen[delay, case.name],
-                    "messages": len(latencies),
-                    "failures": failures,
-                    "duplicates": duplicates,
-                }
-            )
-    report(rows)
-    if args.json is not None:
-        # The calibration goes beside the rows: a later fit of the bench-host model can use both.
+    rows = [
+        bench_row(delay, case.name, runs[delay, case.name], stolen[delay, case.name])
+        for delay, case in ((d, c) for d, cases in plan.items() for c in cases)
+    ]
+
+    def keep() -> None:
+        """The rows (and the calibration beside them: a later fit of the bench-host model can use
+        both) as they stand: written before the simulation too, so that a failure there keeps what took
+        25 min to measure (`--from FILE --refit` simulates them again)."""
+        if args.json is None:
+            return
         kept = args.json.with_suffix(".calibration.yaml")
         kept.write_bytes(cal.read_bytes())
         document = {
@@ -175,7 +143,56 @@ def main() -> None:
             "stolen_share": whole_run,
             "rows": rows,
         }
-        args.json.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps(document, indent=1), encoding="utf-8")
+
+    keep()
+    calibrated = load_calibration(cal)
+    options = SimOptions(params=calibrated.params(), host=calibrated.bench_host())
+    print(f"default scenario: {top} + {len(edges)} edge sites; calibration {cal}")
+    print(f"CPU stolen by the hypervisor while measuring: {whole_run:.1%}")
+    simulate_rows(rows, {case.name: case for cases in plan.values() for case in cases}, options)
+    report(rows)
+    keep()
+
+
+def bench_row(delay: float, case: str, done: list[CaseResult], stolen: list[float]) -> dict[str, Any]:
+    """One figure's bench side: its runs' latencies pooled, each run's p50 and p95 and stolen CPU."""
+    latencies = [x for r in done for x in r.latencies_ms]
+    b50, b95 = (float(x) for x in np.percentile(latencies, [50, 95]))
+    return {
+        "delay_ms": delay,
+        "case": case,
+        "bench_p50_ms": b50,
+        "bench_p95_ms": b95,
+        "bench_p50_ms_per_run": [float(np.percentile(r.latencies_ms, 50)) for r in done],
+        "bench_p95_ms_per_run": [float(np.percentile(r.latencies_ms, 95)) for r in done],
+        "stolen_share_per_run": stolen,
+        "messages": len(latencies),
+        "failures": sum(r.failures for r in done),
+        "duplicates": sum(r.duplicates for r in done),
+        # Every latency, rounded to the µs: a later model can be tried on the whole distribution.
+        "bench_latencies_ms": [round(x, 3) for x in latencies],
+    }
+
+
+def simulate_rows(rows: list[dict[str, Any]], cases: dict[str, MessagingCase], options: SimOptions) -> None:
+    """Each row's simulated p50 and p95 (on the star of the default scenario's size at the row's
+    delay), printed beside the bench's as they come."""
+    columns = f"{'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} {'err':>7}"
+    print(f"{'delay':>6} {'case':<11} {columns} {'n':>5} {'fail':>4} {'dup':>4}  bench p50 per run")
+    edges = len(load("default").sites) - 1
+    for row in rows:
+        infra = parse(f"generate: {{kind: star, edges: {edges}, delay_ms: {row['delay_ms']}}}\n", "star.yaml")
+        sim = simulate_case(infra, cases[row["case"]], options)
+        row["sim_p50_ms"], row["sim_p95_ms"] = (float(x) for x in np.percentile(sim, [50, 95]))
+        b50, s50, b95, s95 = (row[k] for k in ("bench_p50_ms", "sim_p50_ms", "bench_p95_ms", "sim_p95_ms"))
+        per_run, delay = row["bench_p50_ms_per_run"], row["delay_ms"]
+        print(
+            f"{delay:>4.0f}ms {row['case']:<11} {b50:>8.2f}ms {s50:>7.2f}ms {(s50 - b50) / b50:>+7.1%} "
+            f"{b95:>8.2f}ms {s95:>7.2f}ms {(s95 - b95) / b95:>+7.1%} {row['messages']:>5} "
+            f"{row['failures']:>4} {row['duplicates']:>4}  {min(per_run):.2f}-{max(per_run):.2f}ms",
+            flush=True,
+        )
 
 
 BAR = 0.15  # the simulator's bar against the bench, per figure
@@ -247,18 +264,7 @@ def reanalyse(path: Path, refit: bool) -> None:
         # Files written before these keys: the defaults, with which every kept run was taken.
         messages, pause = saved.get("messages_per_client", 40), saved.get("pause_ms", DEFAULT_PAUSE_MS)
         cases = {c.name: c for c in default_cases(top, edges, messages=messages, pause_ms=pause)}
-        for row in rows:
-            infra = parse(
-                f"generate: {{kind: star, edges: {len(edges)}, delay_ms: {row['delay_ms']}}}\n", "star.yaml"
-            )
-            sim = simulate_case(infra, cases[row["case"]], options)
-            row["sim_p50_ms"], row["sim_p95_ms"] = (float(x) for x in np.percentile(sim, [50, 95]))
-            figures = ("bench_p50_ms", "sim_p50_ms", "bench_p95_ms", "sim_p95_ms")
-            b50, s50, b95, s95 = (row[k] for k in figures)
-            print(
-                f"{row['delay_ms']:>4.0f}ms {row['case']:<11} {b50:>8.2f}ms {s50:>7.2f}ms "
-                f"{(s50 - b50) / b50:>+7.1%} {b95:>8.2f}ms {s95:>7.2f}ms {(s95 - b95) / b95:>+7.1%}"
-            )
+        simulate_rows(rows, cases, options)
     report(rows)
 
 
