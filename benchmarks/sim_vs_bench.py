@@ -256,7 +256,7 @@ def reanalyse(path: Path, refit: bool) -> None:
         from wanstack.bench.calibrate import derive
 
         kept = load_calibration(path.parent / saved["calibration"])
-        fitted = derive(kept.measured, kept.cores)
+        fitted = derive(kept.measured, kept.cores, lambda text: print(text, file=sys.stderr))
         options = SimOptions(params=fitted.messaging.apply(Params()), host=fitted.host.bench_host())
         default = load("default")
         top = default.placement.top_site

@@ -196,3 +196,27 @@ def test_a_fit_for_another_bench_host_model_is_refused_saying_how_to_fit_it_agai
     assert "old.yaml" in result.output and "wanstack calibrate --refit" in result.output
     assert "Traceback" not in result.output
     assert runner.invoke(app, ["run", "default", "--calibration", str(old)]).exit_code == 0
+
+
+def test_a_fit_at_the_edge_of_its_range_is_said() -> None:
+    """A crowd far slower than its lone pairs (2026-12-02, an unsteady machine: eight pairs' p95 22.7
+    ms against a lone pair's 8.5) drives the crowding fits to the top of their ranges, and a warm end
+    may be fitted to cost nothing: `derive` says so instead of writing such a fit silently."""
+    from dataclasses import replace
+
+    from wanstack.bench.calibrate import CROWDING_MAX, CROWDING_SPREAD_MAX, _at_the_edge
+
+    cal, fitted = fit_of("calibration-2026-12-02.yaml")
+    host = fitted.host.bench_host()
+    assert _at_the_edge(host, cal.measured) == []
+    crowded = replace(
+        host,
+        end_crowding=((3.0, 1.0), (31.0, CROWDING_MAX)),
+        end_crowding_spread=((3.0, 1.0), (31.0, CROWDING_SPREAD_MAX)),
+        end_warmth=((0.0, 0.0), *host.end_warmth[1:]),
+    )
+    problems = _at_the_edge(crowded, cal.measured)
+    assert len(problems) == 3
+    assert "costs nothing" in problems[0]
+    assert f"p50 ({cal.measured.crowd.p50_ms} ms)" in problems[1]  # type: ignore[union-attr]
+    assert "p95" in problems[2]

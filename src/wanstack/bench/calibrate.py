@@ -261,6 +261,12 @@ def measure_crowd(broker: RabbitNode, pairs: int, pause_ms: float, messages: int
     return run_case(Bus.single(broker, top, edges), case).latencies_ms
 
 
+# The crowding fits' ranges: a factor of a server's mean and of every end's spread. A fit that ends at
+# a range's top could not give the crowd's figures at all (`derive` says so).
+CROWDING_MAX = 4.0
+CROWDING_SPREAD_MAX = 6.0
+
+
 def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
     """`trial` with the crowding curves' values at the crowd's ends fitted: the factor of a server's
     mean with which the simulator gives the crowd's measured p50 (`measure_crowd`) and, with the p95,
@@ -282,11 +288,11 @@ def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
 
     factor, spread = 1.0, 1.0
     for _ in range(3 if p95_ms is not None else 1):
-        factor = _bisect(lambda f, s=spread: percentile(f, s, 50), crowd.p50_ms, 0.0, 4.0)
+        factor = _bisect(lambda f, s=spread: percentile(f, s, 50), crowd.p50_ms, 0.0, CROWDING_MAX)
         if p95_ms is not None:
-            spread = _bisect(lambda s, f=factor: percentile(f, s, 95), p95_ms, 0.0, 6.0)
+            spread = _bisect(lambda s, f=factor: percentile(f, s, 95), p95_ms, 0.0, CROWDING_SPREAD_MAX)
             # The p50 last: the spread moves it too.
-            factor = _bisect(lambda f, s=spread: percentile(f, s, 50), crowd.p50_ms, 0.0, 4.0)
+            factor = _bisect(lambda f, s=spread: percentile(f, s, 50), crowd.p50_ms, 0.0, CROWDING_MAX)
     return curves(factor, spread)
 
 
@@ -385,8 +391,9 @@ def _minimise(f: Any, low: float, high: float) -> float:
     return (low + high) / 2
 
 
-def derive(measured: Measured, cores: int) -> Fitted:
-    """The simulator's parameters from the measured figures (a calibration's `measured` block)."""
+def derive(measured: Measured, cores: int, say: Callable[[str], None] | None = None) -> Fitted:
+    """The simulator's parameters from the measured figures (a calibration's `measured` block). A fit
+    that ends at the edge of its range is told to `say`: the model could not give those figures."""
     runs: dict[tuple[str, float], PairRun] = {(p.kind, p.pause_ms): PairRun.of(p) for p in measured.pairs}
     pause_ms = max(measured.pauses("notify"))  # the longest: 20 ms apart is a warmth point
     quiet = [runs[k, 0.0] for k in ("call", "cast")]
@@ -425,6 +432,9 @@ def derive(measured: Measured, cores: int) -> Fitted:
     if measured.crowd is not None:
         trial = fit_crowding(trial, measured.crowd)
     fitted = trial.host
+    if say is not None:
+        for problem in _at_the_edge(fitted, measured):
+            say(f"warning: {problem}")
     return Fitted(
         messaging=MessagingCosts(
             rpc_client_ms=round(client_ms, 4),
@@ -447,6 +457,31 @@ def derive(measured: Measured, cores: int) -> Fitted:
             end_crowding_spread=[(x, round(f, 4)) for x, f in fitted.end_crowding_spread],
         ),
     )
+
+
+def _at_the_edge(host: BenchHost, measured: Measured) -> list[str]:
+    """The fits that ended at the edge of their range, each said with the figure it could not give."""
+    problems = []
+    warmth = dict(host.end_warmth)
+    if warmth and warmth.get(0.0, 1.0) < 1e-3:
+        call = next(p for p in measured.pairs if p.kind == "call" and p.pause_ms == 0.0)
+        problems.append(
+            "a warm end costs nothing in the fit: the rest of the path already takes the "
+            f"{call.p50_ms:.2f} ms measured for calls back to back (listeners' polls, broker, relay)"
+        )
+    crowd = measured.crowd
+    ranges = (
+        (host.end_crowding, CROWDING_MAX, "p50"),
+        (host.end_crowding_spread, CROWDING_SPREAD_MAX, "p95"),
+    )
+    for curve, top, figure in ranges:
+        if crowd is not None and curve and curve[-1][1] > top * 0.999:
+            value = crowd.p50_ms if figure == "p50" else crowd.p95_ms
+            problems.append(
+                f"the crowd's {figure} ({value} ms) is beyond what the model gives at the top of its range "
+                f"({top}): the crowd behaved unlike the lone pairs (an unsteady machine? measure again)"
+            )
+    return problems
 
 
 # --- measuring ------------------------------------------------------------------------------------
@@ -556,7 +591,7 @@ def fitted_calibration(measured: Measured, say: Say = _quiet) -> Calibration:
         host=os.uname().nodename,
         cores=cores,
         measured=measured,
-        fitted=derive(measured, cores),
+        fitted=derive(measured, cores, say),
     )
 
 
