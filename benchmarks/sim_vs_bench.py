@@ -125,7 +125,8 @@ def main() -> None:
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
     rows = [
         bench_row(delay, case.name, runs[delay, case.name], stolen[delay, case.name])
-        for delay, case in ((d, c) for d, cases in plan.items() for c in cases)
+        for delay, cases in plan.items()
+        for case in cases
     ]
 
     def keep() -> None:
@@ -150,7 +151,7 @@ def main() -> None:
     options = SimOptions(params=calibrated.params(), host=calibrated.bench_host())
     print(f"default scenario: {top} + {len(edges)} edge sites; calibration {cal}")
     print(f"CPU stolen by the hypervisor while measuring: {whole_run:.1%}")
-    simulate_rows(rows, {case.name: case for cases in plan.values() for case in cases}, options)
+    simulate_rows(rows, {case.name: case for cases in plan.values() for case in cases}, len(edges), options)
     report(rows)
     keep()
 
@@ -175,12 +176,13 @@ def bench_row(delay: float, case: str, done: list[CaseResult], stolen: list[floa
     }
 
 
-def simulate_rows(rows: list[dict[str, Any]], cases: dict[str, MessagingCase], options: SimOptions) -> None:
-    """Each row's simulated p50 and p95 (on the star of the default scenario's size at the row's
-    delay), printed beside the bench's as they come."""
+def simulate_rows(
+    rows: list[dict[str, Any]], cases: dict[str, MessagingCase], edges: int, options: SimOptions
+) -> None:
+    """Each row's simulated p50 and p95 (on a star of `edges` edge sites, the default scenario's, at
+    the row's delay), printed beside the bench's as they come."""
     columns = f"{'bench p50':>10} {'sim p50':>9} {'err':>7} {'bench p95':>10} {'sim p95':>9} {'err':>7}"
     print(f"{'delay':>6} {'case':<11} {columns} {'n':>5} {'fail':>4} {'dup':>4}  bench p50 per run")
-    edges = len(load("default").sites) - 1
     for row in rows:
         infra = parse(f"generate: {{kind: star, edges: {edges}, delay_ms: {row['delay_ms']}}}\n", "star.yaml")
         sim = simulate_case(infra, cases[row["case"]], options)
@@ -264,7 +266,7 @@ def reanalyse(path: Path, refit: bool) -> None:
         # Files written before these keys: the defaults, with which every kept run was taken.
         messages, pause = saved.get("messages_per_client", 40), saved.get("pause_ms", DEFAULT_PAUSE_MS)
         cases = {c.name: c for c in default_cases(top, edges, messages=messages, pause_ms=pause)}
-        simulate_rows(rows, cases, options)
+        simulate_rows(rows, cases, len(edges), options)
     report(rows)
 
 

@@ -464,7 +464,7 @@ def _at_the_edge(host: BenchHost, measured: Measured) -> list[str]:
     problems = []
     warmth = dict(host.end_warmth)
     if warmth and warmth.get(0.0, 1.0) < 1e-3:
-        call = next(p for p in measured.pairs if p.kind == "call" and p.pause_ms == 0.0)
+        call = measured.pair("call", 0.0)
         problems.append(
             "a warm end costs nothing in the fit: the rest of the path already takes the "
             f"{call.p50_ms:.2f} ms measured for calls back to back (listeners' polls, broker, relay)"
