@@ -121,7 +121,7 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     from wanstack.sim.calibration import load_calibration
 
     # A shorter pause than the test plan's and one round: the same steps, quicker.
-    cal = calibrate(tmp_path / "calibration.yaml", scale=0.3, pause_ms=50.0, rounds=1)
+    cal = calibrate(tmp_path / "calibration.yaml", scale=0.15, pause_ms=50.0, rounds=1)
     measured, fitted = cal.measured, cal.fitted
     assert 0.2 < measured.pair("call", 0.0).p50_ms < measured.pair("call", 50.0).p50_ms < 20
     # Calls back to back cost their ends less than calls 50 ms apart (idle processes), and the curve

@@ -80,7 +80,7 @@ def test_each_machine_fit_gives_back_its_own_pairs_and_crowd(name: str) -> None:
     infra, case = star_case("call", crowd.pairs, crowd.pause_ms, 100)
     latencies = simulate_case(infra, case, trial.options())
     # Its p50 fits the crowding factor, its p95 the spread's, and the spread moves the p50 back; a
-    # percentile of simulated calls moves in steps, so the bisection lands within a few percent.
+    # percentile of simulated calls moves in steps, so the fit lands within a few percent.
     assert float(np.percentile(latencies, 50)) == pytest.approx(crowd.p50_ms, rel=0.05)
     assert float(np.percentile(latencies, 95)) == pytest.approx(crowd.p95_ms, rel=0.15)
 

@@ -150,9 +150,10 @@ class SharedHostChains(ChainRunner):
     def _path(self, mean: float, spread: float = 1.0) -> float:
         """One message's path cost at a library end, around its mean, its CV `spread` times the
         calibrated one."""
-        if not self.shape or mean <= 0.0:
+        if not self.shape or mean <= 0.0 or spread <= 0.0:
             # A fit may put a warm end's cost at 0 (on a slow machine's back-to-back calls the rest
-            # of the path already costs what was measured): no cost, no spread around it.
+            # of the path already costs what was measured), or try a crowd without spread: no cost,
+            # or no spread around it.
             return max(mean, 0.0)
         shape = self.shape / spread**2
         return self.rng.gammavariate(shape, mean / shape)
