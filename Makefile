@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit services openstack bench profile clean
+.PHONY: demo test checks lint typecheck unit services openstack bench profile clean
 
 # OpenStack's own services, for the testbed: an environment of their own (external components, as
 # RabbitMQ is), pinned by openstack/constraints.txt, with wanstack's plug-ins (openstack/).
@@ -42,10 +42,17 @@ $(OPENSTACK_STAMP): openstack/constraints.txt openstack/pyproject.toml $(wildcar
 
 openstack: $(OPENSTACK_STAMP)
 
+# The suite: the tests that time alone, the rest beside them at the lowest priority (see the script).
 unit: $(STAMP) services $(OPENSTACK_STAMP)
-	$(BIN)/pytest -q
+	bash scripts/run-tests.sh $(BIN)
 
-test: lint typecheck unit
+checks: lint typecheck
+
+# The set-up's independent steps at once (the package's environment, then lint and mypy in it; the
+# Debian services; OpenStack's environment), then the suite alone.
+test:
+	$(MAKE) --jobs=3 --output-sync=target checks services $(OPENSTACK_STAMP)
+	$(MAKE) unit
 
 # Benchmarks print their figures (see README, Performance); they are not part of `make test`.
 bench: $(STAMP)

@@ -20,7 +20,7 @@ from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.twosite import rpc_across_link
 
-pytestmark = pytest.mark.bench
+pytestmark = [pytest.mark.bench, pytest.mark.timing]
 
 if not rabbit.available():
     reason = "RabbitMQ is not installed: run `make test` (it installs Debian's rabbitmq-server)"

@@ -36,6 +36,9 @@ from wanstack.multiregion.inventory import Counts, Inventory, Source
 from wanstack.testbed.config import ADMIN_PASSWORD
 from wanstack.testbed.keystone import KeystoneServer, available
 
+# Deadlines measured on the wall clock: run alone (scripts/run-tests.sh).
+pytestmark = pytest.mark.timing
+
 needs_keystone = pytest.mark.skipif(not available(), reason="OpenStack's environment is not installed")
 
 

@@ -14,6 +14,9 @@ from wanstack.multiregion.limits import apply, plan
 from wanstack.scenario.quotas import ProjectQuota
 from wanstack.testbed.keystone import KeystoneServer, available
 
+# Deadlines measured on the wall clock: run alone (scripts/run-tests.sh).
+pytestmark = pytest.mark.timing
+
 needs_keystone = pytest.mark.skipif(not available(), reason="OpenStack's environment is not installed")
 REGIONS = ["edge-1", "edge-2"]
 SERVER = {"instances": 1, "cores": 2, "ram_mb": 512}

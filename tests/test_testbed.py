@@ -62,6 +62,7 @@ def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:
 
 @needs_openstack
 @pytest.mark.slow
+@pytest.mark.timing  # the inventory's deadline, on the wall clock
 def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     tmp_path: Path, runner, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
