@@ -380,3 +380,16 @@ def test_the_services_thread_pools_carry_the_submitters_trace_and_keep_no_other(
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+@pytest.mark.skipif(not mariadb.available(), reason="Debian's mariadb-server (`make test`)")
+def test_a_database_in_a_deep_folder_starts_and_leaves_nothing(tmp_path: Path) -> None:
+    """A socket path over 107 bytes made mariadbd refuse to start (a testbed under pytest's temporary
+    folder, a CI run of 2026-12-03): its socket goes to a short folder of its own, removed after."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    with mariadb.MariaDB(root=deep) as db:
+        socket_path = db._socket
+        assert socket_path is not None and len(str(socket_path)) <= mariadb.SOCKET_PATH_MAX
+        db.create("probe")
+    assert not socket_path.parent.exists()

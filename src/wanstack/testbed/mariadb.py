@@ -6,6 +6,7 @@ no performance schema (../shared/real-openstack.md: ~185 MB, up in < 1 s)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -22,6 +23,10 @@ CLIENT = "/usr/bin/mariadb"
 # The services' account (root's accounts are host-specific, 127.0.0.1 among them, without a password).
 USER = "openstack"
 PASSWORD = "wanstack"  # a throw-away server on loopback, reached through the site's relays only
+# A Unix socket's path fits in 107 bytes (`sun_path` of sockaddr_un, unix(7)); MariaDB refuses to start
+# with a longer one ("The socket file path is too long"), which a testbed folder a few levels deep
+# reaches: such a server's socket goes into a short temporary folder of its own.
+SOCKET_PATH_MAX = 107
 
 
 def available() -> bool:
@@ -39,6 +44,8 @@ class MariaDB:
     _home: Path | None = None
     _own_root: bool = False
     _server: subprocess.Popen[bytes] | None = None
+    _socket: Path | None = None
+    _short: Path | None = None  # a folder of its own for the socket when `root` is deep
 
     def url(self, database: str, host: str | None = None, port: int | None = None) -> str:
         """SQLAlchemy URL of `database`, reached at `host`:`port` (a relay's; default: the server)."""
@@ -54,11 +61,15 @@ class MariaDB:
             self._own_root = True
         home = self._home = self.root / f"mariadb-{self.port}"
         (home / "data").mkdir(parents=True, exist_ok=True)
+        self._socket = home / "mysqld.sock"
+        if len(os.fsencode(self._socket)) > SOCKET_PATH_MAX:
+            self._short = Path(tempfile.mkdtemp(prefix="wanstack-my-"))
+            self._socket = self._short / "mysqld.sock"
         config = home / "my.cnf"
         config.write_text(
             "[mariadbd]\n"
             f"datadir = {home / 'data'}\n"
-            f"socket = {home / 'mysqld.sock'}\n"
+            f"socket = {self._socket}\n"
             f"pid-file = {home / 'mysqld.pid'}\n"
             f"port = {self.port}\n"
             f"bind-address = {self.ip}\n"
@@ -103,16 +114,16 @@ class MariaDB:
         while time.monotonic() < deadline:
             if self._server is not None and self._server.poll() is not None:
                 raise RuntimeError(f"mariadbd exited with {self._server.returncode}: {self.tail_log()}")
-            if port_open(self.port, self.ip) and (self._home / "mysqld.sock").exists():
+            if port_open(self.port, self.ip) and self._socket is not None and self._socket.exists():
                 return
             time.sleep(0.1)
         raise TimeoutError(f"MariaDB on {self.ip}:{self.port} not ready in {self.startup_timeout_s:.0f} s")
 
     def sql(self, statements: str) -> None:
         """Run SQL as root, over the server's socket (root@localhost has no password)."""
-        assert self._home is not None
+        assert self._socket is not None
         subprocess.run(
-            [CLIENT, "--user=root", f"--socket={self._home / 'mysqld.sock'}", "--execute", statements],
+            [CLIENT, "--user=root", f"--socket={self._socket}", "--execute", statements],
             check=True,
             capture_output=True,
             timeout=60,
@@ -138,6 +149,9 @@ class MariaDB:
         if self._own_root and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+        if self._short is not None:
+            shutil.rmtree(self._short, ignore_errors=True)
+            self._short = None
 
     def __enter__(self) -> MariaDB:
         try:
