@@ -66,7 +66,9 @@ def _usage(coordinator: str, base: str, cloud: Cloud) -> int:
     return int(usage.get("instances", -1))
 
 
-def _until(what: object, timeout_s: float = 15.0) -> None:
+def _until(what: object, timeout_s: float = 60.0) -> None:
+    """Wait for `what` to hold: a guard against a hang, not a figure (a CI run on a slow, shared
+    machine of 2026-12-03 waited more than 15 s for the regions' first syncs)."""
     deadline = time.monotonic() + timeout_s
     while not what():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
