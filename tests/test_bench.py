@@ -6,6 +6,7 @@ under CI (CI=true), where a missing broker is a failure: CI must run them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -363,23 +364,33 @@ def test_replayed_boot_crosses_the_wan_as_often_as_the_simulated_one() -> None:
     from wanstack.sim.params import Params
 
     params = replay_params(Params(), local_ms=50.0)
-    real, predicted, crossings = {}, {}, set()
-    for delay in (10.0, 25.0):
+    delays = (10.0, 25.0)
+    predicted, crossings = {}, set()
+    infras = {}
+    for delay in delays:
         # A tiny image: its download, beside the network's allocation, is never the longer branch.
-        infra = parse(
+        infra = infras[delay] = parse(
             f"generate: {{kind: star, edges: 2, delay_ms: {delay}}}\n"
             "workload: {images: [{name: cirros, size_mb: 0.01}]}\n",
             "star.yaml",
         )
         roles, buses = layout(infra, "edge-1")
         crossings.add(critical_crossings(workflows()[OperationKind.BOOT], "edge-1", roles, buses))
-        with Replay(infra, OperationKind.BOOT, "edge-1", params) as replay:
-            # The fastest of three: a boot's floor, less exposed than two to a disturbed moment of
-            # this 2-core machine (one CI run measured 33.7 ms per ms from two).
-            result = replay.run(times=3)
-        assert result.failures == {} and len(result.latencies_ms) == 3
-        real[delay] = min(result.latencies_ms)
         predicted[delay] = min(simulated(infra, OperationKind.BOOT, "edge-1", 2, params=params))
+    boots: dict[float, list[float]] = {delay: [] for delay in delays}
+    with contextlib.ExitStack() as stack:
+        replays = {
+            d: stack.enter_context(Replay(infras[d], OperationKind.BOOT, "edge-1", params)) for d in delays
+        }
+        # The fastest of three at each delay, the delays taking turns: a boot's floor, and a slow
+        # spell of this 2-core machine falls on both (one CI run, each delay's three boots in a row,
+        # measured 59 ms per ms; another, from two boots, 33.7).
+        for turn in range(3):
+            for delay, replay in replays.items():
+                result = replay.run(times=1, warm_up=turn == 0)
+                assert result.failures == {} and len(result.latencies_ms) == 1
+                boots[delay] += result.latencies_ms
+    real = {delay: min(boots[delay]) for delay in delays}
     (count,) = crossings
     assert (predicted[25.0] - predicted[10.0]) / 15.0 == pytest.approx(count)
     assert (real[25.0] - real[10.0]) / 15.0 == pytest.approx(count, rel=0.10), real

@@ -301,14 +301,17 @@ class Replay:
             inner = self._inner.pop(token)
         inner(None, _nothing)
 
-    def run(self, times: int = 5, progress: Callable[[int], None] | None = None) -> ReplayResult:
-        """`times` operations one after the other; the first one (connections, reply queues) is a
-        warm-up and is not counted."""
+    def run(
+        self, times: int = 5, progress: Callable[[int], None] | None = None, warm_up: bool = True
+    ) -> ReplayResult:
+        """`times` operations one after the other, after one more that is not counted (connections,
+        reply queues): a warm-up, which a run on the same replay may skip (`warm_up=False`)."""
         import oslo_messaging
 
         latencies: list[float] = []
         failures: dict[str, int] = {}
-        for i in range(times + 1):
+        first = 0 if warm_up else 1
+        for i in range(first, times + 1):
             start = self._visible_at = time.perf_counter()
             self._visible_at = None
             try:
