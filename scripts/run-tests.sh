@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite as `make test` runs it, in three pytest sessions:
+# The test suite as `make unit-parallel` runs it, in three pytest sessions (CI runs `make test`: one session):
 #
 # 1. The tests marked `quiet` (they compare CPU-bound figures with each other: calls back to back
 #    against calls apart) first, with nothing else running.

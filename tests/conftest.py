@@ -7,7 +7,7 @@ from hypothesis import settings
 from typer.testing import CliRunner
 
 # Tests do not time (benchmarks do): no example is failed for being slow, which it may be when
-# `make test` runs it at the lowest priority beside the bench (scripts/run-tests.sh).
+# `make unit-parallel` runs it at the lowest priority beside the bench (scripts/run-tests.sh).
 settings.register_profile("wanstack", deadline=None)
 settings.load_profile("wanstack")
 
