@@ -1,7 +1,7 @@
 """How long the calibration's fit takes (`bench.calibrate.derive`, what `wanstack calibrate` and
 `--refit` run after measuring), on the calibrations stored with the tests: simulations run and wall
 time, each fit in a fresh process. With `--against REV`, the same fit of that git revision's
-`bench/calibrate.py` runs alternately beside it (e.g. `--against 65b0abe~3`, the bisection fit).
+`bench/calibrate.py` runs alternately beside it (e.g. `--against e5bc49b`, the bisection fit).
 
     python benchmarks/calibration_fit.py [--repeat 2] [--against REV]
 """
@@ -25,8 +25,8 @@ MACHINES = ["calibration.yaml", "calibration-2026-12-02.yaml"]
 CHILD = """
 import json, sys, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[1]) if sys.argv[1] else None
 if sys.argv[1]:
+    sys.path.insert(0, sys.argv[1])
     import calibrate_under_test as fit
 else:
     import wanstack.bench.calibrate as fit

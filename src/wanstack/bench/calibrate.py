@@ -286,23 +286,16 @@ def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
     def percentile(factor: float, spread: float, q: float) -> float:
         return float(np.percentile(simulate_case(infra, case, curves(factor, spread).options()), q))
 
-    def p50_with(spread: float) -> Callable[[float], float]:
-        return lambda factor: percentile(factor, spread, 50)
+    def fit_factor(spread: float) -> float:
+        return _solve(lambda factor: percentile(factor, spread, 50), crowd.p50_ms, 0.0, CROWDING_MAX)
 
-    def p95_with(factor: float) -> Callable[[float], float]:
-        return lambda spread: percentile(factor, spread, 95)
+    if p95_ms is None:
+        return curves(fit_factor(1.0), 1.0)
 
-    spread = 1.0
-    factor = _solve(p50_with(spread), crowd.p50_ms, 0.0, CROWDING_MAX)
-    for _ in range(3):
-        if p95_ms is None:
-            break
-        moved = spread
-        spread = _solve(p95_with(factor), p95_ms, 0.0, CROWDING_SPREAD_MAX)
-        # The p50 last: the spread moves it too.
-        factor = _solve(p50_with(spread), crowd.p50_ms, 0.0, CROWDING_MAX)
-        if abs(spread - moved) <= SETTLED * moved:
-            break
+    def fit_spread(factor: float) -> float:
+        return _solve(lambda spread: percentile(factor, spread, 95), p95_ms, 0.0, CROWDING_SPREAD_MAX)
+
+    factor, spread = _in_turn(fit_factor, fit_spread, 1.0)
     return curves(factor, spread)
 
 
@@ -314,6 +307,22 @@ NARROW_ENOUGH = 2.0**-16
 # Two fits that move each other (a mean and a spread) are taken in turn until the spread moves by
 # less than 1 % in a round (3 rounds at most): a CV 1 % off moves a p95 by a fraction of that.
 SETTLED = 0.01
+
+
+def _in_turn(
+    fit_level: Callable[[float], float], fit_spread: Callable[[float], float], spread: float
+) -> tuple[float, float]:
+    """(level, spread) fitted in turn — the level (a mean, a factor: it sets the p50) for the spread,
+    the spread (it sets the p95) for the level — until the spread settles (`SETTLED`, 3 rounds at
+    most); the level last, since the spread moves the p50 too."""
+    level = fit_level(spread)
+    for _ in range(3):
+        moved = spread
+        spread = fit_spread(level)
+        level = fit_level(spread)
+        if abs(spread - moved) <= SETTLED * moved:
+            break
+    return level, spread
 
 
 def _solve(f: Callable[[float], float], target: float, low: float, high: float) -> float:
@@ -372,19 +381,12 @@ def fit_path_cost(trial: Trial, paused: PairRun, cv: float | None = None) -> tup
     def fit_mean(cv: float) -> float:
         return _solve(lambda m: percentile(m, cv, 50), paused.p50_ms, 0.0, paused.p50_ms)
 
+    def fit_cv(mean: float) -> float:
+        return _solve(lambda cv: percentile(mean, cv, 95), paused.p95_ms, 0.0, 3.0)
+
     if cv is not None:
         return fit_mean(cv), cv
-    mean, cv = paused.p50_ms / 4, 0.0
-
-    def p95_with(mean: float) -> Callable[[float], float]:
-        return lambda cv: percentile(mean, cv, 95)
-
-    for _ in range(3):
-        mean, moved = fit_mean(cv), cv
-        cv = _solve(p95_with(mean), paused.p95_ms, 0.0, 3.0)
-        if abs(cv - moved) <= SETTLED * moved:
-            break
-    return fit_mean(cv), cv  # the p50 last: the spread moves it too
+    return _in_turn(fit_mean, fit_cv, 0.0)
 
 
 def fit_warmth(trial: Trial, runs: Mapping[tuple[str, float], PairRun], pause_ms: float) -> Trial:
