@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test checks lint typecheck unit unit-parallel services openstack bench profile clean
+.PHONY: demo test checks lint typecheck unit services openstack bench profile clean
 
 # OpenStack's own services, for the testbed: an environment of their own (external components, as
 # RabbitMQ is), pinned by openstack/constraints.txt, with wanstack's plug-ins (openstack/).
@@ -46,24 +46,18 @@ $(OPENSTACK_STAMP): $(STAMP) openstack/constraints.txt openstack/pyproject.toml 
 
 openstack: $(OPENSTACK_STAMP)
 
-# The suite in one pytest session (what CI runs).
+# The suite in one pytest session, every test one after the other.
 unit: $(STAMP) services $(OPENSTACK_STAMP)
 	$(BIN)/pytest -q
-
-# The same tests in about two thirds of the time: those that compare CPU-bound figures alone, then
-# those that time beside the rest at nice 19 (scripts/run-tests.sh). Not what CI runs: on a loaded
-# 2-core machine (2026-12-03: the hypervisor's steal 4.5 %) four runs of it each had one timing test
-# fail, a different one each time.
-unit-parallel: $(STAMP) services $(OPENSTACK_STAMP)
-	bash scripts/run-tests.sh $(BIN)
 
 checks: lint typecheck
 
 # The set-up's independent steps at once (the package's environment, then lint and mypy in it; the
-# Debian services; OpenStack's environment), then the suite alone.
+# Debian services; OpenStack's environment), then the suite in two sessions (scripts/run-tests.sh):
+# the tests that time one at a time, alone; then the others on every core.
 test:
 	$(MAKE) --jobs=3 --output-sync=target checks services $(OPENSTACK_STAMP)
-	$(BIN)/pytest -q
+	bash scripts/run-tests.sh $(BIN)
 
 # Benchmarks print their figures (see README, Performance); they are not part of `make test`.
 bench: $(STAMP)

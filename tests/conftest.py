@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from hypothesis import settings
 from typer.testing import CliRunner
 
 # Tests do not time (benchmarks do): no example is failed for being slow, which it may be when
-# `make unit-parallel` runs it at the lowest priority beside the bench (scripts/run-tests.sh).
+# make test's second session runs it beside other tests on every core (scripts/run-tests.sh).
 settings.register_profile("wanstack", deadline=None)
 settings.load_profile("wanstack")
 
@@ -30,3 +31,12 @@ def write(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return _write
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with more slow tests first (the order otherwise kept): make test's second session hands
+    whole modules to its workers in this order (pytest-xdist's loadscope, not reordered), so the
+    longest ones start first instead of keeping one worker busy after the others are done."""
+    slow = Counter(item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.nodeid.split("::")[0]])  # a stable sort

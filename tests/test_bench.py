@@ -21,7 +21,9 @@ from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.twosite import rpc_across_link
 
-pytestmark = [pytest.mark.bench, pytest.mark.timing]
+# Only the tests that time (or count what a busy machine could shift) are marked `timing`: the others
+# (a broker's start and stop, a restart, Ctrl-C) run in make test's second session, beside others.
+pytestmark = [pytest.mark.bench]
 
 if not rabbit.available():
     reason = "RabbitMQ is not installed: run `make test` (it installs Debian's rabbitmq-server)"
@@ -36,6 +38,7 @@ def broker() -> Iterator[RabbitNode]:
         yield node
 
 
+@pytest.mark.timing
 def test_relay_adds_the_configured_delay_each_way() -> None:
     with socket.create_server(("127.0.0.1", 0)) as echo:
         port = echo.getsockname()[1]
@@ -54,6 +57,7 @@ def test_relay_adds_the_configured_delay_each_way() -> None:
     assert 40 <= min(rtts) <= 45, rtts  # RTT = 2 × one-way delay, plus the relay's own overhead
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("held", ["established", "new"])
 def test_what_a_cut_held_goes_through_at_tcps_first_retransmission_after_the_restore(held: str) -> None:
     """Sent into a cut at t = 0 and restored at 1.0 s: TCP's retransmissions come 0.2, 0.6, 1.4 s
@@ -118,7 +122,7 @@ def test_broker_leaves_nothing_behind(tmp_path: os.PathLike[str]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.quiet  # beside the other tests at nice 19, one CI run: back to back 6.8 ms, 50 ms apart 6.7
+@pytest.mark.quiet  # it measures this machine's calls: with nothing beside it
 def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     from wanstack.bench.calibrate import calibrate
     from wanstack.sim.calibration import load_calibration
@@ -126,13 +130,14 @@ def test_calibrate_measures_this_machine(tmp_path: Path) -> None:
     # A shorter pause than the test plan's and one round: the same steps, quicker.
     cal = calibrate(tmp_path / "calibration.yaml", scale=0.15, pause_ms=50.0, rounds=1)
     measured, fitted = cal.measured, cal.fitted
-    assert 0.2 < measured.pair("call", 0.0).p50_ms < measured.pair("call", 50.0).p50_ms < 20
-    # Calls back to back cost their ends less than calls 50 ms apart (idle processes), and the curve
-    # runs through the three pauses, flat at 1 for the longest. The factor back to back may reach its
-    # bound, 0: on a machine whose calls back to back are faster than the rest of the bench-host model
-    # allows (2 CI runs in 4 of 2026-12-01: p50 3.25 ms; issue 20), the fit can do no better.
-    (x0, f0), (x1, _), (x2, f2) = fitted.host.end_warmth
-    assert (x0, x1, x2) == (0.0, 20.0, 50.0) and 0 <= f0 < f2 == 1.0, (fitted.host.end_warmth, measured)
+    # Calls back to back usually cost their ends less than calls 50 ms apart (idle processes), but not
+    # on a machine in a slow spell: a run of 2026-12-03, alone, measured 11.7 ms back to back and
+    # 11.0 ms apart (3 and 5 ms on a good day). So: figures of a call on loopback, and a warmth curve
+    # through the three pauses within its range (0-2), 1 at the longest by construction.
+    for pause in (0.0, 20.0, 50.0):
+        assert 0.2 < measured.pair("call", pause).p50_ms < 50, measured
+    (x0, f0), (x1, f1), (x2, f2) = fitted.host.end_warmth
+    assert (x0, x1, x2) == (0.0, 20.0, 50.0) and all(0 <= f <= 2 for f in (f0, f1)) and f2 == 1.0
     assert 0 < fitted.messaging.broker_service_ms < 5
     assert 0 <= measured.relay.added_per_traversal_ms < 5
     assert fitted.messaging.rpc_client_ms >= 0 and fitted.host.poll_wake_cpu_ms >= 0
@@ -249,6 +254,7 @@ def test_broker_restart_loses_no_acknowledged_cast() -> None:
     assert r.delivery_gap_s >= r.outage_s * 0.5  # deliveries did stop while it was down
 
 
+@pytest.mark.timing
 def test_notifications_reach_the_listener_across_the_link(broker: RabbitNode) -> None:
     from wanstack.bench.cases import Bus, run_case
     from wanstack.scenario.testplan import default_cases
@@ -261,6 +267,7 @@ def test_notifications_reach_the_listener_across_the_link(broker: RabbitNode) ->
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_link_cut_fails_calls_then_recovers_without_losing_casts() -> None:
     """ombt's TC5 link cut (shortened; `benchmarks/resilience.py` cuts for 60 s): calls that wait longer
     than their timeout fail, acknowledged casts wait in the server's queue and arrive once the link is
@@ -277,6 +284,7 @@ def test_link_cut_fails_calls_then_recovers_without_losing_casts() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_bench_and_simulator_count_the_same_messages_per_link_and_broker() -> None:
     """Both engines write one schema: per link the AMQP messages each way (the relay parses the frames)
     and the broker's deliveries (RabbitMQ's own counters) match what the simulator counts, message for
@@ -314,6 +322,7 @@ def test_bench_and_simulator_count_the_same_messages_per_link_and_broker() -> No
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_cluster_members_talk_across_the_wan_and_leave_nothing_behind() -> None:
     """A RabbitMQ cluster with a member at each of two sites 10 ms apart (their Erlang distribution
     crosses a relay): a client at the edge calls, through its local member, a server whose queue lives
@@ -398,6 +407,7 @@ def test_replayed_boot_crosses_the_wan_as_often_as_the_simulated_one() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_a_bus_per_region_sends_fanouts_on_each_and_listens_to_each() -> None:
     """Region per site: a broker at each of three sites. The central client's fanout goes out on each
     edge's bus (its servers consume there, at their own site), and the central listener consumes from
@@ -432,6 +442,7 @@ def test_a_bus_per_region_sends_fanouts_on_each_and_listens_to_each() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_a_router_per_site_forwards_over_the_wan_as_the_simulated_mesh() -> None:
     """The router-mesh model benched on NATS (a server per site, routes across the WAN relays): a call
     from an edge to the central server costs ≥ 2 × the delay, the servers forward as many messages over

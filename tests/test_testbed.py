@@ -62,7 +62,6 @@ def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:
 
 @needs_openstack
 @pytest.mark.slow
-@pytest.mark.timing  # the inventory's deadline, on the wall clock
 def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     tmp_path: Path, runner, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -102,6 +101,9 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
         assert not status.exists() or "zombie" in status.read_text().lower(), pid
     assert not any(port_open(p, host) for host, p in ports)
     assert not root.exists()
+
+
+DEADLINE_S = 6.0  # the inventory's and quota apply's wait for a region's answer, in the test below
 
 
 def _inventory_of_two_regions_one_cut(testbed: Any, tmp_path: Path, runner: Any, monkeypatch: Any) -> None:
@@ -159,23 +161,24 @@ def _inventory_of_two_regions_one_cut(testbed: Any, tmp_path: Path, runner: Any,
 
         link.cut()  # new connections are held, unanswered: a black hole
         start = time.monotonic()
-        cut = inventory(auth, deadline_s=3.0, previous=first.answers)
+        # A deadline long enough for RegionOne to answer on a busy machine (this test runs beside
+        # others in make test's second session; Keystone validates each token without memcached).
+        cut = inventory(auth, deadline_s=DEADLINE_S, previous=first.answers)
         elapsed = time.monotonic() - start
-        assert elapsed < 5.0, elapsed  # not held by the black hole (its sockets wait 60 s)
+        assert elapsed < DEADLINE_S + 3.0, elapsed  # not held by the black hole (its sockets wait 60 s)
         live, last = cut.inventory.rows
         assert (live.region, live.source, live.counts) == ("RegionOne", Source.LIVE, one)
         assert live.as_of_s is not None and live.as_of_s > first.inventory.at_s
         assert (last.region, last.source, last.counts) == ("RegionTwo", Source.LAST_KNOWN, one)
-        assert (
-            last.as_of_s == first.answers["RegionTwo"].at_s and cut.why["RegionTwo"] == "no answer within 3 s"
-        )
+        assert last.as_of_s == first.answers["RegionTwo"].at_s
+        assert cut.why["RegionTwo"] == f"no answer within {DEADLINE_S:g} s"
         assert (cut.inventory.low, cut.inventory.high) == (one, None)  # [1, ?]
 
         clouds = tmp_path / "clouds.yaml"
         lines = "".join(f"      {k}: {v}\n" for k, v in auth.items() if k != "region_name")
         clouds.write_text(f"clouds:\n  testbed:\n    auth:\n{lines}    region_name: RegionOne\n")
         monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
-        shown = runner.invoke(app, ["inventory", "--cloud", "testbed", "--deadline", "3"])
+        shown = runner.invoke(app, ["inventory", "--cloud", "testbed", "--deadline", f"{DEADLINE_S:g}"])
         assert shown.exit_code == 0, shown.output
         assert "between 1 and ? instances" in " ".join(shown.output.split())
 
@@ -186,9 +189,10 @@ def _inventory_of_two_regions_one_cut(testbed: Any, tmp_path: Path, runner: Any,
             "generate: {kind: star, edges: 1, delay_ms: 10}\n"
             "quotas:\n  projects: [{name: admin, limits: {instances: 10, cores: 10}}]\n"
         )
-        apply = ["quota", "apply", str(scenario), "--cloud", "testbed", "--deadline", "3", "--regions"]
+        deadline = f"{DEADLINE_S:g}"
+        apply = ["quota", "apply", str(scenario), "--cloud", "testbed", "--deadline", deadline, "--regions"]
         refused = runner.invoke(app, [*apply, "RegionOne,RegionTwo"])
-        assert refused.exit_code == 1 and "RegionTwo (no answer within 3 s)" in " ".join(
+        assert refused.exit_code == 1 and f"RegionTwo (no answer within {DEADLINE_S:g} s)" in " ".join(
             refused.output.split()
         )
         done = runner.invoke(app, [*apply, "RegionOne,RegionThree"])

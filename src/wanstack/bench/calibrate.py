@@ -227,26 +227,35 @@ def star_case(kind: str, pairs: int, pause_ms: float, messages: int) -> tuple[In
     return infra, case
 
 
+# Messages each simulated pair of a fit sends (every stored calibration was fitted with 400). A
+# quicker calibration (`calibrate`'s scale < 1, which measures fewer) simulates fewer in proportion,
+# down to FIT_MESSAGES_MIN: a p95 of 100 messages is their fifth-largest, noisier but still a p95.
+FIT_MESSAGES = 400
+FIT_MESSAGES_MIN = 100
+
+
 @dataclass(frozen=True)
 class Trial:
-    """What the fits vary: the simulator's parameters and the bench host's, together."""
+    """What the fits vary: the simulator's parameters and the bench host's, together; and how many
+    messages each simulated pair sends (`FIT_MESSAGES`, fewer for a quicker calibration)."""
 
     params: Params
     host: BenchHost
+    messages: int = FIT_MESSAGES
 
     def options(self) -> SimOptions:
         return SimOptions(params=self.params, host=self.host)
 
     def with_params(self, **changes: Any) -> Trial:
-        return Trial(replace(self.params, **changes), self.host)
+        return Trial(replace(self.params, **changes), self.host, self.messages)
 
     def with_host(self, **changes: Any) -> Trial:
-        return Trial(self.params, replace(self.host, **changes))
+        return Trial(self.params, replace(self.host, **changes), self.messages)
 
 
-def simulated_pair(trial: Trial, kind: str, pause_ms: float, messages: int = 400) -> list[float]:
+def simulated_pair(trial: Trial, kind: str, pause_ms: float) -> list[float]:
     """Latencies (ms) of one pair of the calibration's set-up (`star_case`) in the simulator."""
-    infra, case = star_case(kind, 1, pause_ms, messages)
+    infra, case = star_case(kind, 1, pause_ms, trial.messages)
     return simulate_case(infra, case, trial.options())
 
 
@@ -273,7 +282,8 @@ def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
     the factor of every end's spread (fitted in turn, as `fit_path_cost`); 1 for a lone
     pair's, flat beyond."""
 
-    infra, case = star_case("call", crowd.pairs, crowd.pause_ms, 100)
+    # A quarter of a pair's messages per client: the crowd's clients together send twice as many.
+    infra, case = star_case("call", crowd.pairs, crowd.pause_ms, max(1, trial.messages // 4))
     ends = float(ALONE_ENDS + 4 * (crowd.pairs - 1))
     p95_ms = crowd.p95_ms
 
@@ -449,9 +459,12 @@ def _minimise(f: Any, low: float, high: float) -> float:
     return (low + high) / 2
 
 
-def derive(measured: Measured, cores: int, say: Callable[[str], None] | None = None) -> Fitted:
-    """The simulator's parameters from the measured figures (a calibration's `measured` block). A fit
-    that ends at the edge of its range is told to `say`: the model could not give those figures."""
+def derive(
+    measured: Measured, cores: int, say: Callable[[str], None] | None = None, messages: int = FIT_MESSAGES
+) -> Fitted:
+    """The simulator's parameters from the measured figures (a calibration's `measured` block), each
+    simulated pair sending `messages`. A fit that ends at the edge of its range is told to `say`: the
+    model could not give those figures."""
     runs: dict[tuple[str, float], PairRun] = {(p.kind, p.pause_ms): PairRun.of(p) for p in measured.pairs}
     pause_ms = max(measured.pauses("notify"))  # the longest: 20 ms apart is a warmth point
     quiet = [runs[k, 0.0] for k in ("call", "cast")]
@@ -484,7 +497,7 @@ def derive(measured: Measured, cores: int, say: Callable[[str], None] | None = N
     )
     # Casts and notifications cost their ends otherwise than calls do (no reply waiter, no RPC
     # dispatcher for a notification): their own means, with the calls' spread and warmth.
-    trial = fit_warmth(Trial(params, host), runs, pause_ms)
+    trial = fit_warmth(Trial(params, host, messages), runs, pause_ms)
     client_ms, client_cv = trial.params.rpc_client_ms, trial.host.end_cv
     cast_ms, notify_ms = trial.params.cast_end_ms, trial.params.notify_end_ms
     if measured.crowd is not None:
@@ -640,8 +653,8 @@ def measure_burst(broker: RabbitNode, scale: float = 1.0, say: Say = _quiet) -> 
     return measure_pair(broker, "call", calls=max(30, round(2000 * scale)), threads=8)
 
 
-def fitted_calibration(measured: Measured, say: Say = _quiet) -> Calibration:
-    """A calibration of this machine from what was measured on it."""
+def fitted_calibration(measured: Measured, say: Say = _quiet, messages: int = FIT_MESSAGES) -> Calibration:
+    """A calibration of this machine from what was measured on it (`derive`'s `messages`)."""
     cores = os.cpu_count() or 1
     say("fitting the path cost in the simulator")
     return Calibration(
@@ -649,7 +662,7 @@ def fitted_calibration(measured: Measured, say: Say = _quiet) -> Calibration:
         host=os.uname().nodename,
         cores=cores,
         measured=measured,
-        fitted=derive(measured, cores, say),
+        fitted=derive(measured, cores, say, messages),
     )
 
 
@@ -661,8 +674,9 @@ def calibrate(
     rounds: int = ROUNDS,
 ) -> Calibration:
     """Measure, fit and write the calibration file. `scale` < 1 sends fewer messages per run (a
-    quicker, noisier calibration: the tests' check that it works on this machine). The measurements
-    are taken in `rounds` rounds, each with its share of the messages, and pooled (`Rounds`)."""
+    quicker, noisier calibration: the tests' check that it works on this machine), and the fit
+    simulates fewer too (no fewer than `FIT_MESSAGES_MIN`). The measurements are taken in `rounds`
+    rounds, each with its share of the messages, and pooled (`Rounds`)."""
     say = progress or _quiet
     relay = measure_relay_figures(scale, say)
     say("starting a RabbitMQ node")
@@ -671,7 +685,8 @@ def calibrate(
         for n in range(rounds):
             session.measure(broker, n, say)
         burst = measure_burst(broker, scale, say)
-    calibration = fitted_calibration(session.measured(relay, burst), say)
+    messages = max(FIT_MESSAGES_MIN, min(FIT_MESSAGES, round(FIT_MESSAGES * scale)))
+    calibration = fitted_calibration(session.measured(relay, burst), say, messages)
     calibration.write(out)
     return calibration
 
