@@ -217,7 +217,7 @@ def test_a_fit_at_the_edge_of_its_range_is_said() -> None:
     may be fitted to cost nothing: `derive` says so instead of writing such a fit silently."""
     from dataclasses import replace
 
-    from wanstack.bench.calibrate import CROWDING_MAX, CROWDING_SPREAD_MAX, _at_the_edge
+    from wanstack.bench.calibrate import CROWDING_MAX, CROWDING_SPREAD_MAX, END_CV_MAX, _at_the_edge
 
     cal, fitted = fit_of("calibration-2026-12-02.yaml")
     host = fitted.host.bench_host()
@@ -233,3 +233,15 @@ def test_a_fit_at_the_edge_of_its_range_is_said() -> None:
     assert "costs nothing" in problems[0]
     assert f"p50 ({cal.measured.crowd.p50_ms} ms)" in problems[1]  # type: ignore[union-attr]
     assert "p95" in problems[2]
+    # A crowd faster than its lone pairs and lone calls with a long tail (2026-12-03: a slow spell
+    # during the lone calls) drive the fits to the other ends.
+    slow_spell = replace(
+        host,
+        end_cv=END_CV_MAX,
+        end_crowding=((3.0, 1.0), (31.0, 0.0)),
+        end_crowding_spread=((3.0, 1.0), (31.0, 0.0)),
+    )
+    problems = _at_the_edge(slow_spell, cal.measured)
+    assert len(problems) == 3
+    assert "lone calls' p95" in problems[0] and "CV 3.0" in problems[0]
+    assert all("bottom of its range" in p for p in problems[1:])

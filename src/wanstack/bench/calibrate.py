@@ -274,6 +274,8 @@ def measure_crowd(broker: RabbitNode, pairs: int, pause_ms: float, messages: int
 # a range's top could not give the crowd's figures at all (`derive` says so).
 CROWDING_MAX = 4.0
 CROWDING_SPREAD_MAX = 6.0
+# The top of the CV fit's range for a lone pair's ends (`fit_path_cost`).
+END_CV_MAX = 3.0
 
 
 def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
@@ -392,7 +394,7 @@ def fit_path_cost(trial: Trial, paused: PairRun, cv: float | None = None) -> tup
         return _solve(lambda m: percentile(m, cv, 50), paused.p50_ms, 0.0, paused.p50_ms)
 
     def fit_cv(mean: float) -> float:
-        return _solve(lambda cv: percentile(mean, cv, 95), paused.p95_ms, 0.0, 3.0)
+        return _solve(lambda cv: percentile(mean, cv, 95), paused.p95_ms, 0.0, END_CV_MAX)
 
     if cv is not None:
         return fit_mean(cv), cv
@@ -540,17 +542,31 @@ def _at_the_edge(host: BenchHost, measured: Measured) -> list[str]:
             "a warm end costs nothing in the fit: the rest of the path already takes the "
             f"{call.p50_ms:.2f} ms measured for calls back to back (listeners' polls, broker, relay)"
         )
+    if host.end_cv > END_CV_MAX * 0.999:
+        call = measured.pair("call", max(measured.pauses("notify")))
+        problems.append(
+            f"the lone calls' p95 ({call.p95_ms} ms, p50 {call.p50_ms} ms) is beyond what the model gives "
+            f"at the top of its spread's range (CV {END_CV_MAX}): a slow spell while they ran? measure again"
+        )
     crowd = measured.crowd
     ranges = (
         (host.end_crowding, CROWDING_MAX, "p50"),
         (host.end_crowding_spread, CROWDING_SPREAD_MAX, "p95"),
     )
     for curve, top, figure in ranges:
-        if crowd is not None and curve and curve[-1][1] > top * 0.999:
-            value = crowd.p50_ms if figure == "p50" else crowd.p95_ms
+        if crowd is None or not curve:
+            continue
+        value = crowd.p50_ms if figure == "p50" else crowd.p95_ms
+        if curve[-1][1] > top * 0.999:
             problems.append(
                 f"the crowd's {figure} ({value} ms) is beyond what the model gives at the top of its range "
                 f"({top}): the crowd behaved unlike the lone pairs (an unsteady machine? measure again)"
+            )
+        elif curve[-1][1] < 1e-3:
+            # 2026-12-03: eight pairs at once measured a p50 of 8.09 ms, lone calls 9.21 ms.
+            problems.append(
+                f"the crowd's {figure} ({value} ms) is below what the model gives at the bottom of its "
+                "range (0): the crowd ran faster than the lone pairs (an unsteady machine? measure again)"
             )
     return problems
 
