@@ -284,7 +284,7 @@ def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
     the factor of every end's spread (fitted in turn, as `fit_path_cost`); 1 for a lone
     pair's, flat beyond."""
 
-    # A quarter of a pair's messages per client: the crowd's clients together send twice as many.
+    # A quarter of a pair's messages per client (eight clients: twice as many as a pair in all).
     infra, case = star_case("call", crowd.pairs, crowd.pause_ms, max(1, trial.messages // 4))
     ends = float(ALONE_ENDS + 4 * (crowd.pairs - 1))
     p95_ms = crowd.p95_ms
