@@ -14,13 +14,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from wanstack.bench import rabbit
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
-from wanstack.bench.twosite import rpc_across_link
+from wanstack.bench.twosite import rpc_across_link, rpc_across_links
 
 # Only the tests that time (or count what a busy machine could shift) are marked `timing`: the others
 # (a broker's start and stop, a restart, Ctrl-C) run in make test's second session, beside others.
@@ -102,36 +101,12 @@ def test_rpc_call_across_a_link_costs_two_delays_plus_calibrated_overhead(broker
     at_0 = measure(0.0, round_trips=100, burst=1000).added_p50_ms
     for delay in (10.0, 25.0):
         late = measure(delay, round_trips=100, burst=1000).added_p50_ms - at_0
-        overhead, measured = _calls_in_turns(broker, [(0.0, 2 * delay), (delay, 0.0)])
-        expected = 2 * delay + overhead + late
-        assert abs(measured - expected) <= max(0.15 * expected, 1.0), (delay, measured, expected)
-
-
-def _calls_in_turns(broker: RabbitNode, runs: list[tuple[float, float]], calls: int = 100) -> list[float]:
-    """The p50 of `calls` calls across a link of each (one-way delay, pause between calls) in `runs`:
-    every pair of processes in place from the start, the runs taking turns (a quarter of the calls
-    each), so that a slow spell of this machine falls on all of them alike. One CI run of 2026-12-03,
-    each run's calls in a row, measured the cost at 0 ms at 17 ms (4-5 ms on other runs) and failed."""
-    from wanstack.bench.controller import RoleProcess
-
-    with contextlib.ExitStack() as stack:
-        pairs = []
-        for n, (delay, pause) in enumerate(runs):
-            relay = stack.enter_context(DelayRelay(broker.port, LinkShape(delay_ms=delay)))
-            far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
-            server = stack.enter_context(RoleProcess("rpc-server", far, server=f"s{n}", wait=False))
-            client = stack.enter_context(RoleProcess("rpc-client", broker.url, server=f"s{n}", wait=False))
-            pairs.append((server, client, pause))
-        latencies: list[list[float]] = [[] for _ in runs]
-        for server, client, _ in pairs:
-            server.wait_ready()
-            client.wait_ready().ask({"calls": 10})  # the warm-up, as rpc_across_link's
-        for _ in range(4):
-            for (_, client, pause), got in zip(pairs, latencies, strict=True):
-                answer = client.ask({"calls": calls // 4, "payload": 100, "threads": 1, "pause_ms": pause})
-                assert not answer["failures"], answer["failures"]
-                got.extend(answer["latencies_ms"])
-    return [float(np.percentile(got, 50)) for got in latencies]
+        # The two runs take turns: a slow spell of the machine falls on both (`rpc_across_links`).
+        runs = [(LinkShape(delay_ms=0.0), 2 * delay), (LinkShape(delay_ms=delay), 0.0)]
+        overhead, measured = rpc_across_links(broker, runs, turns=4)
+        expected = 2 * delay + overhead.p50_ms + late
+        assert not overhead.failures and not measured.failures
+        assert abs(measured.p50_ms - expected) <= max(0.15 * expected, 1.0), (delay, measured, expected)
 
 
 def test_broker_leaves_nothing_behind(tmp_path: os.PathLike[str]) -> None:
