@@ -111,8 +111,7 @@ class Bus:
         return sum(n.cpu_s() for n in self.all_nodes())
 
     def deliveries(self) -> int:
-        # Asked of every node at once: a RabbitMQ node answers through rabbitmqctl, an Erlang VM
-        # that takes half a second or more to start.
+        # Asked of every node at once (a cluster's members, a bus per region).
         nodes = self.all_nodes()
         with ThreadPoolExecutor(max_workers=len(nodes) or 1) as pool:
             return sum(pool.map(lambda n: n.deliveries(), nodes))
@@ -198,10 +197,8 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         time.sleep(2 * max(delays, default=0.0) / 1000 + 0.3)
         for s in servers:
             s.ask({"cmd": "reset"})
-        # What the warm-up and set-up put on the links and the broker is not the case's. Reading the
-        # broker's counters starts an Erlang VM (rabbitmqctl): let its work on the node settle first.
+        # What the warm-up and set-up put on the links and the broker is not the case's.
         delivered0 = bus.deliveries()
-        time.sleep(0.3)
         before = {pair: (r.forward.snapshot(), r.backward.snapshot()) for pair, r in relays.items()}
         peers0 = bus.peer_bytes() if bus.peer_bytes else {}
         forwarded0 = bus.peer_messages() if bus.peer_messages else {}
@@ -235,7 +232,7 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
             latencies = [x for st in stats for x in st["one_way_ms"]]
             duplicates = sum(st["duplicates"] for st in stats)
             ended = max((t for st in stats for t in st["received_at"]), default=started)
-        cpu = bus.cpu_s() - cpu0  # before rabbitmqctl's own work on the node
+        cpu = bus.cpu_s() - cpu0  # before the counters are read (erl_call: a remote call on the node)
         delivered = bus.deliveries() - delivered0
         links = {
             pair: (r.forward.since(before[pair][0]), r.backward.since(before[pair][1]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +21,41 @@ from wanstack.testbed.processes import ServiceProcess, run
 def setup(conf: Path, public_url: str, log: Path) -> None:
     """keystone-manage: the schema, the fernet and credential keys, then the administrator, its
     project and role, the first region and the identity endpoints at `public_url`."""
-    manage = [str(environment.script("keystone-manage")), "--config-file", str(conf)]
-    run("keystone db_sync", [*manage, "db_sync"], log)
-    for what in ("fernet_setup", "credential_setup"):
-        run(f"keystone {what}", [*manage, what, "--keystone-user", "root", "--keystone-group", "root"], log)
+    prepare(conf, log)
+    bootstrap(conf, public_url, log)
+
+
+def _manage(conf: Path) -> list[str]:
+    return [str(environment.script("keystone-manage")), "--config-file", str(conf)]
+
+
+def prepare(conf: Path, log: Path) -> None:
+    """The schema and both key repositories."""
+    manage = _manage(conf)
+
+    def keys(what: str) -> None:
+        # Its own log: it runs beside db_sync.
+        keys_log = log.with_name(f"{log.stem}-{what}{log.suffix}")
+        owner = ["--keystone-user", "root", "--keystone-group", "root"]
+        run(f"keystone {what}", [*manage, what, *owner], keys_log)
+
+    # The two key repositories are files only (keystone/cmd/cli.py: FernetSetup and CredentialSetup
+    # write keys, never the database), so they are made while db_sync migrates: each keystone-manage
+    # spends 4-5 s here importing Keystone, and three of them one after the other were 3/4 of a
+    # Keystone's start. bootstrap writes rows, so it waits for the schema.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(run, "keystone db_sync", [*manage, "db_sync"], log)]
+        futures += [pool.submit(keys, what) for what in ("fernet_setup", "credential_setup")]
+        for future in futures:
+            future.result()
+
+
+def bootstrap(conf: Path, public_url: str, log: Path) -> None:
+    """The administrator, its project and role, the first region and the identity endpoints."""
     run(
         "keystone bootstrap",
         [
-            *manage,
+            *_manage(conf),
             "bootstrap",
             "--bootstrap-password",
             config.ADMIN_PASSWORD,
@@ -62,11 +90,19 @@ class KeystoneServer:
         if not available():
             raise RuntimeError(environment.MISSING)
         self.root = Path(tempfile.mkdtemp(prefix="wanstack-keystone-"))
-        log = self.root / "keystone.log"
-        database = self.database or f"sqlite:///{self.root / 'keystone.db'}"
-        conf = self.root / "keystone.conf"
-        conf.write_text(config.keystone(self.root / "state", database, log), encoding="utf-8")
-        setup(conf, self.url, self.root / "setup.log")
+        try:
+            self._start(self.root, timeout_s)
+        except BaseException:
+            self.stop()  # a failed or interrupted start leaves no process and no folder
+            raise
+        return self
+
+    def _start(self, root: Path, timeout_s: float) -> None:
+        log = root / "keystone.log"
+        database = self.database or f"sqlite:///{root / 'keystone.db'}"
+        conf = root / "keystone.conf"
+        conf.write_text(config.keystone(root / "state", database, log), encoding="utf-8")
+        prepare(conf, root / "setup.log")
         env = {
             "WANSTACK_WSGI_APP": "keystone.wsgi.api:application",
             "WANSTACK_WSGI_HOST": self.host,
@@ -74,15 +110,15 @@ class KeystoneServer:
             "OS_KEYSTONE_CONFIG_FILES": str(conf),
         }
         argv = [str(environment.python()), "-m", "wanstack_openstack.serve"]
-        self.process = ServiceProcess("keystone", argv, self.root / "keystone.out", env).start()
+        process = self.process = ServiceProcess("keystone", argv, root / "keystone.out", env).start()
+        # The server imports Keystone (seconds here) while bootstrap writes the administrator's rows;
+        # nothing reads them before start() returns: it has only asked for the version document.
+        bootstrap(conf, self.url, root / "setup.log")
         deadline = time.monotonic() + timeout_s
         while not answers(f"{self.url}/v3"):
-            if not self.process.alive or time.monotonic() > deadline:
-                tail = self.process.tail()
-                self.stop()
-                raise RuntimeError(f"Keystone did not come up:\n{tail}")
+            if not process.alive or time.monotonic() > deadline:
+                raise RuntimeError(f"Keystone did not come up:\n{process.tail()}")
             time.sleep(0.2)
-        return self
 
     def stop(self) -> None:
         if self.process is not None:
