@@ -5,54 +5,54 @@ multiregion.md`: Keystone 30 on SQLite, served by the threaded wsgiref server, u
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wanstack.bench.ports import free_port
 from wanstack.testbed import config, environment
 from wanstack.testbed.clients import answers
-from wanstack.testbed.processes import ServiceProcess, run
+from wanstack.testbed.processes import Commands, ServiceProcess, together
 
 
-def setup(conf: Path, public_url: str, log: Path) -> None:
+def setup(conf: Path, public_url: str, log: Path, commands: Commands | None = None) -> None:
     """keystone-manage: the schema, the fernet and credential keys, then the administrator, its
     project and role, the first region and the identity endpoints at `public_url`."""
-    prepare(conf, log)
-    bootstrap(conf, public_url, log)
+    commands = commands or Commands()
+    prepare(conf, log, commands)
+    bootstrap(conf, public_url, log, commands)
 
 
 def _manage(conf: Path) -> list[str]:
     return [str(environment.script("keystone-manage")), "--config-file", str(conf)]
 
 
-def prepare(conf: Path, log: Path) -> None:
+def prepare(conf: Path, log: Path, commands: Commands | None = None) -> None:
     """The schema and both key repositories."""
     manage = _manage(conf)
+    runner = commands or Commands()
 
     def keys(what: str) -> None:
         # Its own log: it runs beside db_sync.
         keys_log = log.with_name(f"{log.stem}-{what}{log.suffix}")
         owner = ["--keystone-user", "root", "--keystone-group", "root"]
-        run(f"keystone {what}", [*manage, what, *owner], keys_log)
+        runner.run(f"keystone {what}", [*manage, what, *owner], keys_log)
 
     # The two key repositories are files only (keystone/cmd/cli.py: FernetSetup and CredentialSetup
     # write keys, never the database), so they are made while db_sync migrates: each keystone-manage
     # spends 4-5 s here importing Keystone, and three of them one after the other were 3/4 of a
     # Keystone's start. bootstrap writes rows, so it waits for the schema.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [pool.submit(run, "keystone db_sync", [*manage, "db_sync"], log)]
-        futures += [pool.submit(keys, what) for what in ("fernet_setup", "credential_setup")]
-        for future in futures:
-            future.result()
+    jobs = [lambda: runner.run("keystone db_sync", [*manage, "db_sync"], log)]
+    jobs += [functools.partial(keys, what) for what in ("fernet_setup", "credential_setup")]
+    together(jobs, runner, workers=3)
 
 
-def bootstrap(conf: Path, public_url: str, log: Path) -> None:
+def bootstrap(conf: Path, public_url: str, log: Path, commands: Commands | None = None) -> None:
     """The administrator, its project and role, the first region and the identity endpoints."""
-    run(
+    (commands or Commands()).run(
         "keystone bootstrap",
         [
             *_manage(conf),

@@ -36,7 +36,7 @@ from wanstack.testbed.clients import answers, connect
 from wanstack.testbed.keystone import setup as keystone_setup
 from wanstack.testbed.layout import Instance, Layout, plan
 from wanstack.testbed.mariadb import MariaDB
-from wanstack.testbed.processes import ServiceProcess, run
+from wanstack.testbed.processes import Commands, ServiceProcess, together
 from wanstack.testbed.redis import Redis
 
 # Databases of the services at the top site; every cell has a `nova` database of its own.
@@ -75,6 +75,8 @@ class Testbed:
     processes: list[ServiceProcess] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # flavor, image, network ids
     _own_root: bool = False
+    # The one-off commands (migrations, bootstrap, host discovery): an interrupted start stops them.
+    _commands: Commands = field(default_factory=Commands)
 
     def __post_init__(self) -> None:
         self.layout = plan(self.infra, self.edges)
@@ -152,7 +154,8 @@ class Testbed:
             self._resources()
 
     def stop(self) -> None:
-        """Stop everything started, in reverse: processes, relays, buses and databases."""
+        """Stop everything started, in reverse: commands, processes, relays, buses and databases."""
+        self._commands.stop()
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda p: p.stop(), reversed(self.processes)))
         self.processes.clear()
@@ -309,9 +312,10 @@ class Testbed:
         keystone = str(self._keystone_config())
         top = self.layout.top
         keystone_url = self.url_for(top)(Service.KEYSTONE)
+        run = self._commands.run
 
         def keystone_schema() -> None:
-            keystone_setup(Path(keystone), keystone_url, logs / "keystone-setup.log")
+            keystone_setup(Path(keystone), keystone_url, logs / "keystone-setup.log", self._commands)
 
         def placement_schema() -> None:
             log = logs / "placement-setup.log"
@@ -365,10 +369,10 @@ class Testbed:
                 )
             run("nova db sync cell0", [*manage, "db", "sync"], log)
 
+        # Two at a time: each command spends seconds importing its service on 2 cores
+        # (../shared/real-openstack.md); an interrupt or a failure stops the others' commands.
         jobs = [keystone_schema, nova_schema, neutron_schema, placement_schema, glance_schema]
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for future in [pool.submit(job) for job in jobs]:
-                future.result()
+        together(jobs, self._commands, workers=2)
 
     def _start_api(self, service: Service) -> None:
         site = self.layout.serving(service, self.layout.top)
@@ -498,7 +502,7 @@ class Testbed:
             "cell_v2",
             "discover_hosts",
         ]
-        run("nova discover_hosts", argv, self.folder("log") / "setup.log")
+        self._commands.run("nova discover_hosts", argv, self.folder("log") / "setup.log")
 
     def _resources(self) -> None:
         cloud = self.cloud(self.layout.top)
