@@ -692,6 +692,16 @@ def calibrate(
             "per message is fitted for this idle time and shorter ones (back to back, 20 ms)."
         ),
     ] = 200.0,
+    max_stolen: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Measure a run again (at most 3 times, keeping the least disturbed) when the hypervisor "
+            "took more than this share of the CPU while it ran: on a shared host the figures move with "
+            "the neighbours. 1 = never.",
+        ),
+    ] = 0.05,
     refit: Annotated[
         bool,
         typer.Option(
@@ -704,6 +714,7 @@ def calibrate(
     """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 6 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
     from wanstack.bench.calibrate import refit as run_refit
+    from wanstack.bench.steady import Steadiness
     from wanstack.report.calibration import calibration_tables
     from wanstack.sim.calibration import CalibrationError
 
@@ -718,7 +729,12 @@ def calibrate(
             raise typer.Exit(2) from None
     else:
         need_rabbitmq("wanstack calibrate")
-        result = run_calibration(out, progress=lambda text: errors.print(f"… {text}"), pause_ms=pause_ms)
+        result = run_calibration(
+            out,
+            progress=lambda text: errors.print(f"… {text}"),
+            pause_ms=pause_ms,
+            steadiness=Steadiness(max_stolen=max_stolen),
+        )
     show_tables(fmt, *calibration_tables(result, f"Calibration written to {out}"))
 
 

@@ -26,6 +26,7 @@ Derived:
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
@@ -33,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from wanstack.bench.procstat import session_cpu_s
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.relay_probe import measure as measure_relay
+from wanstack.bench.steady import ONCE, Steadiness, least_disturbed
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, Pattern
@@ -63,6 +65,8 @@ from wanstack.sim.host import BenchHost
 from wanstack.sim.host.params import HOST_MODEL
 from wanstack.sim.host.polling import wakes_within
 from wanstack.sim.params import Params
+
+T = TypeVar("T")
 
 # Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms; the
 # paused runs' p95 fits the spread of a library end's cost, so they get some hundreds).
@@ -602,8 +606,18 @@ class Rounds:
     rounds: int = ROUNDS
     pause_ms: float = PAUSE_MS
     scale: float = 1.0
+    # Each measurement taken again while the hypervisor takes too much of the CPU (`bench.steady`).
+    steadiness: Steadiness = ONCE
     each: dict[tuple[str, float], list[PairRun]] = field(default_factory=dict)
     crowd: list[float] = field(default_factory=list)
+    stolen: list[float] = field(default_factory=list)  # the kept measurements' stolen shares
+    set_aside: list[float] = field(default_factory=list)  # those of the attempts measured again
+
+    def _steady(self, measure: Callable[[], T], what: str, say: Say) -> T:
+        done = least_disturbed(measure, self.steadiness, what, say)
+        self.stolen.append(done.stolen)
+        self.set_aside += done.set_aside
+        return done.result
 
     def __post_init__(self) -> None:
         pause = self.pause_ms
@@ -623,15 +637,17 @@ class Rounds:
             say(f"round {n + 1}/{rounds}: {PLURAL[kind]} {how}: latency, CPU")
             # As many as back to back when the pause is short: the run still takes seconds.
             calls = WITH_PAUSE if pause > WARM_PAUSE_MS else BACK_TO_BACK // 2 if pause else BACK_TO_BACK
-            self.each[kind, pause].append(
-                measure_pair(broker, kind, max(20, self.count(calls) // rounds), pause)
-            )
+            n_calls = max(20, self.count(calls) // rounds)
+            measure = functools.partial(measure_pair, broker, kind, n_calls, pause)
+            self.each[kind, pause].append(self._steady(measure, f"{PLURAL[kind]} {how}", say))
         say(f"round {n + 1}/{rounds}: {CROWD_PAIRS} pairs calling at once, {self.pause_ms:.0f} ms apart")
         # As many calls per pair as a lone pair's paused run: the crowd's p95 is what fits the
         # spread's growth, and one run's p95 of 8 pairs × 20 calls moved over 8.6-10.3 ms in four
         # runs back to back (its pooled p95 9.5 ms).
         share = max(20, self.count(WITH_PAUSE) // rounds)
-        self.crowd += measure_crowd(broker, CROWD_PAIRS, self.pause_ms, share)
+        self.crowd += self._steady(
+            lambda: measure_crowd(broker, CROWD_PAIRS, self.pause_ms, share), "the crowd", say
+        )
 
     def measured(self, relay: RelayFigures, burst: PairRun) -> Measured:
         """The pooled figures, with the relay's and the calls per second on 8 threads (`burst`)."""
@@ -645,6 +661,8 @@ class Rounds:
             relay=relay,
             calls_per_s_8_threads=round(burst.per_s, 4),
             cast_bytes_on_the_wire=round(runs["cast", 0.0].sent_bytes, 4),
+            stolen_share=round(float(np.mean(self.stolen)), 4) if self.stolen else None,
+            measured_again=len(self.set_aside),
         )
 
 
@@ -684,10 +702,12 @@ def fitted_calibration(measured: Measured, say: Say = _quiet, messages: int = FI
 
 def calibrate(
     out: Path,
+    *,
     progress: Say | None = None,
     scale: float = 1.0,
     pause_ms: float = PAUSE_MS,
     rounds: int = ROUNDS,
+    steadiness: Steadiness = ONCE,
 ) -> Calibration:
     """Measure, fit and write the calibration file. `scale` < 1 sends fewer messages per run (a
     quicker, noisier calibration: the tests' check that it works on this machine), and the fit
@@ -696,7 +716,7 @@ def calibrate(
     say = progress or _quiet
     relay = measure_relay_figures(scale, say)
     say("starting a RabbitMQ node")
-    session = Rounds(rounds, pause_ms, scale)
+    session = Rounds(rounds, pause_ms, scale, steadiness)
     with RabbitNode(name="wanstack-calibrate") as broker:
         for n in range(rounds):
             session.measure(broker, n, say)

@@ -84,6 +84,11 @@ class Measured(_Model):
     relay: RelayFigures
     calls_per_s_8_threads: float
     cast_bytes_on_the_wire: float  # a cast of the calibration's payload, as the relay counted it
+    # How steady the machine was: the mean share of its CPU the hypervisor took during the kept
+    # measurements, and how many were measured again for taking more (`bench.steady`). Files from
+    # before these were kept have neither.
+    stolen_share: float | None = None
+    measured_again: int = 0
 
     def pair(self, kind: Kind, pause_ms: float) -> PairFigures:
         for p in self.pairs:
