@@ -103,7 +103,7 @@ def test_rpc_call_across_a_link_costs_two_delays_plus_calibrated_overhead(broker
         late = measure(delay, round_trips=100, burst=1000).added_p50_ms - at_0
         # The two runs take turns: a slow spell of the machine falls on both (`rpc_across_links`).
         runs = [(LinkShape(delay_ms=0.0), 2 * delay), (LinkShape(delay_ms=delay), 0.0)]
-        overhead, measured = rpc_across_links(broker, runs, turns=4)
+        overhead, measured = rpc_across_links(broker, runs, calls=60, turns=4)
         expected = 2 * delay + overhead.p50_ms + late
         assert not overhead.failures and not measured.failures
         assert abs(measured.p50_ms - expected) <= max(0.15 * expected, 1.0), (delay, measured, expected)

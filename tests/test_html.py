@@ -11,10 +11,8 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import tempfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from wanstack.report.html import compare_report, run_report, sweep_report
 from wanstack.results.cases import broker_stats, case_result, link_traffic
@@ -110,53 +109,9 @@ def console_errors(stderr: str) -> list[str]:
 
 
 def png_rgb(path: Path) -> np.ndarray:
-    """An 8-bit RGB(A), non-interlaced PNG (what Chromium writes) as an (height, width, 3) array."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, chunks, header = 8, [], b""
-    while pos < len(data):
-        (n,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
-        pos += 12 + n
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            chunks.append(body)
-    width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", header)
-    assert depth == 8 and ctype in (2, 6) and interlace == 0, (depth, ctype, interlace)
-    bpp = 3 if ctype == 2 else 4
-    stride = width * bpp
-    raw = np.frombuffer(zlib.decompress(b"".join(chunks)), np.uint8).reshape(height, 1 + stride)
-    out = np.zeros((height, stride), np.uint8)
-    prev = np.zeros(stride, np.uint8)
-    for y in range(height):
-        kind, line = raw[y, 0], raw[y, 1:]
-        if kind == 0:
-            cur = line.copy()
-        elif kind == 1:  # Sub: a running sum along each channel, modulo 256
-            cur = np.cumsum(line.reshape(width, bpp), axis=0, dtype=np.uint32).astype(np.uint8).ravel()
-        elif kind == 2:  # Up
-            cur = line + prev
-        else:  # Average (3) and Paeth (4) depend on the byte just decoded: byte by byte
-            cur = _unfilter_row(int(kind), line.tolist(), prev.tolist(), bpp)
-        out[y] = cur
-        prev = cur
-    return out.reshape(height, width, bpp)[:, :, :3]
-
-
-def _unfilter_row(kind: int, line: list[int], prev: list[int], bpp: int) -> np.ndarray:
-    cur = [0] * len(line)
-    for i, x in enumerate(line):
-        a = cur[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        if kind == 3:
-            cur[i] = (x + (a + b) // 2) & 0xFF
-            continue
-        c = prev[i - bpp] if i >= bpp else 0
-        p = a + b - c
-        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-        cur[i] = (x + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
-    return np.array(cur, np.uint8)
+    """Chromium's screenshot as an (height, width, 3) array of 8-bit RGB."""
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def coloured_share(pixels: np.ndarray) -> float:
