@@ -109,14 +109,6 @@ class Commands:
             terminate(proc, grace_s=2.0)
 
 
-def run(
-    name: str, argv: list[str], log: Path, env: dict[str, str] | None = None, timeout_s: float = 300.0
-) -> None:
-    """A one-off command (a schema migration, a bootstrap): its output appended to `log`; raises
-    RuntimeError with its last lines when it fails."""
-    Commands().run(name, argv, log, env, timeout_s)
-
-
 def together(jobs: list[Callable[[], None]], commands: Commands, workers: int) -> None:
     """Run `jobs` (each running its commands through `commands`) `workers` at a time. The first that
     fails, or an interrupt, stops the others' commands and cancels the jobs not yet started; what
