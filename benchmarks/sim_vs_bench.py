@@ -29,7 +29,7 @@ from wanstack.bench.calibrate import Rounds, fitted_calibration, measure_burst, 
 from wanstack.bench.cases import Bus, CaseResult, run_case
 from wanstack.bench.procstat import host_cpu_ticks, stolen_share
 from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.steady import Steadiness, least_disturbed
+from wanstack.bench.steady import Steadied, Steadiness, least_disturbed
 from wanstack.scenario.load import load, parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, default_cases
 from wanstack.sim.calibration import load_calibration
@@ -86,13 +86,12 @@ def main() -> None:
         ]
         for delay in args.delays
     }
-    runs: dict[tuple[float, str], list[CaseResult]] = {
+    # Each bench run with the share of the CPU the hypervisor gave to other tenants while it ran
+    # (steal: on a shared host it is what moves the bench's own figures from run to run), and that of
+    # the attempts measured again for it.
+    runs: dict[tuple[float, str], list[Steadied[CaseResult]]] = {
         (delay, case.name): [] for delay, cases in plan.items() for case in cases
     }
-    # The share of the CPU the hypervisor gave to other tenants during each bench run (steal): on a
-    # shared host it is what moves the bench's own figures from run to run.
-    stolen: dict[tuple[float, str], list[float]] = {key: [] for key in runs}
-    set_aside: dict[tuple[float, str], list[float]] = {key: [] for key in runs}  # runs measured again
 
     def say(text: str) -> None:
         print(f"… {text}", file=sys.stderr, flush=True)
@@ -104,12 +103,11 @@ def main() -> None:
             for case in cases:
                 say(f"round {n + 1}/{args.repeat}: {delay:.0f} ms {case.name}")
                 bus = Bus.single(broker, top, dict.fromkeys(edges, delay))
-                done = least_disturbed(
-                    functools.partial(run_case, bus, case), steadiness, f"{delay:.0f} ms {case.name}", say
+                runs[delay, case.name].append(
+                    least_disturbed(
+                        functools.partial(run_case, bus, case), steadiness, f"{delay:.0f} ms {case.name}", say
+                    )
                 )
-                runs[delay, case.name].append(done.result)
-                stolen[delay, case.name].append(done.stolen)
-                set_aside[delay, case.name] += done.set_aside
 
     started = host_cpu_ticks()
     if args.calibration is not None:
@@ -144,10 +142,7 @@ def main() -> None:
     whole_run = stolen_share(started, host_cpu_ticks())
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
     rows = [
-        bench_row(delay, case.name, runs[key], stolen[key], set_aside[key])
-        for delay, cases in plan.items()
-        for case in cases
-        for key in [(delay, case.name)]
+        bench_row(delay, case.name, runs[delay, case.name]) for delay, cases in plan.items() for case in cases
     ]
 
     def keep() -> None:
@@ -178,11 +173,10 @@ def main() -> None:
     keep()
 
 
-def bench_row(
-    delay: float, case: str, done: list[CaseResult], stolen: list[float], set_aside: list[float]
-) -> dict[str, Any]:
+def bench_row(delay: float, case: str, steadied: list[Steadied[CaseResult]]) -> dict[str, Any]:
     """One figure's bench side: its runs' latencies pooled, each run's p50 and p95 and stolen CPU, and
-    the stolen CPU of each run measured again for it."""
+    the stolen CPU of each attempt measured again for it."""
+    done = [run.result for run in steadied]
     latencies = [x for r in done for x in r.latencies_ms]
     b50, b95 = (float(x) for x in np.percentile(latencies, [50, 95]))
     return {
@@ -192,8 +186,8 @@ def bench_row(
         "bench_p95_ms": b95,
         "bench_p50_ms_per_run": [float(np.percentile(r.latencies_ms, 50)) for r in done],
         "bench_p95_ms_per_run": [float(np.percentile(r.latencies_ms, 95)) for r in done],
-        "stolen_share_per_run": stolen,
-        "stolen_share_set_aside": set_aside,
+        "stolen_share_per_run": [run.stolen for run in steadied],
+        "stolen_share_set_aside": [x for run in steadied for x in run.set_aside],
         "messages": len(latencies),
         "failures": sum(r.failures for r in done),
         "duplicates": sum(r.duplicates for r in done),
