@@ -18,11 +18,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from keystoneauth1.session import Session
+
 from wanstack.multiregion.service.http import App, HttpError, Request, Response
 from wanstack.multiregion.service.store import RESOURCES, RegionStore
 from wanstack.multiregion.service.tokens import ServiceCredentials
 
 log = logging.getLogger(__name__)
+
+# How long a region waits for Keystone to give it a token (its syncs wait one period).
+LOGIN_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -38,7 +43,18 @@ class RegionService:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self.session = self.credentials.session(self.rebalance_s) if self.credentials is not None else None
+        self.session: Session | None = None
+        self.login: Session | None = None
+        if self.credentials is not None:
+            # Two sessions on one token: the syncs give up after a period, but getting the token
+            # does not. Keystone checks the password with bcrypt (12 rounds by default, keystone/
+            # conf/identity.py `password_hash_rounds`: 0.39 s of CPU on this project's machine), which
+            # a loaded machine could not finish within a 0.5 s period; each sync then asked again
+            # and left Keystone hashing one more password, until it answered nobody within 10 s
+            # (tests/test_quota_service.py beside one busy loop, 2026-12-03).
+            auth = self.credentials.auth()
+            self.session = self.credentials.session(self.rebalance_s, auth)
+            self.login = self.credentials.session(LOGIN_TIMEOUT_S, auth)
         self.thread = threading.Thread(target=self._loop, name=f"quota-sync:{self.name}", daemon=True)
 
     # --- the API ----------------------------------------------------------------------------------
@@ -111,6 +127,8 @@ class RegionService:
 
                 answer = requests.post(f"{self.coordinator_url}/v1/sync", json=body, timeout=self.rebalance_s)
             else:
+                assert self.login is not None
+                self.login.get_token()  # the token kept, or a new one however long Keystone takes
                 answer = self.session.post(f"{self.coordinator_url}/v1/sync", json=body, raise_exc=False)
         except Exception as err:  # keystoneauth's (or requests') connection errors and timeouts
             self.syncs_failed += 1

@@ -42,8 +42,9 @@ class ServiceCredentials:
     user_domain_name: str = "Default"
     project_domain_name: str = "Default"
 
-    def session(self, timeout_s: float | None) -> ks_session.Session:
-        auth = v3.Password(
+    def auth(self) -> v3.Password:
+        """The password plug-in: it keeps the token it gets until near its expiry."""
+        return v3.Password(
             auth_url=self.auth_url,
             username=self.username,
             password=self.password,
@@ -51,7 +52,9 @@ class ServiceCredentials:
             user_domain_name=self.user_domain_name,
             project_domain_name=self.project_domain_name,
         )
-        return ks_session.Session(auth=auth, timeout=timeout_s)
+
+    def session(self, timeout_s: float | None, auth: v3.Password | None = None) -> ks_session.Session:
+        return ks_session.Session(auth=auth or self.auth(), timeout=timeout_s)
 
 
 @dataclass
