@@ -7,7 +7,7 @@ one-way: p50 and p95 of each, and the simulator's relative error.
 Without --calibration it calibrates this machine as `wanstack calibrate` does, its rounds
 alternating with the bench's (--repeat of each; the whole run takes about 25 min on a steady machine).
 A run, the bench's or the calibration's, during which the hypervisor took more than --max-stolen of
-the CPU (5 %) is measured again, up to --attempts times (3), and the least disturbed attempt is kept
+the CPU (1 %) is measured again, up to --attempts times (3), and the least disturbed attempt is kept
 (`wanstack.bench.steady`); the report says how many were.
 Needs rabbitmq-server (installed by `make test`).
 """
