@@ -29,7 +29,7 @@ from wanstack.bench.calibrate import Rounds, fitted_calibration, measure_burst, 
 from wanstack.bench.cases import Bus, CaseResult, run_case
 from wanstack.bench.procstat import host_cpu_ticks, stolen_share
 from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.steady import Steadied, Steadiness, least_disturbed
+from wanstack.bench.steady import Steadied, Steadiness, least_disturbed, within_gate
 from wanstack.scenario.load import load, parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, default_cases
 from wanstack.sim.calibration import load_calibration
@@ -142,7 +142,9 @@ def main() -> None:
     whole_run = stolen_share(started, host_cpu_ticks())
     # The bench runs every site's processes on this one machine: the simulator shares its cores likewise.
     rows = [
-        bench_row(delay, case.name, runs[delay, case.name]) for delay, cases in plan.items() for case in cases
+        bench_row(delay, case.name, runs[delay, case.name], steadiness)
+        for delay, cases in plan.items()
+        for case in cases
     ]
 
     def keep() -> None:
@@ -173,11 +175,15 @@ def main() -> None:
     keep()
 
 
-def bench_row(delay: float, case: str, steadied: list[Steadied[CaseResult]]) -> dict[str, Any]:
-    """One figure's bench side: its runs' latencies pooled, each run's p50 and p95 and stolen CPU, and
-    the stolen CPU of each attempt measured again for it."""
+def bench_row(
+    delay: float, case: str, steadied: list[Steadied[CaseResult]], steadiness: Steadiness
+) -> dict[str, Any]:
+    """One figure's bench side: the latencies of its runs within the gate pooled (`within_gate`: a
+    run still disturbed after every attempt is left out), each run's p50 and p95 and stolen CPU, and
+    the stolen CPU of each attempt measured again for it and of each run left out."""
     done = [run.result for run in steadied]
-    latencies = [x for r in done for x in r.latencies_ms]
+    pool = within_gate(steadied, steadiness)
+    latencies = [x for r in pool.kept for x in r.latencies_ms]
     b50, b95 = (float(x) for x in np.percentile(latencies, [50, 95]))
     return {
         "delay_ms": delay,
@@ -188,6 +194,7 @@ def bench_row(delay: float, case: str, steadied: list[Steadied[CaseResult]]) -> 
         "bench_p95_ms_per_run": [float(np.percentile(r.latencies_ms, 95)) for r in done],
         "stolen_share_per_run": [run.stolen for run in steadied],
         "stolen_share_set_aside": [x for run in steadied for x in run.set_aside],
+        "stolen_share_left_out": list(pool.left_out),
         "messages": len(latencies),
         "failures": sum(r.failures for r in done),
         "duplicates": sum(r.duplicates for r in done),
@@ -295,6 +302,12 @@ def report(rows: list[dict[str, Any]]) -> None:
         print(
             f"  {len(again)} of the bench's runs were measured again: the hypervisor took "
             f"{min(again):.0%}-{max(again):.0%} of the CPU while they ran"
+        )
+    left_out = [x for r in rows for x in r.get("stolen_share_left_out", [])]
+    if left_out:
+        print(
+            f"  {len(left_out)} of the bench's runs were left out of their figure's pool, still disturbed "
+            f"after every attempt ({min(left_out):.0%}-{max(left_out):.0%} of the CPU stolen)"
         )
     if unstable:
         print(f"  past the {BAR:.0%} bar (the bench disagrees with itself there): {', '.join(unstable)}")

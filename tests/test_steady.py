@@ -83,3 +83,28 @@ def test_it_stops_at_the_first_steady_attempt_and_keeps_the_least_disturbed(
     assert done.stolen == min(tried) and done.result == tried.index(min(tried))
     assert sorted((*done.set_aside, done.stolen)) == sorted(tried)
     assert len(said) == min(calls, attempts - 1) if steady_at is None else len(said) == steady_at
+
+
+def _run(stolen: float, result: int) -> steady.Steadied[int]:
+    return steady.Steadied(result, stolen)
+
+
+def test_runs_still_disturbed_are_left_out_of_the_pool() -> None:
+    gate = Steadiness(max_stolen=0.01, attempts=3)
+    pooled = steady.within_gate([_run(0.12, 0), _run(0.004, 1), _run(0.0, 2)], gate)
+    assert (pooled.kept, pooled.left_out) == ([1, 2], (0.12,))
+
+
+def test_when_no_run_is_within_the_gate_the_least_disturbed_is_pooled_alone() -> None:
+    gate = Steadiness(max_stolen=0.01, attempts=3)
+    pooled = steady.within_gate([_run(0.12, 0), _run(0.05, 1), _run(0.3, 2)], gate)
+    assert (pooled.kept, pooled.left_out) == ([1], (0.12, 0.3))
+
+
+@given(shares=st.lists(st.integers(0, 100).map(lambda x: x / 100), min_size=1, max_size=6))
+def test_every_run_is_either_pooled_or_left_out(shares: list[float]) -> None:
+    gate = Steadiness(max_stolen=0.05, attempts=3)
+    pooled = steady.within_gate([_run(s, i) for i, s in enumerate(shares)], gate)
+    assert len(pooled.kept) + len(pooled.left_out) == len(shares) and pooled.kept
+    assert all(shares[i] <= 0.05 for i in pooled.kept) or len(pooled.kept) == 1
+    assert all(s > 0.05 for s in pooled.left_out)

@@ -43,7 +43,7 @@ from wanstack.bench.procstat import session_cpu_s
 from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.relay_probe import measure as measure_relay
-from wanstack.bench.steady import ONCE, Steadiness, least_disturbed
+from wanstack.bench.steady import ONCE, Steadied, Steadiness, least_disturbed, within_gate
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, Pattern
@@ -608,16 +608,16 @@ class Rounds:
     scale: float = 1.0
     # Each measurement taken again while the hypervisor takes too much of the CPU (`bench.steady`).
     steadiness: Steadiness = ONCE
-    each: dict[tuple[str, float], list[PairRun]] = field(default_factory=dict)
-    crowd: list[float] = field(default_factory=list)
+    each: dict[tuple[str, float], list[Steadied[PairRun]]] = field(default_factory=dict)
+    crowd: list[Steadied[list[float]]] = field(default_factory=list)
     stolen: list[float] = field(default_factory=list)  # the kept measurements' stolen shares
     set_aside: list[float] = field(default_factory=list)  # those of the attempts measured again
 
-    def _steady(self, measure: Callable[[], T], what: str, say: Say) -> T:
+    def _steady(self, measure: Callable[[], T], what: str, say: Say) -> Steadied[T]:
         done = least_disturbed(measure, self.steadiness, what, say)
         self.stolen.append(done.stolen)
         self.set_aside += done.set_aside
-        return done.result
+        return done
 
     def __post_init__(self) -> None:
         pause = self.pause_ms
@@ -645,14 +645,18 @@ class Rounds:
         # spread's growth, and one run's p95 of 8 pairs × 20 calls moved over 8.6-10.3 ms in four
         # runs back to back (its pooled p95 9.5 ms).
         share = max(20, self.count(WITH_PAUSE) // rounds)
-        self.crowd += self._steady(
-            lambda: measure_crowd(broker, CROWD_PAIRS, self.pause_ms, share), "the crowd", say
+        self.crowd.append(
+            self._steady(lambda: measure_crowd(broker, CROWD_PAIRS, self.pause_ms, share), "the crowd", say)
         )
 
     def measured(self, relay: RelayFigures, burst: PairRun) -> Measured:
         """The pooled figures, with the relay's and the calls per second on 8 threads (`burst`)."""
-        runs = {step: pooled(done) for step, done in self.each.items()}
-        p50, p95 = (float(x) for x in np.percentile(self.crowd, [50, 95]))
+        # Rounds still disturbed after every attempt are left out of each measurement's pool.
+        kept = {step: within_gate(done, self.steadiness) for step, done in self.each.items()}
+        runs = {step: pooled(k.kept) for step, k in kept.items()}
+        crowd = within_gate(self.crowd, self.steadiness)
+        p50, p95 = (float(x) for x in np.percentile([x for run in crowd.kept for x in run], [50, 95]))
+        left_out = sum(len(k.left_out) for k in kept.values()) + len(crowd.left_out)
         return Measured(
             pairs=[_rounded(run.figures()) for run in runs.values()],
             crowd=CrowdFigures(
@@ -663,6 +667,7 @@ class Rounds:
             cast_bytes_on_the_wire=round(runs["cast", 0.0].sent_bytes, 4),
             stolen_share=round(float(np.mean(self.stolen)), 4) if self.stolen else None,
             measured_again=len(self.set_aside),
+            left_out=left_out,
         )
 
 

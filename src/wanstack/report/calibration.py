@@ -36,7 +36,14 @@ def calibration_tables(cal: Calibration, title: str) -> list[Table]:
     measured.add_row("calls per second, 8 threads", "", f"{m.calls_per_s_8_threads:,.0f}", "", "")
     measured.add_row("a 100-byte cast on the wire", "", f"{m.cast_bytes_on_the_wire:.0f} B", "", "")
     if m.stolen_share is not None:
-        again = f"{m.measured_again} measured again" if m.measured_again else ""
+        again = ", ".join(
+            part
+            for part in (
+                f"{m.measured_again} measured again" if m.measured_again else "",
+                f"{m.left_out} rounds left out" if m.left_out else "",
+            )
+            if part
+        )
         measured.add_row("CPU the hypervisor took (steal)", "", f"{m.stolen_share:.1%}", "", again)
     fitted = Table(title="fitted: messaging costs (any study) and the bench host (bench predictions only)")
     fitted.add_column("parameter")

@@ -89,6 +89,9 @@ class Measured(_Model):
     # before these were kept have neither.
     stolen_share: float | None = None
     measured_again: int = 0
+    # Rounds left out of their measurement's pool for staying disturbed after every attempt
+    # (`bench.steady.within_gate`); files from before 2026-12-03 afternoon have none.
+    left_out: int = 0
 
     def pair(self, kind: Kind, pause_ms: float) -> PairFigures:
         for p in self.pairs:
