@@ -8,7 +8,8 @@ Without --calibration it calibrates this machine as `wanstack calibrate` does, i
 alternating with the bench's (--repeat of each; the whole run takes about 25 min on a steady machine).
 A run, the bench's or the calibration's, during which the hypervisor took more than --max-stolen of
 the CPU (1 %) is measured again, up to --attempts times (3), and the least disturbed attempt is kept
-(`wanstack.bench.steady`); the report says how many were.
+(`wanstack.bench.steady`); a run still over it after every attempt is left out of its figure's pool
+(the least disturbed is kept when none is within it). The report says how many were of each.
 Needs rabbitmq-server (installed by `make test`).
 """
 
