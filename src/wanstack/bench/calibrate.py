@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +65,6 @@ from wanstack.sim.host import BenchHost
 from wanstack.sim.host.params import HOST_MODEL
 from wanstack.sim.host.polling import wakes_within
 from wanstack.sim.params import Params
-
-T = TypeVar("T")
 
 # Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms; the
 # paused runs' p95 fits the spread of a library end's cost, so they get some hundreds).
@@ -608,16 +606,10 @@ class Rounds:
     scale: float = 1.0
     # Each measurement taken again while the hypervisor takes too much of the CPU (`bench.steady`).
     steadiness: Steadiness = ONCE
+    # Every round of every measurement as measured (`Steadied`: with its stolen CPU and that of the
+    # attempts set aside for it).
     each: dict[tuple[str, float], list[Steadied[PairRun]]] = field(default_factory=dict)
     crowd: list[Steadied[list[float]]] = field(default_factory=list)
-    stolen: list[float] = field(default_factory=list)  # the kept measurements' stolen shares
-    set_aside: list[float] = field(default_factory=list)  # those of the attempts measured again
-
-    def _steady(self, measure: Callable[[], T], what: str, say: Say) -> Steadied[T]:
-        done = least_disturbed(measure, self.steadiness, what, say)
-        self.stolen.append(done.stolen)
-        self.set_aside += done.set_aside
-        return done
 
     def __post_init__(self) -> None:
         pause = self.pause_ms
@@ -639,14 +631,21 @@ class Rounds:
             calls = WITH_PAUSE if pause > WARM_PAUSE_MS else BACK_TO_BACK // 2 if pause else BACK_TO_BACK
             n_calls = max(20, self.count(calls) // rounds)
             measure = functools.partial(measure_pair, broker, kind, n_calls, pause)
-            self.each[kind, pause].append(self._steady(measure, f"{PLURAL[kind]} {how}", say))
+            self.each[kind, pause].append(
+                least_disturbed(measure, self.steadiness, f"{PLURAL[kind]} {how}", say)
+            )
         say(f"round {n + 1}/{rounds}: {CROWD_PAIRS} pairs calling at once, {self.pause_ms:.0f} ms apart")
         # As many calls per pair as a lone pair's paused run: the crowd's p95 is what fits the
         # spread's growth, and one run's p95 of 8 pairs × 20 calls moved over 8.6-10.3 ms in four
         # runs back to back (its pooled p95 9.5 ms).
         share = max(20, self.count(WITH_PAUSE) // rounds)
         self.crowd.append(
-            self._steady(lambda: measure_crowd(broker, CROWD_PAIRS, self.pause_ms, share), "the crowd", say)
+            least_disturbed(
+                lambda: measure_crowd(broker, CROWD_PAIRS, self.pause_ms, share),
+                self.steadiness,
+                "the crowd",
+                say,
+            )
         )
 
     def measured(self, relay: RelayFigures, burst: PairRun) -> Measured:
@@ -657,6 +656,7 @@ class Rounds:
         crowd = within_gate(self.crowd, self.steadiness)
         p50, p95 = (float(x) for x in np.percentile([x for run in crowd.kept for x in run], [50, 95]))
         left_out = sum(len(k.left_out) for k in kept.values()) + len(crowd.left_out)
+        done = [run for rounds in self.each.values() for run in rounds] + self.crowd
         return Measured(
             pairs=[_rounded(run.figures()) for run in runs.values()],
             crowd=CrowdFigures(
@@ -665,8 +665,8 @@ class Rounds:
             relay=relay,
             calls_per_s_8_threads=round(burst.per_s, 4),
             cast_bytes_on_the_wire=round(runs["cast", 0.0].sent_bytes, 4),
-            stolen_share=round(float(np.mean(self.stolen)), 4) if self.stolen else None,
-            measured_again=len(self.set_aside),
+            stolen_share=round(float(np.mean([run.stolen for run in done])), 4) if done else None,
+            measured_again=sum(len(run.set_aside) for run in done),
             left_out=left_out,
         )
 
