@@ -84,9 +84,10 @@ class Measured(_Model):
     relay: RelayFigures
     calls_per_s_8_threads: float
     cast_bytes_on_the_wire: float  # a cast of the calibration's payload, as the relay counted it
-    # How steady the machine was: the mean share of its CPU the hypervisor took during the kept
-    # measurements, and how many were measured again for taking more (`bench.steady`). Files from
-    # before these were kept have neither.
+    # How steady the machine was: the mean share of its CPU the hypervisor took during each
+    # round's least disturbed attempt (the rounds left out below included: it says how disturbed
+    # the machine was, not only what went into the figures), and how many attempts were measured
+    # again for taking more (`bench.steady`). Files from before these were kept have neither.
     stolen_share: float | None = None
     measured_again: int = 0
     # Rounds left out of their measurement's pool for staying disturbed after every attempt
