@@ -91,8 +91,8 @@ def within_gate(runs: list[Steadied[T]], steadiness: Steadiness) -> Pooled[T]:
     2026-12-03 (sim_vs_bench), the first of three rounds stayed at 4-13 % stolen through three
     attempts in 7 figures, with p95s 1.3-5.5 times the two other rounds': pooled, they decided the
     figure."""
-    quiet = [run for run in runs if run.stolen <= steadiness.max_stolen]
-    if not quiet and runs:
-        quiet = [min(runs, key=lambda run: run.stolen)]
-    kept = {id(run) for run in quiet}
-    return Pooled([run.result for run in quiet], tuple(run.stolen for run in runs if id(run) not in kept))
+    within = [run.stolen <= steadiness.max_stolen for run in runs]
+    if runs and not any(within):
+        within[min(range(len(runs)), key=lambda i: runs[i].stolen)] = True
+    pairs = list(zip(runs, within, strict=True))
+    return Pooled([run.result for run, w in pairs if w], tuple(run.stolen for run, w in pairs if not w))
