@@ -28,7 +28,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from wanstack.bench.quota_runs import (
+from wanstack.lab.keystone import KeystoneServer
+from wanstack.multiregion.limits import apply, plan
+from wanstack.quotabench.runs import (
     Storm,
     latency,
     peak_from_clients,
@@ -36,14 +38,12 @@ from wanstack.bench.quota_runs import (
     percentile,
     result,
 )
-from wanstack.bench.quota_sites import QuotaSites, call, prepare
-from wanstack.multiregion.limits import apply, plan
+from wanstack.quotabench.sites import QuotaSites, call, prepare
 from wanstack.results.schema import RunResult
 from wanstack.scenario.load import parse
 from wanstack.scenario.quotas import ProjectQuota
 from wanstack.sim.engine import SimOptions, simulate
 from wanstack.sim.params import Params, StationParams
-from wanstack.testbed.keystone import KeystoneServer
 
 REGIONS = ["edge-1", "edge-2"]
 BIG = {"instances": 1000, "cores": 4000, "ram_mb": 10**7}

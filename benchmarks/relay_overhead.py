@@ -5,7 +5,7 @@ python benchmarks/relay_overhead.py
 
 from __future__ import annotations
 
-from wanstack.bench.relay_probe import measure
+from wanstack.lab.relay_probe import measure
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from wanstack.bench.rabbit import RabbitNode
 from wanstack.bench.resilience import Resilience, broker_restart, link_cut
+from wanstack.lab.rabbit import RabbitNode
 
 
 def _casts(r: Resilience) -> str:

@@ -8,7 +8,7 @@ Without --calibration it calibrates this machine as `wanstack calibrate` does, i
 alternating with the bench's (--repeat of each; the whole run takes about 25 min on a steady machine).
 A run, the bench's or the calibration's, during which the hypervisor took more than --max-stolen of
 the CPU (1 %) is measured again, up to --attempts times (3), and the least disturbed attempt is kept
-(`wanstack.bench.steady`); a run still over it after every attempt is left out of its figure's pool
+(`wanstack.lab.steady`); a run still over it after every attempt is left out of its figure's pool
 (the least disturbed is kept when none is within it). The report says how many were of each.
 Needs rabbitmq-server (installed by `make test`).
 """
@@ -29,9 +29,9 @@ import yaml
 
 from wanstack.bench.calibrate import Rounds, fitted_calibration, measure_burst, measure_relay_figures
 from wanstack.bench.cases import Bus, CaseResult, run_case
-from wanstack.bench.procstat import host_cpu_ticks, stolen_share
-from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.steady import Steadied, Steadiness, least_disturbed, within_gate
+from wanstack.lab.procstat import host_cpu_ticks, stolen_share
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.steady import Steadied, Steadiness, least_disturbed, within_gate
 from wanstack.scenario.load import load, parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, default_cases
 from wanstack.sim.calibration import load_calibration

@@ -1,7 +1,7 @@
 """How a bench run's figures move with the CPU the hypervisor took while it ran, over the stored
 `sim_vs_bench.py` runs (benchmarks/results/sim_vs_bench-*/run*.json that kept each run's steal):
 each run of a figure against that figure's quietest run, when the quietest had less than 1 % stolen.
-This is what `bench.steady.Steadiness`'s default gate is chosen from.
+This is what `lab.steady.Steadiness`'s default gate is chosen from.
 
     python benchmarks/steal_effect.py [FILE ...]
 """

@@ -2,7 +2,7 @@
 site's nova-compute down, and how long after the link comes back until it lists it up again.
 
 The centralized model with one edge site 10 ms away. On the testbed the link's relays are cut (every
-connection across it stalls, new ones are refused, `bench.relay.DelayRelay.cut`); the API is asked
+connection across it stalls, new ones are refused, `lab.relay.DelayRelay.cut`); the API is asked
 for the compute service's state every second from the top site. Nova sees a service down once its last
 report is older than `service_down_time` (60 s; reports every `report_interval`, 10 s:
 nova/servicegroup/drivers/db.py), so the first figure is 50-60 s plus what the last report was late.

@@ -27,8 +27,8 @@ import time
 import numpy as np
 
 from wanstack.bench.controller import RoleProcess
-from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.relay import DelayRelay, LinkShape
 
 SETTINGS = ("alone", "broker busy", "receiver busy", "all busy")
 MEASURED_FROM = 1_000_000  # the measured client's sequence numbers start here, the other's at 0

@@ -28,7 +28,7 @@ import numpy as np
 
 from wanstack.bench.calibrate import PairRun, measure_pair, pooled
 from wanstack.bench.controller import RoleProcess
-from wanstack.bench.rabbit import RabbitNode
+from wanstack.lab.rabbit import RabbitNode
 
 PAUSES_MS = (0.0, 20.0, 200.0)
 CALLS = {0.0: 300, 20.0: 200, 200.0: 60}  # per round: each run lasts seconds

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from wanstack.bench import rabbit
-from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.relay import DelayRelay, LinkShape
 from wanstack.bench.twosite import rpc_across_link, rpc_across_links
+from wanstack.lab import rabbit
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.relay import DelayRelay, LinkShape
 
 # Only the tests that time (or count what a busy machine could shift) are marked `timing`: the others
 # (a broker's start and stop, a restart, Ctrl-C) run in make test's second session, beside others.
@@ -95,7 +95,7 @@ def test_rpc_call_across_a_link_costs_two_delays_plus_calibrated_overhead(broker
     delay): on this machine a process woken after an idle spell takes milliseconds longer (the
     bench-host model's warmth; back to back, one CI run measured 4.3 ms where the delayed calls cost
     8.5 ms beyond their delay)."""
-    from wanstack.bench.relay_probe import measure
+    from wanstack.lab.relay_probe import measure
 
     assert rpc_across_link(broker, LinkShape(delay_ms=0.0)).p50_ms < 20
     at_0 = measure(0.0, round_trips=100, burst=1000).added_p50_ms
@@ -224,7 +224,7 @@ def test_sigterm_stops_the_broker_too() -> None:
     import sys
 
     code = (
-        "from wanstack.bench.rabbit import RabbitNode\nimport time\n"
+        "from wanstack.lab.rabbit import RabbitNode\nimport time\n"
         "with RabbitNode(name='wanstack-bench-term') as n:\n"
         "    print(n.root, flush=True)\n"
         "    time.sleep(120)\n"

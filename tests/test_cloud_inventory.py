@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from wanstack.bench.ports import free_port
-from wanstack.bench.relay import DelayRelay
+from wanstack.lab.keystone import KeystoneServer, available
+from wanstack.lab.ports import free_port
+from wanstack.lab.relay import DelayRelay
 from wanstack.multiregion.cloud_inventory import (
     DOWN_CELL,
     NO_HOST,
@@ -34,7 +35,6 @@ from wanstack.multiregion.cloud_inventory import (
 )
 from wanstack.multiregion.inventory import Counts, Inventory, Source
 from wanstack.testbed.config import ADMIN_PASSWORD
-from wanstack.testbed.keystone import KeystoneServer, available
 
 # Deadlines measured on the wall clock: run alone (scripts/run-tests.sh).
 pytestmark = pytest.mark.timing

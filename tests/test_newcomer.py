@@ -72,7 +72,7 @@ def _jittered_delays(jitters: list[float], seed: int = 7, n: int = 4000) -> list
 
 
 def test_jitter_is_uniform_within_plus_minus_jitter_as_in_netem_and_the_relay() -> None:
-    """netem (and the bench relay, `bench.relay`): without a distribution, each packet's delay is
+    """netem (and the bench relay, `lab.relay`): without a distribution, each packet's delay is
     uniform in [delay − jitter, delay + jitter]. The simulator used a Gaussian of that standard
     deviation, clamped at the nominal delay: unbounded above, never early."""
     offsets = _jittered_delays([5.0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wanstack.bench.procstat import host_cpu_ticks, stolen_share
+from wanstack.lab.procstat import host_cpu_ticks, stolen_share
 
 
 def test_host_ticks_grow_and_steal_is_part_of_them() -> None:

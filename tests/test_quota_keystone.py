@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from wanstack.lab.keystone import KeystoneServer, available
 from wanstack.multiregion.limits import apply, plan, read
 from wanstack.scenario.quotas import ProjectQuota
-from wanstack.testbed.keystone import KeystoneServer, available
 
 needs_keystone = pytest.mark.skipif(not available(), reason="OpenStack's environment is not installed")
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from wanstack.bench.quota_sites import Cloud, QuotaSites, call, get, prepare
+from wanstack.lab.keystone import KeystoneServer, available
 from wanstack.multiregion.limits import apply, plan
+from wanstack.quotabench.sites import Cloud, QuotaSites, call, get, prepare
 from wanstack.scenario.quotas import ProjectQuota
-from wanstack.testbed.keystone import KeystoneServer, available
 
 # Deadlines measured on the wall clock: run alone (scripts/run-tests.sh).
 pytestmark = pytest.mark.timing

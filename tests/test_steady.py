@@ -1,4 +1,4 @@
-"""Measurements taken again while the hypervisor takes the CPU (`bench.steady`), on made-up /proc/stat
+"""Measurements taken again while the hypervisor takes the CPU (`lab.steady`), on made-up /proc/stat
 readings: which attempt is kept, how many are made, what is set aside."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wanstack.bench import steady
-from wanstack.bench.steady import ONCE, Steadiness, least_disturbed
+from wanstack.lab import steady
+from wanstack.lab.steady import ONCE, Steadiness, least_disturbed
 
 
 def _readings(shares: list[float]) -> Iterator[tuple[int, int]]:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from wanstack.bench import rabbit
-from wanstack.bench.ports import port_open
+from wanstack.lab import mariadb, rabbit
+from wanstack.lab import openstack_env as environment
+from wanstack.lab.ports import port_open
 from wanstack.scenario.load import parse
-from wanstack.testbed import environment, mariadb
 from wanstack.testbed.layout import plan
 
 needs_openstack = pytest.mark.skipif(
@@ -110,8 +110,8 @@ def _inventory_of_two_regions_one_cut(testbed: Any, tmp_path: Path, runner: Any,
     """`wanstack inventory --cloud` and `quota apply` against the testbed's Keystone and Nova, with one
     server (1 vCPU, 64 MB) in project admin. RegionTwo's compute endpoint reaches the same nova-api
     through a WAN link (so it counts the same server); RegionThree has no compute endpoint."""
-    from wanstack.bench.relay import DelayRelay, LinkShape
     from wanstack.cli import app
+    from wanstack.lab.relay import DelayRelay, LinkShape
     from wanstack.multiregion.cloud_inventory import inventory
     from wanstack.multiregion.inventory import Counts, Source
     from wanstack.testbed.config import ADMIN_PASSWORD

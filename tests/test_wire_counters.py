@@ -8,8 +8,8 @@ import struct
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wanstack.bench.amqp import PROTOCOL_HEADER, AmqpMessages
-from wanstack.bench.natsproto import NatsMessages
+from wanstack.lab.amqp import PROTOCOL_HEADER, AmqpMessages
+from wanstack.lab.natsproto import NatsMessages
 
 payloads = st.lists(st.binary(max_size=300), max_size=12)
 

@@ -701,7 +701,7 @@ def calibrate(
             "took more than this share of the CPU while it ran: on a shared host the figures move with "
             "the neighbours. 1 = never.",
         ),
-    ] = 0.01,  # `bench.steady.Steadiness`'s default (why: there)
+    ] = 0.01,  # `lab.steady.Steadiness`'s default (why: there)
     refit: Annotated[
         bool,
         typer.Option(
@@ -714,7 +714,7 @@ def calibrate(
     """Measure this machine's RabbitMQ, oslo.messaging and relay costs for the simulator (about 6 min)."""
     from wanstack.bench.calibrate import calibrate as run_calibration
     from wanstack.bench.calibrate import refit as run_refit
-    from wanstack.bench.steady import Steadiness
+    from wanstack.lab.steady import Steadiness
     from wanstack.report.calibration import calibration_tables
     from wanstack.sim.calibration import CalibrationError
 

@@ -207,7 +207,7 @@ def need_extra(extra: str, command: str, hint: str = "") -> None:
 def need_rabbitmq(command: str) -> None:
     """The real bench (`command`) needs the bench extra and Debian's rabbitmq-server: say which is
     missing and exit 2."""
-    from wanstack.bench import rabbit
+    from wanstack.lab import rabbit
 
     need_extra("bench", command)
     if not rabbit.available():

@@ -53,7 +53,7 @@ def up(
     """Start the control plane the scenario's deployment model describes (centralized or cells-shared),
     in the background; returns once every service is ready. Ctrl-C stops it."""
     need_extra("testbed", "wanstack testbed up")
-    from wanstack.testbed import environment
+    from wanstack.lab import openstack_env as environment
     from wanstack.testbed.control import TestbedError
     from wanstack.testbed.control import up as start
     from wanstack.testbed.layout import plan

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from wanstack.bench.cases import Bus
 from wanstack.bench.cluster import RabbitCluster
 from wanstack.bench.nats import NatsCluster
-from wanstack.bench.rabbit import RABBIT_MB, RabbitBrokers
+from wanstack.lab.rabbit import RABBIT_MB, RabbitBrokers
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
 

@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 
 from wanstack.bench.controller import RoleProcess
-from wanstack.bench.procstat import session_cpu_s
-from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.relay import DelayRelay, LinkShape
-from wanstack.bench.relay_probe import measure as measure_relay
-from wanstack.bench.steady import ONCE, Steadied, Steadiness, least_disturbed, within_gate
+from wanstack.lab.procstat import session_cpu_s
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.relay import DelayRelay, LinkShape
+from wanstack.lab.relay_probe import measure as measure_relay
+from wanstack.lab.steady import ONCE, Steadied, Steadiness, least_disturbed, within_gate
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import parse
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS, MessagingCase, Pattern
@@ -604,7 +604,7 @@ class Rounds:
     rounds: int = ROUNDS
     pause_ms: float = PAUSE_MS
     scale: float = 1.0
-    # Each measurement taken again while the hypervisor takes too much of the CPU (`bench.steady`).
+    # Each measurement taken again while the hypervisor takes too much of the CPU (`lab.steady`).
     steadiness: Steadiness = ONCE
     # Every round of every measurement as measured (`Steadied`: with its stolen CPU and that of the
     # attempts set aside for it).

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from wanstack.bench.cluster import view_ip
 from wanstack.bench.controller import RoleProcess
-from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.relay import DelayRelay, DirectionStats, LinkShape
+from wanstack.lab.addresses import view_ip
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.relay import DelayRelay, DirectionStats, LinkShape
 from wanstack.scenario.testplan import MessagingCase, Pattern
 
 WARM_UP = 5
@@ -43,7 +43,7 @@ class CaseResult:
 
 
 class BusNode(Protocol):
-    """A node of a bench bus: a RabbitMQ node (`bench.rabbit`) or a NATS server (`bench.nats`)."""
+    """A node of a bench bus: a RabbitMQ node (`lab.rabbit`) or a NATS server (`bench.nats`)."""
 
     port: int
     ip: str
@@ -82,7 +82,7 @@ class Bus:
     # Nodes of a separate notification bus (a routed RPC bus keeps notifications on a broker).
     notification_nodes: Mapping[str, BusNode] | None = None
     # Site numbers: site k's roles reach the node at site j at 127.0.k.(100 + j), an address of its
-    # own range (a cluster's members already have theirs: `bench.cluster.site_ip`).
+    # own range (a cluster's members already have theirs: `lab.addresses.site_ip`).
     numbers: dict[str, int] = field(default_factory=dict)
 
     def view(self, site: str, home: str) -> str:

@@ -26,28 +26,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from wanstack.bench.ports import free_port
-from wanstack.bench.rabbit import RabbitNode, start_epmd, terminate
-from wanstack.bench.relay import DelayRelay, LinkShape
-
-# One machine: sites are numbered 1..MAX_MEMBERS in the third byte of their loopback address, and a
-# site's view of peer j is at .100 + j in its own /24.
-MAX_MEMBERS = 16
-
-
-def site_ip(k: int) -> str:
-    return f"127.0.{k}.1"
+from wanstack.lab.addresses import MAX_MEMBERS, site_ip, view_ip
+from wanstack.lab.ports import free_port
+from wanstack.lab.processes import terminate
+from wanstack.lab.rabbit import RabbitNode, start_epmd
+from wanstack.lab.relay import DelayRelay, LinkShape
 
 
 def nearest_site(sites: Sequence[str], delay_ms: Callable[[str, str], float], site: str) -> str:
     """Of `sites` (a bus's nodes), the one closest to `site`: itself if it has one, then the least
     one-way delay, then the name (ties broken the same way every run)."""
     return min(sites, key=lambda m: (0.0 if m == site else delay_ms(site, m), m))
-
-
-def view_ip(k: int, j: int) -> str:
-    """Where site k reaches site j: a relay address in site k's own range."""
-    return f"127.0.{k}.{100 + j}"
 
 
 class RabbitCluster:

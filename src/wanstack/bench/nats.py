@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from wanstack.bench.cluster import nearest_site
-from wanstack.bench.ports import free_port
-from wanstack.bench.procstat import session_cpu_s, session_rss_mb
-from wanstack.bench.rabbit import exit_on_sigterm, terminate
-from wanstack.bench.relay import DelayRelay, DirectionStats, LinkShape
+from wanstack.lab.ports import free_port
+from wanstack.lab.processes import exit_on_sigterm, terminate
+from wanstack.lab.procstat import session_cpu_s, session_rss_mb
+from wanstack.lab.relay import DelayRelay, DirectionStats, LinkShape
 
 NATS_SERVER = "nats-server"
 # Port 1 on loopback: nothing listens there (see the module's docstring).
@@ -71,7 +71,7 @@ class NatsServer:
     root: Path | None = None
     startup_timeout_s: float = 20.0
     ip: str = "127.0.0.1"
-    protocol: str = "nats"  # what a relay parses to count its messages (`bench.relay`)
+    protocol: str = "nats"  # what a relay parses to count its messages (`lab.relay`)
     _proc: subprocess.Popen[bytes] | None = None
     _own_root: bool = False
 

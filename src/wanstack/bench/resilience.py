@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wanstack.bench.controller import RoleProcess
-from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.relay import DelayRelay, LinkShape
 
 # A topic of its own: a queue declared earlier on the same broker with other durability would clash.
 TOPIC = "wanstack-resilience"

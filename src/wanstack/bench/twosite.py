@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from wanstack.bench.controller import RoleProcess
-from wanstack.bench.rabbit import RabbitNode
-from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.relay import DelayRelay, LinkShape
 
 # The first calls of a client set up its reply queue (13–21 ms here, shared domain notes §9): warm up.
 WARM_UP_CALLS = 10

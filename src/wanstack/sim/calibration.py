@@ -87,11 +87,11 @@ class Measured(_Model):
     # How steady the machine was: the mean share of its CPU the hypervisor took during each
     # round's least disturbed attempt (the rounds left out below included: it says how disturbed
     # the machine was, not only what went into the figures), and how many attempts were measured
-    # again for taking more (`bench.steady`). Files from before these were kept have neither.
+    # again for taking more (`lab.steady`). Files from before these were kept have neither.
     stolen_share: float | None = None
     measured_again: int = 0
     # Rounds left out of their measurement's pool for staying disturbed after every attempt
-    # (`bench.steady.within_gate`); files from before 2026-12-03 afternoon have none.
+    # (`lab.steady.within_gate`); files from before 2026-12-03 afternoon have none.
     left_out: int = 0
 
     def pair(self, kind: Kind, pause_ms: float) -> PairFigures:

@@ -3,11 +3,9 @@ request through that site's relays), and whether an API answers."""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from typing import Any
 
-from wanstack.testbed.config import ADMIN_PASSWORD, REGION
+from wanstack.lab.openstack_env import ADMIN_PASSWORD, REGION
 
 
 def connect(apis: dict[str, str]) -> Any:
@@ -28,14 +26,3 @@ def connect(apis: dict[str, str]) -> Any:
         image_endpoint_override=apis["glance-api"],
         placement_endpoint_override=apis["placement"],
     )
-
-
-def answers(url: str) -> bool:
-    """Whether an HTTP server answers at `url`, whatever it says (401 without a token is an answer)."""
-    try:
-        with urllib.request.urlopen(url, timeout=5):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except (OSError, ValueError):
-        return False

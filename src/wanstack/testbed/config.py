@@ -18,28 +18,14 @@ Choices for one small machine, each from ../shared/real-openstack.md unless said
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
+from wanstack.lab.openstack_env import ADMIN_PASSWORD, DEBUG, REGION, ini
 from wanstack.scenario.services import Service
-
-ADMIN_PASSWORD = "wanstack"  # a throw-away control plane on loopback
-# Every service's debug logging (`WANSTACK_TESTBED_DEBUG=1`), to see what a request did.
-DEBUG = "true" if os.environ.get("WANSTACK_TESTBED_DEBUG") else "false"
-REGION = "RegionOne"
 
 # A service's URL as the process's site sees the instance serving it (`Testbed.url_for`).
 Url = Callable[[Service], str]
-
-
-def ini(sections: dict[str, dict[str, object]]) -> str:
-    lines: list[str] = []
-    for name, options in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {value}" for key, value in options.items()]
-        lines.append("")
-    return "\n".join(lines)
 
 
 def _auth(keystone: str) -> dict[str, object]:
@@ -84,23 +70,6 @@ def common(state: Path, log: Path) -> dict[str, object]:
         "state_path": state,
         "use_stderr": "false",
     }
-
-
-def keystone(state: Path, database: str, log: Path) -> str:
-    return ini(
-        {
-            "DEFAULT": {"log_file": log, "debug": DEBUG},
-            "database": {"connection": database},
-            "token": {"provider": "fernet"},
-            "fernet_tokens": {"key_repository": state / "fernet-keys"},
-            "fernet_receipts": {"key_repository": state / "fernet-keys"},
-            "credential": {"key_repository": state / "credential-keys"},
-            # Keystone caches roles, assignments, the catalog and validated tokens (production runs it
-            # with memcached; one process here, so in its memory): without it a validation took
-            # 1.3-1.5 s of its database's round trips on this machine.
-            "cache": {"enabled": "true", "backend": "dogpile.cache.memory"},
-        }
-    )
 
 
 def placement(database: str, keystone_url: str, log: Path) -> str:

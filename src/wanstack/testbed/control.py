@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wanstack.testbed.clients import answers, connect
+from wanstack.lab.ports import answers
+from wanstack.testbed.clients import connect
 from wanstack.testbed.supervisor import STATE
 
 DEFAULT_FOLDER = Path(os.environ.get("WANSTACK_TESTBED", "/tmp/wanstack-testbed"))

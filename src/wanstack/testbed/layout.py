@@ -4,7 +4,7 @@ The deployment model's placement (`scenario.placement`) says which site serves e
 site; the testbed starts one process (or server) per service instance, on its site's loopback address
 (`127.0.k.1` for the k-th site, as the bench's brokers), and a relay with the WAN path's one-way delay
 for every (client site, instance at another site) pair, listening in the client site's own address
-range (`127.0.k.(100 + j)`, `bench.cluster.view_ip`) on the instance's port. A process is configured
+range (`127.0.k.(100 + j)`, `lab.addresses.view_ip`) on the instance's port. A process is configured
 with the address it sees each instance at, so every REST request, AMQP connection and SQL query from
 one site to another crosses a relay: cutting a link's relays cuts them all.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wanstack.bench.cluster import site_ip, view_ip
-from wanstack.bench.ports import free_port
+from wanstack.lab.addresses import site_ip, view_ip
+from wanstack.lab.ports import free_port
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
 

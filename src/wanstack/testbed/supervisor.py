@@ -39,7 +39,7 @@ def main() -> None:
             (folder / STATE).write_text(json.dumps(state, indent=2), encoding="utf-8")
             say("ready")
             while True:
-                signal.pause()  # SIGTERM and SIGINT unwind the `with` (bench.rabbit.exit_on_sigterm)
+                signal.pause()  # SIGTERM and SIGINT unwind the `with` (lab.processes.exit_on_sigterm)
     except (SystemExit, KeyboardInterrupt):
         shutil.rmtree(files, ignore_errors=True)  # stopped as asked: nothing to keep
         raise

@@ -27,17 +27,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wanstack.bench.rabbit import RabbitNode, exit_on_sigterm
-from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.lab import keystone
+from wanstack.lab import openstack_env as environment
+from wanstack.lab.keystone import setup as keystone_setup
+from wanstack.lab.mariadb import MariaDB
+from wanstack.lab.openstack_env import ADMIN_PASSWORD, REGION, ini
+from wanstack.lab.ports import answers
+from wanstack.lab.processes import Commands, ServiceProcess, exit_on_sigterm, together
+from wanstack.lab.rabbit import RabbitNode
+from wanstack.lab.redis import Redis
+from wanstack.lab.relay import DelayRelay, LinkShape
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import Service
-from wanstack.testbed import config, environment
-from wanstack.testbed.clients import answers, connect
-from wanstack.testbed.keystone import setup as keystone_setup
+from wanstack.testbed import config
+from wanstack.testbed.clients import connect
 from wanstack.testbed.layout import Instance, Layout, plan
-from wanstack.testbed.mariadb import MariaDB
-from wanstack.testbed.processes import Commands, ServiceProcess, together
-from wanstack.testbed.redis import Redis
 
 # Databases of the services at the top site; every cell has a `nova` database of its own.
 TOP_DATABASES = ("keystone", "placement", "glance", "neutron", "nova_api", "nova_cell0")
@@ -225,9 +229,7 @@ class Testbed:
         """Write a process's configuration file; every process at `site` traces into its site's store."""
         path = self.folder("etc", name.rsplit("/", 1)[0]) / name.rsplit("/", 1)[-1]
         store = self.traces[site].url if site in self.traces else None
-        path.write_text(
-            text + (config.ini({"profiler": config.profiler(store)}) if store else ""), encoding="utf-8"
-        )
+        path.write_text(text + (ini({"profiler": config.profiler(store)}) if store else ""), encoding="utf-8")
         return path
 
     def _keystone_config(self) -> Path:
@@ -235,7 +237,7 @@ class Testbed:
         db_site = self.layout.serving(Service.API_DATABASE, site)
         return self._config(
             "keystone/keystone.conf",
-            config.keystone(
+            keystone.conf_text(
                 self.folder("state", "keystone"),
                 self.database(site, db_site, "keystone"),
                 self.folder("log") / "keystone.log",
@@ -434,7 +436,7 @@ class Testbed:
                 url += "/v2.1"
             for interface in ("public", "internal", "admin"):
                 cloud.identity.create_endpoint(
-                    service_id=created.id, interface=interface, url=url, region_id=config.REGION
+                    service_id=created.id, interface=interface, url=url, region_id=REGION
                 )
 
     def _start_nova_services(self) -> None:
@@ -534,7 +536,7 @@ class Testbed:
 
     def cut_link(self, a: str, b: str) -> int:
         """Cut the link a–b: every connection across it stalls and new ones are refused, as the bench's
-        cut does (`bench.relay.DelayRelay.cut`). Returns how many relays it cut."""
+        cut does (`lab.relay.DelayRelay.cut`). Returns how many relays it cut."""
         relays = self.crossing(a, b)
         if not relays:
             raise ValueError(f"no relay of the testbed crosses {a}–{b}")
@@ -568,7 +570,7 @@ class Testbed:
             "relays": len(self.relays),
             "phases_s": self.phases,
             "resources": self.ids,
-            "admin": {"username": "admin", "password": config.ADMIN_PASSWORD, "project": "admin"},
+            "admin": {"username": "admin", "password": ADMIN_PASSWORD, "project": "admin"},
             "root": str(self.root),
         }
 

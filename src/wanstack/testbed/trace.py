@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from wanstack.lab.redis import Redis
 from wanstack.testbed.config import TRACE_KEY
-from wanstack.testbed.redis import Redis
 from wanstack.testbed.workload import Runner
 
 # Nova's RPC methods that are casts, the caller going on without an answer (nova/compute/rpcapi.py,

@@ -31,12 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from wanstack.lab.openstack_env import ADMIN_PASSWORD
 from wanstack.results.schema import OperationResult, RunResult
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.rally import RALLY, rally_sees
 from wanstack.scenario.workload import Operation, OperationKind
-from wanstack.testbed.config import ADMIN_PASSWORD
 from wanstack.testbed.watch import StateWatch
 
 FINE_POLL_S = 0.1

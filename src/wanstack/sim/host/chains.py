@@ -47,7 +47,7 @@ class SharedHostChains(ChainRunner):
     (`Interpreter`), so a server that ten clients call handles two arriving together one after the
     other, even with a core free.
 
-    Every site-to-site leg passes the bench's delay relay (`bench.relay`): all relays of a run are
+    Every site-to-site leg passes the bench's delay relay (`lab.relay`): all relays of a run are
     threads of one Python process, so their work is serialised by its interpreter lock — a one-worker
     station (`relay`) that holds each leg for `relay_cpu_ms` before the link's delay, and loads the
     cores as much. A fanout's copies leave the broker together and queue there one after another."""

@@ -1,5 +1,5 @@
 """Count the messages a NATS client connection carries, so that a relay reports messages per link for
-NATS as it does for AMQP (`bench.amqp`).
+NATS as it does for AMQP (`lab.amqp`).
 
 The NATS client protocol is text lines ending in CRLF (https://docs.nats.io/reference/reference-
 protocols/nats-protocol): a message is `PUB <subject> [reply-to] <#bytes>` (client → server) or

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import create_engine, text
 
-from wanstack.bench.quota_sites import SERVER_CLAIM, Claim, Cloud, QuotaSites, call
+from wanstack.quotabench.sites import SERVER_CLAIM, Claim, Cloud, QuotaSites, call
 from wanstack.results.schema import QuotaStats, RunResult
 
 

@@ -1,4 +1,5 @@
-"""Free TCP ports on the loopback interface (never the services' defaults).
+"""Free TCP ports on the loopback interface (never the services' defaults), and whether a server
+answers at one.
 
 A port is chosen below the kernel's ephemeral range (`net.ipv4.ip_local_port_range`): a server is
 given its port seconds before it binds it (a RabbitMQ node boots for ~5 s), and meanwhile every
@@ -12,6 +13,8 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections import deque
 from pathlib import Path
 
@@ -60,3 +63,14 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.2)
         return s.connect_ex((host, port)) == 0
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP server answers at `url`, whatever it says (401 without a token is an answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from wanstack.bench.procstat import host_cpu_ticks, stolen_share
+from wanstack.lab.procstat import host_cpu_ticks, stolen_share
 
 T = TypeVar("T")
 Say = Callable[[str], None]

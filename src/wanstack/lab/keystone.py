@@ -12,10 +12,27 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wanstack.bench.ports import free_port
-from wanstack.testbed import config, environment
-from wanstack.testbed.clients import answers
-from wanstack.testbed.processes import Commands, ServiceProcess, together
+from wanstack.lab import openstack_env as environment
+from wanstack.lab.openstack_env import ADMIN_PASSWORD, DEBUG, REGION, ini
+from wanstack.lab.ports import answers, free_port
+from wanstack.lab.processes import Commands, ServiceProcess, together
+
+
+def conf_text(state: Path, database: str, log: Path) -> str:
+    return ini(
+        {
+            "DEFAULT": {"log_file": log, "debug": DEBUG},
+            "database": {"connection": database},
+            "token": {"provider": "fernet"},
+            "fernet_tokens": {"key_repository": state / "fernet-keys"},
+            "fernet_receipts": {"key_repository": state / "fernet-keys"},
+            "credential": {"key_repository": state / "credential-keys"},
+            # Keystone caches roles, assignments, the catalog and validated tokens (production runs it
+            # with memcached; one process here, so in its memory): without it a validation took
+            # 1.3-1.5 s of its database's round trips on this machine.
+            "cache": {"enabled": "true", "backend": "dogpile.cache.memory"},
+        }
+    )
 
 
 def setup(conf: Path, public_url: str, log: Path, commands: Commands | None = None) -> None:
@@ -58,9 +75,9 @@ def bootstrap(conf: Path, public_url: str, log: Path, commands: Commands | None 
             *_manage(conf),
             "bootstrap",
             "--bootstrap-password",
-            config.ADMIN_PASSWORD,
+            ADMIN_PASSWORD,
             "--bootstrap-region-id",
-            config.REGION,
+            REGION,
             *(f"--bootstrap-{i}-url={public_url}/v3" for i in ("admin", "internal", "public")),
         ],
         log,
@@ -101,7 +118,7 @@ class KeystoneServer:
         log = root / "keystone.log"
         database = self.database or f"sqlite:///{root / 'keystone.db'}"
         conf = root / "keystone.conf"
-        conf.write_text(config.keystone(root / "state", database, log), encoding="utf-8")
+        conf.write_text(conf_text(root / "state", database, log), encoding="utf-8")
         prepare(conf, root / "setup.log")
         env = {
             "WANSTACK_WSGI_APP": "keystone.wsgi.api:application",
@@ -128,14 +145,14 @@ class KeystoneServer:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
 
-    def connect(self, region: str = config.REGION) -> object:
+    def connect(self, region: str = REGION) -> object:
         """The administrator's openstacksdk connection."""
         import openstack
 
         return openstack.connect(
             auth_url=f"{self.url}/v3",
             username="admin",
-            password=config.ADMIN_PASSWORD,
+            password=ADMIN_PASSWORD,
             project_name="admin",
             user_domain_name="Default",
             project_domain_name="Default",

@@ -1,6 +1,6 @@
 """Quotas on the bench: a real Keystone at the top site, the quota coordinator beside it, and at each
 edge region the region's quota service — and, for the baseline, an oslo.limit enforcer as nova-api
-runs it — each reaching the top site through a WAN relay of its own (`bench.relay.DelayRelay`; a cut
+runs it — each reaching the top site through a WAN relay of its own (`lab.relay.DelayRelay`; a cut
 holds new connections as a dead link does instead of refusing them, and lets what it held through at
 TCP's first retransmission after the restore).
 
@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from wanstack.bench.ports import free_port
-from wanstack.bench.relay import DelayRelay, LinkShape
-from wanstack.testbed import config, environment
-from wanstack.testbed.keystone import KeystoneServer
-from wanstack.testbed.processes import ServiceProcess
+from wanstack.lab import openstack_env as environment
+from wanstack.lab.keystone import KeystoneServer
+from wanstack.lab.openstack_env import ADMIN_PASSWORD, ini
+from wanstack.lab.ports import free_port
+from wanstack.lab.processes import ServiceProcess
+from wanstack.lab.relay import DelayRelay, LinkShape
 
 PROJECT = "demo"
 MEMBER = "demo"
@@ -196,7 +197,7 @@ class QuotaSites:
 
     def _auth(self, keystone_url: str) -> list[str]:
         return [
-            *("--auth-url", f"{keystone_url}/v3", "--user", "admin", "--password", config.ADMIN_PASSWORD),
+            *("--auth-url", f"{keystone_url}/v3", "--user", "admin", "--password", ADMIN_PASSWORD),
             *("--token-cache-s", str(self.token_cache_s)),
         ]
 
@@ -236,7 +237,7 @@ class QuotaSites:
                 "auth_type": "password",
                 "auth_url": url,
                 "username": "admin",
-                "password": config.ADMIN_PASSWORD,
+                "password": ADMIN_PASSWORD,
                 "user_domain_name": "Default",
                 "project_name": "admin",
                 "project_domain_name": "Default",
@@ -246,7 +247,7 @@ class QuotaSites:
             }
             if timeout_s is not None:
                 options["timeout"] = str(timeout_s)
-            conf.write_text(config.ini({"oslo_limit": options}), encoding="utf-8")
+            conf.write_text(ini({"oslo_limit": options}), encoding="utf-8")
             port = free_port()
             env = {
                 "WANSTACK_WSGI_APP": "wanstack_openstack.limit_claims:application",

@@ -19,9 +19,9 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-from wanstack.bench.amqp import AmqpMessages
-from wanstack.bench.natsproto import NatsMessages
-from wanstack.bench.ports import free_port
+from wanstack.lab.amqp import AmqpMessages
+from wanstack.lab.natsproto import NatsMessages
+from wanstack.lab.ports import free_port
 from wanstack.topology.tcp import first_retransmission_after
 
 MSS = 1448
@@ -73,7 +73,7 @@ class DelayRelay:
     backward: DirectionStats = field(default_factory=DirectionStats)
     up: bool = True  # False: the link is cut (existing connections stall, new ones are refused or held)
     # Parse the stream to count messages (per-link messages, as the simulator): "amqp" (AMQP 0-9-1
-    # frames, `bench.amqp`) or "nats" (the NATS client protocol, `bench.natsproto`); None: bytes only.
+    # frames, `lab.amqp`) or "nats" (the NATS client protocol, `lab.natsproto`); None: bytes only.
     protocol: str | None = None
     # While cut, accept new connections and hold them, carrying nothing, until the link is restored
     # (a black hole: the client's connect succeeds and its request waits for an answer that does not

@@ -1,18 +1,44 @@
-"""The testbed's OpenStack processes: each in a session of its own (so that stopping it stops what it
-started), its output in a log file, stopped politely then by signal."""
+"""Processes of the lab: services and one-off commands, each in a session of its own (so that stopping
+it stops what it started), its output in a log file, stopped politely then by signal; and SIGTERM
+made to unwind like Ctrl-C, so that every `with` block's clean-up runs."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wanstack.bench.rabbit import terminate
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C (SystemExit runs every `with` block's clean-up), once, from the
+    main thread; a handler someone else installed is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+    """End a process and everything in its session (beam.smp, its port programs)."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(grace_s)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # children left in its session
 
 
 @dataclass(eq=False)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wanstack.bench.relay import DelayRelay, LinkShape
+from wanstack.lab.relay import DelayRelay, LinkShape
 
 
 @dataclass

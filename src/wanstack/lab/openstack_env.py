@@ -1,13 +1,19 @@
 """OpenStack's own environment: a virtual environment of its own (`make openstack` creates it at
 `.venv-openstack` in the repository, pinned by `openstack/constraints.txt`), apart from wanstack's:
-its services are external components, as RabbitMQ is."""
+its services are external components, as RabbitMQ is. With it, what every OpenStack process the lab
+starts shares: the administrator, the region, and its configuration files' format."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-# src/wanstack/testbed/environment.py -> the repository (an editable install, as `make` makes it).
+ADMIN_PASSWORD = "wanstack"  # a throw-away control plane on loopback
+# Every service's debug logging (`WANSTACK_TESTBED_DEBUG=1`), to see what a request did.
+DEBUG = "true" if os.environ.get("WANSTACK_TESTBED_DEBUG") else "false"
+REGION = "RegionOne"
+
+# src/wanstack/lab/openstack_env.py -> the repository (an editable install, as `make` makes it).
 REPOSITORY = Path(__file__).resolve().parents[3]
 
 
@@ -33,3 +39,12 @@ def available() -> bool:
 
 
 MISSING = "OpenStack's services are not installed (`make openstack` creates .venv-openstack)"
+
+
+def ini(sections: dict[str, dict[str, object]]) -> str:
+    lines: list[str] = []
+    for name, options in sections.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {value}" for key, value in options.items()]
+        lines.append("")
+    return "\n".join(lines)

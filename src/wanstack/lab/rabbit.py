@@ -11,14 +11,10 @@ foreground, so that we own its PID and can stop it: it would otherwise outlive t
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +22,9 @@ from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
 
-from wanstack.bench.ports import free_port, port_open
-from wanstack.bench.procstat import session_cpu_s, session_rss_mb
+from wanstack.lab.ports import free_port, port_open
+from wanstack.lab.processes import exit_on_sigterm, terminate
+from wanstack.lab.procstat import session_cpu_s, session_rss_mb
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 # Erlang's own remote call (erlang-base, which rabbitmq-server depends on): a small C program that
@@ -50,15 +47,6 @@ def _stop_all() -> None:
 
 
 atexit.register(_stop_all)
-
-
-def exit_on_sigterm() -> None:
-    """Make SIGTERM unwind like Ctrl-C (SystemExit runs every `with` block's clean-up), once, from the
-    main thread; a handler someone else installed is left alone."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 class RabbitUnavailableError(RuntimeError):
@@ -97,7 +85,7 @@ class RabbitNode:
     cookie: str | None = None
     hosts: dict[str, str] = field(default_factory=dict)
     peers: tuple[str, ...] = ()
-    protocol: str = "amqp"  # what a relay parses to count its messages (`bench.relay`)
+    protocol: str = "amqp"  # what a relay parses to count its messages (`lab.relay`)
     _home: Path | None = None
     _own_root: bool = False
     _server: subprocess.Popen[bytes] | None = None
@@ -307,22 +295,6 @@ def start_epmd(port: int, addresses: tuple[str, ...]) -> subprocess.Popen[bytes]
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
-    """End a process and everything in its session (beam.smp, its port programs)."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(grace_s)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # children left in its session
 
 
 # An idle node's resident memory here (shared domain notes §9).

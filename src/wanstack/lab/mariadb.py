@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wanstack.bench.ports import free_port, port_open
-from wanstack.bench.rabbit import exit_on_sigterm, terminate
+from wanstack.lab.ports import free_port, port_open
+from wanstack.lab.processes import exit_on_sigterm, terminate
 
 MARIADBD = "/usr/sbin/mariadbd"
 INSTALL_DB = "/usr/bin/mariadb-install-db"
