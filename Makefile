@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test checks lint typecheck unit services openstack bench profile clean
+.PHONY: demo test checks lint typecheck imports unit services openstack bench profile clean
 
 # OpenStack's own services, for the testbed: an environment of their own (external components, as
 # RabbitMQ is), pinned by openstack/constraints.txt, with wanstack's plug-ins (openstack/).
@@ -50,7 +50,11 @@ openstack: $(OPENSTACK_STAMP)
 unit: $(STAMP) services $(OPENSTACK_STAMP)
 	$(BIN)/pytest -q
 
-checks: lint typecheck
+# The import layers (pyproject.toml, [tool.importlinter]; docs/architecture.md).
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+checks: lint typecheck imports
 
 # The set-up's independent steps at once (the package's environment, then lint and mypy in it; the
 # Debian services; OpenStack's environment), then the suite in two sessions (scripts/run-tests.sh):

@@ -751,10 +751,11 @@ def schema(
     """Print the JSON Schema of scenario files (for editor completion); with --markdown the scenario
     reference (every object, field, type, default, constraint and description); with --results the
     schema of the result.json files every engine writes."""
+    from wanstack.results.json_schema import results_json_schema
     from wanstack.scenario import reference
 
     if results:
-        text = json.dumps(reference.results_json_schema(), indent=2)
+        text = json.dumps(results_json_schema(), indent=2)
     elif markdown:
         text = reference.markdown().rstrip("\n")
     else:

@@ -53,7 +53,7 @@ def standard_ranges(node: object, bounds: dict[str, object] | None = None) -> An
     return out
 
 
-def _document(schema: dict[str, Any], title: str) -> dict[str, Any]:
+def json_schema_document(schema: dict[str, Any], title: str) -> dict[str, Any]:
     """A pydantic model's schema as a JSON Schema document (draft 2020-12, its range keywords)."""
     document: dict[str, Any] = standard_ranges(schema)
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -63,18 +63,7 @@ def _document(schema: dict[str, Any], title: str) -> dict[str, Any]:
 
 def json_schema() -> dict[str, Any]:
     """The scenario file's JSON Schema, as `wanstack schema` prints it."""
-    return _document(Scenario.model_json_schema(by_alias=True), "wanstack scenario")
-
-
-def results_json_schema() -> dict[str, Any]:
-    """result.json's JSON Schema (`wanstack schema --results`): the samples and the computer's time are
-    kept in files of their own (samples.csv/.parquet, run.json)."""
-    from wanstack.results.schema import RunResult
-
-    document = _document(RunResult.model_json_schema(), "wanstack result.json")
-    for elsewhere in ("samples", "wall_time_s"):
-        document["properties"].pop(elsewhere)
-    return document
+    return json_schema_document(Scenario.model_json_schema(by_alias=True), "wanstack scenario")
 
 
 def _ref(schema: dict[str, Any]) -> str | None:
