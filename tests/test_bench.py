@@ -247,7 +247,7 @@ def test_broker_restart_loses_no_acknowledged_cast() -> None:
     from wanstack.bench.resilience import broker_restart
 
     with RabbitNode(name="wanstack-bench-restart") as node:
-        r = broker_restart(node, delay_ms=10.0, casts=200, pause_ms=20.0)
+        r = broker_restart(node, link=LinkShape(delay_ms=10.0), casts=200, pause_ms=20.0)
     assert r.acknowledged + r.failed == r.casts
     assert r.lost == 0
     assert r.duplicates == 0
@@ -276,7 +276,14 @@ def test_link_cut_fails_calls_then_recovers_without_losing_casts() -> None:
     from wanstack.bench.resilience import link_cut
 
     with RabbitNode(name="wanstack-bench-cut") as node:
-        r = link_cut(node, delay_ms=10.0, cut_for_s=4.0, cut_after_s=1.0, after_s=2.0, call_timeout_s=1.5)
+        r = link_cut(
+            node,
+            link=LinkShape(delay_ms=10.0),
+            cut_for_s=4.0,
+            cut_after_s=1.0,
+            after_s=2.0,
+            call_timeout_s=1.5,
+        )
     assert r.calls_failed.get("MessagingTimeout", 0) >= 1, r
     assert r.casts.failed == 0 and r.casts.acknowledged == r.casts.casts > 0
     assert (r.casts.lost, r.casts.duplicates) == (0, 0), r
@@ -332,14 +339,14 @@ def test_cluster_members_talk_across_the_wan_and_leave_nothing_behind() -> None:
     from wanstack.bench.cluster import RabbitCluster
     from wanstack.scenario.testplan import MessagingCase, Pattern
 
-    def delay(a: str, b: str) -> float:
-        return 0.0 if a == b else 10.0
+    def shape(a: str, b: str) -> LinkShape:
+        return LinkShape(delay_ms=0.0 if a == b else 10.0)
 
-    with RabbitCluster(["top", "e1"], delay, name="wanstack-bench-cl") as cluster:
+    with RabbitCluster(["top", "e1"], shape, name="wanstack-bench-cl") as cluster:
         assert cluster.running() == 2
         pids = [p for m in cluster.members.values() for p in m.pids()]
         assert {s: cluster.nearest(s) for s in ("top", "e1")} == {"top": "top", "e1": "e1"}
-        bus = Bus(cluster.members, cluster.nearest, delay, cluster.peer_bytes)
+        bus = Bus(cluster.members, cluster.nearest, shape, cluster.peer_bytes)
         case = MessagingCase("call", Pattern.CALL, ("e1",), (("top", "t0"),), ("t0",), 20, 100, 20.0)
         result = run_case(bus, case)
     assert result.failures == 0 and len(result.latencies_ms) == 20
@@ -486,7 +493,7 @@ def test_every_site_reaches_the_nodes_from_an_address_of_its_own() -> None:
     numbering a cluster gave its members kept."""
     from wanstack.bench.cases import Bus
 
-    bus = Bus({}, lambda site: "top", lambda a, b: 10.0, numbers={"top": 1})
+    bus = Bus({}, lambda site: "top", lambda a, b: LinkShape(delay_ms=10.0), numbers={"top": 1})
     assert bus.view("e1", "top") == "127.0.2.101"
     assert bus.view("e2", "top") == "127.0.3.101"
     assert bus.view("e1", "e2") == "127.0.2.103"

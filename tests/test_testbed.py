@@ -46,7 +46,7 @@ def test_every_site_reaches_every_other_sites_servers_through_a_relay_of_its_own
     # One relay per (client site, instance elsewhere); none within a site, none to a trace store
     # (each site's processes trace into their own site's).
     relays = layout.relays()
-    assert all(client != instance.site and instance.kind != "redis" for client, instance in relays)
+    assert all(r.client != r.instance.site and r.instance.kind != "redis" for r in relays)
     others = [i for c in layout.sites for i in layout.instances.values() if i.site != c and i.kind != "redis"]
     assert len(relays) == len(others)
     assert {site for kind, site in layout.instances if kind == "redis"} == set(layout.sites)
