@@ -33,6 +33,8 @@ class CaseResult:
     elapsed_s: float = 0.0  # first message sent -> last answer (calls) or last delivery (casts)
     # Per (role's site, node's site): (site -> node, node -> site) of the relay on the route between.
     links: dict[tuple[str, str], tuple[DirectionStats, DirectionStats]] = field(default_factory=dict)
+    # ... and the shape that relay applied (its route's: `LinkShape.of_path`).
+    shapes: dict[tuple[str, str], LinkShape] = field(default_factory=dict)
     broker_cpu_s: float = 0.0
     broker_deliveries: int = 0
     broker_rss_mb: float = 0.0
@@ -264,6 +266,7 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         duplicates,
         elapsed_s=ended - started,
         links=links,
+        shapes={pair: r.shape for pair, r in relays.items()},
         broker_cpu_s=cpu,
         broker_deliveries=delivered,
         broker_rss_mb=bus.rss_mb(),
