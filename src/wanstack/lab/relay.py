@@ -90,10 +90,9 @@ def _cap(bandwidth_mbps: float | None) -> float | None:
 
 def _way(topology: Topology, a: str, b: str) -> Way:
     """The lowest-delay route from a to b as one direction, composed as `sim.network.Network.route`:
-    delays added, jitters kept per hop, survivals multiplied, the bottleneck's rate."""
-    delay = 0.0
+    delays added, jitters kept per hop, survivals multiplied (1 − loss), the bottleneck's rate."""
+    delay = loss = 0.0
     jitters: list[float] = []
-    survival = 1.0
     bottleneck = math.inf
     for u, v in itertools.pairwise(topology.path(a, b)):
         link = topology.link(u, v)
@@ -101,9 +100,10 @@ def _way(topology: Topology, a: str, b: str) -> Way:
         delay += link.delay_ab_ms if link.a == u else link.delay_ba_ms
         if link.jitter_ms:
             jitters.append(float(link.jitter_ms))
-        survival *= 1.0 - link.loss_pct / 100.0
+        # 1 − (1 − L)(1 − p) = L + p − L·p, in percent: a single hop's loss comes out as written.
+        loss += link.loss_pct - loss * link.loss_pct / 100.0
         bottleneck = min(bottleneck, float(link.bandwidth_mbps))
-    return Way(delay, tuple(jitters), 100.0 * (1.0 - survival), _cap(bottleneck))
+    return Way(delay, tuple(jitters), loss, _cap(bottleneck))
 
 
 @dataclass(frozen=True, kw_only=True)
