@@ -240,7 +240,8 @@ class _Line:
 @dataclass
 class DelayRelay:
     """Listens on `host`:`port` and relays to `target_host`:`target_port` through the link shape
-    (loopback addresses: a site of the bench may have its own, 127.0.x.1)."""
+    (loopback addresses: a site of the bench may have its own, 127.0.x.1). Every connection through
+    the relay shares its rate, one line each way; a new `shape` applies to new connections."""
 
     target_port: int
     shape: LinkShape = field(default_factory=LinkShape)
