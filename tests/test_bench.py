@@ -247,7 +247,7 @@ def test_broker_restart_loses_no_acknowledged_cast() -> None:
     from wanstack.bench.resilience import broker_restart
 
     with RabbitNode(name="wanstack-bench-restart") as node:
-        r = broker_restart(node, delay_ms=10.0, casts=200, pause_ms=20.0)
+        r = broker_restart(node, link=LinkShape(delay_ms=10.0), casts=200, pause_ms=20.0)
     assert r.acknowledged + r.failed == r.casts
     assert r.lost == 0
     assert r.duplicates == 0
@@ -276,7 +276,14 @@ def test_link_cut_fails_calls_then_recovers_without_losing_casts() -> None:
     from wanstack.bench.resilience import link_cut
 
     with RabbitNode(name="wanstack-bench-cut") as node:
-        r = link_cut(node, delay_ms=10.0, cut_for_s=4.0, cut_after_s=1.0, after_s=2.0, call_timeout_s=1.5)
+        r = link_cut(
+            node,
+            link=LinkShape(delay_ms=10.0),
+            cut_for_s=4.0,
+            cut_after_s=1.0,
+            after_s=2.0,
+            call_timeout_s=1.5,
+        )
     assert r.calls_failed.get("MessagingTimeout", 0) >= 1, r
     assert r.casts.failed == 0 and r.casts.acknowledged == r.casts.casts > 0
     assert (r.casts.lost, r.casts.duplicates) == (0, 0), r
@@ -332,14 +339,14 @@ def test_cluster_members_talk_across_the_wan_and_leave_nothing_behind() -> None:
     from wanstack.bench.cluster import RabbitCluster
     from wanstack.scenario.testplan import MessagingCase, Pattern
 
-    def delay(a: str, b: str) -> float:
-        return 0.0 if a == b else 10.0
+    def shape(a: str, b: str) -> LinkShape:
+        return LinkShape(delay_ms=0.0 if a == b else 10.0)
 
-    with RabbitCluster(["top", "e1"], delay, name="wanstack-bench-cl") as cluster:
+    with RabbitCluster(["top", "e1"], shape, name="wanstack-bench-cl") as cluster:
         assert cluster.running() == 2
         pids = [p for m in cluster.members.values() for p in m.pids()]
         assert {s: cluster.nearest(s) for s in ("top", "e1")} == {"top": "top", "e1": "e1"}
-        bus = Bus(cluster.members, cluster.nearest, delay, cluster.peer_bytes)
+        bus = Bus(cluster.members, cluster.nearest, shape, cluster.peer_bytes)
         case = MessagingCase("call", Pattern.CALL, ("e1",), (("top", "t0"),), ("t0",), 20, 100, 20.0)
         result = run_case(bus, case)
     assert result.failures == 0 and len(result.latencies_ms) == 20
@@ -486,8 +493,76 @@ def test_every_site_reaches_the_nodes_from_an_address_of_its_own() -> None:
     numbering a cluster gave its members kept."""
     from wanstack.bench.cases import Bus
 
-    bus = Bus({}, lambda site: "top", lambda a, b: 10.0, numbers={"top": 1})
+    bus = Bus({}, lambda site: "top", lambda a, b: LinkShape(delay_ms=10.0), numbers={"top": 1})
     assert bus.view("e1", "top") == "127.0.2.101"
     assert bus.view("e2", "top") == "127.0.3.101"
     assert bus.view("e1", "e2") == "127.0.2.103"
     assert bus.view("top", "e1") == "127.0.1.102"
+
+
+# An edge whose route to the top crosses a hub, its own link with every field a link can have.
+SHAPED = """
+sites:
+  - {name: central, tier: central}
+  - {name: hub, tier: regional, hosts: {count: 0}}
+  - {name: edge-1, tier: edge}
+links:
+  - {a: central, b: hub, delay_ms: 2, jitter_ms: 1}
+  - {a: hub, b: edge-1, delay_ms: 10, reverse_delay_ms: 12, jitter_ms: 5, loss_pct: 1, bandwidth_mbps: 10mbit}
+run: {seed: 3}
+"""
+
+
+@pytest.mark.slow
+def test_a_links_whole_shape_reaches_the_relays_the_bench_starts() -> None:
+    """The scenario's link (±5 ms, 1 % loss, 10 Mbit/s) is what the bench's relays apply: the relay a
+    case's client crosses has its route's shape (`LinkShape.of_path`, seeded from the run's seed),
+    and each call carrying 500 kB across it takes at least what 10 Mbit/s allows (0.4 s; ≈ 30 ms at
+    1 Gbit/s), with segments retransmitted on the way."""
+    from wanstack.bench.buses import scenario_bus
+    from wanstack.bench.cases import run_case
+    from wanstack.scenario.load import parse
+    from wanstack.scenario.testplan import MessagingCase, Pattern
+
+    infra = parse(SHAPED, "shaped.yaml")
+    payload = 500_000
+    case = MessagingCase(
+        "big-call", Pattern.CALL, ("edge-1",), (("central", "t0"),), ("t0",), 5, payload, 20.0
+    )
+    with scenario_bus(infra, notifications=False) as bus:
+        result = run_case(bus, case)
+    assert result.failures == 0 and len(result.latencies_ms) == 5
+    assert set(result.shapes) == {("edge-1", "central")}
+    shape = result.shapes["edge-1", "central"]
+    assert shape == LinkShape.of_path(infra.topology, "edge-1", "central", seed=3)
+    assert (shape.there.delay_ms, shape.there.jitters_ms, shape.there.bandwidth_mbps) == (
+        14.0,
+        (5.0, 1.0),
+        10.0,
+    )
+    assert shape.there.loss_pct == pytest.approx(1.0)
+    assert min(result.latencies_ms) >= payload * 8 / 10e6 * 1000, result.latencies_ms
+    forth, _ = result.links["edge-1", "central"]
+    assert forth.retransmissions > 0
+
+
+def test_a_nats_clusters_route_relays_have_their_routes_whole_shape() -> None:
+    """The routes between NATS servers (the router-mesh model's bus) cross relays with the shape of
+    the route between the servers' sites, each with draws of its own."""
+    from wanstack.bench import nats
+    from wanstack.bench.buses import BusSites
+    from wanstack.scenario.load import parse
+
+    if not nats.available():
+        reason = "nats-server is not installed: run `make test` (it installs Debian's nats-server)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the bench tests: {reason}", pytrace=False)
+        pytest.skip(reason)
+    infra = parse(SHAPED, "shaped.yaml")
+    with nats.NatsCluster(["central", "edge-1"], BusSites(infra).shape, name="wanstack-shape") as cluster:
+        shapes = {pair: relay.shape for pair, relay in cluster.relays.items()}
+    assert set(shapes) == {("central", "edge-1"), ("edge-1", "central")}
+    for (a, b), shape in shapes.items():
+        assert shape == LinkShape.of_path(infra.topology, a, b, seed=3)
+        assert shape.there.bandwidth_mbps == 10.0 and shape.there.jitter_bound_ms == 6.0
+    assert shapes["central", "edge-1"].seed != shapes["edge-1", "central"].seed

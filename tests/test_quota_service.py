@@ -182,3 +182,36 @@ def test_oslo_limit_checks_at_keystone_per_region_and_hangs_when_cut(
         hung = call(url, "POST", "/v1/claims", body=body, timeout_s=3.0)
         assert hung.status == 0 and "timed out" in hung.error, hung  # no timeout set: it waits
         sites.restore("edge-1")
+
+
+@needs_keystone
+@pytest.mark.slow
+def test_each_regions_relays_take_its_paths_whole_shape(keystone: KeystoneServer, cloud: Cloud) -> None:
+    """Regions named as a scenario's sites reach the top over their route's whole shape: every relay
+    of a region (to Keystone, to the coordinator, oslo.limit's to Keystone) applies it, each with
+    draws of its own; a new delay keeps the rest of the shape."""
+    from dataclasses import replace
+
+    from wanstack.lab.relay import Way
+    from wanstack.quotabench.sites import paths_to
+    from wanstack.scenario.load import parse
+
+    infra = parse(
+        "generate: {kind: star, edges: 2, delay_ms: 5}\n"
+        "link_defaults: {jitter_ms: 2, loss_pct: 0.5, bandwidth_mbps: 10mbit}\n",
+        "star.yaml",
+    )
+    shapes = paths_to(infra.topology, infra.placement.top_site, REGIONS, seed=4)
+    with QuotaSites(keystone, REGIONS, shapes=shapes) as sites:
+        sites.start_enforcers(cloud)
+        for region in REGIONS:
+            relays = sites.relays[region]
+            assert len(relays) == 3
+            assert {replace(r.shape, seed=0) for r in relays} == {replace(shapes[region], seed=0)}
+            assert len({r.shape.seed for r in relays}) == 3
+            assert relays[0].shape.there == Way(5.0, (2.0,), 0.5, 10.0)
+        sites.set_delay(20.0)
+        for region in REGIONS:
+            assert all(
+                r.shape.there == r.shape.back == Way(20.0, (2.0,), 0.5, 10.0) for r in sites.relays[region]
+            )

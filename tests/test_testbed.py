@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -46,10 +48,98 @@ def test_every_site_reaches_every_other_sites_servers_through_a_relay_of_its_own
     # One relay per (client site, instance elsewhere); none within a site, none to a trace store
     # (each site's processes trace into their own site's).
     relays = layout.relays()
-    assert all(client != instance.site and instance.kind != "redis" for client, instance in relays)
+    assert all(r.client != r.instance.site and r.instance.kind != "redis" for r in relays)
     others = [i for c in layout.sites for i in layout.instances.values() if i.site != c and i.kind != "redis"]
     assert len(relays) == len(others)
     assert {site for kind, site in layout.instances if kind == "redis"} == set(layout.sites)
+
+
+# The edge's link has every field a link can have; its route to the top crosses a hub (no hosts).
+SHAPED = """
+sites:
+  - {name: central, tier: central}
+  - {name: hub, tier: regional, hosts: {count: 0}}
+  - {name: edge-1, tier: edge}
+links:
+  - {a: central, b: hub, delay_ms: 2, jitter_ms: 1}
+  - {a: hub, b: edge-1, delay_ms: 10, reverse_delay_ms: 12, jitter_ms: 5, loss_pct: 1, bandwidth_mbps: 10mbit}
+model: centralized
+run: {seed: 3}
+"""
+
+
+def _sink(host: str, port: int, nbytes: int) -> threading.Thread:
+    """A server at host:port that reads `nbytes` from its one connection, then answers one byte."""
+    server = socket.create_server((host, port))
+
+    def serve() -> None:
+        with server, server.accept()[0] as conn:
+            got = 0
+            while got < nbytes and (data := conn.recv(1 << 20)):
+                got += len(data)
+            conn.sendall(b"k")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def _echo(host: str, port: int) -> threading.Thread:
+    server = socket.create_server((host, port))
+
+    def serve() -> None:
+        with server, server.accept()[0] as conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_every_relay_of_the_testbed_applies_its_routes_whole_shape() -> None:
+    """The layout gives each relay the shape of the route from its client's site to its instance's:
+    edge-1 → central crosses hub–edge-1 backwards (12 ms, ±5 ms, 1 %, 10 Mbit/s) then central–hub
+    (2 ms, ±1 ms), and back the other way (2 + 10 ms). Started alone (no OpenStack), the relays do
+    what those fields say: some round trips shorter than the nominal 26 ms (jitter), 2 MB in at
+    least 1.6 s (10 Mbit/s) with segments retransmitted (loss)."""
+    from wanstack.lab.relay import LinkShape, Way
+
+    infra = parse(SHAPED, "shaped.yaml")
+    relays = plan(infra).relays()
+    assert {(r.client, r.instance.site) for r in relays} == {("edge-1", "central")}
+    for r in relays:
+        there, back = r.shape.there, r.shape.back
+        assert there == Way(14.0, (5.0, 1.0), there.loss_pct, 10.0)
+        assert back == Way(12.0, (1.0, 5.0), back.loss_pct, 10.0)
+        assert there.loss_pct == back.loss_pct == pytest.approx(1.0)
+        assert r.shape == replace(LinkShape.of_path(infra.topology, "edge-1", "central"), seed=r.shape.seed)
+    assert len({r.shape.seed for r in relays}) == len(relays)  # each relay draws its own numbers
+
+    by_kind = {r.instance.kind: r for r in relays}
+    api, db = by_kind["nova-api"], by_kind["mariadb"]
+    echo = _echo(api.target_host, api.instance.port)
+    with api.relay() as relay, socket.create_connection((relay.host, relay.port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rtts = []
+        for _ in range(20):
+            start = time.perf_counter()
+            sock.sendall(b"12345678")
+            got = b""
+            while len(got) < 8:
+                got += sock.recv(8)
+            rtts.append((time.perf_counter() - start) * 1000)
+    echo.join(10)
+    assert min(rtts) >= 26.0 - 2 * 6.0 - 0.1 and min(rtts) < 24.0, rtts
+    sink = _sink(db.target_host, db.instance.port, 2_000_000)
+    with db.relay() as relay, socket.create_connection((relay.host, relay.port)) as sock:
+        start = time.perf_counter()
+        sock.sendall(b"x" * 2_000_000)
+        assert sock.recv(1) == b"k"
+        took = time.perf_counter() - start
+        retransmissions = relay.forward.retransmissions
+    sink.join(10)
+    assert took >= 1.6 and retransmissions > 0, (took, retransmissions)
 
 
 def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:

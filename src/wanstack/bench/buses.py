@@ -22,6 +22,7 @@ from wanstack.bench.cases import Bus
 from wanstack.bench.cluster import RabbitCluster
 from wanstack.bench.nats import NatsCluster
 from wanstack.lab.rabbit import RABBIT_MB, RabbitBrokers
+from wanstack.lab.relay import LinkShape
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
 
@@ -31,13 +32,15 @@ MAX_BROKERS = 12
 
 @dataclass(frozen=True)
 class BusSites:
-    """Where a scenario's buses are: one-way delay between two sites, the site of the node serving a
+    """Where a scenario's buses are: the WAN path between two sites, the site of the node serving a
     site for a service (its region's control site where the model places none)."""
 
     infra: Infrastructure
 
-    def delay(self, a: str, b: str) -> float:
-        return self.infra.topology.path_delay_ms(a, b)
+    def shape(self, a: str, b: str) -> LinkShape:
+        """The path from a to b as a relay applies it (every field of its links), its draws seeded from
+        the run's seed and the pair."""
+        return LinkShape.of_path(self.infra.topology, a, b, seed=self.infra.scenario.run.seed)
 
     def home(self, service: Service, site: str) -> str:
         placement = self.infra.placement
@@ -71,15 +74,15 @@ def broker(sites: BusSites, notifications: bool) -> Iterator[Bus]:
             f"(~{RABBIT_MB} MB each); use a smaller topology or the simulator"
         )
     with RabbitBrokers(nodes, name="wanstack-bench") as brokers:
-        yield Bus(brokers.nodes, rpc.__getitem__, sites.delay, shared=False, notifying=notifying.__getitem__)
+        yield Bus(brokers.nodes, rpc.__getitem__, sites.shape, shared=False, notifying=notifying.__getitem__)
 
 
 def broker_cluster(sites: BusSites, notifications: bool) -> Iterator[Bus]:
     placement = sites.infra.placement
     members = placement.sites_of(Service.RPC_BUS) or [placement.regions[0].control_site]
-    with RabbitCluster(members, sites.delay, name="wanstack-bench") as cluster:
+    with RabbitCluster(members, sites.shape, name="wanstack-bench") as cluster:
         numbers = {site: k for k, site in enumerate(cluster.sites, 1)}
-        yield Bus(cluster.members, cluster.nearest, sites.delay, cluster.peer_bytes, numbers=numbers)
+        yield Bus(cluster.members, cluster.nearest, sites.shape, cluster.peer_bytes, numbers=numbers)
 
 
 def router_mesh(sites: BusSites, notifications: bool) -> Iterator[Bus]:
@@ -96,7 +99,7 @@ def router_mesh(sites: BusSites, notifications: bool) -> Iterator[Bus]:
     routers = placement.sites_of(Service.RPC_BUS) or [plan.control_site]
     notifying = {s: sites.home(Service.NOTIFICATION_BUS, s) for s in infra.sites}
     with (
-        NatsCluster(routers, sites.delay, name="wanstack-bench") as cluster,
+        NatsCluster(routers, sites.shape, name="wanstack-bench") as cluster,
         RabbitBrokers(
             sorted(set(notifying.values())) if notifications else [], name="wanstack-bench"
         ) as brokers,
@@ -104,7 +107,7 @@ def router_mesh(sites: BusSites, notifications: bool) -> Iterator[Bus]:
         yield Bus(
             cluster.members,
             cluster.nearest,
-            sites.delay,
+            sites.shape,
             cluster.peer_bytes,
             peer_messages=cluster.peer_messages,
             notifying=notifying.__getitem__,

@@ -1,7 +1,7 @@
 """Run messaging test cases for real: each role (one process per client and server) connects to the
 node of its bus (`Bus`: one RabbitMQ, a node per cell or region, a cluster's nearest member, or its
-site's NATS server), through a delay relay with the WAN path's one-way delay when that node is at
-another site."""
+site's NATS server), through a relay with the shape of the WAN path between the two sites (delay each
+way, jitter, loss, bottleneck rate: `lab.relay.LinkShape.of_path`) when that node is at another site."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Protocol
 from wanstack.bench.controller import RoleProcess
 from wanstack.lab.addresses import view_ip
 from wanstack.lab.rabbit import RabbitNode
-from wanstack.lab.relay import DelayRelay, DirectionStats, LinkShape
+from wanstack.lab.relay import DelayRelay, DirectionStats, LinkShape, derived_seed
 from wanstack.scenario.testplan import MessagingCase, Pattern
 
 WARM_UP = 5
@@ -33,6 +33,8 @@ class CaseResult:
     elapsed_s: float = 0.0  # first message sent -> last answer (calls) or last delivery (casts)
     # Per (role's site, node's site): (site -> node, node -> site) of the relay on the route between.
     links: dict[tuple[str, str], tuple[DirectionStats, DirectionStats]] = field(default_factory=dict)
+    # ... and the shape that relay applied (its route's: `LinkShape.of_path`).
+    shapes: dict[tuple[str, str], LinkShape] = field(default_factory=dict)
     broker_cpu_s: float = 0.0
     broker_deliveries: int = 0
     broker_rss_mb: float = 0.0
@@ -73,7 +75,8 @@ class Bus:
 
     nodes: Mapping[str, BusNode]
     serving: Callable[[str], str]
-    delay_ms: Callable[[str, str], float]  # one-way WAN delay between two sites
+    # The WAN path between two sites, for a relay from the first to the second (`LinkShape.of_path`).
+    shape: Callable[[str, str], LinkShape]
     # Bytes sent so far between the nodes' sites (a cluster's `peer_bytes`); None: one node.
     peer_bytes: Callable[[], dict[tuple[str, str], float]] | None = None
     peer_messages: Callable[[], dict[tuple[str, str], float]] | None = None
@@ -93,8 +96,13 @@ class Bus:
 
     @classmethod
     def single(cls, broker: RabbitNode, top: str, delays_ms: dict[str, float]) -> Bus:
-        """One broker at `top`; `delays_ms`: each site's one-way delay to it."""
-        return cls({top: broker}, lambda site: top, lambda a, b: delays_ms[a if b == top else b])
+        """One broker at `top`; `delays_ms`: each site's one-way delay to it (and nothing else of a
+        link: no jitter, loss or rate cap)."""
+
+        def shape(a: str, b: str) -> LinkShape:
+            return LinkShape(delay_ms=delays_ms[a if b == top else b], seed=derived_seed(0, a, b))
+
+        return cls({top: broker}, lambda site: top, shape)
 
     def rpc_node(self, client: str, server: str) -> str:
         """The node a client at `client` sends to for a server at `server`."""
@@ -127,15 +135,18 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
 
         def url(site: str, home: str, nodes: Mapping[str, BusNode] = bus.nodes) -> str:
             """A role at `site` reaches the node at `home`: directly, or through a relay with the
-            delay of the WAN path between the two sites (one relay per pair, shared by its roles)."""
+            shape of the WAN path between the two sites (one relay per pair, shared by its roles)."""
             node = nodes[home]
             if home == site:
                 return node.url
             relay = relays.get((site, home))
             if relay is None:
-                shape = LinkShape(delay_ms=bus.delay_ms(site, home))
                 relay = DelayRelay(
-                    node.port, shape, host=bus.view(site, home), target_host=node.ip, protocol=node.protocol
+                    node.port,
+                    bus.shape(site, home),
+                    host=bus.view(site, home),
+                    target_host=node.ip,
+                    protocol=node.protocol,
                 )
                 relays[site, home] = stack.enter_context(relay)
             return node.url.replace(f"{node.ip}:{node.port}", f"{relay.host}:{relay.port}")
@@ -189,12 +200,14 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         for role in (*servers, *clients):
             role.wait_ready()
         delays = [r.shape.delay_ms for r in relays.values()]
+        # What a relay's slower way may take to carry a message, with its jitter and losses.
+        settle_s = max((r.shape.settle_ms() for r in relays.values()), default=0.0) / 1000
         kind = "call" if case.pattern is Pattern.CALL else "cast"
         fanout = case.pattern is Pattern.FANOUT
         for c in clients:
             c.ask({"calls": WARM_UP, "kind": kind, "fanout": fanout})
         # The warm-up's last casts land (and leave the links' counters) before the case starts.
-        time.sleep(2 * max(delays, default=0.0) / 1000 + 0.3)
+        time.sleep(2 * settle_s + 0.3)
         for s in servers:
             s.ask({"cmd": "reset"})
         # What the warm-up and set-up put on the links and the broker is not the case's.
@@ -227,7 +240,7 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
             duplicates = 0
             ended = max((t for a in answers for t in a["done_at"]), default=started)
         else:
-            time.sleep(max(delays, default=0.0) / 1000 * 2 + 0.5)  # let the last casts land
+            time.sleep(2 * settle_s + 0.5)  # let the last casts land
             stats = [s.ask({"cmd": "stats", "min_seq": FIRST_SEQ}) for s in servers]
             latencies = [x for st in stats for x in st["one_way_ms"]]
             duplicates = sum(st["duplicates"] for st in stats)
@@ -253,6 +266,7 @@ def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
         duplicates,
         elapsed_s=ended - started,
         links=links,
+        shapes={pair: r.shape for pair, r in relays.items()},
         broker_cpu_s=cpu,
         broker_deliveries=delivered,
         broker_rss_mb=bus.rss_mb(),

@@ -1,13 +1,14 @@
 """A RabbitMQ cluster spread over sites, its nodes talking to each other across the emulated WAN.
 
 Each member runs at its site's own loopback address (site k: 127.0.k.1) under the host name of that
-site, so its node name says where it is (`wanstack-0@site-k`). Erlang finds a peer by asking epmd
-at the peer's host for the peer's distribution port, then connects there; each member resolves the
+site, so its node name says where it is (`wanstack-0@site-k`). Erlang finds a peer by asking epmd at
+the peer's host for the peer's distribution port, then connects there; each member resolves the
 other sites' host names (Erlang's inetrc, no /etc/hosts) to a relay address of its own (127.0.k.(100
-+ j)) where a `DelayRelay` forwards both the epmd port and the peer's distribution port to the peer's
-site with the WAN path's one-way delay. So every inter-node exchange — queue operations on a queue
-homed on another node, the cluster's own heartbeats (net_ticktime, 60 s) — pays the WAN, as it would
-between real sites; AMQP clients reach a member through relays of their own (`bench.cases`).
++ j)) where a `DelayRelay` forwards both the epmd port and the peer's distribution port to the
+peer's site with the WAN path's shape (delay each way, jitter, loss, rate:
+`lab.relay.LinkShape.of_path`). So every inter-node exchange — queue operations on a queue homed on
+another node, the cluster's own heartbeats (net_ticktime, 60 s) — pays the WAN, as it would between
+real sites; AMQP clients reach a member through relays of their own (`bench.cases`).
 
 RabbitMQ's documentation warns against clusters across a WAN (use federation or shovel there; shared
 domain notes §9): this is the set-up that lets one measure why. The first member starts alone and
@@ -40,19 +41,20 @@ def nearest_site(sites: Sequence[str], delay_ms: Callable[[str, str], float], si
 
 
 class RabbitCluster:
-    """Members at `sites` (the first is the seed); `delay_ms(a, b)`: one-way WAN delay between two."""
+    """Members at `sites` (the first is the seed); `shape(a, b)`: the WAN path from one to another
+    (`LinkShape.of_path`), for the relays of a's connections to b."""
 
     def __init__(
         self,
         sites: Sequence[str],
-        delay_ms: Callable[[str, str], float],
+        shape: Callable[[str, str], LinkShape],
         name: str = "wanstack-cluster",
         root: Path | None = None,
     ) -> None:
         if not 1 <= len(sites) <= MAX_MEMBERS:
             raise ValueError(f"a cluster here has 1 to {MAX_MEMBERS} members, not {len(sites)}")
         self.sites = list(sites)
-        self.delay_ms = delay_ms
+        self.shape = shape
         self.epmd_port = free_port()
         cookie = secrets.token_hex(16).upper()
         hostname = {site: f"site-{k}" for k, site in enumerate(self.sites, 1)}
@@ -87,7 +89,7 @@ class RabbitCluster:
             self._epmd = start_epmd(
                 self.epmd_port, ("127.0.0.1", *(site_ip(k) for k in range(1, len(self.sites) + 1)))
             )
-            self._relay_to(self.epmd_port, lambda other: True)
+            self._relay_to(self.epmd_port, "epmd", lambda other: True)
             seed, *rest = self.sites
             # A member's distribution port gets its relays once it runs: RabbitMQ's prelaunch refuses
             # a port already taken on any address.
@@ -104,15 +106,16 @@ class RabbitCluster:
         member = self.members[site].start()
         with self._lock:
             self._stack.callback(member.stop)
-        self._relay_to(member.dist_port, lambda other: other == site)
+        self._relay_to(member.dist_port, "distribution", lambda other: other == site)
 
-    def _relay_to(self, port: int, to: Callable[[str], object]) -> None:
-        """Relays from every site's view of each peer `to` accepts, on `port`, with the path's delay."""
+    def _relay_to(self, port: int, name: str, to: Callable[[str], object]) -> None:
+        """Relays from every site's view of each peer `to` accepts, on `port`, with the path's shape
+        (draws of their own: `name` tells the epmd relay of a pair from its distribution relay)."""
         for k, site in enumerate(self.sites, 1):
             for j, other in enumerate(self.sites, 1):
                 if other == site or not to(other):
                     continue
-                shape = LinkShape(delay_ms=self.delay_ms(site, other))
+                shape = self.shape(site, other).reseeded(name)
                 relay = DelayRelay(port, shape, port=port, host=view_ip(k, j), target_host=site_ip(j))
                 with self._lock:
                     self._relays.append(self._stack.enter_context(relay))
@@ -146,7 +149,7 @@ class RabbitCluster:
 
     def nearest(self, site: str) -> str:
         """The member site a client at `site` connects to: the closest (as the simulator's cluster)."""
-        return nearest_site(self.sites, self.delay_ms, site)
+        return nearest_site(self.sites, lambda a, b: self.shape(a, b).delay_ms, site)
 
     def stop(self) -> None:
         self._stack.close()

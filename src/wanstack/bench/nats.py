@@ -9,10 +9,11 @@ routed bus without a broker's queues. Debian's `nats-server` (2.9) starts in mil
 
 Each server listens on 127.0.0.1 on ports of its own (clients, monitoring, cluster routes) with its
 log under a temporary folder. A server reaches every other one through a `DelayRelay` with the WAN
-path's one-way delay (explicit routes to the relays, a full mesh as NATS clusters require,
-https://docs.nats.io/running-a-nats-service/configuration/clustering). A server advertises a cluster
-address nobody listens on, so no server learns a direct (undelayed) route from the others' gossip.
-Everything is stopped on exit, on errors and on SIGINT/SIGTERM, as the RabbitMQ nodes are.
+path's shape (`lab.relay.LinkShape.of_path`; explicit routes to the relays, a full mesh as NATS
+clusters require, https://docs.nats.io/running-a-nats-service/configuration/clustering). A server
+advertises a cluster address nobody listens on, so no server learns a direct (undelayed) route from
+the others' gossip. Everything is stopped on exit, on errors and on SIGINT/SIGTERM, as the RabbitMQ
+nodes are.
 """
 
 from __future__ import annotations
@@ -181,14 +182,15 @@ class NatsServer:
 
 
 class NatsCluster:
-    """A NATS server at each of `sites`, routes between every two through WAN relays; `delay_ms(a, b)`:
-    one-way WAN delay between two sites. Clients use the nearest server (`nearest`)."""
+    """A NATS server at each of `sites`, routes between every two through WAN relays; `shape(a, b)`:
+    the WAN path from one site to another (`LinkShape.of_path`). Clients use the nearest server
+    (`nearest`)."""
 
     def __init__(
-        self, sites: Sequence[str], delay_ms: Callable[[str, str], float], name: str = "wanstack"
+        self, sites: Sequence[str], shape: Callable[[str, str], LinkShape], name: str = "wanstack"
     ) -> None:
         self.sites = list(sites)
-        self.delay_ms = delay_ms
+        self.shape = shape
         self.root = Path(tempfile.mkdtemp(prefix="wanstack-nats-"))
         self.members = {
             site: NatsServer(name=f"{name}-{k}", cluster_port=free_port(), root=self.root)
@@ -206,7 +208,7 @@ class NatsCluster:
                     if a != b:
                         port = self.members[b].cluster_port
                         assert port is not None
-                        relay = DelayRelay(port, LinkShape(delay_ms=self.delay_ms(a, b)), protocol="nats")
+                        relay = DelayRelay(port, self.shape(a, b), protocol="nats")
                         self.relays[a, b] = self._stack.enter_context(relay)
                         self.members[a].routes.append(f"127.0.0.1:{relay.port}")
             for server in self.members.values():
@@ -228,7 +230,7 @@ class NatsCluster:
 
     def nearest(self, site: str) -> str:
         """The server a site's roles use: their own site's, else the closest."""
-        return nearest_site(self.sites, self.delay_ms, site)
+        return nearest_site(self.sites, lambda a, b: self.shape(a, b).delay_ms, site)
 
     def peer_bytes(self) -> dict[tuple[str, str], float]:
         """Bytes sent so far from each server's site to each other's over their route relays."""

@@ -25,6 +25,8 @@ from wanstack.lab.relay import DelayRelay, LinkShape
 
 # A topic of its own: a queue declared earlier on the same broker with other durability would clash.
 TOPIC = "wanstack-resilience"
+# The WAN link the server is across unless told otherwise (any shape: jitter, loss and rate apply).
+LINK = LinkShape(delay_ms=10.0)
 
 
 @dataclass
@@ -51,13 +53,13 @@ class LinkCut:
 def broker_restart(
     broker: RabbitNode,
     *,
-    delay_ms: float = 10.0,
+    link: LinkShape = LINK,
     casts: int = 300,
     pause_ms: float = 20.0,
     restart_after_s: float = 1.5,
     durable: bool = True,
 ) -> Resilience:
-    with DelayRelay(broker.port, LinkShape(delay_ms=delay_ms)) as relay:
+    with DelayRelay(broker.port, link) as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         with (
             RoleProcess("rpc-server", far, topic=TOPIC, server="s1", durable=durable) as server,
@@ -72,7 +74,7 @@ def broker_restart(
             restarter.start()
             answer = client.answer(timeout_s=300)
             restarter.join()
-            time.sleep(2 * delay_ms / 1000 + 2.0)  # the last casts land
+            time.sleep(2 * link.settle_ms() / 1000 + 2.0)  # the last casts land
             stats = server.ask({"cmd": "stats"})
     return _casts_outcome(casts, answer, stats, down[0] if down else float("nan"))
 
@@ -97,7 +99,7 @@ def _casts_outcome(casts: int, answer: dict[str, Any], stats: dict[str, Any], ou
 def link_cut(
     broker: RabbitNode,
     *,
-    delay_ms: float = 10.0,
+    link: LinkShape = LINK,
     cut_for_s: float = 60.0,
     cut_after_s: float = 2.0,
     after_s: float = 10.0,
@@ -113,7 +115,7 @@ def link_cut(
     30 s) and its topic queue, which is not auto-deleted, still holds the casts sent meanwhile."""
     duration_s = cut_after_s + cut_for_s + after_s
     most = int(duration_s * 1000 / pause_ms) + 1
-    with DelayRelay(broker.port, LinkShape(delay_ms=delay_ms)) as relay:
+    with DelayRelay(broker.port, link) as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         with (
             RoleProcess("rpc-server", far, topic=TOPIC, server="s1") as server,
@@ -136,7 +138,7 @@ def link_cut(
                 caller.answer(timeout_s=duration_s + 120),
                 caster.answer(timeout_s=duration_s + 120),
             )
-            time.sleep(2 * delay_ms / 1000 + 2.0)  # the last casts land
+            time.sleep(2 * link.settle_ms() / 1000 + 2.0)  # the last casts land
             stats = server.ask({"cmd": "stats"})
     after = [t for t in stats["received_at"] if t >= restored]
     answered = [t for t in calls["done_at"] if t >= restored]

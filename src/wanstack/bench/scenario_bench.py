@@ -1,14 +1,15 @@
 """`wanstack bench SCENARIO`: the scenario's messaging test cases run for real on this machine.
 
 The brokers are the scenario's buses (`bench.buses`, one starter per backend, named as the
-simulator's `sim.bus` modules). A role reaches a node at another site through a relay with the
-one-way delay of the route between the two sites. What a relay carried each way (bytes and AMQP
-messages) counts on every backbone link of that route; so do the bytes between cluster members
-(through the relays of their Erlang distribution). A router mesh runs as a NATS server per rpc-bus
-site (`bench.nats`), its servers' route traffic counted the same way. One machine hosts at most
-MAX_SITES sites (each a client or server process of ~40 MB and a relay) and `buses.MAX_BROKERS` nodes,
-so larger topologies are refused with that reason, as are buses that cannot run here (brokerless,
-Kafka: simulate those).
+simulator's `sim.bus` modules). A role reaches a node at another site through a relay with the shape
+of the route between the two sites (its links' delays each way, jitter, loss and bottleneck rate,
+composed as the simulator composes a route: `lab.relay.LinkShape.of_path`). What a relay carried
+each way (bytes and AMQP messages) counts on every backbone link of that route; so do the bytes
+between cluster members (through the relays of their Erlang distribution). A router mesh runs as a
+NATS server per rpc-bus site (`bench.nats`), its servers' route traffic counted the same way. One
+machine hosts at most MAX_SITES sites (each a client or server process of ~40 MB and a relay) and
+`buses.MAX_BROKERS` nodes, so larger topologies are refused with that reason, as are buses that
+cannot run here (brokerless, Kafka: simulate those).
 """
 
 from __future__ import annotations

@@ -1,43 +1,206 @@
 """A WAN link in user space: a TCP relay that delays each direction, with jitter, loss and a rate cap.
 
 The kernel here has no netem, so each emulated link is an asyncio relay placed between a client and
-the server it reaches across the WAN. Bytes read from one side are released to the other `delay`
-later (per chunk, pipelined, never reordered: a TCP stream stays in order), with:
-- jitter: a uniform ±jitter on each release (netem's default distribution), clamped to keep order;
+the server it reaches across the WAN. What a relay does is its `LinkShape`: one link's, written by
+hand (probes, tests), or the route's between two of a scenario's sites (`LinkShape.of_path`, what
+every engine uses), composed as the simulator composes a route (`sim.network.Network.route`). Bytes
+read from one side are released to the other later, per chunk, pipelined and never reordered (a TCP
+stream stays in order), each direction with its own figures:
+- delay: the direction's one-way delay, as in EnOS (the RTT through the relay is the two directions'
+  sum: twice the delay when they are equal);
+- jitter: each hop's uniform ±jitter (netem's default distribution), drawn for every chunk and added,
+  as the simulator draws one per link of a route; clamped to keep the stream in order;
 - loss: a chunk of k segments is "lost" with probability 1 − (1 − p)^k and then released one RTO
-  later (RTT + 200 ms, Linux's TCP_RTO_MIN), which is what TCP shows the application;
-- bandwidth: a token bucket — a chunk may not leave before the previous one has been serialised.
-Delay is one-way per direction, as in EnOS: the RTT through the relay is twice the delay.
+  later (RTT + 200 ms, Linux's TCP_RTO_MIN, doubling at each new loss), which is what TCP shows the
+  application;
+- bandwidth: each direction of a relay is one line of that rate, shared by every connection through
+  the relay: a chunk is serialised onto it behind whatever entered before it (from any connection),
+  then propagates. So N connections through one relay share the rate, as the traffic crossing a link
+  of that bandwidth does.
+
+What it does not model:
+- links shared between routes: a relay is a route, not a backbone link, so relays whose routes cross
+  one link each get that link's whole rate (two sites behind one 10 Mbit/s link, each with a relay
+  to the top, get 10 Mbit/s each);
+- TCP's window: a relay reads and acknowledges at once, on loopback, so a connection through it is
+  never held to window/RTT (the simulator's bulk flows are: `topology.tcp.TCP_WINDOW_BYTES`), and what
+  the line has not carried yet waits in the relay, unbounded;
+- what a loss costs the line: the retransmission does not take the line again, and losses are drawn
+  per chunk read (up to 64 KiB, ⌈size / MSS⌉ segments), not per segment on the wire;
+- a route's change: a relay keeps its shape when a link on its route is cut (`cut` holds it instead).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
+import itertools
 import math
 import random
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from wanstack.lab.amqp import AmqpMessages
 from wanstack.lab.natsproto import NatsMessages
 from wanstack.lab.ports import free_port
-from wanstack.topology.tcp import first_retransmission_after
+from wanstack.topology import Topology
+from wanstack.topology.tcp import TCP_MSS_BYTES, TCP_RTO_MIN_MS, first_retransmission_after
 
-MSS = 1448
-RTO_MIN_MS = 200.0
 CHUNK = 65536
 COUNTERS: dict[str, type[AmqpMessages] | type[NatsMessages]] = {"amqp": AmqpMessages, "nats": NatsMessages}
 
 
-@dataclass
+def derived_seed(seed: int, *names: str) -> int:
+    """A seed of its own for one relay, from the run's `seed` and names (its route's ends, which of
+    the route's relays it is), as `sim.kernel.Simulator.stream` derives a component's: two relays of
+    one run never draw the same numbers, and a relay draws the same ones in every run of that seed."""
+    digest = hashlib.blake2b(":".join((str(seed), *names)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+class Way(NamedTuple):
+    """One direction of a link or route, as a relay applies it."""
+
+    delay_ms: float  # one way
+    jitters_ms: tuple[float, ...]  # each hop's ±jitter (non-zero ones): uniform draws, added
+    loss_pct: float  # a segment lost on the way (any hop)
+    bandwidth_mbps: float | None  # the bottleneck; None: no cap
+
+    @property
+    def jitter_bound_ms(self) -> float:
+        """The most the jitter moves a chunk, either way."""
+        return sum(self.jitters_ms)
+
+
+def _jitters(jitter_ms: float | tuple[float, ...]) -> tuple[float, ...]:
+    match jitter_ms:
+        case tuple():
+            return tuple(j for j in jitter_ms if j)
+        case _:
+            return (float(jitter_ms),) if jitter_ms else ()
+
+
+def _cap(bandwidth_mbps: float | None) -> float | None:
+    """A rate as the relay applies it: None for none (infinite, or not given)."""
+    return None if bandwidth_mbps is None or math.isinf(bandwidth_mbps) else bandwidth_mbps
+
+
+def _way(topology: Topology, a: str, b: str) -> Way:
+    """The lowest-delay route from a to b as one direction, composed as `sim.network.Network.route`:
+    delays added, jitters kept per hop, survivals multiplied (1 − loss), the bottleneck's rate."""
+    delay = loss = 0.0
+    jitters: list[float] = []
+    bottleneck = math.inf
+    for u, v in itertools.pairwise(topology.path(a, b)):
+        link = topology.link(u, v)
+        assert link is not None  # the route follows the graph's edges
+        delay += link.delay_ab_ms if link.a == u else link.delay_ba_ms
+        if link.jitter_ms:
+            jitters.append(float(link.jitter_ms))
+        # 1 − (1 − L)(1 − p) = L + p − L·p, in percent: a single hop's loss comes out as written.
+        loss += link.loss_pct - loss * link.loss_pct / 100.0
+        bottleneck = min(bottleneck, float(link.bandwidth_mbps))
+    return Way(delay, tuple(jitters), loss, _cap(bottleneck))
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinkShape:
+    """What a link, or a route of links, does to the bytes crossing it, each way. The `reverse_*`
+    fields are the way back (server to client); None: the same as the way there.
+
+    `jitter_ms`: one link's ±jitter, or a route's hops' (a tuple: each drawn, the draws added).
+    `bandwidth_mbps`: None (or infinite) for no cap. `seed`: the relay's jitter and loss draws."""
+
     delay_ms: float = 0.0
     reverse_delay_ms: float | None = None
-    jitter_ms: float = 0.0
+    jitter_ms: float | tuple[float, ...] = 0.0
+    reverse_jitter_ms: float | tuple[float, ...] | None = None
     loss_pct: float = 0.0
+    reverse_loss_pct: float | None = None
     bandwidth_mbps: float | None = None
+    reverse_bandwidth_mbps: float | None = None
     seed: int = 0
+
+    @classmethod
+    def of_path(cls, topology: Topology, a: str, b: str, *, seed: int = 0) -> LinkShape:
+        """The shape of the path between two sites of a scenario, for a relay whose clients are at
+        `a` and whose server is at `b`: the way there is the lowest-delay route a→b, the way back the
+        route b→a (the same links crossed backwards, unless asymmetric delays make another route the
+        lowest), each composed as the simulator composes a route (`sim.network.Network.route` and
+        `_perturb`):
+        - one-way delay: the sum of the hops' delays in that direction;
+        - jitter: the hops' jitters, each drawn uniformly in ±jitter and the draws added (not one
+          draw in ±Σ jitter: two 5 ms hops make a triangle on ±10 ms, as netem on each link would);
+        - loss: 1 − Π(1 − pᵢ) over the hops (a segment must survive every one);
+        - bandwidth: the bottleneck, the least rate on the route (None for a == b: no link);
+        - seed: `derived_seed(seed, a, b)`, from the run's seed and the pair (`reseeded` for a
+          second relay on one pair).
+        Raises networkx.NetworkXNoPath when one site cannot reach the other. O((V + E) log V) for
+        the first route from a site (`Topology.path` caches them).
+
+        Example: a→m (10 ms, 12 ms back, ±2 ms, 100 Mbit/s, 1 % loss), then m→b (5 ms, ±3 ms, 1 Gbit/s,
+        2 % loss):
+
+        >>> from wanstack.topology import Topology, WanLink
+        >>> am, mb = WanLink("a", "m", 10, 12, 2, 100, 1), WanLink("m", "b", 5, 5, 3, 1000, 2)
+        >>> topo = Topology("amb", [am, mb])
+        >>> s = LinkShape.of_path(topo, "a", "b")
+        >>> s.delay_ms, s.reverse_delay_ms, s.jitter_ms, round(s.loss_pct, 2), s.bandwidth_mbps
+        (15.0, 17.0, (2.0, 3.0), 2.98, 100.0)
+        """
+        there, back = _way(topology, a, b), _way(topology, b, a)
+        return cls(
+            delay_ms=there.delay_ms,
+            reverse_delay_ms=back.delay_ms,
+            jitter_ms=there.jitters_ms,
+            reverse_jitter_ms=back.jitters_ms,
+            loss_pct=there.loss_pct,
+            reverse_loss_pct=back.loss_pct,
+            bandwidth_mbps=there.bandwidth_mbps,
+            reverse_bandwidth_mbps=back.bandwidth_mbps,
+            seed=derived_seed(seed, a, b),
+        )
+
+    def reseeded(self, name: str) -> LinkShape:
+        """The same shape with draws of its own, for another relay on the same route (`name` tells
+        it from the others: "epmd", "distribution" ...)."""
+        return dataclasses.replace(self, seed=derived_seed(self.seed, name))
+
+    @property
+    def there(self) -> Way:
+        """Client to server."""
+        return Way(self.delay_ms, _jitters(self.jitter_ms), self.loss_pct, _cap(self.bandwidth_mbps))
+
+    @property
+    def back(self) -> Way:
+        """Server to client."""
+        there = self.there
+        return Way(
+            there.delay_ms if self.reverse_delay_ms is None else self.reverse_delay_ms,
+            there.jitters_ms if self.reverse_jitter_ms is None else _jitters(self.reverse_jitter_ms),
+            there.loss_pct if self.reverse_loss_pct is None else self.reverse_loss_pct,
+            there.bandwidth_mbps
+            if self.reverse_bandwidth_mbps is None
+            else _cap(self.reverse_bandwidth_mbps),
+        )
+
+    @property
+    def rtt_ms(self) -> float:
+        """The round trip through the relay: both ways' delays (no jitter, loss or serialisation)."""
+        return self.there.delay_ms + self.back.delay_ms
+
+    def settle_ms(self) -> float:
+        """How long what enters the relay while its line is idle may take to come out, in the slower
+        direction: the delay, the jitter's bound and, on a lossy way, two losses of one chunk in a
+        row (an RTO, then twice that; a third is rarer than p³ for a chunk lost with probability p)."""
+        rto = self.rtt_ms + TCP_RTO_MIN_MS
+        return max(
+            way.delay_ms + way.jitter_bound_ms + (3.0 * rto if way.loss_pct else 0.0)
+            for way in (self.there, self.back)
+        )
 
 
 @dataclass
@@ -60,9 +223,25 @@ class DirectionStats:
 
 
 @dataclass
+class _Line:
+    """One direction of a relay as a line of fixed rate, shared by every connection through it."""
+
+    free_at: float = 0.0  # when (loop time) the last byte put on it has left
+
+    def carry(self, now: float, nbytes: int, mbps: float | None) -> float:
+        """When the last of `nbytes` that enter at `now` has left: behind what entered before them,
+        at the rate (`now` without a rate)."""
+        if mbps is None:
+            return now
+        self.free_at = max(now, self.free_at) + nbytes * 8 / (mbps * 1e6)
+        return self.free_at
+
+
+@dataclass
 class DelayRelay:
     """Listens on `host`:`port` and relays to `target_host`:`target_port` through the link shape
-    (loopback addresses: a site of the bench may have its own, 127.0.x.1)."""
+    (loopback addresses: a site of the bench may have its own, 127.0.x.1). Every connection through
+    the relay shares its rate, one line each way; a new `shape` applies to new connections."""
 
     target_port: int
     shape: LinkShape = field(default_factory=LinkShape)
@@ -94,6 +273,8 @@ class DelayRelay:
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._rng = random.Random(self.shape.seed)
+        # The line each way (forward, backward): the rate is the relay's, not each connection's.
+        self._lines = (_Line(), _Line())
 
     # --- life cycle ----------------------------------------------------------------------------
     def start(self) -> DelayRelay:
@@ -184,14 +365,17 @@ class DelayRelay:
             return
         self._writers |= {client_w, target_w}
         shape = self.shape
-        back = shape.delay_ms if shape.reverse_delay_ms is None else shape.reverse_delay_ms
-        rtt = shape.delay_ms + back
-        for reader, writer, delay, stats in (
-            (client_r, target_w, shape.delay_ms, self.forward),
-            (target_r, client_w, back, self.backward),
+        there, back = shape.there, shape.back
+        rtt = there.delay_ms + back.delay_ms
+        for reader, writer, way, line, stats in (
+            (client_r, target_w, there, self._lines[0], self.forward),
+            (target_r, client_w, back, self._lines[1], self.backward),
         ):
             queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
-            for coro in (self._read(reader, queue, delay, rtt, stats), self._write(writer, queue, stats)):
+            for coro in (
+                self._read(reader, queue, way=way, line=line, rtt_ms=rtt, stats=stats),
+                self._write(writer, queue, stats),
+            ):
                 task = asyncio.get_running_loop().create_task(coro)
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -200,22 +384,27 @@ class DelayRelay:
         self,
         reader: asyncio.StreamReader,
         queue: asyncio.Queue[tuple[float, bytes] | None],
-        delay_ms: float,
+        *,
+        way: Way,
+        line: _Line,
         rtt_ms: float,
         stats: DirectionStats,
     ) -> None:
+        """Read one direction and schedule each chunk's release: serialised on the relay's line,
+        then the way's delay, jitter and losses, never before the chunk ahead of it."""
         loop = asyncio.get_running_loop()
-        shape = self.shape
+        uniform, draw = self._rng.uniform, self._rng.random
+        survival = 1.0 - way.loss_pct / 100.0
         last = 0.0
         try:
             while data := await reader.read(CHUNK):
-                release = loop.time() + delay_ms / 1000.0
-                if shape.jitter_ms:
-                    release += self._rng.uniform(-shape.jitter_ms, shape.jitter_ms) / 1000.0
-                if shape.loss_pct:
-                    p_chunk = 1.0 - (1.0 - shape.loss_pct / 100.0) ** math.ceil(len(data) / MSS)
-                    rto = (rtt_ms + RTO_MIN_MS) / 1000.0
-                    while self._rng.random() < p_chunk:
+                release = line.carry(loop.time(), len(data), way.bandwidth_mbps) + way.delay_ms / 1000.0
+                if way.jitters_ms:
+                    release += sum(uniform(-j, j) for j in way.jitters_ms) / 1000.0
+                if way.loss_pct:
+                    p_chunk = 1.0 - survival ** math.ceil(len(data) / TCP_MSS_BYTES)
+                    rto = (rtt_ms + TCP_RTO_MIN_MS) / 1000.0
+                    while draw() < p_chunk:
                         release += rto
                         rto *= 2
                         stats.retransmissions += 1
@@ -233,15 +422,10 @@ class DelayRelay:
         stats: DirectionStats,
     ) -> None:
         loop = asyncio.get_running_loop()
-        rate = self.shape.bandwidth_mbps
-        free_at = 0.0  # when the (emulated) line is free again
         counter = COUNTERS[self.protocol]() if self.protocol is not None else None
         try:
             while (item := await queue.get()) is not None:
                 release, data = item
-                if rate:
-                    release = max(release, free_at)
-                    free_at = release + len(data) * 8 / (rate * 1e6)
                 wait = release - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)

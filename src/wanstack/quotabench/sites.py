@@ -2,7 +2,8 @@
 edge region the region's quota service — and, for the baseline, an oslo.limit enforcer as nova-api
 runs it — each reaching the top site through a WAN relay of its own (`lab.relay.DelayRelay`; a cut
 holds new connections as a dead link does instead of refusing them, and lets what it held through at
-TCP's first retransmission after the restore).
+TCP's first retransmission after the restore). A relay applies its region's path to the top site:
+`delay_ms` each way, or the whole shape of a scenario's route (`paths_to`: delay, jitter, loss, rate).
 
 Every service is a process of its own: `wanstack quota serve …` for ours, OpenStack's environment
 (`wanstack_openstack.limit_claims`, oslo.limit) for the baseline.
@@ -16,7 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +28,8 @@ from wanstack.lab.keystone import KeystoneServer
 from wanstack.lab.openstack_env import ADMIN_PASSWORD, ini
 from wanstack.lab.ports import free_port
 from wanstack.lab.processes import ServiceProcess
-from wanstack.lab.relay import DelayRelay, LinkShape
+from wanstack.lab.relay import DelayRelay, LinkShape, derived_seed
+from wanstack.topology import Topology
 
 PROJECT = "demo"
 MEMBER = "demo"
@@ -158,10 +161,17 @@ def _wait(url: str, process: ServiceProcess, timeout_s: float = 60.0) -> None:
         time.sleep(0.1)
 
 
+def paths_to(topology: Topology, top: str, regions: Iterable[str], seed: int = 0) -> dict[str, LinkShape]:
+    """Each region's path to the site `top` in a scenario's topology (the regions named as its sites),
+    every field of its links (`LinkShape.of_path`): `QuotaSites.shapes`."""
+    return {region: LinkShape.of_path(topology, region, top, seed=seed) for region in regions}
+
+
 @dataclass
 class QuotaSites:
     """The quota service over `regions` (edge regions; the coordinator at the top site with
-    Keystone), each region reaching the top through relays of `delay_ms` one way."""
+    Keystone), each region reaching the top through relays of its path: `shapes[region]`, or else
+    `delay_ms` one way and nothing more."""
 
     keystone: KeystoneServer
     regions: list[str]
@@ -173,12 +183,21 @@ class QuotaSites:
     token_cache_s: float = 300.0
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="wanstack-quota-")))
     processes: list[ServiceProcess] = field(default_factory=list)
+    # A region's path to the top site when it has more to it than `delay_ms` (`paths_to`).
+    shapes: dict[str, LinkShape] = field(default_factory=dict)
     relays: dict[str, list[DelayRelay]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)  # region (and "coordinator") -> URL
     enforcers: dict[str, str] = field(default_factory=dict)  # region -> oslo.limit enforcer URL
 
-    def _relay(self, region: str, port: int) -> DelayRelay:
-        relay = DelayRelay(port, LinkShape(delay_ms=self.delay_ms), hold_new=True, retransmit=True).start()
+    def shape(self, region: str) -> LinkShape:
+        """The path from `region` to the top site."""
+        found = self.shapes.get(region)
+        return LinkShape(delay_ms=self.delay_ms, seed=derived_seed(0, region)) if found is None else found
+
+    def _relay(self, region: str, port: int, name: str) -> DelayRelay:
+        """A relay from `region` to `port` at the top site; `name` gives it draws of its own."""
+        shape = self.shape(region).reseeded(name)
+        relay = DelayRelay(port, shape, hold_new=True, retransmit=True).start()
         self.relays.setdefault(region, []).append(relay)
         return relay
 
@@ -211,8 +230,8 @@ class QuotaSites:
         self.urls["coordinator"] = f"http://127.0.0.1:{port}"
         _wait(self.urls["coordinator"], coordinator)
         for region in self.regions:
-            to_keystone = self._relay(region, self.keystone.port)
-            to_coordinator = self._relay(region, port)
+            to_keystone = self._relay(region, self.keystone.port, "keystone")
+            to_coordinator = self._relay(region, port, "coordinator")
             mine = free_port()
             argv = [*_wanstack(), "quota", "serve", "region", region, "--port", str(mine)]
             argv += ["--coordinator", f"http://127.0.0.1:{to_coordinator.port}"]
@@ -230,7 +249,7 @@ class QuotaSites:
         """The baseline: at each region an oslo.limit enforcer as nova-api runs it, asking Keystone
         through the region's relay (`[oslo_limit] timeout` unset by default, as in oslo.limit)."""
         for region in self.regions:
-            to_keystone = self._relay(region, self.keystone.port)
+            to_keystone = self._relay(region, self.keystone.port, "oslo.limit's keystone")
             url = f"http://127.0.0.1:{to_keystone.port}/v3"
             conf = self.root / f"limit-{region}.conf"
             options: dict[str, object] = {
@@ -260,11 +279,16 @@ class QuotaSites:
             _wait(self.enforcers[region], self._process(f"oslo-limit-{region}", argv, env))
 
     def set_delay(self, delay_ms: float) -> None:
-        """New connections see the new delay (every request here opens one)."""
+        """Every region's path gets `delay_ms` one way, each way, the rest of its shape kept; new
+        connections see it (every request here opens one)."""
         self.delay_ms = delay_ms
+        self.shapes = {
+            region: replace(shape, delay_ms=delay_ms, reverse_delay_ms=None)
+            for region, shape in self.shapes.items()
+        }
         for relays in self.relays.values():
             for relay in relays:
-                relay.shape = LinkShape(delay_ms=delay_ms)
+                relay.shape = replace(relay.shape, delay_ms=delay_ms, reverse_delay_ms=None)
 
     def cut(self, region: str) -> None:
         for relay in self.relays[region]:

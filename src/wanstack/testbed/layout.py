@@ -2,9 +2,11 @@
 
 The deployment model's placement (`scenario.placement`) says which site serves each service for each
 site; the testbed starts one process (or server) per service instance, on its site's loopback address
-(`127.0.k.1` for the k-th site, as the bench's brokers), and a relay with the WAN path's one-way delay
-for every (client site, instance at another site) pair, listening in the client site's own address
-range (`127.0.k.(100 + j)`, `lab.addresses.view_ip`) on the instance's port. A process is configured
+(`127.0.k.1` for the k-th site, as the bench's brokers), and a relay with the WAN path's shape (its
+links' delays each way, jitter, loss and bottleneck rate, composed as the simulator composes a route:
+`lab.relay.LinkShape.of_path`) for every (client site, instance at another site) pair, listening in
+the client site's own address range (`127.0.k.(100 + j)`, `lab.addresses.view_ip`) on the instance's
+port. A process is configured
 with the address it sees each instance at, so every REST request, AMQP connection and SQL query from
 one site to another crosses a relay: cutting a link's relays cuts them all.
 """
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 
 from wanstack.lab.addresses import site_ip, view_ip
 from wanstack.lab.ports import free_port
+from wanstack.lab.relay import DelayRelay, LinkShape
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
 
@@ -35,6 +38,26 @@ class Instance:
     kind: str
     site: str
     port: int
+
+
+@dataclass(frozen=True)
+class WanRelay:
+    """One relay of the testbed: how processes at site `client` reach `instance` at another site —
+    listening at `host`:`port` (the client site's view of the instance), relaying to `target_host`
+    through `shape`, the WAN path from the client's site to the instance's."""
+
+    client: str
+    instance: Instance
+    host: str
+    port: int
+    target_host: str
+    shape: LinkShape
+
+    def relay(self) -> DelayRelay:
+        """The relay, not started."""
+        return DelayRelay(
+            self.instance.port, self.shape, port=self.port, host=self.host, target_host=self.target_host
+        )
 
 
 @dataclass
@@ -74,11 +97,19 @@ class Layout:
         """Sites that run a cell of their own (conductor, database, bus): the cell database's sites."""
         return sorted({self.serving(Service.CELL_DATABASE, s) for s in self.sites}, key=self.sites.index)
 
-    def relays(self) -> list[tuple[str, Instance]]:
+    def relays(self) -> list[WanRelay]:
         """Every (client site, instance at another site) pair: a relay each (trace stores are only
-        reached from their own site)."""
+        reached from their own site), with the shape of the path from the client's site to the
+        instance's, its draws seeded from the run's seed, the pair of sites and the instance."""
+        seed, topology = self.infra.scenario.run.seed, self.infra.topology
         return [
-            (client, i)
+            WanRelay(
+                client,
+                i,
+                *self.at(client, i.kind, i.site),
+                self.ip(i.site),
+                LinkShape.of_path(topology, client, i.site, seed=seed).reseeded(i.kind),
+            )
             for client in self.sites
             for i in self.instances.values()
             if i.site != client and i.kind != "redis"

@@ -3,7 +3,7 @@
 Phases, in the order ../shared/real-openstack.md found to work on 2 cores (all at once, imports took
 up to 20 s each and nova-compute died):
 1. databases and buses: a MariaDB at each site holding databases, a RabbitMQ at each bus site;
-2. relays: one per (client site, instance at another site), with the WAN path's one-way delay;
+2. relays: one per (client site, instance at another site), with the WAN path's shape (`layout`);
 3. schemas: every service's migrations and Keystone's bootstrap, two at a time (each at its
    database's own site: setting up is not what the testbed measures);
 4. keystone, then its catalog;
@@ -36,7 +36,7 @@ from wanstack.lab.ports import answers
 from wanstack.lab.processes import Commands, ServiceProcess, exit_on_sigterm, together
 from wanstack.lab.rabbit import RabbitNode
 from wanstack.lab.redis import Redis
-from wanstack.lab.relay import DelayRelay, LinkShape
+from wanstack.lab.relay import DelayRelay
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import Service
 from wanstack.testbed import config
@@ -138,8 +138,8 @@ class Testbed:
         with self._phase("databases and buses"):
             self._start_servers()
         with self._phase("relays"):
-            for client, instance in self.layout.relays():
-                self._relay(client, instance)
+            for planned in self.layout.relays():
+                self.relays[planned.client, planned.instance] = planned.relay().start()
         with self._phase("schemas"):
             self._migrate()
         with self._phase("keystone"):
@@ -213,17 +213,6 @@ class Testbed:
         self.databases[layout.serving(Service.API_DATABASE, top)].create(*TOP_DATABASES)
         for cell in layout.cells():
             self.databases[cell].create("nova")
-
-    def _relay(self, client: str, instance: Instance) -> None:
-        topology = self.infra.topology
-        forth, back = (
-            topology.path_delay_ms(client, instance.site),
-            topology.path_delay_ms(instance.site, client),
-        )
-        host, port = self.layout.at(client, instance.kind, instance.site)
-        shape = LinkShape(delay_ms=forth, reverse_delay_ms=back)
-        relay = DelayRelay(port, shape, port=port, host=host, target_host=self.layout.ip(instance.site))
-        self.relays[client, instance] = relay.start()
 
     def _config(self, name: str, text: str, site: str) -> Path:
         """Write a process's configuration file; every process at `site` traces into its site's store."""
