@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wanstack.lab import openstack_env as environment
-from wanstack.lab.openstack_env import ADMIN_PASSWORD, DEBUG, REGION, ini
+from wanstack.lab.openstack_env import ADMIN_AUTH, ADMIN_PASSWORD, DEBUG, REGION, ini
 from wanstack.lab.ports import answers, free_port
 from wanstack.lab.processes import Commands, ServiceProcess, together
 
@@ -149,15 +149,7 @@ class KeystoneServer:
         """The administrator's openstacksdk connection."""
         import openstack
 
-        return openstack.connect(
-            auth_url=f"{self.url}/v3",
-            username="admin",
-            password=ADMIN_PASSWORD,
-            project_name="admin",
-            user_domain_name="Default",
-            project_domain_name="Default",
-            region_name=region,
-        )
+        return openstack.connect(auth_url=f"{self.url}/v3", region_name=region, **ADMIN_AUTH)
 
     def __enter__(self) -> KeystoneServer:
         return self.start()

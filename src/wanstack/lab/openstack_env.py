@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 ADMIN_PASSWORD = "wanstack"  # a throw-away control plane on loopback
 # Every service's debug logging (`WANSTACK_TESTBED_DEBUG=1`), to see what a request did.
 DEBUG = "true" if os.environ.get("WANSTACK_TESTBED_DEBUG") else "false"
 REGION = "RegionOne"
+# The administrator as keystoneauth's password plug-in and openstacksdk's `connect` name it (the
+# project and both domains are keystone-manage bootstrap's: "admin" in the "Default" domain).
+ADMIN_AUTH: dict[str, Any] = {
+    "username": "admin",
+    "password": ADMIN_PASSWORD,
+    "project_name": "admin",
+    "user_domain_name": "Default",
+    "project_domain_name": "Default",
+}
 
 # src/wanstack/lab/openstack_env.py -> the repository (an editable install, as `make` makes it).
 REPOSITORY = Path(__file__).resolve().parents[3]

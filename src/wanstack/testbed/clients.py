@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wanstack.lab.openstack_env import ADMIN_PASSWORD, REGION
+from wanstack.lab.openstack_env import ADMIN_AUTH, REGION
 
 
 def connect(apis: dict[str, str]) -> Any:
@@ -15,12 +15,8 @@ def connect(apis: dict[str, str]) -> Any:
 
     return openstack.connect(
         auth_url=f"{apis['keystone']}/v3",
-        username="admin",
-        password=ADMIN_PASSWORD,
-        project_name="admin",
-        user_domain_name="Default",
-        project_domain_name="Default",
         region_name=REGION,
+        **ADMIN_AUTH,
         compute_endpoint_override=f"{apis['nova-api']}/v2.1",
         network_endpoint_override=apis["neutron-server"],
         image_endpoint_override=apis["glance-api"],

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from wanstack.lab.openstack_env import ADMIN_PASSWORD, DEBUG, REGION, ini
+from wanstack.lab.openstack_env import ADMIN_AUTH, DEBUG, REGION, ini
 from wanstack.scenario.services import Service
 
 # A service's URL as the process's site sees the instance serving it (`Testbed.url_for`).
@@ -33,11 +33,7 @@ def _auth(keystone: str) -> dict[str, object]:
     return {
         "auth_type": "password",
         "auth_url": f"{keystone}/v3",
-        "project_domain_name": "Default",
-        "user_domain_name": "Default",
-        "project_name": "admin",
-        "username": "admin",
-        "password": ADMIN_PASSWORD,
+        **ADMIN_AUTH,
         "region_name": REGION,
     }
 

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from wanstack.lab.openstack_env import ADMIN_PASSWORD
+from wanstack.lab.openstack_env import ADMIN_AUTH
 from wanstack.results.schema import OperationResult, RunResult
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
@@ -96,14 +96,7 @@ class Runner:
         from keystoneauth1 import session
         from keystoneauth1.identity import v3
 
-        auth = v3.Password(
-            auth_url=f"{self.apis[site]['keystone']}/v3",
-            username="admin",
-            password=ADMIN_PASSWORD,
-            project_name="admin",
-            user_domain_name="Default",
-            project_domain_name="Default",
-        )
+        auth = v3.Password(auth_url=f"{self.apis[site]['keystone']}/v3", **ADMIN_AUTH)
         return session.Session(auth=auth)
 
     def run(self, op: OperationKind, site: str, extra: dict[str, str] | None = None) -> Outcome:
