@@ -18,8 +18,9 @@ class CloudError(RuntimeError):
 
 
 def read_inventory(path: Path) -> dict[str, RegionAnswer]:
-    """Each region's answer in an inventory written by `wanstack inventory --cloud --json` (or
-    `inventory_rows`), to pass as `previous`. Raises ValueError for a file that is not one."""
+    """Each region's answer in an inventory written by `wanstack inventory --cloud --json` (the rows of
+    `wanstack.report.cloud_inventory.cloud_inventory_json`), to pass to `inventory` as `previous`.
+    Raises ValueError for a file that is not one."""
     from wanstack.multiregion.cloud_inventory import answers_from_json
 
     try:

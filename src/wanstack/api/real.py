@@ -102,18 +102,23 @@ def replay(
 def calibrate(
     out: Path,
     *,
-    pause_ms: float,
-    max_stolen: float,
+    pause_ms: float | None = None,
+    max_stolen: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Calibration:
     """Measure this machine's RabbitMQ, oslo.messaging and relay costs (about 6 minutes), fit the
     simulator's parameters to them and write the calibration file `out`; the calibration. `pause_ms`:
-    the pause between the paused runs' messages; a run is measured again (at most 3 times, the least
-    disturbed kept) when the hypervisor stole more than `max_stolen` of the CPU while it ran."""
+    the pause between the paused runs' messages (default: the test plan's); a run is measured again (at
+    most 3 times, the least disturbed kept) when the hypervisor stole more than `max_stolen` of the CPU
+    while it ran (default: `wanstack.lab.steady.Steadiness`'s); `progress` is told each step."""
+    from wanstack.bench.calibrate import PAUSE_MS
     from wanstack.bench.calibrate import calibrate as measure
     from wanstack.lab.steady import Steadiness
 
-    return measure(out, progress=progress, pause_ms=pause_ms, steadiness=Steadiness(max_stolen=max_stolen))
+    steadiness = Steadiness() if max_stolen is None else Steadiness(max_stolen=max_stolen)
+    return measure(
+        out, progress=progress, pause_ms=PAUSE_MS if pause_ms is None else pause_ms, steadiness=steadiness
+    )
 
 
 def refit(path: Path) -> Calibration:

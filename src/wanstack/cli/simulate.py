@@ -83,16 +83,16 @@ def run(
 
     infra = load_scenario(scenario, overrides(set_))
     bar, task = progress_bar(1.0, f"simulating {infra.scenario.name}")
-    try:
-        with bar:
+    with bar:
+        try:
             result = simulate(
                 infra,
                 calibration=calibration,
                 fluid=fluid,
                 progress=lambda fraction: bar.update(task, completed=fraction),
             ).result
-    except CalibrationError as err:
-        fail(str(err), markup=False)
+        except CalibrationError as err:  # read before the first event: said under the bar
+            fail(str(err), markup=False)
     deliver(
         result, fmt, run_summary(result), out=out, html=html, title=f"wanstack run: {infra.scenario.name}"
     )

@@ -34,10 +34,12 @@ Folder = Annotated[Path | None, typer.Option(help="The testbed's folder (default
 
 
 def _say(line: str) -> None:
+    """A line of the testbed's log on stderr, as written (brackets are not markup)."""
     errors.print(line, markup=False)
 
 
 def _progress(line: str) -> None:
+    """A step of a run or trace on stderr."""
     errors.print(f"… {line}")
 
 
