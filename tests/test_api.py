@@ -48,6 +48,23 @@ def test_the_documented_notebook_runs() -> None:
     assert "headline" in namespace
 
 
+def test_every_function_the_page_names_for_a_command_exists() -> None:
+    """docs/python-api.md's table of commands and functions names only what `wanstack.api` has, each
+    function with a docstring."""
+    import importlib
+
+    text = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `") and "`wanstack.api" in line]
+    assert len(rows) >= 6
+    for row in rows:
+        cell = row.split("|")[2]
+        module, _, names = cell.partition(":")
+        found = importlib.import_module(module.strip(" `"))
+        for name in re.findall(r"`(\w+)`", names):
+            function = getattr(found, name)
+            assert callable(function) and function.__doc__, (module, name)
+
+
 def test_overrides_reach_written_and_generated_links() -> None:
     generated = wanstack.load_scenario(SMALL, {"links.delay_ms": 7, "links.bandwidth_mbps": 50})
     assert {(link.delay_ab_ms, link.bandwidth_mbps) for link in generated.links} == {(7.0, 50.0)}

@@ -137,7 +137,7 @@ def test_compare_results_columns_tell_two_simulator_runs_apart(
     tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two simulator runs were both headed `sim p50`, `sim p95`, ...: which column was which?"""
-    import wanstack.cli
+    import wanstack.cli.simulate
 
     paths = []
     for folder, model in (("centralized-run", "centralized"), ("cells-run", "cells-shared")):
@@ -146,7 +146,7 @@ def test_compare_results_columns_tell_two_simulator_runs_apart(
         path.write_text(_sim_result(model).model_dump_json(), encoding="utf-8")
         paths.append(str(path))
     wide = Console(width=1000, record=True)
-    monkeypatch.setattr(wanstack.cli, "console", wide)
+    monkeypatch.setattr(wanstack.cli.simulate, "console", wide)
     result = runner.invoke(app, ["compare-results", *paths])
     assert result.exit_code == 0, result.output
     rows = [line.split("┃")[1:-1] for line in wide.export_text().splitlines() if line.startswith("┃")]
@@ -220,10 +220,10 @@ def test_models_yaml_round_trips_and_cites_only_public_sources(
     not have)."""
     import yaml
 
-    import wanstack.cli
+    import wanstack.cli.scenario
     from wanstack.scenario.deployment import library
 
-    monkeypatch.setattr(wanstack.cli, "console", Console(width=60))  # a narrow terminal
+    monkeypatch.setattr(wanstack.cli.scenario, "console", Console(width=60))  # a narrow terminal
     for name, model in library().items():
         result = runner.invoke(app, ["models", "--yaml", name])
         assert result.exit_code == 0, result.output
@@ -317,12 +317,12 @@ def test_bench_calibration_without_simulate_is_an_error(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It was silently ignored: the real bench ran with no calibration to apply."""
-    import wanstack.cli
+    import wanstack.cli.real
 
     def no_broker(*_: object) -> None:
         raise AssertionError("the real bench was about to start RabbitMQ")
 
-    monkeypatch.setattr(wanstack.cli, "need_rabbitmq", no_broker)  # never start a broker here
+    monkeypatch.setattr(wanstack.cli.real, "need_rabbitmq", no_broker)  # never start a broker here
     calibration = Path(__file__).parent / "fixtures" / "calibration.yaml"
     result = runner.invoke(app, ["bench", "default", "--calibration", str(calibration)])
     assert result.exit_code == 2
@@ -367,7 +367,7 @@ def test_replay_with_every_operation_failed_says_none_succeeded(
     from types import SimpleNamespace
 
     import wanstack.bench.replay
-    import wanstack.cli
+    import wanstack.cli.real
 
     class AllFail:
         def __init__(self, *args: object) -> None:
@@ -382,7 +382,7 @@ def test_replay_with_every_operation_failed_says_none_succeeded(
         def run(self, times: int, progress: object = None) -> SimpleNamespace:
             return SimpleNamespace(latencies_ms=[], failures=times)
 
-    monkeypatch.setattr(wanstack.cli, "need_rabbitmq", lambda *_: None)  # nothing real starts: AllFail
+    monkeypatch.setattr(wanstack.cli.real, "need_rabbitmq", lambda *_: None)  # nothing real starts: AllFail
     monkeypatch.setattr(wanstack.bench.replay, "Replay", AllFail)
     monkeypatch.setattr(wanstack.bench.replay, "simulated", lambda *a, **k: [100.0, 120.0])
     result = runner.invoke(app, ["replay", "boot", "default", "--times", "3"])

@@ -163,8 +163,8 @@ def test_a_missing_extra_found_deep_inside_a_command_is_one_line_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The entry point's safety net: a lazy import no command checked for still names the extra."""
-    import wanstack.cli
-    from wanstack.cli_common import main
+    import wanstack.cli.main
+    from wanstack.cli.main import main
 
     def deep() -> None:
         from wanstack.extras import importing
@@ -172,7 +172,7 @@ def test_a_missing_extra_found_deep_inside_a_command_is_one_line_too(
         with importing("plan", "a CP-SAT migration plan"):
             raise ModuleNotFoundError("No module named 'ortools'", name="ortools.sat")
 
-    monkeypatch.setattr(wanstack.cli, "app", deep)
+    monkeypatch.setattr(wanstack.cli.main, "app", deep)
     with pytest.raises(SystemExit) as exit_:
         main()
     assert exit_.value.code == 2
@@ -190,7 +190,7 @@ def test_a_missing_extra_found_deep_inside_a_command_is_one_line_too(
     def other() -> None:
         pass
 
-    monkeypatch.setattr(wanstack.cli, "app", app)
+    monkeypatch.setattr(wanstack.cli.main, "app", app)
     monkeypatch.setattr(sys, "argv", ["wanstack", "bench", "default"])
     with pytest.raises(SystemExit) as exit_:
         main()
@@ -201,7 +201,7 @@ def test_a_missing_extra_found_deep_inside_a_command_is_one_line_too(
     def unrelated() -> None:  # not an extra's package: a bug, shown as one
         raise ModuleNotFoundError("No module named 'nonesuch'", name="nonesuch")
 
-    monkeypatch.setattr(wanstack.cli, "app", unrelated)
+    monkeypatch.setattr(wanstack.cli.main, "app", unrelated)
     with pytest.raises(ModuleNotFoundError):
         main()
 
@@ -284,4 +284,4 @@ def test_the_license_is_the_apache_license_pyproject_names() -> None:
 
 def test_make_installs_every_extra() -> None:
     assert '-e ".[all,dev]"' in (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert PYPROJECT["project"]["scripts"]["wanstack"] == "wanstack.cli_common:main"
+    assert PYPROJECT["project"]["scripts"]["wanstack"] == "wanstack.cli.main:main"

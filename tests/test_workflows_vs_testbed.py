@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from wanstack.cli_common import load_scenario
+from wanstack.api import load_scenario
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.openstack import NeutronBackend, Notifications, OpenStack, Release, VirtDriver
 from wanstack.scenario.workload import OperationKind

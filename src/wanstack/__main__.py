@@ -1,6 +1,6 @@
 """`python -m wanstack`: the `wanstack` command."""
 
-from wanstack.cli_common import main
+from wanstack.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -5,10 +5,11 @@ where no upper bound is known."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from rich.table import Table
 
-from wanstack.multiregion.cloud_inventory import CloudInventory, why_not_live
+from wanstack.multiregion.cloud_inventory import CloudInventory, to_json, why_not_live
 from wanstack.multiregion.inventory import Counts, Source
 from wanstack.report.tables import inventory_columns
 
@@ -82,3 +83,9 @@ def cloud_inventory_total(result: CloudInventory) -> str:
         f"between {between('instances')} instances ({known.instances} as last counted), "
         f"{between('vcpus')} vCPUs, {between('ram_mb')} MB of RAM; not answering now: " + ", ".join(missing)
     )
+
+
+def cloud_inventory_json(result: CloudInventory) -> list[dict[str, Any]]:
+    """Every row as a record, with why a region is not live (what `inventory --cloud --json` writes,
+    and `wanstack.api.cloud.read_inventory` reads back)."""
+    return to_json(result)

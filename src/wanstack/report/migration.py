@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,11 @@ import numpy as np
 from rich.table import Table
 
 from wanstack.migration.advisor import Advice
+from wanstack.migration.fleet import Vm
+from wanstack.migration.mobility import PolicyOutcome
 from wanstack.migration.planner import Plan
 from wanstack.sim.migrations import PlanRun
+from wanstack.words import count
 
 
 def _s(seconds: float) -> str:
@@ -41,6 +46,47 @@ def advice_table(advice: Advice) -> Table:
         verdict = c.why_not or ("best" if c.site == advice.move_to else "allowed")
         t.add_row(c.site, f"{c.score:+,.0f}" if c.terms else "-", *terms, cost, verdict)
     return t
+
+
+def site_advice_table(site: str, advice: Sequence[Advice]) -> Table:
+    """The advice for every VM of `site` summed up: each decision (move where, or don't), how many VMs
+    got it, and the median of their best scores, the most common decision first."""
+    table = Table(title=f"{count(len(advice), 'VM')} at {site}", title_justify="left")
+    for col in ("decision", "VMs", "best score (median)"):
+        table.add_column(col, justify="left" if col == "decision" else "right")
+    decisions: dict[str, list[float | None]] = {}
+    for a in advice:
+        # No allowed destination (capacity, --max-users-rtt, ...): no best score, not NaN.
+        best = next((c.score for c in a.candidates if c.allowed and math.isfinite(c.score)), None)
+        decisions.setdefault(f"move to {a.move_to}" if a.move_to else "don't migrate", []).append(best)
+    for decision, bests in sorted(decisions.items(), key=lambda kv: -len(kv[1])):
+        table.add_row(decision, f"{len(bests):,}", _median_score(bests))
+    return table
+
+
+def _median_score(bests: list[float | None]) -> str:
+    scores = sorted(x for x in bests if x is not None)
+    if not scores:
+        return "n/a (no allowed destination)"
+    return f"{scores[len(scores) // 2]:+,.0f}"
+
+
+def follow_table(vm: Vm, moves: int, outcomes: Sequence[PolicyOutcome]) -> Table:
+    """`vm` following a user over `moves` moves, per policy: the user's round trips, the migrations,
+    their bytes over the WAN and the downtime they add up to."""
+    table = Table(title=f"{vm.id} ({vm.flavor}) following a user over {count(moves, 'move')}")
+    for col in ("policy", "mean RTT", "p95 RTT", "migrations", "WAN bytes", "downtime in all"):
+        table.add_column(col, justify="left" if col == "policy" else "right")
+    for o in outcomes:
+        table.add_row(
+            o.policy,
+            f"{o.mean_rtt_ms:.1f} ms",
+            f"{o.p95_rtt_ms:.1f} ms",
+            str(o.migrations),
+            f"{o.wan_bytes / 1e9:,.1f} GB",
+            f"{o.downtime_ms / 1000:,.2f} s",
+        )
+    return table
 
 
 def plan_table(plan: Plan) -> Table:

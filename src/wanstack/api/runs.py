@@ -1,30 +1,18 @@
-"""wanstack from Python (notebooks, scripts): load a scenario with overrides, simulate, compare, sweep,
-and get every table as a pandas DataFrame. The CLI is a thin layer over the same functions.
-
-    import wanstack
-    run = wanstack.simulate("default", {"links.delay_ms": 10})
-    run.operations[["op", "p50_ms", "p95_ms"]]
-    grid = {"links.delay_ms": [0, 25, 50], "model": ["centralized", "cells-shared"]}
-    table = wanstack.sweep("default", grid, seeds=3)
-"""
+"""Runs as data: one run's results (`Run`) or several (`Runs`), every table a pandas DataFrame, and
+result folders read back (`load_dir`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wanstack.results.rows import flat_rows, operation_row
 from wanstack.results.schema import RunResult
-from wanstack.scenario.build import Infrastructure
-from wanstack.scenario.load import Source
-from wanstack.sim.engine import SimOptions
 
 if TYPE_CHECKING:
     import pandas as pd
-
-ScenarioLike = str | Path | Mapping[str, Any]
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -155,95 +143,6 @@ class Runs(Sequence[Run]):
     @property
     def samples(self) -> pd.DataFrame:
         return self._stack(lambda r: r.samples)
-
-
-def load_scenario(source: ScenarioLike, overrides: Mapping[str, Any] | None = None) -> Infrastructure:
-    """A scenario file, a built-in scenario's name (`default`) or a mapping, with `overrides` (dotted
-    fields: `{"links.delay_ms": 10, "model": "cells-shared"}`), validated (raises ScenarioError)."""
-    return Source.of(source).load(overrides)
-
-
-def simulate(
-    source: ScenarioLike | Infrastructure,
-    overrides: Mapping[str, Any] | None = None,
-    *,
-    calibration: str | Path | None = None,
-) -> Run:
-    """Simulate a scenario; `calibration` is a file from `wanstack calibrate`."""
-    from wanstack.sim.engine import simulate as run
-
-    infra = source if isinstance(source, Infrastructure) else load_scenario(source, overrides)
-    result = run(infra, _options(calibration))
-    return Run(result, "--".join(result.variant()))
-
-
-def _options(calibration: str | Path | None) -> SimOptions | None:
-    if calibration is None:
-        return None
-    from wanstack.sim.calibration import load_calibration
-
-    return SimOptions(params=load_calibration(Path(calibration)).params())
-
-
-def compare(
-    source: ScenarioLike,
-    models: Sequence[str] | None = None,
-    *,
-    backends: Sequence[str | None] = (None,),
-    quota_modes: Sequence[str | None] = (None,),
-    overrides: Mapping[str, Any] | None = None,
-    processes: int | None = None,
-) -> Runs:
-    """The scenario under every model (default: the whole library) × RPC backend × quota mode (None:
-    the scenario's own), on worker processes."""
-    from wanstack.scenario.deployment import library
-    from wanstack.scenario.quotas import QuotaMode
-    from wanstack.scenario.services import RpcBackend
-    from wanstack.sim.variants import run_variants
-
-    variants = [
-        (m, None if b is None else RpcBackend(b), None if q is None else QuotaMode(q))
-        for m in (models or list(library()))
-        for b in backends
-        for q in quota_modes
-    ]
-    results = run_variants(Source.of(source), variants, processes=processes, overrides=overrides)
-    # Labelled as `wanstack compare --out` names their folders: `load_dir` gives the same labels back.
-    return Runs([Run(r, "--".join(r.variant())) for r in results])
-
-
-def sweep(
-    source: ScenarioLike,
-    grid: Mapping[str, Sequence[Any]],
-    *,
-    seeds: int | Sequence[int] = 1,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    out: str | Path | None = None,
-    on_done: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """Every combination of `grid`'s values (dotted fields, or `model`, `backend`, `quota_mode`) ×
-    seeds, one row per run and operation. `seeds=5` runs the scenario's seed and the next four.
-    Local worker processes by default, a Dask cluster with `scheduler="tcp://host:8786"`; with `out`,
-    finished runs are kept there and a stopped sweep resumes where it left off."""
-    from wanstack.sweeps.grid import points
-    from wanstack.sweeps.runner import run
-
-    src = Source.of(source)
-    if isinstance(seeds, int):
-        first = src.parse()[0].run.seed
-        seed_list = list(range(first, first + seeds))
-    else:
-        seed_list = list(seeds)
-    rows = run(
-        src,
-        points(grid, seed_list),
-        out=None if out is None else Path(out),
-        workers=workers,
-        scheduler=scheduler,
-        on_done=on_done,
-    )
-    return _frame(rows)
 
 
 def load_dir(path: str | Path) -> Run | Runs:

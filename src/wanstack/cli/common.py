@@ -1,6 +1,7 @@
-"""What every `wanstack` command shares: where output goes, how a scenario or a calibration file is
-read (clean errors, exit code 2, never a traceback), progress bars, what an extra missing says, and the
-`wanstack` entry point (`main`). Imported by `cli` and `cli_migrate`, never the other way round."""
+"""What every `wanstack` command shares: its common options, where output goes (tables, or JSON alone
+on stdout), how a scenario is read and a failure said (clean errors, exit code 2, never a traceback),
+progress bars, what a missing extra or broker says. Imported by every command family of `wanstack.cli`;
+imports none of them."""
 
 from __future__ import annotations
 
@@ -14,20 +15,26 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, Group
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from wanstack.extras import MissingExtraError, extra_of, require
+from wanstack.extras import MissingExtraError, require
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.errors import ScenarioError
-from wanstack.scenario.load import load
+from wanstack.scenario.load import DEFAULT_SCENARIO, load
 from wanstack.words import count
 
 if TYPE_CHECKING:
     from wanstack.results.schema import RunResult
-    from wanstack.sim.calibration import Calibration
-    from wanstack.sim.host import BenchHost
 
 # Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
 # No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
@@ -47,6 +54,11 @@ FormatOption = Annotated[
         help="table (for people) or json (for programs: stdout holds the JSON alone; progress and "
         "notes go to stderr).",
     ),
+]
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(help=f"Scenario YAML file, or the name of a built-in scenario ({DEFAULT_SCENARIO!r})."),
 ]
 
 HtmlOption = Annotated[
@@ -152,6 +164,13 @@ def deliver(
         write_page(html, run_report(result, title), fmt)
 
 
+def fail(message: str, code: int = 2, *, markup: bool = True) -> NoReturn:
+    """Say what went wrong on stderr (one line) and exit with `code` (2: the command line or a file is
+    wrong; 1: what it ran failed)."""
+    errors.print(message, markup=markup)
+    raise typer.Exit(code)
+
+
 def report(err: ScenarioError) -> NoReturn:
     """Exit with code 2 and one located line per problem (never a traceback)."""
     limit = 50
@@ -171,29 +190,6 @@ def load_scenario(scenario: str, overrides: Mapping[str, object] | None = None) 
         report(err)
 
 
-def load_calibration_file(path: Path) -> Calibration:
-    """A `wanstack calibrate` file, or exit 2 saying what is wrong with it."""
-    from wanstack.sim.calibration import CalibrationError, load_calibration
-
-    try:
-        return load_calibration(path)
-    except CalibrationError as err:
-        errors.print(str(err), markup=False)
-        raise typer.Exit(2) from None
-
-
-def bench_host_of(path: Path, shared_cpu: bool = True) -> BenchHost:
-    """A calibration file's bench-host plug-in, or exit 2 saying why it cannot be had (a file fitted
-    for another model says how to fit it again)."""
-    from wanstack.sim.calibration import CalibrationError
-
-    try:
-        return load_calibration_file(path).bench_host(shared_cpu)
-    except CalibrationError as err:
-        errors.print(f"{path}: {err}", markup=False)
-        raise typer.Exit(2) from None
-
-
 def need_extra(extra: str, command: str, hint: str = "") -> None:
     """Exit 2 with one line naming the extra to install when `extra`'s packages are missing: `command`
     (`wanstack bench`) needs it."""
@@ -207,15 +203,16 @@ def need_extra(extra: str, command: str, hint: str = "") -> None:
 def need_rabbitmq(command: str) -> None:
     """The real bench (`command`) needs the bench extra and Debian's rabbitmq-server: say which is
     missing and exit 2."""
-    from wanstack.lab import rabbit
+    from wanstack.api.real import rabbitmq_available
 
     need_extra("bench", command)
-    if not rabbit.available():
+    if not rabbitmq_available():
         errors.print("rabbitmq-server is not installed here; `make test` installs it (Debian package)")
         raise typer.Exit(2)
 
 
 def progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
+    """A bar on stderr (gone when done) for `total` steps, and its task to advance."""
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -227,33 +224,8 @@ def progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
     return progress, progress.add_task(label, total=total)
 
 
-def main() -> None:
-    """The `wanstack` command (`[project.scripts]`, `python -m wanstack`): the Typer app, with an extra's
-    package found missing deep inside a command reported as one line naming the extra (exit 2)."""
-    from wanstack.cli import app
-
-    try:
-        app()
-    except ModuleNotFoundError as err:
-        if not isinstance(err, MissingExtraError):
-            extra = extra_of(err.name)
-            if extra is None:
-                raise
-            err = MissingExtraError(extra, _argv_command())
-        errors.print(str(err), markup=False)
-        sys.exit(2)
-
-
-def _argv_command() -> str:
-    """The command named on the command line (its words before the first option or argument)."""
-    from wanstack.cli import app
-
-    words = ["wanstack"]
-    try:
-        group: object = typer.main.get_command(app)
-        for arg in sys.argv[1:]:
-            group = getattr(group, "commands", {})[arg]
-            words.append(arg)
-    except Exception:  # the first word not a command (or a Typer without get_command): stop there
-        pass
-    return " ".join(words)
+def spinner(text: str) -> Progress:
+    """A spinner on stderr (gone when done) saying `text`, for work of unknown length."""
+    p = Progress(SpinnerColumn(), TextColumn(text), TimeElapsedColumn(), console=errors, transient=True)
+    p.add_task(text, total=None)
+    return p

@@ -1,20 +1,20 @@
-"""`wanstack sweep`: a grid of scenario fields × seeds on local worker processes or a Dask cluster."""
+"""`wanstack sweep`: a grid of scenario fields × seeds on local worker processes or a Dask cluster
+(`wanstack.api.sweep`)."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from wanstack.cli_common import (
+from wanstack.cli.common import (
     FormatOption,
     HtmlOption,
     OutputFormat,
     console,
-    errors,
+    fail,
     need_extra,
     notes,
     print_json,
@@ -25,9 +25,6 @@ from wanstack.cli_common import (
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.words import count
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def sweep(
@@ -62,9 +59,9 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid of field values and seeds, and write one tidy table (a row per run and
     operation)."""
+    from wanstack.api import parse_grid, write_sweep
     from wanstack.api import sweep as run_sweep
-    from wanstack.sweeps.grid import parse_set
-    from wanstack.sweeps.table import write_table
+    from wanstack.report.sweep import sweep_table
 
     if scheduler:
         need_extra("sweep", "wanstack sweep --scheduler")
@@ -73,13 +70,11 @@ def sweep(
     if out is not None:
         need_extra("parquet", "wanstack sweep --out", "its table is written as Parquet and CSV")
     if not set_:
-        errors.print("give at least one --set FIELD=V1,V2,... (e.g. --set links.delay_ms=0,10,25,50)")
-        raise typer.Exit(2)
+        fail("give at least one --set FIELD=V1,V2,... (e.g. --set links.delay_ms=0,10,25,50)")
     try:
-        grid = dict(parse_set(option) for option in set_)
+        grid = parse_grid(set_)
     except ValueError as err:
-        errors.print(str(err), markup=False)
-        raise typer.Exit(2) from None
+        fail(str(err), markup=False)
     total = seeds * math.prod(len(values) for values in grid.values())
     runs = count(total, "run")
     where = f"Dask at {scheduler}" if scheduler else "local workers"
@@ -98,37 +93,15 @@ def sweep(
     except ScenarioError as err:
         report(err)
     except OSError as err:  # a scheduler that does not answer
-        errors.print(f"cannot reach the Dask scheduler {scheduler}: {err}", markup=False)
-        raise typer.Exit(2) from None
+        fail(f"cannot reach the Dask scheduler {scheduler}: {err}", markup=False)
     if fmt is OutputFormat.JSON:
         print_json(table.to_dict(orient="records"))
     else:
-        console.print(summary(table, list(grid), f"{scenario}: {runs}"))
+        console.print(sweep_table(table, list(grid), f"{scenario}: {runs}"))
     if out is not None:
-        for path in write_table(table, out):
+        for path in write_sweep(table, out):
             notes(fmt).print(f"wrote {path}")
     if html is not None:
         from wanstack.report.html import sweep_report
 
         write_page(html, sweep_report(table, list(grid), f"wanstack sweep: {scenario}"), fmt)
-
-
-def summary(table: pd.DataFrame, params: list[str], title: str) -> Table:
-    """Per point and operation: the medians' mean over seeds, the 95th percentiles' mean, failures."""
-    view = Table(title=title)
-    keys = [*params, "op"]
-    for name in [*keys, "p50 (ms)", "p95 (ms)", "failed"]:
-        view.add_column(name, justify="left" if name in keys else "right")
-    if table.empty:
-        return view
-    grouped = table.groupby(keys, sort=False, dropna=False).agg(
-        p50=("p50_ms", "mean"), p95=("p95_ms", "mean"), failed=("failed", "sum")
-    )
-    for index, row in grouped.iterrows():
-        cells: list[Any] = list(index) if isinstance(index, tuple) else [index]
-        view.add_row(*(str(c) for c in cells), _ms(row["p50"]), _ms(row["p95"]), str(int(row["failed"])))
-    return view
-
-
-def _ms(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:,.1f}"  # NaN: no success to time

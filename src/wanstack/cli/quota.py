@@ -1,22 +1,23 @@
-"""`wanstack quota`: a scenario's global limits as Keystone unified limits, one per region."""
+"""`wanstack quota`: a scenario's global limits as Keystone unified limits, one per region, and the
+quota service that enforces them (`wanstack.api.quota`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from wanstack.cli_common import (
+from wanstack.cli.common import (
     FormatOption,
     OutputFormat,
     console,
-    errors,
+    fail,
     load_scenario,
     need_extra,
     print_json,
 )
 from wanstack.scenario.load import DEFAULT_SCENARIO
+from wanstack.scenario.quotas import ProjectQuota
 
 app = typer.Typer(
     help="Global limits across regions: as Keystone unified limits (plan, apply) or served by the "
@@ -26,21 +27,19 @@ app = typer.Typer(
 Regions = Annotated[str, typer.Option(help="Comma-separated Keystone region ids to split the limits over.")]
 
 
-def _project(scenario: str, name: str | None) -> Any:
+def _project(scenario: str, name: str | None) -> ProjectQuota:
     projects = load_scenario(scenario).scenario.quotas.projects
     chosen = [p for p in projects if name is None or p.name == name]
     if not chosen:
         known = ", ".join(p.name for p in projects) or "none"
-        errors.print(f"no quotas: project {name or ''} in the scenario (its projects: {known})")
-        raise typer.Exit(2)
+        fail(f"no quotas: project {name or ''} in the scenario (its projects: {known})")
     return chosen[0]
 
 
 def _regions(text: str) -> list[str]:
     regions = [r.strip() for r in text.split(",") if r.strip()]
     if not regions:
-        errors.print("--regions: give at least one region id")
-        raise typer.Exit(2)
+        fail("--regions: give at least one region id")
     return regions
 
 
@@ -53,30 +52,15 @@ def plan(
 ) -> None:
     """The limits each region gets: an even part of each global limit (what each uses, when applied
     to a cloud, is kept and the headroom shared)."""
-    from wanstack.multiregion.limits import KEYSTONE_RESOURCE
-    from wanstack.multiregion.limits import plan as split
+    from wanstack.api.quota import region_limits
+    from wanstack.report.quota import region_limits_json, region_limits_table
 
     chosen = _project(scenario, project)
-    limits = split(chosen, _regions(regions))
+    limits = region_limits(chosen, _regions(regions))
     if fmt is OutputFormat.JSON:
-        print_json(
-            [
-                {
-                    "region": p.region,
-                    "resource": p.resource,
-                    "keystone_resource": KEYSTONE_RESOURCE[p.resource],
-                }
-                | {"limit": p.limit}
-                for p in limits
-            ]
-        )
+        print_json(region_limits_json(limits))
         return
-    table = Table(title=f"{chosen.name}: global limits as region limits")
-    for col in ("region", "resource", "Keystone resource", "limit"):
-        table.add_column(col, justify="right" if col == "limit" else "left")
-    for p in limits:
-        table.add_row(p.region, p.resource, KEYSTONE_RESOURCE[p.resource], str(p.limit))
-    console.print(table)
+    console.print(region_limits_table(chosen.name, limits))
 
 
 @app.command()
@@ -94,41 +78,27 @@ def apply(
     catalog has compute endpoints, each region keeps what the project uses there now (read from its
     compute API; refused if a region does not answer); with none, the limits are split evenly."""
     need_extra("cloud", "wanstack quota apply")
-    import openstack
-
-    from wanstack.multiregion.cloud_inventory import UsageUnknownError, region_usage
-    from wanstack.multiregion.limits import apply as write
-    from wanstack.multiregion.limits import plan as split
+    from wanstack.api.cloud import CloudError
+    from wanstack.api.quota import apply_limits, keystone_project, region_limits, region_usage
 
     chosen = _project(scenario, project)
     if not cloud:
-        errors.print("--cloud: the clouds.yaml entry to write to")
-        raise typer.Exit(2)
+        fail("--cloud: the clouds.yaml entry to write to")
     try:
-        conn: Any = openstack.connect(cloud=cloud)
-        target = conn.identity.find_project(chosen.name)
-        service = next(iter(conn.identity.services(type="compute")), None)
-    except openstack.exceptions.SDKException as err:
-        errors.print(f"{cloud}: {err}", markup=False)
-        raise typer.Exit(1) from None
-    if target is None or service is None:
-        what = f"project {chosen.name!r}" if target is None else "a compute service"
-        errors.print(f"{cloud}: Keystone has no {what}")
-        raise typer.Exit(1)
+        target = keystone_project(cloud, chosen.name)
+    except CloudError as err:
+        fail(str(err), 1, markup=False)
     asked = _regions(regions)
     try:
-        usage = region_usage(conn, target.id, asked, deadline)
-    except (UsageUnknownError, openstack.exceptions.SDKException) as err:
-        errors.print(
-            f"{cloud}: {err}: not re-planning (a limit moved on a guess could strand or over-commit)"
-        )
-        raise typer.Exit(1) from None
+        usage = region_usage(target, asked, deadline)
+    except CloudError as err:
+        fail(str(err), 1)
     if usage is not None:
         used = ", ".join(
             f"{r} {usage.get((r, 'instances'), 0)} servers/{usage.get((r, 'cores'), 0)} cores" for r in asked
         )
         console.print(f"{chosen.name} uses now: {used}", markup=False)
-    for line in write(conn, target.id, service.id, split(chosen, asked, usage)) or ["nothing to change"]:
+    for line in apply_limits(target, region_limits(chosen, asked, usage)) or ["nothing to change"]:
         console.print(line, markup=False)
 
 
@@ -155,24 +125,20 @@ TokenCache = Annotated[
 
 def _auth(auth_url: str, user: str, password: str, no_auth: bool, token_cache_s: float) -> tuple[Any, Any]:
     """The service's own Keystone credentials and its token check (both None with --no-auth)."""
-    from wanstack.multiregion.service.tokens import ServiceCredentials, TokenCheck
+    from wanstack.api.quota import token_check
 
     if no_auth:
         return None, None
     if not auth_url or not password:
-        errors.print("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
-        raise typer.Exit(2)
-    credentials = ServiceCredentials(auth_url.rstrip("/"), user, password)
-    return credentials, TokenCheck(credentials, cache_s=token_cache_s)
+        fail("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
+    return token_check(auth_url, user, password, token_cache_s)
 
 
-def _run(app_: Any, host: str, port: int, what: str, *stoppable: Any) -> None:
+def _run(server: Any, what: str, service: Any) -> None:
+    """`service` answering at `server` until SIGTERM or Ctrl-C, then both stopped."""
     import signal
     import threading
 
-    from wanstack.multiregion.service.http import Server
-
-    server = Server(app_, host, port).start()
     console.print(f"{what} listening on {server.url}", markup=False)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -182,8 +148,7 @@ def _run(app_: Any, host: str, port: int, what: str, *stoppable: Any) -> None:
         pass
     finally:
         server.stop()
-        for s in stoppable:
-            s.stop()
+        service.stop()
 
 
 @serve.command()
@@ -210,23 +175,21 @@ def coordinator(
 ) -> None:
     """The coordinator: global limits (Kingbird's os-quota-sets API), the pool, the regions' syncs."""
     need_extra("bench", "wanstack quota serve coordinator")
-    from wanstack.multiregion.service.coordinator import Coordinator
-    from wanstack.multiregion.service.rules import Policy
-    from wanstack.multiregion.service.store import CoordinatorStore
+    from wanstack.api.quota import SERVICE_MODES, listen, service_policy, start_coordinator
 
-    if mode not in ("escrow", "lease", "escrow-epsilon"):
-        errors.print(f"--mode {mode}: the service runs escrow, lease or escrow-epsilon")
-        raise typer.Exit(2)
-    policy = Policy(
+    if mode not in SERVICE_MODES:
+        fail(f"--mode {mode}: the service runs escrow, lease or escrow-epsilon")
+    policy = service_policy(
+        mode,
         rebalance_s=rebalance_s,
-        term_s=term_s if mode == "lease" else None,
+        term_s=term_s,
         skew_s=skew_s,
         allowance_share=allowance_share,
-        epsilon=epsilon if mode == "escrow-epsilon" else 0.0,
+        epsilon=epsilon,
     )
     _, check = _auth(auth_url, user, password, no_auth, token_cache_s)
-    service = Coordinator(CoordinatorStore(database, _regions(regions)), policy).start()
-    _run(service.app(check), host, port, f"quota coordinator ({mode})", service)
+    service = start_coordinator(_regions(regions), database, policy)
+    _run(listen(service, check, host, port), f"quota coordinator ({mode})", service)
 
 
 @serve.command()
@@ -245,10 +208,8 @@ def region(
 ) -> None:
     """A region's service: claims and releases against its shares, synced every --rebalance-s."""
     need_extra("bench", "wanstack quota serve region")
-    from wanstack.multiregion.service.region import RegionService
-    from wanstack.multiregion.service.store import RegionStore
+    from wanstack.api.quota import listen, start_region
 
     credentials, check = _auth(auth_url, user, password, no_auth, token_cache_s)
-    store = RegionStore(database or f"sqlite:///wanstack-quota-{name}.db")
-    service = RegionService(name, store, coordinator_url.rstrip("/"), credentials, rebalance_s).start()
-    _run(service.app(check), host, port, f"quota service of region {name}", service)
+    service = start_region(name, coordinator_url, credentials, rebalance_s, database)
+    _run(listen(service, check, host, port), f"quota service of region {name}", service)

@@ -1,0 +1,137 @@
+"""A real OpenStack control plane over a scenario's emulated sites, from Python (the testbed extra and
+`make openstack`'s environment): start it in the background (`up`), look at it (`state`, `status`), run
+the scenario's workload on it as Rally would (`run`), trace one operation through every service with
+osprofiler (`trace`) beside the simulator's workflow for it (`explain_trace`), stop it (`down`). What
+`wanstack testbed` does. A testbed is described by its state, a dict `up` and `state` return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wanstack.api.simulation import explain
+from wanstack.results.schema import RunResult
+from wanstack.results.workflow import WorkflowCrossings
+from wanstack.scenario.build import Infrastructure
+from wanstack.testbed.control import TestbedError
+
+if TYPE_CHECKING:
+    from wanstack.testbed.control import ServiceStatus
+    from wanstack.testbed.trace import Trace
+    from wanstack.testbed.watch import StateWatch
+
+__all__ = [
+    "TRACED",
+    "TestbedError",
+    "down",
+    "explain_trace",
+    "missing",
+    "run",
+    "state",
+    "status",
+    "trace",
+    "up",
+]
+
+Say = Callable[[str], None]
+State = dict[str, Any]  # what `up` and `state` return: the model, sites, APIs, computes, resources, …
+TRACED = ("boot", "delete", "pause", "unpause")  # the operations `trace` runs
+
+
+def missing() -> str | None:
+    """What is missing to start a testbed here (OpenStack's services' environment), or None."""
+    from wanstack.lab import openstack_env
+
+    return None if openstack_env.available() else openstack_env.MISSING
+
+
+def _folder(folder: Path | None) -> Path:
+    from wanstack.testbed.control import DEFAULT_FOLDER
+
+    return folder or DEFAULT_FOLDER
+
+
+def up(scenario: str, edges: int | None = 2, folder: Path | None = None, say: Say = print) -> State:
+    """Start the control plane the deployment model of `scenario` (a file or a built-in name)
+    describes, only the first `edges` sites with hosts running a nova-compute, in the background under
+    `folder` (default: /tmp/wanstack-testbed or $WANSTACK_TESTBED); its log lines are passed to `say`.
+    Returns its state once every service is ready. Raises ScenarioError for an invalid scenario,
+    ValueError for what one machine cannot run (before starting anything), TestbedError when it does
+    not start; Ctrl-C meanwhile stops it."""
+    from wanstack.scenario.load import load
+    from wanstack.testbed.control import up as start
+    from wanstack.testbed.layout import plan
+
+    plan(load(scenario), edges)  # refuse what one machine cannot run, before starting
+    return start(scenario, edges, _folder(folder), say=say)
+
+
+def state(folder: Path | None = None) -> State | None:
+    """The state of the testbed that is up in `folder` (default as for `up`), or None."""
+    from wanstack.testbed.control import state as read
+
+    return read(_folder(folder))
+
+
+def status(found: State) -> list[ServiceStatus]:
+    """Each API of the testbed `found` (does it answer at its site?) and each Nova service (as the API
+    lists it)."""
+    from wanstack.testbed.control import status as ask
+
+    return ask(found)
+
+
+def down(folder: Path | None = None, say: Say = print) -> bool:
+    """Stop the testbed in `folder` — every process, relay, broker and database — and remove its files;
+    False when none was up."""
+    from wanstack.testbed.control import down as stop
+
+    return stop(_folder(folder), say=say)
+
+
+def _watch(found: State) -> StateWatch | None:
+    """The observer of the testbed `found`: its cells' databases, where Nova writes a server's state."""
+    from wanstack.testbed.watch import StateWatch
+
+    databases = found.get("state_databases") or []
+    return StateWatch(databases) if databases else None
+
+
+def run(infra: Infrastructure, found: State, say: Say | None = None) -> RunResult:
+    """The scenario's operations (boot, delete, pause, unpause with `times`) against the testbed
+    `found`, as Rally runs them (times × concurrency, a token per iteration, its polling): each as the
+    service sees it (its state written) and as Rally reports it; a result of engine `testbed`. Raises
+    ValueError for an operation the testbed does not run."""
+    from wanstack.testbed.workload import Runner, run_workload
+
+    runner = Runner(found["apis"], found["resources"], _watch(found))
+    return run_workload(infra, runner, found["computes"], say=say)
+
+
+def trace(found: State, operation: str = "boot", site: str | None = None, say: Say | None = None) -> Trace:
+    """Run one `operation` (one of TRACED) at `site` (default: the first compute site) on the testbed
+    `found` with osprofiler tracing it through every service: the REST calls and RPCs it made, the
+    sites each crossed, the SQL statements per service, the critical path until the state was written.
+    Raises ValueError for another operation or a site without a nova-compute, RuntimeError when the
+    operation fails."""
+    from wanstack.testbed.trace import traced
+    from wanstack.testbed.workload import Runner
+
+    if operation not in TRACED:
+        raise ValueError(f"trace runs {', '.join(TRACED[:-1])} or {TRACED[-1]}, not {operation!r}")
+    where = site or found["computes"][0]
+    if where not in found["computes"]:
+        raise ValueError(f"{where!r} runs no nova-compute on the testbed ({', '.join(found['computes'])})")
+    runner = Runner(found["apis"], found["resources"], _watch(found))
+    return traced(runner, found["traces"], operation, where, say=say)
+
+
+def explain_trace(infra: Infrastructure, traced: Trace) -> WorkflowCrossings:
+    """The simulator's workflow for the traced operation at its site, with the testbed's settings
+    (Nova's fake driver, wanstack's bind-all ML2 driver, notifications off) and as many servers on the
+    host as the trace saw."""
+    from wanstack.scenario.openstack import NeutronBackend, OpenStack, VirtDriver
+
+    settings = OpenStack(virt=VirtDriver.FAKE, neutron=NeutronBackend.BIND_ALL)
+    return explain(infra, traced.op, traced.site, settings=settings, servers_on_host=traced.servers_on_host)

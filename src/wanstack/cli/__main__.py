@@ -1,0 +1,6 @@
+"""`python -m wanstack.cli`: the `wanstack` command."""
+
+from wanstack.cli.main import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""`wanstack inventory`: how many servers there are across every region, as the top site sees them in
+a simulated run, or as a real cloud's regions answer within a deadline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wanstack.cli.common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    fail,
+    load_scenario,
+    need_extra,
+    print_json,
+)
+from wanstack.scenario.load import DEFAULT_SCENARIO
+
+
+def inventory(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help=f"Scenario YAML file, or a built-in scenario's name ({DEFAULT_SCENARIO!r})."),
+    ] = None,
+    at: Annotated[
+        float | None, typer.Option(help="The simulated second to look at (default: the run's end).")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the rows as JSON here.")] = None,
+    cloud: Annotated[
+        str | None,
+        typer.Option(
+            help="A real cloud instead (its clouds.yaml name): every region's servers, asked at once."
+        ),
+    ] = None,
+    regions: Annotated[
+        str | None,
+        typer.Option(
+            help="With --cloud: comma-separated regions (default: every one with a compute endpoint)."
+        ),
+    ] = None,
+    deadline: Annotated[
+        float, typer.Option(min=0.1, help="With --cloud: seconds each region is given to answer.")
+    ] = 10.0,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --cloud: an earlier --json; a region not answering now shows its count then."
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """How many servers there are across every region, as a view at the top site sees them in a
+    simulated run (faults included), or, with --cloud, as a real cloud's regions answer within the
+    deadline: each site live, last known (as of when) or never answered, and the total as an
+    interval when some did not answer."""
+    from wanstack.api import inventory as simulated
+    from wanstack.report.tables import inventory_table, inventory_total
+
+    if cloud is not None:
+        if scenario is not None or at is not None:
+            fail("--cloud counts a real cloud: give it no scenario and no --at")
+        _cloud_inventory(cloud, regions, deadline, previous, json_out, fmt)
+        return
+    infra = load_scenario(scenario or DEFAULT_SCENARIO)
+    if at is not None and at <= 0:
+        fail("--at must be a positive number of seconds")
+    result = simulated(infra, at).result
+    rows = [r.model_dump(mode="json") for r in result.inventory]
+    if fmt is OutputFormat.JSON:
+        print_json(rows)
+    else:
+        console.print(inventory_table(result.inventory, result.duration_s))
+        console.print(inventory_total(result.inventory))
+    if json_out is not None:
+        json_out.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+def _cloud_inventory(
+    cloud: str,
+    regions: str | None,
+    deadline_s: float,
+    previous: Path | None,
+    json_out: Path | None,
+    fmt: OutputFormat = OutputFormat.TABLE,
+) -> None:
+    need_extra("cloud", "wanstack inventory --cloud")
+    from wanstack.api.cloud import CloudError, read_inventory
+    from wanstack.api.cloud import inventory as ask
+    from wanstack.report.cloud_inventory import (
+        cloud_inventory_json,
+        cloud_inventory_table,
+        cloud_inventory_total,
+    )
+
+    chosen = None if regions is None else [r.strip() for r in regions.split(",") if r.strip()]
+    earlier = None
+    if previous is not None:
+        try:
+            earlier = read_inventory(previous)
+        except ValueError as err:
+            fail(f"--previous {previous}: not an inventory written by --cloud --json ({err})")
+    try:
+        result = ask(cloud, chosen, deadline_s=deadline_s, previous=earlier)
+    except CloudError as err:
+        fail(str(err), 1, markup=False)
+    if not result.inventory.rows:
+        fail(f"{cloud}: no region of the catalog has a compute endpoint (give --regions)", 1)
+    document = cloud_inventory_json(result)
+    if fmt is OutputFormat.JSON:
+        print_json(document)
+    else:
+        console.print(cloud_inventory_table(result))
+        console.print(cloud_inventory_total(result), markup=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(document, indent=2), encoding="utf-8")

@@ -1,0 +1,105 @@
+"""The `wanstack` command: the Typer app, every command registered in the order `wanstack --help`
+lists them, and the entry point (`main`: `[project.scripts]`, `python -m wanstack`)."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Annotated
+
+import typer
+
+from wanstack.cli import inventory, migrate, quota, real, scenario, simulate, sweep, testbed
+from wanstack.cli.common import errors
+from wanstack.extras import MissingExtraError, extra_of
+
+app = typer.Typer(
+    help="Plan, simulate and bench an OpenStack cloud spread over many sites joined by a WAN.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from wanstack import __version__
+
+        typer.echo(f"wanstack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print wanstack's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Plan, simulate and bench an OpenStack cloud spread over many sites joined by a WAN."""
+
+
+# The commands, in the order the help lists them: a scenario's checks and views, the simulator, the
+# real engines, then the groups.
+app.command()(scenario.validate)
+app.command()(scenario.show)
+app.command()(scenario.models)
+app.command()(simulate.run)
+app.command()(inventory.inventory)
+app.command()(simulate.compare)
+app.command()(simulate.explain)
+app.command()(real.bench)
+app.command()(real.replay)
+app.command("compare-results")(simulate.compare_results)
+app.command()(real.calibrate)
+app.command()(scenario.schema)
+app.add_typer(migrate.app, name="migrate")
+app.add_typer(quota.app, name="quota")
+app.add_typer(testbed.app, name="testbed")
+app.command("sweep")(sweep.sweep)
+
+
+def _one_line_listings(group: typer.Typer) -> None:
+    """Give every command the first paragraph of its docstring on one line as its `short_help`: in a
+    group's list of commands, typer's rich help keeps the docstring's line breaks (it rewraps only a
+    command's own --help), which cut the sentences where the source lines end."""
+    for command in group.registered_commands:
+        doc = command.help or inspect.getdoc(command.callback) or ""
+        if command.short_help is None and doc:
+            command.short_help = " ".join(doc.split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _one_line_listings(sub.typer_instance)
+
+
+_one_line_listings(app)
+
+
+def main() -> None:
+    """The `wanstack` command (`[project.scripts]`, `python -m wanstack`): the Typer app, with an extra's
+    package found missing deep inside a command reported as one line naming the extra (exit 2)."""
+    try:
+        app()
+    except ModuleNotFoundError as err:
+        if not isinstance(err, MissingExtraError):
+            extra = extra_of(err.name)
+            if extra is None:
+                raise
+            err = MissingExtraError(extra, _argv_command())
+        errors.print(str(err), markup=False)
+        sys.exit(2)
+
+
+def _argv_command() -> str:
+    """The command named on the command line (its words before the first option or argument)."""
+    words = ["wanstack"]
+    try:
+        group: object = typer.main.get_command(app)
+        for arg in sys.argv[1:]:
+            group = getattr(group, "commands", {})[arg]
+            words.append(arg)
+    except Exception:  # the first word not a command (or a Typer without get_command): stop there
+        pass
+    return " ".join(words)

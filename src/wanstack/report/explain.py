@@ -1,0 +1,26 @@
+"""An operation's workflow step by step, with its WAN crossings, as a table (`wanstack explain`, and
+the simulator's side of `wanstack testbed trace`)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from wanstack.results.workflow import WorkflowCrossings
+
+
+def explain_table(workflow: WorkflowCrossings) -> Table:
+    """Each step with the sites it runs between and its one-way crossings; the title sums the critical
+    path's crossings (two make one exchange)."""
+    w = workflow
+    on_host = f", {w.servers_on_host} servers on the host" if w.servers_on_host > 1 else ""
+    total = w.critical_crossings
+    table = Table(
+        title=f"{w.operation} at {w.site} under {w.model} ({w.rpc} RPC{on_host}): "
+        f"{total} one-way WAN crossings on the critical path = {total / 2:g} exchanges"
+    )
+    table.add_column("step")
+    table.add_column("sites")
+    table.add_column("crossings", justify="right")
+    for step in w.steps:
+        table.add_row(step.step, step.sites, str(step.crossings) if step.sites else "")
+    return table

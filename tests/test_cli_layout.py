@@ -1,0 +1,61 @@
+"""The command line's plan, held: `wanstack.cli` is a package of small modules, one per command family,
+that call `wanstack.api` and print `wanstack.report`'s views — it imports no engine (not even inside a
+function), builds no table itself, and no family module imports another."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+CLI = Path(__file__).resolve().parents[1] / "src" / "wanstack" / "cli"
+MODULES = sorted(CLI.glob("*.py"))
+# What the CLI may import of wanstack; the engines (sim, bench, testbed, quotabench, lab, multiregion,
+# migration, sweeps) only through `wanstack.api`.
+ALLOWED = {"cli", "api", "report", "results", "scenario", "words", "extras", "__version__"}
+FAMILIES = {p.stem for p in MODULES} - {"__init__", "__main__", "main", "common"}
+
+
+def _imports(path: Path) -> list[str]:
+    """Every module `path` imports, at any depth (functions, TYPE_CHECKING blocks)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            found += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return found
+
+
+def test_the_cli_is_a_package_of_command_families() -> None:
+    assert {"main", "common", "simulate", "real", "migrate", "quota", "testbed", "sweep"} <= {
+        p.stem for p in MODULES
+    }
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_each_module_is_small(path: Path) -> None:
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 300
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_the_cli_reaches_the_engines_through_the_api_only(path: Path) -> None:
+    packages = {name.split(".")[1] for name in _imports(path) if name.startswith("wanstack.")}
+    assert packages <= ALLOWED, packages - ALLOWED
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_no_family_module_imports_another(path: Path) -> None:
+    if path.stem in {"__init__", "__main__", "main"}:
+        return  # the app registers every family
+    siblings = {name.split(".")[2] for name in _imports(path) if name.startswith("wanstack.cli.")}
+    assert siblings <= {"common"} - {path.stem}, siblings
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_the_cli_builds_no_table(path: Path) -> None:
+    """Tables are `wanstack.report`'s: a command hands it what the API returned."""
+    calls = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)]
+    built = [c.lineno for c in calls if getattr(c.func, "id", getattr(c.func, "attr", None)) == "Table"]
+    assert not built, f"{path.name}: rich Table built at lines {built}"
