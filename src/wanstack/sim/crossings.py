@@ -16,13 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from wanstack.scenario.build import Infrastructure
-from wanstack.sim.bus import Buses, nearest_by_delay, region_buses
-from wanstack.sim.kernel import Simulator
+from wanstack.sim.bus import Buses
 from wanstack.sim.message import Hop
-from wanstack.sim.network import Network
 from wanstack.sim.params import Params
 from wanstack.sim.roles import Roles
-from wanstack.sim.stations import Stations
 from wanstack.sim.steps import Steps, Then, walk
 from wanstack.sim.workflows import (
     Authenticate,
@@ -44,6 +41,7 @@ from wanstack.sim.workflows import (
     ValidateToken,
     Visible,
 )
+from wanstack.sim.world import build_world
 
 
 def _crossing(hops: tuple[Hop, ...]) -> int:
@@ -301,16 +299,9 @@ def step_rows(
 def layout(infra: Infrastructure, site: str, params: Params | None = None) -> tuple[Roles, Buses]:
     """Who plays each role for operations at `site` (on stations sized by `params` and the scenario),
     and its region's buses, as the deployment model places them: all that counting crossings or
-    replaying a workflow needs (no engine, nothing run)."""
-    sim = Simulator()
-    net = Network(sim, infra.topology, 0.0)
-    sized = (params or Params()).with_overrides(infra.scenario.stations)
-    stations = Stations(sim, sized.station, net.site_up)
-    placement = infra.placement
-    buses = region_buses(
-        placement, placement.region_of[site], stations.get, net.path, nearest_by_delay(infra.topology)
-    )
-    return Roles(placement, stations.get), buses
+    replaying a workflow needs (the world built, nothing run)."""
+    world = build_world(infra, params)
+    return world.roles, world.messaging.of(site).buses
 
 
 def critical_steps(

@@ -18,23 +18,17 @@ from wanstack.results.sla import with_sla
 from wanstack.scenario.build import Infrastructure
 from wanstack.sim import collect
 from wanstack.sim.background import Background, Liveness
-from wanstack.sim.chain import ChainRunner
 from wanstack.sim.faults import Faults
-from wanstack.sim.flows import FlowNetwork
-from wanstack.sim.host import BenchHost, host_chains
+from wanstack.sim.host import BenchHost
 from wanstack.sim.inventory import Inventory
 from wanstack.sim.inventory_watch import InventoryWatch
-from wanstack.sim.kernel import Simulator
-from wanstack.sim.messaging import EndCosts, RegionMessaging
-from wanstack.sim.network import Network
 from wanstack.sim.openstack import local_delete, workflows
 from wanstack.sim.operations import Runner
 from wanstack.sim.params import Params
 from wanstack.sim.quotas import SYNC_TAG, QuotaKeeper
-from wanstack.sim.roles import Roles
 from wanstack.sim.series import SeriesRecorder
-from wanstack.sim.stations import Stations
 from wanstack.sim.workload import Users
+from wanstack.sim.world import build_world
 
 
 @dataclass(frozen=True)
@@ -59,25 +53,10 @@ class Engine:
         self.infra = infra
         scenario = infra.scenario
         self.placement = infra.placement
-        self.params = p = options.params.with_overrides(scenario.stations)
-        self.sim = Simulator(scenario.run.seed)
-        host = options.host
-        late_ms = host.relay_late_ms if host is not None else 0.0
-        self.net = Network(self.sim, infra.topology, p.lan_delay_ms, late_ms, p.bulk_queue_ms)
-        self.flows = FlowNetwork(self.sim, self.net)
-        self.chains = (
-            host_chains(host, self.net, p.rpc_client_ms) if host is not None else ChainRunner(self.net)
-        )
-        self.stations = Stations(self.sim, p.station, self.net.site_up)
-        self.roles = Roles(self.placement, self.stations.get)
-        self.messaging = RegionMessaging(
-            self.placement,
-            self.net,
-            self.chains,
-            self.stations,
-            EndCosts(p.rpc_client_ms, p.cast_end_ms, p.notify_end_ms),
-            scenario.messaging.rpc_response_timeout_s * 1000.0,
-        )
+        self.world = w = build_world(infra, options.params, options.host)
+        self.params = p = w.params
+        self.sim, self.net, self.flows, self.chains = w.sim, w.net, w.flows, w.chains
+        self.stations, self.roles, self.messaging = w.stations, w.roles, w.messaging
         bg = scenario.background
         enabled = bg.enabled if options.background is None else options.background
         self.liveness = Liveness(
