@@ -95,6 +95,18 @@ class Engine:
             changed=self._network_changed,
             agents_down=agents_down,
         )
+        self.quotas = QuotaKeeper(
+            sim=self.sim,
+            net=self.net,
+            chains=self.chains,
+            placement=self.placement,
+            projects=list(scenario.quotas.projects),
+            compute_sites=[site for site, n in self.inventory.hosts.items() if n],
+            request_bytes=p.http_request_bytes,
+            response_bytes=p.http_response_bytes,
+            claim_ms=p.quota_claim_ms,
+            refusal_ms=p.quota_refusal_ms,
+        )
         self.runner = Runner(
             sim=self.sim,
             params=p,
@@ -108,17 +120,8 @@ class Engine:
             image_bytes={img.name: img.size_mb * 1e6 for img in scenario.workload.images},
             workflows=workflows(scenario.openstack),
             local_delete=local_delete(scenario.openstack),
+            quotas=self.quotas,
         )
-        self.quotas = QuotaKeeper(
-            sim=self.sim,
-            net=self.net,
-            placement=self.placement,
-            projects=list(scenario.quotas.projects),
-            compute_sites=[site for site, n in self.inventory.hosts.items() if n],
-            request_bytes=p.http_request_bytes,
-            response_bytes=p.http_response_bytes,
-        )
-        self.runner.quotas = self.quotas if scenario.quotas.projects else None
         self.inventory_watch = InventoryWatch(
             sim=self.sim,
             net=self.net,

@@ -20,7 +20,6 @@ from typing import Any
 from wanstack.migration.cost import Guest, Path, live_migration
 from wanstack.migration.fleet import DIRTY_MEDIAN_MBPS
 from wanstack.scenario.placement import Placement
-from wanstack.scenario.quotas import QuotaMode
 from wanstack.scenario.rally import RALLY, RallyObservation, rally_sees
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Observer, OperationKind
@@ -35,7 +34,7 @@ from wanstack.sim.message import Done, Hop, Message, round_trip
 from wanstack.sim.messaging import RegionMessaging
 from wanstack.sim.operation import Operation
 from wanstack.sim.params import Params
-from wanstack.sim.quotas import QuotaKeeper, claim_round_trips
+from wanstack.sim.quotas import QuotaKeeper
 from wanstack.sim.roles import Roles
 from wanstack.sim.steps import Steps, Then, walk
 from wanstack.sim.workflows import (
@@ -85,8 +84,8 @@ class Runner:
     # Tokens the users at a site hold (until), and those keystonemiddleware caches per (server, site).
     token_expiry: dict[str, float] = field(default_factory=dict)
     token_cache: dict[tuple[str, str], float] = field(default_factory=dict)
-    # The scenario's quotas (None: it sets none).
-    quotas: QuotaKeeper | None = None
+    # The scenario's quotas (a keeper of no project when it sets none).
+    quotas: QuotaKeeper
     _holds: random.Random | None = None  # how long bare claims keep their servers (`op: claim`)
     # Each compute host's locks, by (site, host, lock).
     locks: dict[tuple[str, int, str], HostLock] = field(default_factory=dict)
@@ -151,8 +150,8 @@ class Runner:
     def _release_later(self, op: Operation, hold_s: float) -> None:
         """A bare claim's server kept an exponential time of mean `hold_s`, then released."""
         keeper = self.quotas
-        book = keeper.book_of(op.spec) if keeper is not None else None
-        if keeper is None or book is None:
+        book = keeper.book_of(op.spec)
+        if book is None:
             return
         if self._holds is None:
             self._holds = self.sim.stream("claim-holds")
@@ -249,98 +248,24 @@ class Runner:
 
     def quota(self, step: Quota, op: Operation, then: Next) -> None:
         keeper = self.quotas
-        book = keeper.book_of(op.spec) if keeper is not None else None
-        if keeper is None or book is None:
+        book = keeper.book_of(op.spec)
+        if book is None:
             then(op)
-            return
-        if not step.claim:
+        elif not step.claim:
             keeper.release(book, op.site, op.spec)
             then(op)
-            return
-
-        started = self.sim.now
-        unified = book.project.mode is QuotaMode.UNIFIED_LIMITS
-
-        def done() -> None:
-            keeper.timed(book, self.sim.now - started, granted=True)
-            then(op)
-
-        def refused(why: str) -> None:
-            keeper.timed(book, self.sim.now - started, granted=False)
-            self._finish(op, "failed", why)
-
-        trips = claim_round_trips(book.project)
-        roles = self.roles.of(op.site)
-        api = roles[Role.API][0]
-        # Where the check is made: oslo.limit asks the region's Keystone (a request that hangs
-        # across a cut: no timeout by default); the central ledger is at the top site, and a claim
-        # that cannot reach it is refused at once (fail-closed).
-        if unified:
-            far, station = roles[Role.KEYSTONE]
         else:
-            far, station = self.placement.top_site, None
-        hops = round_trip(api, far, station)
-
-        def trips_then(n: int, after: Callable[[], None], lost: Callable[[], None]) -> None:
-            left = [n]
-
-            def next_trip(_: Any = None) -> None:
-                if left[0] == 0:
-                    after()
-                    return
-                left[0] -= 1
-                self._exchange(op, hops, self.params.http_request_bytes, next_trip, lambda _: lost())
-
-            next_trip()
-
-        if unified:
-            # nova-api's check: the Enforcer's round trips to Keystone, then the decision; a server
-            # granted is checked again by the conductor (`[quota] recheck_quota`) with as many. A
-            # refused one stops after the first check. oslo.limit's requests go to Keystone's
-            # station even when it is at nova-api's own site (over the LAN).
-            check = trips // 2
-
-            def checked() -> None:
-                why = keeper.claim(book, op.site, op.spec, True)
-                if why:
-                    refused(why)
-                    return
-
-                def recheck_lost() -> None:
-                    keeper.release(book, op.site, op.spec)
-                    refused("QuotaExceeded: Keystone unreachable at the recheck")
-
-                trips_then(check, done, recheck_lost)
-
-            trips_then(check, checked, lambda: refused(keeper.claim(book, op.site, op.spec, False)))
-            return
-
-        # The claim's own work where it is decided (the region's quota service, or the central
-        # ledger), a fixed delay with no queue: the check, then for a grant the claim written.
-        claim_ms = self.params.quota_claim_ms
-        check_ms = (
-            claim_ms if self.params.quota_refusal_ms is None else min(claim_ms, self.params.quota_refusal_ms)
-        )
-
-        def decide(reachable: bool) -> None:
-            why = keeper.claim(book, op.site, op.spec, reachable)
-            if why:
-                refused(why)
-            elif claim_ms > check_ms:
-                self.sim.after(claim_ms - check_ms, lambda _: done())
-            else:
-                done()
-
-        def processed() -> None:
-            if check_ms <= 0.0:
-                decide(True)
-            else:
-                self.sim.after(check_ms, lambda _: decide(True))
-
-        if trips == 0 or far == api:
-            processed()
-            return
-        trips_then(trips, processed, lambda: decide(False))
+            roles = self.roles.of(op.site)
+            keeper.request(
+                book,
+                op.spec,
+                op.site,
+                api=roles[Role.API][0],
+                keystone=roles[Role.KEYSTONE],
+                tag=op.kind.value,
+                granted=lambda: then(op),
+                refused=lambda why: self._finish(op, "failed", why),
+            )
 
     def respond(self, step: Respond, op: Operation, then: Next) -> None:
         answer, op.answer = op.answer, None
