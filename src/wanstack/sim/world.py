@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from wanstack.scenario.build import Infrastructure
 from wanstack.sim.chain import ChainRunner
 from wanstack.sim.flows import FlowNetwork
-from wanstack.sim.host import BenchHost, host_chains
+from wanstack.sim.host import BenchHost, shared_host
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.messaging import EndCosts, RegionMessaging
 from wanstack.sim.network import Network
@@ -55,7 +55,7 @@ def build_world(infra: Infrastructure, params: Params | None = None, host: Bench
     late_ms = host.relay_late_ms if host is not None else 0.0
     net = Network(sim, infra.topology, p.lan_delay_ms, late_ms, p.bulk_queue_ms)
     flows = FlowNetwork(sim, net)
-    chains = host_chains(host, net, p.rpc_client_ms) if host is not None else ChainRunner(net)
+    chains = ChainRunner(net, shared_host(host, net, p.rpc_client_ms) if host is not None else None)
     stations = Stations(sim, p.station, net.site_up)
     roles = Roles(infra.placement, stations.get)
     messaging = RegionMessaging(
