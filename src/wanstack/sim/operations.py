@@ -24,6 +24,7 @@ from wanstack.scenario.rally import RALLY, RallyObservation, rally_sees
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Observer, OperationKind
 from wanstack.scenario.workload import Operation as OperationSpec
+from wanstack.sim import workflows as wf
 from wanstack.sim.background import Liveness
 from wanstack.sim.chain import ChainRunner
 from wanstack.sim.flows import FlowNetwork
@@ -37,26 +38,7 @@ from wanstack.sim.params import Params
 from wanstack.sim.quotas import QuotaKeeper
 from wanstack.sim.roles import Roles
 from wanstack.sim.steps import Steps, Then, walk
-from wanstack.sim.workflows import (
-    Authenticate,
-    Call,
-    Cast,
-    Db,
-    FetchImage,
-    Hold,
-    Http,
-    Local,
-    MigrateMemory,
-    Notify,
-    Parallel,
-    Quota,
-    Respond,
-    Role,
-    SelectHost,
-    Step,
-    ValidateToken,
-    Visible,
-)
+from wanstack.sim.workflows import Role, Step
 from wanstack.topology.tcp import LAN_MBPS
 
 # A workflow's steps in the simulator, for the operation they belong to.
@@ -194,7 +176,7 @@ class Runner:
         # After `Visible` the operation has ended for its client; its remaining steps still run.
         return bool(op.outcome) and not op.tail
 
-    def http(self, step: Http, op: Operation, then: Next) -> None:
+    def http(self, step: wf.Http, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (server, station) = roles[step.client], roles[step.server]
         hops = round_trip(client, server, station)
@@ -224,7 +206,7 @@ class Runner:
 
         next_request()
 
-    def hold(self, step: Hold, inner: Steps[Operation], op: Operation, then: Next) -> None:
+    def hold(self, step: wf.Hold, inner: Steps[Operation], op: Operation, then: Next) -> None:
         key = (op.site, op.host, step.lock)
         lock = self.locks.get(key)
         if lock is None:
@@ -246,7 +228,7 @@ class Runner:
 
         lock.acquire(granted)
 
-    def quota(self, step: Quota, op: Operation, then: Next) -> None:
+    def quota(self, step: wf.Quota, op: Operation, then: Next) -> None:
         keeper = self.quotas
         book = keeper.book_of(op.spec)
         if book is None:
@@ -267,7 +249,7 @@ class Runner:
                 refused=lambda why: self._finish(op, "failed", why),
             )
 
-    def respond(self, step: Respond, op: Operation, then: Next) -> None:
+    def respond(self, step: wf.Respond, op: Operation, then: Next) -> None:
         answer, op.answer = op.answer, None
         if answer is not None:
 
@@ -279,12 +261,12 @@ class Runner:
             self._exchange(op, (answer,), self.params.http_response_bytes, answered, lambda _: None)
         then(op)
 
-    def visible(self, step: Visible, op: Operation, then: Next) -> None:
+    def visible(self, step: wf.Visible, op: Operation, then: Next) -> None:
         self._finish(op, "ok", "")
         op.tail = True
         then(op)
 
-    def db(self, step: Db, op: Operation, then: Next) -> None:
+    def db(self, step: wf.Db, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (db, station) = roles[step.client], roles[step.db]
         hops = round_trip(client, db, station) * step.queries
@@ -292,7 +274,7 @@ class Runner:
         nbytes = self.params.rpc_small_bytes
         self._exchange(op, hops, nbytes, lambda _: then(op), lost)
 
-    def call(self, step: Call, op: Operation, inner: Steps[Operation], then: Next) -> None:
+    def call(self, step: wf.Call, op: Operation, inner: Steps[Operation], then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (server, station) = roles[step.client], roles[step.server]
         p = self.params
@@ -309,7 +291,7 @@ class Runner:
             inner=lambda reply: inner(op, lambda _: reply()),
         )
 
-    def cast(self, step: Cast, op: Operation, then: Next) -> None:
+    def cast(self, step: wf.Cast, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (server, station) = roles[step.client], roles[step.server]
         # A lost cast is silent: the operation hangs until its timeout.
@@ -322,7 +304,7 @@ class Runner:
             tag=op.kind.value,
         )
 
-    def notify(self, step: Notify, op: Operation, then: Next) -> None:
+    def notify(self, step: wf.Notify, op: Operation, then: Next) -> None:
         m, sender = self.messaging.of(op.site), self.roles.of(op.site)[step.sender][0]
         size = self.params.notification_bytes
         m.notify(sender, size, tag=op.kind.value)
@@ -335,10 +317,10 @@ class Runner:
         else:
             then(op)
 
-    def local(self, step: Local, op: Operation, then: Next) -> None:
+    def local(self, step: wf.Local, op: Operation, then: Next) -> None:
         self.sim.after(float(getattr(self.params, step.param)), lambda _: then(op))
 
-    def authenticate(self, step: Authenticate, op: Operation, then: Next) -> None:
+    def authenticate(self, step: wf.Authenticate, op: Operation, then: Next) -> None:
         rally = op.spec.observer is Observer.RALLY  # Rally's new clients each iteration: a new token
         if not rally and self.sim.now < self.token_expiry.get(op.site, -1.0):
             then(op)
@@ -355,7 +337,7 @@ class Runner:
         lost = self._fail(op, "keystone unreachable (token)")
         self._exchange(op, hops, self.params.http_request_bytes, issued, lost)
 
-    def validate_token(self, step: ValidateToken, op: Operation, then: Next) -> None:
+    def validate_token(self, step: wf.ValidateToken, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         server = roles[step.server][0]
         key = (server, op.site)
@@ -373,7 +355,7 @@ class Runner:
         lost = self._fail(op, "keystone unreachable (token validation)")
         self._exchange(op, hops, self.params.http_request_bytes, validated, lost)
 
-    def select_host(self, step: SelectHost, op: Operation, then: Next) -> None:
+    def select_host(self, step: wf.SelectHost, op: Operation, then: Next) -> None:
         if not self.liveness.compute_up(op.site, self.sim.now):
             self._finish(op, "failed", "NoValidHost: compute services at the site are down")
             return
@@ -385,7 +367,7 @@ class Runner:
             op.host = host
         then(op)
 
-    def fetch_image(self, step: FetchImage, op: Operation, then: Next) -> None:
+    def fetch_image(self, step: wf.FetchImage, op: Operation, then: Next) -> None:
         inv = self.inventory
         image = op.spec.image
         if inv.host_has_image(op.site, op.host, image):
@@ -414,14 +396,16 @@ class Runner:
         lost = self._fail(op, "glance unreachable")
         self._exchange(op, hops, self.params.http_request_bytes, meta, lost)
 
-    def migrate_memory(self, step: MigrateMemory, op: Operation, then: Next) -> None:
+    def migrate_memory(self, step: wf.MigrateMemory, op: Operation, then: Next) -> None:
         # Between two hosts of the site: what pre-copy sends for a guest of the flavor's memory with
         # the fleet's median dirty rate, over the site's LAN (`migration.cost`).
         nbytes = _lan_migration_bytes(op.spec.flavor.ram_mb, self.params.lan_delay_ms)
         stream_cut = self._fail(op, "migration stream cut")
         self.flows.start(op.site, op.site, nbytes, lambda _: then(op), stream_cut, tag=op.kind.value)
 
-    def fork(self, step: Parallel, branches: Sequence[Steps[Operation]], op: Operation, then: Next) -> None:
+    def fork(
+        self, step: wf.Parallel, branches: Sequence[Steps[Operation]], op: Operation, then: Next
+    ) -> None:
         left = [len(branches)]
 
         def branch_done(_: Operation) -> None:

@@ -123,9 +123,9 @@ END_CV_MAX = 3.0
 
 def fit_crowding(trial: Trial, crowd: CrowdFigures) -> Trial:
     """`trial` with the crowding curves' values at the crowd's ends fitted: the factor of a server's
-    mean with which the simulator gives the crowd's measured p50 (`bench.calibrate.measure_crowd`) and, with the p95,
-    the factor of every end's spread (fitted in turn, as `fit_path_cost`); 1 for a lone
-    pair's, flat beyond."""
+    mean with which the simulator gives the crowd's measured p50 (`bench.calibrate.measure_crowd`)
+    and, with the p95, the factor of every end's spread (fitted in turn, as `fit_path_cost`); 1 for
+    a lone pair's, flat beyond."""
 
     # A quarter of a pair's messages per client (eight clients: twice as many as a pair in all).
     infra, case = star_case("call", crowd.pairs, crowd.pause_ms, max(1, trial.messages // 4))
