@@ -59,6 +59,23 @@ def _under_the_tracker(*steps: Step) -> Hold:
     return Hold("COMPUTE_RESOURCE_SEMAPHORE", 1, steps)
 
 
+def _an_event(*steps: Step) -> Steps:
+    """`steps` as a compute's method under nova's `wrap_instance_event` (nova/compute/manager.py,
+    `EventReporter`): the instance action's event started before them and finished after, each a
+    call to the conductor."""
+    return (
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        *steps,
+        Call(C, CO, "InstanceActionEvent.event_finish"),
+    )
+
+
+def _call_an_event(client: Role, method: str, *steps: Step) -> Call:
+    """A call from `client` to a compute's `method`, which runs `steps` under `wrap_instance_event`
+    (`_an_event`) before it replies."""
+    return Call(client, C, method, inner=_an_event(*steps))
+
+
 def _a_build(*steps: Step) -> Hold:
     """`steps` in one of the host's build slots (nova/compute/manager.py `_build_semaphore`)."""
     return Hold("builds", "max_concurrent_builds", steps)
@@ -178,29 +195,25 @@ def _asked(request: str) -> Steps:
 class BootOfRelease:
     """Where a release's boot differs; the rest is one workflow (`_boot`)."""
 
-    validate: Steps  # nova-api's checks before the quota claim (nova/compute/api.py `create`)
+    networks: str  # nova-api's lookup of the requested networks (`validate_networks`)
+    network_details: Steps  # what `validate_networks` asks after the ports in use
     spec_db: str  # nova-api's writes to the API database once the claim is made
     schedule: Steps  # the scheduler's work in `select_destinations`
     claim: Steps  # the compute's claim, from the build's notification to the network
     networking: str  # the task state saved before the network is allocated
     network: Steps  # the network allocated in its own thread
-    beside: Steps  # what the compute does beside it (the block devices, the image)
-    spawn: Steps  # the guest, once the network info is there
+    block_devices: Steps  # beside it, before the task state `spawning`
+    guest_xml: Steps  # libvirt's, once the network info is there, before the guest starts
 
 
 def _current_boot(settings: OpenStack) -> BootOfRelease:
     """The current release's boot: the scheduler claims in Placement, the compute's resource tracker
     updates every server on the host (`TRACKER_UPDATE`)."""
-    libvirt = settings.virt is VirtDriver.LIBVIRT
     return BootOfRelease(
         # `validate_networks` (nova/network/neutron.py: the networks, the port quota, the ports in
-        # use, the network's details); glanceclient asks for the image's schema too.
-        validate=(
-            Http(API, GL, "GET /v2/images/{id}"),
-            Http(API, GL, "GET /v2/schemas/image"),
-            Http(API, NE, "GET /v2.0/networks"),
-            Http(API, NE, "GET /v2.0/quotas/{project}"),
-            Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
+        # use, the network's details).
+        networks="GET /v2.0/networks",
+        network_details=(
             Http(API, NE, "GET /v2.0/networks/{id}"),
             Http(API, NE, "GET /v2.0/networks/{id} (its segments)"),
         ),
@@ -230,17 +243,8 @@ def _current_boot(settings: OpenStack) -> BootOfRelease:
             Http(C, NE, "GET /v2.0/networks/{id}"),
             Http(C, NE, "GET /v2.0/networks/{id} (its segments)"),
         ),
-        # Beside it: the block devices, then the spawn's first part (libvirt fetches the image,
-        # unless cached, before it needs the network info).
-        beside=(
-            Call(C, CO, "instance.save (task_state spawning)"),
-            *((FetchImage(),) if libvirt else ()),
-        ),
-        spawn=(
-            (Local(C, "spawn_ms", "define and start the domain, plug the VIF"), *_vif_plugged(settings))
-            if libvirt
-            else ()
-        ),
+        block_devices=(),
+        guest_xml=(),
     )
 
 
@@ -249,16 +253,10 @@ def _ocata_boot(settings: OpenStack) -> BootOfRelease:
     claim (nova/scheduler/filter_scheduler.py `_schedule`); the compute's resource tracker claims in
     Placement itself, with a fixed number of requests (resource_tracker.py `instance_claim`,
     scheduler/client/report.py); nothing on the path grows with the servers on the host."""
-    libvirt = settings.virt is VirtDriver.LIBVIRT
     return BootOfRelease(
-        # nova/compute/api.py `create`; nova/network/neutronv2/api.py `validate_networks`.
-        validate=(
-            Http(API, GL, "GET /v2/images/{id}"),
-            Http(API, GL, "GET /v2/schemas/image"),
-            Http(API, NE, "GET /v2.0/networks?id={net}"),
-            Http(API, NE, "GET /v2.0/quotas/{project}"),
-            Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
-        ),
+        # nova/network/neutronv2/api.py `validate_networks`.
+        networks="GET /v2.0/networks?id={net}",
+        network_details=(),
         spec_db="request spec, build request, instance mapping",
         schedule=(Http(SCH, PL, "GET /resource_providers?resources=..."), SelectHost()),
         claim=(
@@ -273,24 +271,15 @@ def _ocata_boot(settings: OpenStack) -> BootOfRelease:
         networking="networking",
         # nova/network/neutronv2/api.py `allocate_for_instance`, in its own thread.
         network=_allocate_network(settings),
-        beside=(
+        block_devices=(
             Call(C, CO, "BlockDeviceMapping.save (root device name)"),
             Call(C, CO, "instance.save (task_state block_device_mapping)"),
-            Call(C, CO, "instance.save (task_state spawning)"),
-            *((FetchImage(),) if libvirt else ()),
         ),
-        # libvirt's guest XML (nova/virt/libvirt/driver.py `_get_guest_xml`, `_build_device_metadata`)
-        # once the network info is there, then the guest and the wait for network-vif-plugged.
-        spawn=(
-            (
-                Call(C, CO, "PciDeviceList.get_by_instance_uuid"),
-                Call(C, CO, "VirtualInterfaceList.get_by_instance_uuid"),
-                Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-                Local(C, "spawn_ms", "define and start the domain, plug the VIF"),
-                *_vif_plugged(settings),
-            )
-            if libvirt
-            else ()
+        # libvirt's guest XML (nova/virt/libvirt/driver.py `_get_guest_xml`, `_build_device_metadata`).
+        guest_xml=(
+            Call(C, CO, "PciDeviceList.get_by_instance_uuid"),
+            Call(C, CO, "VirtualInterfaceList.get_by_instance_uuid"),
+            Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
         ),
     )
 
@@ -299,9 +288,17 @@ def _boot(settings: OpenStack, release: BootOfRelease) -> Steps:
     """A boot as both releases run it (nova/compute/api.py `create`, nova/conductor/manager.py
     `schedule_and_build_instances`, nova/compute/manager.py `_do_build_and_run_instance` under
     `wrap_instance_event`), with `release`'s own steps where its code differs."""
+    libvirt = settings.virt is VirtDriver.LIBVIRT
     return (
         *_asked("POST /servers"),
-        *release.validate,
+        # nova/compute/api.py `create`: the image (glanceclient asks for its schema too) and
+        # `validate_networks`: the networks, the port quota, the ports in use (and the release's own).
+        Http(API, GL, "GET /v2/images/{id}"),
+        Http(API, GL, "GET /v2/schemas/image"),
+        Http(API, NE, release.networks),
+        Http(API, NE, "GET /v2.0/quotas/{project}"),
+        Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
+        *release.network_details,
         # `_check_num_instances_quota`: the new server's instances, cores and RAM.
         Quota(claim=True),
         Db(API, ADB, 3, release.spec_db),
@@ -312,16 +309,36 @@ def _boot(settings: OpenStack, release: BootOfRelease) -> Steps:
         Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
         Cast(SC, C, "build_and_run_instance"),
         _a_build(
-            Call(C, CO, "InstanceActionEvent.event_start"),
-            Call(C, CO, "instance.save (vm_state building)"),
-            *_notify(settings, C, "compute.instance.create.start"),
-            *release.claim,
-            Call(C, CO, f"instance.save (task_state {release.networking})"),
-            Parallel((release.network, release.beside)),
-            *release.spawn,
-            _written(C, CO, "instance.save (vm_state active)"),
-            *_notify(settings, C, "compute.instance.create.end"),
-            Call(C, CO, "InstanceActionEvent.event_finish"),
+            *_an_event(
+                Call(C, CO, "instance.save (vm_state building)"),
+                *_notify(settings, C, "compute.instance.create.start"),
+                *release.claim,
+                Call(C, CO, f"instance.save (task_state {release.networking})"),
+                # Beside the network: the block devices, then the spawn's first part (libvirt
+                # fetches the image, unless cached, before it needs the network info).
+                Parallel(
+                    (
+                        release.network,
+                        (
+                            *release.block_devices,
+                            Call(C, CO, "instance.save (task_state spawning)"),
+                            *((FetchImage(),) if libvirt else ()),
+                        ),
+                    )
+                ),
+                # Once the network info is there: the guest, and the wait for network-vif-plugged.
+                *(
+                    (
+                        *release.guest_xml,
+                        Local(C, "spawn_ms", "define and start the domain, plug the VIF"),
+                        *_vif_plugged(settings),
+                    )
+                    if libvirt
+                    else ()
+                ),
+                _written(C, CO, "instance.save (vm_state active)"),
+                *_notify(settings, C, "compute.instance.create.end"),
+            ),
             # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
             Cast(C, SCH, "update_instance_info"),
         ),
@@ -388,20 +405,20 @@ def _delete(settings: OpenStack, release: DeleteOfRelease) -> Steps:
         release.lookup,
         Cast(API, C, "terminate_instance"),
         Respond(),
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        *_notify(settings, C, "compute.instance.delete.start"),
-        *release.started,
-        *_notify(settings, C, "compute.instance.shutdown.start"),
-        *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
-        *_notify(settings, C, "compute.instance.shutdown.end"),
-        *release.before_network,
-        *DEALLOCATE_NETWORK,
-        *release.after_network,
-        _written(C, CO, "instance.save (vm_state deleted)"),
-        Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
-        *release.completion,
-        *_notify(settings, C, "compute.instance.delete.end"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
+        *_an_event(
+            *_notify(settings, C, "compute.instance.delete.start"),
+            *release.started,
+            *_notify(settings, C, "compute.instance.shutdown.start"),
+            *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
+            *_notify(settings, C, "compute.instance.shutdown.end"),
+            *release.before_network,
+            *DEALLOCATE_NETWORK,
+            *release.after_network,
+            _written(C, CO, "instance.save (vm_state deleted)"),
+            Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
+            *release.completion,
+            *_notify(settings, C, "compute.instance.delete.end"),
+        ),
     )
 
 
@@ -436,13 +453,13 @@ def _power_action(settings: OpenStack, verb: str, task_state: str) -> Steps:
         Db(API, CDB, 3, f"instance, task_state {task_state}, instance action"),
         Cast(API, C, f"{verb}_instance"),
         Respond(),
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        Call(C, CO, "Instance.get_by_uuid (the flavor, lazy-loaded)"),
-        *_notify(settings, C, f"compute.instance.{verb}.start"),
-        Local(C, "pause_ms", f"libvirt {verb}"),
-        _written(C, CO, f"instance.save (vm_state after {verb})"),
-        *_notify(settings, C, f"compute.instance.{verb}.end"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
+        *_an_event(
+            Call(C, CO, "Instance.get_by_uuid (the flavor, lazy-loaded)"),
+            *_notify(settings, C, f"compute.instance.{verb}.start"),
+            Local(C, "pause_ms", f"libvirt {verb}"),
+            _written(C, CO, f"instance.save (vm_state after {verb})"),
+            *_notify(settings, C, f"compute.instance.{verb}.end"),
+        ),
     )
 
 
@@ -508,28 +525,16 @@ def _live_migrate(settings: OpenStack) -> Steps:
             ),
         ),
         Db(SC, CDB, 4, "both hosts' hypervisors, the server's resources and PCI requests"),
-        Call(
+        _call_an_event(
             SC,
-            C,
             "check_can_live_migrate_destination",
-            inner=(
-                Call(C, CO, "InstanceActionEvent.event_start"),
-                Call(C, CO, "InstanceGroup.get_by_instance_uuid (the policy check's upcall)"),
-                Call(C, CO, "ComputeNode (source)"),
-                Call(C, CO, "ComputeNode (destination)"),
-                Call(C, CO, "VirtCPUModel.get_by_instance_uuid (lazy-loaded)"),
-                Http(C, PL, "GET /allocations/{server}"),
-                Call(
-                    C,
-                    C,
-                    "check_can_live_migrate_source",
-                    inner=(
-                        Call(C, CO, "InstanceActionEvent.event_start"),
-                        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-                        Call(C, CO, "InstanceActionEvent.event_finish"),
-                    ),
-                ),
-                Call(C, CO, "InstanceActionEvent.event_finish"),
+            Call(C, CO, "InstanceGroup.get_by_instance_uuid (the policy check's upcall)"),
+            Call(C, CO, "ComputeNode (source)"),
+            Call(C, CO, "ComputeNode (destination)"),
+            Call(C, CO, "VirtCPUModel.get_by_instance_uuid (lazy-loaded)"),
+            Http(C, PL, "GET /allocations/{server}"),
+            _call_an_event(
+                C, "check_can_live_migrate_source", Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid")
             ),
         ),
         # `_bind_ports_on_destination`: an inactive binding on the destination.
@@ -539,9 +544,7 @@ def _live_migrate(settings: OpenStack) -> Steps:
         Db(SC, CDB, 2, "migration (destination), event_finish"),
         Cast(SC, C, "live_migration"),
         # The source: `live_migration` queues `_do_live_migration`.
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        Call(C, CO, "migration.save (queued)"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
+        *_an_event(Call(C, CO, "migration.save (queued)")),
         Call(C, CO, "migration.save (preparing)"),
         Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
         *_notify(settings, C, "compute.instance.live_migration.pre.start"),
@@ -580,22 +583,17 @@ def _live_migrate(settings: OpenStack) -> Steps:
         Http(C, NE, "GET /v2.0/ports/{id}/bindings/{destination}"),
         Http(C, NE, "PUT /v2.0/ports/{id}/bindings/{destination}/activate"),
         Call(C, CO, "instance.save (the source's files cleaned)"),
-        Call(
-            C,
+        _call_an_event(
             C,
             "post_live_migration_at_destination",
-            inner=(
-                Call(C, CO, "InstanceActionEvent.event_start"),
-                Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={source}"),
-                Http(C, NE, "GET /v2.0/ports?device_id={server}"),
-                *_network_info(C),
-                Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-                Call(C, CO, "ComputeNode (this host)"),
-                _written(C, CO, "instance.save (host: the destination, task_state none)"),
-                Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={destination}"),
-                Http(C, NE, "DELETE /v2.0/ports/{id}/bindings/{source}"),
-                Call(C, CO, "InstanceActionEvent.event_finish"),
-            ),
+            Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={source}"),
+            Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+            *_network_info(C),
+            Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+            Call(C, CO, "ComputeNode (this host)"),
+            _written(C, CO, "instance.save (host: the destination, task_state none)"),
+            Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={destination}"),
+            Http(C, NE, "DELETE /v2.0/ports/{id}/bindings/{source}"),
         ),
         # The source's full resource audit (`update_available_resource`), then `completed`.
         _under_the_tracker(
