@@ -45,6 +45,17 @@ class CrossingCounter:
     def at(self, role: Role) -> str:
         return self.roles.of(self.site)[role][0]
 
+    def of(self, steps: Sequence[Step]) -> int:
+        """The crossings on the critical path of `steps` alone, at this counter's site and settings."""
+        return critical_crossings(
+            steps,
+            self.site,
+            self.roles,
+            self.buses,
+            self.servers_on_host,
+            quota_round_trips=self.quota_round_trips,
+        )
+
     def stopped(self, ctx: int) -> bool:
         return False
 
@@ -147,14 +158,14 @@ class _Rows:
     def _row(self, depth: int, label: str, a: str, b: str, crossings: int) -> None:
         self.rows.append(("  " * depth + label, f"{a} → {b}" if a != b else a, crossings))
 
-    def _plain(self, depth: int, label: str) -> None:
+    def _plain(self, depth: int, label: str, then: Then[int] | None = None) -> None:
+        """A row of `label` that crosses nothing; then on at the same depth (`then`), if given."""
         self.rows.append(("  " * depth + label, "", 0))
+        if then is not None:
+            then(depth)
 
     def _own(self, s: Step) -> int:
-        c = self.counter
-        return critical_crossings(
-            (s,), c.site, c.roles, c.buses, c.servers_on_host, quota_round_trips=c.quota_round_trips
-        )
+        return self.counter.of((s,))
 
     def stopped(self, ctx: int) -> bool:
         return False
@@ -198,20 +209,16 @@ class _Rows:
         then(ctx)
 
     def local(self, step: wf.Local, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, f"Local: {step.what}")
-        then(ctx)
+        self._plain(ctx, f"Local: {step.what}", then)
 
     def authenticate(self, step: wf.Authenticate, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "Authenticate")
-        then(ctx)
+        self._plain(ctx, "Authenticate", then)
 
     def validate_token(self, step: wf.ValidateToken, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "ValidateToken")
-        then(ctx)
+        self._plain(ctx, "ValidateToken", then)
 
     def select_host(self, step: wf.SelectHost, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "SelectHost")
-        then(ctx)
+        self._plain(ctx, "SelectHost", then)
 
     def fetch_image(self, step: wf.FetchImage, ctx: int, then: Then[int]) -> None:
         label = "image metadata from glance-api, data from the image store (unless cached)"
@@ -220,17 +227,12 @@ class _Rows:
         then(ctx)
 
     def migrate_memory(self, step: wf.MigrateMemory, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "MigrateMemory")
-        then(ctx)
+        self._plain(ctx, "MigrateMemory", then)
 
     def fork(self, step: wf.Parallel, branches: Sequence[Steps[int]], ctx: int, then: Then[int]) -> None:
         self._plain(ctx, "in parallel (the longest branch counts):")
-        c = self.counter
         for i, (steps, branch) in enumerate(zip(step.branches, branches, strict=True), start=1):
-            crossings = critical_crossings(
-                steps, c.site, c.roles, c.buses, c.servers_on_host, quota_round_trips=c.quota_round_trips
-            )
-            self.rows.append(("  " * (ctx + 1) + f"branch {i}", "", crossings))
+            self.rows.append(("  " * (ctx + 1) + f"branch {i}", "", self.counter.of(steps)))
             branch(ctx + 2, lambda _: None)
         then(ctx)
 
@@ -248,19 +250,17 @@ class _Rows:
             )
             top = self.counter.roles.placement.top_site
             self._row(ctx, label, self.counter.at(Role.API), top, self._own(step))
+            then(ctx)
         else:
-            self._plain(ctx, "QUOTA release")
-        then(ctx)
+            self._plain(ctx, "QUOTA release", then)
 
     def respond(self, step: wf.Respond, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "Respond: the user's request answered (beside the path, nobody waits)")
-        then(ctx)
+        self._plain(ctx, "Respond: the user's request answered (beside the path, nobody waits)", then)
 
     def visible(self, step: wf.Visible, ctx: int, then: Then[int]) -> None:
         self._plain(
-            ctx, "— done as the client sees it; what follows loads the links, off the critical path —"
+            ctx, "— done as the client sees it; what follows loads the links, off the critical path —", then
         )
-        then(ctx)
 
 
 def step_rows(
@@ -296,7 +296,7 @@ def critical_steps(
     counter = CrossingCounter(site, roles, buses, servers_on_host)
 
     def own(s: Step) -> int:
-        return critical_crossings((s,), site, roles, buses, servers_on_host)
+        return counter.of((s,))
 
     def path(seq: Sequence[Step]) -> tuple[list[tuple[Step, int]], bool]:
         out: list[tuple[Step, int]] = []
