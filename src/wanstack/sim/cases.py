@@ -22,6 +22,8 @@ from wanstack.sim.world import build_world
 
 @dataclass
 class SimulatedCase:
+    """One case simulated: its latencies and what it put on the links and the brokers."""
+
     latencies_ms: list[float]
     elapsed_s: float  # first message sent -> last one answered or delivered, as the bench times it
     links: list[LinkTraffic]
@@ -30,7 +32,9 @@ class SimulatedCase:
 
 
 def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> list[float]:
-    """Latencies (ms) as the bench times them: call by the caller, cast and fanout by the receiver."""
+    """Latencies (ms) of `case` on `infra`'s world (`options`' parameters and bench host; no
+    background, no faults) as the bench times them: call by the caller, cast and fanout by the
+    receiver."""
     return simulate_case_run(infra, case, options).latencies_ms
 
 

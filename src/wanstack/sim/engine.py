@@ -1,5 +1,6 @@
-"""`simulate(infrastructure)`: wire the kernel, network, stations, messaging, workload, background
-traffic and faults for one scenario, run it, and return a `RunResult`.
+"""`simulate(infrastructure)`: wire the workload, background traffic, faults, quotas and inventory
+onto the scenario's simulated deployment (`world.build_world`: the kernel, network, stations and
+messaging), run it, and return a `RunResult`.
 
 The engine only wires: each component gets what it uses (the clock, the network, the stations, the
 messaging of each region, ...) and none reaches back into the engine. It never prints; `progress` (a
@@ -33,6 +34,10 @@ from wanstack.sim.world import build_world
 
 @dataclass(frozen=True)
 class SimOptions:
+    """How to simulate a scenario beyond what its file says: the simulator's parameters (a
+    calibration's, or the defaults), whether its background traffic runs and how, and the bench-host
+    plug-in."""
+
     params: Params = field(default_factory=Params)
     background: bool | None = None  # None: as the scenario says
     # Background traffic as per-site batches plus fluid station load (True), every host on its own
@@ -46,7 +51,11 @@ FLUID_ABOVE_HOSTS = 5_000
 
 
 class Engine:
-    """One scenario's simulated run, wired."""
+    """One scenario's simulated run, wired and ready to `run`: its world (`world`, with the clock
+    `sim`, the network `net`, the stations and each region's messaging), the users who submit the
+    workload (`users`, through the operations' `runner`), the background traffic (`background`, None
+    when off), the faults, the quotas and the inventory watch. Tests reach these to look inside a
+    run; `simulate` is the way to get its result."""
 
     def __init__(self, infra: Infrastructure, options: SimOptions | None = None) -> None:
         options = options or SimOptions()
@@ -147,6 +156,8 @@ class Engine:
             self.background.refresh_rates()  # hosts cut off or gone stop loading the stations
 
     def run(self, progress: Callable[[float], None] | None = None) -> RunResult:
+        """Run the scenario for its duration and collect its result (without the SLA verdicts:
+        `simulate` adds them); `progress(fraction done)` now and then."""
         wall = time.perf_counter()
         scenario = self.infra.scenario
         duration = scenario.run.duration_s * 1000.0
@@ -217,4 +228,8 @@ class Engine:
 def simulate(
     infra: Infrastructure, options: SimOptions | None = None, progress: Callable[[float], None] | None = None
 ) -> RunResult:
+    """Simulate `infra`'s scenario with `options` (default: the default parameters, the scenario's
+    own background) and return its result with the scenario's SLA verdicts; `progress(fraction
+    done)` is called as it runs. Same scenario, seed and options: the same result, byte for byte
+    (but for `wall_time_s`)."""
     return with_sla(Engine(infra, options).run(progress), infra.scenario.sla)

@@ -98,12 +98,15 @@ class Trial:
     messages: int = FIT_MESSAGES
 
     def options(self) -> SimOptions:
+        """The simulator's options for this trial."""
         return SimOptions(params=self.params, host=self.host)
 
     def with_params(self, **changes: Any) -> Trial:
+        """This trial with `changes` to the simulator's parameters (`Params` fields)."""
         return Trial(replace(self.params, **changes), self.host, self.messages)
 
     def with_host(self, **changes: Any) -> Trial:
+        """This trial with `changes` to the bench host's (`BenchHost` fields)."""
         return Trial(self.params, replace(self.host, **changes), self.messages)
 
 
