@@ -1,7 +1,8 @@
-"""How long the calibration's fit takes (`bench.calibrate.derive`, what `wanstack calibrate` and
+"""How long the calibration's fit takes (`sim.host.fit.derive`, what `wanstack calibrate` and
 `--refit` run after measuring), on the calibrations stored with the tests: simulations run and wall
 time, each fit in a fresh process. With `--against REV`, the same fit of that git revision's
-`bench/calibrate.py` runs alternately beside it (e.g. `--against e5bc49b`, the bisection fit).
+fit module runs alternately beside it (e.g. `--against e5bc49b`, the bisection fit; before the fit
+moved to `sim/host/fit.py` it was in `bench/calibrate.py`).
 
     python benchmarks/calibration_fit.py [--repeat 2] [--against REV]
 """
@@ -29,7 +30,7 @@ if sys.argv[1]:
     sys.path.insert(0, sys.argv[1])
     import calibrate_under_test as fit
 else:
-    import wanstack.bench.calibrate as fit
+    import wanstack.sim.host.fit as fit
 from wanstack.sim.calibration import load_calibration
 count = [0]
 simulate = fit.simulate_case
@@ -54,6 +55,18 @@ def run(module_dir: str, machine: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def fit_source(revision: str) -> str:
+    """The fit module of `revision`: `sim/host/fit.py`, or `bench/calibrate.py` where the fit was
+    before it moved."""
+    for path in ("src/wanstack/sim/host/fit.py", "src/wanstack/bench/calibrate.py"):
+        shown = subprocess.run(
+            ["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        if shown.returncode == 0:
+            return shown.stdout
+    raise SystemExit(f"{revision}: no fit module")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -64,13 +77,7 @@ def main() -> None:
     versions = {"this version": ""}
     if args.against:
         folder = tempfile.mkdtemp(prefix="wanstack-fit-")
-        source = subprocess.run(
-            ["git", "show", f"{args.against}:src/wanstack/bench/calibrate.py"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        source = fit_source(args.against)
         (Path(folder) / "calibrate_under_test.py").write_text(source, encoding="utf-8")
         versions[args.against] = folder
     print(f"{'calibration':<30} {'version':<14} {'simulations':>11} {'median s':>9} {'runs s':>16}")

@@ -28,7 +28,7 @@ MACHINES = ["calibration.yaml", "calibration-2026-12-02.yaml"]
 
 
 def _fit(name: str) -> tuple[Calibration, Fitted]:
-    from wanstack.bench.calibrate import derive
+    from wanstack.sim.host.fit import derive
 
     cal = load_calibration(FIXTURES / name)
     return cal, derive(cal.measured, cal.cores)
@@ -62,8 +62,8 @@ def test_each_machine_fit_gives_back_its_own_pairs_and_crowd(name: str) -> None:
     its own lone pair's figures (calls, casts and notifications at every pause measured) and its
     crowd's, in the simulator on the calibration's set-up. Casts back to back are left out: their
     latency times the receiver's queue, which nothing fits."""
-    from wanstack.bench.calibrate import Trial, simulated_pair, star_case
     from wanstack.sim.cases import simulate_case
+    from wanstack.sim.host.fit import Trial, simulated_pair, star_case
 
     cal, fitted = fit_of(name)
     trial = Trial(fitted.messaging.apply(Params()), fitted.host.bench_host())
@@ -217,18 +217,18 @@ def test_a_fit_at_the_edge_of_its_range_is_said() -> None:
     may be fitted to cost nothing: `derive` says so instead of writing such a fit silently."""
     from dataclasses import replace
 
-    from wanstack.bench.calibrate import CROWDING_MAX, CROWDING_SPREAD_MAX, END_CV_MAX, _at_the_edge
+    from wanstack.sim.host.fit import CROWDING_MAX, CROWDING_SPREAD_MAX, END_CV_MAX, at_the_edge
 
     cal, fitted = fit_of("calibration-2026-12-02.yaml")
     host = fitted.host.bench_host()
-    assert _at_the_edge(host, cal.measured) == []
+    assert at_the_edge(host, cal.measured) == []
     crowded = replace(
         host,
         end_crowding=((3.0, 1.0), (31.0, CROWDING_MAX)),
         end_crowding_spread=((3.0, 1.0), (31.0, CROWDING_SPREAD_MAX)),
         end_warmth=((0.0, 0.0), *host.end_warmth[1:]),
     )
-    problems = _at_the_edge(crowded, cal.measured)
+    problems = at_the_edge(crowded, cal.measured)
     assert len(problems) == 3
     assert "costs nothing" in problems[0]
     assert f"p50 ({cal.measured.crowd.p50_ms} ms)" in problems[1]  # type: ignore[union-attr]
@@ -241,7 +241,7 @@ def test_a_fit_at_the_edge_of_its_range_is_said() -> None:
         end_crowding=((3.0, 1.0), (31.0, 0.0)),
         end_crowding_spread=((3.0, 1.0), (31.0, 0.0)),
     )
-    problems = _at_the_edge(slow_spell, cal.measured)
+    problems = at_the_edge(slow_spell, cal.measured)
     assert len(problems) == 3
     assert "lone calls' p95" in problems[0] and "CV 3.0" in problems[0]
     assert all("bottom of its range" in p for p in problems[1:])

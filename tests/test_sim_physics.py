@@ -221,6 +221,44 @@ def test_processes_sharing_one_core_queue_for_it() -> None:
     assert alone.params.rpc_client_ms <= contended[1] - contended[0] < cpu_per_call
 
 
+def test_a_host_model_is_called_as_each_hop_leaves_and_arrives() -> None:
+    """The chain runner's declared extension (`chain.HostModel`): a model that adds `hold` ms to each
+    hop's leg as it leaves and keeps each arrival `work` ms before handing it back is called once per
+    hop at each point, in order, and a round trip takes the plain runner's time plus twice each."""
+    from wanstack.sim.chain import ChainRunner
+    from wanstack.sim.kernel import Simulator
+    from wanstack.sim.network import Network
+    from wanstack.sim.stations import Station
+
+    hold, work = 3.0, 7.0
+    calls: list[tuple[str, int]] = []
+
+    class Slow:
+        def depart(self, m: Message, chains: ChainRunner) -> None:
+            calls.append(("depart", m.at))
+            chains.cross(m, hold)
+
+        def arrive(self, m: Message, station: Station | None, chains: ChainRunner) -> None:
+            calls.append(("arrive", m.at))
+            chains.net.sim.after(work, chains.run, m)
+
+    topology = parse(TWO_SITES % {"d": 5}, "t.yaml").topology
+
+    def round_trip_ms(host: Slow | None) -> float:
+        sim = Simulator(1)
+        chains = ChainRunner(Network(sim, topology, 0.05), host)
+        done: list[float] = []
+        chains.run(Message(hops=round_trip("a", "b", None), nbytes=100, done=lambda _: done.append(sim.now)))
+        sim.run(1e9)
+        (ms,) = done
+        return ms
+
+    plain = round_trip_ms(None)
+    assert not calls
+    assert round_trip_ms(Slow()) == pytest.approx(plain + 2 * hold + 2 * work)
+    assert calls == [("depart", 1), ("arrive", 1), ("depart", 2), ("arrive", 2)]
+
+
 def test_listener_poll_backoff_wakes_at_1_3_7_ms_and_restarts_on_a_message() -> None:
     """oslo.messaging's listener timeout restarts at 1 ms after a message and doubles to 5 s."""
     from wanstack.sim.host.polling import PollBackoff, wakes_within
@@ -370,9 +408,9 @@ def test_others_work_widens_the_spread_of_every_end() -> None:
     server get a longer tail, while a lone pair (its ends see only each other) keeps its own."""
     from dataclasses import replace
 
-    from wanstack.bench.calibrate import Trial, simulated_pair
     from wanstack.scenario.testplan import default_cases
     from wanstack.sim.cases import simulate_case
+    from wanstack.sim.host.fit import Trial, simulated_pair
 
     infra = parse("generate: {kind: star, edges: 10, delay_ms: 0}\n", "t.yaml")
     top = infra.placement.top_site

@@ -42,6 +42,7 @@ from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Operation as WorkloadOperation
 from wanstack.scenario.workload import OperationKind
+from wanstack.sim import workflows as wf
 from wanstack.sim.crossings import layout
 from wanstack.sim.engine import Engine, SimOptions
 from wanstack.sim.host import BenchHost
@@ -49,26 +50,7 @@ from wanstack.sim.openstack import workflows
 from wanstack.sim.params import Params
 from wanstack.sim.stations import Station
 from wanstack.sim.steps import Steps, Then, every_step, roles_of, walk
-from wanstack.sim.workflows import (
-    Authenticate,
-    Call,
-    Cast,
-    Db,
-    FetchImage,
-    Hold,
-    Http,
-    Local,
-    MigrateMemory,
-    Notify,
-    Parallel,
-    Quota,
-    Respond,
-    Role,
-    SelectHost,
-    Step,
-    ValidateToken,
-    Visible,
-)
+from wanstack.sim.workflows import Role, Step
 
 # Request size, response size, service ms, and a ticket: when not 0, the server tells the replay the
 # request has arrived (`_Server.arrived`) before it answers — a request `answered_later`, whose client
@@ -213,7 +195,7 @@ class Replay:
         self._stack.callback(_in_parallel, servers, "wait")
         self._stack.callback(_in_parallel, servers, "stop")
         # One RPC server per role that serves calls or casts, at its site.
-        for role in sorted({s.server for s in every_step(steps) if isinstance(s, Call | Cast)}):
+        for role in sorted({s.server for s in every_step(steps) if isinstance(s, wf.Call | wf.Cast)}):
             where = self.roles[role][0]
             target = oslo_messaging.Target(topic=f"replay-{role.value}", server=where)
             server = oslo_messaging.get_rpc_server(self._transports[where], target, [_Endpoint(self, role)])
@@ -330,7 +312,7 @@ class Replay:
     def stopped(self, ctx: None) -> bool:
         return False  # a failure raises
 
-    def http(self, step: Http, ctx: None, then: Then[None]) -> None:
+    def http(self, step: wf.Http, ctx: None, then: Then[None]) -> None:
         p, roles = self.params, self.roles
         server, station = roles[step.server]
         # One server on the host (the replay's own): a request made for each server is made once.
@@ -344,20 +326,20 @@ class Replay:
         )
         then(ctx)
 
-    def hold(self, step: Hold, inner: Steps[None], ctx: None, then: Then[None]) -> None:
+    def hold(self, step: wf.Hold, inner: Steps[None], ctx: None, then: Then[None]) -> None:
         inner(ctx, then)  # one operation at a time: a host's locks are always free
 
-    def quota(self, step: Quota, ctx: None, then: Then[None]) -> None:
+    def quota(self, step: wf.Quota, ctx: None, then: Then[None]) -> None:
         then(ctx)  # the replay plays the messaging; quotas are the simulator's (and the service's)
 
-    def respond(self, step: Respond, ctx: None, then: Then[None]) -> None:
+    def respond(self, step: wf.Respond, ctx: None, then: Then[None]) -> None:
         then(ctx)  # the answer left the server with the request; its client reads it later
 
-    def visible(self, step: Visible, ctx: None, then: Then[None]) -> None:
+    def visible(self, step: wf.Visible, ctx: None, then: Then[None]) -> None:
         self._visible_at = time.perf_counter()
         then(ctx)
 
-    def db(self, step: Db, ctx: None, then: Then[None]) -> None:
+    def db(self, step: wf.Db, ctx: None, then: Then[None]) -> None:
         p, roles = self.params, self.roles
         db, station = roles[step.db]
         for _ in range(step.queries):
@@ -369,7 +351,7 @@ class Replay:
     def _token(self) -> str:
         return f"{time.monotonic_ns()}-{threading.get_ident()}"
 
-    def call(self, step: Call, ctx: None, inner: Steps[None], then: Then[None]) -> None:
+    def call(self, step: wf.Call, ctx: None, inner: Steps[None], then: Then[None]) -> None:
         token = ""
         if step.inner:
             token = self._token()
@@ -379,7 +361,7 @@ class Replay:
         client.call({}, "serve", payload="x" * self.params.rpc_object_bytes, inner=token)
         then(ctx)
 
-    def cast(self, step: Cast, ctx: None, then: Then[None]) -> None:
+    def cast(self, step: wf.Cast, ctx: None, then: Then[None]) -> None:
         token = self._token()
         with self._lock:
             done = self._cast_done.setdefault(token, threading.Event())
@@ -392,34 +374,34 @@ class Replay:
             self._cast_done.pop(token, None)
         then(ctx)
 
-    def notify(self, step: Notify, ctx: None, then: Then[None]) -> None:
+    def notify(self, step: wf.Notify, ctx: None, then: Then[None]) -> None:
         self._notifier[self.roles[step.sender][0]].info({}, "replay", {"what": step.what})
         then(ctx)
 
-    def local(self, step: Local, ctx: None, then: Then[None]) -> None:
+    def local(self, step: wf.Local, ctx: None, then: Then[None]) -> None:
         time.sleep(float(getattr(self.params, step.param)) / 1000.0)
         then(ctx)
 
-    def authenticate(self, step: Authenticate, ctx: None, then: Then[None]) -> None:
+    def authenticate(self, step: wf.Authenticate, ctx: None, then: Then[None]) -> None:
         then(ctx)  # steady state: the user's token is still valid
 
-    def validate_token(self, step: ValidateToken, ctx: None, then: Then[None]) -> None:
+    def validate_token(self, step: wf.ValidateToken, ctx: None, then: Then[None]) -> None:
         then(ctx)  # steady state: keystonemiddleware has it cached
 
-    def select_host(self, step: SelectHost, ctx: None, then: Then[None]) -> None:
+    def select_host(self, step: wf.SelectHost, ctx: None, then: Then[None]) -> None:
         then(ctx)  # the scheduler's own filtering: no exchange
 
-    def fetch_image(self, step: FetchImage, ctx: None, then: Then[None]) -> None:
+    def fetch_image(self, step: wf.FetchImage, ctx: None, then: Then[None]) -> None:
         p, roles = self.params, self.roles
         glance, station = roles[Role.GLANCE]
         self.request(self.site, glance, p.http_request_bytes, p.http_response_bytes, _service_ms(station))
         self.transfer(roles[Role.IMAGE_STORE][0], self.site, self.image_bytes)
         then(ctx)
 
-    def migrate_memory(self, step: MigrateMemory, ctx: None, then: Then[None]) -> None:
+    def migrate_memory(self, step: wf.MigrateMemory, ctx: None, then: Then[None]) -> None:
         raise ValueError("the replay cannot copy a live migration's memory: simulate it")
 
-    def fork(self, step: Parallel, branches: Sequence[Steps[None]], ctx: None, then: Then[None]) -> None:
+    def fork(self, step: wf.Parallel, branches: Sequence[Steps[None]], ctx: None, then: Then[None]) -> None:
         # The branches run on the replay's own threads, the same ones every time, so each keeps its
         # connections alive from one operation to the next; result() re-raises a failure.
         futures = [self._branches.submit(branch, ctx, _nothing) for branch in branches]
@@ -456,7 +438,7 @@ def _in_parallel(objects: list[Any], method: str) -> None:
 
 def _widest(steps: tuple[Step, ...]) -> int:
     """The most branches any parallel step of the workflow has."""
-    return max((len(s.branches) for s in every_step(steps) if isinstance(s, Parallel)), default=0)
+    return max((len(s.branches) for s in every_step(steps) if isinstance(s, wf.Parallel)), default=0)
 
 
 def replay_params(params: Params, local_ms: float | None = None) -> Params:

@@ -49,6 +49,11 @@ class ProcessCpu(_Model):
     broker: float
     relay: float  # the relay runs in the controller's process
 
+    @property
+    def library(self) -> float:
+        """The two library processes', client and server."""
+        return self.client + self.server
+
 
 class PairFigures(_Model):
     """One client behind a 0 ms relay sending to one server next to the broker, `pause_ms` apart:

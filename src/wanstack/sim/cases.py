@@ -14,13 +14,16 @@ from wanstack.results.schema import LinkTraffic, RunResult
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.testplan import MessagingCase, Pattern
 from wanstack.sim import collect
-from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.engine import SimOptions
 from wanstack.sim.message import Hop, Message
 from wanstack.sim.stations import Station
+from wanstack.sim.world import build_world
 
 
 @dataclass
 class SimulatedCase:
+    """One case simulated: its latencies and what it put on the links and the brokers."""
+
     latencies_ms: list[float]
     elapsed_s: float  # first message sent -> last one answered or delivered, as the bench times it
     links: list[LinkTraffic]
@@ -29,17 +32,19 @@ class SimulatedCase:
 
 
 def simulate_case(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> list[float]:
-    """Latencies (ms) as the bench times them: call by the caller, cast and fanout by the receiver."""
+    """Latencies (ms) of `case` on `infra`'s world (`options`' parameters and bench host; no
+    background, no faults) as the bench times them: call by the caller, cast and fanout by the
+    receiver."""
     return simulate_case_run(infra, case, options).latencies_ms
 
 
 def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOptions) -> SimulatedCase:
     """The case's latencies, and what it put on the links and on the broker."""
-    engine = Engine(infra, SimOptions(params=options.params, background=False, host=options.host))
-    sim = engine.sim
+    world = build_world(infra, options.params, options.host)
+    sim = world.sim
     latencies: list[float] = []
     last = [0.0]
-    p = engine.params
+    p = world.params
     size = case.payload + p.rpc_envelope_bytes
     # One station per server process, as in the bench (ten servers at one site are ten processes).
     spec = p.station("rpc-server")
@@ -57,11 +62,11 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
             sim, ("rpc-server", f"{site}/{topic}@{bus}"), spec.workers, spec.service_ms
         )
         for site, topic in case.servers
-        for bus in {engine.messaging.of(c).notifications.bus_for(c) for c in case.clients}
+        for bus in {world.messaging.of(c).notifications.bus_for(c) for c in case.clients}
     }
 
     def client(site: str, topic: str) -> None:
-        m = engine.messaging.of(site)
+        m = world.messaging.of(site)
         targets = servers[topic]
         left = [case.messages]
 
@@ -103,7 +108,7 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
                 ((listener_site, _),) = targets
                 station = listeners[listener_site, topic, bus]
                 hops = (Hop(site, bus, m.notifications.node(bus)), Hop(bus, listener_site, station))
-                engine.chains.run(
+                world.chains.run(
                     Message(hops=hops, nbytes=size, done=received, end_ms=p.notify_end_ms, tag="case")
                 )
                 confirm = m.notify_confirm_ms(site, size)
@@ -126,12 +131,12 @@ def simulate_case_run(infra: Infrastructure, case: MessagingCase, options: SimOp
     # The bench's one RabbitMQ carries RPC and notifications: count both brokers' work, and a routed
     # bus's routers (each forwards a message once per hop, as a NATS server counts `out_msgs`).
     brokers = [
-        st for (kind, _), st in engine.stations.by_key.items() if kind.endswith("-broker") or kind == "router"
+        st for (kind, _), st in world.stations.by_key.items() if kind.endswith("-broker") or kind == "router"
     ]
     return SimulatedCase(
         latencies,
         elapsed_ms / 1000.0,
-        collect.links(engine.net, elapsed_ms / 1000.0),
+        collect.links(world.net, elapsed_ms / 1000.0),
         sum(st.jobs for st in brokers),
         sum(st.utilisation(last[0]) * st.workers * last[0] / 1000.0 for st in brokers),
     )

@@ -2,17 +2,22 @@
 the arrival site. Every messaging pattern and HTTP/DB exchange is such a chain of hops
 (`message.Message`), so one small executor carries them all.
 
-This is the simulator's hot path (every message of every run passes `_next` and `_arrived`). The
-bench-host plug-in (`sim.host`) carries the same messages through its shared CPU instead.
+This is the simulator's hot path (every message of every run passes `run` and `_arrived`). Its one
+extension is declared: a `HostModel`, the machine the processes run on, which the runner calls at two
+points of every hop (its departure, its arrival). Without one (a WAN study) every process has a
+machine of its own: a library end's cost is a delay on the leg, a station queues its own work. The
+bench-host plug-in (`sim.host.SharedHost`) is the one model: every process on one machine's cores.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import count
+from typing import Protocol
 
 from wanstack.sim.message import Hop, Message
 from wanstack.sim.network import Network
+from wanstack.sim.stations import Station
 from wanstack.topology.tcp import retransmissions_ms
 
 # Stations that keep what they are given until its consumer takes it: a RabbitMQ node's queues, a
@@ -52,29 +57,58 @@ def held_by_a_queue(hops: tuple[Hop, ...], i: int) -> bool:
     return (to is not None and to.key[0] in QUEUEING) or (before is not None and before.key[0] in QUEUEING)
 
 
+class HostModel(Protocol):
+    """The machine the processes run on, as a `ChainRunner` sees it: what a hop costs beyond the
+    network on its way out (the sender's library, a relay) and on its way in (the receiver's library,
+    a station's work on the machine's cores). The runner calls `depart` when a hop is due to leave and
+    `arrive` when it has crossed; each hands the message back to the runner when the machine is done
+    with it (`ChainRunner.cross`, `ChainRunner.run`), so the runner keeps the network, the routes and
+    the losses."""
+
+    def depart(self, m: Message, chains: ChainRunner) -> None:
+        """Hop `m.at - 1` of `m` is due to leave its source: do the machine's work for it, then
+        `chains.cross(m, extra_ms)`, `extra_ms` a delay added to the leg."""
+
+    def arrive(self, m: Message, station: Station | None, chains: ChainRunner) -> None:
+        """`m` has crossed hop `m.at - 1` to `station` (None: a host at the destination), which is
+        up: do the machine's work for it, then `chains.run(m)` to carry it on."""
+
+
 class ChainRunner:
     """Runs messages along their hops: a station down on the way or a hop without a route loses the
-    message (`Message.lost`); the last hop through, `Message.done` runs."""
+    message (`Message.lost`); the last hop through, `Message.done` runs. `host`: the machine the
+    processes run on (`HostModel`); None, a machine each, is written out in the runner itself, the
+    hot path of every WAN study (a model's two calls per hop would add to each)."""
 
-    __slots__ = ("net",)
+    __slots__ = ("host", "net")
 
-    def __init__(self, net: Network) -> None:
+    def __init__(self, net: Network, host: HostModel | None = None) -> None:
         self.net = net
+        self.host = host
 
-    def run(self, message: Message) -> None:
-        self._next(message)
-
-    def _next(self, m: Message) -> None:
+    def run(self, m: Message) -> None:
+        """Carry `m` on from its next hop (`m.at`): a new message from its first."""
         hops = m.hops
         i = m.at
         if i == len(hops):
             m.done(m.arg)
             return
-        hop = hops[i]
         m.at = i + 1
+        host = self.host
+        if host is not None:
+            host.depart(m, self)
+            return
+        hop = hops[i]
         # The library's cost at an end host: the sender's on the first leg, the receiver's on the last.
         extra = m.end_ms if i == 0 or i == len(hops) - 1 else 0.0
         if not self.net.send(hop.src, hop.dst, m, self._arrived, extra):
+            self._unroutable(m)
+
+    def cross(self, m: Message, extra_ms: float) -> None:
+        """The network leg of `m`'s hop in progress (`m.at - 1`), `extra_ms` added to its delay: a
+        `HostModel`'s way back once `depart` is done."""
+        hop = m.hops[m.at - 1]
+        if not self.net.send(hop.src, hop.dst, m, self._arrived, extra_ms):
             self._unroutable(m)
 
     def _unroutable(self, m: Message) -> None:
@@ -102,7 +136,7 @@ class ChainRunner:
                 self._lost(m)
             elif net.reachable(hop.src, hop.dst):
                 m.at = i
-                self._next(m)
+                self.run(m)
             elif (wait := next(waits, None)) is None:
                 self._lost(m)  # TCP gave the connection up
             else:
@@ -112,19 +146,25 @@ class ChainRunner:
 
     def _arrived(self, m: Message) -> None:
         station = m.hops[m.at - 1].station
-        if station is None:
-            self._next(m)
+        host = self.host
+        if host is not None:
+            if station is not None and not station.up:
+                self._lost(m)
+            else:
+                host.arrive(m, station, self)
+        elif station is None:
+            self.run(m)
         elif not station.up:
             self._lost(m)
         elif m.fluid:
             station.jobs += int(m.messages)
             wait = station.backlog_wait()
             if wait:
-                self.net.sim.after(wait, self._next, m)
+                self.net.sim.after(wait, self.run, m)
             else:
-                self._next(m)
+                self.run(m)
         else:
-            station.submit(m.messages, self._next, m)
+            station.submit(m.messages, self.run, m)
 
     @staticmethod
     def _lost(m: Message) -> None:

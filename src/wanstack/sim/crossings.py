@@ -16,34 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from wanstack.scenario.build import Infrastructure
-from wanstack.sim.bus import Buses, nearest_by_delay, region_buses
-from wanstack.sim.kernel import Simulator
+from wanstack.sim import workflows as wf
+from wanstack.sim.bus import Buses
 from wanstack.sim.message import Hop
-from wanstack.sim.network import Network
 from wanstack.sim.params import Params
 from wanstack.sim.roles import Roles
-from wanstack.sim.stations import Stations
 from wanstack.sim.steps import Steps, Then, walk
-from wanstack.sim.workflows import (
-    Authenticate,
-    Call,
-    Cast,
-    Db,
-    FetchImage,
-    Hold,
-    Http,
-    Local,
-    MigrateMemory,
-    Notify,
-    Parallel,
-    Quota,
-    Respond,
-    Role,
-    SelectHost,
-    Step,
-    ValidateToken,
-    Visible,
-)
+from wanstack.sim.workflows import Role, Step
+from wanstack.sim.world import build_world
 
 
 def _crossing(hops: tuple[Hop, ...]) -> int:
@@ -65,72 +45,83 @@ class CrossingCounter:
     def at(self, role: Role) -> str:
         return self.roles.of(self.site)[role][0]
 
+    def of(self, steps: Sequence[Step]) -> int:
+        """The crossings on the critical path of `steps` alone, at this counter's site and settings."""
+        return critical_crossings(
+            steps,
+            self.site,
+            self.roles,
+            self.buses,
+            self.servers_on_host,
+            quota_round_trips=self.quota_round_trips,
+        )
+
     def stopped(self, ctx: int) -> bool:
         return False
 
-    def requests(self, step: Http) -> int:
+    def requests(self, step: wf.Http) -> int:
         return self.servers_on_host if step.per_server else 1
 
-    def http(self, step: Http, ctx: int, then: Then[int]) -> None:
+    def http(self, step: wf.Http, ctx: int, then: Then[int]) -> None:
         each = 1 if step.answered_later else 2  # the answer of a request answered later is off the path
         then(ctx + each * self.requests(step) * (self.at(step.client) != self.at(step.server)))
 
-    def db(self, step: Db, ctx: int, then: Then[int]) -> None:
+    def db(self, step: wf.Db, ctx: int, then: Then[int]) -> None:
         then(ctx + 2 * step.queries * (self.at(step.client) != self.at(step.db)))
 
-    def request(self, step: Call | Cast) -> int:
+    def request(self, step: wf.Call | wf.Cast) -> int:
         return _crossing(self.buses.rpc.request_hops(self.at(step.client), self.at(step.server), None))
 
-    def reply(self, step: Call) -> int:
+    def reply(self, step: wf.Call) -> int:
         return _crossing(self.buses.rpc.reply_hops(self.at(step.server), self.at(step.client)))
 
-    def call(self, step: Call, ctx: int, inner: Steps[int], then: Then[int]) -> None:
+    def call(self, step: wf.Call, ctx: int, inner: Steps[int], then: Then[int]) -> None:
         inner(ctx + self.request(step), lambda after: then(after + self.reply(step)))
 
-    def cast(self, step: Cast, ctx: int, then: Then[int]) -> None:
+    def cast(self, step: wf.Cast, ctx: int, then: Then[int]) -> None:
         then(ctx + self.request(step))
 
-    def notify(self, step: Notify, ctx: int, then: Then[int]) -> None:
+    def notify(self, step: wf.Notify, ctx: int, then: Then[int]) -> None:
         # The sender waits for the broker's confirm (`Messaging.notify_confirm_ms`).
         notifications = self.buses.notifications
         sender = self.at(step.sender)
         then(ctx + 2 * (notifications.confirmed and sender != notifications.bus_for(sender)))
 
-    def local(self, step: Local, ctx: int, then: Then[int]) -> None:
+    def local(self, step: wf.Local, ctx: int, then: Then[int]) -> None:
         then(ctx)  # work on the host itself
 
-    def authenticate(self, step: Authenticate, ctx: int, then: Then[int]) -> None:
+    def authenticate(self, step: wf.Authenticate, ctx: int, then: Then[int]) -> None:
         then(ctx)  # a token still valid (steady state)
 
-    def validate_token(self, step: ValidateToken, ctx: int, then: Then[int]) -> None:
+    def validate_token(self, step: wf.ValidateToken, ctx: int, then: Then[int]) -> None:
         then(ctx)  # cached by keystonemiddleware (steady state)
 
-    def select_host(self, step: SelectHost, ctx: int, then: Then[int]) -> None:
+    def select_host(self, step: wf.SelectHost, ctx: int, then: Then[int]) -> None:
         then(ctx)  # the scheduler's own filtering
 
-    def fetch_image(self, step: FetchImage, ctx: int, then: Then[int]) -> None:
+    def fetch_image(self, step: wf.FetchImage, ctx: int, then: Then[int]) -> None:
         then(ctx + 2 * (self.at(Role.GLANCE) != self.site) + 2 * (self.at(Role.IMAGE_STORE) != self.site))
 
-    def migrate_memory(self, step: MigrateMemory, ctx: int, then: Then[int]) -> None:
+    def migrate_memory(self, step: wf.MigrateMemory, ctx: int, then: Then[int]) -> None:
         then(ctx)  # between two hosts of the site
 
-    def fork(self, step: Parallel, branches: Sequence[Steps[int]], ctx: int, then: Then[int]) -> None:
+    def fork(self, step: wf.Parallel, branches: Sequence[Steps[int]], ctx: int, then: Then[int]) -> None:
         longest: list[int] = []
         for branch in branches:
             branch(0, longest.append)
         then(ctx + max(longest, default=0))
 
-    def hold(self, step: Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
+    def hold(self, step: wf.Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
         inner(ctx, then)  # alone on its host: never waits for the lock
 
-    def quota(self, step: Quota, ctx: int, then: Then[int]) -> None:
+    def quota(self, step: wf.Quota, ctx: int, then: Then[int]) -> None:
         far = self.at(Role.API) != self.roles.placement.top_site
         then(ctx + (2 * self.quota_round_trips * far if step.claim else 0))
 
-    def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
+    def respond(self, step: wf.Respond, ctx: int, then: Then[int]) -> None:
         then(ctx)  # the answer travels beside the path
 
-    def visible(self, step: Visible, ctx: int, then: Then[int]) -> None:
+    def visible(self, step: wf.Visible, ctx: int, then: Then[int]) -> None:
         if self.visible_at is None:
             self.visible_at = ctx
         then(ctx)
@@ -167,24 +158,24 @@ class _Rows:
     def _row(self, depth: int, label: str, a: str, b: str, crossings: int) -> None:
         self.rows.append(("  " * depth + label, f"{a} → {b}" if a != b else a, crossings))
 
-    def _plain(self, depth: int, label: str) -> None:
+    def _plain(self, depth: int, label: str, then: Then[int] | None = None) -> None:
+        """A row of `label` that crosses nothing; then on at the same depth (`then`), if given."""
         self.rows.append(("  " * depth + label, "", 0))
+        if then is not None:
+            then(depth)
 
     def _own(self, s: Step) -> int:
-        c = self.counter
-        return critical_crossings(
-            (s,), c.site, c.roles, c.buses, c.servers_on_host, quota_round_trips=c.quota_round_trips
-        )
+        return self.counter.of((s,))
 
     def stopped(self, ctx: int) -> bool:
         return False
 
-    def _exchange(self, s: Http | Call | Cast, depth: int, own: int) -> None:
+    def _exchange(self, s: wf.Http | wf.Call | wf.Cast, depth: int, own: int) -> None:
         at = self.counter.at
         label = f"{type(s).__name__.upper()} {s.client.value} → {s.server.value}: {s.what}"
         self._row(depth, label, at(s.client), at(s.server), own)
 
-    def http(self, step: Http, ctx: int, then: Then[int]) -> None:
+    def http(self, step: wf.Http, ctx: int, then: Then[int]) -> None:
         if step.per_server:
             at, n = self.counter.at, self.counter.servers_on_host
             label = f"HTTP ×{n} {step.client.value} → {step.server.value}: {step.what}"
@@ -193,72 +184,63 @@ class _Rows:
             self._exchange(step, ctx, self._own(step))
         then(ctx)
 
-    def db(self, step: Db, ctx: int, then: Then[int]) -> None:
+    def db(self, step: wf.Db, ctx: int, then: Then[int]) -> None:
         at = self.counter.at
         label = f"DB ×{step.queries} {step.client.value} → {step.db.value}: {step.what}"
         self._row(ctx, label, at(step.client), at(step.db), self._own(step))
         then(ctx)
 
-    def call(self, step: Call, ctx: int, inner: Steps[int], then: Then[int]) -> None:
+    def call(self, step: wf.Call, ctx: int, inner: Steps[int], then: Then[int]) -> None:
         self._exchange(step, ctx, self.counter.request(step) + self.counter.reply(step))
         if step.inner:
             inner(ctx + 1, lambda _: then(ctx))
         else:
             then(ctx)
 
-    def cast(self, step: Cast, ctx: int, then: Then[int]) -> None:
+    def cast(self, step: wf.Cast, ctx: int, then: Then[int]) -> None:
         self._exchange(step, ctx, self._own(step))
         then(ctx)
 
-    def notify(self, step: Notify, ctx: int, then: Then[int]) -> None:
+    def notify(self, step: wf.Notify, ctx: int, then: Then[int]) -> None:
         sender = self.counter.at(step.sender)
         bus = self.counter.buses.notifications.bus_for(sender)
         label = f"NOTIFY {step.sender.value} → notification bus: {step.what} (waits for the confirm)"
         self._row(ctx, label, sender, bus, self._own(step))
         then(ctx)
 
-    def local(self, step: Local, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, f"Local: {step.what}")
-        then(ctx)
+    def local(self, step: wf.Local, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, f"Local: {step.what}", then)
 
-    def authenticate(self, step: Authenticate, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "Authenticate")
-        then(ctx)
+    def authenticate(self, step: wf.Authenticate, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "Authenticate", then)
 
-    def validate_token(self, step: ValidateToken, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "ValidateToken")
-        then(ctx)
+    def validate_token(self, step: wf.ValidateToken, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "ValidateToken", then)
 
-    def select_host(self, step: SelectHost, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "SelectHost")
-        then(ctx)
+    def select_host(self, step: wf.SelectHost, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "SelectHost", then)
 
-    def fetch_image(self, step: FetchImage, ctx: int, then: Then[int]) -> None:
+    def fetch_image(self, step: wf.FetchImage, ctx: int, then: Then[int]) -> None:
         label = "image metadata from glance-api, data from the image store (unless cached)"
         site = self.counter.site
         self._row(ctx, label, site, self.counter.at(Role.IMAGE_STORE), self._own(step))
         then(ctx)
 
-    def migrate_memory(self, step: MigrateMemory, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "MigrateMemory")
-        then(ctx)
+    def migrate_memory(self, step: wf.MigrateMemory, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "MigrateMemory", then)
 
-    def fork(self, step: Parallel, branches: Sequence[Steps[int]], ctx: int, then: Then[int]) -> None:
+    def fork(self, step: wf.Parallel, branches: Sequence[Steps[int]], ctx: int, then: Then[int]) -> None:
         self._plain(ctx, "in parallel (the longest branch counts):")
-        c = self.counter
         for i, (steps, branch) in enumerate(zip(step.branches, branches, strict=True), start=1):
-            crossings = critical_crossings(
-                steps, c.site, c.roles, c.buses, c.servers_on_host, quota_round_trips=c.quota_round_trips
-            )
-            self.rows.append(("  " * (ctx + 1) + f"branch {i}", "", crossings))
+            self.rows.append(("  " * (ctx + 1) + f"branch {i}", "", self.counter.of(steps)))
             branch(ctx + 2, lambda _: None)
         then(ctx)
 
-    def hold(self, step: Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
+    def hold(self, step: wf.Hold, inner: Steps[int], ctx: int, then: Then[int]) -> None:
         self._plain(ctx, f"holding the host's {step.lock} (one of {step.slots}):")
         inner(ctx + 1, lambda _: then(ctx))
 
-    def quota(self, step: Quota, ctx: int, then: Then[int]) -> None:
+    def quota(self, step: wf.Quota, ctx: int, then: Then[int]) -> None:
         if step.claim:
             trips = self.counter.quota_round_trips
             label = (
@@ -268,19 +250,17 @@ class _Rows:
             )
             top = self.counter.roles.placement.top_site
             self._row(ctx, label, self.counter.at(Role.API), top, self._own(step))
+            then(ctx)
         else:
-            self._plain(ctx, "QUOTA release")
-        then(ctx)
+            self._plain(ctx, "QUOTA release", then)
 
-    def respond(self, step: Respond, ctx: int, then: Then[int]) -> None:
-        self._plain(ctx, "Respond: the user's request answered (beside the path, nobody waits)")
-        then(ctx)
+    def respond(self, step: wf.Respond, ctx: int, then: Then[int]) -> None:
+        self._plain(ctx, "Respond: the user's request answered (beside the path, nobody waits)", then)
 
-    def visible(self, step: Visible, ctx: int, then: Then[int]) -> None:
+    def visible(self, step: wf.Visible, ctx: int, then: Then[int]) -> None:
         self._plain(
-            ctx, "— done as the client sees it; what follows loads the links, off the critical path —"
+            ctx, "— done as the client sees it; what follows loads the links, off the critical path —", then
         )
-        then(ctx)
 
 
 def step_rows(
@@ -301,16 +281,9 @@ def step_rows(
 def layout(infra: Infrastructure, site: str, params: Params | None = None) -> tuple[Roles, Buses]:
     """Who plays each role for operations at `site` (on stations sized by `params` and the scenario),
     and its region's buses, as the deployment model places them: all that counting crossings or
-    replaying a workflow needs (no engine, nothing run)."""
-    sim = Simulator()
-    net = Network(sim, infra.topology, 0.0)
-    sized = (params or Params()).with_overrides(infra.scenario.stations)
-    stations = Stations(sim, sized.station, net.site_up)
-    placement = infra.placement
-    buses = region_buses(
-        placement, placement.region_of[site], stations.get, net.path, nearest_by_delay(infra.topology)
-    )
-    return Roles(placement, stations.get), buses
+    replaying a workflow needs (the world built, nothing run)."""
+    world = build_world(infra, params)
+    return world.roles, world.messaging.of(site).buses
 
 
 def critical_steps(
@@ -323,32 +296,32 @@ def critical_steps(
     counter = CrossingCounter(site, roles, buses, servers_on_host)
 
     def own(s: Step) -> int:
-        return critical_crossings((s,), site, roles, buses, servers_on_host)
+        return counter.of((s,))
 
     def path(seq: Sequence[Step]) -> tuple[list[tuple[Step, int]], bool]:
         out: list[tuple[Step, int]] = []
         for s in seq:
-            if isinstance(s, Visible):
+            if isinstance(s, wf.Visible):
                 return out, True
-            if isinstance(s, Respond):
+            if isinstance(s, wf.Respond):
                 continue  # beside the path
-            if isinstance(s, Hold):
+            if isinstance(s, wf.Hold):
                 held, seen = path(s.steps)
                 out += held
                 if seen:
                     return out, True
                 continue
-            if isinstance(s, Parallel):
+            if isinstance(s, wf.Parallel):
                 branches = [path(b)[0] for b in s.branches]
                 out += max(branches, key=lambda b: sum(c for _, c in b), default=[])
-            elif isinstance(s, Call):
+            elif isinstance(s, wf.Call):
                 inner, seen = path(s.inner)
                 # A call whose server makes the state visible: its reply comes after.
                 out.append((s, counter.request(s) + (0 if seen else counter.reply(s))))
                 out += inner
                 if seen:
                     return out, True
-            elif isinstance(s, Http) and s.per_server:
+            elif isinstance(s, wf.Http) and s.per_server:
                 out += [(s, own(s) // servers_on_host)] * servers_on_host
             else:
                 out.append((s, own(s)))

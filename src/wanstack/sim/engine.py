@@ -1,5 +1,6 @@
-"""`simulate(infrastructure)`: wire the kernel, network, stations, messaging, workload, background
-traffic and faults for one scenario, run it, and return a `RunResult`.
+"""`simulate(infrastructure)`: wire the workload, background traffic, faults, quotas and inventory
+onto the scenario's simulated deployment (`world.build_world`: the kernel, network, stations and
+messaging), run it, and return a `RunResult`.
 
 The engine only wires: each component gets what it uses (the clock, the network, the stations, the
 messaging of each region, ...) and none reaches back into the engine. It never prints; `progress` (a
@@ -18,27 +19,25 @@ from wanstack.results.sla import with_sla
 from wanstack.scenario.build import Infrastructure
 from wanstack.sim import collect
 from wanstack.sim.background import Background, Liveness
-from wanstack.sim.chain import ChainRunner
 from wanstack.sim.faults import Faults
-from wanstack.sim.flows import FlowNetwork
-from wanstack.sim.host import BenchHost, host_chains
+from wanstack.sim.host import BenchHost
 from wanstack.sim.inventory import Inventory
 from wanstack.sim.inventory_watch import InventoryWatch
-from wanstack.sim.kernel import Simulator
-from wanstack.sim.messaging import EndCosts, RegionMessaging
-from wanstack.sim.network import Network
 from wanstack.sim.openstack import local_delete, workflows
 from wanstack.sim.operations import Runner
 from wanstack.sim.params import Params
 from wanstack.sim.quotas import SYNC_TAG, QuotaKeeper
-from wanstack.sim.roles import Roles
 from wanstack.sim.series import SeriesRecorder
-from wanstack.sim.stations import Stations
 from wanstack.sim.workload import Users
+from wanstack.sim.world import build_world
 
 
 @dataclass(frozen=True)
 class SimOptions:
+    """How to simulate a scenario beyond what its file says: the simulator's parameters (a
+    calibration's, or the defaults), whether its background traffic runs and how, and the bench-host
+    plug-in."""
+
     params: Params = field(default_factory=Params)
     background: bool | None = None  # None: as the scenario says
     # Background traffic as per-site batches plus fluid station load (True), every host on its own
@@ -52,32 +51,21 @@ FLUID_ABOVE_HOSTS = 5_000
 
 
 class Engine:
-    """One scenario's simulated run, wired."""
+    """One scenario's simulated run, wired and ready to `run`: its world (`world`, with the clock
+    `sim`, the network `net`, the stations and each region's messaging), the users who submit the
+    workload (`users`, through the operations' `runner`), the background traffic (`background`, None
+    when off), the faults, the quotas and the inventory watch. Tests reach these to look inside a
+    run; `simulate` is the way to get its result."""
 
     def __init__(self, infra: Infrastructure, options: SimOptions | None = None) -> None:
         options = options or SimOptions()
         self.infra = infra
         scenario = infra.scenario
         self.placement = infra.placement
-        self.params = p = options.params.with_overrides(scenario.stations)
-        self.sim = Simulator(scenario.run.seed)
-        host = options.host
-        late_ms = host.relay_late_ms if host is not None else 0.0
-        self.net = Network(self.sim, infra.topology, p.lan_delay_ms, late_ms, p.bulk_queue_ms)
-        self.flows = FlowNetwork(self.sim, self.net)
-        self.chains = (
-            host_chains(host, self.net, p.rpc_client_ms) if host is not None else ChainRunner(self.net)
-        )
-        self.stations = Stations(self.sim, p.station, self.net.site_up)
-        self.roles = Roles(self.placement, self.stations.get)
-        self.messaging = RegionMessaging(
-            self.placement,
-            self.net,
-            self.chains,
-            self.stations,
-            EndCosts(p.rpc_client_ms, p.cast_end_ms, p.notify_end_ms),
-            scenario.messaging.rpc_response_timeout_s * 1000.0,
-        )
+        self.world = w = build_world(infra, options.params, options.host)
+        self.params = p = w.params
+        self.sim, self.net, self.flows, self.chains = w.sim, w.net, w.flows, w.chains
+        self.stations, self.roles, self.messaging = w.stations, w.roles, w.messaging
         bg = scenario.background
         enabled = bg.enabled if options.background is None else options.background
         self.liveness = Liveness(
@@ -116,6 +104,18 @@ class Engine:
             changed=self._network_changed,
             agents_down=agents_down,
         )
+        self.quotas = QuotaKeeper(
+            sim=self.sim,
+            net=self.net,
+            chains=self.chains,
+            placement=self.placement,
+            projects=list(scenario.quotas.projects),
+            compute_sites=[site for site, n in self.inventory.hosts.items() if n],
+            request_bytes=p.http_request_bytes,
+            response_bytes=p.http_response_bytes,
+            claim_ms=p.quota_claim_ms,
+            refusal_ms=p.quota_refusal_ms,
+        )
         self.runner = Runner(
             sim=self.sim,
             params=p,
@@ -129,17 +129,8 @@ class Engine:
             image_bytes={img.name: img.size_mb * 1e6 for img in scenario.workload.images},
             workflows=workflows(scenario.openstack),
             local_delete=local_delete(scenario.openstack),
+            quotas=self.quotas,
         )
-        self.quotas = QuotaKeeper(
-            sim=self.sim,
-            net=self.net,
-            placement=self.placement,
-            projects=list(scenario.quotas.projects),
-            compute_sites=[site for site, n in self.inventory.hosts.items() if n],
-            request_bytes=p.http_request_bytes,
-            response_bytes=p.http_response_bytes,
-        )
-        self.runner.quotas = self.quotas if scenario.quotas.projects else None
         self.inventory_watch = InventoryWatch(
             sim=self.sim,
             net=self.net,
@@ -165,6 +156,8 @@ class Engine:
             self.background.refresh_rates()  # hosts cut off or gone stop loading the stations
 
     def run(self, progress: Callable[[float], None] | None = None) -> RunResult:
+        """Run the scenario for its duration and collect its result (without the SLA verdicts:
+        `simulate` adds them); `progress(fraction done)` now and then."""
         wall = time.perf_counter()
         scenario = self.infra.scenario
         duration = scenario.run.duration_s * 1000.0
@@ -235,4 +228,8 @@ class Engine:
 def simulate(
     infra: Infrastructure, options: SimOptions | None = None, progress: Callable[[float], None] | None = None
 ) -> RunResult:
+    """Simulate `infra`'s scenario with `options` (default: the default parameters, the scenario's
+    own background) and return its result with the scenario's SLA verdicts; `progress(fraction
+    done)` is called as it runs. Same scenario, seed and options: the same result, byte for byte
+    (but for `wall_time_s`)."""
     return with_sla(Engine(infra, options).run(progress), infra.scenario.sla)

@@ -103,17 +103,18 @@ class Messaging:
             else:
                 inner(reply)
 
-        self.chains.run(
-            Message(
-                hops=self.rpc.request_hops(src, dst, server),
-                nbytes=request_bytes,
-                messages=messages,
-                done=served,
-                lost=lost,
-                end_ms=call_ms,
-                tag=tag,
-                fluid=fluid,
-            )
+        # The request goes as a cast does, with a call's costs at its ends.
+        self.cast(
+            src,
+            dst,
+            server,
+            nbytes=request_bytes,
+            done=served,
+            lost=lost,
+            messages=messages,
+            tag=tag,
+            fluid=fluid,
+            end_ms=call_ms,
         )
 
     def cast(  # noqa: PLR0913 - the hot path, as `call`
@@ -129,8 +130,10 @@ class Messaging:
         messages: float = 1.0,
         tag: str = BACKGROUND,
         fluid: bool = False,
+        end_ms: float | None = None,
     ) -> None:
-        """RPC cast: one way; `done(arg)` runs when the server has processed it."""
+        """RPC cast: one way; `done(arg)` runs when the server has processed it. `end_ms`: the
+        library's cost at each end (None: a cast's; a call's request is sent as a cast)."""
         self.chains.run(
             Message(
                 hops=self.rpc.request_hops(src, dst, server),
@@ -139,7 +142,7 @@ class Messaging:
                 done=done,
                 lost=lost,
                 arg=arg,
-                end_ms=self.costs.cast_ms,
+                end_ms=self.costs.cast_ms if end_ms is None else end_ms,
                 tag=tag,
                 fluid=fluid,
             )

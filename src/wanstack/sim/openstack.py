@@ -13,7 +13,9 @@ nova/network/neutron.py, nova/virt/libvirt/driver.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import assert_never
 
 from wanstack.scenario.openstack import NeutronBackend, OpenStack, Release, VirtDriver
 from wanstack.scenario.workload import OperationKind
@@ -55,6 +57,23 @@ def _under_the_tracker(*steps: Step) -> Hold:
     """`steps` holding the host's resource tracker lock (nova/compute/resource_tracker.py
     `COMPUTE_RESOURCE_SEMAPHORE`, one holder at a time)."""
     return Hold("COMPUTE_RESOURCE_SEMAPHORE", 1, steps)
+
+
+def _an_event(*steps: Step) -> Steps:
+    """`steps` as a compute's method under nova's `wrap_instance_event` (nova/compute/manager.py,
+    `EventReporter`): the instance action's event started before them and finished after, each a
+    call to the conductor."""
+    return (
+        Call(C, CO, "InstanceActionEvent.event_start"),
+        *steps,
+        Call(C, CO, "InstanceActionEvent.event_finish"),
+    )
+
+
+def _call_an_event(client: Role, method: str, *steps: Step) -> Call:
+    """A call from `client` to a compute's `method`, which runs `steps` under `wrap_instance_event`
+    (`_an_event`) before it replies."""
+    return Call(client, C, method, inner=_an_event(*steps))
 
 
 def _a_build(*steps: Step) -> Hold:
@@ -165,171 +184,82 @@ DEALLOCATE_NETWORK: Steps = (
 )
 
 
-def _boot(settings: OpenStack) -> Steps:
-    libvirt = settings.virt is VirtDriver.LIBVIRT
-    # nova/network/neutron.py `allocate_for_instance`, in `_allocate_network_async`'s thread; the
-    # instance's network info asks for the network's details too (twice, the second for its segments).
-    network = _allocate_network(
-        settings,
-        Http(C, NE, "GET /v2.0/networks/{id}"),
-        Http(C, NE, "GET /v2.0/networks/{id} (its segments)"),
-    )
-    # Beside it: the block devices, then the spawn's first part (libvirt fetches the image, unless
-    # cached, before it needs the network info).
-    spawn_start = (
-        Call(C, CO, "instance.save (task_state spawning)"),
-        *((FetchImage(),) if libvirt else ()),
-    )
-    spawn_end = (
-        (Local(C, "spawn_ms", "define and start the domain, plug the VIF"), *_vif_plugged(settings))
-        if libvirt
-        else ()
-    )
-    return (
-        Authenticate(),
-        Http(U, API, "POST /servers", answered_later=True),
-        ValidateToken(API),
-        # nova/compute/api.py `create`: the image (glanceclient asks for its schema too) and
+def _asked(request: str) -> Steps:
+    """The user's request to nova-api with a token (a new one unless cached), answered once nova-api
+    has cast the work on (`Respond`), the token validated by keystonemiddleware."""
+    return (Authenticate(), Http(U, API, request, answered_later=True), ValidateToken(API))
+
+
+# --- a boot and a delete: one workflow, each release's differences ---------------------------------
+@dataclass(frozen=True)
+class BootOfRelease:
+    """Where a release's boot differs; the rest is one workflow (`_boot`)."""
+
+    networks: str  # nova-api's lookup of the requested networks (`validate_networks`)
+    network_details: Steps  # what `validate_networks` asks after the ports in use
+    spec_db: str  # nova-api's writes to the API database once the claim is made
+    schedule: Steps  # the scheduler's work in `select_destinations`
+    claim: Steps  # the compute's claim, from the build's notification to the network
+    networking: str  # the task state saved before the network is allocated
+    network: Steps  # the network allocated in its own thread
+    block_devices: Steps  # beside it, before the task state `spawning`
+    guest_xml: Steps  # libvirt's, once the network info is there, before the guest starts
+
+
+def _current_boot(settings: OpenStack) -> BootOfRelease:
+    """The current release's boot: the scheduler claims in Placement, the compute's resource tracker
+    updates every server on the host (`TRACKER_UPDATE`)."""
+    return BootOfRelease(
         # `validate_networks` (nova/network/neutron.py: the networks, the port quota, the ports in
         # use, the network's details).
-        Http(API, GL, "GET /v2/images/{id}"),
-        Http(API, GL, "GET /v2/schemas/image"),
-        Http(API, NE, "GET /v2.0/networks"),
-        Http(API, NE, "GET /v2.0/quotas/{project}"),
-        Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
-        Http(API, NE, "GET /v2.0/networks/{id}"),
-        Http(API, NE, "GET /v2.0/networks/{id} (its segments)"),
-        # `_check_num_instances_quota`: the new server's instances, cores and RAM.
-        Quota(claim=True),
-        Db(API, ADB, 3, "build request, request spec, instance mapping"),
-        Cast(API, SC, "schedule_and_build_instances"),
-        Respond(),
-        Call(
-            SC,
-            SCH,
-            "select_destinations",
-            inner=(
-                Http(SCH, PL, "GET /allocation_candidates"),
-                SelectHost(),
-                Http(SCH, PL, "GET /allocations/{server}"),
-                Http(SCH, PL, "PUT /allocations/{server} (claim)"),
-            ),
+        networks="GET /v2.0/networks",
+        network_details=(
+            Http(API, NE, "GET /v2.0/networks/{id}"),
+            Http(API, NE, "GET /v2.0/networks/{id} (its segments)"),
         ),
-        Db(SC, CDB, 2, "instance and block device mappings in the target cell"),
-        Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
-        Cast(SC, C, "build_and_run_instance"),
-        # nova/compute/manager.py `_do_build_and_run_instance` (under `wrap_instance_event`).
-        _a_build(
-            Call(C, CO, "InstanceActionEvent.event_start"),
-            Call(C, CO, "instance.save (vm_state building)"),
-            *_notify(settings, C, "compute.instance.create.start"),
+        spec_db="build request, request spec, instance mapping",
+        schedule=(
+            Http(SCH, PL, "GET /allocation_candidates"),
+            SelectHost(),
+            Http(SCH, PL, "GET /allocations/{server}"),
+            Http(SCH, PL, "PUT /allocations/{server} (claim)"),
+        ),
+        # `instance_claim`: the host set on the instance, its block devices, then `_update`.
+        claim=(
             Http(C, PL, "GET /allocations/{server}"),
-            # `instance_claim`: the host set on the instance, its block devices, then `_update`.
             _under_the_tracker(
                 Call(C, CO, "instance.save (host and node)"),
                 Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
                 *TRACKER_UPDATE,
             ),
-            # `_build_resources`: the network allocated asynchronously, the block devices beside it.
-            Call(C, CO, "instance.save (task_state block_device_mapping)"),
-            Parallel((network, spawn_start)),
-            *spawn_end,
-            _written(C, CO, "instance.save (vm_state active)"),
-            *_notify(settings, C, "compute.instance.create.end"),
-            Call(C, CO, "InstanceActionEvent.event_finish"),
-            # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
-            Cast(C, SCH, "update_instance_info"),
         ),
+        # `_build_resources`: the network allocated asynchronously, the block devices beside it.
+        networking="block_device_mapping",
+        # nova/network/neutron.py `allocate_for_instance`, in `_allocate_network_async`'s thread; the
+        # instance's network info asks for the network's details too (twice, the second for its
+        # segments).
+        network=_allocate_network(
+            settings,
+            Http(C, NE, "GET /v2.0/networks/{id}"),
+            Http(C, NE, "GET /v2.0/networks/{id} (its segments)"),
+        ),
+        block_devices=(),
+        guest_xml=(),
     )
 
 
-def _delete(settings: OpenStack) -> Steps:
-    libvirt = settings.virt is VirtDriver.LIBVIRT
-    return (
-        Authenticate(),
-        Http(U, API, "DELETE /servers/{id}", answered_later=True),
-        ValidateToken(API),
-        Db(API, CDB, 1, "instance lookup"),
-        Cast(API, C, "terminate_instance"),
-        Respond(),
-        # nova/compute/manager.py `_delete_instance` (under `wrap_instance_event`) and
-        # `_shutdown_instance`: the share mappings, the guest, then the network
-        # (`_try_deallocate_network`: nova/network/neutron.py `deallocate_for_instance`).
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        *_notify(settings, C, "compute.instance.delete.start"),
-        Call(C, CO, "ShareMappingList.get_by_instance_uuid"),
-        *_notify(settings, C, "compute.instance.shutdown.start"),
-        *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
-        *_notify(settings, C, "compute.instance.shutdown.end"),
-        *DEALLOCATE_NETWORK,
-        _written(C, CO, "instance.save (vm_state deleted)"),
-        Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
-        # `_complete_deletion`: the resource tracker and Placement, console tokens, the schedulers,
-        # then the row itself.
-        _under_the_tracker(Call(C, CO, "ResourceList.get_by_instance_uuid"), *TRACKER_UPDATE),
-        Http(C, PL, "DELETE /allocations/{server}"),
-        Call(C, CO, "ConsoleAuthToken.clean_console_auths_for_instance"),
-        Cast(C, SCH, "delete_instance_info"),
-        Call(C, CO, "instance.destroy"),
-        *_notify(settings, C, "compute.instance.delete.end"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
-    )
-
-
-def _boot_ocata(settings: OpenStack) -> Steps:
+def _ocata_boot(settings: OpenStack) -> BootOfRelease:
     """Ocata's boot (nova 15, ocata-eol): the scheduler only lists resource providers and does not
     claim (nova/scheduler/filter_scheduler.py `_schedule`); the compute's resource tracker claims in
     Placement itself, with a fixed number of requests (resource_tracker.py `instance_claim`,
     scheduler/client/report.py); nothing on the path grows with the servers on the host."""
-    libvirt = settings.virt is VirtDriver.LIBVIRT
-    # nova/network/neutronv2/api.py `allocate_for_instance`, in its own thread.
-    network = _allocate_network(settings)
-    beside = (
-        Call(C, CO, "BlockDeviceMapping.save (root device name)"),
-        Call(C, CO, "instance.save (task_state block_device_mapping)"),
-        Call(C, CO, "instance.save (task_state spawning)"),
-        *((FetchImage(),) if libvirt else ()),
-    )
-    # libvirt's guest XML (nova/virt/libvirt/driver.py `_get_guest_xml`, `_build_device_metadata`)
-    # once the network info is there, then the guest and the wait for network-vif-plugged.
-    spawn = (
-        (
-            Call(C, CO, "PciDeviceList.get_by_instance_uuid"),
-            Call(C, CO, "VirtualInterfaceList.get_by_instance_uuid"),
-            Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-            Local(C, "spawn_ms", "define and start the domain, plug the VIF"),
-            *_vif_plugged(settings),
-        )
-        if libvirt
-        else ()
-    )
-    return (
-        Authenticate(),
-        Http(U, API, "POST /servers", answered_later=True),
-        ValidateToken(API),
-        # nova/compute/api.py `create`; nova/network/neutronv2/api.py `validate_networks`.
-        Http(API, GL, "GET /v2/images/{id}"),
-        Http(API, GL, "GET /v2/schemas/image"),
-        Http(API, NE, "GET /v2.0/networks?id={net}"),
-        Http(API, NE, "GET /v2.0/quotas/{project}"),
-        Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
-        Quota(claim=True),
-        Db(API, ADB, 3, "request spec, build request, instance mapping"),
-        Cast(API, SC, "schedule_and_build_instances"),
-        Respond(),
-        Call(
-            SC,
-            SCH,
-            "select_destinations",
-            inner=(Http(SCH, PL, "GET /resource_providers?resources=..."), SelectHost()),
-        ),
-        Db(SC, CDB, 2, "instance and block device mappings in the target cell"),
-        Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
-        Cast(SC, C, "build_and_run_instance"),
-        _a_build(
-            Call(C, CO, "InstanceActionEvent.event_start"),
-            Call(C, CO, "instance.save (vm_state building)"),
-            *_notify(settings, C, "compute.instance.create.start"),
+    return BootOfRelease(
+        # nova/network/neutronv2/api.py `validate_networks`.
+        networks="GET /v2.0/networks?id={net}",
+        network_details=(),
+        spec_db="request spec, build request, instance mapping",
+        schedule=(Http(SCH, PL, "GET /resource_providers?resources=..."), SelectHost()),
+        claim=(
             _under_the_tracker(
                 Call(C, CO, "InstancePCIRequests.get_by_instance_uuid"),
                 Call(C, CO, "instance.save (host and node)"),
@@ -337,47 +267,158 @@ def _boot_ocata(settings: OpenStack) -> Steps:
                 Http(C, PL, "PUT /allocations/{server} (the claim)"),
                 *OCATA_TRACKER_UPDATE,
             ),
-            Call(C, CO, "instance.save (task_state networking)"),
-            Parallel((network, beside)),
-            *spawn,
-            _written(C, CO, "instance.save (vm_state active)"),
-            *_notify(settings, C, "compute.instance.create.end"),
-            Call(C, CO, "InstanceActionEvent.event_finish"),
+        ),
+        networking="networking",
+        # nova/network/neutronv2/api.py `allocate_for_instance`, in its own thread.
+        network=_allocate_network(settings),
+        block_devices=(
+            Call(C, CO, "BlockDeviceMapping.save (root device name)"),
+            Call(C, CO, "instance.save (task_state block_device_mapping)"),
+        ),
+        # libvirt's guest XML (nova/virt/libvirt/driver.py `_get_guest_xml`, `_build_device_metadata`).
+        guest_xml=(
+            Call(C, CO, "PciDeviceList.get_by_instance_uuid"),
+            Call(C, CO, "VirtualInterfaceList.get_by_instance_uuid"),
+            Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+        ),
+    )
+
+
+def _boot(settings: OpenStack, release: BootOfRelease) -> Steps:
+    """A boot as both releases run it (nova/compute/api.py `create`, nova/conductor/manager.py
+    `schedule_and_build_instances`, nova/compute/manager.py `_do_build_and_run_instance` under
+    `wrap_instance_event`), with `release`'s own steps where its code differs."""
+    libvirt = settings.virt is VirtDriver.LIBVIRT
+    return (
+        *_asked("POST /servers"),
+        # nova/compute/api.py `create`: the image (glanceclient asks for its schema too) and
+        # `validate_networks`: the networks, the port quota, the ports in use (and the release's own).
+        Http(API, GL, "GET /v2/images/{id}"),
+        Http(API, GL, "GET /v2/schemas/image"),
+        Http(API, NE, release.networks),
+        Http(API, NE, "GET /v2.0/quotas/{project}"),
+        Http(API, NE, "GET /v2.0/ports?tenant_id={project} (ports in use)"),
+        *release.network_details,
+        # `_check_num_instances_quota`: the new server's instances, cores and RAM.
+        Quota(claim=True),
+        Db(API, ADB, 3, release.spec_db),
+        Cast(API, SC, "schedule_and_build_instances"),
+        Respond(),
+        Call(SC, SCH, "select_destinations", inner=release.schedule),
+        Db(SC, CDB, 2, "instance and block device mappings in the target cell"),
+        Db(SC, ADB, 2, "instance mapping -> cell, delete build request"),
+        Cast(SC, C, "build_and_run_instance"),
+        _a_build(
+            *_an_event(
+                Call(C, CO, "instance.save (vm_state building)"),
+                *_notify(settings, C, "compute.instance.create.start"),
+                *release.claim,
+                Call(C, CO, f"instance.save (task_state {release.networking})"),
+                # Beside the network: the block devices, then the spawn's first part (libvirt
+                # fetches the image, unless cached, before it needs the network info).
+                Parallel(
+                    (
+                        release.network,
+                        (
+                            *release.block_devices,
+                            Call(C, CO, "instance.save (task_state spawning)"),
+                            *((FetchImage(),) if libvirt else ()),
+                        ),
+                    )
+                ),
+                # Once the network info is there: the guest, and the wait for network-vif-plugged.
+                *(
+                    (
+                        *release.guest_xml,
+                        Local(C, "spawn_ms", "define and start the domain, plug the VIF"),
+                        *_vif_plugged(settings),
+                    )
+                    if libvirt
+                    else ()
+                ),
+                _written(C, CO, "instance.save (vm_state active)"),
+                *_notify(settings, C, "compute.instance.create.end"),
+            ),
+            # nova/scheduler/client/query.py update_instance_info: a fanout cast to the schedulers.
             Cast(C, SCH, "update_instance_info"),
         ),
     )
 
 
-def _delete_ocata(settings: OpenStack) -> Steps:
+@dataclass(frozen=True)
+class DeleteOfRelease:
+    """Where a release's delete differs; the rest is one workflow (`_delete`)."""
+
+    lookup: Db  # nova-api's own work before the cast
+    started: Steps  # after the event's start, before the shutdown
+    before_network: Steps  # after the guest, before the network is let go
+    after_network: Steps  # after the network, before DELETED is written
+    completion: Steps  # after DELETED, before the end's notification
+
+
+def _current_delete() -> DeleteOfRelease:
+    """The current release's delete: the share mappings looked up first; `_complete_deletion` after
+    DELETED is written: the resource tracker and Placement, console tokens, the schedulers, then the
+    row itself."""
+    return DeleteOfRelease(
+        lookup=Db(API, CDB, 1, "instance lookup"),
+        started=(Call(C, CO, "ShareMappingList.get_by_instance_uuid"),),
+        before_network=(),
+        after_network=(),
+        completion=(
+            _under_the_tracker(Call(C, CO, "ResourceList.get_by_instance_uuid"), *TRACKER_UPDATE),
+            Http(C, PL, "DELETE /allocations/{server}"),
+            Call(C, CO, "ConsoleAuthToken.clean_console_auths_for_instance"),
+            Cast(C, SCH, "delete_instance_info"),
+            Call(C, CO, "instance.destroy"),
+        ),
+    )
+
+
+def _ocata_delete() -> DeleteOfRelease:
     """Ocata's delete: nova-api's own work is its database (the task state, the quota reservation, the
     action record), then the cast; the compute (manager.py `_delete_instance`) writes DELETED before
     destroying the row and before Placement (`_complete_deletion`)."""
+    return DeleteOfRelease(
+        lookup=Db(API, CDB, 4, "instance lookup, task_state deleting, quota reservation, action"),
+        started=(),
+        before_network=(Call(C, CO, "instance.save (clean_attempts)"),),
+        after_network=(Call(C, CO, "InstanceInfoCache.delete"),),
+        completion=(
+            Call(C, CO, "instance.destroy"),
+            Call(C, CO, "Quotas.commit"),
+            Call(C, CO, "BlockDeviceMapping.destroy"),
+            _under_the_tracker(Http(C, PL, "DELETE /allocations/{server}"), *OCATA_TRACKER_UPDATE),
+            Cast(C, API, "delete_tokens_for_instance (nova-consoleauth)"),
+            Cast(C, SCH, "delete_instance_info"),
+        ),
+    )
+
+
+def _delete(settings: OpenStack, release: DeleteOfRelease) -> Steps:
+    """A delete as both releases run it, with `release`'s own steps where its code differs:
+    nova/compute/manager.py `_delete_instance` (under `wrap_instance_event`) and `_shutdown_instance`:
+    the guest, then the network (`_try_deallocate_network`: `deallocate_for_instance`)."""
     libvirt = settings.virt is VirtDriver.LIBVIRT
     return (
-        Authenticate(),
-        Http(U, API, "DELETE /servers/{id}", answered_later=True),
-        ValidateToken(API),
-        Db(API, CDB, 4, "instance lookup, task_state deleting, quota reservation, action"),
+        *_asked("DELETE /servers/{id}"),
+        release.lookup,
         Cast(API, C, "terminate_instance"),
         Respond(),
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        *_notify(settings, C, "compute.instance.delete.start"),
-        *_notify(settings, C, "compute.instance.shutdown.start"),
-        *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
-        *_notify(settings, C, "compute.instance.shutdown.end"),
-        Call(C, CO, "instance.save (clean_attempts)"),
-        *DEALLOCATE_NETWORK,
-        Call(C, CO, "InstanceInfoCache.delete"),
-        _written(C, CO, "instance.save (vm_state deleted)"),
-        Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
-        Call(C, CO, "instance.destroy"),
-        Call(C, CO, "Quotas.commit"),
-        Call(C, CO, "BlockDeviceMapping.destroy"),
-        _under_the_tracker(Http(C, PL, "DELETE /allocations/{server}"), *OCATA_TRACKER_UPDATE),
-        Cast(C, API, "delete_tokens_for_instance (nova-consoleauth)"),
-        Cast(C, SCH, "delete_instance_info"),
-        *_notify(settings, C, "compute.instance.delete.end"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
+        *_an_event(
+            *_notify(settings, C, "compute.instance.delete.start"),
+            *release.started,
+            *_notify(settings, C, "compute.instance.shutdown.start"),
+            *((Local(C, "shutdown_ms", "power off and undefine the domain"),) if libvirt else ()),
+            *_notify(settings, C, "compute.instance.shutdown.end"),
+            *release.before_network,
+            *DEALLOCATE_NETWORK,
+            *release.after_network,
+            _written(C, CO, "instance.save (vm_state deleted)"),
+            Quota(claim=False),  # the server no longer counts (nova counts usage: nothing is sent)
+            *release.completion,
+            *_notify(settings, C, "compute.instance.delete.end"),
+        ),
     )
 
 
@@ -386,9 +427,7 @@ def local_delete(settings: OpenStack) -> Steps:
     with no cast (nova/compute/api.py `_delete`: `service_is_up` false -> `_local_delete`): the ports,
     the allocations in Placement, then the instance's rows."""
     return (
-        Authenticate(),
-        Http(U, API, "DELETE /servers/{id}", answered_later=True),
-        ValidateToken(API),
+        *_asked("DELETE /servers/{id}"),
         Db(API, CDB, 1, "instance lookup"),
         Http(API, NE, "GET /v2.0/ports?device_id={server}"),
         Http(API, NE, "DELETE /v2.0/ports/{id}"),
@@ -409,20 +448,18 @@ def _power_action(settings: OpenStack, verb: str, task_state: str) -> Steps:
     # payload (built even when no driver sends it: nova/notifications/base.py `info_from_instance`),
     # the hypervisor, then `instance.save` with the new vm_state.
     return (
-        Authenticate(),
-        Http(U, API, f"POST /servers/{{id}}/action {verb}", answered_later=True),
-        ValidateToken(API),
+        *_asked(f"POST /servers/{{id}}/action {verb}"),
         Db(API, ADB, 1, "instance mapping"),
         Db(API, CDB, 3, f"instance, task_state {task_state}, instance action"),
         Cast(API, C, f"{verb}_instance"),
         Respond(),
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        Call(C, CO, "Instance.get_by_uuid (the flavor, lazy-loaded)"),
-        *_notify(settings, C, f"compute.instance.{verb}.start"),
-        Local(C, "pause_ms", f"libvirt {verb}"),
-        _written(C, CO, f"instance.save (vm_state after {verb})"),
-        *_notify(settings, C, f"compute.instance.{verb}.end"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
+        *_an_event(
+            Call(C, CO, "Instance.get_by_uuid (the flavor, lazy-loaded)"),
+            *_notify(settings, C, f"compute.instance.{verb}.start"),
+            Local(C, "pause_ms", f"libvirt {verb}"),
+            _written(C, CO, f"instance.save (vm_state after {verb})"),
+            *_notify(settings, C, f"compute.instance.{verb}.end"),
+        ),
     )
 
 
@@ -454,9 +491,7 @@ def _live_migrate(settings: OpenStack) -> Steps:
     audit and the migration's `completed` come after. Both hosts are at the site, so the two computes'
     calls to each other do not cross the WAN; their calls to the conductor do."""
     return (
-        Authenticate(),
-        Http(U, API, "POST /servers/{id}/action os-migrateLive", answered_later=True),
-        ValidateToken(API),
+        *_asked("POST /servers/{id}/action os-migrateLive"),
         Db(API, ADB, 3, "instance mapping (twice: block_shares_not_supported), request spec"),
         Db(API, CDB, 5, "instance, share mappings, flavor (lazy), task_state migrating, action"),
         Cast(API, SC, "live_migrate_instance"),
@@ -490,28 +525,16 @@ def _live_migrate(settings: OpenStack) -> Steps:
             ),
         ),
         Db(SC, CDB, 4, "both hosts' hypervisors, the server's resources and PCI requests"),
-        Call(
+        _call_an_event(
             SC,
-            C,
             "check_can_live_migrate_destination",
-            inner=(
-                Call(C, CO, "InstanceActionEvent.event_start"),
-                Call(C, CO, "InstanceGroup.get_by_instance_uuid (the policy check's upcall)"),
-                Call(C, CO, "ComputeNode (source)"),
-                Call(C, CO, "ComputeNode (destination)"),
-                Call(C, CO, "VirtCPUModel.get_by_instance_uuid (lazy-loaded)"),
-                Http(C, PL, "GET /allocations/{server}"),
-                Call(
-                    C,
-                    C,
-                    "check_can_live_migrate_source",
-                    inner=(
-                        Call(C, CO, "InstanceActionEvent.event_start"),
-                        Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-                        Call(C, CO, "InstanceActionEvent.event_finish"),
-                    ),
-                ),
-                Call(C, CO, "InstanceActionEvent.event_finish"),
+            Call(C, CO, "InstanceGroup.get_by_instance_uuid (the policy check's upcall)"),
+            Call(C, CO, "ComputeNode (source)"),
+            Call(C, CO, "ComputeNode (destination)"),
+            Call(C, CO, "VirtCPUModel.get_by_instance_uuid (lazy-loaded)"),
+            Http(C, PL, "GET /allocations/{server}"),
+            _call_an_event(
+                C, "check_can_live_migrate_source", Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid")
             ),
         ),
         # `_bind_ports_on_destination`: an inactive binding on the destination.
@@ -521,9 +544,7 @@ def _live_migrate(settings: OpenStack) -> Steps:
         Db(SC, CDB, 2, "migration (destination), event_finish"),
         Cast(SC, C, "live_migration"),
         # The source: `live_migration` queues `_do_live_migration`.
-        Call(C, CO, "InstanceActionEvent.event_start"),
-        Call(C, CO, "migration.save (queued)"),
-        Call(C, CO, "InstanceActionEvent.event_finish"),
+        *_an_event(Call(C, CO, "migration.save (queued)")),
         Call(C, CO, "migration.save (preparing)"),
         Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
         *_notify(settings, C, "compute.instance.live_migration.pre.start"),
@@ -562,22 +583,17 @@ def _live_migrate(settings: OpenStack) -> Steps:
         Http(C, NE, "GET /v2.0/ports/{id}/bindings/{destination}"),
         Http(C, NE, "PUT /v2.0/ports/{id}/bindings/{destination}/activate"),
         Call(C, CO, "instance.save (the source's files cleaned)"),
-        Call(
-            C,
+        _call_an_event(
             C,
             "post_live_migration_at_destination",
-            inner=(
-                Call(C, CO, "InstanceActionEvent.event_start"),
-                Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={source}"),
-                Http(C, NE, "GET /v2.0/ports?device_id={server}"),
-                *_network_info(C),
-                Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
-                Call(C, CO, "ComputeNode (this host)"),
-                _written(C, CO, "instance.save (host: the destination, task_state none)"),
-                Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={destination}"),
-                Http(C, NE, "DELETE /v2.0/ports/{id}/bindings/{source}"),
-                Call(C, CO, "InstanceActionEvent.event_finish"),
-            ),
+            Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={source}"),
+            Http(C, NE, "GET /v2.0/ports?device_id={server}"),
+            *_network_info(C),
+            Call(C, CO, "BlockDeviceMappingList.get_by_instance_uuid"),
+            Call(C, CO, "ComputeNode (this host)"),
+            _written(C, CO, "instance.save (host: the destination, task_state none)"),
+            Http(C, NE, "GET /v2.0/ports?device_id={server}&binding:host_id={destination}"),
+            Http(C, NE, "DELETE /v2.0/ports/{id}/bindings/{source}"),
         ),
         # The source's full resource audit (`update_available_resource`), then `completed`.
         _under_the_tracker(
@@ -627,10 +643,16 @@ def workflows(settings: OpenStack | None = None) -> dict[OperationKind, Steps]:
     """Every operation's workflow under `settings` (default: the release's defaults); the settings are
     a frozen model, so each set is built once."""
     s = settings or OpenStack()
-    ocata = s.release is Release.OCATA
+    match s.release:
+        case Release.CURRENT:
+            boot, delete = _current_boot(s), _current_delete()
+        case Release.OCATA:
+            boot, delete = _ocata_boot(s), _ocata_delete()
+        case _ as unknown:
+            assert_never(unknown)
     return {
-        OperationKind.BOOT: _boot_ocata(s) if ocata else _boot(s),
-        OperationKind.DELETE: _delete_ocata(s) if ocata else _delete(s),
+        OperationKind.BOOT: _boot(s, boot),
+        OperationKind.DELETE: _delete(s, delete),
         OperationKind.PAUSE: _power_action(s, "pause", "pausing"),
         OperationKind.UNPAUSE: _power_action(s, "unpause", "unpausing"),
         OperationKind.LIVE_MIGRATE: _live_migrate(s),

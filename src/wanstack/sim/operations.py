@@ -20,11 +20,11 @@ from typing import Any
 from wanstack.migration.cost import Guest, Path, live_migration
 from wanstack.migration.fleet import DIRTY_MEDIAN_MBPS
 from wanstack.scenario.placement import Placement
-from wanstack.scenario.quotas import QuotaMode
 from wanstack.scenario.rally import RALLY, RallyObservation, rally_sees
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Observer, OperationKind
 from wanstack.scenario.workload import Operation as OperationSpec
+from wanstack.sim import workflows as wf
 from wanstack.sim.background import Liveness
 from wanstack.sim.chain import ChainRunner
 from wanstack.sim.flows import FlowNetwork
@@ -35,29 +35,10 @@ from wanstack.sim.message import Done, Hop, Message, round_trip
 from wanstack.sim.messaging import RegionMessaging
 from wanstack.sim.operation import Operation
 from wanstack.sim.params import Params
-from wanstack.sim.quotas import QuotaKeeper, claim_round_trips
+from wanstack.sim.quotas import QuotaKeeper
 from wanstack.sim.roles import Roles
 from wanstack.sim.steps import Steps, Then, walk
-from wanstack.sim.workflows import (
-    Authenticate,
-    Call,
-    Cast,
-    Db,
-    FetchImage,
-    Hold,
-    Http,
-    Local,
-    MigrateMemory,
-    Notify,
-    Parallel,
-    Quota,
-    Respond,
-    Role,
-    SelectHost,
-    Step,
-    ValidateToken,
-    Visible,
-)
+from wanstack.sim.workflows import Role, Step
 from wanstack.topology.tcp import LAN_MBPS
 
 # A workflow's steps in the simulator, for the operation they belong to.
@@ -85,8 +66,8 @@ class Runner:
     # Tokens the users at a site hold (until), and those keystonemiddleware caches per (server, site).
     token_expiry: dict[str, float] = field(default_factory=dict)
     token_cache: dict[tuple[str, str], float] = field(default_factory=dict)
-    # The scenario's quotas (None: it sets none).
-    quotas: QuotaKeeper | None = None
+    # The scenario's quotas (a keeper of no project when it sets none).
+    quotas: QuotaKeeper
     _holds: random.Random | None = None  # how long bare claims keep their servers (`op: claim`)
     # Each compute host's locks, by (site, host, lock).
     locks: dict[tuple[str, int, str], HostLock] = field(default_factory=dict)
@@ -151,8 +132,8 @@ class Runner:
     def _release_later(self, op: Operation, hold_s: float) -> None:
         """A bare claim's server kept an exponential time of mean `hold_s`, then released."""
         keeper = self.quotas
-        book = keeper.book_of(op.spec) if keeper is not None else None
-        if keeper is None or book is None:
+        book = keeper.book_of(op.spec)
+        if book is None:
             return
         if self._holds is None:
             self._holds = self.sim.stream("claim-holds")
@@ -195,7 +176,7 @@ class Runner:
         # After `Visible` the operation has ended for its client; its remaining steps still run.
         return bool(op.outcome) and not op.tail
 
-    def http(self, step: Http, op: Operation, then: Next) -> None:
+    def http(self, step: wf.Http, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (server, station) = roles[step.client], roles[step.server]
         hops = round_trip(client, server, station)
@@ -225,7 +206,7 @@ class Runner:
 
         next_request()
 
-    def hold(self, step: Hold, inner: Steps[Operation], op: Operation, then: Next) -> None:
+    def hold(self, step: wf.Hold, inner: Steps[Operation], op: Operation, then: Next) -> None:
         key = (op.site, op.host, step.lock)
         lock = self.locks.get(key)
         if lock is None:
@@ -247,102 +228,28 @@ class Runner:
 
         lock.acquire(granted)
 
-    def quota(self, step: Quota, op: Operation, then: Next) -> None:
+    def quota(self, step: wf.Quota, op: Operation, then: Next) -> None:
         keeper = self.quotas
-        book = keeper.book_of(op.spec) if keeper is not None else None
-        if keeper is None or book is None:
+        book = keeper.book_of(op.spec)
+        if book is None:
             then(op)
-            return
-        if not step.claim:
+        elif not step.claim:
             keeper.release(book, op.site, op.spec)
             then(op)
-            return
-
-        started = self.sim.now
-        unified = book.project.mode is QuotaMode.UNIFIED_LIMITS
-
-        def done() -> None:
-            keeper.timed(book, self.sim.now - started, granted=True)
-            then(op)
-
-        def refused(why: str) -> None:
-            keeper.timed(book, self.sim.now - started, granted=False)
-            self._finish(op, "failed", why)
-
-        trips = claim_round_trips(book.project)
-        roles = self.roles.of(op.site)
-        api = roles[Role.API][0]
-        # Where the check is made: oslo.limit asks the region's Keystone (a request that hangs
-        # across a cut: no timeout by default); the central ledger is at the top site, and a claim
-        # that cannot reach it is refused at once (fail-closed).
-        if unified:
-            far, station = roles[Role.KEYSTONE]
         else:
-            far, station = self.placement.top_site, None
-        hops = round_trip(api, far, station)
+            roles = self.roles.of(op.site)
+            keeper.request(
+                book,
+                op.spec,
+                op.site,
+                api=roles[Role.API][0],
+                keystone=roles[Role.KEYSTONE],
+                tag=op.kind.value,
+                granted=lambda: then(op),
+                refused=lambda why: self._finish(op, "failed", why),
+            )
 
-        def trips_then(n: int, after: Callable[[], None], lost: Callable[[], None]) -> None:
-            left = [n]
-
-            def next_trip(_: Any = None) -> None:
-                if left[0] == 0:
-                    after()
-                    return
-                left[0] -= 1
-                self._exchange(op, hops, self.params.http_request_bytes, next_trip, lambda _: lost())
-
-            next_trip()
-
-        if unified:
-            # nova-api's check: the Enforcer's round trips to Keystone, then the decision; a server
-            # granted is checked again by the conductor (`[quota] recheck_quota`) with as many. A
-            # refused one stops after the first check. oslo.limit's requests go to Keystone's
-            # station even when it is at nova-api's own site (over the LAN).
-            check = trips // 2
-
-            def checked() -> None:
-                why = keeper.claim(book, op.site, op.spec, True)
-                if why:
-                    refused(why)
-                    return
-
-                def recheck_lost() -> None:
-                    keeper.release(book, op.site, op.spec)
-                    refused("QuotaExceeded: Keystone unreachable at the recheck")
-
-                trips_then(check, done, recheck_lost)
-
-            trips_then(check, checked, lambda: refused(keeper.claim(book, op.site, op.spec, False)))
-            return
-
-        # The claim's own work where it is decided (the region's quota service, or the central
-        # ledger), a fixed delay with no queue: the check, then for a grant the claim written.
-        claim_ms = self.params.quota_claim_ms
-        check_ms = (
-            claim_ms if self.params.quota_refusal_ms is None else min(claim_ms, self.params.quota_refusal_ms)
-        )
-
-        def decide(reachable: bool) -> None:
-            why = keeper.claim(book, op.site, op.spec, reachable)
-            if why:
-                refused(why)
-            elif claim_ms > check_ms:
-                self.sim.after(claim_ms - check_ms, lambda _: done())
-            else:
-                done()
-
-        def processed() -> None:
-            if check_ms <= 0.0:
-                decide(True)
-            else:
-                self.sim.after(check_ms, lambda _: decide(True))
-
-        if trips == 0 or far == api:
-            processed()
-            return
-        trips_then(trips, processed, lambda: decide(False))
-
-    def respond(self, step: Respond, op: Operation, then: Next) -> None:
+    def respond(self, step: wf.Respond, op: Operation, then: Next) -> None:
         answer, op.answer = op.answer, None
         if answer is not None:
 
@@ -354,12 +261,12 @@ class Runner:
             self._exchange(op, (answer,), self.params.http_response_bytes, answered, lambda _: None)
         then(op)
 
-    def visible(self, step: Visible, op: Operation, then: Next) -> None:
+    def visible(self, step: wf.Visible, op: Operation, then: Next) -> None:
         self._finish(op, "ok", "")
         op.tail = True
         then(op)
 
-    def db(self, step: Db, op: Operation, then: Next) -> None:
+    def db(self, step: wf.Db, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (db, station) = roles[step.client], roles[step.db]
         hops = round_trip(client, db, station) * step.queries
@@ -367,7 +274,7 @@ class Runner:
         nbytes = self.params.rpc_small_bytes
         self._exchange(op, hops, nbytes, lambda _: then(op), lost)
 
-    def call(self, step: Call, op: Operation, inner: Steps[Operation], then: Next) -> None:
+    def call(self, step: wf.Call, op: Operation, inner: Steps[Operation], then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (server, station) = roles[step.client], roles[step.server]
         p = self.params
@@ -384,7 +291,7 @@ class Runner:
             inner=lambda reply: inner(op, lambda _: reply()),
         )
 
-    def cast(self, step: Cast, op: Operation, then: Next) -> None:
+    def cast(self, step: wf.Cast, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         (client, _), (server, station) = roles[step.client], roles[step.server]
         # A lost cast is silent: the operation hangs until its timeout.
@@ -397,7 +304,7 @@ class Runner:
             tag=op.kind.value,
         )
 
-    def notify(self, step: Notify, op: Operation, then: Next) -> None:
+    def notify(self, step: wf.Notify, op: Operation, then: Next) -> None:
         m, sender = self.messaging.of(op.site), self.roles.of(op.site)[step.sender][0]
         size = self.params.notification_bytes
         m.notify(sender, size, tag=op.kind.value)
@@ -410,10 +317,10 @@ class Runner:
         else:
             then(op)
 
-    def local(self, step: Local, op: Operation, then: Next) -> None:
+    def local(self, step: wf.Local, op: Operation, then: Next) -> None:
         self.sim.after(float(getattr(self.params, step.param)), lambda _: then(op))
 
-    def authenticate(self, step: Authenticate, op: Operation, then: Next) -> None:
+    def authenticate(self, step: wf.Authenticate, op: Operation, then: Next) -> None:
         rally = op.spec.observer is Observer.RALLY  # Rally's new clients each iteration: a new token
         if not rally and self.sim.now < self.token_expiry.get(op.site, -1.0):
             then(op)
@@ -430,7 +337,7 @@ class Runner:
         lost = self._fail(op, "keystone unreachable (token)")
         self._exchange(op, hops, self.params.http_request_bytes, issued, lost)
 
-    def validate_token(self, step: ValidateToken, op: Operation, then: Next) -> None:
+    def validate_token(self, step: wf.ValidateToken, op: Operation, then: Next) -> None:
         roles = self.roles.of(op.site)
         server = roles[step.server][0]
         key = (server, op.site)
@@ -448,7 +355,7 @@ class Runner:
         lost = self._fail(op, "keystone unreachable (token validation)")
         self._exchange(op, hops, self.params.http_request_bytes, validated, lost)
 
-    def select_host(self, step: SelectHost, op: Operation, then: Next) -> None:
+    def select_host(self, step: wf.SelectHost, op: Operation, then: Next) -> None:
         if not self.liveness.compute_up(op.site, self.sim.now):
             self._finish(op, "failed", "NoValidHost: compute services at the site are down")
             return
@@ -460,7 +367,7 @@ class Runner:
             op.host = host
         then(op)
 
-    def fetch_image(self, step: FetchImage, op: Operation, then: Next) -> None:
+    def fetch_image(self, step: wf.FetchImage, op: Operation, then: Next) -> None:
         inv = self.inventory
         image = op.spec.image
         if inv.host_has_image(op.site, op.host, image):
@@ -489,14 +396,16 @@ class Runner:
         lost = self._fail(op, "glance unreachable")
         self._exchange(op, hops, self.params.http_request_bytes, meta, lost)
 
-    def migrate_memory(self, step: MigrateMemory, op: Operation, then: Next) -> None:
+    def migrate_memory(self, step: wf.MigrateMemory, op: Operation, then: Next) -> None:
         # Between two hosts of the site: what pre-copy sends for a guest of the flavor's memory with
         # the fleet's median dirty rate, over the site's LAN (`migration.cost`).
         nbytes = _lan_migration_bytes(op.spec.flavor.ram_mb, self.params.lan_delay_ms)
         stream_cut = self._fail(op, "migration stream cut")
         self.flows.start(op.site, op.site, nbytes, lambda _: then(op), stream_cut, tag=op.kind.value)
 
-    def fork(self, step: Parallel, branches: Sequence[Steps[Operation]], op: Operation, then: Next) -> None:
+    def fork(
+        self, step: wf.Parallel, branches: Sequence[Steps[Operation]], op: Operation, then: Next
+    ) -> None:
         left = [len(branches)]
 
         def branch_done(_: Operation) -> None:

@@ -5,11 +5,18 @@ simulated second with what each holder can reach, and what the run shows about i
 The periodic work's messages (the escrow's rebalancing, Kingbird's sync) are counted on the links
 between each holder and the top site (`Network.account`) but not delivered as events: whether a
 holder takes part is what `reachable` says when the work is due, as the ledgers' rules have it, and
-a project costs a handful of counter updates per holder and period however large the run."""
+a project costs a handful of counter updates per holder and period however large the run.
+
+A claim, from a boot's quota step to its answer, travels as its mode's protocol has it
+(`ClaimProtocol`, one per mode, chosen when the keeper is made: `claim_protocol`): to the ledger where
+it is decided (`DecidedByLedger`: the central ledger at the top site, or the region's own quota
+service), or through Keystone's checks (`KeystoneChecked`: unified limits)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, assert_never
 
 from wanstack.multiregion.quota import Escrow, Kingbird, Ledger, project_ledgers
 from wanstack.results.schema import QuotaStats
@@ -18,8 +25,11 @@ from wanstack.scenario.placement import Placement
 from wanstack.scenario.quotas import Holders, ProjectQuota, QuotaMode
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Operation as OperationSpec
+from wanstack.sim.chain import ChainRunner
 from wanstack.sim.kernel import Simulator
+from wanstack.sim.message import Hop, Message, round_trip
 from wanstack.sim.network import Network
+from wanstack.sim.stations import Station
 
 TICK_MS = 1000.0
 # The traffic class of the modes' periodic messages (`Network.wan_bytes_by_tag`).
@@ -33,8 +43,10 @@ def claim_round_trips(project: ProjectQuota) -> int:
             return 1
         case QuotaMode.UNIFIED_LIMITS:
             return 2 * project.keystone_round_trips  # the API's check and the conductor's recheck
-        case _:
+        case QuotaMode.KINGBIRD | QuotaMode.ESCROW | QuotaMode.LEASE | QuotaMode.ESCROW_EPSILON:
             return 0  # decided where the claim is made
+        case _ as unknown:
+            assert_never(unknown)
 
 
 @dataclass
@@ -45,23 +57,32 @@ class Book:
     holders: list[str]  # the site that speaks for each holder (a region's nova-api site, or the site)
     holder_of: dict[str, int]  # a site's holder
     ledgers: dict[str, Ledger]
+    protocol: ClaimProtocol  # how a claim under the project's mode travels and is decided
     stats: dict[str, QuotaStats] = field(default_factory=dict)
     # Each claim's time from the boot's quota step to its decision (ms), for the whole project.
     granted_ms: list[float] = field(default_factory=list)
     refused_ms: list[float] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class QuotaKeeper:
+    """The scenario's projects' ledgers in simulated time: the claims and releases of the boots and
+    deletes (`request`, `release`), the modes' periodic work (`start`), and the tallies (`results`)."""
+
     sim: Simulator
     net: Network
+    chains: ChainRunner  # carries a claim's round trips (`round_trips`)
     placement: Placement
     projects: list[ProjectQuota]
     compute_sites: list[str]
-    # The size of a periodic exchange's request (a holder's usage and share per resource, or
-    # Kingbird's read or write) and of its answer: REST calls like the others (`Params`).
+    # The size of a request (a claim's, a periodic exchange's: a holder's usage and share per
+    # resource, or Kingbird's read or write) and of its answer: REST calls like the others (`Params`).
     request_bytes: float
     response_bytes: float
+    # A claim's own work where its ledger decides it: a grant, and a refusal (None: as a grant)
+    # (`Params.quota_claim_ms`, `quota_refusal_ms`).
+    claim_ms: float
+    refusal_ms: float | None
     books: dict[str, Book] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -76,7 +97,8 @@ class QuotaKeeper:
                 ]
                 index = {r.name: i for i, r in enumerate(regions)}
                 holder_of = {site: index[region] for site, region in self.placement.region_of.items()}
-            book = Book(project, holders, holder_of, project_ledgers(project, len(holders)))
+            protocol = claim_protocol(project, self.claim_ms, self.refusal_ms)
+            book = Book(project, holders, holder_of, project_ledgers(project, len(holders)), protocol)
             for resource, ledger in book.ledgers.items():
                 book.stats[resource] = QuotaStats(
                     project=project.name,
@@ -113,6 +135,51 @@ class QuotaKeeper:
     def timed(book: Book, ms: float, granted: bool) -> None:
         """A claim's latency, from the boot's quota step to its answer (granted or refused)."""
         (book.granted_ms if granted else book.refused_ms).append(ms)
+
+    def request(
+        self,
+        book: Book,
+        spec: OperationSpec,
+        site: str,
+        *,
+        api: str,
+        keystone: tuple[str, Station | None],
+        tag: str,
+        granted: Callable[[], None],
+        refused: Callable[[str], None],
+    ) -> None:
+        """Claim a server of `spec` booted at `site` under `book`'s mode (`Book.protocol`), from its
+        nova-api at `api`, with its region's Keystone (site, station), the messages tagged `tag`;
+        then `granted()` or `refused(why)`, the claim's time tallied."""
+        started = self.sim.now
+
+        def grant() -> None:
+            self.timed(book, self.sim.now - started, granted=True)
+            granted()
+
+        def refuse(why: str) -> None:
+            self.timed(book, self.sim.now - started, granted=False)
+            refused(why)
+
+        book.protocol.claim(Claim(self, book, spec, site, api, keystone, tag, grant, refuse))
+
+    def round_trips(
+        self, n: int, hops: tuple[Hop, ...], tag: str, after: Callable[[], None], lost: Callable[[], None]
+    ) -> None:
+        """`n` requests over `hops`, one after the other, then `after()`; `lost()` at the first lost."""
+        left = [n]
+
+        def next_trip(_: Any = None) -> None:
+            if left[0] == 0:
+                after()
+                return
+            left[0] -= 1
+            message = Message(
+                hops=hops, nbytes=self.request_bytes, done=next_trip, lost=lambda _: lost(), tag=tag
+            )
+            self.chains.run(message)
+
+        next_trip()
 
     def claim(self, book: Book, site: str, spec: OperationSpec, reachable: bool) -> str:
         """Claim a server's resources in every ledger of `book`; '' when granted, else why not (what
@@ -190,3 +257,120 @@ class QuotaKeeper:
                 stats.granted_claim_ms_p50 = latency_stats(book.granted_ms).p50
                 stats.refused_claim_ms_p50 = latency_stats(book.refused_ms).p50
         return [s for book in self.books.values() for s in book.stats.values()]
+
+
+# --- the claim protocols -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claim:
+    """One claim in progress: its book, the server's spec and site, its nova-api's site and Keystone
+    (site, station), the tag of its messages, and what to call with the answer."""
+
+    keeper: QuotaKeeper
+    book: Book
+    spec: OperationSpec
+    site: str
+    api: str
+    keystone: tuple[str, Station | None]
+    tag: str
+    granted: Callable[[], None]
+    refused: Callable[[str], None]
+
+    def decide(self, reachable: bool) -> str:
+        """The ledgers' decision ('' granted, else why not), `reachable`: whether the holder reached
+        the ledger's coordinator."""
+        return self.keeper.claim(self.book, self.site, self.spec, reachable)
+
+
+class ClaimProtocol(Protocol):
+    """How a claim under one quota mode travels from nova-api and is decided."""
+
+    def claim(self, claim: Claim) -> None:
+        """Run `claim` to its end: `claim.granted()` or `claim.refused(why)`, once."""
+
+
+@dataclass(frozen=True)
+class DecidedByLedger:
+    """central, kingbird, escrow, lease, escrow-epsilon: the claim goes where its ledger is, which
+    decides it. central: the ledger at the top site, `round_trips` from nova-api (none when nova-api
+    is there); a claim that cannot reach it is refused at once (fail-closed). The other modes: the
+    region's own quota service, no round trip. There the claim's own work is a fixed delay with no
+    queue: the check (`check_ms`), then for a grant the claim written (up to `claim_ms`)."""
+
+    round_trips: int
+    claim_ms: float
+    check_ms: float
+
+    def claim(self, claim: Claim) -> None:
+        keeper = claim.keeper
+        sim = keeper.sim
+
+        def decide(reachable: bool) -> None:
+            why = claim.decide(reachable)
+            if why:
+                claim.refused(why)
+            elif self.claim_ms > self.check_ms:
+                sim.after(self.claim_ms - self.check_ms, lambda _: claim.granted())
+            else:
+                claim.granted()
+
+        def processed() -> None:
+            if self.check_ms <= 0.0:
+                decide(True)
+            else:
+                sim.after(self.check_ms, lambda _: decide(True))
+
+        top = keeper.placement.top_site
+        if self.round_trips == 0 or top == claim.api:
+            processed()
+            return
+        hops = round_trip(claim.api, top, None)
+        keeper.round_trips(self.round_trips, hops, claim.tag, processed, lambda: decide(False))
+
+
+@dataclass(frozen=True)
+class KeystoneChecked:
+    """unified-limits: nova-api's check, the Enforcer's `round_trips_per_check` round trips to the
+    region's Keystone, then the decision; a server granted is checked again by the conductor
+    (`[quota] recheck_quota`) with as many, and given back when Keystone cannot be reached then. A
+    refused one stops after the first check. oslo.limit's requests go to Keystone's station even
+    when it is at nova-api's own site (over the LAN), and hang across a cut (no timeout by default)."""
+
+    round_trips_per_check: int
+
+    def claim(self, claim: Claim) -> None:
+        keeper = claim.keeper
+        hops = round_trip(claim.api, *claim.keystone)
+        n = self.round_trips_per_check
+
+        def checked() -> None:
+            why = claim.decide(True)
+            if why:
+                claim.refused(why)
+                return
+
+            def recheck_lost() -> None:
+                keeper.release(claim.book, claim.site, claim.spec)
+                claim.refused("QuotaExceeded: Keystone unreachable at the recheck")
+
+            keeper.round_trips(n, hops, claim.tag, claim.granted, recheck_lost)
+
+        keeper.round_trips(n, hops, claim.tag, checked, lambda: claim.refused(claim.decide(False)))
+
+
+def claim_protocol(project: ProjectQuota, claim_ms: float, refusal_ms: float | None) -> ClaimProtocol:
+    """The claim protocol of `project`'s mode, a claim's own work taking `claim_ms` where its ledger
+    is (`refusal_ms` for a refusal; None: as a grant)."""
+    match project.mode:
+        case QuotaMode.UNIFIED_LIMITS:
+            return KeystoneChecked(project.keystone_round_trips)
+        case (
+            QuotaMode.CENTRAL
+            | QuotaMode.KINGBIRD
+            | QuotaMode.ESCROW
+            | QuotaMode.LEASE
+            | QuotaMode.ESCROW_EPSILON
+        ):
+            check_ms = claim_ms if refusal_ms is None else min(claim_ms, refusal_ms)
+            return DecidedByLedger(claim_round_trips(project), claim_ms, check_ms)
+        case _ as unknown:
+            assert_never(unknown)

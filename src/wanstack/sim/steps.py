@@ -16,26 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar, assert_never
 
-from wanstack.sim.workflows import (
-    Authenticate,
-    Call,
-    Cast,
-    Db,
-    FetchImage,
-    Hold,
-    Http,
-    Local,
-    MigrateMemory,
-    Notify,
-    Parallel,
-    Quota,
-    Respond,
-    Role,
-    SelectHost,
-    Step,
-    ValidateToken,
-    Visible,
-)
+from wanstack.sim import workflows as wf
+from wanstack.sim.workflows import Role, Step
 
 C = TypeVar("C")
 Then = Callable[[C], None]
@@ -51,47 +33,47 @@ class StepHandler(Protocol[C]):
         step and before a sequence continues."""
         ...
 
-    def http(self, step: Http, ctx: C, then: Then[C]) -> None: ...
+    def http(self, step: wf.Http, ctx: C, then: Then[C]) -> None: ...
 
-    def db(self, step: Db, ctx: C, then: Then[C]) -> None: ...
+    def db(self, step: wf.Db, ctx: C, then: Then[C]) -> None: ...
 
-    def call(self, step: Call, ctx: C, inner: Steps[C], then: Then[C]) -> None:
+    def call(self, step: wf.Call, ctx: C, inner: Steps[C], then: Then[C]) -> None:
         """`inner` runs the call's inner steps: the server does them before it replies."""
         ...
 
-    def cast(self, step: Cast, ctx: C, then: Then[C]) -> None: ...
+    def cast(self, step: wf.Cast, ctx: C, then: Then[C]) -> None: ...
 
-    def notify(self, step: Notify, ctx: C, then: Then[C]) -> None: ...
+    def notify(self, step: wf.Notify, ctx: C, then: Then[C]) -> None: ...
 
-    def local(self, step: Local, ctx: C, then: Then[C]) -> None: ...
+    def local(self, step: wf.Local, ctx: C, then: Then[C]) -> None: ...
 
-    def authenticate(self, step: Authenticate, ctx: C, then: Then[C]) -> None: ...
+    def authenticate(self, step: wf.Authenticate, ctx: C, then: Then[C]) -> None: ...
 
-    def validate_token(self, step: ValidateToken, ctx: C, then: Then[C]) -> None: ...
+    def validate_token(self, step: wf.ValidateToken, ctx: C, then: Then[C]) -> None: ...
 
-    def select_host(self, step: SelectHost, ctx: C, then: Then[C]) -> None: ...
+    def select_host(self, step: wf.SelectHost, ctx: C, then: Then[C]) -> None: ...
 
-    def fetch_image(self, step: FetchImage, ctx: C, then: Then[C]) -> None: ...
+    def fetch_image(self, step: wf.FetchImage, ctx: C, then: Then[C]) -> None: ...
 
-    def migrate_memory(self, step: MigrateMemory, ctx: C, then: Then[C]) -> None: ...
+    def migrate_memory(self, step: wf.MigrateMemory, ctx: C, then: Then[C]) -> None: ...
 
-    def fork(self, step: Parallel, branches: Sequence[Steps[C]], ctx: C, then: Then[C]) -> None:
+    def fork(self, step: wf.Parallel, branches: Sequence[Steps[C]], ctx: C, then: Then[C]) -> None:
         """Run every branch from `ctx`; continue once all are done (`then` with the joined context)."""
         ...
 
-    def hold(self, step: Hold, inner: Steps[C], ctx: C, then: Then[C]) -> None:
+    def hold(self, step: wf.Hold, inner: Steps[C], ctx: C, then: Then[C]) -> None:
         """`inner` runs the held steps once the lock is had; the lock is let go after them."""
         ...
 
-    def quota(self, step: Quota, ctx: C, then: Then[C]) -> None:
+    def quota(self, step: wf.Quota, ctx: C, then: Then[C]) -> None:
         """A quota claim or release, as the scenario's quotas enforce it."""
         ...
 
-    def respond(self, step: Respond, ctx: C, then: Then[C]) -> None:
+    def respond(self, step: wf.Respond, ctx: C, then: Then[C]) -> None:
         """The answer to the request made `answered_later` leaves; the walk goes on at once."""
         ...
 
-    def visible(self, step: Visible, ctx: C, then: Then[C]) -> None:
+    def visible(self, step: wf.Visible, ctx: C, then: Then[C]) -> None:
         """The operation is done as its client sees it; the walk goes on with the steps after."""
         ...
 
@@ -114,37 +96,37 @@ def steps_of(steps: Sequence[Step], handler: StepHandler[C]) -> Steps[C]:
 def step(s: Step, handler: StepHandler[C], ctx: C, then: Then[C]) -> None:
     """Run one step."""
     match s:
-        case Http():
+        case wf.Http():
             handler.http(s, ctx, then)
-        case Db():
+        case wf.Db():
             handler.db(s, ctx, then)
-        case Call():
+        case wf.Call():
             handler.call(s, ctx, steps_of(s.inner, handler), then)
-        case Cast():
+        case wf.Cast():
             handler.cast(s, ctx, then)
-        case Notify():
+        case wf.Notify():
             handler.notify(s, ctx, then)
-        case Local():
+        case wf.Local():
             handler.local(s, ctx, then)
-        case Authenticate():
+        case wf.Authenticate():
             handler.authenticate(s, ctx, then)
-        case ValidateToken():
+        case wf.ValidateToken():
             handler.validate_token(s, ctx, then)
-        case SelectHost():
+        case wf.SelectHost():
             handler.select_host(s, ctx, then)
-        case FetchImage():
+        case wf.FetchImage():
             handler.fetch_image(s, ctx, then)
-        case MigrateMemory():
+        case wf.MigrateMemory():
             handler.migrate_memory(s, ctx, then)
-        case Parallel():
+        case wf.Parallel():
             handler.fork(s, [steps_of(b, handler) for b in s.branches], ctx, then)
-        case Hold():
+        case wf.Hold():
             handler.hold(s, steps_of(s.steps, handler), ctx, then)
-        case Quota():
+        case wf.Quota():
             handler.quota(s, ctx, then)
-        case Respond():
+        case wf.Respond():
             handler.respond(s, ctx, then)
-        case Visible():
+        case wf.Visible():
             handler.visible(s, ctx, then)
         case _:
             assert_never(s)
@@ -154,11 +136,11 @@ def every_step(steps: Sequence[Step]) -> Iterator[Step]:
     """Every step of a workflow, nested ones (a call's inner steps, parallel branches) included."""
     for s in steps:
         yield s
-        if isinstance(s, Call):
+        if isinstance(s, wf.Call):
             yield from every_step(s.inner)
-        elif isinstance(s, Hold):
+        elif isinstance(s, wf.Hold):
             yield from every_step(s.steps)
-        elif isinstance(s, Parallel):
+        elif isinstance(s, wf.Parallel):
             for branch in s.branches:
                 yield from every_step(branch)
 
@@ -166,21 +148,29 @@ def every_step(steps: Sequence[Step]) -> Iterator[Step]:
 def roles_of(s: Step) -> tuple[Role, ...]:
     """The roles a step names: who talks to whom."""
     match s:
-        case Http() | Call() | Cast():
+        case wf.Http() | wf.Call() | wf.Cast():
             return (s.client, s.server)
-        case Db():
+        case wf.Db():
             return (s.client, s.db)
-        case Notify():
+        case wf.Notify():
             return (s.sender,)
-        case Local():
+        case wf.Local():
             return (s.role,)
-        case ValidateToken():
+        case wf.ValidateToken():
             return (s.server,)
-        case Authenticate() | SelectHost() | MigrateMemory() | Parallel() | Hold() | Respond() | Visible():
+        case (
+            wf.Authenticate()
+            | wf.SelectHost()
+            | wf.MigrateMemory()
+            | wf.Parallel()
+            | wf.Hold()
+            | wf.Respond()
+            | wf.Visible()
+        ):
             return ()
-        case Quota():
+        case wf.Quota():
             return ()
-        case FetchImage():
+        case wf.FetchImage():
             return (Role.GLANCE, Role.IMAGE_STORE)
         case _:
             assert_never(s)

@@ -1,4 +1,5 @@
-"""Messages on the bench's host: every process on one machine with few cores.
+"""Messages on the bench's host: every process on one machine with few cores, the `chain.HostModel`
+that the chain runner calls as each hop leaves and arrives.
 
 Client library legs, broker passes and server work all queue for the same CPU (`cpu`, a station
 whose service unit is 1 ms, so a job's work is its CPU time), which is what makes a bench's latency
@@ -32,8 +33,8 @@ Then = Callable[[Any], None]
 RELAY_SHARE = 0.5
 
 
-class SharedHostChains(ChainRunner):
-    """Chains whose every process runs on the bench's host (`BenchHost`).
+class SharedHost:
+    """The bench's host (`BenchHost`) as a `chain.HostModel`: every process runs on its cores.
 
     CPU charged per chain: the sender's library cost on the first leg, the receiver's on the last
     (once for a one-hop chain: a publish to a broker, or a broker's delivery to a consumer), and each
@@ -60,6 +61,7 @@ class SharedHostChains(ChainRunner):
         "end_cpu_ms",
         "ends",
         "interpreters",
+        "net",
         "polls",
         "relay",
         "relay_cpu_ms",
@@ -71,7 +73,7 @@ class SharedHostChains(ChainRunner):
     )
 
     def __init__(self, net: Network, cpu: Station, host: BenchHost, end_cpu_ms: float) -> None:
-        super().__init__(net)
+        self.net = net
         # A library end's path cost varies (allocation, caches, the GIL): a gamma law of that CV.
         self.shape = 1.0 / host.end_cv**2 if host.end_cv > 0 else 0.0
         self.rng = net.sim.stream("host-cpu")
@@ -188,46 +190,26 @@ class SharedHostChains(ChainRunner):
         if rest > 0:
             self.cpu.submit(rest, do_nothing, None)
 
-    def _next(self, m: Message) -> None:
+    # --- the hooks (`chain.HostModel`) --------------------------------------------------------------
+    def depart(self, m: Message, chains: ChainRunner) -> None:
+        """The sender's library end on a chain's first leg (not a station's publish), in its process;
+        then the relay for a leg between two sites; then the network (`chains.cross`)."""
         hops = m.hops
-        i = m.at
-        if i == len(hops):
-            m.done(m.arg)
-            return
-        m.at = i + 1
-        send_cost = m.end_ms if i == 0 and (len(hops) > 1 or hops[0].station is None) else 0.0
+        leg = (m, chains)
+        send_cost = m.end_ms if m.at == 1 and (len(hops) > 1 or hops[0].station is None) else 0.0
         if send_cost:
             sender = m.sender if m.sender is not None else self.process_of(None, hops[0].src)
             mean, spread = self._end_cost(send_cost, sender, receiving=False)
-            self._in_process(sender, self._path(mean, spread), self._send, m)
+            self._in_process(sender, self._path(mean, spread), self._send, leg)
             self._burn(mean)
         else:
-            self._send(m)
+            self._send(leg)
 
-    def _send(self, m: Message) -> None:
-        hop = m.hops[m.at - 1]
-        if hop.src != hop.dst and self.relay is not None:
-            self.cpu.submit(self.relay_cpu_ms, do_nothing, None)
-            self.relay.submit(1, self._relayed, m)
-        else:
-            self._relayed(m)
-
-    def _relayed(self, m: Message) -> None:
-        hop = m.hops[m.at - 1]
-        wake = 0.0
-        if hop.src != hop.dst and self.relay is not None:
-            # The link's relay thread waking (its share of the wake-up): a delay, not the relays'
-            # interpreter lock's work, since a thread waiting for its turn to run holds nothing.
-            wake = self._wake_cost(m, ("relay", frozenset((hop.src, hop.dst))), RELAY_SHARE)
-        if not self.net.send(hop.src, hop.dst, m, self._arrived, wake):
-            self._unroutable(m)
-
-    def _arrived(self, m: Message) -> None:
+    def arrive(self, m: Message, station: Station | None, chains: ChainRunner) -> None:
+        """The receiver's library end on a chain's last leg, in its process, with the station's work
+        (a server's); else a station's pass on the cores (a broker's: Erlang, a scheduler per core);
+        then on (`chains.run`)."""
         hops = m.hops
-        station = hops[m.at - 1].station
-        if station is not None and not station.up:
-            self._lost(m)
-            return
         last = m.at == len(hops)
         end = m.end_ms if last and (len(hops) > 1 or station is not None) else 0.0
         receiver = self.process_of(station, hops[-1].dst)
@@ -239,15 +221,34 @@ class SharedHostChains(ChainRunner):
             if not end:
                 work += self._broker_wake(m, station)
         if end:
-            self._in_process(receiver, work, self._next, m)
+            self._in_process(receiver, work, chains.run, m)
         elif work:
-            self.cpu.submit(work, self._next, m)  # a broker's pass: Erlang, a scheduler per core
+            self.cpu.submit(work, chains.run, m)
         else:
-            self._next(m)
+            chains.run(m)
         if end:
             self._burn(mean)
             if self.polls is not None:
                 self.polls.message(receiver)
+
+    def _send(self, leg: tuple[Message, ChainRunner]) -> None:
+        m = leg[0]
+        hop = m.hops[m.at - 1]
+        if hop.src != hop.dst and self.relay is not None:
+            self.cpu.submit(self.relay_cpu_ms, do_nothing, None)
+            self.relay.submit(1, self._relayed, leg)
+        else:
+            self._relayed(leg)
+
+    def _relayed(self, leg: tuple[Message, ChainRunner]) -> None:
+        m, chains = leg
+        hop = m.hops[m.at - 1]
+        wake = 0.0
+        if hop.src != hop.dst and self.relay is not None:
+            # The link's relay thread waking (its share of the wake-up): a delay, not the relays'
+            # interpreter lock's work, since a thread waiting for its turn to run holds nothing.
+            wake = self._wake_cost(m, ("relay", frozenset((hop.src, hop.dst))), RELAY_SHARE)
+        chains.cross(m, wake)
 
 
 class Interpreter:
