@@ -1,8 +1,8 @@
-"""How long the calibration's fit takes (`sim.host.fit.derive`, what `wanstack calibrate` and
+"""How long the calibration's fit takes (`sim.host_fit.derive`, what `wanstack calibrate` and
 `--refit` run after measuring), on the calibrations stored with the tests: simulations run and wall
 time, each fit in a fresh process. With `--against REV`, the same fit of that git revision's
 fit module runs alternately beside it (e.g. `--against e5bc49b`, the bisection fit; before the fit
-moved to `sim/host/fit.py` it was in `bench/calibrate.py`).
+moved to `sim/host_fit.py` it was in `bench/calibrate.py`).
 
     python benchmarks/calibration_fit.py [--repeat 2] [--against REV]
 """
@@ -30,7 +30,7 @@ if sys.argv[1]:
     sys.path.insert(0, sys.argv[1])
     import calibrate_under_test as fit
 else:
-    import wanstack.sim.host.fit as fit
+    import wanstack.sim.host_fit as fit
 from wanstack.sim.calibration import load_calibration
 count = [0]
 simulate = fit.simulate_case
@@ -56,9 +56,13 @@ def run(module_dir: str, machine: str) -> dict[str, float]:
 
 
 def fit_source(revision: str) -> str:
-    """The fit module of `revision`: `sim/host/fit.py`, or `bench/calibrate.py` where the fit was
+    """The fit module of `revision`: `sim/host_fit.py`, or `bench/calibrate.py` where the fit was
     before it moved."""
-    for path in ("src/wanstack/sim/host/fit.py", "src/wanstack/bench/calibrate.py"):
+    for path in (
+        "src/wanstack/sim/host_fit.py",
+        "src/wanstack/sim/host/fit.py",
+        "src/wanstack/bench/calibrate.py",
+    ):
         shown = subprocess.run(
             ["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True, text=True, check=False
         )

@@ -324,7 +324,7 @@ def reanalyse(path: Path, refit: bool) -> None:
     saved = json.loads(path.read_text(encoding="utf-8"))
     rows = saved["rows"]
     if refit:
-        from wanstack.sim.host.fit import derive
+        from wanstack.sim.host_fit import derive
 
         kept = load_calibration(path.parent / saved["calibration"])
         fitted = derive(kept.measured, kept.cores, lambda text: print(text, file=sys.stderr))

@@ -28,7 +28,7 @@ MACHINES = ["calibration.yaml", "calibration-2026-12-02.yaml"]
 
 
 def _fit(name: str) -> tuple[Calibration, Fitted]:
-    from wanstack.sim.host.fit import derive
+    from wanstack.sim.host_fit import derive
 
     cal = load_calibration(FIXTURES / name)
     return cal, derive(cal.measured, cal.cores)
@@ -63,7 +63,7 @@ def test_each_machine_fit_gives_back_its_own_pairs_and_crowd(name: str) -> None:
     crowd's, in the simulator on the calibration's set-up. Casts back to back are left out: their
     latency times the receiver's queue, which nothing fits."""
     from wanstack.sim.cases import simulate_case
-    from wanstack.sim.host.fit import Trial, simulated_pair, star_case
+    from wanstack.sim.host_fit import Trial, simulated_pair, star_case
 
     cal, fitted = fit_of(name)
     trial = Trial(fitted.messaging.apply(Params()), fitted.host.bench_host())
@@ -217,7 +217,7 @@ def test_a_fit_at_the_edge_of_its_range_is_said() -> None:
     may be fitted to cost nothing: `derive` says so instead of writing such a fit silently."""
     from dataclasses import replace
 
-    from wanstack.sim.host.fit import CROWDING_MAX, CROWDING_SPREAD_MAX, END_CV_MAX, at_the_edge
+    from wanstack.sim.host_fit import CROWDING_MAX, CROWDING_SPREAD_MAX, END_CV_MAX, at_the_edge
 
     cal, fitted = fit_of("calibration-2026-12-02.yaml")
     host = fitted.host.bench_host()

@@ -410,7 +410,7 @@ def test_others_work_widens_the_spread_of_every_end() -> None:
 
     from wanstack.scenario.testplan import default_cases
     from wanstack.sim.cases import simulate_case
-    from wanstack.sim.host.fit import Trial, simulated_pair
+    from wanstack.sim.host_fit import Trial, simulated_pair
 
     infra = parse("generate: {kind: star, edges: 10, delay_ms: 0}\n", "t.yaml")
     top = infra.placement.top_site

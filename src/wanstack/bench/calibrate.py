@@ -9,7 +9,7 @@ reaches the central broker in the bench's cases):
   its helpers, the relay) from the processes' CPU counters;
 - calls with the pause from several client/server pairs at once: their latency;
 - calls per second with 8 client threads.
-Fitted from those figures by the simulator's own model of the bench's host (`sim.host.fit.derive`).
+Fitted from those figures by the simulator's own model of the bench's host (`sim.host_fit.derive`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from wanstack.sim.calibration import (
     RelayFigures,
     load_calibration,
 )
-from wanstack.sim.host.fit import FIT_MESSAGES, FIT_MESSAGES_MIN, derive, star_case
+from wanstack.sim.host_fit import FIT_MESSAGES, FIT_MESSAGES_MIN, derive, star_case
 
 # Messages per measured run: back to back, and with the pause (CPU counters tick every 10 ms; the
 # paused runs' p95 fits the spread of a library end's cost, so they get some hundreds).
@@ -57,7 +57,7 @@ PAIR_ROLES = {
 PLURAL = {"call": "calls", "cast": "casts", "notify": "notifications"}  # for progress lines
 # The pause of the paused runs: the test plan's (`scenario.testplan.DEFAULT_PAUSE_MS`), long enough
 # for a listener's poll back-off to take several steps, which separates the CPU of a poll wake from
-# that of a message (`sim.host.fit.poll_costs`).
+# that of a message (`sim.host_fit.poll_costs`).
 PAUSE_MS = DEFAULT_PAUSE_MS
 # Calls this far apart too: a process's cost per message grows with its idle time and has mostly
 # grown by 20 ms (benchmarks/warmth.py); it is also how often tc1's one server hears from ten clients

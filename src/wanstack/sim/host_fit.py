@@ -1,6 +1,7 @@
-"""The bench-host model's fit: the simulator's parameters for this repository's own bench, derived
-from what `wanstack calibrate` measured on its machine (`bench.calibrate`; a calibration file's
-`measured` block), by simulating the calibration's own set-up (`star_case`) until it gives the
+"""The bench-host model's fit (beside `sim/host/`, the model it fits: the fit runs the engine, which runs
+the model, so it sits one floor above both): the simulator's parameters for this repository's own
+bench, derived from what `wanstack calibrate` measured on its machine (`bench.calibrate`; a calibration
+file's `measured` block), by simulating the calibration's own set-up (`star_case`) until it gives the
 measured figures.
 
 Derived:
