@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -75,9 +76,11 @@ def test_no_module_is_in_an_import_circle() -> None:
     assert circles == []
 
 
-# A module named in the docs: `wanstack.x.y`, or a path such as `sim/world.py` / `src/wanstack/sim/`.
+# A module named in the docs: `wanstack.x.y`, a path such as `sim/world.py` / `src/wanstack/sim/`, or
+# a file of the package named in its row (`tables.py`).
 _DOTTED = re.compile(r"`(wanstack(?:\.\w+)+)")
 _PATH = re.compile(r"`(?:src/wanstack/)?((?:[a-z_]+/)+(?:[a-z_]+\.py)?)`")
+_FILE = re.compile(r"`([a-z_]+\.py)`")
 
 
 def _exists(parts: list[str]) -> bool:
@@ -106,4 +109,14 @@ def test_the_architecture_page_names_only_modules_that_exist() -> None:
         target = SRC / "wanstack" / Path(*parts)
         if not (target.with_suffix(".py").exists() or target.is_dir()):
             missing.append(path)
+    files = {p.name for p in [*(SRC / "wanstack").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py")]}
+    missing += [name for name in _FILE.findall(text) if name not in files]
     assert missing == []
+
+
+def test_the_architecture_page_draws_the_layers_of_the_contract() -> None:
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    layers = next(c for c in contracts["contracts"] if c["type"] == "layers")["layers"]
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    drawing = text.split("## The layers", 1)[1].split("```", 2)[1].strip().splitlines()
+    assert drawing == layers
