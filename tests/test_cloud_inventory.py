@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from wanstack.lab.keystone import KeystoneServer, available
+from wanstack.lab.openstack_env import ADMIN_PASSWORD
 from wanstack.lab.ports import free_port
 from wanstack.lab.relay import DelayRelay
 from wanstack.multiregion.cloud_inventory import (
@@ -34,7 +35,6 @@ from wanstack.multiregion.cloud_inventory import (
     to_json,
 )
 from wanstack.multiregion.inventory import Counts, Inventory, Source
-from wanstack.testbed.config import ADMIN_PASSWORD
 
 # Deadlines measured on the wall clock: run alone (scripts/run-tests.sh).
 pytestmark = pytest.mark.timing

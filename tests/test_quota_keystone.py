@@ -67,7 +67,7 @@ def test_quota_plan_and_apply_from_the_command_line(
     keystone: KeystoneServer, tmp_path, runner, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from wanstack.cli import app
-    from wanstack.testbed.config import ADMIN_PASSWORD
+    from wanstack.lab.openstack_env import ADMIN_PASSWORD
 
     conn: Any = keystone.connect()
     if not list(conn.identity.services(type="compute")):

@@ -201,10 +201,10 @@ def _inventory_of_two_regions_one_cut(testbed: Any, tmp_path: Path, runner: Any,
     server (1 vCPU, 64 MB) in project admin. RegionTwo's compute endpoint reaches the same nova-api
     through a WAN link (so it counts the same server); RegionThree has no compute endpoint."""
     from wanstack.cli import app
+    from wanstack.lab.openstack_env import ADMIN_PASSWORD
     from wanstack.lab.relay import DelayRelay, LinkShape
     from wanstack.multiregion.cloud_inventory import inventory
     from wanstack.multiregion.inventory import Counts, Source
-    from wanstack.testbed.config import ADMIN_PASSWORD
 
     top = testbed.layout.top
     admin = testbed.cloud(top)
