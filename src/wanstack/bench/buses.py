@@ -54,6 +54,9 @@ Starter = Callable[[BusSites, bool], Iterator[Bus]]
 
 
 def broker(sites: BusSites, notifications: bool) -> Iterator[Bus]:
+    """RabbitMQ nodes where the model places the buses: one at each site serving an RPC bus (and, with
+    `notifications`, each notification bus); a role talks to its own site's bus, a client to the server's.
+    ValueError when a region's model wants another backend, or more nodes than `MAX_BROKERS`."""
     infra = sites.infra
     refused = [
         f"{plan.name}: rpc {plan.rpc.value}, notifications {plan.notifications.value}"
@@ -78,6 +81,9 @@ def broker(sites: BusSites, notifications: bool) -> Iterator[Bus]:
 
 
 def broker_cluster(sites: BusSites, notifications: bool) -> Iterator[Bus]:
+    """One RabbitMQ cluster with a member at each rpc-bus site (the first region's control site where none is
+    placed): every role uses its nearest member, notifications included, and the members' traffic between each
+    other is counted."""
     placement = sites.infra.placement
     members = placement.sites_of(Service.RPC_BUS) or [placement.regions[0].control_site]
     with RabbitCluster(members, sites.shape, name="wanstack-bench") as cluster:

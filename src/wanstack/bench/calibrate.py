@@ -119,6 +119,11 @@ def pooled(runs: list[PairRun]) -> PairRun:
 def measure_pair(
     broker: RabbitNode, kind: str = "call", calls: int = BACK_TO_BACK, pause_ms: float = 0.0, threads: int = 1
 ) -> PairRun:
+    """One run of the calibration pair on `broker`: `calls` messages of `kind` ("call", "cast" or
+    "notify"), `pause_ms` apart from each of `threads` client threads, the client behind a 0 ms relay that
+    counts AMQP frames as the cases' relays do. The latencies, the CPU ms per message of the client, the
+    server, the broker and this process (the relay), the messages per second, and the bytes per message the
+    client sent."""
     session = broker.pids()[0] if broker.pids() else 0
     # The relay counts AMQP frames, as in the bench's cases: that parsing is part of its cost.
     with DelayRelay(broker.port, LinkShape(), protocol="amqp") as relay:
@@ -280,6 +285,8 @@ def _rounded(figures: PairFigures) -> PairFigures:
 
 
 def measure_burst(broker: RabbitNode, scale: float = 1.0, say: Say = _quiet) -> PairRun:
+    """Calls per second of one client with 8 threads calling back to back (2000 calls, times `scale`, at least
+    30)."""
     say("calls per second on 8 threads")
     return measure_pair(broker, "call", calls=max(30, round(2000 * scale)), threads=8)
 

@@ -25,6 +25,12 @@ FIRST_SEQ = 1_000_000
 
 @dataclass
 class CaseResult:
+    """One messaging case run for real: the largest one-way delay of its relays (ms), each measured
+    message's latency (calls: the caller's round trip; casts, fanouts, notifications: receive − send), the
+    messages that failed and those delivered twice, what each relay carried and the shape it applied, the
+    bus nodes' CPU (s) and deliveries during the case and their memory (MB) at its end, and what cluster
+    members sent each other."""
+
     case: str
     delay_ms: float
     latencies_ms: list[float]
@@ -129,6 +135,10 @@ class Bus:
 
 
 def run_case(bus: Bus, case: MessagingCase) -> CaseResult:
+    """Run `case` for real on `bus`: a process per server and per client, each reaching its node directly or,
+    from another site, through a relay shaped as the WAN path between the two sites; every client sends
+    `WARM_UP` messages first, then the case's messages, all clients at once. Only what the case itself sent is
+    counted (the warm-up's traffic and deliveries are taken off)."""
     with contextlib.ExitStack() as stack:
         # A case runs on one bus (its RPC bus, or for notifications the notification bus).
         relays: dict[tuple[str, str], DelayRelay] = {}

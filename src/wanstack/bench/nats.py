@@ -57,6 +57,7 @@ atexit.register(_stop_all)
 
 
 def available() -> bool:
+    """Whether Debian's `nats-server` is installed (on the PATH)."""
     return shutil.which(NATS_SERVER) is not None
 
 

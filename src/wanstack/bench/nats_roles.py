@@ -49,6 +49,9 @@ async def _serve(endpoint: PingEndpoint) -> None:
 
 
 async def rpc_server(args: argparse.Namespace) -> None:
+    """An rpc-server on NATS: answers calls and counts casts sent to its topic (one server of the topic's
+    queue group gets each), to itself (`--server`) and to the topic's fanout, until the controller says
+    stop."""
     nc = await _connect(args.url[0])
     endpoint = PingEndpoint(0.0)
 
@@ -74,6 +77,8 @@ async def rpc_server(args: argparse.Namespace) -> None:
 
 
 async def listener(args: argparse.Namespace) -> None:
+    """A notification listener on NATS: consumes `<topic>.info` in the topic's queue group and notes each
+    notification's one-way latency, until the controller says stop."""
     nc = await _connect(args.url[0])
     endpoint = PingEndpoint(0.0)
 
@@ -105,6 +110,7 @@ async def rpc_client(args: argparse.Namespace, kind: str | None = None) -> None:
 
 
 async def notifier(args: argparse.Namespace) -> None:
+    """A notifier on NATS: the rpc-client's loop, sending notifications."""
     await rpc_client(args, kind="notify")
 
 
@@ -153,6 +159,8 @@ async def _run_calls(connections: list[Client], args: argparse.Namespace, plan: 
 
 
 def main() -> None:
+    """`python -m wanstack.bench.nats_roles ROLE --url ...`: run one role on NATS (the command line of
+    `bench.roles`; `--durable` means nothing here)."""
     args = role_parser("python -m wanstack.bench.nats_roles").parse_args()  # --durable: no meaning here
     roles = {"rpc-server": rpc_server, "rpc-client": rpc_client, "notifier": notifier, "listener": listener}
     asyncio.run(roles[args.role](args))

@@ -101,6 +101,9 @@ class _Server(socketserver.ThreadingTCPServer):
 
 @dataclass
 class ReplayResult:
+    """A replayed operation at `site`: each successful run's latency (ms, as its client saw it) and the failed
+    runs by exception name."""
+
     op: str
     site: str
     latencies_ms: list[float]

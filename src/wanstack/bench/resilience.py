@@ -31,6 +31,10 @@ LINK = LinkShape(delay_ms=10.0)
 
 @dataclass
 class Resilience:
+    """What became of the casts sent through a fault: sent, acknowledged by the broker, failed in the client,
+    lost (acknowledged, never delivered), delivered more than once; how long the fault lasted, and the
+    longest time the server went without a delivery."""
+
     casts: int
     acknowledged: int
     failed: int
@@ -42,6 +46,10 @@ class Resilience:
 
 @dataclass
 class LinkCut:
+    """TC5's link cut: how long the link was cut (s), what became of the casts, the calls made and those that
+    failed, and how long after the link came back the first cast was delivered and the first call answered
+    (inf: none)."""
+
     cut_s: float
     casts: Resilience
     calls: int
@@ -59,6 +67,9 @@ def broker_restart(
     restart_after_s: float = 1.5,
     durable: bool = True,
 ) -> Resilience:
+    """TC5's broker restart: a client next to `broker` casts `casts` numbered messages `pause_ms` apart to a
+    server across `link`, and the broker is restarted `restart_after_s` into the run; `durable`: durable
+    queues and persistent messages (`--durable`). The result's `outage_s` is how long the broker was down."""
     with DelayRelay(broker.port, link) as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
         with (

@@ -104,6 +104,8 @@ def _serve(endpoint: PingEndpoint) -> None:
 
 
 def rpc_server(args: argparse.Namespace) -> None:
+    """An oslo.messaging RPC server on `--topic` and `--server` answering `ping` calls and counting
+    `cast_ping` casts (`PingEndpoint`), until the controller says stop."""
     import oslo_messaging
 
     transport = _transport(args.url[0])
@@ -120,6 +122,8 @@ def rpc_server(args: argparse.Namespace) -> None:
 
 
 def rpc_client(args: argparse.Namespace) -> None:
+    """An oslo.messaging RPC client: runs each command's calls or casts (`CallPlan`) and answers with their
+    tally; with several `--url`s, each message goes out on every bus at once."""
     import oslo_messaging
 
     transports = [_transport(url) for url in args.url]
@@ -264,6 +268,7 @@ def _run_calls(clients: list[Any], command: dict[str, Any], pool: Executor) -> d
 
 
 def tell_controller(obj: dict[str, Any]) -> None:
+    """Send one JSON line to the controller (the role's stdout)."""
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
 
@@ -348,6 +353,8 @@ def role_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def main() -> None:
+    """`python -m wanstack.bench.roles ROLE --url ...`: run one role on oslo.messaging, answering the
+    controller on stdout (oslo's logs go to stderr, errors only)."""
     args = role_parser("python -m wanstack.bench.roles").parse_args()
     global DURABLE  # noqa: PLW0603 - a process-wide oslo.config switch, set once from the command line
     DURABLE = args.durable

@@ -29,17 +29,24 @@ MAX_SITES = 16
 
 
 def edge_sites(infra: Infrastructure) -> list[str]:
+    """The sites with compute hosts other than the top site: where the test cases' edge roles run."""
     top = infra.placement.top_site
     return [s for s, site in infra.sites.items() if s != top and site.host_count > 0]
 
 
 def scenario_cases(infra: Infrastructure, messages: int = 20) -> list[MessagingCase]:
+    """The test plan's cases (`scenario.testplan.default_cases`) on the scenario's top and edge sites,
+    `messages` per client."""
     return default_cases(infra.placement.top_site, edge_sites(infra), messages=messages)
 
 
 def bench_scenario(
     infra: Infrastructure, cases: list[MessagingCase], progress: Callable[[str], None] | None = None
 ) -> RunResult:
+    """Run `cases` one after the other on the scenario's buses started on this machine, and tally them as the
+    engine "bench"'s result: each case's latencies and failures, the traffic of each relay and between cluster
+    members spread on the backbone links of its route, and the nodes' deliveries, CPU and memory. ValueError
+    when the scenario has more than `MAX_SITES` sites to run roles at, or buses that cannot run here."""
     sites = edge_sites(infra)
     if len(sites) + 1 > MAX_SITES:
         raise ValueError(

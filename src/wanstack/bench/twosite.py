@@ -21,6 +21,9 @@ WARM_UP_CALLS = 10
 
 @dataclass
 class CallStats:
+    """A run of calls across one link: its one-way delay (ms), the calls answered, their latency's median,
+    95th percentile and mean (ms), the failures by exception name, and the run's time (s)."""
+
     delay_ms: float
     calls: int
     p50_ms: float

@@ -10,6 +10,7 @@ MAX_MEMBERS = 16
 
 
 def site_ip(k: int) -> str:
+    """The k-th site's own loopback address, `127.0.k.1`: where its servers listen."""
     return f"127.0.{k}.1"
 
 

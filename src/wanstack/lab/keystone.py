@@ -19,6 +19,8 @@ from wanstack.lab.processes import Commands, ServiceProcess, together
 
 
 def conf_text(state: Path, database: str, log: Path) -> str:
+    """keystone.conf: its database (an SQLAlchemy URL), fernet tokens with their keys and the credential keys
+    under `state`, an in-memory cache, its log."""
     return ini(
         {
             "DEFAULT": {"log_file": log, "debug": DEBUG},
@@ -85,6 +87,7 @@ def bootstrap(conf: Path, public_url: str, log: Path, commands: Commands | None 
 
 
 def available() -> bool:
+    """Whether OpenStack's environment has Keystone (its Python and keystone-manage)."""
     return environment.python().exists() and environment.script("keystone-manage").exists()
 
 

@@ -30,6 +30,7 @@ SOCKET_PATH_MAX = 107
 
 
 def available() -> bool:
+    """Whether Debian's MariaDB server and mariadb-install-db are installed."""
     return Path(MARIADBD).exists() and Path(INSTALL_DB).exists()
 
 

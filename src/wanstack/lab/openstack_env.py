@@ -28,14 +28,17 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 def venv() -> Path:
+    """OpenStack's environment: `$WANSTACK_OPENSTACK_VENV`, else the repository's `.venv-openstack`."""
     return Path(os.environ.get("WANSTACK_OPENSTACK_VENV", REPOSITORY / ".venv-openstack"))
 
 
 def python() -> Path:
+    """The Python interpreter of OpenStack's environment."""
     return venv() / "bin" / "python"
 
 
 def script(name: str) -> Path:
+    """The console script `name` of OpenStack's environment (keystone-manage, nova-compute, ...)."""
     return venv() / "bin" / name
 
 
@@ -45,6 +48,7 @@ def etc(project: str) -> Path:
 
 
 def available() -> bool:
+    """Whether OpenStack's environment is installed (its Python and nova-compute are there)."""
     return python().exists() and script("nova-compute").exists()
 
 
@@ -52,6 +56,8 @@ MISSING = "OpenStack's services are not installed (`make openstack` creates .ven
 
 
 def ini(sections: dict[str, dict[str, object]]) -> str:
+    """A configuration file's text in oslo.config's format: each section's options as `key = value` lines, in
+    the order given."""
     lines: list[str] = []
     for name, options in sections.items():
         lines.append(f"[{name}]")

@@ -29,6 +29,8 @@ _rng = random.Random()
 
 
 def ephemeral_range() -> tuple[int, int]:
+    """The kernel's ephemeral port range (`net.ipv4.ip_local_port_range`); Linux's default when it cannot be
+    read."""
     try:
         low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
         return int(low), int(high)
@@ -37,6 +39,9 @@ def ephemeral_range() -> tuple[int, int]:
 
 
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 when chosen: below the ephemeral range (any the kernel gives when there is
+    no room there), never a service's default (`RESERVED`) nor one of the last `RECENT` this process handed
+    out."""
     low, _ = ephemeral_range()
     with _lock:
         while True:
@@ -60,6 +65,7 @@ def _any_port() -> int:
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts a TCP connection at `host`:`port` (within 0.2 s)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.2)
         return s.connect_ex((host, port)) == 0

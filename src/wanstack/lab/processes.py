@@ -43,6 +43,9 @@ def terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
 
 @dataclass(eq=False)
 class ServiceProcess:
+    """One long-running service (e.g. an OpenStack process at a site) in a session of its own, its output
+    appended to `log` and `env` added to its environment; `stop` ends it and whatever it started."""
+
     name: str  # e.g. "nova-compute@edge-1"
     argv: list[str]
     log: Path

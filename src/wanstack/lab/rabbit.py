@@ -54,6 +54,8 @@ class RabbitUnavailableError(RuntimeError):
 
 
 def available() -> bool:
+    """Whether RabbitMQ can run here: Debian's rabbitmq-server and an epmd (on the PATH or in Erlang's
+    folder)."""
     return Path(RABBITMQ_SERVER).exists() and _epmd() is not None
 
 

@@ -22,11 +22,15 @@ REDIS_CLI = "/usr/bin/redis-cli"
 
 
 def available() -> bool:
+    """Whether Debian's redis-server and redis-cli are installed."""
     return Path(REDIS_SERVER).exists() and Path(REDIS_CLI).exists()
 
 
 @dataclass(eq=False)
 class Redis:
+    """One redis-server at `ip`:`port` in the folder `root` (a temporary one, removed on stop, when not
+    given), saving nothing to disk. Call start() and stop()."""
+
     ip: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
     root: Path | None = None

@@ -205,6 +205,10 @@ class LinkShape:
 
 @dataclass
 class DirectionStats:
+    """What one direction of a relay carried: the chunks it released (a read of up to 64 KiB each), their
+    bytes, the losses it emulated (each held a chunk back one RTO), and the messages when it parses their
+    protocol. `since` gives what it carried after a `snapshot`."""
+
     chunks: int = 0
     bytes: int = 0
     retransmissions: int = 0

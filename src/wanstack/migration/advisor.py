@@ -31,6 +31,10 @@ from wanstack.migration.settings import MigrationSettings
 
 @dataclass(frozen=True)
 class SiteState:
+    """A site as the advisor sees it: its load (0..1, the share of its compute in use), its free RAM (MB) and
+    vCPUs, its hosts' relative speed, the anti-affinity groups with a VM there, and its total RAM (MB), to add
+    the VM's share to the load."""
+
     name: str
     load: float  # 0..1, share of the site's compute in use
     free_ram_mb: float
@@ -42,6 +46,10 @@ class SiteState:
 
 @dataclass(frozen=True)
 class VmState:
+    """The VM to advise on: its id and site, what matters for moving it (`guest`), its vCPUs, its users'
+    round trip to each site (ms), the longest downtime it tolerates and the longest round trip its users
+    accept (ms), and its anti-affinity group."""
+
     id: str
     site: str
     guest: Guest
@@ -54,6 +62,10 @@ class VmState:
 
 @dataclass(frozen=True)
 class Weights:
+    """The score's weights: the horizon H (s), the share of service lost while the memory is copied, the
+    cost of a second of downtime (s), the round trip worth one unit of service (ms), the seconds a GB
+    moved costs at full link utilisation, and the seconds a km of distance costs."""
+
     horizon_s: float = 3_600.0
     transfer: float = 0.1
     downtime: float = 100.0
@@ -64,6 +76,10 @@ class Weights:
 
 @dataclass(frozen=True)
 class Candidate:
+    """One destination for the VM: its score and each term of it (s of service, a cost negative), the
+    migration's cost (None: no spare bandwidth on the path), and whether the constraints allow it (`why_not`
+    says why not)."""
+
     site: str
     score: float
     terms: dict[str, float]
@@ -74,6 +90,9 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Advice:
+    """The advice for a VM: the site to move it to (None: don't migrate), every candidate ranked best first,
+    and `reason` saying it in a sentence."""
+
     vm: str
     move_to: str | None  # None: don't migrate
     candidates: list[Candidate] = field(default_factory=list)

@@ -25,6 +25,8 @@ class Conditions:
 
 
 def rtt_ms(infra: Infrastructure, a: str, b: str) -> float:
+    """The round trip between sites `a` and `b` over the scenario's lowest-delay paths (ms): 0 at one site,
+    inf when they are not connected."""
     topo = infra.topology
     if a == b:
         return 0.0
@@ -42,6 +44,10 @@ def advise_vm(
     weights: Weights | None = None,
     settings: MigrationSettings | None = None,
 ) -> Advice:
+    """`advisor.advise` for `vm` of `fleet` on the scenario: the sites as the fleet fills them (with the
+    `conditions`' loads and speeds where given), its users' round trip to each site (from
+    `conditions.users_at`, default the VM's site), and the path to every other site it can reach, as one
+    migration's lane with the `conditions`' utilisation."""
     c = conditions or Conditions()
     s = settings or MigrationSettings()
     sites = {

@@ -36,6 +36,9 @@ COLD_BOOT_S = 20.0
 
 
 class Strategy(StrEnum):
+    """How a VM moves: `pre-copy` (memory copied in rounds while it runs), `post-copy` (it runs at the
+    destination while its memory follows), `cold` (stopped, its disk copied unless shared, booted again)."""
+
     PRE_COPY = "pre-copy"
     POST_COPY = "post-copy"
     COLD = "cold"
@@ -81,6 +84,11 @@ class Path:
 
 @dataclass(frozen=True)
 class MigrationCost:
+    """What one migration costs: its strategy, whether it completes (False: Nova aborts it and the guest
+    stays), its total time (s), the guest's downtime (ms), the bytes it sends over the WAN, its pre-copy
+    rounds, auto-converge's final CPU throttle (0..1), post-copy's time running on remote pages (s), and what
+    decided how it ended (`reason`)."""
+
     strategy: Strategy
     converged: bool  # False: Nova aborts it (the guest stays where it was)
     total_s: float

@@ -23,6 +23,8 @@ from wanstack.scenario.build import Infrastructure
 
 @dataclass(frozen=True)
 class Flavor:
+    """A Nova flavor: its name, RAM (MB), vCPUs and root disk (GB)."""
+
     name: str
     ram_mb: int
     vcpus: int
@@ -52,6 +54,10 @@ DEFAULT_MAX_DOWNTIME_MS = 1_000.0
 
 @dataclass(frozen=True)
 class Vm:
+    """One VM of a fleet: its id, its site and compute host there (an index), its flavor's name, what
+    matters for moving it (`guest`), its vCPUs, the longest downtime it tolerates (ms), and its
+    anti-affinity group."""
+
     id: str
     site: str
     host: int  # index of its compute host at the site
@@ -64,6 +70,9 @@ class Vm:
 
 @dataclass
 class SiteCapacity:
+    """What a site's hosts hold for a fleet: RAM (MB) and vCPUs with Nova's allocation ratios applied, what
+    the fleet's VMs use of them, and the anti-affinity groups with a VM there."""
+
     name: str
     ram_mb: float  # all hosts together
     vcpus: int
@@ -98,6 +107,8 @@ class SiteCapacity:
 
 @dataclass
 class Fleet:
+    """A fleet: its VMs and every site's capacity."""
+
     vms: list[Vm]
     sites: dict[str, SiteCapacity]
 
@@ -175,6 +186,8 @@ class VmEntry(BaseModel):
 
 
 class FleetFile(BaseModel):
+    """A fleet file (JSON or YAML, `load_fleet`): its VMs."""
+
     model_config = ConfigDict(extra="forbid")
 
     vms: list[VmEntry]

@@ -13,6 +13,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def read_model(path: Path, model: type[M]) -> M:
+    """`path`'s YAML or JSON validated as `model`; ValueError naming the file, and the first wrong field with
+    how many more there are."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:

@@ -37,6 +37,9 @@ ACCESS_RTT_MS = 10.0
 
 
 class TracePoint(BaseModel):
+    """Where the user is from `t_s` (s) on: a site of the scenario, or a latitude and longitude (the nearest
+    site with a location)."""
+
     model_config = ConfigDict(extra="forbid")
 
     t_s: float = Field(ge=0)
@@ -52,6 +55,8 @@ class TracePoint(BaseModel):
 
 
 class Trace(BaseModel):
+    """A user's trace (a file for `load_trace`): their positions in time, and when it ends."""
+
     model_config = ConfigDict(extra="forbid")
 
     points: list[TracePoint] = Field(min_length=1)
@@ -59,10 +64,14 @@ class Trace(BaseModel):
 
 
 def load_trace(path: FsPath) -> Trace:
+    """A trace from a YAML or JSON file (`Trace`); ValueError naming the file and the wrong field."""
     return read_model(path, Trace)
 
 
 def site_of(infra: Infrastructure, p: TracePoint) -> str:
+    """The scenario's site where the user at `p` is: its site, or the site with a location nearest its
+    position (great-circle distance). ValueError for a site not in the scenario, or a position when no site
+    has a location."""
     if p.site is not None:
         if p.site not in infra.sites:
             raise ValueError(f"trace point at {p.t_s} s: no site {p.site!r} in the scenario")
@@ -97,6 +106,10 @@ def random_trace(infra: Infrastructure, steps: int, mean_dwell_s: float = 600.0,
 
 @dataclass
 class PolicyOutcome:
+    """What a policy gave the user over a trace: the round trip to the serving VM each second (ms, its mean
+    and 95th percentile as properties), the migrations, their bytes over the WAN and their total downtime
+    (ms)."""
+
     policy: str
     rtt_ms: list[float] = field(default_factory=list)  # one per second of the trace
     migrations: int = 0
@@ -121,6 +134,9 @@ def follow(
     settings: MigrationSettings | None = None,
     access_rtt_ms: float = ACCESS_RTT_MS,
 ) -> list[PolicyOutcome]:
+    """Replay `trace` for `vm` under each policy (`stay`, `nearest`, `advisor`, in that order); the advisor's
+    horizon is the trace's mean dwell time at a site, and a trace without `end_s` ends 10 minutes after its
+    last point."""
     s = settings or MigrationSettings()
     sites = [(p.t_s, site_of(infra, p)) for p in sorted(trace.points, key=lambda p: p.t_s)]
     end = trace.end_s if trace.end_s is not None else sites[-1][0] + 600.0

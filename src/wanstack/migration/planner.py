@@ -46,6 +46,9 @@ TICKS_PER_S = 10  # CP-SAT works in integers: times in tenths of a second
 
 @dataclass(frozen=True)
 class Move:
+    """One move of a plan: the VM, its source and destination sites, its source host (an index), when it
+    starts (s from the plan's start), its cost, and the VM's RAM (MB)."""
+
     vm: str
     src: str
     dst: str
@@ -61,6 +64,10 @@ class Move:
 
 @dataclass
 class Plan:
+    """An evacuation or rebalancing plan: its moves in start order, the VMs that cannot move with why, the
+    routes used, the lower bound on the makespan (s), which solver gave it and how long it took (s), and
+    (rebalance) each site's load before and after."""
+
     kind: str  # "evacuate" or "rebalance"
     moves: list[Move]
     unplaced: dict[str, str]  # VM -> why it cannot move
@@ -382,6 +389,7 @@ def evacuate(
 
 
 def loads(fleet: Fleet) -> dict[str, float]:
+    """Each site's load in `fleet` (the share of its RAM in use)."""
     return {name: cap.load for name, cap in fleet.sites.items()}
 
 

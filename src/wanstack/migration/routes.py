@@ -21,6 +21,10 @@ from wanstack.topology import great_circle_km
 
 @dataclass(frozen=True)
 class Route:
+    """The path migrations take from `src` to `dst`: its spare bandwidth at the bottleneck (Mbit/s), its round
+    trip (ms), the great-circle distance between the sites (km; 0 without locations), and the migrations it
+    carries at once (`lanes`), each over a `lane` with an equal share."""
+
     src: str
     dst: str
     bandwidth_mbps: float  # spare bandwidth of the path's bottleneck
@@ -59,8 +63,8 @@ def route(
 
 def move_cost(vm: Vm, r: Route, settings: MigrationSettings) -> MigrationCost | None:
     """How the VM would move over one lane of `r` as Nova would do it with these settings — pre-copy,
-    post-copy when it is permitted and pre-copy misses the VM's downtime limit, cold when even that
-    fits — or None when no way keeps the VM's downtime under its limit."""
+    post-copy when it is permitted and pre-copy misses the VM's downtime limit, cold when neither keeps
+    to it and a cold move does — or None when no way keeps the VM's downtime under its limit."""
     live = live_migration(vm.guest, r.lane, settings)
     if live.converged and live.downtime_ms <= vm.max_downtime_ms:
         return live

@@ -21,6 +21,9 @@ RouteKey = tuple[str, str]  # (from site, to site)
 
 @dataclass(frozen=True)
 class Job:
+    """A move to schedule: the VM, its source host (site, index), its route (from site, to site), and its
+    cost."""
+
     vm: str
     host: HostKey
     route: RouteKey
@@ -29,6 +32,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Slot:
+    """A scheduled move: the job, when it starts (s from the plan's start), and the route's lane it takes."""
+
     job: Job
     start_s: float
     lane: int

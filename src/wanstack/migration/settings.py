@@ -22,6 +22,10 @@ GIB = 1024**3
 
 
 class MigrationSettings(BaseModel):
+    """Nova's `[libvirt]` live-migration options and QEMU's auto-converge throttle (0..1 of the guest's CPU),
+    at their defaults (the module says where each comes from), with the model's own guest resume time and
+    round guard."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     downtime_ms: float = Field(500.0, gt=0, description="[libvirt] live_migration_downtime")

@@ -63,12 +63,16 @@ EMBEDDED_FLAVOR = (2, 47)  # nova: from 2.47 a server embeds its flavor (vcpus, 
 # --- asking every region at once, each with a deadline ------------------------------------------
 @dataclass(frozen=True)
 class Answered(Generic[T]):
+    """A call that returned by the deadline: its value and how long it took (s)."""
+
     value: T
     elapsed_s: float
 
 
 @dataclass(frozen=True)
 class Failed:
+    """A call that raised by the deadline: what went wrong, and how long it took (s)."""
+
     error: str  # what went wrong, as the exception says it
     elapsed_s: float
 
@@ -200,6 +204,10 @@ def ask_region(session: Any, region: str, *, interface: str | None, project_id: 
 # --- the cloud's inventory ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CloudInventory:
+    """A real cloud's inventory (`inventory`): the rows, each region's latest answer (for `previous` next
+    time), why each region not live is not, the deadline and how long the whole answer took (s), and the
+    projects' names where Keystone gave them."""
+
     inventory: Inventory  # the rows: live per (region, project, site); one per region not answering
     answers: Mapping[str, RegionAnswer]  # each region's latest answer (pass as `previous` next time)
     why: Mapping[str, str]  # region -> why it is not live now
@@ -353,12 +361,15 @@ def row_json(row: SiteCount, why: str | None = None) -> dict[str, Any]:
 
 
 def why_not_live(result: CloudInventory, row: SiteCount) -> str | None:
+    """Why `row` is not live (its region's reason, or else a cell of its region that did not answer); None for
+    a live row."""
     if row.source is Source.LIVE:
         return None
     return result.why.get(row.region, "a cell of the region did not answer")
 
 
 def to_json(result: CloudInventory) -> list[dict[str, Any]]:
+    """The inventory's rows as JSON objects (`row_json`), each row not live with why."""
     return [row_json(r, why_not_live(result, r)) for r in result.inventory.rows]
 
 

@@ -18,6 +18,9 @@ from enum import StrEnum
 
 
 class Source(StrEnum):
+    """Where a count comes from: `live`, its region answered now; `last known`, it answered before but not now
+    (the count is as of then); `unreachable`, it never answered."""
+
     LIVE = "live"
     LAST_KNOWN = "last known"
     UNREACHABLE = "unreachable"
@@ -25,6 +28,8 @@ class Source(StrEnum):
 
 @dataclass(frozen=True)
 class Counts:
+    """Servers and what they take: how many, their vCPUs, their RAM (MB). Counts add up field by field."""
+
     instances: int = 0
     vcpus: int = 0
     ram_mb: int = 0
@@ -35,6 +40,10 @@ class Counts:
 
 @dataclass(frozen=True)
 class SiteCount:
+    """One row of an inventory: a site's servers (or a region's, `site` "", in a real cloud's region not
+    answering), where the count comes from, when it was true (s; None: never answered), and what it may be
+    now: at least `low`, at most `upper`."""
+
     region: str
     site: str
     source: Source
@@ -54,6 +63,9 @@ class SiteCount:
 
 @dataclass(frozen=True)
 class Inventory:
+    """Every row at one moment (`at_s`, s) and the totals as an interval: at least `low`, at most `high` (None
+    when some row has no known bound); `exact` when every row is live."""
+
     at_s: float
     rows: tuple[SiteCount, ...]
 

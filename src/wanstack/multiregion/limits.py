@@ -26,6 +26,9 @@ KEYSTONE_RESOURCE = {"instances": "servers", "cores": "class:VCPU", "ram_mb": "c
 
 @dataclass(frozen=True)
 class RegionLimit:
+    """One region's part of a project's global limit on one resource (wanstack's name), as a Keystone project
+    limit for that region: the limit to write, and the usage the split started from."""
+
     region: str
     resource: str  # wanstack's name (instances, cores, ram_mb)
     limit: int

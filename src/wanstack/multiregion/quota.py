@@ -31,6 +31,9 @@ KINGBIRD_SYNC_S = 900.0
 
 @dataclass(frozen=True)
 class Decision:
+    """A ledger's answer to a claim: granted or not (`reason` says why not), and the round trips to the top
+    site the decision took."""
+
     granted: bool
     reason: str = ""
     # Round trips to the top site on the claim's path (0: decided at the region itself).
@@ -163,6 +166,9 @@ class Kingbird(RegionLimited):
 
 @dataclass
 class Transfer:
+    """Share on its way from the coordinator to region `to`: `amount`, added to its share when it arrives (at
+    `arrives`, s)."""
+
     to: int
     amount: int
     arrives: float

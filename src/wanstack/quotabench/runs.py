@@ -20,6 +20,7 @@ from wanstack.results.schema import QuotaStats, RunResult
 
 
 def percentile(values: list[float], q: float) -> float | None:
+    """The `q`-th percentile (0-100) of `values`, or None when there are none."""
     return float(np.percentile(values, q)) if values else None
 
 

@@ -39,6 +39,10 @@ SERVER_CLAIM = {"instances": 1, "cores": 1, "ram_mb": 512}  # the default flavor
 
 @dataclass(frozen=True)
 class Claim:
+    """One timed HTTP request (`call`), most often a claim: its HTTP status (0: no answer, `error` says why),
+    its time as the client saw it (ms), the claim's id when it was granted (201), the service's error message
+    otherwise, and when it was sent (`time.time()`)."""
+
     status: int
     ms: float
     id: str = ""

@@ -47,6 +47,10 @@ class Heartbeat:
 
 @dataclass(slots=True)
 class HostGroup:
+    """The hosts of one site simulated together (`hosts` of them in `fluid` mode, else one): their
+    nova-compute and neutron-agent heartbeats, and whether their resource tracker's last run still waits on a
+    held call."""
+
     site: str
     hosts: int
     nova: Heartbeat = field(default_factory=Heartbeat)

@@ -84,6 +84,10 @@ class RelayFigures(_Model):
 
 
 class Measured(_Model):
+    """What `wanstack calibrate` measured on the bench's machine: each lone pair's figures (`pairs`, by kind
+    and pause), the crowd's calls, the relay's own cost, the calls per second of 8 threads calling at once,
+    and how steady the machine was while measuring."""
+
     pairs: list[PairFigures]
     crowd: CrowdFigures | None = None
     relay: RelayFigures
@@ -175,6 +179,9 @@ class HostFit(_Model):
 
 
 class Fitted(_Model):
+    """What was fitted from `Measured`: the messaging costs any study may apply, and the bench-host plug-in's
+    parameters."""
+
     messaging: MessagingCosts
     host: HostFit
 

@@ -88,6 +88,7 @@ def links(net: Network, duration_s: float) -> list[LinkTraffic]:
 
 
 def sites(net: Network, names: list[str]) -> list[SiteTraffic]:
+    """Per site of `names`: the bytes it sent and received over the WAN and those that stayed on its LAN."""
     return [
         SiteTraffic(
             site=s,
@@ -102,6 +103,8 @@ def sites(net: Network, names: list[str]) -> list[SiteTraffic]:
 def stations(
     all_stations: Stations, duration_ms: float, connections: dict[tuple[str, str], int]
 ) -> list[StationStats]:
+    """Every station's size, jobs served, utilisation, mean and largest queue over `duration_ms`, and its
+    connections where `connections` counts them (by kind and site)."""
     return [
         StationStats(
             kind=kind,

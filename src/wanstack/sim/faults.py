@@ -22,6 +22,9 @@ _ENDS = {
 
 @dataclass
 class Window:
+    """A fault's window in simulated ms: from the fault to its end (`restore-link`, `site-up`, ...; None while
+    it lasts), and the sites it cut off from the top site when it struck."""
+
     fault: Fault
     start: float
     end: float | None = None

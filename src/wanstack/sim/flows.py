@@ -22,6 +22,10 @@ from wanstack.topology.tcp import LAN_MBPS, TCP_MSS_BYTES, TCP_WINDOW_BYTES
 
 @dataclass(slots=True)
 class Flow:
+    """One bulk transfer in progress from `src` to `dst`: the bytes still to send, its own cap and current
+    max-min share (Mbit/s), the route's links, and what to call (with `arg`) when it is done or its route is
+    cut."""
+
     fid: int
     src: str
     dst: str
@@ -37,6 +41,10 @@ class Flow:
 
 
 class FlowNetwork:
+    """The bulk transfers on the backbone: each gets a max-min fair share of its route's links, bounded by its
+    TCP cap; shares are recomputed whenever a flow starts or ends, and the directions the flows fill are given
+    to the network (`Network.bulk_full`) so that messages wait behind them."""
+
     def __init__(self, sim: Simulator, net: Network) -> None:
         self.sim = sim
         self.net = net

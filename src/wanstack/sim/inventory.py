@@ -10,6 +10,10 @@ from wanstack.sim.operation import Operation
 
 
 class Inventory:
+    """The servers of each site by state, the vCPUs free on its hosts, and which images each host and each
+    site's cache hold: what the scheduler claims room in, operations take servers from, and their outcomes
+    change (`settle`)."""
+
     def __init__(self, sites: dict[str, Site]) -> None:
         self.hosts = {name: s.host_count for name, s in sites.items()}
         self.free_vcpus = {name: s.host_count * s.hosts.vcpus for name, s in sites.items()}

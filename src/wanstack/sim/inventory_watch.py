@@ -21,6 +21,10 @@ from wanstack.sim.network import Network
 
 @dataclass
 class InventoryWatch:
+    """The top site's view of every compute site's servers: live while the nova-api that lists them answers,
+    the count it last had (with its time, s) once it does not, none for a site never reached; `view` gives it
+    as a `multiregion.inventory.Inventory`, `results` as the result's rows."""
+
     sim: Simulator
     net: Network
     placement: Placement

@@ -13,6 +13,9 @@ from wanstack.sim.kernel import Simulator
 
 @dataclass
 class HostLock:
+    """One lock of one compute host: `free` slots left, and the operations waiting for one in arrival
+    order."""
+
     sim: Simulator
     free: int
     waiting: deque[Callable[[], None]] = field(default_factory=deque)

@@ -34,6 +34,10 @@ TAG = "migration"
 
 @dataclass
 class SimulatedMove:
+    """How one move of a plan went: the VM, its source and destination sites, its start and end (simulated s),
+    the guest's downtime (ms), the bytes it sent between the sites, the pre-copy rounds of memory it took, how
+    it ended, and the planner's estimate of its total time (s) to compare with."""
+
     vm: str
     src: str
     dst: str
@@ -242,6 +246,9 @@ class MigrationRun:
 
 @dataclass
 class PlanRun:
+    """A migration plan's simulated run: every move, the engine's results of the run it shared, and optionally
+    those of the same run without the plan."""
+
     moves: list[SimulatedMove]
     result: RunResult  # the engine's own results: the workload's operations, links, stations
     baseline: RunResult | None = None  # the same run without the plan

@@ -55,6 +55,11 @@ class Lane:
 
 
 class Network:
+    """The backbone in simulated time: routes between sites (cached, recomputed when a link or site goes down
+    or comes back), each message's delay, drops where no route is left, and the bytes and messages every link,
+    site and traffic class carried. `wan_overhead_ms` is added to every WAN crossing (the bench relays' late
+    timers, `sim.host`; 0 otherwise)."""
+
     def __init__(
         self,
         sim: Simulator,

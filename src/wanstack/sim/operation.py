@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Operation:
+    """One user request in progress (`kind` at target `site`, started at `start` ms) and how it ended:
+    `outcome` is "" until then, then "ok", "failed" (with its `reason`) or "timeout"; `host` and `instance`
+    are the compute host and server it was given (-1: none yet)."""
+
     kind: OperationKind
     site: str
     spec: OperationSpec

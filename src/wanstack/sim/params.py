@@ -18,6 +18,8 @@ from wanstack.scenario.schema import StationSize
 
 @dataclass(frozen=True)
 class StationParams:
+    """A station's size: its workers (jobs served at once) and the service time of one job (ms)."""
+
     workers: int
     service_ms: float
 
@@ -51,6 +53,10 @@ DEFAULT_STATIONS: dict[str, StationParams] = {
 
 @dataclass(frozen=True)
 class Params:
+    """Every parameter of the simulated control plane: the stations' sizes by kind, the messaging library's
+    cost per message end (ms), message sizes (bytes), the compute host's own work, OpenStack's timers and
+    limits, and a quota claim's cost; each field's comment gives its source or says it is assumed."""
+
     stations: dict[str, StationParams] = field(default_factory=lambda: dict(DEFAULT_STATIONS))
     # oslo.messaging client-side cost per message (serialise, publish/consume), assumed.
     rpc_client_ms: float = 0.2

@@ -36,6 +36,10 @@ def erlang_c(servers: int, load: float) -> float:
 
 
 class Station:
+    """One queueing station, by (kind, site): `workers` servers in front of a FIFO queue, each job holding one
+    for `service_ms` per unit of work, behind the station's fluid background load if it has one; `up` is False
+    while a fault has taken it. Utilisation and queue length are kept as time integrals."""
+
     __slots__ = (
         "_bg_area",
         "_bg_last",

@@ -42,6 +42,8 @@ def prepare(source: Source, variant: Variant, overrides: Mapping[str, Any] | Non
 def run_variant(
     source: Source, variant: Variant, options: SimOptions | None, overrides: Mapping[str, Any] | None
 ) -> RunResult:
+    """The simulated result of one variant of the scenario (`prepare`); a worker process's whole job in
+    `run_variants`."""
     return simulate(prepare(source, variant, overrides), options)
 
 

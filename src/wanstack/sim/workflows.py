@@ -11,6 +11,9 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
+    """Who a workflow step names; the deployment model says which site plays each role for an operation's
+    target site. The value is the station kind that serves it."""
+
     USER = "user"  # the tenant, at the target site
     COMPUTE = "nova-compute"  # the host at the target site
     AGENT = "neutron-agent"  # the L2 agent on that host
@@ -120,6 +123,9 @@ class MigrateMemory:
 
 @dataclass(frozen=True)
 class Parallel:
+    """Branches of steps that run at once from the same point; the operation goes on once every branch is
+    done."""
+
     branches: tuple[tuple[Step, ...], ...]
 
 

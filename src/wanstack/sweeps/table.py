@@ -29,6 +29,10 @@ def median_rtt_ms(infra: Infrastructure) -> float | None:
 
 
 def rows(values: dict[str, Any], infra: Infrastructure, result: RunResult) -> list[dict[str, Any]]:
+    """The table's rows for one run: one per operation of `result`, each with the swept fields' `values`
+    (under their own names, over any column of the same name), the run's seed, scenario, model, backends,
+    quota modes, the scenario's median RTT from the top site (ms) and its WAN bytes in all, then the
+    operation's figures."""
     modes = sorted({q.mode for q in result.quotas})
     run = {
         **values,

@@ -60,6 +60,8 @@ def profiler(store: str) -> dict[str, object]:
 
 
 def common(state: Path, log: Path) -> dict[str, object]:
+    """The `[DEFAULT]` options every Nova and Neutron process shares: its log file (not stderr), the debug
+    switch, and its state folder."""
     return {
         "log_file": log,
         "debug": DEBUG,
@@ -69,6 +71,7 @@ def common(state: Path, log: Path) -> dict[str, object]:
 
 
 def placement(database: str, keystone_url: str, log: Path) -> str:
+    """placement.conf: its database, Keystone's token check on its API, its log."""
     return ini(
         {
             "DEFAULT": {"log_file": log, "debug": DEBUG},
@@ -80,6 +83,8 @@ def placement(database: str, keystone_url: str, log: Path) -> str:
 
 
 def glance(state: Path, database: str, keystone_url: str, paste: Path, log: Path) -> str:
+    """glance-api.conf: images on the file store under `state` (staging and tasks beside them), its database,
+    Keystone's token check on its API (`paste`: the paste pipeline), its log."""
     return ini(
         {
             "DEFAULT": {"log_file": log, "debug": DEBUG, "enabled_backends": "file:file"},
@@ -96,6 +101,9 @@ def glance(state: Path, database: str, keystone_url: str, paste: Path, log: Path
 
 
 def neutron(state: Path, database: str, *, transport: str, url: Url, paste: Path, log: Path) -> str:
+    """neutron.conf for neutron-server: ML2 with `local` networks bound by `wanstack_bind_all`, security
+    groups, one API worker and no RPC workers, its bus (`transport`) and database, Nova told of port changes.
+    `url(service)` is how this process's site reaches that service."""
     keystone_url = url(Service.KEYSTONE)
     return ini(
         {

@@ -130,6 +130,10 @@ def _stop(pid: int, say: Callable[[str], None], timeout_s: float = 180.0) -> Non
 
 @dataclass
 class ServiceStatus:
+    """One line of `wanstack testbed status`: an API (its name, the top site, "up" or "down" as it answers) or
+    a Nova service (its binary, its host, and its state and status as nova-api lists them, e.g. "up
+    (enabled)")."""
+
     name: str
     site: str
     state: str  # "up", "down", or what answered

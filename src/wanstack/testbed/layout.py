@@ -62,6 +62,10 @@ class WanRelay:
 
 @dataclass
 class Layout:
+    """Where the testbed's processes run for a scenario (`plan`): the top site first and the compute sites,
+    each site's number (the k of its `127.0.k.1`), and every service instance by (kind, site) on a port of its
+    own. `at` and `url` give the address a site's processes reach an instance at."""
+
     infra: Infrastructure
     sites: list[str]  # the top site first, then the compute sites
     computes: list[str]

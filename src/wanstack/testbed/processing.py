@@ -62,6 +62,9 @@ def own_ms(span: Span, children: dict[str, list[Span]]) -> float:
 
 
 def station_kind(span: Span) -> str | None:
+    """The simulator's station kind of a traced service's span (`STATION`; the conductor's
+    `schedule_and_build_instances` is the superconductor's work), or None for a service it has no station
+    for."""
     method = span.info.get("function", {}).get("name", "").rpartition(".")[-1]
     if span.service == "nova-conductor" and method in SUPERCONDUCTOR_METHODS:
         return "nova-superconductor"

@@ -22,6 +22,9 @@ STATE = "state.json"
 
 
 def main() -> None:
+    """Start the testbed of SCENARIO under FOLDER (its first EDGES compute sites when given), write
+    `state.json` once it is ready, and hold it until SIGTERM or SIGINT; then stop everything and remove
+    `state.json` and the services' files (kept, for their logs, when starting failed)."""
     folder, scenario = Path(sys.argv[1]), sys.argv[2]
     edges = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
     folder.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,10 @@ CASTS = frozenset(
 
 @dataclass
 class Span:
+    """One osprofiler span, from its start and stop points: its ids, the site whose store held it, its service
+    and kind, osprofiler's `info` of its start (the request, the function), and its start and stop (s since
+    the epoch; `stop` None when the stop point is missing)."""
+
     trace_id: str
     parent_id: str
     site: str
@@ -60,6 +64,10 @@ class Span:
 
 @dataclass(frozen=True)
 class Exchange:
+    """One REST request or RPC of a traced operation: its kind, the sites of its caller (`src`) and server
+    (`dst`), what it was (method, service and path; or service and RPC method), and when the server's span
+    started (s since the epoch). `one_way`: the WAN crossings on the way to what the caller waits for."""
+
     kind: str  # "REST", "RPC call", "RPC cast"
     src: str
     dst: str
@@ -78,6 +86,10 @@ class Exchange:
 
 @dataclass
 class Trace:
+    """One traced operation, `op` by a user at `site`: its spans by id, the REST and RPC exchanges they show
+    with their sites, the SQL statements per service@site, the exchanges on its critical path, and
+    osprofiler's points; `crossings` counts its one-way WAN crossings."""
+
     op: str
     site: str
     spans: dict[str, Span]

@@ -57,6 +57,9 @@ NEEDS = {OperationKind.DELETE: "ACTIVE", OperationKind.PAUSE: "ACTIVE", Operatio
 
 @dataclass
 class Outcome:
+    """One iteration of `op` at `site`: its latency as the API sees it (from the request to Nova's write of
+    the state, ms) and as Rally would report it (ms), both None when it failed, with `error` saying why."""
+
     op: OperationKind
     site: str
     api_ms: float | None = None  # as the API sees it (None: failed)

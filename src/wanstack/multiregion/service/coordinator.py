@@ -30,6 +30,10 @@ OURS = {v: k for k, v in KINGBIRD_NAMES.items()}
 
 @dataclass
 class Coordinator:
+    """The coordinator's service: Kingbird's quota-set API over the books in `store`, the answers to the
+    regions' syncs by `policy`'s rules, and, in lease mode, a thread that takes back the shares of regions
+    whose lease ran out (`start`, `stop`); `app` is its WSGI application."""
+
     store: CoordinatorStore
     policy: Policy
     _stop: threading.Event = field(default_factory=threading.Event)

@@ -31,6 +31,9 @@ class Caller:
 
 
 class HttpError(Exception):
+    """An answer other than success: its HTTP status and message, sent as `{"error": {"code", "message",
+    ...}}` with `extra` fields."""
+
     def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
@@ -38,6 +41,9 @@ class HttpError(Exception):
 
 @dataclass
 class Request:
+    """One request as a handler sees it: method, path, the path's `{name}` parameters, the JSON body (None
+    when empty), the headers (lower case), and who sent it (None on a public route)."""
+
     method: str
     path: str
     params: dict[str, str]
@@ -48,6 +54,8 @@ class Request:
 
 @dataclass
 class Response:
+    """A handler's answer: a JSON body (None: empty), its status, and headers beyond the content's."""
+
     body: Any = None
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)

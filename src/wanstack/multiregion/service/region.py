@@ -32,6 +32,10 @@ LOGIN_TIMEOUT_S = 60.0
 
 @dataclass
 class RegionService:
+    """A region's quota service: claims and releases decided against its shares in `store`, and a thread that
+    syncs with the coordinator every `rebalance_s` (with its Keystone `credentials`), counting the syncs that
+    worked and failed; `app` is its WSGI application."""
+
     name: str
     store: RegionStore
     coordinator_url: str

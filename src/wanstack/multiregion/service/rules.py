@@ -35,6 +35,8 @@ from wanstack.multiregion.quota import even_split
 
 
 class Op(StrEnum):
+    """What the coordinator tells a region to do with its share."""
+
     NONE = "none"
     RAISE = "raise"  # share += value
     LOWER_TO = "lower_to"  # share := max(used, min(share, value))
@@ -93,6 +95,10 @@ class Report:
 
 @dataclass(frozen=True)
 class Instruction:
+    """The coordinator's answer to a sync: the instruction's sequence number (a region applies each once),
+    what to do with the share and by how much, the region's fixed slack (escrow-epsilon), and its lease's
+    allowance (None: no lease)."""
+
     seq: int = 0
     op: Op = Op.NONE
     value: int = 0
@@ -146,6 +152,10 @@ class Grant:
 
 @dataclass(frozen=True)
 class Policy:
+    """How the coordinator shares a limit: the regions' sync period (s), the lease's term (None: no leases)
+    and the clock skew allowed beyond it (s), a lease's allowance as a part of an even share, and
+    escrow-epsilon's slack as a part of the limit."""
+
     rebalance_s: float = 10.0
     term_s: float | None = None  # lease mode
     skew_s: float = 1.0

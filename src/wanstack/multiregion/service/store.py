@@ -112,6 +112,7 @@ _UPDATE_SHARE = region_shares.update().where(
 
 
 def engine(url: str) -> Engine:
+    """An SQLAlchemy engine on `url`; on SQLite, with the write-ahead log and NORMAL sync."""
     made = create_engine(url)
     if made.dialect.name == "sqlite":
 

@@ -67,6 +67,11 @@ class _Seen:
 
 @dataclass
 class TokenCheck:
+    """The service's token check (an `App`'s `authenticate`): a request's `X-Auth-Token` checked at Keystone
+    and kept, taken as is for `cache_s`, then until it expires while it is checked again in the background;
+    401 for no token or one Keystone refuses, 503 when a token never seen cannot be checked within
+    `timeout_s`."""
+
     credentials: ServiceCredentials
     timeout_s: float = 10.0
     cache_s: float = TOKEN_CACHE_S

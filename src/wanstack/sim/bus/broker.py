@@ -15,6 +15,11 @@ from wanstack.sim.stations import Station
 
 
 class Broker:
+    """The `broker` RPC bus: a request goes from the client to the RabbitMQ node serving the server's site and
+    on to the server; the reply goes back through the node serving the server's site; a publisher confirm
+    comes from the receiver's node; a fanout is copied by each bus's node into its servers' queues. Each
+    pair's hops are built once and kept."""
+
     def __init__(self, plan: BusPlan) -> None:
         self.plan = plan
         self.bus_for = plan.rpc_bus_for

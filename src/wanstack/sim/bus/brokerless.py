@@ -9,6 +9,9 @@ from wanstack.sim.stations import Station
 
 
 class Brokerless:
+    """The `brokerless` RPC bus: a request and its reply go straight between client and server, a fanout is
+    cast by the sender to every server, and a cast's confirm is charged as a round trip to the receiver."""
+
     def __init__(self, plan: BusPlan) -> None:
         self.bus_for = plan.rpc_bus_for
 

@@ -14,6 +14,11 @@ from wanstack.sim.stations import Station
 
 
 class BrokerCluster:
+    """The `broker-cluster` RPC bus: every site is served by its nearest cluster member (`bus_for`); a message
+    enters at the sender's member and, when the queue lives on another member (the one nearest the receiver),
+    crosses to it before delivery. A confirm waits for both members; a fanout is copied by the sender's
+    member."""
+
     def __init__(self, plan: BusPlan) -> None:
         self.plan = plan
         self.members = plan.rpc_nodes or [plan.control_site]

@@ -10,6 +10,9 @@ from wanstack.sim.stations import Station
 
 
 class LogNotifications:
+    """The `log` notification bus: a notification goes to the partition leader at the notification-bus site
+    serving the sender, and the notifier waits for no confirm (`confirmed` is False)."""
+
     confirmed = False
 
     def __init__(self, plan: BusPlan) -> None:

@@ -12,6 +12,10 @@ from wanstack.sim.stations import Station
 
 
 class RouterMesh:
+    """The `router-mesh` RPC bus: a message is handled by the router of its sender's site, then of every site
+    on the lowest-delay path to the receiver; a reply takes the same way back, a fanout is cast by the sender
+    to every server, and a cast's confirm is charged as a broker's would be."""
+
     def __init__(self, plan: BusPlan) -> None:
         self.plan = plan
         self.bus_for = plan.rpc_bus_for

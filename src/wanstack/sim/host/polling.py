@@ -69,4 +69,6 @@ class PollBackoff:
 
 
 def do_nothing(_: Any) -> None:
+    """What a CPU job calls when it is done and nobody waits for it (an empty poll's wake-up, a relay's
+    work)."""
     pass
