@@ -119,7 +119,7 @@ def pooled(runs: list[PairRun]) -> PairRun:
 def measure_pair(
     broker: RabbitNode, kind: str = "call", calls: int = BACK_TO_BACK, pause_ms: float = 0.0, threads: int = 1
 ) -> PairRun:
-    session = broker.pids()[0] if broker.pids() else 0
+    session = broker.pid or 0
     # The relay counts AMQP frames, as in the bench's cases: that parsing is part of its cost.
     with DelayRelay(broker.port, LinkShape(), protocol="amqp") as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"
