@@ -42,6 +42,10 @@ def advise_vm(
     weights: Weights | None = None,
     settings: MigrationSettings | None = None,
 ) -> Advice:
+    """Every destination site for `vm` ranked by a transparent score (seconds of service gained over
+    the horizon, each term shown), or "don't migrate", under `conditions` (loads, host speeds, the
+    share of bandwidth others use, where the VM's users are), the score's `weights` and Nova's
+    migration `settings`."""
     c = conditions or Conditions()
     s = settings or MigrationSettings()
     sites = {
