@@ -171,13 +171,12 @@ def evacuate(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Plan moving every VM off a site (maintenance), minimising the time to empty it."""
-    from wanstack.api.migrate import busy_site
+    from wanstack.api.migrate import Planning, busy_site
     from wanstack.api.migrate import evacuate as plan_evacuation
     from wanstack.report.migration import plan_table, routes_table
 
-    planning = _planning(
-        "wanstack migrate evacuate", solver, time_limit, utilisation, post_copy, auto_converge, html
-    )
+    _need_extras("wanstack migrate evacuate", solver, html)
+    planning = Planning(_settings(post_copy, auto_converge), solver.value, time_limit, utilisation)
     infra, f = _setup(scenario, fleet, vms_per_host)
     # By default a site worth emptying (it used to be edge-metro's `edge-part-dieu`, in no other scenario).
     found = busy_site(infra, f) if site is None else _site(infra, site)
@@ -207,12 +206,12 @@ def rebalance(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Plan moves that even out the load between sites within a budget of WAN bytes."""
+    from wanstack.api.migrate import Planning
     from wanstack.api.migrate import rebalance as plan_rebalance
     from wanstack.report.migration import loads_table, plan_table, routes_table
 
-    planning = _planning(
-        "wanstack migrate rebalance", solver, time_limit, utilisation, post_copy, auto_converge, html
-    )
+    _need_extras("wanstack migrate rebalance", solver, html)
+    planning = Planning(_settings(post_copy, auto_converge), solver.value, time_limit, utilisation)
     infra, f = _setup(scenario, fleet, vms_per_host)
     with spinner("planning the rebalance"):
         plan = plan_rebalance(infra, f, budget_gb * 1e9, planning)
@@ -220,24 +219,12 @@ def rebalance(
     _deliver(infra, f, plan, planning, views, simulate, out, html, fmt)
 
 
-def _planning(
-    command: str,
-    solver: Solver,
-    time_limit: float,
-    utilisation: float,
-    post_copy: bool,
-    auto_converge: bool,
-    html: Path | None,
-) -> Planning:
-    """How a plan is made, once its extras are checked, before any work: CP-SAT (unless greedy) and,
-    with --html, plotly."""
-    from wanstack.api.migrate import Planning
-
+def _need_extras(command: str, solver: Solver, html: Path | None) -> None:
+    """A plan's extras, before any work: CP-SAT (unless greedy) and, with --html, plotly."""
     if solver is not Solver.GREEDY:
         need_extra("plan", command, hint="or --solver greedy")
     if html is not None:
         need_extra("html", command)
-    return Planning(_settings(post_copy, auto_converge), solver.value, time_limit, utilisation)
 
 
 def _deliver(
