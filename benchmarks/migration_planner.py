@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from wanstack.migration.fleet import generate
-from wanstack.migration.planner import CP_SAT_MAX_PAIRS, evacuate
+from wanstack.migration.planner import CP_SAT_MAX_PAIRS, Planning, evacuate
 from wanstack.scenario.load import load, parse
 from wanstack.sim.migrations import simulate_plan
 
@@ -56,7 +56,9 @@ def main() -> None:
         solvers = ["greedy"] + (["cp-sat"] if count * 3 <= CP_SAT_MAX_PAIRS else [])
         for solver in solvers:
             started = time.perf_counter()
-            plan = evacuate(infra, fleet, "src", nearest=3, time_limit_s=args.time_limit, solver=solver)
+            plan = evacuate(
+                infra, fleet, "src", Planning(time_limit_s=args.time_limit, solver=solver), nearest=3
+            )
             took = time.perf_counter() - started
             print(
                 f"{count:>7,} {plan.solver:<16} {took:>9.1f}s {plan.makespan_s:>9.0f}s "
@@ -67,7 +69,7 @@ def main() -> None:
     infra = load("edge-metro")
     fleet = generate(infra, 20.0)
     started = time.perf_counter()
-    plan = evacuate(infra, fleet, "edge-part-dieu", nearest=3, time_limit_s=args.time_limit)
+    plan = evacuate(infra, fleet, "edge-part-dieu", Planning(time_limit_s=args.time_limit), nearest=3)
     took = time.perf_counter() - started
     print(
         f"  {len(plan.moves):,} VMs planned in {took:.1f} s ({plan.solver}); "

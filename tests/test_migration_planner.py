@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from wanstack.cli import app
 from wanstack.migration.cost import Guest
 from wanstack.migration.fleet import Fleet, SiteCapacity, Vm, generate
-from wanstack.migration.planner import Plan, evacuate, nearest_sites, rebalance
+from wanstack.migration.planner import Plan, Planning, evacuate, nearest_sites, rebalance
 from wanstack.scenario.load import load, parse
 from wanstack.sim.migrations import simulate_plan
 
@@ -61,7 +61,7 @@ def test_the_same_seed_gives_the_same_fleet() -> None:
 def test_an_evacuation_moves_every_vm_within_capacity_lanes_and_hosts(solver: str) -> None:
     infra = parse(STAR, "star.yaml")
     fleet = generate(infra, 10)
-    plan = evacuate(infra, fleet, "edge-1", nearest=3, solver=solver, time_limit_s=5)
+    plan = evacuate(infra, fleet, "edge-1", Planning(solver=solver, time_limit_s=5), nearest=3)
     assert not plan.unplaced
     assert {m.vm for m in plan.moves} == {v.id for v in fleet.at("edge-1")}
     assert {m.dst for m in plan.moves} <= set(nearest_sites(infra, "edge-1", 3))
@@ -82,12 +82,15 @@ def test_cp_sat_finds_the_brute_force_optimum_of_a_small_case() -> None:
     for vm in vms:
         sites["edge-1"].take(vm)
     fleet = Fleet(vms, sites)
-    plan = evacuate(infra, fleet, "edge-1", destinations=["edge-2", "central"], solver="cp-sat")
+    plan = evacuate(infra, fleet, "edge-1", Planning(solver="cp-sat"), destinations=["edge-2", "central"])
     assert "cp-sat optimal" in plan.solver
     durations = {(m.vm, m.dst): m.cost.total_s for m in plan.moves}
     # Every VM's cost on both routes, from a plan forced to each destination.
     both = {
-        d: {m.vm: m for m in evacuate(infra, fleet, "edge-1", destinations=[d], solver="greedy").moves}
+        d: {
+            m.vm: m
+            for m in evacuate(infra, fleet, "edge-1", Planning(solver="greedy"), destinations=[d]).moves
+        }
         for d in ("edge-2", "central")
     }
     lanes = {d: plan.routes["edge-1", d].lanes for d in both}
@@ -114,7 +117,7 @@ def test_anti_affinity_spreads_a_group_over_destinations() -> None:
     others = [v for v in fleet.vms if v.site != "edge-1"]
     fleet = Fleet(others + grouped, fleet.sites)
     for solver in ("greedy", "cp-sat"):
-        plan = evacuate(infra, fleet, "edge-1", nearest=3, solver=solver, time_limit_s=5)
+        plan = evacuate(infra, fleet, "edge-1", Planning(solver=solver, time_limit_s=5), nearest=3)
         db = [m.dst for m in plan.moves if m.vm in {v.id for v in grouped[:3]}]
         assert len(db) == len(set(db)) == 3
 
@@ -124,7 +127,7 @@ def test_a_rebalance_lowers_the_peak_load_within_its_byte_budget() -> None:
     fleet = generate(infra, {"edge-1": 60.0, "edge-2": 5.0, "edge-3": 5.0, "central": 5.0})
     budget = 200e9
     for solver in ("greedy", "cp-sat"):
-        plan = rebalance(infra, fleet, budget, solver=solver, time_limit_s=5)
+        plan = rebalance(infra, fleet, budget, Planning(solver=solver, time_limit_s=5))
         assert plan.moves
         assert max(plan.loads_after.values()) < max(plan.loads_before.values())
         assert plan.wan_bytes <= budget * 1.001
@@ -139,7 +142,7 @@ def test_evacuating_2000_vms_off_a_100_host_site_plans_in_under_30_s() -> None:
     fleet = generate(infra, 20.0)
     vms = fleet.at("edge-part-dieu")
     assert 1_900 <= len(vms) <= 2_000
-    plan = evacuate(infra, fleet, "edge-part-dieu", nearest=3, time_limit_s=15)
+    plan = evacuate(infra, fleet, "edge-part-dieu", Planning(time_limit_s=15), nearest=3)
     assert plan.solve_s < 30
     assert len(plan.moves) + len(plan.unplaced) == len(vms)
     assert len(plan.moves) > 0.95 * len(vms)
@@ -230,7 +233,7 @@ def test_following_a_user_lowers_their_round_trip_at_a_cost() -> None:
 def test_the_same_input_gives_the_same_plan() -> None:
     infra = parse(STAR, "star.yaml")
     fleet = generate(infra, 20)
-    a, b = (evacuate(infra, fleet, "edge-1", solver="cp-sat", time_limit_s=3) for _ in range(2))
+    a, b = (evacuate(infra, fleet, "edge-1", Planning(solver="cp-sat", time_limit_s=3)) for _ in range(2))
     assert [(m.vm, m.dst, m.start_s) for m in a.moves] == [(m.vm, m.dst, m.start_s) for m in b.moves]
 
 

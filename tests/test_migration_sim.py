@@ -7,7 +7,7 @@ import pytest
 
 from wanstack.migration.cost import Guest, Path, live_migration
 from wanstack.migration.fleet import Fleet, SiteCapacity, Vm
-from wanstack.migration.planner import evacuate
+from wanstack.migration.planner import Planning, evacuate
 from wanstack.migration.routes import route
 from wanstack.migration.settings import MigrationSettings
 from wanstack.scenario.load import parse
@@ -29,7 +29,7 @@ def test_a_lone_migration_takes_what_the_cost_model_says(dirty: float) -> None:
     )
     guest = Guest(4096, dirty, working_set_mb=800)
     fleet = one_vm_fleet(list(infra.sites), guest, "edge-1")
-    plan = evacuate(infra, fleet, "edge-1", destinations=["central"], solver="greedy")
+    plan = evacuate(infra, fleet, "edge-1", Planning(solver="greedy"), destinations=["central"])
     (move,) = plan.moves
     run = simulate_plan(infra, plan, fleet.by_id(), workload=False)
     (sim,) = run.moved
@@ -65,7 +65,7 @@ run: {duration_s: 900, seed: 3}
     for vm in vms:
         sites["central"].take(vm)
     fleet = Fleet(vms, sites)
-    plan = evacuate(infra, fleet, "central", destinations=["edge-1"], solver="greedy")
+    plan = evacuate(infra, fleet, "central", Planning(solver="greedy"), destinations=["edge-1"])
     together = simulate_plan(infra, plan, fleet.by_id(), duration_s=900, baseline=True)
     alone = simulate_plan(infra, plan, fleet.by_id(), duration_s=900, workload=False)
     assert together.baseline is not None

@@ -135,7 +135,7 @@ def explain(
     the scenario's `openstack:` settings (or `settings`), with `servers_on_host` servers on the host
     (the operation's own included): each step with the sites it runs between and its one-way WAN
     crossings, and the crossings on the critical path. Counted, not simulated."""
-    from wanstack.sim.crossings import critical_crossings, layout, step_rows
+    from wanstack.sim.crossings import CrossingCounter, layout, step_rows
     from wanstack.sim.openstack import workflows
     from wanstack.sim.quotas import claim_round_trips
 
@@ -150,16 +150,15 @@ def explain(
     roles, buses = layout(infra, target)
     projects = infra.scenario.quotas.projects
     trips = claim_round_trips(projects[0]) if projects else 0  # the workload's default project
-    rows = step_rows(steps, target, roles, buses, servers_on_host, quota_round_trips=trips)
+    counter = CrossingCounter(target, roles, buses, servers_on_host, quota_round_trips=trips)
+    rows = step_rows(steps, counter)
     return WorkflowCrossings(
         operation=kind.value,
         site=target,
         model=infra.model.name,
         rpc=placement.region_by_name[placement.region_of[target]].rpc.value,
         servers_on_host=servers_on_host,
-        critical_crossings=critical_crossings(
-            steps, target, roles, buses, servers_on_host, quota_round_trips=trips
-        ),
+        critical_crossings=counter.of(steps),
         steps=[StepCrossings(step=label, sites=sites, crossings=n) for label, sites, n in rows],
     )
 

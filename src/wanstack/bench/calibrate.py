@@ -124,7 +124,7 @@ def measure_pair(
     counts AMQP frames as the cases' relays do. The latencies, the CPU ms per message of the client, the
     server, the broker and this process (the relay), the messages per second, and the bytes per message the
     client sent."""
-    session = broker.pids()[0] if broker.pids() else 0
+    session = broker.pid or 0
     # The relay counts AMQP frames, as in the bench's cases: that parsing is part of its cost.
     with DelayRelay(broker.port, LinkShape(), protocol="amqp") as relay:
         far = f"rabbit://guest:guest@127.0.0.1:{relay.port}/"

@@ -18,42 +18,28 @@ nodes are.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import shutil
-import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from wanstack.bench.cluster import nearest_site
 from wanstack.lab.ports import free_port
-from wanstack.lab.processes import exit_on_sigterm, terminate
-from wanstack.lab.procstat import session_cpu_s, session_rss_mb
+from wanstack.lab.processes import ServiceProcess
 from wanstack.lab.relay import DelayRelay, DirectionStats, LinkShape
+from wanstack.lab.servers import LabServer
 
 NATS_SERVER = "nats-server"
 # Port 1 on loopback: nothing listens there (see the module's docstring).
 NOWHERE = "127.0.0.1:1"
 # Clients without an account of their own are in the global one; servers' events in `$SYS`.
 GLOBAL_ACCOUNT = "$G"
-
-_RUNNING: weakref.WeakSet[NatsServer] = weakref.WeakSet()
-
-
-def _stop_all() -> None:
-    for server in list(_RUNNING):
-        server.stop()
-
-
-atexit.register(_stop_all)
 
 
 def available() -> bool:
@@ -62,7 +48,7 @@ def available() -> bool:
 
 
 @dataclass(eq=False)
-class NatsServer:
+class NatsServer(LabServer):
     """One nats-server; `routes`: cluster peers (their relays) to connect to. A context manager."""
 
     name: str = "wanstack"
@@ -70,12 +56,10 @@ class NatsServer:
     monitor_port: int = field(default_factory=free_port)
     cluster_port: int | None = None  # a cluster member's route listener
     routes: list[str] = field(default_factory=list)
-    root: Path | None = None
     startup_timeout_s: float = 20.0
     ip: str = "127.0.0.1"
     protocol: str = "nats"  # what a relay parses to count its messages (`lab.relay`)
-    _proc: subprocess.Popen[bytes] | None = None
-    _own_root: bool = False
+    folder_prefix: ClassVar[str] = "wanstack-nats-"
 
     @property
     def url(self) -> str:
@@ -96,58 +80,28 @@ class NatsServer:
             )
         return conf
 
-    def start(self) -> NatsServer:
+    def require(self) -> None:
         if not available():
             raise RuntimeError("nats-server is not installed (run `make test`, which installs it)")
-        exit_on_sigterm()
-        if self.root is None:
-            self.root = Path(tempfile.mkdtemp(prefix="wanstack-nats-"))
-            self._own_root = True
-        home = self.root / self.name
+
+    def launch(self, root: Path) -> None:
+        home = root / self.name
         home.mkdir(parents=True, exist_ok=True)
         (home / "nats.conf").write_text(self.config(), encoding="utf-8")
-        _RUNNING.add(self)
-        try:
-            self._proc = subprocess.Popen(
-                [NATS_SERVER, "-c", str(home / "nats.conf"), "-l", str(home / "nats.log")],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        argv = [NATS_SERVER, "-c", str(home / "nats.conf")]
+        server = self.run(ServiceProcess("nats-server", argv, home / "nats.log", grace_s=5.0))
+        server.wait_until(self._healthy, self.startup_timeout_s, 0.02, f"healthy as {self.name}")
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self._proc.returncode}: {self.tail_log()}")
-            with contextlib.suppress(OSError, ValueError):
-                if self.monitor("healthz").get("status") == "ok":
-                    return
-            time.sleep(0.02)
-        raise TimeoutError(f"nats-server {self.name} not ready in {self.startup_timeout_s:.0f} s")
+    def _healthy(self) -> bool:
+        with contextlib.suppress(OSError, ValueError):
+            return self.monitor("healthz").get("status") == "ok"
+        return False
 
     def monitor(self, endpoint: str) -> dict[str, Any]:
         """One of the server's monitoring endpoints (varz, routez, healthz), as JSON."""
         url = f"http://{self.ip}:{self.monitor_port}/{endpoint}"
         with urllib.request.urlopen(url, timeout=2) as answer:
             return json.loads(answer.read())  # type: ignore[no-any-return]
-
-    def tail_log(self, lines: int = 20) -> str:
-        log = self.root / self.name / "nats.log" if self.root else None
-        if log is None or not log.exists():
-            return ""
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-    def cpu_s(self) -> float:
-        return session_cpu_s(self._proc.pid) if self._proc is not None else 0.0
-
-    def rss_mb(self) -> float:
-        return session_rss_mb(self._proc.pid) if self._proc is not None else 0.0
 
     def deliveries(self) -> int:
         """Application messages the server has sent on (its global account's `sent`, `accstatz`;
@@ -163,62 +117,41 @@ class NatsServer:
             return int(self.monitor("routez")["num_routes"])
         return 0
 
-    def pids(self) -> list[int]:
-        return [self._proc.pid] if self._proc is not None and self._proc.poll() is None else []
 
-    def stop(self) -> None:
-        if self._proc is not None:
-            terminate(self._proc)
-            self._proc = None
-        _RUNNING.discard(self)
-        if self._own_root and self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
-
-    def __enter__(self) -> NatsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-class NatsCluster:
+class NatsCluster(LabServer):
     """A NATS server at each of `sites`, routes between every two through WAN relays; `shape(a, b)`:
     the WAN path from one site to another (`LinkShape.of_path`). Clients use the nearest server
-    (`nearest`)."""
+    (`nearest`). The servers' files share the cluster's folder (`servers.LabServer`)."""
+
+    folder_prefix: ClassVar[str] = "wanstack-nats-"
 
     def __init__(
         self, sites: Sequence[str], shape: Callable[[str, str], LinkShape], name: str = "wanstack"
     ) -> None:
+        super().__init__()
         self.sites = list(sites)
         self.shape = shape
-        self.root = Path(tempfile.mkdtemp(prefix="wanstack-nats-"))
         self.members = {
-            site: NatsServer(name=f"{name}-{k}", cluster_port=free_port(), root=self.root)
+            site: NatsServer(name=f"{name}-{k}", cluster_port=free_port())
             for k, site in enumerate(self.sites, 1)
         }
         # (from site, to site) -> the relay that site's server reaches the other's route port through.
         self.relays: dict[tuple[str, str], DelayRelay] = {}
         self._stack = contextlib.ExitStack()
 
-    def start(self) -> NatsCluster:
-        exit_on_sigterm()
-        try:
-            for a in self.sites:
-                for b in self.sites:
-                    if a != b:
-                        port = self.members[b].cluster_port
-                        assert port is not None
-                        relay = DelayRelay(port, self.shape(a, b), protocol="nats")
-                        self.relays[a, b] = self._stack.enter_context(relay)
-                        self.members[a].routes.append(f"127.0.0.1:{relay.port}")
-            for server in self.members.values():
-                self._stack.enter_context(server)
-            self._wait_formed()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    def launch(self, root: Path) -> None:
+        for a in self.sites:
+            for b in self.sites:
+                if a != b:
+                    port = self.members[b].cluster_port
+                    assert port is not None
+                    relay = DelayRelay(port, self.shape(a, b), protocol="nats")
+                    self.relays[a, b] = self._stack.enter_context(relay)
+                    self.members[a].routes.append(f"127.0.0.1:{relay.port}")
+        for server in self.members.values():
+            server.root = root
+            self._stack.enter_context(server)
+        self._wait_formed()
 
     def _wait_formed(self, timeout_s: float = 20.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -248,12 +181,5 @@ class NatsCluster:
             sent[b, a] = sent.get((b, a), 0.0) + what(relay.backward)
         return sent
 
-    def stop(self) -> None:
+    def halt(self) -> None:
         self._stack.close()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> NatsCluster:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -4,13 +4,14 @@ Every step of the operation's workflow (`sim.workflows`) becomes the real exchan
 between the sites the deployment model gives its roles, across the emulated WAN:
 - Call / Cast: an oslo.messaging call or cast from the client role's site to an RPC server of the
   server role at its site, through the bus (the scenario's broker; a site's connection to it crosses a
-  relay with the route's delay). The server sleeps its station's service time and runs the call's
-  inner steps before it replies; a cast's operation goes on once the server has processed it.
+  relay with the route's shape, `lab.relay.LinkShape.of_path`). The server sleeps its station's
+  service time and runs the call's inner steps before it replies; a cast's operation goes on once the
+  server has processed it.
 - Http / Db (and the image metadata of FetchImage): request and response of the simulator's sizes
   over a kept-alive TCP connection (keystoneauth and SQLAlchemy keep theirs) to a server that sleeps
-  the service time, through a relay with the delay of the route between the two sites.
-- FetchImage's data: the image's bytes over TCP from the image store's site, through a relay capped at
-  the route's bottleneck bandwidth.
+  the service time, through a relay with the shape of the route between the two sites.
+- FetchImage's data: the image's bytes over TCP from the image store's site, through a relay whose
+  way back carries the route's bottleneck bandwidth.
 - Notify: a real notification, waited for by nobody; Local: the host's own work, slept.
 - Authenticate, ValidateToken: steady state — tokens are cached (keystonemiddleware's cache lasts
   300 s); SelectHost: the scheduler's filtering, no exchange.
@@ -161,8 +162,10 @@ class Replay:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def _delay(self, a: str, b: str) -> float:
-        return 0.0 if a == b else self.infra.topology.path_delay_ms(a, b)
+    def _shape(self, a: str, b: str) -> LinkShape:
+        """The path from `a` to `b` as a relay applies it (every field of its links, each way), its
+        draws seeded from the scenario's run seed and the pair, as the other real engines'."""
+        return LinkShape.of_path(self.infra.topology, a, b, seed=self.infra.scenario.run.seed)
 
     def _start(self) -> None:
         import oslo_messaging
@@ -186,7 +189,8 @@ class Replay:
             if s == self.bus_site:
                 url = self.broker.url
             else:
-                relay = DelayRelay(self.broker.port, LinkShape(delay_ms=self._delay(s, self.bus_site)))
+                # The pair may also have a request relay (`_connection`): this one draws its own.
+                relay = DelayRelay(self.broker.port, self._shape(s, self.bus_site).reseeded("bus"))
                 url = f"rabbit://guest:guest@127.0.0.1:{self._stack.enter_context(relay).port}/"
             self._transports[s] = oslo_messaging.get_rpc_transport(cfg.CONF, url=url)
             self._urls[s] = url
@@ -244,7 +248,7 @@ class Replay:
     ) -> None:
         """A request from `a` to the server at `b` and its response; `answered_later`: only until it has
         arrived (its answer is read before the connection's next request)."""
-        sock = self._connection(a, b, LinkShape(delay_ms=self._delay(a, b)))
+        sock = self._connection(a, b, self._shape(a, b))
         for size in self._unread.pop(sock, []):
             _read(sock, max(size, 1))
         ticket = 0
@@ -265,10 +269,9 @@ class Replay:
             self._arrivals[ticket].set()
 
     def transfer(self, source: str, site: str, nbytes: int) -> None:
-        """A bulk download from `source` to `site` at the route's bottleneck bandwidth."""
-        bandwidth = self.infra.topology.bottleneck_mbps(site, source) if site != source else None
-        shape = LinkShape(delay_ms=self._delay(site, source), bandwidth_mbps=bandwidth)
-        sock = self._connection(site, f"bulk:{source}", shape)
+        """A bulk download from `source` to `site`: `site` asks, the bytes flow back the relay's
+        return way, the route source→site, at its bottleneck bandwidth."""
+        sock = self._connection(site, f"bulk:{source}", self._shape(site, source).reseeded("bulk"))
         sock.sendall(HEADER.pack(0, nbytes, 0.0, 0))
         if len(_read(sock, nbytes)) != nbytes:
             raise ConnectionError(f"{source} -> {site}: transfer cut")

@@ -61,6 +61,8 @@ ScenarioArg = Annotated[
     typer.Argument(help=f"Scenario YAML file, or the name of a built-in scenario ({DEFAULT_SCENARIO!r})."),
 ]
 
+OutOption = Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")]
+
 HtmlOption = Annotated[
     Path | None,
     typer.Option(

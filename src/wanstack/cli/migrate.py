@@ -143,7 +143,7 @@ def advise(
         chosen = f.by_id().get(vm)
         if chosen is None:
             fail(f"no VM {vm!r} in the fleet (e.g. {f.vms[0].id if f.vms else 'none'})", markup=False)
-        show(fmt, advice_table(advise(infra, f, chosen, conditions, settings)))
+        show(fmt, advice_table(advise(infra, f, chosen, conditions, settings=settings)))
         return
     if site is None:
         fail("say which VM (--vm ID) or which site (--site NAME) to advise on", markup=False)
@@ -290,7 +290,7 @@ def follow(
         fail(f"no VM {vm!r} in the fleet", markup=False)
     try:
         user = load_trace(trace) if trace else random_trace(infra, steps, dwell, seed)
-        outcomes = replay_follow(infra, f, chosen, user, _settings(post_copy, auto_converge))
+        outcomes = replay_follow(infra, f, chosen, user, settings=_settings(post_copy, auto_converge))
     except (OSError, ValueError) as err:
         fail(str(err), markup=False)
     show(fmt, follow_table(chosen, len(user.points), outcomes))

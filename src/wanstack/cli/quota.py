@@ -25,6 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 Regions = Annotated[str, typer.Option(help="Comma-separated Keystone region ids to split the limits over.")]
+QuotaScenario = Annotated[str, typer.Argument(help="Scenario file with a quotas: section.")]
+Project = Annotated[str | None, typer.Option(help="The quotas: project (default: the first).")]
 
 
 def _project(scenario: str, name: str | None) -> ProjectQuota:
@@ -45,9 +47,9 @@ def _regions(text: str) -> list[str]:
 
 @app.command()
 def plan(
-    scenario: Annotated[str, typer.Argument(help="Scenario file with a quotas: section.")] = DEFAULT_SCENARIO,
+    scenario: QuotaScenario = DEFAULT_SCENARIO,
     regions: Regions = "RegionOne",
-    project: Annotated[str | None, typer.Option(help="The quotas: project (default: the first).")] = None,
+    project: Project = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """The limits each region gets: an even part of each global limit (what each uses, when applied
@@ -65,10 +67,10 @@ def plan(
 
 @app.command()
 def apply(
-    scenario: Annotated[str, typer.Argument(help="Scenario file with a quotas: section.")] = DEFAULT_SCENARIO,
+    scenario: QuotaScenario = DEFAULT_SCENARIO,
     cloud: Annotated[str, typer.Option(help="The cloud in clouds.yaml (an administrator's).")] = "",
     regions: Regions = "RegionOne",
-    project: Annotated[str | None, typer.Option(help="The quotas: project (default: the first).")] = None,
+    project: Project = None,
     deadline: Annotated[
         float, typer.Option(min=0.1, help="Seconds each region's compute API is given to tell its usage.")
     ] = 10.0,

@@ -11,6 +11,7 @@ import typer
 from wanstack.cli.common import (
     FormatOption,
     HtmlOption,
+    OutOption,
     OutputFormat,
     ScenarioArg,
     deliver,
@@ -27,7 +28,7 @@ from wanstack.scenario.workload import OperationKind
 def bench(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     messages: Annotated[int, typer.Option(help="Messages per client and test case.")] = 20,
-    out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
+    out: OutOption = None,
     simulate: Annotated[
         bool, typer.Option("--simulate", help="Run the same test cases in the simulator instead (fast).")
     ] = False,

@@ -12,6 +12,7 @@ import typer
 from wanstack.cli.common import (
     FormatOption,
     HtmlOption,
+    OutOption,
     OutputFormat,
     ScenarioArg,
     console,
@@ -59,7 +60,7 @@ def overrides(options: list[str] | None) -> dict[str, object]:
 
 def run(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
-    out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
+    out: OutOption = None,
     calibration: Annotated[
         Path | None,
         typer.Option(help="A file from `wanstack calibrate`: measured costs replace the defaults."),

@@ -11,6 +11,7 @@ import typer
 
 from wanstack.cli.common import (
     FormatOption,
+    OutOption,
     OutputFormat,
     console,
     deliver,
@@ -105,7 +106,7 @@ def run(
         str,
         typer.Argument(help="The scenario whose workload to run (boot, delete, pause, unpause with times)."),
     ] = DEFAULT_SCENARIO,
-    out: Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")] = None,
+    out: OutOption = None,
     folder: Folder = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import struct
 
+from wanstack.lab.messages import MessageCounter
+
 FRAME_HEADER = 7
 FRAME_END = 1
 METHOD_FRAME = 1
@@ -19,47 +21,42 @@ PUBLISH, DELIVER = 40, 60
 PROTOCOL_HEADER = b"AMQP\x00\x00\x09\x01"
 
 
-class AmqpMessages:
+class AmqpMessages(MessageCounter):
     """Feed one direction of one connection chunk by chunk; `count` is the messages seen so far."""
 
     def __init__(self) -> None:
-        self.count = 0
+        super().__init__()
         self.frames = 0
         self._pending = b""  # the start of a frame not complete enough to read its class and method
-        self._skip = 0  # bytes of the current frame still to pass over
         self._started = False
 
     def feed(self, data: bytes) -> None:
-        if not data:
-            return  # nothing yet: the protocol header is looked for in the first bytes, not here
-        if not self._started:
+        # The protocol header is looked for in the first bytes (not in an empty chunk).
+        if data and not self._started:
             self._started = True
             if data[:1] == PROTOCOL_HEADER[:1]:  # no frame type starts with "A"
-                self._skip = len(PROTOCOL_HEADER)
-        view = memoryview(data)
-        while view:
-            if self._skip:
-                step = min(self._skip, len(view))
-                self._skip -= step
-                view = view[step:]
-                continue
-            # Read the frame header; for a method frame, also its class-id and method-id.
-            want = FRAME_HEADER
-            if len(self._pending) >= FRAME_HEADER and self._pending[0] == METHOD_FRAME:
-                want += 4
-            take = want - len(self._pending)
-            self._pending += bytes(view[:take])
-            view = view[take:]
-            if len(self._pending) < want:
-                return
-            kind, _channel, size = struct.unpack_from(">BHI", self._pending)
-            if kind == METHOD_FRAME and len(self._pending) == FRAME_HEADER and size >= 4:
-                continue  # now read the class-id and method-id
-            self.frames += 1
-            read = len(self._pending) - FRAME_HEADER
-            if read:
-                cls, method = struct.unpack_from(">HH", self._pending, FRAME_HEADER)
-                if cls == BASIC and method in (PUBLISH, DELIVER):
-                    self.count += 1
-            self._skip = size - read + FRAME_END
-            self._pending = b""
+                self.skip = len(PROTOCOL_HEADER)
+        super().feed(data)
+
+    def read(self, view: memoryview) -> memoryview:
+        # Read the frame header; for a method frame, also its class-id and method-id.
+        want = FRAME_HEADER
+        if len(self._pending) >= FRAME_HEADER and self._pending[0] == METHOD_FRAME:
+            want += 4
+        take = want - len(self._pending)
+        self._pending += bytes(view[:take])
+        view = view[take:]
+        if len(self._pending) < want:
+            return view  # all of it read: the rest comes with the next chunk
+        kind, _channel, size = struct.unpack_from(">BHI", self._pending)
+        if kind == METHOD_FRAME and len(self._pending) == FRAME_HEADER and size >= 4:
+            return view  # now read the class-id and method-id
+        self.frames += 1
+        read = len(self._pending) - FRAME_HEADER
+        if read:
+            cls, method = struct.unpack_from(">HH", self._pending, FRAME_HEADER)
+            if cls == BASIC and method in (PUBLISH, DELIVER):
+                self.count += 1
+        self.skip = size - read + FRAME_END
+        self._pending = b""
+        return view

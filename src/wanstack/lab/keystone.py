@@ -6,16 +6,15 @@ multiregion.md`: Keystone 30 on SQLite, served by the threaded wsgiref server, u
 from __future__ import annotations
 
 import functools
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from wanstack.lab import openstack_env as environment
 from wanstack.lab.openstack_env import ADMIN_AUTH, ADMIN_PASSWORD, DEBUG, REGION, ini
 from wanstack.lab.ports import answers, free_port
 from wanstack.lab.processes import Commands, ServiceProcess, together
+from wanstack.lab.servers import LabServer
 
 
 def conf_text(state: Path, database: str, log: Path) -> str:
@@ -91,33 +90,26 @@ def available() -> bool:
     return environment.python().exists() and environment.script("keystone-manage").exists()
 
 
-@dataclass
-class KeystoneServer:
+@dataclass(eq=False)
+class KeystoneServer(LabServer):
     """One Keystone at 127.0.0.1 on a free port, its files in a folder of its own (removed on stop).
     Use as a context manager."""
 
     database: str | None = None  # an SQLAlchemy URL (default: SQLite in its folder)
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
-    root: Path | None = None
-    process: ServiceProcess | None = None
+    startup_timeout_s: float = 120.0
+    folder_prefix: ClassVar[str] = "wanstack-keystone-"
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout_s: float = 120.0) -> KeystoneServer:
+    def require(self) -> None:
         if not available():
             raise RuntimeError(environment.MISSING)
-        self.root = Path(tempfile.mkdtemp(prefix="wanstack-keystone-"))
-        try:
-            self._start(self.root, timeout_s)
-        except BaseException:
-            self.stop()  # a failed or interrupted start leaves no process and no folder
-            raise
-        return self
 
-    def _start(self, root: Path, timeout_s: float) -> None:
+    def launch(self, root: Path) -> None:
         log = root / "keystone.log"
         database = self.database or f"sqlite:///{root / 'keystone.db'}"
         conf = root / "keystone.conf"
@@ -130,32 +122,16 @@ class KeystoneServer:
             "OS_KEYSTONE_CONFIG_FILES": str(conf),
         }
         argv = [str(environment.python()), "-m", "wanstack_openstack.serve"]
-        process = self.process = ServiceProcess("keystone", argv, root / "keystone.out", env).start()
+        process = self.run(ServiceProcess("keystone", argv, root / "keystone.out", env))
         # The server imports Keystone (seconds here) while bootstrap writes the administrator's rows;
         # nothing reads them before start() returns: it has only asked for the version document.
         bootstrap(conf, self.url, root / "setup.log")
-        deadline = time.monotonic() + timeout_s
-        while not answers(f"{self.url}/v3"):
-            if not process.alive or time.monotonic() > deadline:
-                raise RuntimeError(f"Keystone did not come up:\n{process.tail()}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
+        process.wait_until(
+            lambda: answers(f"{self.url}/v3"), self.startup_timeout_s, 0.2, f"answering on {self.url}/v3"
+        )
 
     def connect(self, region: str = REGION) -> object:
         """The administrator's openstacksdk connection."""
         import openstack
 
         return openstack.connect(auth_url=f"{self.url}/v3", region_name=region, **ADMIN_AUTH)
-
-    def __enter__(self) -> KeystoneServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

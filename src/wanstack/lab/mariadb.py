@@ -5,17 +5,17 @@ no performance schema (../shared/real-openstack.md: ~185 MB, up in < 1 s)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from wanstack.lab.ports import free_port, port_open
-from wanstack.lab.processes import exit_on_sigterm, terminate
+from wanstack.lab.processes import ServiceProcess
+from wanstack.lab.servers import LabServer
 
 MARIADBD = "/usr/sbin/mariadbd"
 INSTALL_DB = "/usr/bin/mariadb-install-db"
@@ -35,16 +35,14 @@ def available() -> bool:
 
 
 @dataclass(eq=False)
-class MariaDB:
+class MariaDB(LabServer):
     """One server. Use as a context manager, or call start()/stop()."""
 
     ip: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
-    root: Path | None = None  # parent folder for its files (default: a new temporary directory)
     startup_timeout_s: float = 60.0
+    folder_prefix: ClassVar[str] = "wanstack-mariadb-"
     _home: Path | None = None
-    _own_root: bool = False
-    _server: subprocess.Popen[bytes] | None = None
     _socket: Path | None = None
     _short: Path | None = None  # a folder of its own for the socket when `root` is deep
 
@@ -53,20 +51,19 @@ class MariaDB:
         where = f"{host or self.ip}:{port or self.port}"
         return f"mysql+pymysql://{USER}:{PASSWORD}@{where}/{database}?charset=utf8"
 
-    def start(self) -> MariaDB:
+    def require(self) -> None:
         if not available():
             raise RuntimeError("mariadb-server is not installed (`make test` installs it from Debian)")
-        exit_on_sigterm()
-        if self.root is None:
-            self.root = Path(tempfile.mkdtemp(prefix="wanstack-mariadb-"))
-            self._own_root = True
-        home = self._home = self.root / f"mariadb-{self.port}"
+
+    def launch(self, root: Path) -> None:
+        home = self._home = root / f"mariadb-{self.port}"
         (home / "data").mkdir(parents=True, exist_ok=True)
         self._socket = home / "mysqld.sock"
         if len(os.fsencode(self._socket)) > SOCKET_PATH_MAX:
             self._short = Path(tempfile.mkdtemp(prefix="wanstack-my-"))
             self._socket = self._short / "mysqld.sock"
         config = home / "my.cnf"
+        # No log-error: the server writes its errors to stderr, which goes to its log (`tail_log`).
         config.write_text(
             "[mariadbd]\n"
             f"datadir = {home / 'data'}\n"
@@ -80,8 +77,7 @@ class MariaDB:
             "innodb_buffer_pool_size = 64M\n"
             "innodb_log_file_size = 16M\n"
             "performance_schema = OFF\n"
-            "max_connections = 500\n"
-            f"log-error = {home / 'error.log'}\n",
+            "max_connections = 500\n",
             encoding="utf-8",
         )
         subprocess.run(
@@ -95,30 +91,20 @@ class MariaDB:
             capture_output=True,
             timeout=120,
         )
-        self._server = subprocess.Popen(
-            [MARIADBD, f"--defaults-file={config}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        argv = [MARIADBD, f"--defaults-file={config}"]
+        server = self.run(ServiceProcess("mariadbd", argv, home / "error.log"))
+        socket = self._socket
+        server.wait_until(
+            lambda: port_open(self.port, self.ip) and socket.exists(),
+            self.startup_timeout_s,
+            0.1,
+            f"answering on {self.ip}:{self.port}",
         )
-        self._wait_ready()
         # The services' account, from any loopback address (they connect through relays).
         self.sql(
             f"CREATE USER IF NOT EXISTS '{USER}'@'%' IDENTIFIED BY '{PASSWORD}';"
             f"GRANT ALL ON *.* TO '{USER}'@'%'; FLUSH PRIVILEGES;"
         )
-        return self
-
-    def _wait_ready(self) -> None:
-        assert self._home is not None
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self._server is not None and self._server.poll() is not None:
-                raise RuntimeError(f"mariadbd exited with {self._server.returncode}: {self.tail_log()}")
-            if port_open(self.port, self.ip) and self._socket is not None and self._socket.exists():
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"MariaDB on {self.ip}:{self.port} not ready in {self.startup_timeout_s:.0f} s")
 
     def sql(self, statements: str) -> None:
         """Run SQL as root, over the server's socket (root@localhost has no password)."""
@@ -133,33 +119,7 @@ class MariaDB:
     def create(self, *databases: str) -> None:
         self.sql("".join(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8;" for name in databases))
 
-    def tail_log(self, lines: int = 20) -> str:
-        if self._home is None:
-            return ""
-        with contextlib.suppress(OSError):
-            return "\n".join((self._home / "error.log").read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def pids(self) -> list[int]:
-        return [self._server.pid] if self._server is not None and self._server.poll() is None else []
-
-    def stop(self) -> None:
-        if self._server is not None:
-            terminate(self._server, grace_s=10.0)
-            self._server = None
-        if self._own_root and self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
+    def halt(self) -> None:
         if self._short is not None:
             shutil.rmtree(self._short, ignore_errors=True)
             self._short = None
-
-    def __enter__(self) -> MariaDB:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -11,6 +11,8 @@ line.
 
 from __future__ import annotations
 
+from wanstack.lab.messages import MessageCounter
+
 CRLF = b"\r\n"
 # Between servers a route forwards a message as `RMSG <account> <subject> [reply] [queues] <#bytes>`
 # (or HMSG with headers); a leaf node connection as LMSG.
@@ -18,33 +20,25 @@ WITH_PAYLOAD = {b"PUB", b"MSG", b"HPUB", b"HMSG", b"RMSG", b"LMSG"}
 SYSTEM_ACCOUNT = b"$SYS"
 
 
-class NatsMessages:
+class NatsMessages(MessageCounter):
     """Feed one direction of one connection chunk by chunk; `count` is the messages seen so far."""
 
     def __init__(self) -> None:
-        self.count = 0
+        super().__init__()
         self._line = b""  # the start of an operation line not yet ended
-        self._skip = 0  # payload bytes (and their CRLF) still to pass over
 
-    def feed(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            if self._skip:
-                step = min(self._skip, len(view))
-                self._skip -= step
-                view = view[step:]
-                continue
-            end = bytes(view).find(b"\n")
-            if end < 0:
-                self._line += bytes(view)
-                return
-            line = (self._line + bytes(view[:end])).rstrip(b"\r")
-            self._line = b""
-            view = view[end + 1 :]
-            fields = line.split()
-            if fields and fields[0].upper() in WITH_PAYLOAD:
-                # The servers' own events (statistics, connection advisories) travel in the system
-                # account: bytes on the link, not the application's messages.
-                if fields[1:2] != [SYSTEM_ACCOUNT]:
-                    self.count += 1
-                self._skip = int(fields[-1]) + len(CRLF)
+    def read(self, view: memoryview) -> memoryview:
+        end = bytes(view).find(b"\n")
+        if end < 0:
+            self._line += bytes(view)
+            return view[len(view) :]
+        line = (self._line + bytes(view[:end])).rstrip(b"\r")
+        self._line = b""
+        fields = line.split()
+        if fields and fields[0].upper() in WITH_PAYLOAD:
+            # The servers' own events (statistics, connection advisories) travel in the system
+            # account: bytes on the link, not the application's messages.
+            if fields[1:2] != [SYSTEM_ACCOUNT]:
+                self.count += 1
+            self.skip = int(fields[-1]) + len(CRLF)
+        return view[end + 1 :]

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -51,16 +52,21 @@ class ServiceProcess:
     log: Path
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    grace_s: float = 10.0  # how long `stop` waits after SIGTERM before SIGKILL
+    # Prefixes of our environment's variables it must not inherit (a broker of its own ignores the
+    # RABBITMQ_* a user may have set for another).
+    unset: tuple[str, ...] = ()
 
     def start(self) -> ServiceProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(self.unset)}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 self.argv,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.env},
+                env={**inherited, **self.env},
                 start_new_session=True,
             )
         return self
@@ -69,14 +75,30 @@ class ServiceProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """Its process id (its session's) while it runs."""
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
     def tail(self, lines: int = 15) -> str:
         with contextlib.suppress(OSError):
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         return ""
 
+    def wait_until(self, ready: Callable[[], bool], timeout_s: float, poll_s: float, what: str) -> None:
+        """Until `ready()`, asked every `poll_s`: RuntimeError if the process exits first,
+        TimeoutError after `timeout_s` ("{name} not {what} in … s"), each with the end of its log."""
+        deadline = time.monotonic() + timeout_s
+        while not ready():
+            if not self.alive:
+                raise RuntimeError(f"{self.name} exited:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} not {what} in {timeout_s:.0f} s:\n{self.tail()}")
+            time.sleep(poll_s)
+
     def stop(self) -> None:
         if self.proc is not None:
-            terminate(self.proc, grace_s=10.0)
+            terminate(self.proc, grace_s=self.grace_s)
             self.proc = None
 
 

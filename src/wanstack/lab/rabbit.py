@@ -10,21 +10,19 @@ foreground, so that we own its PID and can stop it: it would otherwise outlive t
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import subprocess
-import tempfile
 import time
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
+from typing import ClassVar
 
 from wanstack.lab.ports import free_port, port_open
-from wanstack.lab.processes import exit_on_sigterm, terminate
-from wanstack.lab.procstat import session_cpu_s, session_rss_mb
+from wanstack.lab.processes import ServiceProcess, exit_on_sigterm
+from wanstack.lab.servers import LabServer
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 # Erlang's own remote call (erlang-base, which rabbitmq-server depends on): a small C program that
@@ -36,17 +34,6 @@ DELIVERED = (
     "lists:sum([maps:get(messages_delivered_total, C, 0) || "
     "{K, C} <- maps:to_list(rabbit_global_counters:overview()), lists:member({protocol, amqp091}, K)])."
 )
-
-
-_RUNNING: weakref.WeakSet[RabbitNode] = weakref.WeakSet()
-
-
-def _stop_all() -> None:
-    for node in list(_RUNNING):
-        node.stop()
-
-
-atexit.register(_stop_all)
 
 
 class RabbitUnavailableError(RuntimeError):
@@ -67,12 +54,11 @@ def _epmd() -> str | None:
     return candidates[-1] if candidates else None
 
 
-@dataclass(eq=False)  # identity semantics: nodes are kept in a WeakSet for the exit-time clean-up
-class RabbitNode:
+@dataclass(eq=False)
+class RabbitNode(LabServer):
     """One RabbitMQ node. Use as a context manager, or call start()/stop()."""
 
     name: str = "wanstack"
-    root: Path | None = None  # parent folder for its files (default: a new temporary directory)
     port: int = field(default_factory=free_port)
     dist_port: int = field(default_factory=free_port)
     epmd_port: int = field(default_factory=free_port)
@@ -88,10 +74,9 @@ class RabbitNode:
     hosts: dict[str, str] = field(default_factory=dict)
     peers: tuple[str, ...] = ()
     protocol: str = "amqp"  # what a relay parses to count its messages (`lab.relay`)
+    folder_prefix: ClassVar[str] = "wanstack-rabbit-"
     _home: Path | None = None
-    _own_root: bool = False
-    _server: subprocess.Popen[bytes] | None = None
-    _epmd: subprocess.Popen[bytes] | None = None
+    _server: ServiceProcess | None = None
 
     @property
     def node(self) -> str:
@@ -126,16 +111,14 @@ class RabbitNode:
             **({"ERL_INETRC": str(home / "inetrc")} if self.hosts else {}),
         }
 
-    def start(self) -> RabbitNode:
+    def require(self) -> None:
         if not available():
             raise RabbitUnavailableError(
                 "rabbitmq-server is not installed (run `make test`, which installs it)"
             )
-        exit_on_sigterm()
-        if self.root is None:
-            self.root = Path(tempfile.mkdtemp(prefix="wanstack-rabbit-"))
-            self._own_root = True
-        self._home = self.root / self.name
+
+    def launch(self, root: Path) -> None:
+        self._home = root / self.name
         self._home.mkdir(parents=True, exist_ok=True)
         config = f"listeners.tcp.default = {self.ip}:{self.port}\nloopback_users = none\n"
         if self.peers:
@@ -157,74 +140,49 @@ class RabbitNode:
                 encoding="utf-8",
             )
         (self._home / "enabled_plugins").write_text("[].\n", encoding="utf-8")
-        _RUNNING.add(self)
-        try:
-            if self.own_epmd:
-                # Also on the node's own address: its host name resolves there (a site's node).
-                self._epmd = start_epmd(self.epmd_port, tuple(dict.fromkeys(("127.0.0.1", self.ip))))
-            self._start_server()
-        except BaseException:
-            self.stop()  # whatever failed or interrupted the start, nothing is left behind
-            raise
-        return self
-
-    def _start_server(self) -> None:
-        assert self._home is not None
-        with (self._home / "server.out").open("ab") as log:
-            self._server = subprocess.Popen(
-                [RABBITMQ_SERVER],
-                env=self._env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._wait_ready()
-
-    def _stop_server(self) -> None:
+        if self.own_epmd:
+            # Also on the node's own address: its host name resolves there (a site's node).
+            addresses = tuple(dict.fromkeys(("127.0.0.1", self.ip)))
+            epmd = ServiceProcess("epmd", epmd_argv(self.epmd_port, addresses), self._home / "epmd.out")
+            self.run(epmd, helper=True)
         # SIGTERM stops a node as gracefully as `rabbitmqctl stop` (the VM's init:stop: listeners
         # closed, message stores flushed; the node's log says so), without the second Erlang VM
         # rabbitmqctl boots: measured here 1.1 s instead of 1.9-3.3 s. Its grace covers a busy node's
-        # shutdown.
-        if self._server is not None:
-            terminate(self._server, grace_s=15.0)
-        self._server = None
+        # shutdown. Its environment is its own: none of ours for another RabbitMQ or Erlang.
+        server = ServiceProcess(
+            "rabbitmq-server",
+            [RABBITMQ_SERVER],
+            self._home / "server.out",
+            self._env(),
+            grace_s=15.0,
+            unset=("RABBITMQ_", "ERL_"),
+        )
+        self._server = self.run(server)
+        self._wait_ready()
 
     def restart(self) -> float:
         """Stop the broker and start it again on the same ports and data (a broker restart, as in the
         resilience test case); returns how long it was down, in seconds."""
+        assert self._server is not None
         down = time.monotonic()
-        self._stop_server()
+        self._server.stop()
         try:
-            self._start_server()
+            self._server.start()
+            self._wait_ready()
         except BaseException:
             self.stop()
             raise
         return time.monotonic() - down
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self._server is not None and self._server.poll() is not None:
-                raise RuntimeError(
-                    f"rabbitmq-server exited with {self._server.returncode}: {self.tail_log()}"
-                )
-            # rabbit:is_booted/0 is what `rabbitmqctl await_startup` waits for: every boot step run.
-            if port_open(self.port, self.ip) and self._erl_call("-a", "rabbit is_booted []") == "true":
-                return
-            time.sleep(0.2)
-        raise TimeoutError(f"RabbitMQ node {self.node} not ready in {self.startup_timeout_s:.0f} s")
-
-    def tail_log(self, lines: int = 20) -> str:
-        if self._home is None or not (self._home / "server.out").exists():
-            return ""
-        return "\n".join((self._home / "server.out").read_text(errors="replace").splitlines()[-lines:])
-
-    def cpu_s(self) -> float:
-        """CPU seconds the broker (beam.smp and its port programs) has used so far."""
-        return session_cpu_s(self._server.pid) if self._server is not None else 0.0
-
-    def rss_mb(self) -> float:
-        return session_rss_mb(self._server.pid) if self._server is not None else 0.0
+        assert self._server is not None
+        # rabbit:is_booted/0 is what `rabbitmqctl await_startup` waits for: every boot step run.
+        self._server.wait_until(
+            lambda: port_open(self.port, self.ip) and self._erl_call("-a", "rabbit is_booted []") == "true",
+            self.startup_timeout_s,
+            0.2,
+            f"booted as {self.node}",
+        )
 
     def deliveries(self) -> int:
         """Messages the broker has delivered to consumers since it started (RabbitMQ's global counters,
@@ -266,33 +224,18 @@ class RabbitNode:
         )
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    def pids(self) -> list[int]:
-        return [p.pid for p in (self._server, self._epmd) if p is not None and p.poll() is None]
 
-    def stop(self) -> None:
-        """Stop the broker (politely, then by signal), its epmd, and remove its files."""
-        self._stop_server()
-        if self._epmd is not None:
-            terminate(self._epmd)
-        self._server = self._epmd = None
-        _RUNNING.discard(self)
-        if self._own_root and self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
-
-    def __enter__(self) -> RabbitNode:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def start_epmd(port: int, addresses: tuple[str, ...]) -> subprocess.Popen[bytes]:
+def epmd_argv(port: int, addresses: tuple[str, ...]) -> list[str]:
     """An epmd in the foreground (we own its PID and stop it) on loopback addresses only."""
     epmd = _epmd()
     assert epmd is not None
+    return [epmd, "-port", str(port), "-address", ",".join(addresses)]
+
+
+def start_epmd(port: int, addresses: tuple[str, ...]) -> subprocess.Popen[bytes]:
+    """`epmd_argv` started, its output dropped."""
     return subprocess.Popen(
-        [epmd, "-port", str(port), "-address", ",".join(addresses)],
+        epmd_argv(port, addresses),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

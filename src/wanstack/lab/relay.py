@@ -44,13 +44,14 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from wanstack.lab.amqp import AmqpMessages
+from wanstack.lab.messages import MessageCounter
 from wanstack.lab.natsproto import NatsMessages
 from wanstack.lab.ports import free_port
 from wanstack.topology import Topology
 from wanstack.topology.tcp import TCP_MSS_BYTES, TCP_RTO_MIN_MS, first_retransmission_after
 
 CHUNK = 65536
-COUNTERS: dict[str, type[AmqpMessages] | type[NatsMessages]] = {"amqp": AmqpMessages, "nats": NatsMessages}
+COUNTERS: dict[str, type[MessageCounter]] = {"amqp": AmqpMessages, "nats": NatsMessages}
 
 
 def derived_seed(seed: int, *names: str) -> int:

@@ -44,10 +44,10 @@ def advise_vm(
     weights: Weights | None = None,
     settings: MigrationSettings | None = None,
 ) -> Advice:
-    """`advisor.advise` for `vm` of `fleet` on the scenario: the sites as the fleet fills them (with the
-    `conditions`' loads and speeds where given), its users' round trip to each site (from
-    `conditions.users_at`, default the VM's site), and the path to every other site it can reach, as one
-    migration's lane with the `conditions`' utilisation."""
+    """Every destination site for `vm` ranked by a transparent score (seconds of service gained over
+    the horizon, each term shown), or "don't migrate", under `conditions` (loads, host speeds, the
+    share of bandwidth others use, where the VM's users are), the score's `weights` and Nova's
+    migration `settings`."""
     c = conditions or Conditions()
     s = settings or MigrationSettings()
     sites = {

@@ -146,15 +146,8 @@ def live_migration(guest: Guest, path: Path, settings: MigrationSettings | None 
     while rounds < s.max_rounds:
         allowed = s.allowed_downtime_ms(elapsed, data) / 1000.0
         if pending <= rate * allowed:
-            downtime = pending / rate + rtt + s.resume_ms / 1000.0
-            return MigrationCost(
-                Strategy.PRE_COPY,
-                True,
-                elapsed + downtime,
-                downtime * 1000.0,
-                sent + pending,
-                rounds,
-                throttle,
+            return _stop_and_copy(
+                pending, rate, rtt, s, at=elapsed, sent=sent, rounds=rounds, throttle=throttle
             )
         duration = pending / rate
         if elapsed + duration > timeout:
@@ -207,7 +200,7 @@ def _timed_out(
         )
     dirty = guest.dirty_cap
     if s.permit_post_copy:
-        pause = DEVICE_STATE_BYTES / rate + rtt + s.resume_ms / 1000.0
+        pause = _pause_s(DEVICE_STATE_BYTES, rate, rtt, s)
         pull = dirty / rate
         return MigrationCost(
             Strategy.POST_COPY,
@@ -220,17 +213,42 @@ def _timed_out(
             pull,
             "completion timeout: switched to post-copy",
         )
-    pause = dirty / rate + rtt + s.resume_ms / 1000.0
+    return _stop_and_copy(
+        dirty,
+        rate,
+        rtt,
+        s,
+        at=at,
+        sent=sent,
+        rounds=rounds,
+        throttle=throttle,
+        reason="completion timeout: guest paused to finish",
+    )
+
+
+def _pause_s(nbytes: float, rate: float, rtt: float, s: MigrationSettings) -> float:
+    """How long the guest is paused to send `nbytes` (what is still dirty, or its device state) and
+    resume at the destination: the copy at `rate`, a round trip (`rtt`, s), Nova's resume."""
+    return nbytes / rate + rtt + s.resume_ms / 1000.0
+
+
+def _stop_and_copy(
+    pending: float,
+    rate: float,
+    rtt: float,
+    s: MigrationSettings,
+    *,
+    at: float,
+    sent: float,
+    rounds: int,
+    throttle: float,
+    reason: str = "",
+) -> MigrationCost:
+    """Pre-copy's last step from `at`: the guest paused while the `pending` dirty bytes cross, then
+    resumed at the destination."""
+    pause = _pause_s(pending, rate, rtt, s)
     return MigrationCost(
-        Strategy.PRE_COPY,
-        True,
-        at + pause,
-        pause * 1000.0,
-        sent + dirty,
-        rounds,
-        throttle,
-        0.0,
-        "completion timeout: guest paused to finish",
+        Strategy.PRE_COPY, True, at + pause, pause * 1000.0, sent + pending, rounds, throttle, reason=reason
     )
 
 
@@ -241,7 +259,7 @@ def post_copy(guest: Guest, path: Path, settings: MigrationSettings | None = Non
     rtt = path.rtt_ms / 1000.0
     disk = guest.disk_to_copy
     copy = disk / rate
-    pause = DEVICE_STATE_BYTES / rate + rtt + s.resume_ms / 1000.0
+    pause = _pause_s(DEVICE_STATE_BYTES, rate, rtt, s)
     pull = guest.memory_mb * MB / rate
     return MigrationCost(
         Strategy.POST_COPY,

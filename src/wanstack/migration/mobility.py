@@ -134,9 +134,10 @@ def follow(
     settings: MigrationSettings | None = None,
     access_rtt_ms: float = ACCESS_RTT_MS,
 ) -> list[PolicyOutcome]:
-    """Replay `trace` for `vm` under each policy (`stay`, `nearest`, `advisor`, in that order); the advisor's
-    horizon is the trace's mean dwell time at a site, and a trace without `end_s` ends 10 minutes after its
-    last point."""
+    """`vm` serving a user who moves as `trace` says (`load_trace`, `random_trace`), under each policy
+    (stay, follow to the nearest site, follow the advisor): the user's round trips (the access network's
+    `access_rtt_ms` added), the migrations and what they cost. Raises ValueError for a trace point no
+    site matches."""
     s = settings or MigrationSettings()
     sites = [(p.t_s, site_of(infra, p)) for p in sorted(trace.points, key=lambda p: p.t_s)]
     end = trace.end_s if trace.end_s is not None else sites[-1][0] + 600.0

@@ -45,6 +45,22 @@ TICKS_PER_S = 10  # CP-SAT works in integers: times in tenths of a second
 
 
 @dataclass(frozen=True)
+class Planning:
+    """How a plan is made: Nova's migration `settings`, the `solver` ("auto": CP-SAT from a greedy
+    start up to 12k VM × destination pairs, "cp-sat" (the plan extra), "greedy") and its time limit, and
+    the share of every route's bandwidth other traffic already uses."""
+
+    settings: MigrationSettings = field(default_factory=MigrationSettings)
+    solver: str = "auto"
+    time_limit_s: float = 20.0
+    utilisation: float = 0.0
+
+    def cp_sat(self, pairs: int) -> bool:
+        """Whether CP-SAT searches from the greedy assignment, for `pairs` VM × destination pairs."""
+        return self.solver == "cp-sat" or (self.solver == "auto" and pairs <= CP_SAT_MAX_PAIRS)
+
+
+@dataclass(frozen=True)
 class Move:
     """One move of a plan: the VM, its source and destination sites, its source host (an index), when it
     starts (s from the plan's start), its cost, and the VM's RAM (MB)."""
@@ -346,29 +362,25 @@ def evacuate(
     infra: Infrastructure,
     fleet: Fleet,
     site: str,
+    planning: Planning | None = None,
     *,
     destinations: list[str] | None = None,
     nearest: int = 3,
-    settings: MigrationSettings | None = None,
-    time_limit_s: float = 20.0,
-    utilisation: float = 0.0,
-    solver: str = "auto",  # "auto", "cp-sat" or "greedy"
 ) -> Plan:
     """Move every VM off `site` (maintenance) to `destinations` (default: its `nearest` sites),
-    minimising the time until the last one has moved; `utilisation`: share of every route's
-    bandwidth taken by other traffic."""
+    minimising the time until the last one has moved, as `planning` says (default `Planning()`)."""
     started = time.perf_counter()
-    s = settings or MigrationSettings()
+    how = planning or Planning()
+    s = how.settings
     if site not in infra.sites:
         raise ValueError(f"no site {site!r} in the scenario")
     dsts = destinations or nearest_sites(infra, site, nearest)
-    p = _problem(infra, fleet, fleet.at(site), {site: dsts}, s, utilisation=utilisation)
+    p = _problem(infra, fleet, fleet.at(site), {site: dsts}, s, utilisation=how.utilisation)
     greedy = _greedy(p)
-    use_cp = solver == "cp-sat" or (solver == "auto" and p.pairs <= CP_SAT_MAX_PAIRS)
     bound = _analytic_bound(p, s)
     candidates = [(greedy, "greedy")]
-    if use_cp and p.vms:
-        cp, cp_bound, cp_label = _solve_cp_sat(p, time_limit_s, greedy)
+    if how.cp_sat(p.pairs) and p.vms:
+        cp, cp_bound, cp_label = _solve_cp_sat(p, how.time_limit_s, greedy)
         if cp:
             candidates.append((cp, cp_label))
             bound = max(bound, cp_bound)
@@ -397,18 +409,17 @@ def rebalance(
     infra: Infrastructure,
     fleet: Fleet,
     budget_bytes: float,
+    planning: Planning | None = None,
     *,
-    settings: MigrationSettings | None = None,
-    time_limit_s: float = 20.0,
-    utilisation: float = 0.0,
     candidates_per_site: int = 200,
-    solver: str = "auto",
 ) -> Plan:
     """Move VMs from sites above the mean load to sites below it, lowering the highest load as far as
-    `budget_bytes` over the WAN allow (then the makespan). Each loaded site offers its
-    `candidates_per_site` largest VMs (the ones that shift load the most per move)."""
+    `budget_bytes` over the WAN allow (then the makespan), as `planning` says (default `Planning()`).
+    Each loaded site offers its `candidates_per_site` largest VMs (the ones that shift load the most
+    per move)."""
     started = time.perf_counter()
-    s = settings or MigrationSettings()
+    how = planning or Planning()
+    s = how.settings
     before = loads(fleet)
     mean = sum(c.used_ram_mb for c in fleet.sites.values()) / max(
         1.0, sum(c.ram_mb for c in fleet.sites.values())
@@ -420,17 +431,16 @@ def rebalance(
         for n in hot
         for v in sorted(fleet.at(n), key=lambda v: (-v.guest.memory_mb, v.id))[:candidates_per_site]
     ]
-    p = _problem(infra, fleet, vms, {n: cold for n in hot}, s, utilisation=utilisation)
+    p = _problem(infra, fleet, vms, {n: cold for n in hot}, s, utilisation=how.utilisation)
     p.unplaced.clear()  # in a rebalance, staying is a fine outcome
     ram_total = {n: c.ram_mb for n, c in fleet.sites.items()}
     used = {n: c.used_ram_mb for n, c in fleet.sites.items()}
     greedy = _greedy_rebalance(p, fleet, budget_bytes)
-    use_cp = solver == "cp-sat" or (solver == "auto" and p.pairs <= CP_SAT_MAX_PAIRS)
     chosen, label = greedy, "greedy"
-    if use_cp and p.vms:
+    if how.cp_sat(p.pairs) and p.vms:
         cp, _, cp_label = _solve_cp_sat(
             p,
-            time_limit_s,
+            how.time_limit_s,
             greedy,
             max_load=True,
             ram_total=ram_total,

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from wanstack.lab import openstack_env as environment
@@ -29,6 +27,7 @@ from wanstack.lab.openstack_env import ADMIN_PASSWORD, ini
 from wanstack.lab.ports import free_port
 from wanstack.lab.processes import ServiceProcess
 from wanstack.lab.relay import DelayRelay, LinkShape, derived_seed
+from wanstack.lab.servers import LabServer
 from wanstack.topology import Topology
 
 PROJECT = "demo"
@@ -155,14 +154,9 @@ def _wanstack() -> list[str]:
 
 
 def _wait(url: str, process: ServiceProcess, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        answer = call(url, "GET", "/", timeout_s=2)
-        if answer.status == 200:
-            return
-        if not process.alive or time.monotonic() > deadline:
-            raise RuntimeError(f"{process.name} did not come up:\n{process.tail()}")
-        time.sleep(0.1)
+    process.wait_until(
+        lambda: call(url, "GET", "/", timeout_s=2).status == 200, timeout_s, 0.1, f"up at {url}"
+    )
 
 
 def paths_to(topology: Topology, top: str, regions: Iterable[str], seed: int = 0) -> dict[str, LinkShape]:
@@ -171,8 +165,8 @@ def paths_to(topology: Topology, top: str, regions: Iterable[str], seed: int = 0
     return {region: LinkShape.of_path(topology, region, top, seed=seed) for region in regions}
 
 
-@dataclass
-class QuotaSites:
+@dataclass(eq=False)
+class QuotaSites(LabServer):
     """The quota service over `regions` (edge regions; the coordinator at the top site with
     Keystone), each region reaching the top through relays of its path: `shapes[region]`, or else
     `delay_ms` one way and nothing more."""
@@ -185,8 +179,7 @@ class QuotaSites:
     term_s: float = 10.0
     skew_s: float = 1.0
     token_cache_s: float = 300.0
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="wanstack-quota-")))
-    processes: list[ServiceProcess] = field(default_factory=list)
+    folder_prefix: ClassVar[str] = "wanstack-quota-"
     # A region's path to the top site when it has more to it than `delay_ms` (`paths_to`).
     shapes: dict[str, LinkShape] = field(default_factory=dict)
     relays: dict[str, list[DelayRelay]] = field(default_factory=dict)
@@ -206,17 +199,8 @@ class QuotaSites:
         return relay
 
     def _process(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ServiceProcess:
-        process = ServiceProcess(name, argv, self.root / f"{name}.log", env or {}).start()
-        self.processes.append(process)
-        return process
-
-    def start(self) -> QuotaSites:
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        assert self.root is not None  # started
+        return self.run(ServiceProcess(name, argv, self.root / f"{name}.log", env or {}))
 
     def _auth(self, keystone_url: str) -> list[str]:
         return [
@@ -224,10 +208,10 @@ class QuotaSites:
             *("--token-cache-s", str(self.token_cache_s)),
         ]
 
-    def _start(self) -> None:
+    def launch(self, root: Path) -> None:
         port = free_port()
         argv = [*_wanstack(), "quota", "serve", "coordinator", "--regions", ",".join(self.regions)]
-        argv += ["--port", str(port), "--database", f"sqlite:///{self.root / 'coordinator.db'}"]
+        argv += ["--port", str(port), "--database", f"sqlite:///{root / 'coordinator.db'}"]
         argv += ["--mode", self.mode, "--rebalance-s", str(self.rebalance_s), "--term-s", str(self.term_s)]
         argv += ["--skew-s", str(self.skew_s), *self._auth(self.keystone.url)]
         coordinator = self._process("coordinator", argv)
@@ -241,7 +225,7 @@ class QuotaSites:
             argv += ["--coordinator", f"http://127.0.0.1:{to_coordinator.port}"]
             argv += [
                 "--database",
-                f"sqlite:///{self.root / region}.db",
+                f"sqlite:///{root / region}.db",
                 "--rebalance-s",
                 str(self.rebalance_s),
             ]
@@ -252,6 +236,7 @@ class QuotaSites:
     def start_enforcers(self, cloud: Cloud, timeout_s: float | None = None) -> None:
         """The baseline: at each region an oslo.limit enforcer as nova-api runs it, asking Keystone
         through the region's relay (`[oslo_limit] timeout` unset by default, as in oslo.limit)."""
+        assert self.root is not None  # started
         for region in self.regions:
             to_keystone = self._relay(region, self.keystone.port, "oslo.limit's keystone")
             url = f"http://127.0.0.1:{to_keystone.port}/v3"
@@ -302,18 +287,8 @@ class QuotaSites:
         for relay in self.relays[region]:
             relay.restore()
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
-        self.processes.clear()
+    def halt(self) -> None:
         for relays in self.relays.values():
             for relay in relays:
                 relay.stop()
         self.relays.clear()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> QuotaSites:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -263,17 +263,10 @@ class _Rows:
         )
 
 
-def step_rows(
-    steps: Sequence[Step],
-    site: str,
-    roles: Roles,
-    buses: Buses,
-    servers_on_host: int = 1,
-    *,
-    quota_round_trips: int = 0,
-) -> list[Row]:
-    """A row for every step of `steps` at `site`, nested ones indented, for reading."""
-    writer = _Rows(CrossingCounter(site, roles, buses, servers_on_host, quota_round_trips=quota_round_trips))
+def step_rows(steps: Sequence[Step], counter: CrossingCounter) -> list[Row]:
+    """A row for every step of `steps` at `counter`'s site and settings, nested ones indented, for
+    reading (its critical path: `counter.of(steps)`)."""
+    writer = _Rows(counter)
     walk(steps, writer, 0, lambda _: None)
     return writer.rows
 

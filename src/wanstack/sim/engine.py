@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wanstack.multiregion.inventory import Counts
+from wanstack.results.header import run_header
 from wanstack.results.schema import RunResult
 from wanstack.results.sla import with_sla
 from wanstack.scenario.build import Infrastructure
@@ -187,15 +188,9 @@ class Engine:
         duration = self.sim.now
         infra = self.infra
         boots = [(o.site, o.start, o.outcome) for o in self.users.finished if o.kind.value == "boot"]
-        plan = self.placement.regions[0]
         connections = collect.broker_connections(self.inventory.hosts, self.placement, self.stations)
         return RunResult(
-            engine="sim",
-            scenario=infra.scenario.name,
-            model=infra.model.name,
-            rpc_backend=plan.rpc.value,
-            notification_backend=plan.notifications.value,
-            seed=infra.scenario.run.seed,
+            **run_header(infra, "sim"),
             duration_s=duration / 1000.0,
             wall_time_s=wall_s,
             events=self.sim.events,

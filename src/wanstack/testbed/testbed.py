@@ -17,6 +17,7 @@ Everything started is stopped on exit, whatever happens (SIGINT and SIGTERM unwi
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import shutil
 import tempfile
@@ -397,12 +398,8 @@ class Testbed:
             site = self.layout.serving(service, self.layout.top)
             url = self.layout.url(site, service.value, site) + "/"
             process = next(p for p in self.processes if p.name == f"{service.value}@{site}")
-            while not answers(url):
-                if not process.alive:
-                    raise RuntimeError(f"{process.name} exited:\n{process.tail()}")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{process.name} does not answer on {url}:\n{process.tail()}")
-                time.sleep(0.25)
+            ready = functools.partial(answers, url)
+            process.wait_until(ready, deadline - time.monotonic(), 0.25, f"answering on {url}")
 
     def _catalog(self) -> None:
         """Services and endpoints (the top site's addresses) for clients that read the catalog; and

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wanstack.lab.openstack_env import ADMIN_AUTH
+from wanstack.results.header import run_header
 from wanstack.results.schema import OperationResult, RunResult
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.build import Infrastructure
@@ -243,14 +244,8 @@ def _result(infra: Infrastructure, outcomes: list[Outcome], duration_s: float, w
                     failure_reasons=reasons,
                 )
             )
-    plan = infra.placement.regions[0]
     return RunResult(
-        engine="testbed",
-        scenario=infra.scenario.name,
-        model=infra.model.name,
-        rpc_backend=plan.rpc.value,
-        notification_backend=plan.notifications.value,
-        seed=infra.scenario.run.seed,
+        **run_header(infra, "testbed"),
         duration_s=duration_s,
         wall_time_s=wall_s,
         operations=operations,
