@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from wanstack.results.rows import flat_rows, operation_row
 from wanstack.results.schema import RunResult
@@ -14,11 +14,43 @@ from wanstack.results.schema import RunResult
 if TYPE_CHECKING:
     import pandas as pd
 
+Owner = TypeVar("Owner")
+
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(rows)
+
+
+class _Table(Generic[Owner]):
+    """A table as a DataFrame, read on each access from the run (or runs) it belongs to by `frame`,
+    which is given the owner and the attribute's name (a field of `RunResult`)."""
+
+    def __init__(self, frame: Callable[[Owner, str], pd.DataFrame], doc: str) -> None:
+        self.frame = frame
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _Table[Owner]: ...
+    @overload
+    def __get__(self, instance: Owner, owner: type) -> pd.DataFrame: ...
+    def __get__(self, instance: Owner | None, owner: type) -> _Table[Owner] | pd.DataFrame:
+        return self if instance is None else self.frame(instance, self.name)
+
+
+def _records(run: Run, name: str) -> pd.DataFrame:
+    """One row per record of the result's `name` list, nested fields as dotted columns."""
+    return _frame(flat_rows(getattr(run.result, name)))
+
+
+def _stacked(runs: Runs, name: str) -> pd.DataFrame:
+    """Every run's `name` table, stacked."""
+    return runs.stacked(lambda run: getattr(run, name))
 
 
 @dataclass(frozen=True)
@@ -33,37 +65,15 @@ class Run:
         """One row per operation: outcomes and latency percentiles (`p50_ms`, …) of its successes."""
         return _frame([operation_row(o) for o in self.result.operations])
 
-    @property
-    def links(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.links))
-
-    @property
-    def sites(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.sites))
-
-    @property
-    def stations(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.stations))
-
-    @property
-    def faults(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.faults))
-
-    @property
-    def outages(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.outages))
-
-    @property
-    def quotas(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.quotas))
-
-    @property
-    def inventory(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.inventory))
-
-    @property
-    def sla(self) -> pd.DataFrame:
-        return _frame(flat_rows(self.result.sla))
+    # One row per record of the result's list of that name, nested fields as dotted columns.
+    links = _Table(_records, "Per backbone link: messages, bytes, bulk bytes each way; rate, utilisation.")
+    sites = _Table(_records, "Per site: bytes sent and received over the WAN, bytes kept local.")
+    stations = _Table(_records, "Per station (a service's workers at a site): jobs, utilisation, queues.")
+    faults = _Table(_records, "Per fault: its span, the sites it isolated, boots ok and failed per site.")
+    outages = _Table(_records, "Per outage: a site's service seen down by its servicegroup, when, until.")
+    quotas = _Table(_records, "Per project and resource: mode, limit, claims, refusals, peak, over-commit.")
+    inventory = _Table(_records, "Per region and site as the top site sees them: live, last known or never.")
+    sla = _Table(_records, "Per criterion of the scenario's `sla:` block: its limit, the figure, passed.")
 
     @property
     def timeseries(self) -> pd.DataFrame:
@@ -105,7 +115,9 @@ class Runs(Sequence[Run]):
     def __iter__(self) -> Iterator[Run]:
         return iter(self._runs)
 
-    def _stack(self, table: Callable[[Run], pd.DataFrame]) -> pd.DataFrame:
+    def stacked(self, table: Callable[[Run], pd.DataFrame]) -> pd.DataFrame:
+        """`table` of every run, stacked, each row labelled with its run's label, model, RPC backend
+        and seed."""
         import pandas as pd
 
         frames = []
@@ -120,29 +132,12 @@ class Runs(Sequence[Run]):
             frames.append(frame)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    @property
-    def operations(self) -> pd.DataFrame:
-        return self._stack(lambda r: r.operations)
-
-    @property
-    def links(self) -> pd.DataFrame:
-        return self._stack(lambda r: r.links)
-
-    @property
-    def stations(self) -> pd.DataFrame:
-        return self._stack(lambda r: r.stations)
-
-    @property
-    def faults(self) -> pd.DataFrame:
-        return self._stack(lambda r: r.faults)
-
-    @property
-    def quotas(self) -> pd.DataFrame:
-        return self._stack(lambda r: r.quotas)
-
-    @property
-    def samples(self) -> pd.DataFrame:
-        return self._stack(lambda r: r.samples)
+    operations = _Table(_stacked, "Every run's `operations`, stacked (`Run.operations`).")
+    links = _Table(_stacked, "Every run's `links`, stacked (`Run.links`).")
+    stations = _Table(_stacked, "Every run's `stations`, stacked (`Run.stations`).")
+    faults = _Table(_stacked, "Every run's `faults`, stacked (`Run.faults`).")
+    quotas = _Table(_stacked, "Every run's `quotas`, stacked (`Run.quotas`).")
+    samples = _Table(_stacked, "Every run's `samples`, stacked (`Run.samples`).")
 
 
 def load_dir(path: str | Path) -> Run | Runs:
