@@ -500,17 +500,7 @@ def test_every_site_reaches_the_nodes_from_an_address_of_its_own() -> None:
     assert bus.view("top", "e1") == "127.0.1.102"
 
 
-# An edge whose route to the top crosses a hub, its own link with every field a link can have.
-SHAPED = """
-sites:
-  - {name: central, tier: central}
-  - {name: hub, tier: regional, hosts: {count: 0}}
-  - {name: edge-1, tier: edge}
-links:
-  - {a: central, b: hub, delay_ms: 2, jitter_ms: 1}
-  - {a: hub, b: edge-1, delay_ms: 10, reverse_delay_ms: 12, jitter_ms: 5, loss_pct: 1, bandwidth_mbps: 10mbit}
-run: {seed: 3}
-"""
+SHAPED = (Path(__file__).parent / "fixtures" / "shaped-link.yaml").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

@@ -54,18 +54,7 @@ def test_every_site_reaches_every_other_sites_servers_through_a_relay_of_its_own
     assert {site for kind, site in layout.instances if kind == "redis"} == set(layout.sites)
 
 
-# The edge's link has every field a link can have; its route to the top crosses a hub (no hosts).
-SHAPED = """
-sites:
-  - {name: central, tier: central}
-  - {name: hub, tier: regional, hosts: {count: 0}}
-  - {name: edge-1, tier: edge}
-links:
-  - {a: central, b: hub, delay_ms: 2, jitter_ms: 1}
-  - {a: hub, b: edge-1, delay_ms: 10, reverse_delay_ms: 12, jitter_ms: 5, loss_pct: 1, bandwidth_mbps: 10mbit}
-model: centralized
-run: {seed: 3}
-"""
+SHAPED = (Path(__file__).parent / "fixtures" / "shaped-link.yaml").read_text(encoding="utf-8")
 
 
 def _sink(host: str, port: int, nbytes: int) -> threading.Thread:
