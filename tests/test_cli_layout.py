@@ -5,16 +5,20 @@ function), builds no table itself, and no family module imports another."""
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+import typer
 
 CLI = Path(__file__).resolve().parents[1] / "src" / "wanstack" / "cli"
 MODULES = sorted(CLI.glob("*.py"))
 # What the CLI may import of wanstack; the engines (sim, bench, testbed, quotabench, lab, multiregion,
 # migration, sweeps) only through `wanstack.api`.
 ALLOWED = {"cli", "api", "report", "results", "scenario", "words", "extras", "__version__"}
-FAMILIES = {p.stem for p in MODULES} - {"__init__", "__main__", "main", "common"}
+SHARED = {"common", "groups"}  # what every family may import
+FAMILIES = {p.stem for p in MODULES} - {"__init__", "__main__", "main"} - SHARED
 
 
 def _imports(path: Path) -> list[str]:
@@ -50,7 +54,7 @@ def test_no_family_module_imports_another(path: Path) -> None:
     if path.stem in {"__init__", "__main__", "main"}:
         return  # the app registers every family
     siblings = {name.split(".")[2] for name in _imports(path) if name.startswith("wanstack.cli.")}
-    assert siblings <= {"common"} - {path.stem}, siblings
+    assert siblings <= SHARED - {path.stem}, siblings
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
@@ -59,3 +63,36 @@ def test_the_cli_builds_no_table(path: Path) -> None:
     calls = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)]
     built = [c.lineno for c in calls if getattr(c.func, "id", getattr(c.func, "attr", None)) == "Table"]
     assert not built, f"{path.name}: rich Table built at lines {built}"
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A group of options as a command family defines one (at module level: their hints are resolved
+    there)."""
+
+    depth: Annotated[int, typer.Option(min=1, help="How deep.")] = 3
+    loud: Annotated[bool, typer.Option(help="Say more.")] = False
+
+
+def test_an_option_group_is_options_on_the_line_and_one_object_in_the_call() -> None:
+    """`grouped` spreads a dataclass of options into a command's signature (Typer's options, their help
+    and defaults) and hands the command the dataclass back."""
+    from typer.testing import CliRunner
+
+    from wanstack.cli.groups import grouped
+
+    seen: list[tuple[str, Shared]] = []
+    app = typer.Typer()
+
+    @app.command()
+    @grouped(shared=Shared)
+    def main(name: str, shared: Shared = Shared()) -> None:
+        seen.append((name, shared))
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["x", "--depth", "5", "--loud"]).exit_code == 0
+    assert runner.invoke(app, ["y"]).exit_code == 0
+    assert seen == [("x", Shared(5, True)), ("y", Shared())]
+    refused = runner.invoke(app, ["z", "--depth", "0"])
+    assert refused.exit_code == 2 and "depth" in refused.output
+    assert "How deep." in runner.invoke(app, ["--help"]).output

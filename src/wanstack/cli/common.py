@@ -120,6 +120,15 @@ def show(fmt: OutputFormat, *renderables: Any) -> None:
     print_json(data[0] if len(data) == 1 else data)
 
 
+def show_or_json(fmt: OutputFormat, document: Any, *renderables: Any) -> None:
+    """`renderables` for people, or `document` alone on stdout for programs (a command's own JSON)."""
+    if fmt is OutputFormat.JSON:
+        print_json(document)
+        return
+    for r in renderables:
+        console.print(r)
+
+
 def tables_json(*renderables: Any) -> list[dict[str, Any]]:
     """Every table among `renderables` (groups opened) as `table_json`; text as {"text": …}."""
     out: list[dict[str, Any]] = []

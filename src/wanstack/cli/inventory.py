@@ -8,16 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
-from wanstack.cli.common import (
-    FormatOption,
-    OutputFormat,
-    console,
-    fail,
-    load_scenario,
-    need_extra,
-    print_json,
-)
+from wanstack.cli.common import FormatOption, OutputFormat, fail, load_scenario, need_extra, show_or_json
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 
@@ -70,11 +63,9 @@ def inventory(
         fail("--at must be a positive number of seconds")
     result = simulated(infra, at).result
     rows = [r.model_dump(mode="json") for r in result.inventory]
-    if fmt is OutputFormat.JSON:
-        print_json(rows)
-    else:
-        console.print(inventory_table(result.inventory, result.duration_s))
-        console.print(inventory_total(result.inventory))
+    show_or_json(
+        fmt, rows, inventory_table(result.inventory, result.duration_s), inventory_total(result.inventory)
+    )
     if json_out is not None:
         json_out.write_text(json.dumps(rows, indent=2), encoding="utf-8")
 
@@ -110,10 +101,6 @@ def _cloud_inventory(
     if not result.inventory.rows:
         fail(f"{cloud}: no region of the catalog has a compute endpoint (give --regions)", 1)
     document = cloud_inventory_json(result)
-    if fmt is OutputFormat.JSON:
-        print_json(document)
-    else:
-        console.print(cloud_inventory_table(result))
-        console.print(cloud_inventory_total(result), markup=False)
+    show_or_json(fmt, document, cloud_inventory_table(result), Text(cloud_inventory_total(result)))
     if json_out is not None:
         json_out.write_text(json.dumps(document, indent=2), encoding="utf-8")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +22,7 @@ from wanstack.cli.common import (
     show,
     spinner,
 )
+from wanstack.cli.groups import grouped
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.words import count
@@ -66,6 +68,46 @@ SolverOpt = Annotated[Solver, typer.Option(help="CP-SAT from a greedy start (aut
 Simulate = Annotated[bool, typer.Option(help="Also run the plan in the simulator.")]
 
 
+@dataclass(frozen=True)
+class Migrating:
+    """How Nova would migrate (its live-migration settings) and how the answer is printed: what every
+    `migrate` command takes."""
+
+    post_copy: PostCopy = False
+    auto_converge: AutoConverge = False
+    fmt: FormatOption = OutputFormat.TABLE
+
+    def settings(self) -> MigrationSettings:
+        from wanstack.api.migrate import MigrationSettings
+
+        return MigrationSettings(permit_post_copy=self.post_copy, permit_auto_converge=self.auto_converge)
+
+
+@dataclass(frozen=True)
+class PlanOptions(Migrating):
+    """The options every planning command (evacuate, rebalance) takes besides Migrating's: the fleet,
+    the solver, and where the plan goes."""
+
+    fleet: FleetOpt = None
+    vms_per_host: PerHost = 20.0
+    time_limit: TimeLimit = 20.0
+    solver: SolverOpt = Solver.AUTO
+    utilisation: Utilisation = 0.0
+    simulate: Simulate = True
+    out: Out = None
+    html: Html = None
+
+    def planning(self, command: str) -> Planning:
+        """The planner's settings, once the extras they need are known to be installed."""
+        from wanstack.api.migrate import Planning
+
+        if self.solver is not Solver.GREEDY:
+            need_extra("plan", command, hint="or --solver greedy")
+        if self.html is not None:
+            need_extra("html", command)
+        return Planning(self.settings(), self.solver.value, self.time_limit, self.utilisation)
+
+
 def _setup(scenario: str, fleet_file: Path | None, per_host: float) -> tuple[Infrastructure, Fleet]:
     from wanstack.api.migrate import fleet
 
@@ -74,12 +116,6 @@ def _setup(scenario: str, fleet_file: Path | None, per_host: float) -> tuple[Inf
         return infra, fleet(infra, fleet_file, per_host)
     except (OSError, ValueError) as err:
         fail(str(err), markup=False)
-
-
-def _settings(post_copy: bool, auto_converge: bool) -> MigrationSettings:
-    from wanstack.api.migrate import MigrationSettings
-
-    return MigrationSettings(permit_post_copy=post_copy, permit_auto_converge=auto_converge)
 
 
 def _site(infra: Infrastructure, site: str) -> str:
@@ -103,6 +139,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, float]:
 
 
 @app.command()
+@grouped(migrating=Migrating)
 def advise(
     scenario: Scenario = DEFAULT_SCENARIO,
     vm: Annotated[str | None, typer.Option(help="The VM to advise on.")] = None,
@@ -126,9 +163,7 @@ def advise(
         float, typer.Option(help="Longest round trip (ms) the VM's users tolerate to its new site.")
     ] = float("inf"),
     utilisation: Utilisation = 0.0,
-    post_copy: PostCopy = False,
-    auto_converge: AutoConverge = False,
-    fmt: FormatOption = OutputFormat.TABLE,
+    migrating: Migrating = Migrating(),
 ) -> None:
     """Rank destination sites for a VM by a transparent score, or say "don't migrate"."""
     from wanstack.api.migrate import Conditions, advise, advise_site
@@ -138,7 +173,7 @@ def advise(
     conditions = Conditions(
         _pairs(load, "--load"), _pairs(performance, "--performance"), utilisation, users_at, max_users_rtt
     )
-    settings = _settings(post_copy, auto_converge)
+    settings, fmt = migrating.settings(), migrating.fmt
     if vm is not None:
         chosen = f.by_id().get(vm)
         if chosen is None:
@@ -151,6 +186,7 @@ def advise(
 
 
 @app.command()
+@grouped(options=PlanOptions)
 def evacuate(
     scenario: Scenario = "edge-metro",
     site: Annotated[
@@ -158,73 +194,43 @@ def evacuate(
     ] = None,
     to: Annotated[list[str] | None, typer.Option(help="Destination sites (default: the nearest).")] = None,
     nearest: Annotated[int, typer.Option(min=1, help="How many nearest sites take the VMs.")] = 3,
-    fleet: FleetOpt = None,
-    vms_per_host: PerHost = 20.0,
-    time_limit: TimeLimit = 20.0,
-    solver: SolverOpt = Solver.AUTO,
-    utilisation: Utilisation = 0.0,
-    post_copy: PostCopy = False,
-    auto_converge: AutoConverge = False,
-    simulate: Simulate = True,
-    out: Out = None,
-    html: Html = None,
-    fmt: FormatOption = OutputFormat.TABLE,
+    options: PlanOptions = PlanOptions(),
 ) -> None:
     """Plan moving every VM off a site (maintenance), minimising the time to empty it."""
-    from wanstack.api.migrate import Planning, busy_site
+    from wanstack.api.migrate import busy_site
     from wanstack.api.migrate import evacuate as plan_evacuation
     from wanstack.report.migration import plan_table, routes_table
 
-    _need_extras("wanstack migrate evacuate", solver, html)
-    planning = Planning(_settings(post_copy, auto_converge), solver.value, time_limit, utilisation)
-    infra, f = _setup(scenario, fleet, vms_per_host)
+    planning = options.planning("wanstack migrate evacuate")
+    infra, f = _setup(scenario, options.fleet, options.vms_per_host)
     # By default a site worth emptying (it used to be edge-metro's `edge-part-dieu`, in no other scenario).
     found = busy_site(infra, f) if site is None else _site(infra, site)
     if found is None:
         fail(f"no site of {infra.scenario.name} but the top one has VMs: give --site", markup=False)
     with spinner(f"planning the evacuation of {count(len(f.at(found)), 'VM')}"):
         plan = plan_evacuation(infra, f, found, planning, destinations=to, nearest=nearest)
-    _deliver(infra, f, plan, planning, [plan_table(plan), routes_table(plan)], simulate, out, html, fmt)
+    _deliver(infra, f, plan, planning, [plan_table(plan), routes_table(plan)], options)
 
 
 @app.command()
+@grouped(options=PlanOptions)
 def rebalance(
     scenario: Scenario = "edge-metro",
     budget_gb: Annotated[
         float, typer.Option(min=0.0, help="Bytes over the WAN the moves may use, GB.")
     ] = 500.0,
-    fleet: FleetOpt = None,
-    vms_per_host: PerHost = 20.0,
-    time_limit: TimeLimit = 20.0,
-    solver: SolverOpt = Solver.AUTO,
-    utilisation: Utilisation = 0.0,
-    post_copy: PostCopy = False,
-    auto_converge: AutoConverge = False,
-    simulate: Simulate = True,
-    out: Out = None,
-    html: Html = None,
-    fmt: FormatOption = OutputFormat.TABLE,
+    options: PlanOptions = PlanOptions(),
 ) -> None:
     """Plan moves that even out the load between sites within a budget of WAN bytes."""
-    from wanstack.api.migrate import Planning
     from wanstack.api.migrate import rebalance as plan_rebalance
     from wanstack.report.migration import loads_table, plan_table, routes_table
 
-    _need_extras("wanstack migrate rebalance", solver, html)
-    planning = Planning(_settings(post_copy, auto_converge), solver.value, time_limit, utilisation)
-    infra, f = _setup(scenario, fleet, vms_per_host)
+    planning = options.planning("wanstack migrate rebalance")
+    infra, f = _setup(scenario, options.fleet, options.vms_per_host)
     with spinner("planning the rebalance"):
         plan = plan_rebalance(infra, f, budget_gb * 1e9, planning)
     views = [loads_table(plan), plan_table(plan), routes_table(plan)]
-    _deliver(infra, f, plan, planning, views, simulate, out, html, fmt)
-
-
-def _need_extras(command: str, solver: Solver, html: Path | None) -> None:
-    """A plan's extras, before any work: CP-SAT (unless greedy) and, with --html, plotly."""
-    if solver is not Solver.GREEDY:
-        need_extra("plan", command, hint="or --solver greedy")
-    if html is not None:
-        need_extra("html", command)
+    _deliver(infra, f, plan, planning, views, options)
 
 
 def _deliver(
@@ -233,21 +239,20 @@ def _deliver(
     plan: Plan,
     planning: Planning,
     views: list[Table],
-    simulate: bool,
-    out: Path | None,
-    html: Path | None,
-    fmt: OutputFormat = OutputFormat.TABLE,
+    options: PlanOptions,
 ) -> None:
     """The plan's `views`, then the plan simulated (if asked), then written where asked; as JSON alone
     on stdout with --format json (the document --out writes)."""
     from wanstack.api.migrate import simulate_plan
     from wanstack.report.migration import plan_document, run_table, write_plan
 
+    fmt, out, html = options.fmt, options.out, options.html
+
     if fmt is OutputFormat.TABLE:
         for view in views:
             console.print(view)
     run = None
-    if simulate and plan.moves:
+    if options.simulate and plan.moves:
         with spinner("simulating the plan alongside the scenario's workload, and without it"):
             run = simulate_plan(infra, plan, fleet, planning.settings)
         if fmt is OutputFormat.TABLE:
@@ -263,6 +268,7 @@ def _deliver(
 
 
 @app.command()
+@grouped(migrating=Migrating)
 def follow(
     scenario: Scenario = "edge-metro",
     vm: Annotated[str | None, typer.Option(help="The VM serving the user (default: the first).")] = None,
@@ -275,9 +281,7 @@ def follow(
     seed: Annotated[int, typer.Option(help="Without --trace: the generated user's seed.")] = 1,
     fleet: FleetOpt = None,
     vms_per_host: PerHost = 1.0,
-    post_copy: PostCopy = False,
-    auto_converge: AutoConverge = False,
-    fmt: FormatOption = OutputFormat.TABLE,
+    migrating: Migrating = Migrating(),
 ) -> None:
     """Follow-me migrations for a mobile user: their round trip with and without them, and the cost."""
     from wanstack.api.migrate import follow as replay_follow
@@ -290,7 +294,7 @@ def follow(
         fail(f"no VM {vm!r} in the fleet", markup=False)
     try:
         user = load_trace(trace) if trace else random_trace(infra, steps, dwell, seed)
-        outcomes = replay_follow(infra, f, chosen, user, settings=_settings(post_copy, auto_converge))
+        outcomes = replay_follow(infra, f, chosen, user, settings=migrating.settings())
     except (OSError, ValueError) as err:
         fail(str(err), markup=False)
-    show(fmt, follow_table(chosen, len(user.points), outcomes))
+    show(migrating.fmt, follow_table(chosen, len(user.points), outcomes))

@@ -3,6 +3,7 @@ quota service that enforces them (`wanstack.api.quota`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -14,8 +15,9 @@ from wanstack.cli.common import (
     fail,
     load_scenario,
     need_extra,
-    print_json,
+    show_or_json,
 )
+from wanstack.cli.groups import grouped
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.quotas import ProjectQuota
 
@@ -59,10 +61,7 @@ def plan(
 
     chosen = _project(scenario, project)
     limits = region_limits(chosen, _regions(regions))
-    if fmt is OutputFormat.JSON:
-        print_json(region_limits_json(limits))
-        return
-    console.print(region_limits_table(chosen.name, limits))
+    show_or_json(fmt, region_limits_json(limits), region_limits_table(chosen.name, limits))
 
 
 @app.command()
@@ -125,15 +124,26 @@ TokenCache = Annotated[
 ]
 
 
-def _auth(auth_url: str, user: str, password: str, no_auth: bool, token_cache_s: float) -> tuple[Any, Any]:
-    """The service's own Keystone credentials and its token check (both None with --no-auth)."""
-    from wanstack.api.quota import token_check
+@dataclass(frozen=True)
+class Listening:
+    """What every quota service takes: where it listens and how it checks Keystone tokens."""
 
-    if no_auth:
-        return None, None
-    if not auth_url or not password:
-        fail("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
-    return token_check(auth_url, user, password, token_cache_s)
+    host: Host = "127.0.0.1"
+    auth_url: AuthUrl = ""
+    user: User = "admin"
+    password: Password = ""
+    no_auth: NoAuth = False
+    token_cache_s: TokenCache = 300.0
+
+    def auth(self) -> tuple[Any, Any]:
+        """The service's own Keystone credentials and its token check (both None with --no-auth)."""
+        from wanstack.api.quota import token_check
+
+        if self.no_auth:
+            return None, None
+        if not self.auth_url or not self.password:
+            fail("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
+        return token_check(self.auth_url, self.user, self.password, self.token_cache_s)
 
 
 def _run(server: Any, what: str, service: Any) -> None:
@@ -154,10 +164,10 @@ def _run(server: Any, what: str, service: Any) -> None:
 
 
 @serve.command()
+@grouped(listening=Listening)
 def coordinator(
     regions: Regions,
     port: Annotated[int, typer.Option(help="Kingbird's port by default.")] = 8118,
-    host: Host = "127.0.0.1",
     database: Database = "sqlite:///wanstack-quota-coordinator.db",
     mode: Annotated[str, typer.Option(help="escrow, lease or escrow-epsilon.")] = "escrow",
     rebalance_s: Annotated[float, typer.Option(help="How often each region syncs (told to regions).")] = 10.0,
@@ -169,11 +179,7 @@ def coordinator(
         float, typer.Option(help="lease: the part of an even share claimable per term.")
     ] = 0.25,
     epsilon: Annotated[float, typer.Option(help="escrow-epsilon: the slack, × the limit.")] = 0.05,
-    auth_url: AuthUrl = "",
-    user: User = "admin",
-    password: Password = "",
-    no_auth: NoAuth = False,
-    token_cache_s: TokenCache = 300.0,
+    listening: Listening = Listening(),
 ) -> None:
     """The coordinator: global limits (Kingbird's os-quota-sets API), the pool, the regions' syncs."""
     need_extra("bench", "wanstack quota serve coordinator")
@@ -189,29 +195,25 @@ def coordinator(
         allowance_share=allowance_share,
         epsilon=epsilon,
     )
-    _, check = _auth(auth_url, user, password, no_auth, token_cache_s)
+    _, check = listening.auth()
     service = start_coordinator(_regions(regions), database, policy)
-    _run(listen(service, check, host, port), f"quota coordinator ({mode})", service)
+    _run(listen(service, check, listening.host, port), f"quota coordinator ({mode})", service)
 
 
 @serve.command()
+@grouped(listening=Listening)
 def region(
     name: Annotated[str, typer.Argument(help="The region's name, as the coordinator knows it.")],
     coordinator_url: Annotated[str, typer.Option("--coordinator", help="The coordinator's URL.")],
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8119,
-    host: Host = "127.0.0.1",
     database: Database = "",
     rebalance_s: Annotated[float, typer.Option(help="How often to sync with the coordinator.")] = 10.0,
-    auth_url: AuthUrl = "",
-    user: User = "admin",
-    password: Password = "",
-    no_auth: NoAuth = False,
-    token_cache_s: TokenCache = 300.0,
+    listening: Listening = Listening(),
 ) -> None:
     """A region's service: claims and releases against its shares, synced every --rebalance-s."""
     need_extra("bench", "wanstack quota serve region")
     from wanstack.api.quota import listen, start_region
 
-    credentials, check = _auth(auth_url, user, password, no_auth, token_cache_s)
+    credentials, check = listening.auth()
     service = start_region(name, coordinator_url, credentials, rebalance_s, database)
-    _run(listen(service, check, host, port), f"quota service of region {name}", service)
+    _run(listen(service, check, listening.host, port), f"quota service of region {name}", service)
