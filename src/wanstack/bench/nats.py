@@ -52,14 +52,14 @@ class NatsServer(LabServer):
     """One nats-server; `routes`: cluster peers (their relays) to connect to. A context manager."""
 
     name: str = "wanstack"
-    port: int = field(default_factory=free_port)
     monitor_port: int = field(default_factory=free_port)
     cluster_port: int | None = None  # a cluster member's route listener
     routes: list[str] = field(default_factory=list)
     startup_timeout_s: float = 20.0
-    ip: str = "127.0.0.1"
     protocol: str = "nats"  # what a relay parses to count its messages (`lab.relay`)
     folder_prefix: ClassVar[str] = "wanstack-nats-"
+    installed = staticmethod(available)
+    missing: ClassVar[str] = "nats-server is not installed (run `make test`, which installs it)"
 
     @property
     def url(self) -> str:
@@ -79,10 +79,6 @@ class NatsServer(LabServer):
                 "}\n"
             )
         return conf
-
-    def require(self) -> None:
-        if not available():
-            raise RuntimeError("nats-server is not installed (run `make test`, which installs it)")
 
     def launch(self, root: Path) -> None:
         home = root / self.name

@@ -6,13 +6,13 @@ multiregion.md`: Keystone 30 on SQLite, served by the threaded wsgiref server, u
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from wanstack.lab import openstack_env as environment
 from wanstack.lab.openstack_env import ADMIN_AUTH, ADMIN_PASSWORD, DEBUG, REGION, ini
-from wanstack.lab.ports import answers, free_port
+from wanstack.lab.ports import answers
 from wanstack.lab.processes import Commands, ServiceProcess, together
 from wanstack.lab.servers import LabServer
 
@@ -96,18 +96,14 @@ class KeystoneServer(LabServer):
     Use as a context manager."""
 
     database: str | None = None  # an SQLAlchemy URL (default: SQLite in its folder)
-    host: str = "127.0.0.1"
-    port: int = field(default_factory=free_port)
     startup_timeout_s: float = 120.0
     folder_prefix: ClassVar[str] = "wanstack-keystone-"
+    installed = staticmethod(available)
+    missing: ClassVar[str] = environment.MISSING
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def require(self) -> None:
-        if not available():
-            raise RuntimeError(environment.MISSING)
+        return f"http://{self.ip}:{self.port}"
 
     def launch(self, root: Path) -> None:
         log = root / "keystone.log"
@@ -117,7 +113,7 @@ class KeystoneServer(LabServer):
         prepare(conf, root / "setup.log")
         env = {
             "WANSTACK_WSGI_APP": "keystone.wsgi.api:application",
-            "WANSTACK_WSGI_HOST": self.host,
+            "WANSTACK_WSGI_HOST": self.ip,
             "WANSTACK_WSGI_PORT": str(self.port),
             "OS_KEYSTONE_CONFIG_FILES": str(conf),
         }

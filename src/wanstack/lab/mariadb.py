@@ -9,11 +9,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from wanstack.lab.ports import free_port, port_open
+from wanstack.lab.ports import port_open
 from wanstack.lab.processes import ServiceProcess
 from wanstack.lab.servers import LabServer
 
@@ -38,10 +38,10 @@ def available() -> bool:
 class MariaDB(LabServer):
     """One server. Use as a context manager, or call start()/stop()."""
 
-    ip: str = "127.0.0.1"
-    port: int = field(default_factory=free_port)
     startup_timeout_s: float = 60.0
     folder_prefix: ClassVar[str] = "wanstack-mariadb-"
+    installed = staticmethod(available)
+    missing: ClassVar[str] = "mariadb-server is not installed (`make test` installs it from Debian)"
     _home: Path | None = None
     _socket: Path | None = None
     _short: Path | None = None  # a folder of its own for the socket when `root` is deep
@@ -50,10 +50,6 @@ class MariaDB(LabServer):
         """SQLAlchemy URL of `database`, reached at `host`:`port` (a relay's; default: the server)."""
         where = f"{host or self.ip}:{port or self.port}"
         return f"mysql+pymysql://{USER}:{PASSWORD}@{where}/{database}?charset=utf8"
-
-    def require(self) -> None:
-        if not available():
-            raise RuntimeError("mariadb-server is not installed (`make test` installs it from Debian)")
 
     def launch(self, root: Path) -> None:
         home = self._home = root / f"mariadb-{self.port}"

@@ -59,15 +59,13 @@ class RabbitNode(LabServer):
     """One RabbitMQ node. Use as a context manager, or call start()/stop()."""
 
     name: str = "wanstack"
-    port: int = field(default_factory=free_port)
     dist_port: int = field(default_factory=free_port)
     epmd_port: int = field(default_factory=free_port)
     startup_timeout_s: float = 60.0
-    # A cluster member (`bench.cluster`): the loopback address and host name of its site, an epmd it
+    # A cluster member (`bench.cluster`): the host name of its site (its `ip` the site's address), an epmd it
     # shares with the other members (not started here), their common Erlang cookie, how this node
     # resolves the other members' host names (to the relays of its WAN links), and the members it
     # joins at its first boot (classic config peer discovery).
-    ip: str = "127.0.0.1"
     host: str = "localhost"
     own_epmd: bool = True
     cookie: str | None = None
@@ -75,6 +73,9 @@ class RabbitNode(LabServer):
     peers: tuple[str, ...] = ()
     protocol: str = "amqp"  # what a relay parses to count its messages (`lab.relay`)
     folder_prefix: ClassVar[str] = "wanstack-rabbit-"
+    installed = staticmethod(available)
+    missing: ClassVar[str] = "rabbitmq-server is not installed (run `make test`, which installs it)"
+    unavailable: ClassVar[type[RuntimeError]] = RabbitUnavailableError
     _home: Path | None = None
     _server: ServiceProcess | None = None
 
@@ -110,12 +111,6 @@ class RabbitNode(LabServer):
             # Host names of the cluster's sites, resolved without /etc/hosts (Erlang's inetrc).
             **({"ERL_INETRC": str(home / "inetrc")} if self.hosts else {}),
         }
-
-    def require(self) -> None:
-        if not available():
-            raise RabbitUnavailableError(
-                "rabbitmq-server is not installed (run `make test`, which installs it)"
-            )
 
     def launch(self, root: Path) -> None:
         self._home = root / self.name

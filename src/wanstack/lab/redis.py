@@ -8,11 +8,11 @@ site's store. Nothing is saved to disk (`save ""`, no append-only file)."""
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from wanstack.lab.ports import free_port, port_open
+from wanstack.lab.ports import port_open
 from wanstack.lab.processes import ServiceProcess
 from wanstack.lab.servers import LabServer
 
@@ -30,18 +30,14 @@ class Redis(LabServer):
     """One redis-server at `ip`:`port` in the folder `root` (a temporary one, removed on stop, when not
     given), saving nothing to disk. Call start() and stop()."""
 
-    ip: str = "127.0.0.1"
-    port: int = field(default_factory=free_port)
     startup_timeout_s: float = 20.0
     folder_prefix: ClassVar[str] = "wanstack-redis-"
+    installed = staticmethod(available)
+    missing: ClassVar[str] = "redis-server is not installed (`make test` installs it from Debian)"
 
     @property
     def url(self) -> str:
         return f"redis://{self.ip}:{self.port}"
-
-    def require(self) -> None:
-        if not available():
-            raise RuntimeError("redis-server is not installed (`make test` installs it from Debian)")
 
     def launch(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)

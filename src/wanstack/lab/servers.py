@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Self
 
+from wanstack.lab.ports import free_port
 from wanstack.lab.processes import ServiceProcess, exit_on_sigterm
 from wanstack.lab.procstat import session_cpu_s, session_rss_mb
 
@@ -41,13 +42,25 @@ class LabServer:
     output `tail_log` shows."""
 
     root: Path | None = None  # parent folder for its files (default: a new temporary directory)
+    ip: str = "127.0.0.1"  # the loopback address it listens on (a site's own: `lab.addresses`)
+    port: int = field(default_factory=free_port)  # where its clients connect
     folder_prefix: ClassVar[str] = "wanstack-"  # its temporary folder's name starts so
+    # What to raise when its programs are not installed here (`installed`, the module's `available`).
+    missing: ClassVar[str] = ""
+    unavailable: ClassVar[type[RuntimeError]] = RuntimeError
     _own_root: bool = field(default=False, init=False, repr=False)
     _processes: list[ServiceProcess] = field(default_factory=list, init=False, repr=False)
     _own: ServiceProcess | None = field(default=None, init=False, repr=False)
 
+    @staticmethod
+    def installed() -> bool:
+        """Whether its programs are installed here."""
+        return True
+
     def require(self) -> None:
-        """Raise when what it runs is not installed here."""
+        """Raise `unavailable(missing)` when what it runs is not installed here."""
+        if not self.installed():
+            raise self.unavailable(self.missing)
 
     def launch(self, root: Path) -> None:
         raise NotImplementedError
