@@ -1,58 +1,50 @@
 """The simulator with the real control plane's processing, set beside the testbed delay by delay.
 
-The stations' service times come from traced operations (`wanstack testbed trace --save`; by default
-the stored traces of a boot and a delete at an edge site, `tests/fixtures/trace-*-edge.json`): each
-station's own time per request on the operation's critical path. Traced runs are slower than untraced
-ones (osprofiler writes every SQL statement to Redis), so the traces give the split between stations
-and a calibration run gives the level: with `--calibrate RUN.json`, every station's time is scaled,
-per operation, until the simulator's p50 at the calibration run's first delay (0 ms) is that run's.
-The simulator is then set beside the testbed's p50 of `TESTBED_WAN.json` (a `benchmarks/testbed_wan.py
---json` run; another run than the calibration's, so no figure compared was fitted) at every delay.
+The stations' service times come from a control-plane calibration (`wanstack testbed calibrate`,
+`wanstack.testbed.calibration.fit`): traced operations give the split between stations (by default the
+stored traces of a boot, a delete, a pause and an unpause at an edge site, `tests/fixtures/trace-*-edge.json`)
+and one factor on them the level, fitted to the first delay of a calibration run (`--level RUN.json`, a
+`benchmarks/testbed_wan.py --json` run). The simulator is then set beside the testbed's p50 of
+`TESTBED_WAN.json` at every delay — another run than the calibration's unless the same file is given, so
+no figure compared was fitted. `--out FILE` writes the calibration (how wanstack's shipped default,
+`wanstack/sim/calibrations/control-plane.yaml`, was made); `--calibration FILE` uses one instead of fitting.
 
-    python benchmarks/testbed_processing.py TESTBED_WAN.json [--calibrate RUN.json] [--traces boot=F delete=F]
+    python benchmarks/testbed_processing.py TESTBED_WAN.json [--level RUN.json | --calibration F] [--out F]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import re
 from pathlib import Path
 
 from testbed_wan import scenario  # the same scenario as the testbed's run (this folder)
 
 from wanstack.scenario.load import parse
-from wanstack.sim.engine import simulate
-from wanstack.testbed.processing import mean_service_ms, service_times
-from wanstack.testbed.trace import operation_spans, spans
+from wanstack.sim.calibration import load_calibration
+from wanstack.sim.engine import SimOptions, simulate
+from wanstack.sim.params import Params
+from wanstack.testbed.calibration import fit, stored_trace
 
 FIXTURES = Path(__file__).parent.parent / "tests" / "fixtures"
 OPS = ("boot", "delete")
+TRACED = ("boot", "delete", "pause", "unpause")
 
 
-def simulated_p50(op: str, delay_ms: float, stations: dict[str, float], times: int) -> float:
-    block = "stations:\n" + "".join(f"  {kind}: {{service_ms: {ms:.3f}}}\n" for kind, ms in stations.items())
-    found = simulate(parse(scenario(delay_ms, times) + block, "testbed-wan.yaml")).operation(op)
+def simulated_p50(op: str, delay_ms: float, params: Params, times: int) -> float:
+    found = simulate(
+        parse(scenario(delay_ms, times), "testbed-wan.yaml"), SimOptions(params=params)
+    ).operation(op)
     assert found is not None and found.latency_ms.p50 is not None
     return found.latency_ms.p50
 
 
-def calibrated(op: str, stations: dict[str, float], delay_ms: float, p50: float, times: int) -> float:
-    """The factor on every station's time that gives the simulator the testbed's p50 at `delay_ms`.
-    At concurrency 1 the p50 is close to linear in the factor: a secant step or three settles it."""
-    low, high = 0.5, 1.0
-    f_low = simulated_p50(op, delay_ms, {k: v * low for k, v in stations.items()}, times) - p50
-    f_high = simulated_p50(op, delay_ms, stations, times) - p50
-    for _ in range(4):
-        if f_high == f_low:
-            break
-        low, high = high, high - f_high * (high - low) / (f_high - f_low)
-        f_low, f_high = (
-            f_high,
-            simulated_p50(op, delay_ms, {k: v * high for k, v in stations.items()}, times) - p50,
-        )
-        if abs(f_high) < 0.005 * p50:
-            break
-    return high
+def _in_repo(path: Path) -> str:
+    """`path` as the repository names it, where it is in the repository."""
+    full, repo = path.resolve(), FIXTURES.parent.parent.resolve()
+    return str(full.relative_to(repo)) if full.is_relative_to(repo) else str(path)
 
 
 def main() -> None:
@@ -60,32 +52,40 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("testbed", type=Path, help="testbed_wan.py --json output")
-    parser.add_argument("--calibrate", type=Path, help="another testbed_wan.py --json run: its first delay")
+    parser.add_argument("--level", type=Path, help="another testbed_wan.py --json run: its first delay")
+    parser.add_argument("--calibration", type=Path, help="a control-plane calibration instead of a fit")
+    parser.add_argument("--out", type=Path, help="write the fitted calibration here")
     parser.add_argument(
-        "--traces",
-        nargs="+",
-        default=[f"{op}={FIXTURES / f'trace-{op}-edge.json'}" for op in OPS],
+        "--traces", type=Path, nargs="+", default=[FIXTURES / f"trace-{op}-edge.json" for op in TRACED]
     )
     parser.add_argument("--times", type=int, default=10)
     args = parser.parse_args()
-    own: dict[str, dict[str, list[float]]] = {}
-    for item in args.traces:
-        op, _, path = item.partition("=")
-        events = json.loads(Path(path).read_text())
-        own[op] = service_times(op, operation_spans(op, spans([(e["site"], e) for e in events])))
-    # Per operation: a boot's Neutron requests are mostly reads, a delete's are a port's deletion.
-    stations = {op: mean_service_ms([times]) for op, times in own.items()}
-    if args.calibrate is not None:
-        first = json.loads(args.calibrate.read_text())[0]
-        for op in OPS:
-            factor = calibrated(
-                op, stations[op], float(first["delay_ms"]), float(first[f"testbed_{op}_p50"]), args.times
-            )
-            print(f"{op}: the traced times × {factor:.3f} give the p50 at {first['delay_ms']:g} ms")
-            stations[op] = {k: v * factor for k, v in stations[op].items()}
-    print("station service times (ms per request on the critical path):")
-    for op, times in stations.items():
-        print(f"  {op}: " + ", ".join(f"{kind} {ms:.1f}" for kind, ms in times.items()))
+    if args.calibration is not None:
+        cal = load_calibration(args.calibration)
+    else:
+        level_file = args.level or args.testbed
+        first = json.loads(level_file.read_text())[0]
+        delay = float(first["delay_ms"])
+        taken = [(stored_trace(path), _in_repo(path)) for path in args.traces]
+        # The run's date: in its name (benchmarks/results/testbed_wan-YYYY-MM-DD…), else the file's.
+        named = re.search(r"\d{4}-\d{2}-\d{2}", level_file.name)
+        mtime = datetime.datetime.fromtimestamp(level_file.stat().st_mtime, datetime.UTC)
+        cal = fit(
+            parse(scenario(delay, args.times), "testbed-wan.yaml"),
+            taken,
+            {op: float(first[f"testbed_{op}_p50"]) for op in OPS},
+            level_source=f"{_in_repo(level_file)} at {delay:g} ms",
+            date=named[0] if named else mtime.date().isoformat(),
+            settings={"virt": "fake", "neutron": "bind-all"},
+        )
+        if args.out is not None:
+            cal.write(args.out)
+            print(f"wrote {args.out}")
+    params = cal.params()
+    print("station service times (ms per request):")
+    print(
+        "  " + ", ".join(f"{kind} {params.station(kind).service_ms:.1f}" for kind in sorted(params.stations))
+    )
     heads = ("boot testbed", "boot sim", "error", "delete testbed", "delete sim", "error")
     print(f"{'delay':>6} " + " ".join(f"{h:>15}" for h in heads))
     rows = json.loads(args.testbed.read_text())
@@ -94,7 +94,7 @@ def main() -> None:
         delay = float(row["delay_ms"])
         cells = []
         for op in OPS:
-            sim = simulated_p50(op, delay, stations[op], args.times)
+            sim = simulated_p50(op, delay, params, args.times)
             sims[op].append(sim)
             real = float(row[f"testbed_{op}_p50"])
             cells += [f"{real:>15,.0f}", f"{sim:>15,.0f}", f"{sim / real - 1:>+15.0%}"]

@@ -33,12 +33,13 @@ def load_scenario(source: ScenarioLike, overrides: Mapping[str, Any] | None = No
 def sim_options(
     calibration: str | Path | None = None, *, bench_host: bool = False, shared_cpu: bool = True
 ) -> SimOptions:
-    """The simulator's options: its defaults, or the measured messaging costs of `calibration` (a file
-    from `wanstack calibrate`). `bench_host`: also the calibration's bench-host plug-in, to predict this
+    """The simulator's options: its defaults, or the measured costs of `calibration` (a file from
+    `wanstack calibrate`: the messaging costs; or from `wanstack testbed calibrate`: the control plane's
+    station times). `bench_host`: also the calibration's bench-host plug-in, to predict this
     repository's own bench (never for a WAN study); `shared_cpu=False` when the bench's roles are
     threads of one process (`replay`). Raises CalibrationError: an unreadable file, or (prefixed with
     the file's name) one fitted for another host model."""
-    from wanstack.sim.calibration import CalibrationError, load_calibration
+    from wanstack.sim.calibration import Calibration, CalibrationError, load_calibration
     from wanstack.sim.engine import SimOptions
 
     if calibration is None:
@@ -47,6 +48,11 @@ def sim_options(
     cal = load_calibration(path)
     if not bench_host:
         return SimOptions(params=cal.params())
+    if not isinstance(cal, Calibration):
+        raise CalibrationError(
+            f"{path}: a control-plane calibration (`wanstack testbed calibrate`) has no bench host; "
+            "predicting the bench takes a `wanstack calibrate` file"
+        )
     try:
         host = cal.bench_host(shared_cpu)
     except CalibrationError as err:
@@ -99,11 +105,13 @@ def compare(
     quota_modes: Sequence[str | None] = (None,),
     overrides: Mapping[str, Any] | None = None,
     processes: int | None = None,
+    calibration: str | Path | None = None,
     on_done: Callable[[RunResult], None] | None = None,
 ) -> Runs:
     """The scenario under every model (default: the whole library; a model file's path works too) ×
     RPC backend × quota mode (None: the model's or the scenario's own), on worker processes, in that
-    order. `on_done` is called with each result as it finishes. Raises ScenarioError before running
+    order, with `calibration`'s measured costs if given (as `simulate`). `on_done` is called with each
+    result as it finishes. Raises CalibrationError for an unusable calibration, ScenarioError before running
     anything when a variant is not a valid scenario."""
     from wanstack.scenario.deployment import library
     from wanstack.scenario.quotas import QuotaMode
@@ -116,8 +124,9 @@ def compare(
         for b in backends
         for q in quota_modes
     ]
+    options = sim_options(calibration)
     results = run_variants(
-        Source.of(source), variants, processes=processes, overrides=overrides, on_done=on_done
+        Source.of(source), variants, options, processes=processes, overrides=overrides, on_done=on_done
     )
     # Labelled as `wanstack compare --out` names their folders: `load_dir` gives the same labels back.
     return Runs([Run(r, "--".join(r.variant())) for r in results])
@@ -179,13 +188,16 @@ def sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     out: str | Path | None = None,
+    calibration: str | Path | None = None,
     on_done: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Every combination of `grid`'s values (dotted fields, or `model`, `backend`, `quota_mode`) ×
     seeds, one row per run and operation. `seeds=5` runs the scenario's seed and the next four.
     Local worker processes by default, a Dask cluster with `scheduler="tcp://host:8786"`; with `out`,
     finished runs are kept there and a stopped sweep resumes where it left off. `on_done(done, total)`
-    is called as runs finish. Raises ScenarioError for an invalid scenario, OSError when the scheduler
+    is called as runs finish. `calibration`: as `simulate`'s (a resumed sweep reruns points simulated
+    with other parameters). Raises ScenarioError for an invalid scenario, CalibrationError for an
+    unusable calibration, OSError when the scheduler
     does not answer."""
     import pandas as pd
 
@@ -204,6 +216,7 @@ def sweep(
         out=None if out is None else Path(out),
         workers=workers,
         scheduler=scheduler,
+        options=None if calibration is None else sim_options(calibration),
         on_done=on_done,
     )
     return pd.DataFrame(rows)

@@ -6,7 +6,7 @@ osprofiler (`trace`) beside the simulator's workflow for it (`explain_trace`), s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from wanstack.scenario.build import Infrastructure
 from wanstack.testbed.control import TestbedError
 
 if TYPE_CHECKING:
+    from wanstack.sim.control_plane import ControlPlaneCalibration
     from wanstack.testbed.control import ServiceStatus
     from wanstack.testbed.trace import Trace
     from wanstack.testbed.watch import StateWatch
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TRACED",
     "TestbedError",
+    "calibrate",
     "down",
     "explain_trace",
     "missing",
@@ -135,3 +137,44 @@ def explain_trace(infra: Infrastructure, traced: Trace) -> WorkflowCrossings:
 
     settings = OpenStack(virt=VirtDriver.FAKE, neutron=NeutronBackend.BIND_ALL)
     return explain(infra, traced.op, traced.site, settings=settings, servers_on_host=traced.servers_on_host)
+
+
+# The settings the testbed runs OpenStack with today (Nova's fake driver, wanstack's bind-all ML2 driver).
+TESTBED_SETTINGS = {"virt": "fake", "neutron": "bind-all"}
+
+
+def calibrate(
+    infra: Infrastructure,
+    *,
+    traces: Sequence[Path] = (),
+    level: Path | None = None,
+    found: State | None = None,
+    say: Say | None = None,
+) -> ControlPlaneCalibration:
+    """The simulator's station times measured on the testbed (`wanstack testbed calibrate`): the split
+    between stations from traced operations — the files `traces` (`testbed trace OP --save`), or, with
+    none, a fresh trace of each of TRACED on the testbed `found` — and the level from a run of `infra`'s
+    scenario on the testbed — the file `level` (`testbed run --out`'s result.json), or, without one, a
+    run made now on `found`. Raises ValueError for inputs that cannot be fitted, RuntimeError when the
+    testbed fails an operation."""
+    import datetime
+
+    from wanstack.testbed.calibration import fit, level_of, stored_trace
+
+    if (not traces or level is None) and found is None:
+        raise ValueError("no testbed is up: give stored traces and a run's result.json, or `testbed up`")
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    if traces:
+        taken = [(stored_trace(path), str(path)) for path in traces]
+    else:
+        assert found is not None
+        taken = [(trace(found, op, say=say), f"testbed {found['root']}") for op in TRACED]
+    if level is not None:
+        result = RunResult.model_validate_json(level.read_text(encoding="utf-8"))
+        mtime = datetime.datetime.fromtimestamp(level.stat().st_mtime, datetime.UTC)
+        date, source = mtime.isoformat(timespec="seconds"), str(level)
+    else:
+        assert found is not None
+        result, date, source = run(infra, found, say), now, f"testbed {found['root']}"
+    settings = found.get("settings", TESTBED_SETTINGS) if found is not None else TESTBED_SETTINGS
+    return fit(infra, taken, level_of(result), level_source=source, date=date, settings=settings)

@@ -34,6 +34,7 @@ from wanstack.lab.steady import ONCE, Steadied, Steadiness, least_disturbed, wit
 from wanstack.scenario.testplan import DEFAULT_PAUSE_MS
 from wanstack.sim.calibration import (
     Calibration,
+    CalibrationError,
     CrowdFigures,
     Measured,
     PairFigures,
@@ -336,6 +337,8 @@ def refit(path: Path) -> Calibration:
     version of the simulator (a model's change needs no new measurement), and rewrite the file (in
     the current format)."""
     old = load_calibration(path)
+    if not isinstance(old, Calibration):
+        raise CalibrationError(f"{path}: a control-plane calibration has no bench measurements to refit")
     calibration = old.model_copy(
         update={
             "fitted": derive(old.measured, old.cores),

@@ -61,6 +61,14 @@ ScenarioArg = Annotated[
     typer.Argument(help=f"Scenario YAML file, or the name of a built-in scenario ({DEFAULT_SCENARIO!r})."),
 ]
 
+CalibrationOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Measured costs in place of the defaults: a file from `wanstack calibrate` (messaging) or "
+        "`wanstack testbed calibrate` (the control plane's station times)."
+    ),
+]
+
 OutOption = Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")]
 
 HtmlOption = Annotated[

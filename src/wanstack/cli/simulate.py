@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from wanstack.cli.common import (
+    CalibrationOption,
     FormatOption,
     HtmlOption,
     OutOption,
@@ -61,10 +62,7 @@ def overrides(options: list[str] | None) -> dict[str, object]:
 def run(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     out: OutOption = None,
-    calibration: Annotated[
-        Path | None,
-        typer.Option(help="A file from `wanstack calibrate`: measured costs replace the defaults."),
-    ] = None,
+    calibration: CalibrationOption = None,
     fluid: Annotated[
         bool | None,
         typer.Option(
@@ -132,11 +130,13 @@ def compare(
     ] = "scenario",
     out: Annotated[Path | None, typer.Option(help="Write one result folder per run here.")] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+    calibration: CalibrationOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
     html: HtmlOption = None,
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
     side by side."""
+    from wanstack.api import CalibrationError
     from wanstack.api import compare as run_variants
     from wanstack.report.tables import compare_table
 
@@ -160,10 +160,13 @@ def compare(
                 backends=chosen,
                 quota_modes=modes,
                 processes=processes,
+                calibration=calibration,
                 on_done=lambda _: bar.advance(task),
             )
     except ScenarioError as err:
         report(err)
+    except CalibrationError as err:
+        fail(str(err), markup=False)
     results = [r.result for r in runs]
     if fmt is OutputFormat.JSON:
         print_json([r.model_dump(mode="json", exclude={"samples"}) for r in results])

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from wanstack.cli.common import (
+    CalibrationOption,
     FormatOption,
     HtmlOption,
     OutputFormat,
@@ -54,12 +55,13 @@ def sweep(
         str | None,
         typer.Option(help="A Dask scheduler (tcp://HOST:PORT): run on its workers instead of locally."),
     ] = None,
+    calibration: CalibrationOption = None,
     html: HtmlOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Run a scenario over a grid of field values and seeds, and write one tidy table (a row per run and
     operation)."""
-    from wanstack.api import parse_grid, write_sweep
+    from wanstack.api import CalibrationError, parse_grid, write_sweep
     from wanstack.api import sweep as run_sweep
     from wanstack.report.sweep import sweep_table
 
@@ -88,10 +90,13 @@ def sweep(
                 workers=workers,
                 scheduler=scheduler,
                 out=out,
+                calibration=calibration,
                 on_done=lambda done, _: bar.update(task, completed=done),
             )
     except ScenarioError as err:
         report(err)
+    except CalibrationError as err:
+        fail(str(err), markup=False)
     except OSError as err:  # a scheduler that does not answer
         fail(f"cannot reach the Dask scheduler {scheduler}: {err}", markup=False)
     if fmt is OutputFormat.JSON:

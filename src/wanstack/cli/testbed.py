@@ -186,3 +186,38 @@ def trace(
     # the simulator's side has the same settings and as many servers on the host.
     console.print("The simulator's workflow for the same operation, with the testbed's settings:")
     console.print(explain_table(explain_trace(load_scenario(scenario), result)))
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[str, typer.Argument(help="The scenario of the calibration run (its operations).")],
+    traces: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trace", help="A stored trace (`testbed trace OP --save`), repeatable; default: traced now."
+        ),
+    ] = None,
+    level: Annotated[
+        Path | None, typer.Option(help="A `testbed run --out` result.json of SCENARIO. Default: run now.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the calibration.")] = Path("control-plane.yaml"),
+    folder: Folder = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """The simulator's station times measured on the testbed: the split between stations from traced
+    operations, the level from a run of SCENARIO; written to --out for `run`, `compare` and `sweep`
+    (`--calibration`)."""
+    from wanstack.api.testbed import calibrate as fit_calibration
+    from wanstack.api.testbed import state
+    from wanstack.report.calibration import control_plane_tables
+
+    infra = load_scenario(scenario)
+    found = state(folder) if not traces or level is None else None
+    try:
+        cal = fit_calibration(infra, traces=traces or (), level=level, found=found, say=_progress)
+    except (OSError, ValueError) as err:
+        fail(str(err), markup=False)
+    except RuntimeError as err:
+        fail(str(err), 1, markup=False)
+    cal.write(out)
+    show(fmt, *control_plane_tables(cal, f"Calibration written to {out}"))

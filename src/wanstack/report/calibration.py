@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from wanstack.sim.calibration import Calibration
+from wanstack.sim.control_plane import ControlPlaneCalibration
 
 
 def calibration_tables(cal: Calibration, title: str) -> list[Table]:
@@ -53,3 +54,27 @@ def calibration_tables(cal: Calibration, title: str) -> list[Table]:
     for key, value in cal.fitted.host.model_dump().items():
         fitted.add_row(f"host.{key}", str(value))
     return [measured, fitted]
+
+
+def control_plane_tables(cal: ControlPlaneCalibration, title: str) -> list[Table]:
+    """A control-plane calibration: each station's time (traced, then at the level), and the fit's
+    operations, the testbed's p50 beside the simulator's with these times."""
+    stations = Table(title=f"{title}: {cal.provenance()}")
+    for col in ("station", "requests traced", "in", "traced ms", "service ms"):
+        stations.add_column(col, justify="left" if col in ("station", "in") else "right")
+    for kind, t in cal.stations.items():
+        stations.add_row(
+            kind, str(t.requests), ", ".join(t.operations), f"{t.traced_ms:.1f}", f"{t.service_ms:.1f}"
+        )
+    level = Table(title=f"the level: traced times × {cal.level_factor:.3f}, fitted to {cal.level_source}")
+    for col in ("operation", "delay", "testbed p50", "simulator p50", "error"):
+        level.add_column(col, justify="left" if col == "operation" else "right")
+    for p in cal.level:
+        level.add_row(
+            p.operation,
+            f"{p.delay_ms:g} ms",
+            f"{p.testbed_p50_ms:,.0f} ms",
+            f"{p.simulated_p50_ms:,.0f} ms",
+            f"{p.error:+.1%}",
+        )
+    return [stations, level]

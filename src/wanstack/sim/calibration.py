@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wanstack.scenario.schema import StationSize
+from wanstack.sim.control_plane import CONTROL_PLANE, ControlPlaneCalibration
 from wanstack.sim.host import BenchHost
 from wanstack.sim.host.params import HOST_MODEL
 from wanstack.sim.params import Params
@@ -210,14 +211,25 @@ class Calibration(_Model):
         path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
-def load_calibration(path: Path) -> Calibration:
-    """Read a calibration file (either format); `CalibrationError` says what is wrong with it."""
+def load_calibration(path: Path) -> Calibration | ControlPlaneCalibration:
+    """Read a calibration file: the messaging bench's (`wanstack calibrate`, either format) or a
+    control-plane one (`wanstack testbed calibrate`); `CalibrationError` says what is wrong with it."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise CalibrationError(f"{path}: cannot read it ({err})") from None
+    if isinstance(document, dict) and document.get("kind") == CONTROL_PLANE:
+        try:
+            return ControlPlaneCalibration.model_validate(document)
+        except ValidationError as err:
+            raise CalibrationError(
+                f"{path}: not a valid control-plane calibration ({str(err).splitlines()[0]}: "
+                f"{str(err).splitlines()[1].strip()}); write it again with `wanstack testbed calibrate`"
+            ) from None
     if not isinstance(document, dict) or "measured" not in document:
-        raise CalibrationError(f"{path}: not a calibration file from `wanstack calibrate`")
+        raise CalibrationError(
+            f"{path}: not a calibration file from `wanstack calibrate` or `wanstack testbed calibrate`"
+        )
     version = document.get("schema_version", 1)
     try:
         if version == 1:

@@ -23,9 +23,12 @@ class Point:
     def overrides(self) -> dict[str, Any]:
         return {**dict(self.values), "run.seed": self.seed}
 
-    def key(self, source: Source) -> str:
-        """Names this run across restarts (a resumed sweep skips the keys it has)."""
-        return json.dumps([source.digest, list(self.values), self.seed], default=str)
+    def key(self, source: Source, settings: str = "") -> str:
+        """Names this run across restarts (a resumed sweep skips the keys it has); `settings` names the
+        simulator's parameters when they are not its defaults (a calibration's), so that a sweep resumed
+        with other ones runs again."""
+        named = [source.digest, list(self.values), self.seed, *([settings] if settings else [])]
+        return json.dumps(named, default=str)
 
 
 def parse_set(option: str) -> tuple[str, list[Any]]:

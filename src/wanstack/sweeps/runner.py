@@ -3,6 +3,7 @@ left off. Each finished run is appended to `sweep.jsonl` at once, so nothing don
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -88,7 +89,9 @@ def run(
     """Every point's rows, in the order of `points` whatever order they finished in."""
     check(source, points)
     done = _journal(out)
-    keys = [p.key(source) for p in points]
+    # The parameters' repr is the dataclasses' own: the same parameters give the same digest.
+    settings = "" if options is None else hashlib.sha256(repr(options.params).encode()).hexdigest()[:16]
+    keys = [p.key(source, settings) for p in points]
     todo = [p for p, k in zip(points, keys, strict=True) if k not in done]
     if on_done:
         on_done(len(points) - len(todo), len(points))
@@ -103,7 +106,7 @@ def run(
         journal = (out / JOURNAL).open("a", encoding="utf-8") if out is not None else None
         try:
             for point, point_rows in finished:
-                key = point.key(source)
+                key = point.key(source, settings)
                 done[key] = point_rows
                 if journal is not None:
                     journal.write(json.dumps({"key": key, "rows": point_rows}) + "\n")
