@@ -140,7 +140,7 @@ def test_results_schema_is_published() -> None:
 def test_sla_fails_the_run_with_exit_code_1(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text(
-        json.dumps({**SMALL, "faults": [], "sla": {"boot": {"p95_s": 4, "failure_rate_pct": 1}}}),
+        json.dumps({**SMALL, "faults": [], "sla": {"boot": {"p95_s": 6, "failure_rate_pct": 1}}}),
         encoding="utf-8",
     )
     page = tmp_path / "run.html"

@@ -143,3 +143,20 @@ def test_calibrate_without_a_testbed_or_files_says_what_to_give(tmp_path: Path) 
     result = runner.invoke(app, ["testbed", "calibrate", str(scenario), "--folder", str(tmp_path / "none")])
     assert result.exit_code == 2
     assert "no testbed is up" in result.output
+
+
+def test_explain_says_where_each_station_time_comes_from() -> None:
+    """The measured times name their machine and date (the shipped file's), the rest say they are
+    assumed, and a scenario's own `stations:` time says it is the scenario's."""
+    shipped = load_calibration(SHIPPED)
+    assert isinstance(shipped, ControlPlaneCalibration)
+    infra = api.load_scenario("default", {"stations.nova-api.service_ms": 3.0})
+    stations = {t.kind: t for t in api.explain(infra, "boot").stations}
+    assert {"nova-api", "neutron-server", "cell-database"} <= set(stations)
+    neutron = stations["neutron-server"]
+    assert neutron.service_ms == pytest.approx(shipped.stations["neutron-server"].service_ms)
+    assert shipped.host in neutron.source and shipped.date in neutron.source
+    assert stations["cell-database"].source.startswith("assumed")
+    assert stations["nova-api"].service_ms == 3.0 and "scenario" in stations["nova-api"].source
+    shown = runner.invoke(app, ["explain", "boot", "--site", "edge-01"])
+    assert shown.exit_code == 0 and shipped.date in shown.output

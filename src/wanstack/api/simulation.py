@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from wanstack.api.runs import Run, Runs
 from wanstack.results.schema import RunResult
-from wanstack.results.workflow import StepCrossings, WorkflowCrossings
+from wanstack.results.workflow import StationTime, StepCrossings, WorkflowCrossings
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import Source
 from wanstack.scenario.workload import OperationKind
@@ -144,9 +144,12 @@ def explain(
     the scenario's `openstack:` settings (or `settings`), with `servers_on_host` servers on the host
     (the operation's own included): each step with the sites it runs between and its one-way WAN
     crossings, and the crossings on the critical path. Counted, not simulated."""
+    from wanstack.scenario.schema import StationSize
     from wanstack.sim.crossings import CrossingCounter, layout, step_rows
     from wanstack.sim.openstack import workflows
+    from wanstack.sim.params import Params, station_source
     from wanstack.sim.quotas import claim_round_trips
+    from wanstack.sim.steps import every_step, roles_of
 
     kind = OperationKind(operation)
     placement = infra.placement
@@ -161,6 +164,18 @@ def explain(
     trips = claim_round_trips(projects[0]) if projects else 0  # the workload's default project
     counter = CrossingCounter(target, roles, buses, servers_on_host, quota_round_trips=trips)
     rows = step_rows(steps, counter)
+    own, none = infra.scenario.stations, StationSize()
+    params = Params().with_overrides(own)
+    visited = sorted({r.value for s in every_step(steps) for r in roles_of(s)} & set(params.stations))
+    times = [
+        StationTime(
+            kind=kind,
+            service_ms=params.station(kind).service_ms,
+            workers=params.station(kind).workers,
+            source="the scenario's stations:" if own.get(kind, none).service_ms else station_source(kind),
+        )
+        for kind in visited
+    ]
     return WorkflowCrossings(
         operation=kind.value,
         site=target,
@@ -169,6 +184,7 @@ def explain(
         servers_on_host=servers_on_host,
         critical_crossings=counter.of(steps),
         steps=[StepCrossings(step=label, sites=sites, crossings=n) for label, sites, n in rows],
+        stations=times,
     )
 
 

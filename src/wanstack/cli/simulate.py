@@ -201,7 +201,7 @@ def explain(
 ) -> None:
     """Show an operation's workflow step by step: who talks to whom, and the WAN crossings it costs."""
     from wanstack.api import explain as crossings
-    from wanstack.report.explain import explain_table
+    from wanstack.report.explain import explain_table, station_times_table
 
     if operation not in {k.value for k in OperationKind}:
         fail(f"unknown operation {operation!r}; use one of {', '.join(k.value for k in OperationKind)}")
@@ -213,6 +213,7 @@ def explain(
         print_json(workflow.model_dump(mode="json"))
         return
     console.print(explain_table(workflow))
+    console.print(station_times_table(workflow))
 
 
 def compare_results(

@@ -24,3 +24,13 @@ def explain_table(workflow: WorkflowCrossings) -> Table:
     for step in w.steps:
         table.add_row(step.step, step.sites, str(step.crossings) if step.sites else "")
     return table
+
+
+def station_times_table(workflow: WorkflowCrossings) -> Table:
+    """The service time of each station the workflow visits, and where each figure comes from."""
+    table = Table(title="Station times the simulator gives these steps (per request or message)")
+    for col in ("station", "service", "workers", "from"):
+        table.add_column(col, justify="right" if col in ("service", "workers") else "left")
+    for t in workflow.stations:
+        table.add_row(t.kind, f"{t.service_ms:.2f} ms", str(t.workers), t.source)
+    return table

@@ -1,19 +1,48 @@
 """Service times, worker counts and message sizes of the simulated control plane.
 
-These are *parameters*, not facts: the defaults below are first guesses of the right order of
-magnitude, to be replaced by measured values: `wanstack calibrate` against the real bench writes a
-calibration file whose messaging costs `--calibration FILE` applies (`sim.calibration`), and a
-scenario's `stations:` section sizes any station. Where a figure comes from a source, the comment
-names it. What only describes the bench's own machine is not here but in the bench-host plug-in
-(`sim.host.BenchHost`).
+These are *parameters*: measured where a measurement exists, else guesses of the right order of
+magnitude (docs/calibration.md lists which). The control plane's service times per request are
+measured on the testbed: the shipped control-plane calibration (`calibrations/control-plane.yaml`,
+made by `wanstack testbed calibrate`) says on which machine and when, from which traces and run, and
+what is assumed of a production server. `wanstack calibrate` against the real bench writes a
+calibration file whose messaging costs `--calibration FILE` applies (`sim.calibration`), `wanstack
+testbed calibrate` one of station times, and a scenario's `stations:` section sizes any station.
+Where a figure comes from a source, the comment names it. What only describes the bench's own
+machine is not here but in the bench-host plug-in (`sim.host.BenchHost`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
 
 from wanstack.scenario.schema import StationSize
+
+# The shipped control-plane calibration. Read here as plain YAML (`sim.control_plane` validates the
+# same file, and its tests hold it to its sources) so that every `Params()` has its times.
+CONTROL_PLANE_FILE = Path(__file__).parent / "calibrations" / "control-plane.yaml"
+
+
+def _control_plane(path: Path) -> tuple[dict[str, float], str]:
+    """Each station kind's service time (ms) in a control-plane calibration file, and where and when
+    they were measured."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    times = {kind: float(t["service_ms"]) for kind, t in document["stations"].items()}
+    return times, f"measured on {document['host']} ({document['cores']} cores), {document['date']}"
+
+
+MEASURED_MS, MEASURED_ON = _control_plane(CONTROL_PLANE_FILE)
+
+
+def station_source(kind: str) -> str:
+    """Where the default service time of a station kind comes from."""
+    if kind in MEASURED_MS:
+        return f"{MEASURED_ON}: {CONTROL_PLANE_FILE.parent.name}/{CONTROL_PLANE_FILE.name}"
+    return "assumed (docs/calibration.md)"
 
 
 @dataclass(frozen=True)
@@ -35,19 +64,22 @@ DEFAULT_STATIONS: dict[str, StationParams] = {
     # The bench's echo server: oslo.messaging's threading executor has executor_thread_pool_size = 64
     # (oslo_messaging/_drivers/impl_rabbit.py); the work itself is negligible.
     "rpc-server": StationParams(workers=64, service_ms=0.05),
-    # Control-plane services (assumed): per request, CPU time of the handler on one worker.
-    "keystone": StationParams(workers=8, service_ms=5.0),
-    "nova-api": StationParams(workers=8, service_ms=4.0),
-    "nova-scheduler": StationParams(workers=2, service_ms=20.0),
-    "nova-superconductor": StationParams(workers=8, service_ms=2.0),
-    "nova-conductor": StationParams(workers=8, service_ms=1.0),
-    "placement": StationParams(workers=8, service_ms=4.0),
+    # Control-plane services: per request, the handler's time on one worker, measured on the testbed
+    # (MEASURED_MS); the worker counts are assumed (a production server's).
+    "keystone": StationParams(workers=8, service_ms=MEASURED_MS["keystone"]),
+    "nova-api": StationParams(workers=8, service_ms=MEASURED_MS["nova-api"]),
+    "nova-scheduler": StationParams(workers=2, service_ms=MEASURED_MS["nova-scheduler"]),
+    "nova-superconductor": StationParams(workers=8, service_ms=MEASURED_MS["nova-superconductor"]),
+    "nova-conductor": StationParams(workers=8, service_ms=MEASURED_MS["nova-conductor"]),
+    "placement": StationParams(workers=8, service_ms=MEASURED_MS["placement"]),
+    "glance-api": StationParams(workers=8, service_ms=MEASURED_MS["glance-api"]),
+    "neutron-server": StationParams(workers=8, service_ms=MEASURED_MS["neutron-server"]),
+    # Assumed: a database round trip's server time (the traced services' own times include their
+    # SQL, which the level factor of the calibration accounts for), an image store's and cache's.
     "api-database": StationParams(workers=16, service_ms=0.5),
     "cell-database": StationParams(workers=16, service_ms=0.5),
-    "glance-api": StationParams(workers=8, service_ms=3.0),
     "image-store": StationParams(workers=8, service_ms=1.0),
     "image-cache": StationParams(workers=8, service_ms=1.0),
-    "neutron-server": StationParams(workers=8, service_ms=6.0),
 }
 
 
