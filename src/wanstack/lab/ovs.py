@@ -93,6 +93,12 @@ class OvsSwitch(LabServer):
         """The database as Neutron's `[ovs] ovsdb_connection` and os-vif's `[os_vif_ovs]` name it."""
         return f"unix:{self.db_socket}"
 
+    @property
+    def environment(self) -> dict[str, str]:
+        """The variables that point Open vSwitch's tools at this switch's files (`ovs-ofctl br-int`
+        finds the bridge's management socket under `OVS_RUNDIR`): for every process that runs them."""
+        return dict(self._env)
+
     def exec_argv(self, argv: list[str]) -> list[str]:
         """`argv` run inside the switch's namespace (where its ports' devices live)."""
         return [IP, "netns", "exec", self.namespace, *argv]
