@@ -1,9 +1,11 @@
 """The testbed: a real OpenStack control plane over emulated WAN sites (Keystone, Placement, Glance,
-Neutron without a data plane, Nova with its fake driver), installed by `make test` (`make openstack`,
-Debian's mariadb-server and rabbitmq-server)."""
+Neutron with Open vSwitch and its OVS agent at each compute site, Nova with wanstack's guestless
+libvirt driver), installed by `make test` (`make openstack`, Debian's mariadb-server, rabbitmq-server
+and openvswitch-switch)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -17,15 +19,15 @@ from typing import Any
 
 import pytest
 
-from wanstack.lab import mariadb, rabbit
+from wanstack.lab import mariadb, ovs, rabbit
 from wanstack.lab import openstack_env as environment
 from wanstack.lab.ports import port_open
 from wanstack.scenario.load import parse
 from wanstack.testbed.layout import plan
 
 needs_openstack = pytest.mark.skipif(
-    not (environment.available() and mariadb.available() and rabbit.available()),
-    reason=f"{environment.MISSING}; Debian's mariadb-server and rabbitmq-server (`make test`)",
+    not (environment.available() and mariadb.available() and rabbit.available() and ovs.available()),
+    reason=f"{environment.MISSING}; Debian's mariadb, rabbitmq and openvswitch servers (`make test`)",
 )
 
 
@@ -144,18 +146,25 @@ def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:
 def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     tmp_path: Path, runner, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    """The centralized model with one edge site 10 ms away: a server with a port boots on the edge's
-    nova-compute to ACTIVE, its port bound to that host with an address, and is deleted; then every
-    process, port and folder is gone. While it runs, the inventory of every region counts it (a
-    second region whose compute endpoint crosses a WAN link to the same nova-api, then cut)."""
+    """The centralized model with one edge site 10 ms away, ml2-ovs and libvirt (the defaults): a server
+    with a port boots on the edge's nova-compute to ACTIVE, its port bound by the edge's OVS agent
+    (vif type ovs, netdev datapath) with an address, its tap on the edge's switch; its image fetched
+    through Glance into the host's image cache; Nova told `network-vif-plugged` by Neutron. It is
+    deleted; then every process, port, device, namespace and folder is gone. While it runs, the
+    inventory of every region counts it (a second region whose compute endpoint crosses a WAN link to
+    the same nova-api, then cut)."""
     from wanstack.testbed.testbed import Testbed
 
     infra = parse(_star(1, 10), "t.yaml")
+    links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=True).stdout
     with Testbed(infra) as testbed:
         root = testbed.root
         assert root is not None and (root / "log").is_dir()
         pids = [p.proc.pid for p in testbed.processes if p.proc is not None]
-        pids += [pid for s in [*testbed.databases.values(), *testbed.brokers.values()] for pid in s.pids()]
+        servers = [*testbed.databases.values(), *testbed.brokers.values(), *testbed.switches.values()]
+        pids += [pid for s in servers for pid in s.pids()]
+        switch = testbed.switches["edge-1"]
+        namespace = switch.namespace
         ports = [(relay.host, relay.port) for relay in testbed.relays.values()]
         ports += [(testbed.layout.ip(i.site), i.port) for i in testbed.layout.instances.values()]
         cloud = testbed.cloud("edge-1")  # the user at the edge: every request through its relays
@@ -168,18 +177,34 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
         )
         server = cloud.compute.wait_for_server(server, status="ACTIVE", interval=0.5, wait=180)
         (port,) = cloud.network.ports(device_id=server.id)
-        assert (port.status, port.binding_host_id) == ("ACTIVE", "edge-1")
+        assert (port.status, port.binding_host_id, port.binding_vif_type) == ("ACTIVE", "edge-1", "ovs")
+        assert port.binding_vif_details["datapath_type"] == "netdev"
         assert port.fixed_ips and port.fixed_ips[0]["ip_address"].startswith("10.0.")
+        (agent,) = cloud.network.agents(binary="neutron-openvswitch-agent", host="edge-1")
+        assert agent.is_alive
+        tap = f"tap{port.id[:11]}"  # nova/network/model.py VIF's devname
+        assert tap in switch.devices()
+        assert switch.vsctl("get", "Interface", tap, "external_ids:iface-id").strip('"') == port.id
+        # The image's bytes in the host's cache, named as libvirt's (imagecache.py get_cache_fname).
+        cache = root / "state" / "nova-compute-edge-1" / "instances" / "_base"
+        cached = cache / hashlib.sha1(testbed.ids["image"].encode()).hexdigest()
+        assert cached.stat().st_size == 1 << 20
+        # Neutron posted the event to Nova (nova-api logs each external event it creates).
+        api_log = (root / "log" / "nova-api.log").read_text(errors="replace")
+        assert f"Creating event network-vif-plugged:{port.id} for instance {server.id}" in api_log
         _inventory_of_two_regions_one_cut(testbed, tmp_path, runner, monkeypatch)
         cloud.compute.delete_server(server)
         cloud.compute.wait_for_delete(server, interval=0.5, wait=120)
         assert not list(cloud.network.ports(device_id=server.id))  # nova released its port
+        assert tap not in switch.devices()  # unplugged
     assert testbed.processes == [] and len(pids) >= 10
     for pid in pids:
         status = Path(f"/proc/{pid}/status")
         assert not status.exists() or "zombie" in status.read_text().lower(), pid
     assert not any(port_open(p, host) for host, p in ports)
     assert not root.exists()
+    assert namespace not in subprocess.run(["ip", "netns"], capture_output=True, text=True, check=True).stdout
+    assert links == subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=True).stdout
 
 
 DEADLINE_S = 6.0  # the inventory's and quota apply's wait for a region's answer, in the test below

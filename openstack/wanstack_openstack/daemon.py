@@ -1,13 +1,18 @@
 """Run an OpenStack daemon (nova-compute, nova-conductor, ...) by its console script's name with
 osprofiler's trace carried across its thread pools (`tracing.carry_trace`):
-`python -m wanstack_openstack.daemon NAME ARGS...`. Nothing else in the daemon changes."""
+`python -m wanstack_openstack.daemon NAME ARGS...`. Nothing else in the daemon changes, but for
+nova-compute, which also finds wanstack's virt driver under Nova's name for it."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from importlib.metadata import entry_points
 
 from wanstack_openstack.tracing import carry_trace
+
+# `compute_driver = wanstack_guestless.GuestlessLibvirt`: wanstack_openstack/virt.py.
+GUESTLESS = "nova.virt.wanstack_guestless"
 
 
 def main() -> None:
@@ -17,6 +22,10 @@ def main() -> None:
     # (Nova's `monkey_patch.patch(backend=...)` runs at import) before futurist is touched here.
     run = script.load()
     carry_trace()
+    if name == "nova-compute":
+        # Nova imports a virt driver from under nova.virt only (nova/virt/driver.py
+        # `load_compute_driver`: "nova.virt." + compute_driver): wanstack's is named there.
+        sys.modules[GUESTLESS] = importlib.import_module("wanstack_openstack.virt")
     sys.argv = [name, *args]
     sys.exit(run())
 

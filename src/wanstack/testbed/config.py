@@ -9,19 +9,27 @@ the catalog holds the top site's addresses for clients that read it (Neutron's n
 Choices for one small machine, each from ../shared/real-openstack.md unless said:
 - one administrator account for every service (no service users: Keystone checks a token all the
   same, keystonemiddleware caches it for `token_cache_time` = 300 s as in production);
-- Nova's fake virt driver that keeps its node identity across restarts
-  (`fake.FakeDriverWithoutFakeNodes`), one conductor and one scheduler worker, a short graceful
-  shutdown, notifications off (Nova's default sends none either);
-- Neutron's ML2 with `local` networks and wanstack's `wanstack_bind_all` mechanism driver
-  (`openstack/wanstack_openstack/ml2.py`), one API worker, no RPC workers.
+- Nova's virt driver as the scenario's `openstack: virt` says: `libvirt` is wanstack's
+  `GuestlessLibvirt` (openstack/wanstack_openstack/virt.py: libvirt's image cache, os-vif plugging
+  and wait for `network-vif-plugged`, no guest); `fake` is Nova's fake driver that keeps its node
+  identity across restarts (`fake.FakeDriverWithoutFakeNodes`); both keep the node identity. One
+  conductor and one scheduler worker, a short graceful shutdown, notifications off (Nova's default
+  sends none either);
+- Neutron's ML2 with `local` networks as `openstack: neutron` says: `ml2-ovs` is the `openvswitch`
+  mechanism driver with Neutron's own OVS agent at each compute site (`ovs_agent`) and an RPC server
+  beside the API; `bind-all` is wanstack's `wanstack_bind_all` driver
+  (`openstack/wanstack_openstack/ml2.py`), with no RPC worker. One API worker either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import assert_never
 
-from wanstack.lab.openstack_env import ADMIN_AUTH, DEBUG, REGION, ini
+from wanstack.lab.openstack_env import ADMIN_AUTH, DEBUG, REGION, etc, ini, script
+from wanstack.scenario.openstack import NeutronBackend, VirtDriver
 from wanstack.scenario.services import Service
 
 # A service's URL as the process's site sees the instance serving it (`Testbed.url_for`).
@@ -100,11 +108,34 @@ def glance(state: Path, database: str, keystone_url: str, paste: Path, log: Path
     )
 
 
-def neutron(state: Path, database: str, *, transport: str, url: Url, paste: Path, log: Path) -> str:
-    """neutron.conf for neutron-server: ML2 with `local` networks bound by `wanstack_bind_all`, security
-    groups, one API worker and no RPC workers, its bus (`transport`) and database, Nova told of port changes.
-    `url(service)` is how this process's site reaches that service."""
+def neutron(
+    state: Path,
+    database: str,
+    *,
+    transport: str,
+    url: Url,
+    paste: Path,
+    log: Path,
+    backend: NeutronBackend = NeutronBackend.ML2_OVS,
+) -> str:
+    """neutron.conf for neutron-server and its RPC server: ML2 with `local` networks bound by `backend`'s
+    mechanism driver, security groups, one API worker (and one RPC worker when agents call it), its bus
+    (`transport`) and database, Nova told of port changes. `url(service)` is how this process's site
+    reaches that service."""
     keystone_url = url(Service.KEYSTONE)
+    match backend:
+        case NeutronBackend.ML2_OVS:
+            # The agents' RPCs (device details, security groups, device up, state reports) are served
+            # by neutron-rpc-server's RPC worker (neutron/service.py `_get_rpc_workers`: none with 0).
+            # No DHCP agent: a port's provisioning then waits for the L2 agent alone
+            # (neutron/db/provisioning_blocks.py; `dhcp_agent_notification` adds no DHCP block).
+            drivers, rpc_workers, agents = "openvswitch", 1, {"dhcp_agent_notification": "false"}
+        case NeutronBackend.BIND_ALL:
+            drivers, rpc_workers, agents = "wanstack_bind_all", 0, {}
+        case NeutronBackend.ML2_OVN:
+            raise ValueError("the testbed runs ml2-ovs or bind-all, not ml2-ovn (no OVN databases here)")
+        case unknown:
+            assert_never(unknown)
     return ini(
         {
             "DEFAULT": {
@@ -113,8 +144,9 @@ def neutron(state: Path, database: str, *, transport: str, url: Url, paste: Path
                 "service_plugins": "",
                 "auth_strategy": "keystone",
                 "api_workers": 1,
-                "rpc_workers": 0,
-                "rpc_state_report_workers": 0,
+                "rpc_workers": rpc_workers,
+                "rpc_state_report_workers": 0,  # state reports served by the RPC worker too
+                **agents,
                 "transport_url": transport,
                 "api_paste_config": paste,
                 "notify_nova_on_port_status_changes": "true",
@@ -127,12 +159,43 @@ def neutron(state: Path, database: str, *, transport: str, url: Url, paste: Path
             "ml2": {
                 "type_drivers": "local,flat",
                 "tenant_network_types": "local",
-                "mechanism_drivers": "wanstack_bind_all",
+                "mechanism_drivers": drivers,
                 "extension_drivers": "port_security",
             },
             "securitygroup": {"enable_security_group": "true"},
         }
     )
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A compute site's Open vSwitch as its nova-compute and OVS agent reach it (`lab.ovs.OvsSwitch`):
+    its database's unix socket, the namespace its devices are made in, and where the agent's OpenFlow
+    controller listens for it (an address on the root namespace's end of its veth, a port)."""
+
+    ovsdb_connection: str
+    namespace: str
+    controller_ip: str
+    controller_port: int
+
+
+def _privsep(conf: Path) -> dict[str, object]:
+    """A privsep context's helper, run directly (the testbed runs as root, with no sudo or rootwrap):
+    OpenStack's environment's privsep-helper reading the process's own configuration
+    (oslo_privsep/priv_context.py `PrivContext.helper_command`)."""
+    return {"helper_command": f"{script('privsep-helper')} --config-file {conf}"}
+
+
+@dataclass(frozen=True)
+class Compute:
+    """What only a nova-compute's configuration has: its virt driver, its site's switch (None: no VIF
+    is plugged), the file its configuration goes to (os-vif's privileged helper reads it), and how long
+    the guestless driver's define-and-start of a guest takes."""
+
+    virt: VirtDriver
+    switch: Switch | None
+    conf: Path
+    spawn_s: float
 
 
 def nova(
@@ -143,26 +206,36 @@ def nova(
     transport: str,
     host: str,
     my_ip: str,
-    paste: Path,
     api_database: str | None = None,
     database: str | None = None,
+    compute: Compute | None = None,
 ) -> str:
     """Any Nova process: nova-api, a conductor (super, cell, or both when it has both databases),
-    the scheduler, a compute. `url(service)` is how this process's site reaches that service."""
+    the scheduler, a compute (`compute`: its driver and switch). `url(service)` is how this process's
+    site reaches that service."""
     keystone_url = url(Service.KEYSTONE)
+    virt = compute.virt if compute is not None else VirtDriver.FAKE
+    switch = compute.switch if compute is not None else None
+    match virt:
+        case VirtDriver.LIBVIRT:
+            driver = "wanstack_guestless.GuestlessLibvirt"  # wanstack_openstack/daemon.py names it
+        case VirtDriver.FAKE:
+            driver = "fake.FakeDriverWithoutFakeNodes"
+        case unknown:
+            assert_never(unknown)
     sections: dict[str, dict[str, object]] = {
         "DEFAULT": {
             **common(state, log),
             "transport_url": transport,
             "host": host,
             "my_ip": my_ip,
-            "compute_driver": "fake.FakeDriverWithoutFakeNodes",
+            "compute_driver": driver,  # read by nova-compute alone
             "graceful_shutdown_timeout": 5,
             "instance_usage_audit": "false",
             "heal_instance_info_cache_interval": -1,
         },
         "api": {"auth_strategy": "keystone"},
-        "wsgi": {"api_paste_config": paste},
+        "wsgi": {"api_paste_config": etc("nova") / "api-paste.ini"},
         "keystone_authtoken": authtoken(keystone_url),
         "placement": {**_auth(keystone_url), "endpoint_override": url(Service.PLACEMENT)},
         "neutron": {**_auth(keystone_url), "endpoint_override": url(Service.NEUTRON_SERVER)},
@@ -171,10 +244,61 @@ def nova(
         "scheduler": {"workers": 1},
         "oslo_messaging_notifications": {"driver": "noop"},
         "oslo_concurrency": {"lock_path": state / "locks"},
-        "os_vif_ovs": {"ovsdb_connection": "tcp:127.0.0.1:1"},  # never used: no VIF is plugged
+        "os_vif_ovs": {"ovsdb_connection": switch.ovsdb_connection if switch else "tcp:127.0.0.1:1"},
     }
+    if compute is not None:
+        # vif_plugging_timeout (300 s) and vif_plugging_is_fatal (true) stay Nova's defaults
+        # (nova/conf/compute.py).
+        sections["wanstack_guestless"] = {
+            "ovs_namespace": switch.namespace if switch else "",
+            "spawn_seconds": compute.spawn_s,
+        }
+        sections["vif_plug_ovs_privileged"] = _privsep(compute.conf)
+        sections["vif_plug_linux_bridge_privileged"] = _privsep(compute.conf)
     if api_database is not None:
         sections["api_database"] = {"connection": api_database}
     if database is not None:
         sections["database"] = {"connection": database}
     return ini(sections)
+
+
+def ovs_agent(state: Path, log: Path, conf: Path, *, transport: str, host: str, switch: Switch) -> str:
+    """neutron-openvswitch-agent's configuration at a compute site: the site's `switch` (userspace
+    datapath, `br-int`, its database's unix socket, the OpenFlow controller where the switch can reach
+    it), no tunnels (the testbed's networks are `local`), Open vSwitch's own firewall, and neutron-server's
+    RPC over the site's bus (`transport`, through the site's relays as nova-compute's). Its state report
+    every `report_interval`, left at Neutron's 30 s (neutron/conf/agent/common.py, AGENT_STATE_OPTS);
+    its loop every `polling_interval` 2 s (neutron/conf/plugins/ml2/drivers/ovs_conf.py).
+
+    The firewall is `openvswitch`, not `noop`: with a firewall the agent asks neutron-server for its
+    ports' security groups (`security_group_info_for_devices`, neutron/api/rpc/handlers/securitygroups_rpc.py)
+    and writes their flows, as production ML2/OVS does (the `iptables_hybrid` one would need a Linux bridge
+    and veth per port: `ovs_hybrid_plug`); the userspace datapath has the connection tracking it needs."""
+    return ini(
+        {
+            "DEFAULT": {**common(state, log), "transport_url": transport, "host": host},
+            "agent": {"tunnel_types": "", "root_helper": ""},
+            "ovs": {
+                "integration_bridge": "br-int",
+                "datapath_type": "netdev",
+                "ovsdb_connection": switch.ovsdb_connection,
+                "of_listen_address": switch.controller_ip,
+                "of_listen_port": switch.controller_port,
+                "bridge_mappings": "",
+            },
+            "securitygroup": {"enable_security_group": "true", "firewall_driver": "openvswitch"},
+            "privsep": _privsep(conf),
+            **{section: _privsep(conf) for section in PRIVSEP_SECTIONS},
+            "oslo_concurrency": {"lock_path": state / "locks"},
+        }
+    )
+
+
+# neutron/privileged/__init__.py: each privileged context reads its own section.
+PRIVSEP_SECTIONS = (
+    "privsep_link",
+    "privsep_namespace",
+    "privsep_conntrack",
+    "privsep_ovs_vsctl",
+    "privsep_dhcp_release",
+)

@@ -19,6 +19,7 @@ from wanstack.lab.addresses import site_ip, view_ip
 from wanstack.lab.ports import free_port
 from wanstack.lab.relay import DelayRelay, LinkShape
 from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.openstack import NeutronBackend
 from wanstack.scenario.services import NotificationBackend, RpcBackend, Service
 
 # One machine of this kind runs a top site and this many compute sites (../shared/real-openstack.md:
@@ -134,6 +135,10 @@ def plan(infra: Infrastructure, edges: int | None = None) -> Layout:
         or plans[0].notifications is not NotificationBackend.BROKER
     ):
         raise ValueError("the testbed runs one region on RabbitMQ brokers")
+    if infra.scenario.openstack.neutron is NeutronBackend.ML2_OVN:
+        raise ValueError(
+            "the testbed runs neutron ml2-ovs or bind-all, not ml2-ovn (no OVN here): simulate it"
+        )
     top = infra.placement.top_site
     computes = [s for s, site in infra.sites.items() if s != top and site.host_count > 0]
     if edges is not None:

@@ -2,14 +2,16 @@
 
 Phases, in the order ../shared/real-openstack.md found to work on 2 cores (all at once, imports took
 up to 20 s each and nova-compute died):
-1. databases and buses: a MariaDB at each site holding databases, a RabbitMQ at each bus site;
+1. databases and buses: a MariaDB at each site holding databases, a RabbitMQ at each bus site, and
+   (with `openstack: neutron: ml2-ovs`, the default) an Open vSwitch at each compute site;
 2. relays: one per (client site, instance at another site), with the WAN path's shape (`layout`);
 3. schemas: every service's migrations and Keystone's bootstrap, two at a time (each at its
    database's own site: setting up is not what the testbed measures);
 4. keystone, then its catalog;
 5. the APIs: Placement, Glance, Neutron, nova-api (ready when they answer HTTP);
 6. Nova's conductors and scheduler, then one nova-compute per compute site (ready when the API
-   lists it up: it has reported its state);
+   lists it up: it has reported its state); with ml2-ovs, Neutron's RPC server and an OVS agent per
+   compute site (ready when Neutron lists it alive);
 7. host discovery (`nova-manage cell_v2 discover_hosts`), then a flavor, an image and a network.
 Everything started is stopped on exit, whatever happens (SIGINT and SIGTERM unwind like an error).
 """
@@ -33,13 +35,16 @@ from wanstack.lab import openstack_env as environment
 from wanstack.lab.keystone import setup as keystone_setup
 from wanstack.lab.mariadb import MariaDB
 from wanstack.lab.openstack_env import ADMIN_PASSWORD, REGION, ini
-from wanstack.lab.ports import answers
+from wanstack.lab.ovs import OvsSwitch
+from wanstack.lab.ports import answers, free_port
 from wanstack.lab.processes import Commands, ServiceProcess, exit_on_sigterm, together
 from wanstack.lab.rabbit import RabbitNode
 from wanstack.lab.redis import Redis
 from wanstack.lab.relay import DelayRelay
 from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.openstack import NeutronBackend, VirtDriver
 from wanstack.scenario.services import Service
+from wanstack.sim.params import Params
 from wanstack.testbed import config
 from wanstack.testbed.clients import connect
 from wanstack.testbed.layout import Instance, Layout, plan
@@ -76,15 +81,27 @@ class Testbed:
     databases: dict[str, MariaDB] = field(default_factory=dict)
     brokers: dict[str, RabbitNode] = field(default_factory=dict)
     traces: dict[str, Redis] = field(default_factory=dict)  # site -> its trace store
+    switches: dict[str, OvsSwitch] = field(default_factory=dict)  # compute site -> its Open vSwitch
     relays: dict[tuple[str, Instance], DelayRelay] = field(default_factory=dict)
     processes: list[ServiceProcess] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # flavor, image, network ids
     _own_root: bool = False
+    _of_ports: dict[str, int] = field(default_factory=dict)  # compute site -> its agent's OpenFlow port
     # The one-off commands (migrations, bootstrap, host discovery): an interrupted start stops them.
     _commands: Commands = field(default_factory=Commands)
 
     def __post_init__(self) -> None:
         self.layout = plan(self.infra, self.edges)
+
+    @property
+    def neutron_backend(self) -> NeutronBackend:
+        """How Neutron wires ports: the scenario's `openstack: neutron` (default ml2-ovs)."""
+        return self.infra.scenario.openstack.neutron
+
+    @property
+    def virt(self) -> VirtDriver:
+        """Nova's virt driver: the scenario's `openstack: virt` (default libvirt, guestless)."""
+        return self.infra.scenario.openstack.virt
 
     # --- addresses -----------------------------------------------------------------------------
     def url_for(self, client: str) -> config.Url:
@@ -168,11 +185,17 @@ class Testbed:
             relay.stop()
         self.relays.clear()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            servers = [*self.brokers.values(), *self.databases.values(), *self.traces.values()]
+            servers = [
+                *self.brokers.values(),
+                *self.databases.values(),
+                *self.traces.values(),
+                *self.switches.values(),
+            ]
             list(pool.map(lambda s: s.stop(), servers))
         self.brokers.clear()
         self.databases.clear()
         self.traces.clear()
+        self.switches.clear()
         if self._own_root and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
@@ -201,10 +224,14 @@ class Testbed:
                     host=host,
                     hosts={host: layout.ip(site)},
                 )
-        servers: list[MariaDB | RabbitNode | Redis] = [
+        if self.neutron_backend is NeutronBackend.ML2_OVS:
+            for site in layout.computes:
+                self.switches[site] = OvsSwitch(name=site, root=self.folder("ovs", site))
+        servers: list[MariaDB | RabbitNode | Redis | OvsSwitch] = [
             *self.databases.values(),
             *self.brokers.values(),
             *self.traces.values(),
+            *self.switches.values(),
         ]
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:
             for failure in pool.map(_try_start, servers):
@@ -269,10 +296,11 @@ class Testbed:
             url=self.url_for(site),
             paste=environment.etc("neutron") / "api-paste.ini",
             log=self.folder("log") / "neutron-server.log",
+            backend=self.neutron_backend,
         )
         return self._config("neutron/neutron.conf", text, site)
 
-    def _nova_config(self, name: str, site: str, *, api: bool, cell: bool) -> Path:
+    def _nova_config(self, name: str, site: str, *, api: bool, cell: bool, compute: bool = False) -> Path:
         """The configuration of a Nova process at `site`: with the API database (`api`: nova-api, the
         scheduler, the super-conductor) and its cell's database (`cell`: a conductor; the API-level
         processes without one have cell0's, as devstack configures them)."""
@@ -285,6 +313,7 @@ class Testbed:
             database = self.database(site, api_site, "nova_cell0")
         else:
             database = None  # nova-compute: no database access
+        conf = self.folder("etc", name) / "nova.conf"
         text = config.nova(
             self.folder("state", name),
             self.folder("log") / f"{name}.log",
@@ -292,11 +321,27 @@ class Testbed:
             transport=self.transport(site, layout.serving(Service.RPC_BUS, site)),
             host=site,
             my_ip=layout.ip(site),
-            paste=environment.etc("nova") / "api-paste.ini",
             api_database=self.database(site, api_site, "nova_api") if api else None,
             database=database,
+            # The guest's define-and-start: the simulator's spawn_ms (sim/params.py; an assumption
+            # there too, no KVM on this machine to measure libvirt's), so both engines agree.
+            compute=config.Compute(self.virt, self.switch_view(site), conf, Params().spawn_ms / 1000)
+            if compute
+            else None,
         )
         return self._config(f"{name}/nova.conf", text, site)
+
+    def switch_view(self, site: str) -> config.Switch | None:
+        """The site's Open vSwitch as its nova-compute and OVS agent reach it (None without one). The
+        agent's OpenFlow controller listens on the veth's root end, on a port of its own."""
+        switch = self.switches.get(site)
+        if switch is None:
+            return None
+        if site not in self._of_ports:
+            self._of_ports[site] = free_port()
+        return config.Switch(
+            switch.ovsdb_connection, switch.namespace, switch.controller_ip, self._of_ports[site]
+        )
 
     def _migrate(self) -> None:
         bin_ = environment.script
@@ -446,12 +491,55 @@ class Testbed:
         )
         # nova-compute exits if Keystone or Placement do not answer when it starts: they do by now.
         for site in layout.computes:
-            self._daemon(
-                "nova-compute", site, self._nova_config(f"nova-compute-{site}", site, api=False, cell=False)
-            )
+            conf = self._nova_config(f"nova-compute-{site}", site, api=False, cell=False, compute=True)
+            switch = self.switches.get(site)
+            self._daemon("nova-compute", site, conf, switch.environment if switch else None)
+        if self.neutron_backend is NeutronBackend.ML2_OVS:
+            self._start_neutron_agents()
         self._wait_services(["nova-conductor", "nova-scheduler", "nova-compute"])
+        if self.neutron_backend is NeutronBackend.ML2_OVS:
+            self._wait_agents()
 
-    def _daemon(self, binary: str, site: str, conf: Path) -> None:
+    def _start_neutron_agents(self) -> None:
+        """Neutron's RPC server beside its API (same configuration), and an OVS agent per compute site
+        talking to it over the site's bus."""
+        layout = self.layout
+        neutron_site = layout.serving(Service.NEUTRON_SERVER, layout.top)
+        self._daemon("neutron-rpc-server", neutron_site, self.folder("etc", "neutron") / "neutron.conf")
+        for site in layout.computes:
+            switch = self.switch_view(site)
+            assert switch is not None
+            name = f"neutron-ovs-agent-{site}"
+            conf = self.folder("etc", name) / "openvswitch_agent.ini"
+            text = config.ovs_agent(
+                self.folder("state", name),
+                self.folder("log") / f"{name}.log",
+                conf,
+                transport=self.transport(site, layout.serving(Service.RPC_BUS, site)),
+                host=site,
+                switch=switch,
+            )
+            conf = self._config(f"{name}/openvswitch_agent.ini", text, site)
+            # Its ovs-ofctl and ovsdb-client find the site's switch by OVS_RUNDIR.
+            self._daemon("neutron-openvswitch-agent", site, conf, self.switches[site].environment)
+
+    def _wait_agents(self, timeout_s: float = 240.0) -> None:
+        """Until Neutron lists every compute site's OVS agent alive (its first state report came)."""
+        cloud = self.cloud(self.layout.top)
+        wanted = set(self.layout.computes)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            alive = {a.host for a in cloud.network.agents(binary="neutron-openvswitch-agent") if a.is_alive}
+            if wanted <= alive:
+                return
+            for p in self.processes:
+                if not p.alive:
+                    raise RuntimeError(f"{p.name} exited:\n{p.tail()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no OVS agent alive in {timeout_s:.0f} s at {sorted(wanted - alive)}")
+            time.sleep(1.0)
+
+    def _daemon(self, binary: str, site: str, conf: Path, env: dict[str, str] | None = None) -> None:
         # Through wanstack's runner, which carries osprofiler's trace across thread pools
         # (wanstack_openstack/tracing.py): otherwise traces lose work or take in other operations'.
         argv = [
@@ -463,7 +551,7 @@ class Testbed:
             str(conf),
         ]
         log = self.folder("log") / f"{binary}-{site}.out"
-        self.processes.append(ServiceProcess(f"{binary}@{site}", argv, log).start())
+        self.processes.append(ServiceProcess(f"{binary}@{site}", argv, log, env or {}).start())
 
     def _wait_services(self, binaries: list[str], timeout_s: float = 240.0) -> None:
         """Until the API lists every Nova service of these binaries up (each has reported its state)."""
@@ -550,7 +638,9 @@ class Testbed:
                 **{f"mariadb@{site}": db.pids() for site, db in self.databases.items()},
                 **{f"rabbitmq@{site}": broker.pids() for site, broker in self.brokers.items()},
                 **{f"redis@{site}": store.pids() for site, store in self.traces.items()},
+                **{f"ovs@{site}": switch.pids() for site, switch in self.switches.items()},
             },
+            "openstack": {"neutron": self.neutron_backend.value, "virt": self.virt.value},
             "traces": {site: store.url for site, store in self.traces.items()},
             "state_databases": self.state_databases(),
             "relays": len(self.relays),
@@ -578,7 +668,7 @@ class Testbed:
         return connect(self.apis(site))
 
 
-def _try_start(server: MariaDB | RabbitNode | Redis) -> BaseException | None:
+def _try_start(server: MariaDB | RabbitNode | Redis | OvsSwitch) -> BaseException | None:
     try:
         server.start()
     except BaseException as err:  # reported by the caller, after every start has ended
