@@ -39,6 +39,9 @@ __all__ = [
 Say = Callable[[str], None]
 State = dict[str, Any]  # what `up` and `state` return: the model, sites, APIs, computes, resources, …
 TRACED = ("boot", "delete", "pause", "unpause")  # the operations `trace` runs
+# The settings of a testbed before Open vSwitch (the stored traces' and runs' until 2026-12-07): Nova's
+# fake driver and wanstack's bind-all ML2 driver.
+TESTBED_SETTINGS = {"virt": "fake", "neutron": "bind-all"}
 
 
 def missing() -> str | None:
@@ -129,18 +132,22 @@ def trace(found: State, operation: str = "boot", site: str | None = None, say: S
     return traced(runner, found["traces"], operation, where, say=say)
 
 
-def explain_trace(infra: Infrastructure, traced: Trace) -> WorkflowCrossings:
-    """The simulator's workflow for the traced operation at its site, with the testbed's settings
-    (Nova's fake driver, wanstack's bind-all ML2 driver, notifications off) and as many servers on the
-    host as the trace saw."""
+def explain_trace(infra: Infrastructure, traced: Trace, found: State | None = None) -> WorkflowCrossings:
+    """The simulator's workflow for the traced operation at its site, with the testbed's settings (those
+    of the testbed `found`: its virt driver and Neutron backend; without it, those the testbed ran
+    before it had Open vSwitch, Nova's fake driver and wanstack's bind-all ML2 driver), notifications
+    off, and as many servers on the host as the trace saw."""
     from wanstack.scenario.openstack import NeutronBackend, OpenStack, VirtDriver
 
-    settings = OpenStack(virt=VirtDriver.FAKE, neutron=NeutronBackend.BIND_ALL)
+    running = testbed_settings(found)
+    settings = OpenStack(virt=VirtDriver(running["virt"]), neutron=NeutronBackend(running["neutron"]))
     return explain(infra, traced.op, traced.site, settings=settings, servers_on_host=traced.servers_on_host)
 
 
-# The settings the testbed runs OpenStack with today (Nova's fake driver, wanstack's bind-all ML2 driver).
-TESTBED_SETTINGS = {"virt": "fake", "neutron": "bind-all"}
+def testbed_settings(found: State | None) -> dict[str, str]:
+    """The `openstack:` settings (virt, neutron) the testbed `found` runs, or TESTBED_SETTINGS."""
+    running = found.get("openstack") if found is not None else None
+    return dict(running) if running else dict(TESTBED_SETTINGS)
 
 
 def calibrate(
@@ -176,5 +183,5 @@ def calibrate(
     else:
         assert found is not None
         result, date, source = run(infra, found, say), now, f"testbed {found['root']}"
-    settings = found.get("settings", TESTBED_SETTINGS) if found is not None else TESTBED_SETTINGS
+    settings = testbed_settings(found)
     return fit(infra, taken, level_of(result), level_source=source, date=date, settings=settings)

@@ -182,10 +182,10 @@ def trace(
             f"note: the trace holds no nova-compute span (services traced: {', '.join(sorted(services))}); "
             "osprofiler did not follow the operation past them, so its counts stop there"
         )
-    # The testbed runs Nova's fake driver and wanstack's bind-all ML2 driver with notifications off:
-    # the simulator's side has the same settings and as many servers on the host.
+    # The simulator's side has the testbed's settings (its virt driver and Neutron backend, notifications
+    # off) and as many servers on the host.
     console.print("The simulator's workflow for the same operation, with the testbed's settings:")
-    console.print(explain_table(explain_trace(load_scenario(scenario), result)))
+    console.print(explain_table(explain_trace(load_scenario(scenario), result, found)))
 
 
 @app.command()
