@@ -4,6 +4,7 @@ grid, read an operation's workflow crossing by crossing. What `wanstack run`, `c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,8 +91,8 @@ def inventory(source: ScenarioLike | Infrastructure, at_s: float | None = None) 
 
     infra = source if isinstance(source, Infrastructure) else load_scenario(source)
     if at_s is not None:
-        if at_s <= 0:
-            raise ValueError(f"at_s must be a positive number of seconds, not {at_s}")
+        if not 0 < at_s < math.inf:  # nan compares false both ways: refused here too
+            raise ValueError(f"at_s must be a positive, finite number of seconds, not {at_s}")
         run = infra.scenario.run.model_copy(update={"duration_s": at_s})
         infra = replace(infra, scenario=infra.scenario.model_copy(update={"run": run}))
     return simulate(infra)

@@ -4,6 +4,7 @@ a simulated run, or as a real cloud's regions answer within a deadline."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -59,8 +60,8 @@ def inventory(
         _cloud_inventory(cloud, regions, deadline, previous, json_out, fmt)
         return
     infra = load_scenario(scenario or DEFAULT_SCENARIO)
-    if at is not None and at <= 0:
-        fail("--at must be a positive number of seconds")
+    if at is not None and not 0 < at < math.inf:  # nan compares false both ways
+        fail(f"--at {at}: give a positive, finite number of seconds")
     result = simulated(infra, at).result
     rows = [r.model_dump(mode="json") for r in result.inventory]
     show_or_json(

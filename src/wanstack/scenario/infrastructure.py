@@ -15,7 +15,8 @@ Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9]
 class StrictModel(BaseModel):
     """Base of every scenario object: unknown fields are errors, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # allow_inf_nan=False: `.inf` and `.nan` are YAML floats, never a meaningful delay, rate or duration.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False)
 
 
 class Tier(StrEnum):

@@ -33,6 +33,7 @@ _HINTS = {
     "int_from_float": "write a whole number",
     "float_type": "write a number",
     "float_parsing": "write a number",
+    "finite_number": "write a finite number (.inf and .nan are not values here)",
     "bool_type": "write true or false",
     "bool_parsing": "write true or false",
     "string_type": "write a text value",
