@@ -21,12 +21,16 @@ from wanstack.lab import mariadb, rabbit
 from wanstack.lab import openstack_env as environment
 from wanstack.lab.ports import port_open
 from wanstack.scenario.load import parse
+from wanstack.testbed import rally as rally_env
 from wanstack.testbed.layout import plan
 
 needs_openstack = pytest.mark.skipif(
     not (environment.available() and mariadb.available() and rabbit.available()),
     reason=f"{environment.MISSING}; Debian's mariadb-server and rabbitmq-server (`make test`)",
 )
+
+
+needs_rally = pytest.mark.skipif(not rally_env.available(), reason=f"{rally_env.MISSING} (`make test` does)")
 
 
 def _star(edges: int, delay_ms: float, model: str = "centralized") -> str:
@@ -140,6 +144,7 @@ def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:
 
 
 @needs_openstack
+@needs_rally
 @pytest.mark.slow
 def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     tmp_path: Path, runner, monkeypatch
@@ -147,7 +152,9 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     """The centralized model with one edge site 10 ms away: a server with a port boots on the edge's
     nova-compute to ACTIVE, its port bound to that host with an address, and is deleted; then every
     process, port and folder is gone. While it runs, the inventory of every region counts it (a
-    second region whose compute endpoint crosses a WAN link to the same nova-api, then cut)."""
+    second region whose compute endpoint crosses a WAN link to the same nova-api, then cut); and,
+    once it is deleted, Rally itself boots and deletes two servers at the edge (the same testbed: one
+    start of it is most of this test's minute)."""
     from wanstack.testbed.testbed import Testbed
 
     infra = parse(_star(1, 10), "t.yaml")
@@ -174,12 +181,36 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
         cloud.compute.delete_server(server)
         cloud.compute.wait_for_delete(server, interval=0.5, wait=120)
         assert not list(cloud.network.ports(device_id=server.id))  # nova released its port
+        _rally_boots_and_deletes_at_the_edge(testbed, infra)
     assert testbed.processes == [] and len(pids) >= 10
     for pid in pids:
         status = Path(f"/proc/{pid}/status")
         assert not status.exists() or "zombie" in status.read_text().lower(), pid
     assert not any(port_open(p, host) for host, p in ports)
     assert not root.exists()
+
+
+def _rally_boots_and_deletes_at_the_edge(testbed: Any, infra: Any) -> None:
+    """`wanstack testbed rally`'s work: Rally 5.1.1 from the top site, NovaServers.boot_and_delete_server
+    twice with its servers at edge-1, its JSON report read into a result of engine `rally`."""
+    from wanstack.api.testbed import rally
+
+    result = rally(infra, testbed.describe(), ["boot-and-delete"], times=2)
+    assert result.engine == "rally" and [o.op for o in result.operations] == [
+        "boot (rally)",
+        "delete (rally)",
+    ]
+    for op in result.operations:
+        assert (op.submitted, op.succeeded, op.failure_reasons) == (2, 2, {}), op
+    boot = result.operation("boot (rally)")
+    # Rally's boot sleeps 1 s before its first poll (rally-openstack's nova_server_boot_prepoll_delay).
+    assert boot is not None and boot.latency_ms.p50 is not None and boot.latency_ms.p50 > 1000.0
+    admin = testbed.cloud(testbed.layout.top)
+    rallys = [
+        s for s in admin.compute.servers(all_projects=True, deleted=True) if s.name.startswith("s_rally")
+    ]
+    assert len(rallys) == 2 and {s.compute_host for s in rallys} == {"edge-1"}  # at the edge, and gone
+    assert not [s for s in admin.compute.servers(all_projects=True) if s.name.startswith("s_rally")]
 
 
 DEADLINE_S = 6.0  # the inventory's and quota apply's wait for a region's answer, in the test below
