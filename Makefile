@@ -70,8 +70,8 @@ imports: $(STAMP)
 checks: lint typecheck imports
 
 # The set-up's independent steps at once (the package's environment, then lint and mypy in it; the
-# Debian services; OpenStack's and Rally's environments), then the suite in two sessions (scripts/run-tests.sh):
-# the tests that time one at a time, alone; then the others on every core.
+# Debian services; OpenStack's and Rally's environments), then the suite in two sessions
+# (scripts/run-tests.sh): the tests that time one at a time, alone; then the others on every core.
 test:
 	$(MAKE) --jobs=3 --output-sync=target checks services $(OPENSTACK_STAMP) $(RALLY_STAMP)
 	bash scripts/run-tests.sh $(BIN)

@@ -173,3 +173,29 @@ def test_testbed_rally_without_a_testbed_says_so(tmp_path: Path, runner) -> None
     assert shown.exit_code == 2
     expected = "no testbed is up" if rally.available() else rally.MISSING
     assert expected in " ".join(shown.output.split())
+
+
+@pytest.mark.slow
+def test_rally_that_cannot_reach_keystone_fails_saying_so_and_keeps_its_files(tmp_path: Path) -> None:
+    """Real Rally (`make rally`) given a Keystone nobody listens on: its database and environment are
+    made, its task refused, and the error carries Rally's own last lines."""
+    from wanstack.lab.ports import free_port
+    from wanstack.testbed.rally import Workload, available, run_task
+
+    if not available():
+        pytest.skip("Rally is not installed (`make rally`)")
+    found = {
+        "root": str(tmp_path),
+        "top": "central",
+        "computes": ["edge-1"],
+        "apis": {"central": {"keystone": f"http://127.0.0.1:{free_port()}"}},
+        "resources": {"image": "i", "flavor": "f", "network": "n"},
+    }
+    with pytest.raises(RuntimeError, match="rally task start failed") as raised:
+        run_task(found, [Workload.BOOT_AND_DELETE], "edge-1", times=1)
+    assert "platforms are not available: existing@openstack" in str(raised.value)
+    folder = tmp_path / "rally"
+    assert (folder / "environment.ready").exists() and (folder / "task-1.json").exists()
+    assert not (folder / "report-1.json").exists()
+    with pytest.raises(ValueError, match="runs no nova-compute"):
+        run_task(found, [Workload.BOOT_AND_DELETE], "elsewhere")

@@ -149,14 +149,17 @@ def run_task(
             TIMEOUT_S,
         )
 
-    if not conf.exists():
-        # Rally's own database (rally/common/db: oslo.db's `[database] connection`).
+    ready = folder / "environment.ready"  # written once Rally's database and environment are made
+    if not ready.exists():
+        # Rally's own database (rally/common/db: oslo.db's `[database] connection`); `db recreate`
+        # also starts afresh after a first run that stopped half-way.
         conf.write_text(f"[database]\nconnection = sqlite:///{folder / 'rally.sqlite'}\n", encoding="utf-8")
         (folder / "spec.json").write_text(json.dumps(spec(found), indent=2), encoding="utf-8")
         if say is not None:
             say(f"Rally's database and environment in {folder}")
-        rally("db create", "db", "create")
+        rally("db recreate", "db", "recreate")
         rally("env create", "env", "create", "--name", ENVIRONMENT, "--spec", str(folder / "spec.json"))
+        ready.touch()
     n = len(list(folder.glob("task-*.json"))) + 1
     task_file, report_file = folder / f"task-{n}.json", folder / f"report-{n}.json"
     task_file.write_text(
