@@ -23,12 +23,16 @@ from wanstack.lab import mariadb, ovs, rabbit
 from wanstack.lab import openstack_env as environment
 from wanstack.lab.ports import port_open
 from wanstack.scenario.load import parse
+from wanstack.testbed import rally as rally_env
 from wanstack.testbed.layout import plan
 
 needs_openstack = pytest.mark.skipif(
     not (environment.available() and mariadb.available() and rabbit.available() and ovs.available()),
     reason=f"{environment.MISSING}; Debian's mariadb, rabbitmq and openvswitch servers (`make test`)",
 )
+
+
+needs_rally = pytest.mark.skipif(not rally_env.available(), reason=f"{rally_env.MISSING} (`make test` does)")
 
 
 def _star(edges: int, delay_ms: float, model: str = "centralized") -> str:
@@ -142,6 +146,7 @@ def test_what_one_machine_cannot_run_is_refused_saying_why() -> None:
 
 
 @needs_openstack
+@needs_rally
 @pytest.mark.slow
 def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     tmp_path: Path, runner, monkeypatch
@@ -152,7 +157,9 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     through Glance into the host's image cache; Nova told `network-vif-plugged` by Neutron. It is
     deleted; then every process, port, device, namespace and folder is gone. While it runs, the
     inventory of every region counts it (a second region whose compute endpoint crosses a WAN link to
-    the same nova-api, then cut)."""
+    the same nova-api, then cut). And, once
+    it is deleted, Rally itself boots and deletes two servers at the edge (the same testbed: one start
+    of it is most of this test's time)."""
     from wanstack.testbed.testbed import Testbed
 
     infra = parse(_star(1, 10), "t.yaml")
@@ -197,6 +204,7 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
         cloud.compute.wait_for_delete(server, interval=0.5, wait=120)
         assert not list(cloud.network.ports(device_id=server.id))  # nova released its port
         assert tap not in switch.devices()  # unplugged
+        _rally_boots_and_deletes_at_the_edge(testbed, infra)
     assert testbed.processes == [] and len(pids) >= 10
     for pid in pids:
         status = Path(f"/proc/{pid}/status")
@@ -205,6 +213,29 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     assert not root.exists()
     assert namespace not in subprocess.run(["ip", "netns"], capture_output=True, text=True, check=True).stdout
     assert links == subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=True).stdout
+
+
+def _rally_boots_and_deletes_at_the_edge(testbed: Any, infra: Any) -> None:
+    """`wanstack testbed rally`'s work: Rally 5.1.1 from the top site, NovaServers.boot_and_delete_server
+    twice with its servers at edge-1, its JSON report read into a result of engine `rally`."""
+    from wanstack.api.testbed import rally
+
+    result = rally(infra, testbed.describe(), ["boot-and-delete"], times=2)
+    assert result.engine == "rally" and [o.op for o in result.operations] == [
+        "boot (rally)",
+        "delete (rally)",
+    ]
+    for op in result.operations:
+        assert (op.submitted, op.succeeded, op.failure_reasons) == (2, 2, {}), op
+    boot = result.operation("boot (rally)")
+    # Rally's boot sleeps 1 s before its first poll (rally-openstack's nova_server_boot_prepoll_delay).
+    assert boot is not None and boot.latency_ms.p50 is not None and boot.latency_ms.p50 > 1000.0
+    admin = testbed.cloud(testbed.layout.top)
+    rallys = [
+        s for s in admin.compute.servers(all_projects=True, deleted=True) if s.name.startswith("s_rally")
+    ]
+    assert len(rallys) == 2 and {s.compute_host for s in rallys} == {"edge-1"}  # at the edge, and gone
+    assert not [s for s in admin.compute.servers(all_projects=True) if s.name.startswith("s_rally")]
 
 
 DEADLINE_S = 6.0  # the inventory's and quota apply's wait for a region's answer, in the test below

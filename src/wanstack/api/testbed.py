@@ -1,8 +1,9 @@
 """A real OpenStack control plane over a scenario's emulated sites, from Python (the testbed extra and
 `make openstack`'s environment): start it in the background (`up`), look at it (`state`, `status`), run
-the scenario's workload on it as Rally would (`run`), trace one operation through every service with
-osprofiler (`trace`) beside the simulator's workflow for it (`explain_trace`), stop it (`down`). What
-`wanstack testbed` does. A testbed is described by its state, a dict `up` and `state` return."""
+the scenario's workload on it as Rally would (`run`) or run Rally itself on it (`rally`), trace one
+operation through every service with osprofiler (`trace`) beside the simulator's workflow for it
+(`explain_trace`), stop it (`down`). What `wanstack testbed` does. A testbed is described by its
+state, a dict `up` and `state` return."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ __all__ = [
     "down",
     "explain_trace",
     "missing",
+    "rally",
+    "rally_missing",
     "run",
     "state",
     "status",
@@ -112,6 +115,49 @@ def run(infra: Infrastructure, found: State, say: Say | None = None) -> RunResul
 
     runner = Runner(found["apis"], found["resources"], _watch(found))
     return run_workload(infra, runner, found["computes"], say=say)
+
+
+def rally_missing() -> str | None:
+    """What is missing to run Rally against a testbed here (`make rally`'s environment), or None."""
+    from wanstack.testbed import rally as rally_env
+
+    return None if rally_env.available() else rally_env.MISSING
+
+
+def rally(
+    infra: Infrastructure,
+    found: State,
+    workloads: Sequence[str] = ("boot-and-delete",),
+    *,
+    site: str | None = None,
+    times: int = 10,
+    concurrency: int = 1,
+    keep: Path | None = None,
+    say: Say | None = None,
+) -> RunResult:
+    """Rally 5.1.1 itself against the testbed `found`: its `workloads` (`boot-and-delete`:
+    NovaServers.boot_and_delete_server, `pause-and-unpause`: NovaServers.pause_and_unpause_server),
+    `times` iterations `concurrency` at a time, its servers at `site` (default: the first compute site)
+    and Rally a user at the top site (Keystone's catalog holds the top site's URLs). Its JSON report,
+    kept at `keep` when given, read into a result of engine `rally` for `infra` (its operations named
+    as the simulator's and `run`'s Rally rows: `boot (rally)`, …). Raises ValueError for an unknown
+    workload or a site without a nova-compute, RuntimeError when Rally fails."""
+    import json
+
+    from wanstack.results.rally import rally_result
+    from wanstack.testbed.rally import Workload, run_task
+
+    known = [w.value for w in Workload]
+    if unknown := [w for w in workloads if w not in known]:
+        raise ValueError(f"unknown Rally workload {unknown[0]!r}; use {' or '.join(known)}")
+    where = site or found["computes"][0]
+    report = run_task(
+        found, [Workload(w) for w in workloads], where, times=times, concurrency=concurrency, say=say
+    )
+    if keep is not None:
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        keep.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return rally_result(report, infra)
 
 
 def trace(found: State, operation: str = "boot", site: str | None = None, say: Say | None = None) -> Trace:

@@ -9,7 +9,7 @@
     real.py       bench, replay, calibrate
     migrate.py    migrate advise / evacuate / rebalance / follow
     quota.py      quota plan / apply / serve
-    testbed.py    testbed up / status / down / run / trace
+    testbed.py    testbed up / status / down / run / rally / trace
     sweep.py      sweep
 
 A family module imports `common`, never another family; `common` imports none of them."""

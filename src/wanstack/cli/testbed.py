@@ -130,6 +130,52 @@ def run(
 
 
 @app.command()
+def rally(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="The scenario its result is filed under (default: the testbed's own)."),
+    ] = None,
+    workload: Annotated[
+        list[str] | None,
+        typer.Option(help="boot-and-delete or pause-and-unpause (Rally's NovaServers.*); repeat for both."),
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option(help="Where the servers go (default: the first edge site).")
+    ] = None,
+    times: Annotated[int, typer.Option(min=1, help="Iterations of each workload (Rally `times`).")] = 10,
+    concurrency: Annotated[int, typer.Option(min=1, help="How many at once (Rally `concurrency`).")] = 1,
+    keep: Annotated[Path | None, typer.Option(help="Also write Rally's own JSON report here.")] = None,
+    out: OutOption = None,
+    folder: Folder = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Run Rally 5.1.1 itself (`make rally`) against the testbed that is up: its own task, a user at the
+    top site (Keystone's catalog holds its URLs) with the servers at an edge site; its JSON report as a
+    result of engine `rally`, operations named as `run`'s and the simulator's Rally rows."""
+    need_extra("testbed", "wanstack testbed rally")
+    from wanstack.api.testbed import rally as run_rally
+    from wanstack.api.testbed import rally_missing, state
+    from wanstack.report.tables import operations_table
+
+    if (why := rally_missing()) is not None:
+        fail(why)
+    found = state(folder)
+    if found is None:
+        fail("no testbed is up (`wanstack testbed up` first)")
+    infra = load_scenario(scenario or found["scenario"])
+    workloads = workload or ["boot-and-delete"]
+    try:
+        result = run_rally(
+            infra, found, workloads, site=site, times=times, concurrency=concurrency, keep=keep, say=_progress
+        )
+    except ValueError as err:
+        fail(str(err), markup=False)
+    except RuntimeError as err:
+        fail(str(err), 1, markup=False)
+    deliver(result, fmt, operations_table(result), out=out)
+
+
+@app.command()
 def trace(
     op: Annotated[str, typer.Argument(help="boot, delete, pause or unpause")] = "boot",
     scenario: Annotated[

@@ -2,8 +2,9 @@
 
 Rally (rally 5.1.1 with rally-openstack 4.1.0) installs here, but every client it makes takes its
 service URLs from Keystone's catalog, which holds one URL per service: it could not play a user at an
-edge site (every request would go straight to the top site's address, bypassing that site's WAN link).
-So this is a runner of wanstack's own that keeps what Rally's measurement depends on:
+edge site (every request would go straight to the top site's address, bypassing that site's WAN link;
+`testbed.rally` runs Rally itself, as a user at the top site). So this is a runner of wanstack's own
+that keeps what Rally's measurement depends on:
 - `times` operations, `concurrency` at a time (Rally's constant runner), each at its target site;
 - a new authentication per iteration (a new Keystone token, requested from the user's site);
 - Rally's observation of a server's state: after the request, a pre-poll delay, then a GET every
