@@ -5,8 +5,6 @@ imports none of them."""
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from collections.abc import Mapping
 from enum import StrEnum
@@ -28,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wanstack.extras import MissingExtraError, require
+from wanstack.results.json_text import json_text
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO, load
@@ -69,7 +68,18 @@ CalibrationOption = Annotated[
     ),
 ]
 
-OutOption = Annotated[Path | None, typer.Option(help="Write result.json and CSV tables to this folder.")]
+
+def a_folder(path: Path | None) -> Path | None:
+    """An --out that names a folder (made if missing), refused before any work when a file is there."""
+    if path is not None and path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"{path} is a file; give a folder (it is made if missing)")
+    return path
+
+
+OutOption = Annotated[
+    Path | None,
+    typer.Option(help="Write result.json and CSV tables to this folder.", callback=a_folder),
+]
 
 HtmlOption = Annotated[
     Path | None,
@@ -84,20 +94,9 @@ def notes(fmt: OutputFormat) -> Console:
     return errors if fmt is OutputFormat.JSON else console
 
 
-def _finite(value: Any) -> Any:
-    """NaN and infinities as null: JSON has neither."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def print_json(data: Any) -> None:
     """`data` as JSON on stdout, and nothing else there."""
-    typer.echo(json.dumps(_finite(data), indent=2, ensure_ascii=False))
+    typer.echo(json_text(data, indent=2, ensure_ascii=False))
 
 
 def _plain(cell: Any) -> str:

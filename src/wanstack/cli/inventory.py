@@ -3,7 +3,6 @@ a simulated run, or as a real cloud's regions answer within a deadline."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,7 @@ import typer
 from rich.text import Text
 
 from wanstack.cli.common import FormatOption, OutputFormat, fail, load_scenario, need_extra, show_or_json
+from wanstack.results.json_text import json_text
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
 
@@ -68,7 +68,7 @@ def inventory(
         fmt, rows, inventory_table(result.inventory, result.duration_s), inventory_total(result.inventory)
     )
     if json_out is not None:
-        json_out.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+        json_out.write_text(json_text(rows, indent=2), encoding="utf-8")
 
 
 def _cloud_inventory(
@@ -104,4 +104,4 @@ def _cloud_inventory(
     document = cloud_inventory_json(result)
     show_or_json(fmt, document, cloud_inventory_table(result), Text(cloud_inventory_total(result)))
     if json_out is not None:
-        json_out.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        json_out.write_text(json_text(document, indent=2), encoding="utf-8")

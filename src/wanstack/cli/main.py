@@ -3,9 +3,11 @@ lists them, and the entry point (`main`: `[project.scripts]`, `python -m wanstac
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -75,6 +77,42 @@ def _one_line_listings(group: typer.Typer) -> None:
 
 
 _one_line_listings(app)
+
+
+def _finite(name: str, value: object) -> None:
+    """Refuse nan and ±inf given for option `name` (click's FLOAT, even with min/max, lets them
+    through: `nan < min` is false), naming the option."""
+    values = value if isinstance(value, list | tuple) else [value]
+    for v in values:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise typer.BadParameter(f"{v}: give a finite number", param_hint=f"'--{name.replace('_', '-')}'")
+
+
+def _finite_numbers_only(group: typer.Typer) -> None:
+    """Every command of `group` and its subgroups refuses a non-finite number for any option, before
+    it runs (exit 2, the option named): `--at nan` once simulated forever."""
+    for command in group.registered_commands:
+        callback = command.callback
+        if callback is None:
+            continue
+
+        # A default may be infinite on purpose (migrate advise's --max-users-rtt: no limit).
+        defaults = {p.name: p.default for p in inspect.signature(callback).parameters.values()}
+
+        @functools.wraps(callback)
+        def checked(*args: Any, _run: Any = callback, _defaults: Any = defaults, **kwargs: Any) -> Any:
+            for name, value in kwargs.items():
+                if value != _defaults.get(name):
+                    _finite(name, value)
+            return _run(*args, **kwargs)
+
+        command.callback = checked
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _finite_numbers_only(sub.typer_instance)
+
+
+_finite_numbers_only(app)
 
 
 def main() -> None:

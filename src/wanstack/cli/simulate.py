@@ -16,6 +16,7 @@ from wanstack.cli.common import (
     OutOption,
     OutputFormat,
     ScenarioArg,
+    a_folder,
     console,
     deliver,
     errors,
@@ -128,7 +129,9 @@ def compare(
             "kingbird, escrow, lease, escrow-epsilon), or 'scenario' for the scenario's own."
         ),
     ] = "scenario",
-    out: Annotated[Path | None, typer.Option(help="Write one result folder per run here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write one result folder per run here.", callback=a_folder)
+    ] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
     calibration: CalibrationOption = None,
     fmt: FormatOption = OutputFormat.TABLE,

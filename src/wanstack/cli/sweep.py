@@ -14,6 +14,7 @@ from wanstack.cli.common import (
     FormatOption,
     HtmlOption,
     OutputFormat,
+    a_folder,
     console,
     fail,
     need_extra,
@@ -46,7 +47,10 @@ def sweep(
     ] = 1,
     out: Annotated[
         Path | None,
-        typer.Option(help="Keep results here (sweep.parquet, sweep.csv); a stopped sweep resumes from it."),
+        typer.Option(
+            help="Keep results here (sweep.parquet, sweep.csv); a stopped sweep resumes from it.",
+            callback=a_folder,
+        ),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Local worker processes (default: one per core).")

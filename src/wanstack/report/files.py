@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from wanstack.results.json_text import json_text
 from wanstack.results.rows import columns, flat_rows
 from wanstack.results.schema import RunResult, Samples
 
@@ -61,7 +62,7 @@ def write_result(result: RunResult, out_dir: Path) -> list[Path]:
     )
     events_per_s = (result.events or 0) / result.wall_time_s if result.wall_time_s else None
     written[1].write_text(
-        json.dumps(
+        json_text(
             {"wall_time_s": result.wall_time_s, "events": result.events, "events_per_s": events_per_s},
             indent=2,
         ),

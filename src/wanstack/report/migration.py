@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from wanstack.migration.advisor import Advice
 from wanstack.migration.fleet import Vm
 from wanstack.migration.mobility import PolicyOutcome
 from wanstack.migration.planner import Plan
+from wanstack.results.json_text import json_text
 from wanstack.sim.migrations import PlanRun
 from wanstack.words import count
 
@@ -177,7 +177,7 @@ def run_table(run: PlanRun) -> Table:
 def write_plan(plan: Plan, out: Path, run: PlanRun | None = None) -> Path:
     """The plan (and its simulated run) as JSON: one record per VM."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(plan_document(plan, run), indent=1), encoding="utf-8")
+    out.write_text(json_text(plan_document(plan, run), indent=1), encoding="utf-8")
     return out
 
 

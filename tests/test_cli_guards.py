@@ -1,0 +1,115 @@
+"""What a careless or hostile command line gets: non-finite numbers refused before any work with the
+option or field named, `--out` onto a file refused without a traceback, and JSON files that every
+JSON parser reads (no bare NaN or Infinity)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from wanstack.cli.main import app
+from wanstack.results.json_text import json_text
+
+runner = CliRunner(env={"COLUMNS": "200"})  # error boxes wide enough to keep a message on one line
+
+
+def _strict(text: str) -> Any:
+    """JSON as JavaScript's JSON.parse reads it: NaN and Infinity are errors."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["inventory", "--at", "nan"], "--at"),
+        (["inventory", "--at", "inf"], "--at"),
+        (["migrate", "rebalance", "--budget-gb", "inf"], "--budget-gb"),
+        (["migrate", "advise", "--site", "edge-01", "--max-users-rtt", "nan"], "--max-users-rtt"),
+        (["migrate", "evacuate", "--vms-per-host", "-inf"], "--vms-per-host"),  # an option of a group
+    ],
+)
+def test_a_non_finite_option_is_refused_naming_it(argv: list[str], option: str) -> None:
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and "finite" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_command_checks_its_numbers() -> None:
+    """The guard is on every command, present and future: each callback is the checked wrapper."""
+
+    def commands(group: typer.Typer) -> list[Any]:
+        found = [c.callback for c in group.registered_commands]
+        for sub in group.registered_groups:
+            assert sub.typer_instance is not None
+            found += commands(sub.typer_instance)
+        return found
+
+    callbacks = commands(app)
+    assert len(callbacks) > 20
+    assert all(getattr(c, "__name__", "") and hasattr(c, "__wrapped__") for c in callbacks)
+
+
+def test_an_infinite_default_is_not_refused() -> None:
+    """migrate advise's --max-users-rtt is unbounded by default (inf): not the user's input."""
+    assert runner.invoke(app, ["migrate", "advise", "--site", "edge-01"]).exit_code == 0
+
+
+def test_a_non_finite_scenario_field_is_located(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: x\ngenerate: {kind: star, edges: 1, delay_ms: .inf}\nrun: {duration_s: .nan}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 2
+    assert "s.yaml:2:" in result.output and "generate.delay_ms" in result.output
+    assert "s.yaml:3:" in result.output and "finite" in result.output
+    # --set goes through the same validation.
+    refused = runner.invoke(app, ["run", "default", "--set", "links.delay_ms=inf"])
+    assert refused.exit_code == 2 and "delay_ms" in refused.output and "inf" in refused.output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "default"],
+        ["compare", "default", "--models", "centralized"],
+        ["sweep", "default", "--set", "run.seed=1"],
+    ],
+)
+def test_out_onto_a_file_is_refused_before_any_work(tmp_path: Path, argv: list[str]) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine", encoding="utf-8")
+    result = runner.invoke(app, [*argv, "--out", str(taken)])
+    assert result.exit_code == 2, result.output
+    assert "is a file" in result.output and "Traceback" not in result.output
+    assert taken.read_text(encoding="utf-8") == "mine"
+
+
+def test_json_files_hold_no_nan() -> None:
+    text = json_text({"downtime_ms": float("nan"), "rows": [1.5, float("inf"), (float("-inf"),)]})
+    assert _strict(text) == {"downtime_ms": None, "rows": [1.5, None, [None]]}
+
+
+def test_a_plan_written_with_non_finite_figures_is_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`migrate evacuate --out` wrote bare NaN (309 of them) for figures that have none."""
+    from wanstack.report import migration
+
+    monkeypatch.setattr(
+        migration, "plan_document", lambda plan, run: {"moves": [{"downtime_ms": float("nan")}]}
+    )
+    out = tmp_path / "plan.json"
+    migration.write_plan(None, out, None)  # type: ignore[arg-type]
+    assert _strict(out.read_text(encoding="utf-8")) == {"moves": [{"downtime_ms": None}]}
