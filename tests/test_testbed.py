@@ -343,33 +343,71 @@ def _inventory_of_two_regions_one_cut(testbed: Any, tmp_path: Path, runner: Any,
 
 @needs_openstack
 @pytest.mark.slow
-def test_ctrl_c_while_the_testbed_starts_leaves_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "how", ["ctrl-c", "ctrl-c, SIGINT inherited ignored", "SIGHUP", "starter killed", "down"]
+)
+def test_a_testbed_stopped_while_it_starts_leaves_nothing(tmp_path: Path, how: str) -> None:
+    """`testbed up` stopped during start-up — by Ctrl-C (also when it inherited SIGINT ignored), by
+    its terminal closing, by `kill -9` of the command (its supervisor sees its starter gone), or by
+    `testbed down` (`status` meanwhile says a testbed is starting) — ends cleanly and leaves no
+    process, port or folder."""
     folder = tmp_path / "tb"
     env = {**os.environ, "WANSTACK_TESTBED": str(folder)}
     scenario = tmp_path / "s.yaml"
     scenario.write_text(_star(1, 5), encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wanstack.cli", "testbed", "up", str(scenario), "--edges", "1"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    cli = [sys.executable, "-m", "wanstack.cli", "testbed"]
+    # As `nohup`, a script's background job or some CI runners start a command: SIGINT ignored, which
+    # the child inherits.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN if "ignored" in how else signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [*cli, "up", str(scenario), "--edges", "1"], stderr=subprocess.PIPE, text=True, env=env
+        )
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert proc.stderr is not None
     seen = []
-    for line in proc.stderr:  # interrupt once the services' schemas are being built
+    for line in proc.stderr:  # interrupt once the services' databases are being made
         seen.append(line)
-        if "schemas …" in line:
+        if "databases and buses …" in line:
             break
     supervisor = int((folder / "supervisor.pid").read_text())
-    time.sleep(3)
-    proc.send_signal(signal.SIGINT)
+    time.sleep(1)
+    if how == "down":
+        status = subprocess.run(
+            [*cli, "status", "--format", "json"], check=False, capture_output=True, text=True, env=env
+        )
+        assert status.returncode == 1 and '"starting": true' in status.stdout, status.stdout
+        down = subprocess.run(
+            [*cli, "down"], check=False, capture_output=True, text=True, env=env, timeout=240
+        )
+        assert down.returncode == 0, down.stderr
+    elif how == "starter killed":
+        proc.kill()
+    else:
+        proc.send_signal(signal.SIGHUP if how == "SIGHUP" else signal.SIGINT)
     out = proc.communicate(timeout=240)[1]
-    assert proc.returncode == 130, "".join(seen) + out
+    expected = {"down": 1, "starter killed": -signal.SIGKILL}.get(how, 130)
+    assert proc.returncode == expected, "".join(seen) + out
+    assert "Traceback" not in out, out
+    if how == "down":
+        assert "taken down while it started" in out
+    deadline = time.monotonic() + 240  # a killed starter: its supervisor stops on its own
+    while _alive(supervisor) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _alive(supervisor)
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert not folder.exists()
-    assert (
-        not Path(f"/proc/{supervisor}").exists() or "zombie" in Path(f"/proc/{supervisor}/status").read_text()
-    )
     assert _processes_mentioning(str(folder)) == []
+
+
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "zombie" not in status.read_text().lower()
+    except OSError:
+        return False
 
 
 def _processes_mentioning(text: str) -> list[str]:

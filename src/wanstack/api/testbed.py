@@ -33,6 +33,7 @@ __all__ = [
     "rally",
     "rally_missing",
     "run",
+    "starting",
     "state",
     "status",
     "trace",
@@ -80,6 +81,14 @@ def state(folder: Path | None = None) -> State | None:
     from wanstack.testbed.control import state as read
 
     return read(_folder(folder))
+
+
+def starting(folder: Path | None = None) -> bool:
+    """Whether a testbed is starting in `folder` (default as for `up`): `up` refuses a second one, and
+    `down` stops it."""
+    from wanstack.testbed.control import starting as is_starting
+
+    return is_starting(_folder(folder))
 
 
 def status(found: State) -> list[ServiceStatus]:

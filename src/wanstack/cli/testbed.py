@@ -67,8 +67,10 @@ def up(
         found = start(scenario, edges, folder, say=_say)
     except ScenarioError as err:
         report(err)
-    except (ValueError, TestbedError) as err:
+    except ValueError as err:  # what one machine cannot run: said before anything started
         fail(str(err), markup=False)
+    except TestbedError as err:  # it did not start, or was taken down meanwhile
+        fail(str(err), 1, markup=False)
     except KeyboardInterrupt:
         fail("interrupted: the testbed was stopped", 130)
     for table in up_tables(found):
@@ -78,13 +80,17 @@ def up(
 @app.command()
 def status(folder: Folder = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Whether a testbed is up, and each of its services."""
-    from wanstack.api.testbed import state
+    from wanstack.api.testbed import starting, state
     from wanstack.api.testbed import status as service_status
     from wanstack.report.testbed import status_table
 
     found = state(folder)
     if found is None:
-        console.print("no testbed is up")
+        coming = starting(folder)  # as `up` sees it: it refuses a second testbed then
+        if fmt is OutputFormat.JSON:
+            print_json({"up": False, "starting": coming})
+        else:
+            console.print("a testbed is starting (not ready yet)" if coming else "no testbed is up")
         raise typer.Exit(1)
     show(fmt, status_table(found, service_status(found)))
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,35 @@ def exit_on_sigterm() -> None:
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+# What stops a command, whoever started it: Ctrl-C, `kill`, and the terminal closing.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Inside, SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread, whatever the
+    process inherited: a job started under `nohup`, as a background job of a script, or by a CI runner
+    gets SIGINT (and SIGHUP) ignored, and was then not stoppable by Ctrl-C while a testbed started.
+    The first one interrupts; those after it are ignored, so that the clean-up it starts (a `with`
+    block's exit, stopping services) is not cut short. The previous dispositions come back on the way
+    out. Elsewhere than the main thread, a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for other in STOP_SIGNALS:  # the clean-up this starts runs to its end: later ones are ignored
+            signal.signal(other, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    before = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wanstack.lab.ports import answers
+from wanstack.lab.processes import interruptible
 from wanstack.testbed.clients import connect
 from wanstack.testbed.supervisor import STATE
 
@@ -50,6 +51,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def starting(folder: Path = DEFAULT_FOLDER) -> bool:
+    """Whether a testbed is starting in `folder`: its supervisor runs, its state is not written yet."""
+    return state(folder) is None and _supervisor_pid(folder) is not None
+
+
 def _supervisor_pid(folder: Path) -> int | None:
     path = folder / "supervisor.pid"
     with contextlib.suppress(OSError, ValueError):
@@ -65,15 +71,20 @@ def up(
     say: Callable[[str], None] = print,
     timeout_s: float = 900.0,
 ) -> dict[str, Any]:
-    """Start a testbed for `scenario` in the background and return its state once it is ready. Ctrl-C
-    meanwhile stops it (nothing is left)."""
+    """Start a testbed for `scenario` in the background and return its state once it is ready. Ctrl-C,
+    SIGTERM or SIGHUP meanwhile stop it, whatever this process inherited (nothing is left); so does
+    this process's death (the supervisor watches it until the testbed is ready); `down` meanwhile ends
+    it with a TestbedError."""
     if state(folder) is not None or _supervisor_pid(folder) is not None:
         raise TestbedError(f"a testbed is already up in {folder} (`wanstack testbed down` first)")
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / LOG
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "wanstack.testbed.supervisor", str(folder), scenario, str(edges or "")],
+            [
+                *(sys.executable, "-m", "wanstack.testbed.supervisor"),
+                *(str(folder), scenario, str(edges or ""), str(os.getpid())),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -83,19 +94,25 @@ def up(
     shown = 0
     deadline = time.monotonic() + timeout_s
     try:
-        while True:
-            lines = log.read_text(errors="replace").splitlines()
-            for line in lines[shown:]:
-                say(line)
-            shown = len(lines)
-            found = state(folder)
-            if found is not None:
-                return found
-            if proc.poll() is not None:
-                raise TestbedError(f"the testbed did not start (its log: {log})")
-            if time.monotonic() > deadline:
-                raise TestbedError(f"the testbed was not ready in {timeout_s:.0f} s (its log: {log})")
-            time.sleep(0.5)
+        with interruptible():
+            while True:
+                try:
+                    lines = log.read_text(errors="replace").splitlines()
+                except FileNotFoundError:  # `testbed down` removed the folder
+                    raise TestbedError(f"the testbed in {folder} was taken down while it started") from None
+                for line in lines[shown:]:
+                    say(line)
+                shown = len(lines)
+                if not (folder / "supervisor.pid").exists():  # `testbed down` got there between the two
+                    raise TestbedError(f"the testbed in {folder} was taken down while it started")
+                found = state(folder)
+                if found is not None:
+                    return found
+                if proc.poll() is not None:
+                    raise TestbedError(f"the testbed did not start (its log: {log})")
+                if time.monotonic() > deadline:
+                    raise TestbedError(f"the testbed was not ready in {timeout_s:.0f} s (its log: {log})")
+                time.sleep(0.5)
     except BaseException as err:
         _stop(proc.pid, say)
         if not isinstance(err, TestbedError):
