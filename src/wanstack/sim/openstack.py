@@ -326,12 +326,20 @@ def _boot(settings: OpenStack, release: BootOfRelease) -> Steps:
                         ),
                     )
                 ),
-                # Once the network info is there: the guest, and the wait for network-vif-plugged.
+                # Once the network info is there: the guest XML, then the VIFs plugged and the guest
+                # created paused while Nova waits for network-vif-plugged, resumed once it came: the
+                # wait covers the guest's creation (nova/virt/libvirt/driver.py
+                # `_create_guest_with_network`: `plug_vifs` and `_create_guest` inside
+                # `wait_for_instance_event`, `guest.resume()` after it).
                 *(
                     (
                         *release.guest_xml,
-                        Local(C, "spawn_ms", "define and start the domain, plug the VIF"),
-                        *_vif_plugged(settings),
+                        Parallel(
+                            (
+                                (Local(C, "spawn_ms", "define and start the domain (paused)"),),
+                                _vif_plugged(settings),
+                            )
+                        ),
                     )
                     if libvirt
                     else ()

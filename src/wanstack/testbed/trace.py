@@ -42,6 +42,9 @@ CASTS = frozenset(
         "reboot_instance",
         "stop_instance",
         "start_instance",
+        # neutron/api/rpc/handlers/resources_rpc.py `ResourcesPushRpcApi._push`: neutron-server's
+        # updates of the agents' resource caches.
+        "push",
     }
 )
 
@@ -118,6 +121,39 @@ class Trace:
     @property
     def critical_crossings(self) -> int | None:
         return None if self.critical is None else sum(e.one_way for e in self.critical)
+
+    @property
+    def once_per_process(self) -> list[tuple[Exchange, str]]:
+        """The exchanges on the critical path that a process makes once (or once per cache period),
+        each with why (`ONCE_PER_PROCESS`): what a fresh testbed's first operations add to the count of
+        the simulator, whose workflows are the steady state."""
+        return [(e, why) for e in self.critical or [] if e.one_way and (why := once_per_process(e))]
+
+    @property
+    def steady_crossings(self) -> int | None:
+        """The critical path's crossings less those of `once_per_process`: what the simulator counts."""
+        total = self.critical_crossings
+        return None if total is None else total - sum(e.one_way for e, _ in self.once_per_process)
+
+
+# Exchanges a service makes once per process, or once per cache period, and not again while its cache
+# holds (the simulator's workflows count the steady state: `sim.crossings`), by what the trace shows
+# (`Exchange.what`), with why.
+ONCE_PER_PROCESS = {
+    "GET public /v3": "keystoneauth's version discovery before a service's first token (cached by its "
+    "session's auth plugin: keystoneauth1/identity/base.py `BaseIdentityPlugin.get_discovery`, its `_discovery_cache`)",
+    "POST public /v3/auth/tokens": "a service's own Keystone token, kept until it nears expiry "
+    "(keystoneauth1/identity/base.py `get_access`; nova/network/neutron.py `_load_auth_plugin` once per process)",
+    "GET neutron-server /v2.0/extensions": "Nova's list of Neutron's extensions, refreshed every "
+    "`extension_sync_interval` = 600 s (nova/network/neutron.py `_refresh_neutron_extensions_cache`)",
+    "neutron-rpc-server bulk_pull": "the L2 agent's resource cache asking for a resource it has not "
+    "seen pushed, once per query (neutron/agent/resource_cache.py `_flood_cache_for_query`)",
+}
+
+
+def once_per_process(exchange: Exchange) -> str | None:
+    """Why `exchange` happens once per process (`ONCE_PER_PROCESS`), None when it is an operation's own."""
+    return ONCE_PER_PROCESS.get(exchange.what)
 
 
 def _stamp(text: str) -> float:
@@ -253,8 +289,9 @@ def visible_change(op: str, found: dict[str, Span]) -> Span | None:
 def critical_path(target: Span, found: dict[str, Span]) -> list[Span]:
     """The spans the operation waited on until `target`: from `target` up through its ancestors, and in
     each ancestor the children that ended before the one on the path began, latest first (the
-    critical-path walk of Jaeger's trace view). Work running beside the path (another branch, a
-    cast's receiver going on after its caller) is left out."""
+    critical-path walk of Jaeger's trace view), and what released a wait on the way (`_released`).
+    Work running beside the path (another branch, a cast's receiver: its caller goes on without
+    waiting) is left out."""
     children: dict[str, list[Span]] = {}
     for span in found.values():
         children.setdefault(span.parent_id, []).append(span)
@@ -265,18 +302,58 @@ def critical_path(target: Span, found: dict[str, Span]) -> list[Span]:
     def before(parent: Span, cursor: float) -> list[Span]:
         path: list[Span] = []
         for child in sorted(children.get(parent.trace_id, []), key=stop, reverse=True):
-            if stop(child) <= cursor:
+            if stop(child) <= cursor and not _cast_receiver(child):
                 path += [child, *before(child, stop(child))]
                 cursor = child.start
         return path
 
-    path = [target, *before(target, stop(target))]
-    node = target
-    while node.parent_id in found:
-        parent = found[node.parent_id]
-        path += [parent, *before(parent, node.start)]
-        node = parent
-    return sorted(path, key=lambda s: s.start)
+    def up(node: Span, kept: set[str]) -> list[Span]:
+        """`node`'s ancestors until one already on the path, each with what it waited on before."""
+        path: list[Span] = []
+        while node.parent_id in found and node.parent_id not in kept:
+            parent = found[node.parent_id]
+            path += [parent, *before(parent, node.start)]
+            node = parent
+        return path
+
+    path = [target, *before(target, stop(target)), *up(target, set())]
+    for event in _released(target, found):
+        kept = {s.trace_id for s in path}
+        if event.trace_id not in kept:
+            path += [event, *before(event, stop(event)), *up(event, kept)]
+    return sorted({s.trace_id: s for s in path}.values(), key=lambda s: s.start)
+
+
+def _cast_receiver(span: Span) -> bool:
+    return span.kind == "rpc" and span.info.get("function", {}).get("name", "").rpartition(".")[-1] in CASTS
+
+
+def _released(target: Span, found: dict[str, Span]) -> list[Span]:
+    """The deliveries of `network-vif-plugged` that an L2 agent's report caused before `target`: Nova's
+    libvirt driver spawns a guest waiting for that event of each port not yet active
+    (nova/virt/libvirt/driver.py `_create_guest_with_network`, `_get_neutron_events`,
+    `wait_for_instance_event`), Neutron sends it once the agent has reported the device up
+    (neutron/db/provisioning_blocks.py, neutron/notifiers/nova.py), and nova-compute's
+    `external_instance_event` releases the wait (nova/compute/manager.py `_process_instance_event`).
+    No span of the waiting thread is the delivery's parent, so the walk up from `target` misses it.
+    A port bound active at once (no agent in the chain) has nothing waiting for its event."""
+
+    def through_agent(span: Span) -> bool:
+        while span.parent_id in found:
+            span = found[span.parent_id]
+            if span.kind == "agent":
+                return True
+        return False
+
+    return [
+        s
+        for s in sorted(found.values(), key=lambda s: s.start)
+        if s.kind == "rpc"
+        and s.start < target.start
+        and s.info.get("function", {}).get("name", "").endswith("ComputeManager.external_instance_event")
+        and "network-vif-plugged" in str(s.info.get("function", {}).get("kwargs", ""))
+        and through_agent(s)
+    ]
 
 
 def _object_method(info: dict[str, Any]) -> str:
