@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from wanstack.api import load_scenario
+from wanstack.report.testbed import once_per_process_note
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.openstack import NeutronBackend, Notifications, OpenStack, Release, VirtDriver
 from wanstack.scenario.workload import OperationKind
@@ -127,6 +128,14 @@ def test_a_first_boot_crosses_as_the_real_one_does_but_for_its_processes_first_e
     trace, simulated = _ovs("boot-first")
     assert simulated == _traced(trace, steady=True)
     assert sum(c for *_, c in simulated) == trace.steady_crossings
+    assert trace.critical_crossings is not None and trace.steady_crossings is not None
+    cold = trace.critical_crossings - trace.steady_crossings
+    # `wanstack testbed trace` says so under its table: how many, which, and why.
+    note = once_per_process_note(trace)
+    assert note is not None
+    assert note.startswith(f"{cold} of the critical path's crossings are exchanges a process makes once")
+    assert "neutron-rpc-server bulk_pull ×2 (4): the L2 agent's resource cache" in note
+    assert once_per_process_note(_trace("boot-edge-ovs", "edge-1")) is None
     assert sorted({e.what for e, _ in trace.once_per_process}) == [
         "GET neutron-server /v2.0/extensions",
         "GET public /v3",

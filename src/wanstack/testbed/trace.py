@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from wanstack.lab.redis import Redis
+from wanstack.scenario.workload import OperationKind
 from wanstack.testbed.config import TRACE_KEY
 from wanstack.testbed.workload import Runner
 
@@ -140,10 +141,10 @@ class Trace:
 # holds (the simulator's workflows count the steady state: `sim.crossings`), by what the trace shows
 # (`Exchange.what`), with why.
 ONCE_PER_PROCESS = {
-    "GET public /v3": "keystoneauth's version discovery before a service's first token (cached by its "
-    "session's auth plugin: keystoneauth1/identity/base.py `BaseIdentityPlugin.get_discovery`, its `_discovery_cache`)",
+    "GET public /v3": "keystoneauth's version discovery before a service's first token (cached by "
+    "its auth plugin: keystoneauth1/identity/base.py `BaseIdentityPlugin.get_discovery`)",
     "POST public /v3/auth/tokens": "a service's own Keystone token, kept until it nears expiry "
-    "(keystoneauth1/identity/base.py `get_access`; nova/network/neutron.py `_load_auth_plugin` once per process)",
+    "(keystoneauth1/identity/base.py `get_access`; nova/network/neutron.py `_load_auth_plugin`)",
     "GET neutron-server /v2.0/extensions": "Nova's list of Neutron's extensions, refreshed every "
     "`extension_sync_interval` = 600 s (nova/network/neutron.py `_refresh_neutron_extensions_cache`)",
     "neutron-rpc-server bulk_pull": "the L2 agent's resource cache asking for a resource it has not "
@@ -389,13 +390,10 @@ def traced(
     settle_s: float = 3.0,
     say: Callable[[str], None] | None = None,
 ) -> Trace:
-    """Run `op` (boot, delete, pause, unpause; the server acted on made first, untraced) at `site`
-    with the request traced, wait until it is done and its last points are written (`settle_s`), read
-    and analyse."""
-    from osprofiler import profiler, web
-
-    from wanstack.scenario.workload import OperationKind
-
+    """Run `op` (boot, delete, pause, unpause) at `site` with the request traced, wait until it is done
+    and its last points are written (`settle_s`), read and analyse. The server a delete, a pause or an
+    unpause acts on is made first, untraced (`say` tells), and every server the trace made is deleted
+    afterwards: the host is left as it was found."""
     kind = OperationKind(op)
     # The server it acts on, made untraced: booted (and paused, for an unpause).
     before = {
@@ -403,10 +401,33 @@ def traced(
         OperationKind.PAUSE: [OperationKind.BOOT],
         OperationKind.UNPAUSE: [OperationKind.BOOT, OperationKind.PAUSE],
     }.get(kind, [])
+    try:
+        return _traced(runner, stores, kind, site, before=before, settle_s=settle_s, say=say)
+    finally:
+        left = runner.discard(site)
+        if left and say is not None:
+            say(f"deleted the {left} server{'s' * (left > 1)} the trace made at {site}")
+
+
+def _traced(
+    runner: Runner,
+    stores: dict[str, str],
+    kind: OperationKind,
+    site: str,
+    *,
+    before: list[OperationKind],
+    settle_s: float,
+    say: Callable[[str], None] | None,
+) -> Trace:
+    op = kind.value
     for first in before:
+        if say is not None:
+            say(f"{op} needs a server: {first.value} at {site} first, untraced")
         done = runner.run(first, site)
         if done.api_ms is None:
             raise RuntimeError(f"could not {first.value} the server to {op}: {done.error}")
+    from osprofiler import profiler, web
+
     base_id = str(uuid.uuid4())
     profiler.init(TRACE_KEY, base_id=base_id, parent_id=base_id)
     try:
