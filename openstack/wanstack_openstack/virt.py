@@ -181,8 +181,10 @@ class GuestlessLibvirt(fake.FakeDriverWithoutFakeNodes):  # type: ignore[misc]
                 plugged.port_profile.create_port = True
             os_vif.plug(plugged, info)
             if vif["type"] == network_model.VIF_TYPE_OVS and (trace := port_trace()) is not None:
-                # The boot's trace goes with the port to Neutron's agent (tracing.trace_agent_ports).
-                self._vsctl("set", "Interface", vif["devname"], f'external_ids:{PORT_TRACE}="{trace}"')
+                # The boot's trace goes with the port to Neutron's agent (tracing.trace_agent_ports);
+                # a trace never fails a boot.
+                with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                    self._vsctl("set", "Interface", vif["devname"], f'external_ids:{PORT_TRACE}="{trace}"')
 
     def unplug_vifs(self, instance: Any, network_info: Any) -> None:
         """Unplug each VIF (libvirt's `_unplug_vifs`) and remove its tap device, ignoring what is
