@@ -559,6 +559,60 @@ def test_the_services_thread_pools_carry_the_submitters_trace_and_keep_no_other(
     assert out.stdout.split() == ["True", "True", "True"]
 
 
+# Run in OpenStack's own environment with this repository's plug-ins (not the installed copy).
+_ENDPOINT_PROBE = """
+import oslo_messaging
+from oslo_messaging.rpc.dispatcher import RPCDispatcher
+from osprofiler import notifier, profiler
+from wanstack_openstack.tracing import trace_rpc_endpoints
+
+points = []
+notifier.set(points.append)
+trace_rpc_endpoints()
+
+class Serializer(oslo_messaging.NoOpSerializer):
+    def deserialize_context(self, ctxt):  # as neutron_lib/rpc.py's: the caller's trace restored
+        if ctxt.get("trace"):
+            profiler.init("key", base_id=ctxt["trace"], parent_id=ctxt["trace"])
+        return ctxt
+
+class Endpoint:
+    def untraced(self, ctxt, x):
+        return x + 1
+
+    @profiler.trace("rpc")
+    def traced(self, ctxt, x):
+        return x + 2
+
+dispatcher = RPCDispatcher([Endpoint()], Serializer())
+print(dispatcher._do_dispatch(Endpoint(), "untraced", {"trace": "b"}, {"x": 1}))
+print(dispatcher._do_dispatch(Endpoint(), "traced", {"trace": "b"}, {"x": 1}))
+profiler.clean()
+print(dispatcher._do_dispatch(Endpoint(), "untraced", {}, {"x": 1}))
+for p in points:
+    if p["name"].endswith("-start"):
+        print(p["name"], p["base_id"], p["info"]["function"]["name"].rpartition(".")[-1])
+"""
+
+
+def test_every_rpc_endpoint_runs_in_a_span_under_its_callers_trace_and_only_then() -> None:
+    """`wanstack_openstack.tracing.trace_rpc_endpoints`: an endpoint method that does not trace itself
+    (neutron-server's device details, security groups, the resource cache's pulls) runs in an `rpc`
+    span under the trace its caller's context carried; one that does (`@profiler.trace`) is not
+    traced twice; with no trace in the context, nothing is written."""
+    env = {**os.environ, "PYTHONPATH": str(environment.REPOSITORY / "openstack")}
+    out = subprocess.run(
+        [str(environment.python()), "-c", _ENDPOINT_PROBE],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["2", "3", "2", "rpc-start b untraced", "rpc-start b traced"]
+
+
 @pytest.mark.skipif(not mariadb.available(), reason="Debian's mariadb-server (`make test`)")
 def test_a_database_in_a_deep_folder_starts_and_leaves_nothing(tmp_path: Path) -> None:
     """A socket path over 107 bytes made mariadbd refuse to start (a testbed under pytest's temporary

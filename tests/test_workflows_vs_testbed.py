@@ -1,8 +1,13 @@
 """The simulator's workflows held to real OpenStack's, call for call: the exchanges on the critical
 path of a boot, a delete, a pause and an unpause at an edge site, as osprofiler traced them on the testbed
-(`tests/fixtures/trace-*-edge.json`, `wanstack testbed trace --save`), against the simulator's steps
-with the testbed's settings (Nova's fake driver, the bind-all ML2 driver, notifications off) and as
-many servers on the host."""
+(`wanstack testbed trace --save`), against the simulator's steps with the testbed's settings and as
+many servers on the host. Two sets of traces: `tests/fixtures/trace-*-edge.json`, on the testbed of
+the default scenario with Nova's fake driver and the bind-all ML2 driver; `trace-*-edge-ovs.json`, on
+`tests/fixtures/testbed-edge-ovs.yaml` with the libvirt-like guestless driver (the image fetched from
+Glance into the host's cache, the wait for network-vif-plugged) and Neutron's Open vSwitch agent, its
+work traced through the port (openstack/wanstack_openstack/tracing.py), with a first boot on a fresh
+testbed (empty image cache, processes that have not yet talked to anyone) and a later one. Both with
+notifications off."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from wanstack.api import load_scenario
+from wanstack.report.testbed import once_per_process_note
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.openstack import NeutronBackend, Notifications, OpenStack, Release, VirtDriver
 from wanstack.scenario.workload import OperationKind
@@ -21,8 +27,11 @@ from wanstack.sim.openstack import workflows
 from wanstack.sim.workflows import Call, Cast, Http, Notify, Role, Step
 from wanstack.testbed.trace import Trace, analyse, spans
 
+FIXTURES = Path(__file__).parent / "fixtures"
 TESTBED = OpenStack(virt=VirtDriver.FAKE, neutron=NeutronBackend.BIND_ALL)
-# The services' names in a trace (osprofiler's), for the simulator's roles.
+OVS_SCENARIO = FIXTURES / "testbed-edge-ovs.yaml"  # the scenario the `-ovs` traces were taken on
+# The services' names in a trace (osprofiler's), for the simulator's roles; an RPC to Neutron is served
+# by its RPC server.
 SERVICE = {
     "nova-api": "osapi_compute",
     "neutron-server": "neutron-server",
@@ -31,30 +40,43 @@ SERVICE = {
     "nova-compute": "nova-compute",
     "nova-scheduler": "nova-scheduler",
 }
+RPC_SERVICE = {**SERVICE, "neutron-server": "neutron-rpc-server"}
 
 
-def _trace(op: str) -> Trace:
-    events = json.loads((Path(__file__).parent / "fixtures" / f"trace-{op}-edge.json").read_text())
-    return analyse(op, "edge-01", spans([(e["site"], e) for e in events]))
+def _trace(name: str, site: str = "edge-01") -> Trace:
+    """The stored trace `trace-{name}.json` of an operation by a user at `site`."""
+    events = json.loads((FIXTURES / f"trace-{name}.json").read_text())
+    op = name.split("-", 1)[0]
+    return analyse(op, site, spans([(e["site"], e) for e in events]))
 
 
-def _simulated(op: OperationKind, servers_on_host: int) -> list[tuple[str, str, int]]:
-    infra = load_scenario(DEFAULT_SCENARIO)
-    roles, buses = layout(infra, "edge-01")
-    steps = critical_steps(workflows(TESTBED)[op], "edge-01", roles, buses, servers_on_host)
+def _simulated(
+    op: OperationKind,
+    servers_on_host: int,
+    settings: OpenStack = TESTBED,
+    scenario: str = DEFAULT_SCENARIO,
+    site: str = "edge-01",
+) -> list[tuple[str, str, int]]:
+    infra = load_scenario(scenario)
+    roles, buses = layout(infra, site)
+    steps = critical_steps(workflows(settings)[op], site, roles, buses, servers_on_host)
     out = []
     for step, crossings in steps:
         if crossings and isinstance(step, Http | Call | Cast):
             kind = {Http: "REST", Call: "RPC call", Cast: "RPC cast"}[type(step)]
-            out.append((kind, SERVICE[step.server.value], crossings))
+            service = (SERVICE if isinstance(step, Http) else RPC_SERVICE)[step.server.value]
+            out.append((kind, service, crossings))
     return out
 
 
-def _traced(trace: Trace) -> list[tuple[str, str, int]]:
+def _traced(trace: Trace, *, steady: bool = False) -> list[tuple[str, str, int]]:
+    """The critical path's exchanges that cross, as (kind, service, crossings); `steady`: without those a
+    process makes once (`Trace.once_per_process`)."""
     assert trace.critical is not None
     out = []
+    cold = {id(e) for e, _ in trace.once_per_process} if steady else set()
     for e in trace.critical:
-        if e.one_way:
+        if e.one_way and id(e) not in cold:
             service = e.what.split()[1] if e.kind == "REST" else e.what.split()[0]
             out.append((e.kind, service, e.one_way))
     return out
@@ -62,8 +84,84 @@ def _traced(trace: Trace) -> list[tuple[str, str, int]]:
 
 @pytest.mark.parametrize("op", ["boot", "delete", "pause", "unpause"])
 def test_the_critical_path_crosses_the_wan_as_the_real_control_plane_does(op: str) -> None:
-    trace = _trace(op)
+    trace = _trace(f"{op}-edge")
     simulated = _simulated(OperationKind(op), trace.servers_on_host)
+    assert simulated == _traced(trace)
+    assert sum(c for *_, c in simulated) == trace.critical_crossings
+
+
+def _ovs(name: str) -> tuple[Trace, list[tuple[str, str, int]]]:
+    """The `-ovs` trace `name` and the simulator's critical path for it, with the scenario's settings
+    (libvirt, ML2/OVS, notifications off) and as many servers on the host as the trace saw."""
+    trace = _trace(f"{name}-edge-ovs", "edge-1")
+    settings = load_scenario(str(OVS_SCENARIO)).scenario.openstack
+    assert (settings.virt, settings.neutron) == (VirtDriver.LIBVIRT, NeutronBackend.ML2_OVS)
+    op = OperationKind(name.split("-", 1)[0])
+    return trace, _simulated(op, trace.servers_on_host, settings, str(OVS_SCENARIO), "edge-1")
+
+
+def test_a_later_boot_with_the_ovs_agent_crosses_as_the_real_one_does() -> None:
+    """A boot on a host whose image is cached and whose processes are warm: on the critical path the
+    agent's one RPC for the new port (`update_device_list`: the port's details and security groups come
+    from its cache) and the cast of network-vif-plugged that releases libvirt's wait, and nothing of
+    the image."""
+    trace, simulated = _ovs("boot")
+    assert simulated == _traced(trace)
+    assert sum(c for *_, c in simulated) == trace.critical_crossings
+    assert ("RPC call", "neutron-rpc-server", 2) in simulated
+    assert trace.once_per_process == []
+    # The agent's RPCs to neutron-server in the whole trace: neither the device's details nor its
+    # security groups (get_devices_details_list_and_failed_devices, security_group_info_for_devices
+    # answered by its cache: neutron/agent/rpc.py CacheBackedPluginApi, securitygroups_rpc.py
+    # SecurityGroupServerAPIShim), but the device up.
+    agent = [e.what for e in trace.exchanges if e.src == "edge-1" and e.what.startswith("neutron-rpc-server")]
+    assert agent == ["neutron-rpc-server update_device_list"]
+
+
+def test_a_first_boot_crosses_as_the_real_one_does_but_for_its_processes_first_exchanges() -> None:
+    """The first boot of a fresh testbed: the image is downloaded from Glance into the host's cache
+    (beside the network's allocation: off the critical path, as the simulator has it), and the
+    processes make their first exchanges — nova-compute's Keystone token for Neutron (its version
+    discovery and the token), Nova's list of Neutron's extensions, the agent's resource cache's pulls
+    of what it had not been pushed. Those are once per process (`Trace.once_per_process`): less them,
+    the critical path is the simulator's call for call."""
+    trace, simulated = _ovs("boot-first")
+    assert simulated == _traced(trace, steady=True)
+    assert sum(c for *_, c in simulated) == trace.steady_crossings
+    assert trace.critical_crossings is not None and trace.steady_crossings is not None
+    cold = trace.critical_crossings - trace.steady_crossings
+    # `wanstack testbed trace` says so under its table: how many, which, and why.
+    note = once_per_process_note(trace)
+    assert note is not None
+    assert note.startswith(f"{cold} of the critical path's crossings are exchanges a process makes once")
+    assert "neutron-rpc-server bulk_pull ×2 (4): the L2 agent's resource cache" in note
+    assert once_per_process_note(_trace("boot-edge-ovs", "edge-1")) is None
+    assert sorted({e.what for e, _ in trace.once_per_process}) == [
+        "GET neutron-server /v2.0/extensions",
+        "GET public /v3",
+        "POST public /v3/auth/tokens",
+        "neutron-rpc-server bulk_pull",
+    ]
+    # The image's metadata and bytes, from the edge's host to Glance at the centre (libvirt's image
+    # cache: nova/virt/images.py `fetch`), in the first boot only.
+    assert _image_requests(trace) == [("edge-1", "central", False), ("edge-1", "central", True)]
+    assert _image_requests(_trace("boot-edge-ovs", "edge-1")) == []
+
+
+def _image_requests(trace: Trace) -> list[tuple[str, str, bool]]:
+    """nova-compute's requests to Glance for an image (its sites, whether it asked for the bytes)."""
+    return [
+        (e.src, e.dst, e.what.endswith("/file"))
+        for e in trace.exchanges
+        if e.what.startswith("GET api /v2/images/") and e.src == trace.site
+    ]
+
+
+@pytest.mark.parametrize("op", ["delete", "pause", "unpause"])
+def test_a_server_on_the_ovs_agent_crosses_as_the_real_one_does(op: str) -> None:
+    """A delete, a pause and an unpause with the libvirt-like driver and the Open vSwitch agent: the
+    agent's report of the unplugged port is off the delete's path (Nova does not wait for it)."""
+    trace, simulated = _ovs(op)
     assert simulated == _traced(trace)
     assert sum(c for *_, c in simulated) == trace.critical_crossings
 

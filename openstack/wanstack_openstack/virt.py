@@ -42,6 +42,8 @@ from oslo_concurrency import lockutils
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from wanstack_openstack.tracing import PORT_TRACE, port_trace
+
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 OPTS = [
@@ -160,6 +162,10 @@ class GuestlessLibvirt(fake.FakeDriverWithoutFakeNodes):  # type: ignore[misc]
         argv = ["ip", *(("-n", namespace) if namespace else ()), *args]
         subprocess.run(argv, check=True, capture_output=True, timeout=30)
 
+    def _vsctl(self, *args: str) -> None:
+        argv = ["ovs-vsctl", f"--db={CONF.os_vif_ovs.ovsdb_connection}", *args]
+        subprocess.run(argv, check=True, capture_output=True, timeout=30)
+
     def plug_vifs(self, instance: Any, network_info: Any) -> None:
         """Plug each VIF with os-vif (libvirt's vif.py `LibvirtGenericVIFDriver.plug` → `_plug_os_vif`)."""
         info = os_vif_util.nova_to_osvif_instance(instance)
@@ -174,6 +180,11 @@ class GuestlessLibvirt(fake.FakeDriverWithoutFakeNodes):  # type: ignore[misc]
                 self._ip("link", "set", vif["devname"], "up")
                 plugged.port_profile.create_port = True
             os_vif.plug(plugged, info)
+            if vif["type"] == network_model.VIF_TYPE_OVS and (trace := port_trace()) is not None:
+                # The boot's trace goes with the port to Neutron's agent (tracing.trace_agent_ports);
+                # a trace never fails a boot.
+                with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                    self._vsctl("set", "Interface", vif["devname"], f'external_ids:{PORT_TRACE}="{trace}"')
 
     def unplug_vifs(self, instance: Any, network_info: Any) -> None:
         """Unplug each VIF (libvirt's `_unplug_vifs`) and remove its tap device, ignoring what is

@@ -221,6 +221,7 @@ def trace(
         # The simulator's side is `wanstack explain OP --format json` (one JSON document per command).
         print_json(
             {"critical_crossings": result.critical_crossings, "crossings": result.crossings}
+            | {"steady_crossings": result.steady_crossings}
             | {"tables": tables_json(table, queries)}
         )
         return

@@ -76,9 +76,31 @@ def trace_tables(trace: Trace, model: str) -> tuple[Table, Table]:
     for (kind, src, dst, what), (times, crossings, path) in grouped.items():
         sites = f"{src} → {dst}" if src != dst else src
         table.add_row(kind, sites, what[:80], str(times), str(crossings), str(path))
+    table.caption = once_per_process_note(trace)
     queries = Table(title="SQL statements, per service and site", title_justify="left")
     queries.add_column("service@site")
     queries.add_column("statements", justify="right")
     for who, n in sorted(trace.queries.items()):
         queries.add_row(who, str(n))
     return table, queries
+
+
+def once_per_process_note(trace: Trace) -> str | None:
+    """Why the traced critical path crosses more than the simulator counts, when it does: the exchanges
+    on it that a process makes once (its first token, a cache's first fill), which the simulator's
+    workflows leave out as the steady state; None when there are none."""
+    cold = trace.once_per_process
+    if not cold:
+        return None
+    lines = [
+        f"{sum(e.one_way for e, _ in cold)} of the critical path's crossings are "
+        f"exchanges a process makes once, left out by the simulator (steady state: "
+        f"{trace.steady_crossings} crossings):"
+    ]
+    seen: dict[str, list[int]] = {}
+    for e, _ in cold:
+        seen.setdefault(e.what, []).append(e.one_way)
+    for what, crossings in seen.items():
+        why = next(w for e, w in cold if e.what == what)
+        lines.append(f"  {what} ×{len(crossings)} ({sum(crossings)}): {why}")
+    return "\n".join(lines)

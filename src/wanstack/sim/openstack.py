@@ -3,8 +3,10 @@
 (Nova 15, Neutron 10, read at the ocata-eol tags).
 
 Every exchange that a traced operation on the testbed makes before its client sees it done is here,
-in its order (`wanstack testbed trace`; `tests/fixtures/trace-*-edge.json` hold a boot and a delete at
-an edge site, and a test holds these workflows to them call for call). Work on one host (SQL of a
+in its order (`wanstack testbed trace`; `tests/fixtures/trace-*-edge.json` hold a boot, a delete, a
+pause and an unpause at an edge site with Nova's fake driver and the bind-all ML2 driver,
+`trace-*-edge-ovs.json` the same and a first boot with the libvirt-like driver and the Open vSwitch
+agent, and a test holds these workflows to them call for call). Work on one host (SQL of a
 service on its own database, the driver's own work) is a `Db` or `Local` step or left to the stations'
 service times. Sources are named per step: nova/compute/api.py, nova/conductor/manager.py,
 nova/scheduler/manager.py, nova/compute/manager.py, nova/compute/resource_tracker.py,
@@ -327,6 +329,10 @@ def _boot(settings: OpenStack, release: BootOfRelease) -> Steps:
                     )
                 ),
                 # Once the network info is there: the guest, and the wait for network-vif-plugged.
+                # (Nova runs the two at once: nova/virt/libvirt/driver.py `_create_guest_with_network`
+                # plugs the VIFs and creates the guest paused inside `wait_for_instance_event`; here
+                # they are in sequence, which counts the same crossings but adds the spawn's time to
+                # the wait's: see issue 35's trace report.)
                 *(
                     (
                         *release.guest_xml,

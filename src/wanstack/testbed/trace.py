@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from wanstack.lab.redis import Redis
+from wanstack.scenario.workload import OperationKind
 from wanstack.testbed.config import TRACE_KEY
 from wanstack.testbed.workload import Runner
 
@@ -42,6 +43,9 @@ CASTS = frozenset(
         "reboot_instance",
         "stop_instance",
         "start_instance",
+        # neutron/api/rpc/handlers/resources_rpc.py `ResourcesPushRpcApi._push`: neutron-server's
+        # updates of the agents' resource caches.
+        "push",
     }
 )
 
@@ -118,6 +122,39 @@ class Trace:
     @property
     def critical_crossings(self) -> int | None:
         return None if self.critical is None else sum(e.one_way for e in self.critical)
+
+    @property
+    def once_per_process(self) -> list[tuple[Exchange, str]]:
+        """The exchanges on the critical path that a process makes once (or once per cache period),
+        each with why (`ONCE_PER_PROCESS`): what a fresh testbed's first operations add to the count of
+        the simulator, whose workflows are the steady state."""
+        return [(e, why) for e in self.critical or [] if e.one_way and (why := once_per_process(e))]
+
+    @property
+    def steady_crossings(self) -> int | None:
+        """The critical path's crossings less those of `once_per_process`: what the simulator counts."""
+        total = self.critical_crossings
+        return None if total is None else total - sum(e.one_way for e, _ in self.once_per_process)
+
+
+# Exchanges a service makes once per process, or once per cache period, and not again while its cache
+# holds (the simulator's workflows count the steady state: `sim.crossings`), by what the trace shows
+# (`Exchange.what`), with why.
+ONCE_PER_PROCESS = {
+    "GET public /v3": "keystoneauth's version discovery before a service's first token (cached by "
+    "its auth plugin: keystoneauth1/identity/base.py `BaseIdentityPlugin.get_discovery`)",
+    "POST public /v3/auth/tokens": "a service's own Keystone token, kept until it nears expiry "
+    "(keystoneauth1/identity/base.py `get_access`; nova/network/neutron.py `_load_auth_plugin`)",
+    "GET neutron-server /v2.0/extensions": "Nova's list of Neutron's extensions, refreshed every "
+    "`extension_sync_interval` = 600 s (nova/network/neutron.py `_refresh_neutron_extensions_cache`)",
+    "neutron-rpc-server bulk_pull": "the L2 agent's resource cache asking for a resource it has not "
+    "seen pushed, once per query (neutron/agent/resource_cache.py `_flood_cache_for_query`)",
+}
+
+
+def once_per_process(exchange: Exchange) -> str | None:
+    """Why `exchange` happens once per process (`ONCE_PER_PROCESS`), None when it is an operation's own."""
+    return ONCE_PER_PROCESS.get(exchange.what)
 
 
 def _stamp(text: str) -> float:
@@ -253,8 +290,9 @@ def visible_change(op: str, found: dict[str, Span]) -> Span | None:
 def critical_path(target: Span, found: dict[str, Span]) -> list[Span]:
     """The spans the operation waited on until `target`: from `target` up through its ancestors, and in
     each ancestor the children that ended before the one on the path began, latest first (the
-    critical-path walk of Jaeger's trace view). Work running beside the path (another branch, a
-    cast's receiver going on after its caller) is left out."""
+    critical-path walk of Jaeger's trace view), and what released a wait on the way (`_released`).
+    Work running beside the path (another branch, a cast's receiver: its caller goes on without
+    waiting) is left out."""
     children: dict[str, list[Span]] = {}
     for span in found.values():
         children.setdefault(span.parent_id, []).append(span)
@@ -265,18 +303,58 @@ def critical_path(target: Span, found: dict[str, Span]) -> list[Span]:
     def before(parent: Span, cursor: float) -> list[Span]:
         path: list[Span] = []
         for child in sorted(children.get(parent.trace_id, []), key=stop, reverse=True):
-            if stop(child) <= cursor:
+            if stop(child) <= cursor and not _cast_receiver(child):
                 path += [child, *before(child, stop(child))]
                 cursor = child.start
         return path
 
-    path = [target, *before(target, stop(target))]
-    node = target
-    while node.parent_id in found:
-        parent = found[node.parent_id]
-        path += [parent, *before(parent, node.start)]
-        node = parent
-    return sorted(path, key=lambda s: s.start)
+    def up(node: Span, kept: set[str]) -> list[Span]:
+        """`node`'s ancestors until one already on the path, each with what it waited on before."""
+        path: list[Span] = []
+        while node.parent_id in found and node.parent_id not in kept:
+            parent = found[node.parent_id]
+            path += [parent, *before(parent, node.start)]
+            node = parent
+        return path
+
+    path = [target, *before(target, stop(target)), *up(target, set())]
+    for event in _released(target, found):
+        kept = {s.trace_id for s in path}
+        if event.trace_id not in kept:
+            path += [event, *before(event, stop(event)), *up(event, kept)]
+    return sorted({s.trace_id: s for s in path}.values(), key=lambda s: s.start)
+
+
+def _cast_receiver(span: Span) -> bool:
+    return span.kind == "rpc" and span.info.get("function", {}).get("name", "").rpartition(".")[-1] in CASTS
+
+
+def _released(target: Span, found: dict[str, Span]) -> list[Span]:
+    """The deliveries of `network-vif-plugged` that an L2 agent's report caused before `target`: Nova's
+    libvirt driver spawns a guest waiting for that event of each port not yet active
+    (nova/virt/libvirt/driver.py `_create_guest_with_network`, `_get_neutron_events`,
+    `wait_for_instance_event`), Neutron sends it once the agent has reported the device up
+    (neutron/db/provisioning_blocks.py, neutron/notifiers/nova.py), and nova-compute's
+    `external_instance_event` releases the wait (nova/compute/manager.py `_process_instance_event`).
+    No span of the waiting thread is the delivery's parent, so the walk up from `target` misses it.
+    A port bound active at once (no agent in the chain) has nothing waiting for its event."""
+
+    def through_agent(span: Span) -> bool:
+        while span.parent_id in found:
+            span = found[span.parent_id]
+            if span.kind == "agent":
+                return True
+        return False
+
+    return [
+        s
+        for s in sorted(found.values(), key=lambda s: s.start)
+        if s.kind == "rpc"
+        and s.start < target.start
+        and s.info.get("function", {}).get("name", "").endswith("ComputeManager.external_instance_event")
+        and "network-vif-plugged" in str(s.info.get("function", {}).get("kwargs", ""))
+        and through_agent(s)
+    ]
 
 
 def _object_method(info: dict[str, Any]) -> str:
@@ -312,13 +390,10 @@ def traced(
     settle_s: float = 3.0,
     say: Callable[[str], None] | None = None,
 ) -> Trace:
-    """Run `op` (boot, delete, pause, unpause; the server acted on made first, untraced) at `site`
-    with the request traced, wait until it is done and its last points are written (`settle_s`), read
-    and analyse."""
-    from osprofiler import profiler, web
-
-    from wanstack.scenario.workload import OperationKind
-
+    """Run `op` (boot, delete, pause, unpause) at `site` with the request traced, wait until it is done
+    and its last points are written (`settle_s`), read and analyse. The server a delete, a pause or an
+    unpause acts on is made first, untraced (`say` tells), and every server the trace made is deleted
+    afterwards: the host is left as it was found."""
     kind = OperationKind(op)
     # The server it acts on, made untraced: booted (and paused, for an unpause).
     before = {
@@ -326,10 +401,33 @@ def traced(
         OperationKind.PAUSE: [OperationKind.BOOT],
         OperationKind.UNPAUSE: [OperationKind.BOOT, OperationKind.PAUSE],
     }.get(kind, [])
+    try:
+        return _traced(runner, stores, kind, site, before=before, settle_s=settle_s, say=say)
+    finally:
+        left = runner.discard(site)
+        if left and say is not None:
+            say(f"deleted the {left} server{'s' * (left > 1)} the trace made at {site}")
+
+
+def _traced(
+    runner: Runner,
+    stores: dict[str, str],
+    kind: OperationKind,
+    site: str,
+    *,
+    before: list[OperationKind],
+    settle_s: float,
+    say: Callable[[str], None] | None,
+) -> Trace:
+    op = kind.value
     for first in before:
+        if say is not None:
+            say(f"{op} needs a server: {first.value} at {site} first, untraced")
         done = runner.run(first, site)
         if done.api_ms is None:
             raise RuntimeError(f"could not {first.value} the server to {op}: {done.error}")
+    from osprofiler import profiler, web
+
     base_id = str(uuid.uuid4())
     profiler.init(TRACE_KEY, base_id=base_id, parent_id=base_id)
     try:

@@ -85,6 +85,12 @@ class Servers:
             found = self.by_state.get((site, state))
             return found.pop(0) if found else None
 
+    def take_all(self, site: str) -> list[str]:
+        """Every server made at `site`, whatever its state, no longer kept."""
+        with self.lock:
+            found = [k for k in self.by_state if k[0] == site]
+            return [server for k in found for server in self.by_state.pop(k)]
+
 
 @dataclass
 class Runner:
@@ -150,6 +156,20 @@ class Runner:
         if TARGET[op] is not None:
             self.servers.add(site, str(TARGET[op]), server)
         return outcome
+
+    def discard(self, site: str) -> int:
+        """Delete every server this runner made at `site` and still holds, untimed, and wait until each
+        is gone; how many there were."""
+        servers = self.servers.take_all(site)
+        if servers:
+            s = self.session(site)
+            nova = f"{self.apis[site]['nova-api']}/v2.1"
+            headers = {"OpenStack-API-Version": "compute 2.74"}
+            for server in servers:
+                s.delete(f"{nova}/servers/{server}", headers=headers)
+            for server in servers:
+                self._wait(s, f"{nova}/servers/{server}", headers, None)
+        return len(servers)
 
     def _wait(self, s: Any, url: str, headers: dict[str, str], target: str | None) -> tuple[float, float]:
         """Poll until the server is in `target` (None: DELETED or gone); when it first was, a GET's time."""
