@@ -180,7 +180,10 @@ def test_centralized_boot_latency_grows_linearly_with_delay() -> None:
     assert crossings == {50}
     latencies = [lat for lat, _ in runs]
     slopes = [(latencies[i + 1] - latencies[i]) / (delays[i + 1] - delays[i]) for i in range(len(delays) - 1)]
-    assert slopes == pytest.approx([50.0] * 3, rel=1e-6)
+    # Each crossing adds the delay, but for the wait for network-vif-plugged (the agent's report up, 2,
+    # and nova-api's cast to the compute, 1): libvirt creates the guest while it waits, and at these
+    # delays the guest's creation (spawn_ms) takes longer than the wait, which it hides.
+    assert slopes == pytest.approx([50.0 - 3] * 3, rel=1e-6)
 
 
 def test_region_per_site_boot_does_not_depend_on_the_backbone() -> None:
@@ -604,3 +607,11 @@ def test_a_host_runs_at_most_max_concurrent_builds_at_once() -> None:
     ten = _concurrent_boots(3)
     assert min(b[1] - a[1] for a, b in itertools.pairwise(one)) >= 40 * 25.0
     assert max(b[1] - a[1] for a, b in itertools.pairwise(ten)) < 40 * 25.0
+
+
+def test_the_vif_wait_shows_once_it_outlasts_the_guest_creation() -> None:
+    """Far enough away, waiting for network-vif-plugged (the agent's loop, its report up and nova-api's
+    cast: 3 crossings) takes longer than creating the guest beside it, and every crossing counts again."""
+    (near, _), (mid, _), (far, _) = (boot_latency(d) for d in (400.0, 450.0, 500.0))
+    assert (far - mid) / 50.0 == pytest.approx(50.0, rel=1e-6)
+    assert (mid - near) / 50.0 == pytest.approx(50.0, rel=1e-6)
