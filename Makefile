@@ -33,8 +33,8 @@ demo: $(STAMP)
 	$(BIN)/wanstack compare default
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks openstack
-	$(BIN)/ruff format --check src tests benchmarks openstack
+	$(BIN)/ruff check src tests benchmarks openstack scripts
+	$(BIN)/ruff format --check src tests benchmarks openstack scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -13,12 +13,18 @@
 # timing test fail, a different one each time.
 #
 # Each session has its own temporary folder. Both run whatever the first gives; either failing, or
-# running no test (pytest's exit 5), fails the whole.
+# running no test (pytest's exit 5), fails the whole. So does anything the tests leave behind: every
+# process they start carries WANSTACK_TEST_RUN (its environment, inherited), every temporary file goes
+# under the run's own TMPDIR; after both sessions, scripts/leftovers.py lists, removes and fails on
+# what is still there.
 set -uo pipefail
 bin="${1:-.venv/bin}"
 shift || true
 work="$(mktemp -d "${TMPDIR:-/tmp}/wanstack-tests-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+export WANSTACK_TEST_RUN="${work##*/}"
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp"
 trap 'exit 130' INT TERM
 
 echo "== tests that time, one at a time =="
@@ -31,5 +37,10 @@ echo "== the other tests, on every core =="
 rest_rc=$?
 
 echo
-echo "tests that time: exit $timing_rc; the others: exit $rest_rc"
-[ "$timing_rc" -eq 0 ] && [ "$rest_rc" -eq 0 ]
+echo "== what the tests left behind =="
+"$bin/python" scripts/leftovers.py "$WANSTACK_TEST_RUN" "$TMPDIR"
+left_rc=$?
+
+echo
+echo "tests that time: exit $timing_rc; the others: exit $rest_rc; left behind: exit $left_rc"
+[ "$timing_rc" -eq 0 ] && [ "$rest_rc" -eq 0 ] && [ "$left_rc" -eq 0 ]
