@@ -58,6 +58,12 @@ OPTS = [
         default=2.0,
         help="How long the guest's define and start takes, inside the wait for network-vif-plugged.",
     ),
+    cfg.FloatOpt(
+        "shutdown_seconds",
+        default=0.0,
+        help="How long powering the guest off and undefining it takes (delete).",
+    ),
+    cfg.FloatOpt("pause_seconds", default=0.0, help="How long pausing or unpausing the guest takes."),
 ]
 CONF.register_opts(OPTS, group="wanstack_guestless")
 
@@ -210,5 +216,16 @@ class GuestlessLibvirt(fake.FakeDriverWithoutFakeNodes):  # type: ignore[misc]
         destroy_disks: bool = True,
         destroy_secrets: bool = True,
     ) -> None:
+        # libvirt's destroy: the domain powered off (virDomainDestroy) and undefined, its disks
+        # removed (nova/virt/libvirt/driver.py `destroy`, `_destroy`, `cleanup`).
+        time.sleep(CONF.wanstack_guestless.shutdown_seconds)
         super().destroy(context, instance, network_info, block_device_info, destroy_disks, destroy_secrets)
         self.unplug_vifs(instance, network_info)
+
+    def pause(self, instance: Any) -> None:
+        time.sleep(CONF.wanstack_guestless.pause_seconds)  # libvirt's pause: virDomainSuspend
+        super().pause(instance)
+
+    def unpause(self, instance: Any) -> None:
+        time.sleep(CONF.wanstack_guestless.pause_seconds)  # libvirt's unpause: virDomainResume
+        super().unpause(instance)

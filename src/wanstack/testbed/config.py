@@ -190,12 +190,15 @@ def _privsep(conf: Path) -> dict[str, object]:
 class Compute:
     """What only a nova-compute's configuration has: its virt driver, its site's switch (None: no VIF
     is plugged), the file its configuration goes to (os-vif's privileged helper reads it), and how long
-    the guestless driver's define-and-start of a guest takes."""
+    the guestless driver's define-and-start, power-off and pause (or unpause) of a guest take (the
+    simulator's `spawn_ms`, `shutdown_ms`, `pause_ms`: both engines do the same work)."""
 
     virt: VirtDriver
     switch: Switch | None
     conf: Path
     spawn_s: float
+    shutdown_s: float = 0.0
+    pause_s: float = 0.0
 
 
 def nova(
@@ -252,6 +255,8 @@ def nova(
         sections["wanstack_guestless"] = {
             "ovs_namespace": switch.namespace if switch else "",
             "spawn_seconds": compute.spawn_s,
+            "shutdown_seconds": compute.shutdown_s,
+            "pause_seconds": compute.pause_s,
         }
         sections["vif_plug_ovs_privileged"] = _privsep(compute.conf)
         sections["vif_plug_linux_bridge_privileged"] = _privsep(compute.conf)

@@ -325,7 +325,14 @@ class Testbed:
             database=database,
             # The guest's define-and-start: the simulator's spawn_ms (sim/params.py; an assumption
             # there too, no KVM on this machine to measure libvirt's), so both engines agree.
-            compute=config.Compute(self.virt, self.switch_view(site), conf, Params().spawn_ms / 1000)
+            compute=config.Compute(
+                self.virt,
+                self.switch_view(site),
+                conf,
+                Params().spawn_ms / 1000,
+                Params().shutdown_ms / 1000,
+                Params().pause_ms / 1000,
+            )
             if compute
             else None,
         )
