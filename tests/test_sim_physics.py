@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -615,3 +619,29 @@ def test_the_vif_wait_shows_once_it_outlasts_the_guest_creation() -> None:
     (near, _), (mid, _), (far, _) = (boot_latency(d) for d in (400.0, 450.0, 500.0))
     assert (far - mid) / 50.0 == pytest.approx(50.0, rel=1e-6)
     assert (mid - near) / 50.0 == pytest.approx(50.0, rel=1e-6)
+
+
+def test_a_link_that_loses_everything_ends_the_run(tmp_path: Path) -> None:
+    """Every packet lost: TCP retransmits each message, its RTO doubling up to 120 s, and resets the
+    connection after tcp_retries2 = 15 retransmissions (Linux); the message is lost, the operations at
+    that site fail, and the run ends (it used to retransmit forever, the run never ending)."""
+    scenario = tmp_path / "lossy.yaml"
+    scenario.write_text(
+        "name: lossy\n"
+        "generate: {kind: star, edges: 2, delay_ms: 10, hosts: {count: 2}, center_hosts: {count: 1}}\n"
+        "link_defaults: {loss_pct: 100}\n"
+        "workload: {operations: [{op: boot, times: 3, concurrency: 1, sites: [edge-1]}]}\n"
+        "run: {duration_s: 600, seed: 1}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "wanstack.cli", "run", str(scenario), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (boot,) = [o for o in json.loads(done.stdout)["operations"] if o["op"] == "boot"]
+    # Rally's 300 s timeout each, one at a time: two of the three end within the run, neither done.
+    assert boot["succeeded"] == 0 and boot["failed"] + boot["timed_out"] >= 2

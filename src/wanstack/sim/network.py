@@ -24,7 +24,7 @@ import networkx as nx
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.message import Message
 from wanstack.topology import Topology, WanLink
-from wanstack.topology.tcp import TCP_MSS_BYTES, TCP_RTO_MIN_MS
+from wanstack.topology.tcp import TCP_MSS_BYTES, TCP_RETRIES2, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS
 
 
 class Route(NamedTuple):
@@ -200,8 +200,9 @@ class Network:
         self._lanes[(a, b)] = lane
         return lane
 
-    def _perturb(self, route: Route, message_bytes: float, total: float) -> float:
-        """Jitter and TCP retransmissions of one message on a lossy or jittery route."""
+    def _perturb(self, route: Route, message_bytes: float, total: float) -> float | None:
+        """Jitter and TCP retransmissions of one message on a lossy or jittery route; None when TCP
+        gives up on it (every packet of a 100 % lossy link is lost: the connection is reset)."""
         if route.jitters_ms:
             # netem without a `distribution` (the EnOS setting, and the bench relay's rule): each link
             # delays a packet uniformly in [delay − jitter, delay + jitter]; a route adds its links'
@@ -213,9 +214,13 @@ class Network:
             packets = max(1, math.ceil(message_bytes / TCP_MSS_BYTES))
             p_loss = 1.0 - route.survival**packets
             rto = route.rtt_ms + TCP_RTO_MIN_MS
+            retransmissions = 0
             while self._rng.random() < p_loss:
+                if retransmissions == TCP_RETRIES2:  # Linux resets the connection after tcp_retries2
+                    return None
+                retransmissions += 1
                 total += rto
-                rto *= 2.0
+                rto = min(2.0 * rto, TCP_RTO_MAX_MS)
         return total
 
     def delay(self, a: str, b: str, nbytes: float) -> float | None:
@@ -257,7 +262,11 @@ class Network:
             if self.bulk_full:
                 delay += self._bulk_wait(route.links)
             if lane.perturbed:
-                delay = self._perturb(route, one, delay)
+                perturbed = self._perturb(route, one, delay)
+                if perturbed is None:  # TCP gave up: the message is lost as on a cut link
+                    self.dropped += int(messages)
+                    return False
+                delay = perturbed
             by_tag = self.wan_bytes_by_tag
             tag = message.tag
             by_tag[tag] = by_tag.get(tag, 0.0) + nbytes
