@@ -113,3 +113,55 @@ def test_a_plan_written_with_non_finite_figures_is_json(
     out = tmp_path / "plan.json"
     migration.write_plan(None, out, None)  # type: ignore[arg-type]
     assert _strict(out.read_text(encoding="utf-8")) == {"moves": [{"downtime_ms": None}]}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "X"],
+        ["compare", "X", "--models", "centralized"],
+        ["sweep", "X", "--set", "run.seed=1,2"],
+    ],
+)
+def test_a_run_nobody_would_wait_for_is_refused_with_its_cost(tmp_path: Path, argv: list[str]) -> None:
+    """A scenario that validates but would simulate for centuries (run.duration_s: 1e15) used to run
+    silently, its memory growing: it is refused with the estimate unless --force."""
+    scenario = tmp_path / "long.yaml"
+    scenario.write_text(
+        "name: long\ngenerate: {kind: star, edges: 2, hosts: {count: 100}}\nrun: {duration_s: 1e15}\n",
+        encoding="utf-8",
+    )
+    argv = [str(scenario) if a == "X" else a for a in argv]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert "events" in result.output and "years" in result.output and "--force" in result.output
+
+
+def test_the_cost_estimate_is_the_right_order_of_magnitude() -> None:
+    from wanstack import api
+
+    for name, overrides in (
+        ("default", {}),
+        ("default", {"run.duration_s": 3600, "workload.operations": []}),
+    ):
+        infra = api.load_scenario(name, overrides)
+        events = api.simulate(infra).result.events
+        assert events is not None
+        assert 0.5 < api.cost(infra).events / events < 2.0
+
+
+def test_progress_is_a_line_now_and_then_where_no_bar_can_be_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI log or a pipe gets no bar from rich: a long run says where it is every so often."""
+    import io
+
+    from rich.console import Console
+
+    from wanstack.cli import common
+
+    out = io.StringIO()
+    monkeypatch.setattr(common, "errors", Console(file=out, force_terminal=False))  # stderr under CI
+    monkeypatch.setattr(common.LoggedProgress, "LINE_EVERY_S", 0.0)
+    bar, task = common.progress_bar(10.0, "simulating x")
+    with bar:
+        bar.update(task, completed=5.0)
+    assert "simulating x: 50 %" in out.getvalue()

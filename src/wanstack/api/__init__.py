@@ -17,6 +17,7 @@ from wanstack.api.runs import Run, Runs, load_dir
 from wanstack.api.simulation import (
     ScenarioLike,
     compare,
+    cost,
     explain,
     inventory,
     load_scenario,
@@ -36,6 +37,7 @@ __all__ = [
     "ScenarioLike",
     "WorkflowCrossings",
     "compare",
+    "cost",
     "explain",
     "inventory",
     "load_dir",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from wanstack.scenario.openstack import OpenStack
     from wanstack.sim.engine import SimOptions
+    from wanstack.sim.run_cost import RunCost
 
 ScenarioLike = str | Path | Mapping[str, Any]
 
@@ -82,6 +83,14 @@ def simulate(
     options = replace(sim_options(calibration), fluid_background=fluid)
     result = run(infra, options, progress=progress)
     return Run(result, "--".join(result.variant()))
+
+
+def cost(infra: Infrastructure, runs: int = 1) -> RunCost:
+    """What simulating `infra` `runs` times would cost (events and computing time, an estimate:
+    `sim.run_cost`); its `absurd` says whether the CLI refuses it without --force."""
+    from wanstack.sim.run_cost import RunCost, run_cost
+
+    return RunCost(run_cost(infra).events * runs)
 
 
 def inventory(source: ScenarioLike | Infrastructure, at_s: float | None = None) -> Run:

@@ -6,6 +6,7 @@ imports none of them."""
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -87,6 +88,26 @@ HtmlOption = Annotated[
         "--html", help="Also write the results as one HTML page of plots (self-contained: opens offline)."
     ),
 ]
+
+
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Run even when the estimated cost is absurd (over half an hour here)."),
+]
+
+
+def refuse_absurd(infra: Infrastructure, force: bool, runs: int = 1) -> None:
+    """Stop (exit 2, with the estimate) before simulating `runs` runs of `infra` that nobody would wait
+    for, unless `force`: a duration of 10^15 s used to run silently, its memory growing."""
+    from wanstack.api import cost
+
+    estimate = cost(infra, runs)
+    if estimate.absurd and not force:
+        fail(
+            f"{infra.scenario.name}: this would simulate {estimate.said()}; shorten run.duration_s or "
+            "the hosts, or give --force",
+            markup=False,
+        )
 
 
 def notes(fmt: OutputFormat) -> Console:
@@ -229,9 +250,37 @@ def need_rabbitmq(command: str) -> None:
         raise typer.Exit(2)
 
 
+class LoggedProgress(Progress):
+    """rich's bar on a terminal; elsewhere (a CI log, a pipe, `nohup`), where rich draws nothing, a line
+    on stderr every LINE_EVERY_S seconds, so that a long run is seen to be alive."""
+
+    LINE_EVERY_S = 10.0
+
+    def __init__(self, *columns: Any, **options: Any) -> None:
+        super().__init__(*columns, **options)
+        self._said = time.monotonic()
+
+    def update(self, task_id: TaskID, **changes: Any) -> None:
+        super().update(task_id, **changes)
+        self._line(task_id)
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        self._line(task_id)
+
+    def _line(self, task_id: TaskID) -> None:
+        now = time.monotonic()
+        if self.console.is_terminal or now - self._said < self.LINE_EVERY_S:
+            return
+        self._said = now
+        task = self._tasks[task_id]
+        self.console.print(f"{task.description}: {task.percentage:.0f} % after {task.elapsed or 0.0:.0f} s")
+
+
 def progress_bar(total: float, label: str) -> tuple[Progress, TaskID]:
-    """A bar on stderr (gone when done) for `total` steps, and its task to advance."""
-    progress = Progress(
+    """A bar on stderr (gone when done) for `total` steps, and its task to advance; as a line every
+    10 s when stderr is not a terminal."""
+    progress = LoggedProgress(
         TextColumn("{task.description}"),
         BarColumn(),
         TaskProgressColumn(),

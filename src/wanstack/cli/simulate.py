@@ -11,6 +11,7 @@ import typer
 
 from wanstack.cli.common import (
     CalibrationOption,
+    ForceOption,
     FormatOption,
     HtmlOption,
     OutOption,
@@ -25,6 +26,7 @@ from wanstack.cli.common import (
     notes,
     print_json,
     progress_bar,
+    refuse_absurd,
     report,
     tables_json,
     write_page,
@@ -73,6 +75,7 @@ def run(
         ),
     ] = None,
     set_: SetOption = None,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
     html: HtmlOption = None,
 ) -> None:
@@ -82,6 +85,7 @@ def run(
     from wanstack.report.tables import run_summary
 
     infra = load_scenario(scenario, overrides(set_))
+    refuse_absurd(infra, force)
     bar, task = progress_bar(1.0, f"simulating {infra.scenario.name}")
     with bar:
         try:
@@ -134,6 +138,7 @@ def compare(
     ] = None,
     processes: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
     calibration: CalibrationOption = None,
+    force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
     html: HtmlOption = None,
 ) -> None:
@@ -154,6 +159,7 @@ def compare(
     chosen = _choices(backends, "model", RpcBackend, "backend")
     modes = _choices(quota_modes, "scenario", QuotaMode, "quota mode")
     total = len(names) * len(chosen) * len(modes)
+    refuse_absurd(load_scenario(scenario), force, total)
     bar, task = progress_bar(total, count(total, "run"))
     try:
         with bar:

@@ -11,16 +11,19 @@ import typer
 
 from wanstack.cli.common import (
     CalibrationOption,
+    ForceOption,
     FormatOption,
     HtmlOption,
     OutputFormat,
     a_folder,
     console,
     fail,
+    load_scenario,
     need_extra,
     notes,
     print_json,
     progress_bar,
+    refuse_absurd,
     report,
     write_page,
 )
@@ -60,6 +63,7 @@ def sweep(
         typer.Option(help="A Dask scheduler (tcp://HOST:PORT): run on its workers instead of locally."),
     ] = None,
     calibration: CalibrationOption = None,
+    force: ForceOption = False,
     html: HtmlOption = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -82,6 +86,7 @@ def sweep(
     except ValueError as err:
         fail(str(err), markup=False)
     total = seeds * math.prod(len(values) for values in grid.values())
+    refuse_absurd(load_scenario(scenario), force, total)
     runs = count(total, "run")
     where = f"Dask at {scheduler}" if scheduler else "local workers"
     bar, task = progress_bar(total, f"{runs} on {where}")
