@@ -87,3 +87,55 @@ def measure(delay_ms: float = 10.0, round_trips: int = 200, burst: int = 20000) 
         float(np.percentile(arr, 99)),
         burst / max(elapsed, 1e-9),
     )
+
+
+def _bulk_server(nbytes: int) -> socket.socket:
+    """A server on 127.0.0.1 that answers each connection's first byte with `nbytes` bytes."""
+    server = socket.create_server(("127.0.0.1", 0))
+    block = memoryview(bytes(1 << 20))
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            if not conn.recv(1):
+                return
+            left = nbytes
+            while left > 0:
+                conn.sendall(block[: min(left, len(block))])
+                left -= len(block)
+            conn.recv(1)  # until the client closes
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server
+
+
+def transfer_seconds(shape: LinkShape, nbytes: int) -> float:
+    """Seconds for a client to ask for `nbytes` through a relay of `shape` and receive them all, from
+    a server on this machine (a download: the request goes client to server, the bytes come back),
+    measured from the request's sending to the last byte's arrival. The connection is set up first,
+    outside the time (a relay sets it up at once; a real path would add one RTT)."""
+    server = _bulk_server(nbytes)
+    try:
+        with (
+            DelayRelay(server.getsockname()[1], shape) as relay,
+            socket.create_connection(("127.0.0.1", relay.port)) as client,
+        ):
+            buffer = bytearray(1 << 20)
+            start = time.perf_counter()
+            client.sendall(b"?")
+            got = 0
+            while got < nbytes:
+                n = client.recv_into(buffer)
+                if not n:
+                    raise ConnectionError(f"the transfer stopped at {got} of {nbytes} bytes")
+                got += n
+            return time.perf_counter() - start
+    finally:
+        server.close()
