@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from wanstack.lab.relay import LinkShape
 from wanstack.lab.relay_probe import transfer_seconds
@@ -57,13 +58,24 @@ def simulated_seconds(nbytes: int, rtt_ms: float, mbps: float) -> float:
     return done[0] / 1000.0
 
 
+def this_machine() -> str:
+    """This machine's receive buffers and window scaling, for the record (the defaults do not use them)."""
+    sysctl = Path("/proc/sys/net/ipv4")
+    read = [
+        f"{name} = {' '.join((sysctl / name).read_text().split())}"
+        for name in ("tcp_rmem", "tcp_adv_win_scale")
+        if (sysctl / name).exists()
+    ]
+    return "; ".join(read) or "no /proc/sys/net/ipv4"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 and 16 MB at 0.15, 20 and 100 ms only")
     parser.add_argument("--mbps", type=float, default=1000.0, help="the line's rate (default 1000)")
     args = parser.parse_args()
     sizes, rtts = ((1, 16), (0.15, 20.0, 100.0)) if args.quick else (SIZES_MB, RTTS_MS)
-    print(f"window {TCP_WINDOW_BYTES:,} B, line {args.mbps:g} Mbit/s")
+    print(f"window {TCP_WINDOW_BYTES:,} B, line {args.mbps:g} Mbit/s; this machine: {this_machine()}")
     print(
         f"{'size':>6} {'RTT':>8} {'relay':>8} {'sim':>8} {'bound':>8} {'relay/sim':>9} {'relay/bound':>11}"
         f" {'sim before':>10}"
