@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from wanstack.lab.relay import LinkShape, TcpWindow
-from wanstack.lab.relay_probe import transfer_seconds
+from wanstack.lab.relay_probe import transfer_seconds, transfers_seconds
 from wanstack.scenario.load import parse
 from wanstack.sim.engine import Engine, SimOptions
 from wanstack.topology.tcp import (
@@ -98,6 +98,20 @@ def test_a_message_within_the_initial_window_sees_only_the_delay() -> None:
 @pytest.mark.timing
 def test_a_message_within_the_initial_window_takes_no_extra_round_trip() -> None:
     assert transfer_seconds(WAN, 10_000) < (RTT_MS + 0.3 * RTT_MS) / 1000.0
+
+
+def test_a_connection_idle_for_an_rto_starts_slow_again() -> None:
+    """Two transfers on one connection, 0.5 s apart (an RTO is 0.3 s at 100 ms RTT): the second
+    starts from the initial window again (RFC 5681 §4.1) and takes the bound again."""
+    first, after_idle = transfers_seconds(WAN, SIZE, [0.5])
+    assert min(first, after_idle) >= bound_s(SIZE, RTT_MS) - 0.001, (first, after_idle)
+
+
+@pytest.mark.timing
+def test_a_kept_alive_connection_keeps_its_window() -> None:
+    """Back to back, the second transfer starts at the 3 MiB window: 4 MB in two rounds."""
+    first, again = transfers_seconds(WAN, SIZE, [0.0])
+    assert again < bound_s(SIZE, RTT_MS) / 2 < first, (first, again)
 
 
 def test_a_rate_cap_holds_a_windowed_transfer_to_the_line() -> None:

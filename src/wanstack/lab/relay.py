@@ -26,19 +26,20 @@ stream stays in order), each direction with its own figures:
   each ACK acknowledges (slow start, RFC 5681 §3.1: about ×2 per RTT) up to the receiver's largest
   window (Linux's default `tcp_rmem` max, 6 MiB, half of it advertised: `topology.tcp`). An emulated
   loss halves it (ssthresh = cwnd/2, as after a fast retransmit, RFC 5681 §3.2 and what Mathis'
-  formula assumes), after which it grows by about one MSS per RTT (congestion avoidance, §3.1). So a
-  transfer takes at least `topology.tcp.window_transfer_ms`; a message smaller than the initial
-  window (an RPC) is never held by it.
+  formula assumes), after which it grows by about one MSS per RTT (congestion avoidance, §3.1). A
+  connection idle for more than an RTO (RTT + 200 ms) starts again from the initial window (RFC 5681
+  §4.1; Linux's tcp_slow_start_after_idle = 1). So a transfer takes at least
+  `topology.tcp.window_transfer_ms`; a message smaller than the initial window (an RPC) is never held
+  by it.
 
 What it does not model:
 - links shared between routes: a relay is a route, not a backbone link, so relays whose routes cross
   one link each get that link's whole rate (two sites behind one 10 Mbit/s link, each with a relay
   to the top, get 10 Mbit/s each);
-- the rest of TCP: the handshake (a connection through a relay is set up at once), the restart of
-  slow start after an idle RTO (tcp_slow_start_after_idle, RFC 5681 §4.1: a connection keeps the
-  window it reached), the receive window's own growth (Linux's autotuning starts at tcp_rmem[1] and
-  keeps ahead of slow start), CUBIC's growth (Linux's default; the relay grows as Reno does), and the
-  window of a connection while its link is cut;
+- the rest of TCP: the handshake (a connection through a relay is set up at once), the receive
+  window's own growth (Linux's autotuning starts at tcp_rmem[1] and keeps ahead of slow start),
+  CUBIC's growth (Linux's default; the relay grows as Reno does), and the window of a connection
+  while its link is cut;
 - what a loss costs the line: the retransmission does not take the line again, and losses are drawn
   per chunk read (up to 64 KiB, ⌈size / MSS⌉ segments), not per segment on the wire;
 - a route's change: a relay keeps its shape when a link on its route is cut (`cut` holds it instead).
@@ -147,11 +148,14 @@ class _InFlight:
     flight and when each piece's ACK comes back (in order: pieces are released in order)."""
 
     window: float
+    initial: float  # the window it starts from, and again after an idle RTO
     cap: float
     mss: float
+    idle_s: float  # an RTO: idle for longer, the window starts again from the initial one
     threshold: float = math.inf  # ssthresh: slow start below it
     in_flight: int = 0
     acks: deque[tuple[float, int]] = field(default_factory=deque)
+    last_sent: float = -math.inf
 
     def room(self, now: float) -> float:
         """What may be sent at `now`, after the ACKs that came back by then have opened the window."""
@@ -163,6 +167,9 @@ class _InFlight:
                 self.window = min(self.cap, self.window + acked)
             else:  # congestion avoidance: about one MSS per RTT (RFC 5681 eq. 3)
                 self.window = min(self.cap, self.window + self.mss * acked / self.window)
+        if not self.in_flight and now - self.last_sent > self.idle_s:
+            # Nothing sent for more than an RTO: the restart window again (RFC 5681 §4.1).
+            self.window = min(self.window, self.initial)
         return self.window - self.in_flight
 
     def lose(self) -> None:
@@ -444,7 +451,13 @@ class DelayRelay:
         ):
             queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
             flight = (
-                _InFlight(float(shape.window.initial_bytes), shape.window.max_bytes, shape.window.mss_bytes)
+                _InFlight(
+                    shape.window.initial_bytes,
+                    shape.window.initial_bytes,
+                    shape.window.max_bytes,
+                    shape.window.mss_bytes,
+                    idle_s=(rtt + TCP_RTO_MIN_MS) / 1000.0,
+                )
                 if shape.window is not None and rtt > 0
                 else None
             )
@@ -493,6 +506,7 @@ class DelayRelay:
             last = max(last, at)  # never reorder a byte stream
             queue.put_nowait((last, data))
             if flight is not None:
+                flight.last_sent = loop.time()
                 flight.in_flight += len(data)
                 flight.acks.append((last + ack_s, len(data)))
                 if lost:

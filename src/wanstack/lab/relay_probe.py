@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,13 +103,11 @@ def _bulk_server(nbytes: int) -> socket.socket:
 
     def serve(conn: socket.socket) -> None:
         with conn:
-            if not conn.recv(1):
-                return
-            left = nbytes
-            while left > 0:
-                conn.sendall(block[: min(left, len(block))])
-                left -= len(block)
-            conn.recv(1)  # until the client closes
+            while conn.recv(1):  # each request, until the client closes
+                left = nbytes
+                while left > 0:
+                    conn.sendall(block[: min(left, len(block))])
+                    left -= len(block)
 
     def accept() -> None:
         while True:
@@ -127,6 +126,12 @@ def transfer_seconds(shape: LinkShape, nbytes: int) -> float:
     a server on this machine (a download: the request goes client to server, the bytes come back),
     measured from the request's sending to the last byte's arrival. The connection is set up first,
     outside the time (a relay sets it up at once; a real path would add one RTT)."""
+    return transfers_seconds(shape, nbytes)[0]
+
+
+def transfers_seconds(shape: LinkShape, nbytes: int, pauses_s: Sequence[float] = ()) -> list[float]:
+    """`transfer_seconds` on one connection: a first transfer, then after each pause another (a
+    kept-alive connection: its window is what the transfers before left, unless it idled an RTO)."""
     server = _bulk_server(nbytes)
     try:
         with (
@@ -134,14 +139,19 @@ def transfer_seconds(shape: LinkShape, nbytes: int) -> float:
             socket.create_connection(("127.0.0.1", relay.port)) as client,
         ):
             buffer = bytearray(1 << 20)
-            start = time.perf_counter()
-            client.sendall(b"?")
-            got = 0
-            while got < nbytes:
-                n = client.recv_into(buffer)
-                if not n:
-                    raise ConnectionError(f"the transfer stopped at {got} of {nbytes} bytes")
-                got += n
-            return time.perf_counter() - start
+            took: list[float] = []
+            for pause in (None, *pauses_s):
+                if pause is not None:
+                    time.sleep(pause)
+                start = time.perf_counter()
+                client.sendall(b"?")
+                got = 0
+                while got < nbytes:
+                    n = client.recv_into(buffer)
+                    if not n:
+                        raise ConnectionError(f"the transfer stopped at {got} of {nbytes} bytes")
+                    got += n
+                took.append(time.perf_counter() - start)
+            return took
     finally:
         server.close()
