@@ -20,7 +20,7 @@ from wanstack.sim.host import BenchHost
 from wanstack.sim.message import Message, round_trip
 from wanstack.sim.openstack import workflows
 from wanstack.sim.params import Params
-from wanstack.topology.tcp import TCP_WINDOW_BYTES
+from wanstack.topology.tcp import TCP_WINDOW_BYTES, slow_start_ms
 
 QUIET = SimOptions(background=False)
 
@@ -136,8 +136,12 @@ def test_two_transfers_over_one_link_share_its_bandwidth(bandwidth: float) -> No
         e.flows.start("a", "b", size, lambda _: both.append(e.sim.now - t0), lambda _: None)
     e.sim.run(2e9)
     transfer_ms = size * 8 / (bandwidth * 1000)
-    assert alone == [pytest.approx(10 + transfer_ms)]  # one RTT + size / bandwidth
-    assert both == [pytest.approx(10 + 2 * transfer_ms)] * 2  # each gets half the link
+    # One RTT, slow start up to the link's rate (or the window's, 3 MiB per 10 ms), size / bandwidth.
+    ramp = slow_start_ms(size, 10.0, min(bandwidth, TCP_WINDOW_BYTES * 8 / (10 * 1000)))
+    assert ramp > 0
+    assert alone == [pytest.approx(10 + ramp + transfer_ms)]
+    # Each gets half the link (slow start counted up to the flow's own cap, not its share).
+    assert both == [pytest.approx(10 + ramp + 2 * transfer_ms)] * 2
 
 
 def test_a_long_fat_link_is_window_limited() -> None:
@@ -149,7 +153,10 @@ def test_a_long_fat_link_is_window_limited() -> None:
     e.flows.start("a", "b", 100e6, lambda _: done.append(e.sim.now), lambda _: None)
     e.sim.run(1e9)
     rate_mbps = TCP_WINDOW_BYTES * 8 / (200 * 1000)  # window / RTT
-    assert done == [pytest.approx(200 + 100e6 * 8 / (rate_mbps * 1000))]
+    # 8 rounds of slow start from 10 segments to the 3 MiB window: 1.6 s, less what they carried.
+    ramp = slow_start_ms(100e6, 200.0, rate_mbps)
+    assert ramp == pytest.approx(8 * 200 - 255 * 14480 / (rate_mbps * 125))
+    assert done == [pytest.approx(200 + ramp + 100e6 * 8 / (rate_mbps * 1000))]
 
 
 def boot_latency(d: float, model: str = "centralized") -> tuple[float, int]:

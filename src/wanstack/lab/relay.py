@@ -16,15 +16,30 @@ stream stays in order), each direction with its own figures:
 - bandwidth: each direction of a relay is one line of that rate, shared by every connection through
   the relay: a chunk is serialised onto it behind whatever entered before it (from any connection),
   then propagates. So N connections through one relay share the rate, as the traffic crossing a link
-  of that bandwidth does.
+  of that bandwidth does;
+- TCP's window (`TcpWindow`; None: none): a relay on loopback would otherwise acknowledge every byte
+  at once, and a bulk transfer through it would never be held to window/RTT. So each direction of each
+  connection has a sender's congestion window: what the relay lets onto the line is in flight until
+  its ACK would come back (when it reaches the other side, plus the way back's delay), and the relay
+  reads no more while the window is full (the sender's socket then fills and blocks it, as a real
+  sender's does). The window starts at TCP's initial window (10 segments, RFC 6928), grows by what
+  each ACK acknowledges (slow start, RFC 5681 §3.1: about ×2 per RTT) up to the receiver's largest
+  window (Linux's default `tcp_rmem` max, 6 MiB, half of it advertised: `topology.tcp`). An emulated
+  loss halves it (ssthresh = cwnd/2, as after a fast retransmit, RFC 5681 §3.2 and what Mathis'
+  formula assumes), after which it grows by about one MSS per RTT (congestion avoidance, §3.1). A
+  connection idle for more than an RTO (RTT + 200 ms) starts again from the initial window (RFC 5681
+  §4.1; Linux's tcp_slow_start_after_idle = 1). So a transfer takes at least
+  `topology.tcp.window_transfer_ms`; a message smaller than the initial window (an RPC) is never held
+  by it.
 
 What it does not model:
 - links shared between routes: a relay is a route, not a backbone link, so relays whose routes cross
   one link each get that link's whole rate (two sites behind one 10 Mbit/s link, each with a relay
   to the top, get 10 Mbit/s each);
-- TCP's window: a relay reads and acknowledges at once, on loopback, so a connection through it is
-  never held to window/RTT (the simulator's bulk flows are: `topology.tcp.TCP_WINDOW_BYTES`), and what
-  the line has not carried yet waits in the relay, unbounded;
+- the rest of TCP: the handshake (a connection through a relay is set up at once), the receive
+  window's own growth (Linux's autotuning starts at tcp_rmem[1] and keeps ahead of slow start),
+  CUBIC's growth (Linux's default; the relay grows as Reno does), and the window of a connection
+  while its link is cut;
 - what a loss costs the line: the retransmission does not take the line again, and losses are drawn
   per chunk read (up to 64 KiB, ⌈size / MSS⌉ segments), not per segment on the wire;
 - a route's change: a relay keeps its shape when a link on its route is cut (`cut` holds it instead).
@@ -40,6 +55,7 @@ import itertools
 import math
 import random
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -48,7 +64,13 @@ from wanstack.lab.messages import MessageCounter
 from wanstack.lab.natsproto import NatsMessages
 from wanstack.lab.ports import free_port
 from wanstack.topology import Topology
-from wanstack.topology.tcp import TCP_MSS_BYTES, TCP_RTO_MIN_MS, first_retransmission_after
+from wanstack.topology.tcp import (
+    TCP_INITIAL_WINDOW_BYTES,
+    TCP_MSS_BYTES,
+    TCP_RTO_MIN_MS,
+    TCP_WINDOW_BYTES,
+    first_retransmission_after,
+)
 
 CHUNK = 65536
 COUNTERS: dict[str, type[MessageCounter]] = {"amqp": AmqpMessages, "nats": NatsMessages}
@@ -108,12 +130,62 @@ def _way(topology: Topology, a: str, b: str) -> Way:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TcpWindow:
+    """TCP's sender window as a relay applies it to each direction of each connection: it starts at
+    `initial_bytes`, doubles per RTT in slow start and stops at `max_bytes`, the receiver's largest
+    advertised window. The defaults are Linux's (`topology.tcp`): 10 segments of 1448 B (RFC 6928),
+    and half of tcp_rmem's 6 MiB maximum (tcp_adv_win_scale = 1), 3 MiB. On this machine's 6.18 kernel
+    tcp_rmem's maximum is 32 MiB (Linux 6.16 raised it): `TcpWindow(max_bytes=16 * 2**20)` for that."""
+
+    initial_bytes: int = TCP_INITIAL_WINDOW_BYTES
+    max_bytes: int = TCP_WINDOW_BYTES
+    mss_bytes: int = TCP_MSS_BYTES
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """One direction of one connection as its sender sees it: the congestion window, the bytes in
+    flight and when each piece's ACK comes back (in order: pieces are released in order)."""
+
+    window: float
+    initial: float  # the window it starts from, and again after an idle RTO
+    cap: float
+    mss: float
+    idle_s: float  # an RTO: idle for longer, the window starts again from the initial one
+    threshold: float = math.inf  # ssthresh: slow start below it
+    in_flight: int = 0
+    acks: deque[tuple[float, int]] = field(default_factory=deque)
+    last_sent: float = -math.inf
+
+    def room(self, now: float) -> float:
+        """What may be sent at `now`, after the ACKs that came back by then have opened the window."""
+        acks = self.acks
+        while acks and acks[0][0] <= now:
+            acked = acks.popleft()[1]
+            self.in_flight -= acked
+            if self.window < self.threshold:  # slow start: + what is acknowledged (RFC 5681 §3.1)
+                self.window = min(self.cap, self.window + acked)
+            else:  # congestion avoidance: about one MSS per RTT (RFC 5681 eq. 3)
+                self.window = min(self.cap, self.window + self.mss * acked / self.window)
+        if not self.in_flight and now - self.last_sent > self.idle_s:
+            # Nothing sent for more than an RTO: the restart window again (RFC 5681 §4.1).
+            self.window = min(self.window, self.initial)
+        return self.window - self.in_flight
+
+    def lose(self) -> None:
+        """A loss: halve the window (RFC 5681 eq. 4, with the window for FlightSize)."""
+        self.threshold = self.window = max(self.window / 2, 2 * self.mss)
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinkShape:
     """What a link, or a route of links, does to the bytes crossing it, each way. The `reverse_*`
     fields are the way back (server to client); None: the same as the way there.
 
     `jitter_ms`: one link's ±jitter, or a route's hops' (a tuple: each drawn, the draws added).
-    `bandwidth_mbps`: None (or infinite) for no cap. `seed`: the relay's jitter and loss draws."""
+    `bandwidth_mbps`: None (or infinite) for no cap. `seed`: the relay's jitter and loss draws.
+    `window`: TCP's window on each direction of each connection (None: the relay acknowledges at once
+    and a transfer is held by nothing but the bandwidth)."""
 
     delay_ms: float = 0.0
     reverse_delay_ms: float | None = None
@@ -124,6 +196,7 @@ class LinkShape:
     bandwidth_mbps: float | None = None
     reverse_bandwidth_mbps: float | None = None
     seed: int = 0
+    window: TcpWindow | None = TcpWindow()
 
     @classmethod
     def of_path(cls, topology: Topology, a: str, b: str, *, seed: int = 0) -> LinkShape:
@@ -377,8 +450,19 @@ class DelayRelay:
             (target_r, client_w, back, self._lines[1], self.backward),
         ):
             queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+            flight = (
+                _InFlight(
+                    shape.window.initial_bytes,
+                    shape.window.initial_bytes,
+                    shape.window.max_bytes,
+                    shape.window.mss_bytes,
+                    idle_s=(rtt + TCP_RTO_MIN_MS) / 1000.0,
+                )
+                if shape.window is not None and rtt > 0
+                else None
+            )
             for coro in (
-                self._read(reader, queue, way=way, line=line, rtt_ms=rtt, stats=stats),
+                self._read(reader, queue, way=way, line=line, rtt_ms=rtt, stats=stats, flight=flight),
                 self._write(writer, queue, stats),
             ):
                 task = asyncio.get_running_loop().create_task(coro)
@@ -394,27 +478,55 @@ class DelayRelay:
         line: _Line,
         rtt_ms: float,
         stats: DirectionStats,
+        flight: _InFlight | None,
     ) -> None:
         """Read one direction and schedule each chunk's release: serialised on the relay's line,
-        then the way's delay, jitter and losses, never before the chunk ahead of it."""
+        then the way's delay, jitter and losses, never before the chunk ahead of it. With a window
+        (`flight`), only what the window has room for goes: the rest waits for ACKs."""
         loop = asyncio.get_running_loop()
         uniform, draw = self._rng.uniform, self._rng.random
         survival = 1.0 - way.loss_pct / 100.0
+        ack_s = (rtt_ms - way.delay_ms) / 1000.0  # from the far side back to the sender
         last = 0.0
+
+        def release(data: bytes) -> None:
+            nonlocal last
+            at = line.carry(loop.time(), len(data), way.bandwidth_mbps) + way.delay_ms / 1000.0
+            if way.jitters_ms:
+                at += sum(uniform(-j, j) for j in way.jitters_ms) / 1000.0
+            lost = False
+            if way.loss_pct:
+                p_chunk = 1.0 - survival ** math.ceil(len(data) / TCP_MSS_BYTES)
+                rto = (rtt_ms + TCP_RTO_MIN_MS) / 1000.0
+                while draw() < p_chunk:
+                    at += rto
+                    rto *= 2
+                    stats.retransmissions += 1
+                    lost = True
+            last = max(last, at)  # never reorder a byte stream
+            queue.put_nowait((last, data))
+            if flight is not None:
+                flight.last_sent = loop.time()
+                flight.in_flight += len(data)
+                flight.acks.append((last + ack_s, len(data)))
+                if lost:
+                    flight.lose()
+
         try:
             while data := await reader.read(CHUNK):
-                release = line.carry(loop.time(), len(data), way.bandwidth_mbps) + way.delay_ms / 1000.0
-                if way.jitters_ms:
-                    release += sum(uniform(-j, j) for j in way.jitters_ms) / 1000.0
-                if way.loss_pct:
-                    p_chunk = 1.0 - survival ** math.ceil(len(data) / TCP_MSS_BYTES)
-                    rto = (rtt_ms + TCP_RTO_MIN_MS) / 1000.0
-                    while draw() < p_chunk:
-                        release += rto
-                        rto *= 2
-                        stats.retransmissions += 1
-                last = max(last, release)  # never reorder a byte stream
-                queue.put_nowait((last, data))
+                if flight is None:
+                    release(data)
+                    continue
+                while data:
+                    room = int(flight.room(loop.time()))
+                    if room >= len(data):  # an RPC, or a window with room: at once
+                        release(data)
+                        break
+                    if room > 0:
+                        release(data[:room])
+                        data = data[room:]
+                    else:  # full: wait for the first ACK (room <= 0 means bytes are in flight)
+                        await asyncio.sleep(flight.acks[0][0] - loop.time())
         except (ConnectionError, OSError):
             pass
         finally:

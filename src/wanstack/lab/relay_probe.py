@@ -6,11 +6,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from wanstack.lab.relay import DelayRelay, LinkShape
+from wanstack.lab.relay import DelayRelay, LinkShape, TcpWindow
 
 
 @dataclass
@@ -43,14 +44,20 @@ def _echo_server() -> tuple[socket.socket, threading.Thread]:
     return server, thread
 
 
-def measure(delay_ms: float = 10.0, round_trips: int = 200, burst: int = 20000) -> RelayOverhead:
+def measure(
+    delay_ms: float = 10.0,
+    round_trips: int = 200,
+    burst: int = 20000,
+    window: TcpWindow | None = TcpWindow(),  # noqa: B008 -- frozen, shared
+) -> RelayOverhead:
     """Measure a relay of `delay_ms` each way in front of an echo server on this machine: `round_trips` round
     trips of 100 bytes one after the other, then `burst` messages of 100 bytes pipelined through both
-    directions."""
+    directions. With TCP's `window` (the default) a burst over a delayed link is held to its slow start
+    (2 MB: about 8 RTTs); None measures the relay's own capacity."""
     server, _ = _echo_server()
     port = server.getsockname()[1]
     try:
-        with DelayRelay(port, LinkShape(delay_ms=delay_ms)) as relay:
+        with DelayRelay(port, LinkShape(delay_ms=delay_ms, window=window)) as relay:
             client = socket.create_connection(("127.0.0.1", relay.port))
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             added = []
@@ -87,3 +94,64 @@ def measure(delay_ms: float = 10.0, round_trips: int = 200, burst: int = 20000) 
         float(np.percentile(arr, 99)),
         burst / max(elapsed, 1e-9),
     )
+
+
+def _bulk_server(nbytes: int) -> socket.socket:
+    """A server on 127.0.0.1 that answers each connection's first byte with `nbytes` bytes."""
+    server = socket.create_server(("127.0.0.1", 0))
+    block = memoryview(bytes(1 << 20))
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            while conn.recv(1):  # each request, until the client closes
+                left = nbytes
+                while left > 0:
+                    conn.sendall(block[: min(left, len(block))])
+                    left -= len(block)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server
+
+
+def transfer_seconds(shape: LinkShape, nbytes: int) -> float:
+    """Seconds for a client to ask for `nbytes` through a relay of `shape` and receive them all, from
+    a server on this machine (a download: the request goes client to server, the bytes come back),
+    measured from the request's sending to the last byte's arrival. The connection is set up first,
+    outside the time (a relay sets it up at once; a real path would add one RTT)."""
+    return transfers_seconds(shape, nbytes)[0]
+
+
+def transfers_seconds(shape: LinkShape, nbytes: int, pauses_s: Sequence[float] = ()) -> list[float]:
+    """`transfer_seconds` on one connection: a first transfer, then after each pause another (a
+    kept-alive connection: its window is what the transfers before left, unless it idled an RTO)."""
+    server = _bulk_server(nbytes)
+    try:
+        with (
+            DelayRelay(server.getsockname()[1], shape) as relay,
+            socket.create_connection(("127.0.0.1", relay.port)) as client,
+        ):
+            buffer = bytearray(1 << 20)
+            took: list[float] = []
+            for pause in (None, *pauses_s):
+                if pause is not None:
+                    time.sleep(pause)
+                start = time.perf_counter()
+                client.sendall(b"?")
+                got = 0
+                while got < nbytes:
+                    n = client.recv_into(buffer)
+                    if not n:
+                        raise ConnectionError(f"the transfer stopped at {got} of {nbytes} bytes")
+                    got += n
+                took.append(time.perf_counter() - start)
+            return took
+    finally:
+        server.close()

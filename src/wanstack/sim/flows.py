@@ -1,10 +1,20 @@
 """Bulk transfers (images, migrations) as fluid flows sharing link capacity max-min fairly.
 
 Each flow is also capped by what one TCP connection can carry: its window over the RTT
-(`topology.tcp.TCP_WINDOW_BYTES`, Linux's default maximum receive buffer) and, on lossy paths, the
-Mathis et al. bound MSS/RTT · 1.22/√p ("The macroscopic behavior of the TCP congestion avoidance
-algorithm", CCR 1997). Slow start is not modelled. Rates are recomputed by progressive filling
-whenever a flow starts or ends, and the next completion is scheduled; a flow whose route is cut fails.
+(`topology.tcp.TCP_WINDOW_BYTES`: the receiver's largest advertised window, half of Linux's default
+6 MiB tcp_rmem maximum) and, on lossy paths, the Mathis et al. bound MSS/RTT · 1.22/√p ("The
+macroscopic behavior of the TCP congestion avoidance algorithm", CCR 1997). Rates are recomputed by
+progressive filling whenever a flow starts or ends, and the next completion is scheduled; a flow
+whose route is cut fails.
+
+Slow start is an extra delay before the flow is admitted, not a rate that grows: a connection starts
+at 10 segments (RFC 6928) and doubles its window per RTT (RFC 5681) until it carries its cap per RTT,
+so each of those rounds takes one RTT for what the cap would carry in less; the flow then starts
+late by the difference (`topology.tcp.slow_start_ms`, O(log n) once per flow) and runs at its share.
+For a flow alone on its route this is exact for the rounds (1 MB at 200 ms RTT: 6 rounds, +1.14 s);
+under contention it counts the slow start up to the flow's own cap, not its smaller fair share, so
+it errs late by at most those rounds. A relay that carries TCP's window (`lab.relay`) takes the same
+time within a few percent (benchmarks/relay_tcp.py).
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from typing import Any
 
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.network import Network
-from wanstack.topology.tcp import LAN_MBPS, TCP_MSS_BYTES, TCP_WINDOW_BYTES
+from wanstack.topology.tcp import LAN_MBPS, TCP_MSS_BYTES, TCP_WINDOW_BYTES, slow_start_ms
 
 
 @dataclass(slots=True)
@@ -86,8 +96,8 @@ class FlowNetwork:
             next(self._ids), src, dst, route.links, float(nbytes), cap, done, failed, arg, route.delay_ms, tag
         )
         # The receiver's request takes one one-way delay (reverse path) before bytes flow, and the last
-        # byte one more to arrive: a transfer costs one RTT plus its size over its rate.
-        self.sim.after(rtt - route.delay_ms, self._admit, flow)
+        # byte one more to arrive: a transfer costs one RTT, its slow start, and its size over its rate.
+        self.sim.after(rtt - route.delay_ms + slow_start_ms(nbytes, rtt, cap), self._admit, flow)
 
     def _admit(self, flow: Flow) -> None:
         self._advance()
