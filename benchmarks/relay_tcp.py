@@ -31,8 +31,7 @@ from pathlib import Path
 
 from wanstack.lab.relay import LinkShape
 from wanstack.lab.relay_probe import transfer_seconds
-from wanstack.scenario.load import parse
-from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.transfer import lone_transfer_s
 from wanstack.topology.tcp import TCP_WINDOW_BYTES, window_transfer_ms
 
 MB = 1_000_000
@@ -41,21 +40,7 @@ RTTS_MS = (0.15, 20.0, 50.0, 100.0, 200.0)
 BEFORE_WINDOW_BYTES = 6 * 1024 * 1024  # what topology.tcp.TCP_WINDOW_BYTES was: the whole buffer
 
 
-def simulated_seconds(nbytes: int, rtt_ms: float, mbps: float) -> float:
-    """The simulator's time for one transfer between two sites `rtt_ms` apart on a link of `mbps`."""
-    engine = Engine(
-        parse(
-            "sites: [{name: a, tier: central}, {name: b, tier: edge}]\n"
-            f"links: [{{a: a, b: b, delay_ms: {rtt_ms / 2}, bandwidth_mbps: {mbps}}}]\n",
-            "relay_tcp.yaml",
-        ),
-        SimOptions(background=False),
-    )
-    done: list[float] = []
-    engine.flows.start("a", "b", nbytes, lambda _: done.append(engine.sim.now), lambda _: None)
-    engine.sim.run(1e9)
-    assert len(done) == 1
-    return done[0] / 1000.0
+simulated_seconds = lone_transfer_s  # the simulator's flow model (wanstack.sim.transfer)
 
 
 def this_machine() -> str:

@@ -12,8 +12,7 @@ import pytest
 
 from wanstack.lab.relay import LinkShape, TcpWindow
 from wanstack.lab.relay_probe import transfer_seconds, transfers_seconds
-from wanstack.scenario.load import parse
-from wanstack.sim.engine import Engine, SimOptions
+from wanstack.sim.transfer import lone_transfer_s
 from wanstack.topology.tcp import (
     TCP_INITIAL_WINDOW_BYTES,
     TCP_WINDOW_BYTES,
@@ -31,20 +30,7 @@ def bound_s(nbytes: int, rtt_ms: float, line_mbps: float = float("inf")) -> floa
     return (rtt_ms + window_transfer_ms(nbytes, rtt_ms, TCP_WINDOW_BYTES, line_mbps)) / 1000.0
 
 
-def simulated_s(nbytes: int, rtt_ms: float, mbps: float) -> float:
-    engine = Engine(
-        parse(
-            "sites: [{name: a, tier: central}, {name: b, tier: edge}]\n"
-            f"links: [{{a: a, b: b, delay_ms: {rtt_ms / 2}, bandwidth_mbps: {mbps}}}]\n",
-            "t.yaml",
-        ),
-        SimOptions(background=False),
-    )
-    done: list[float] = []
-    engine.flows.start("a", "b", nbytes, lambda _: done.append(engine.sim.now), lambda _: None)
-    engine.sim.run(1e9)
-    assert len(done) == 1
-    return done[0] / 1000.0
+simulated_s = lone_transfer_s  # the simulator's flow model (wanstack.sim.transfer)
 
 
 def test_the_defaults_are_linuxs() -> None:
