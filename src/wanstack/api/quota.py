@@ -96,13 +96,13 @@ def apply_limits(target: KeystoneProject, limits: list[RegionLimit]) -> list[str
 
 
 def token_check(
-    auth_url: str, user: str, password: str, cache_s: float = 300.0
+    auth_url: str, user: str, password: str, cache_s: float = 300.0, project: str = "admin"
 ) -> tuple[ServiceCredentials, TokenCheck]:
-    """The quota service's own Keystone credentials and the check of its callers' tokens against
-    Keystone (`auth_url`: …/v3), each checked token taken as is for `cache_s`."""
+    """The quota service's own Keystone credentials (`user` in `project`) and the check of its callers'
+    tokens against Keystone (`auth_url`: …/v3), each checked token taken as is for `cache_s`."""
     from wanstack.multiregion.service.tokens import ServiceCredentials, TokenCheck
 
-    credentials = ServiceCredentials(auth_url.rstrip("/"), user, password)
+    credentials = ServiceCredentials(auth_url.rstrip("/"), user, password, project_name=project)
     return credentials, TokenCheck(credentials, cache_s=cache_s)
 
 

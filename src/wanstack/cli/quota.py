@@ -113,7 +113,14 @@ app.add_typer(serve, name="serve")
 AuthUrl = Annotated[
     str, typer.Option(help="Keystone's …/v3 URL (tokens are checked there); empty with --no-auth only.")
 ]
-User = Annotated[str, typer.Option(help="The service's Keystone user (an administrator).")]
+User = Annotated[
+    str,
+    typer.Option(
+        help="The service's Keystone user: an administrator for the coordinator; for a region, the "
+        "region's own service user (a service role; quota-NAME by default at the coordinator)."
+    ),
+]
+ServiceProject = Annotated[str, typer.Option("--project", help="The project the service user logs in to.")]
 Password = Annotated[str, typer.Option(envvar="OS_PASSWORD", help="Its password (or OS_PASSWORD).")]
 NoAuth = Annotated[bool, typer.Option("--no-auth", help="Accept every request unchecked (trials only).")]
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -132,6 +139,7 @@ class Listening:
     auth_url: AuthUrl = ""
     user: User = "admin"
     password: Password = ""
+    project: ServiceProject = "admin"
     no_auth: NoAuth = False
     token_cache_s: TokenCache = 300.0
 
@@ -143,7 +151,7 @@ class Listening:
             return None, None
         if not self.auth_url or not self.password:
             fail("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
-        return token_check(self.auth_url, self.user, self.password, self.token_cache_s)
+        return token_check(self.auth_url, self.user, self.password, self.token_cache_s, self.project)
 
 
 def _run(server: Any, what: str, service: Any) -> None:

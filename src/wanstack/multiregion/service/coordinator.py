@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from wanstack.multiregion.service import openapi
 from wanstack.multiregion.service.bounds import MAX_COUNTER, MAX_LIMIT, MAX_USAGE, name, whole
 from wanstack.multiregion.service.http import MAX_SYNC_BODY, App, Caller, HttpError, Request, Response
 from wanstack.multiregion.service.rules import Policy
@@ -74,6 +75,7 @@ class Coordinator:
             ),
             public=True,
         )
+        app.route("GET", "/openapi.json", lambda r: Response(openapi.coordinator()), public=True)
         app.route("POST", "/v1/sync", self._sync, max_body=MAX_SYNC_BODY)
         app.route("GET", "/v1/books", self._books)
         base = "/v1.0/{project_id}/os-quota-sets/{target}"
@@ -111,14 +113,14 @@ class Coordinator:
         if body is None:
             raise HttpError(400, 'give {"region": NAME, "sync_no": n, "rows": [...]}')
         region = name(body.get("region"), "region")
+        sync_no = whole(body.get("sync_no"), "sync_no", 1, MAX_COUNTER)
+        rows = _rows(body.get("rows"))
         if region not in self.store.regions:
             if region in self.unknown or len(self.unknown) < MAX_UNKNOWN:
                 self.unknown[region] = time.monotonic()
             raise HttpError(403, f"unknown region {region!r} (known: {', '.join(self.store.regions)})")
         if not self._is_region(request.caller, region):
             raise HttpError(403, f"only region {region}'s own service user may sync as {region}")
-        sync_no = whole(body.get("sync_no"), "sync_no", 1, MAX_COUNTER)
-        rows = _rows(body.get("rows"))
         answers = self.store.sync(region, sync_no, rows, self.policy)
         return Response(
             {"rows": answers, "term_s": self.policy.term_s, "rebalance_s": self.policy.rebalance_s}
@@ -169,7 +171,7 @@ class Coordinator:
         if names is None:
             self.store.delete_limits(target)
             return Response(f"Deleted all quota limits for {target}")
-        if not isinstance(names, list) or set(names) - set(KINGBIRD_NAMES):
+        if not isinstance(names, list) or not all(isinstance(n, str) and n in KINGBIRD_NAMES for n in names):
             raise HttpError(400, f'give {{"quota_set": [names]}} among {", ".join(KINGBIRD_NAMES)}')
         deleted = self.store.delete_limits(target, [KINGBIRD_NAMES[n] for n in names])
         return Response({"Deleted quota limits": [OURS[r] for r in deleted]})

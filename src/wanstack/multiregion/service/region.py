@@ -34,6 +34,7 @@ from typing import Any
 
 from keystoneauth1.session import Session
 
+from wanstack.multiregion.service import openapi
 from wanstack.multiregion.service.bounds import MAX_AMOUNT, name, whole
 from wanstack.multiregion.service.http import App, HttpError, Request, Response
 from wanstack.multiregion.service.store import RESOURCES, RegionStore
@@ -93,6 +94,7 @@ class RegionService:
             lambda r: Response({"service": "wanstack-quota", "role": "region", "region": self.name}),
             public=True,
         )
+        app.route("GET", "/openapi.json", lambda r: Response(openapi.region()), public=True)
         app.route("POST", "/v1/claims", self._claim)
         app.route("GET", "/v1/claims", self._claims)
         app.route("POST", "/v1/claims/{claim_id}/confirm", self._confirm)
