@@ -216,12 +216,14 @@ def test_a_region_restarted_counts_its_usage_from_its_claims(tmp_path) -> None: 
     store = RegionStore(url)
     answer = {"project": "p", "resource": "instances", "seq": 1, "op": "raise", "value": 5, "slack": 0}
     store.apply([{**answer, "allowance": 4}], sent_at=0.0, claimed_at_send={}, term_s=60.0)
-    ids = [store.claim("p", {"instances": 1}, 1.0)[0] for _ in range(3)]
-    assert all(ids) and store.release(ids[0]) == "p"
-    assert store.claim("p", {"instances": 3}, 1.0)[0] is None  # the allowance: 4 per lease
+    store.set_accepted(True)  # the coordinator answered a sync
+    ids = [c.id for c in (store.claim("p", {"instances": 1}, 1.0).claim for _ in range(3)) if c]
+    assert len(ids) == 3 and store.release(ids[0]) == "p"
+    assert store.claim("p", {"instances": 3}, 1.0).claim is None  # the allowance: 4 per lease
     again = RegionStore(url)
     row = again.rows["p", "instances"]
     assert (row.share, row.used, row.claimed_total, row.applied_seq) == (5, 2, 3, 1)
-    assert again.claim("p", {"instances": 1}, 1.0) == (None, "instances: " + row.why_not(1, 1.0))
+    assert again.accepted
+    assert again.claim("p", {"instances": 1}, 1.0).why == "instances: " + row.why_not(1, 1.0)
     assert "lease" in row.why_not(1, 1.0)
     assert again.release(ids[1]) == "p" and again.release(ids[1]) is None

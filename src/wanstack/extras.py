@@ -12,7 +12,7 @@ from contextlib import contextmanager
 # Each extra: the top-level import names of the packages it installs and src/wanstack imports
 # (tests/test_packaging.py checks them against pyproject's extras).
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "bench": ("oslo_messaging", "oslo_config", "nats", "sqlalchemy", "keystoneauth1", "requests"),
+    "bench": ("oslo_messaging", "oslo_config", "nats", "sqlalchemy", "keystoneauth1", "requests", "cheroot"),
     "plan": ("ortools",),
     "html": ("plotly",),
     "cloud": ("openstack",),

@@ -96,13 +96,13 @@ def apply_limits(target: KeystoneProject, limits: list[RegionLimit]) -> list[str
 
 
 def token_check(
-    auth_url: str, user: str, password: str, cache_s: float = 300.0
+    auth_url: str, user: str, password: str, cache_s: float = 300.0, project: str = "admin"
 ) -> tuple[ServiceCredentials, TokenCheck]:
-    """The quota service's own Keystone credentials and the check of its callers' tokens against
-    Keystone (`auth_url`: …/v3), each checked token taken as is for `cache_s`."""
+    """The quota service's own Keystone credentials (`user` in `project`) and the check of its callers'
+    tokens against Keystone (`auth_url`: …/v3), each checked token taken as is for `cache_s`."""
     from wanstack.multiregion.service.tokens import ServiceCredentials, TokenCheck
 
-    credentials = ServiceCredentials(auth_url.rstrip("/"), user, password)
+    credentials = ServiceCredentials(auth_url.rstrip("/"), user, password, project_name=project)
     return credentials, TokenCheck(credentials, cache_s=cache_s)
 
 
@@ -131,13 +131,16 @@ def service_policy(
     )
 
 
-def start_coordinator(regions: Sequence[str], database: str, policy: Policy) -> Coordinator:
+def start_coordinator(
+    regions: Sequence[str], database: str, policy: Policy, users: dict[str, str] | None = None
+) -> Coordinator:
     """The coordinator (global limits, the pool, the regions' syncs) on the SQLAlchemy `database`,
-    started."""
+    started; a region's syncs are taken only from its service user (`users`: region → Keystone user
+    name, or DOMAIN/name; by default `quota-REGION` of domain Default)."""
     from wanstack.multiregion.service.coordinator import Coordinator
     from wanstack.multiregion.service.store import CoordinatorStore
 
-    return Coordinator(CoordinatorStore(database, list(regions)), policy).start()
+    return Coordinator(CoordinatorStore(database, list(regions)), policy, dict(users or {})).start()
 
 
 def start_region(
@@ -146,15 +149,22 @@ def start_region(
     credentials: ServiceCredentials | None,
     rebalance_s: float = 10.0,
     database: str = "",
+    *,
+    grace_s: float | None = None,
 ) -> RegionService:
     """Region `name`'s service (claims and releases against its shares, synced with the coordinator at
-    `coordinator_url` every `rebalance_s`, as `credentials`' user; None: unauthenticated, for trials) on
-    the SQLAlchemy `database` (default: SQLite, wanstack-quota-NAME.db here), started."""
+    `coordinator_url` every `rebalance_s` until the coordinator says otherwise, as `credentials`' user;
+    None: unauthenticated, for trials) on the SQLAlchemy `database` (default: SQLite,
+    wanstack-quota-NAME.db here), claims left unconfirmed for `grace_s` released (default: a day),
+    started."""
     from wanstack.multiregion.service.region import RegionService
     from wanstack.multiregion.service.store import RegionStore
 
     store = RegionStore(database or f"sqlite:///wanstack-quota-{name}.db")
-    return RegionService(name, store, coordinator_url.rstrip("/"), credentials, rebalance_s).start()
+    service = RegionService(name, store, coordinator_url.rstrip("/"), credentials, rebalance_s)
+    if grace_s is not None:
+        service.grace_s = grace_s
+    return service.start()
 
 
 def listen(service: Coordinator | RegionService, check: TokenCheck | None, host: str, port: int) -> Server:

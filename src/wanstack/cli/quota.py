@@ -113,7 +113,14 @@ app.add_typer(serve, name="serve")
 AuthUrl = Annotated[
     str, typer.Option(help="Keystone's …/v3 URL (tokens are checked there); empty with --no-auth only.")
 ]
-User = Annotated[str, typer.Option(help="The service's Keystone user (an administrator).")]
+User = Annotated[
+    str,
+    typer.Option(
+        help="The service's Keystone user: an administrator for the coordinator; for a region, the "
+        "region's own service user (a service role; quota-NAME by default at the coordinator)."
+    ),
+]
+ServiceProject = Annotated[str, typer.Option("--project", help="The project the service user logs in to.")]
 Password = Annotated[str, typer.Option(envvar="OS_PASSWORD", help="Its password (or OS_PASSWORD).")]
 NoAuth = Annotated[bool, typer.Option("--no-auth", help="Accept every request unchecked (trials only).")]
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -132,6 +139,7 @@ class Listening:
     auth_url: AuthUrl = ""
     user: User = "admin"
     password: Password = ""
+    project: ServiceProject = "admin"
     no_auth: NoAuth = False
     token_cache_s: TokenCache = 300.0
 
@@ -143,7 +151,7 @@ class Listening:
             return None, None
         if not self.auth_url or not self.password:
             fail("give --auth-url and --password (or OS_PASSWORD), or --no-auth for a trial")
-        return token_check(self.auth_url, self.user, self.password, self.token_cache_s)
+        return token_check(self.auth_url, self.user, self.password, self.token_cache_s, self.project)
 
 
 def _run(server: Any, what: str, service: Any) -> None:
@@ -166,11 +174,19 @@ def _run(server: Any, what: str, service: Any) -> None:
 @serve.command()
 @grouped(listening=Listening)
 def coordinator(
-    regions: Regions,
+    regions: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated regions, each NAME or NAME=USER: the Keystone user (or DOMAIN/USER) "
+            "whose token its syncs must carry (default quota-NAME of domain Default)."
+        ),
+    ],
     port: Annotated[int, typer.Option(help="Kingbird's port by default.")] = 8118,
     database: Database = "sqlite:///wanstack-quota-coordinator.db",
     mode: Annotated[str, typer.Option(help="escrow, lease or escrow-epsilon.")] = "escrow",
-    rebalance_s: Annotated[float, typer.Option(help="How often each region syncs (told to regions).")] = 10.0,
+    rebalance_s: Annotated[
+        float, typer.Option(help="How often each region syncs (in every sync's answer: regions follow it).")
+    ] = 10.0,
     term_s: Annotated[float, typer.Option(help="lease: a share's term without a sync.")] = 60.0,
     skew_s: Annotated[
         float, typer.Option(help="lease: the most a region's clock may lag over a term.")
@@ -196,7 +212,9 @@ def coordinator(
         epsilon=epsilon,
     )
     _, check = listening.auth()
-    service = start_coordinator(_regions(regions), database, policy)
+    named = [r.partition("=") for r in _regions(regions)]
+    users = {region: user for region, _, user in named if user}
+    service = start_coordinator([region for region, _, _ in named], database, policy, users)
     _run(listen(service, check, listening.host, port), f"quota coordinator ({mode})", service)
 
 
@@ -207,7 +225,12 @@ def region(
     coordinator_url: Annotated[str, typer.Option("--coordinator", help="The coordinator's URL.")],
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8119,
     database: Database = "",
-    rebalance_s: Annotated[float, typer.Option(help="How often to sync with the coordinator.")] = 10.0,
+    rebalance_s: Annotated[
+        float, typer.Option(help="How often to sync with the coordinator until it says otherwise.")
+    ] = 10.0,
+    claim_grace_s: Annotated[
+        float, typer.Option(min=1.0, help="Seconds a claim may stay unconfirmed before it is released.")
+    ] = 86400.0,
     listening: Listening = Listening(),
 ) -> None:
     """A region's service: claims and releases against its shares, synced every --rebalance-s."""
@@ -215,5 +238,5 @@ def region(
     from wanstack.api.quota import listen, start_region
 
     credentials, check = listening.auth()
-    service = start_region(name, coordinator_url, credentials, rebalance_s, database)
+    service = start_region(name, coordinator_url, credentials, rebalance_s, database, grace_s=claim_grace_s)
     _run(listen(service, check, listening.host, port), f"quota service of region {name}", service)

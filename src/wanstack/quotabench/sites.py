@@ -33,6 +33,8 @@ from wanstack.topology import Topology
 PROJECT = "demo"
 MEMBER = "demo"
 MEMBER_PASSWORD = "wanstack-demo"  # a throw-away user on loopback
+REGION_PASSWORD = "wanstack-quota-region"  # each region's service user's (throw-away, on loopback)
+SERVICE_PROJECT = "service"  # where OpenStack's service users live (devstack's SERVICE_PROJECT_NAME)
 SERVER_CLAIM = {"instances": 1, "cores": 1, "ram_mb": 512}  # the default flavor's server
 
 
@@ -202,11 +204,28 @@ class QuotaSites(LabServer):
         assert self.root is not None  # started
         return self.run(ServiceProcess(name, argv, self.root / f"{name}.log", env or {}))
 
-    def _auth(self, keystone_url: str) -> list[str]:
-        return [
-            *("--auth-url", f"{keystone_url}/v3", "--user", "admin", "--password", ADMIN_PASSWORD),
-            *("--token-cache-s", str(self.token_cache_s)),
-        ]
+    def _auth(self, keystone_url: str, region: str | None = None) -> list[str]:
+        """The service's Keystone options: the administrator for the coordinator, a region's own service
+        user for a region (the coordinator takes its syncs from no other)."""
+        who = ["--user", "admin", "--password", ADMIN_PASSWORD]
+        if region is not None:
+            who = ["--user", f"quota-{region}", "--password", REGION_PASSWORD, "--project", SERVICE_PROJECT]
+        return ["--auth-url", f"{keystone_url}/v3", *who, "--token-cache-s", str(self.token_cache_s)]
+
+    def _region_users(self) -> None:
+        """Each region's service user, `quota-REGION`, with the service role in the service project (enough
+        for Keystone to let it check tokens: keystone/common/policies/token.py, validate_token)."""
+        conn: Any = self.keystone.connect()
+        project = conn.identity.find_project(SERVICE_PROJECT) or conn.identity.create_project(
+            name=SERVICE_PROJECT, domain_id="default"
+        )
+        role = conn.identity.find_role("service") or conn.identity.create_role(name="service")
+        for region in self.regions:
+            name = f"quota-{region}"
+            user = conn.identity.find_user(name) or conn.identity.create_user(
+                name=name, password=REGION_PASSWORD, domain_id="default", default_project_id=project.id
+            )
+            conn.identity.assign_project_role_to_user(project, user, role)
 
     def launch(self, root: Path) -> None:
         port = free_port()
@@ -214,6 +233,7 @@ class QuotaSites(LabServer):
         argv += ["--port", str(port), "--database", f"sqlite:///{root / 'coordinator.db'}"]
         argv += ["--mode", self.mode, "--rebalance-s", str(self.rebalance_s), "--term-s", str(self.term_s)]
         argv += ["--skew-s", str(self.skew_s), *self._auth(self.keystone.url)]
+        self._region_users()
         coordinator = self._process("coordinator", argv)
         self.urls["coordinator"] = f"http://127.0.0.1:{port}"
         _wait(self.urls["coordinator"], coordinator)
@@ -229,7 +249,7 @@ class QuotaSites(LabServer):
                 "--rebalance-s",
                 str(self.rebalance_s),
             ]
-            argv += self._auth(f"http://127.0.0.1:{to_keystone.port}")
+            argv += self._auth(f"http://127.0.0.1:{to_keystone.port}", region)
             self.urls[region] = f"http://127.0.0.1:{mine}"
             _wait(self.urls[region], self._process(f"quota-{region}", argv))
 

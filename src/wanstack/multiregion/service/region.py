@@ -3,11 +3,25 @@ crossing on the claim's path), and a sync with the coordinator every `rebalance_
 and renews leases (`rules.py`). Served next to the region's nova-api.
 
     POST   /v1/claims        {"project": P, "resources": {"instances": 1, "cores": 2, "ram_mb": 512}}
-                             → 201 {"claim": {...}} | 403 (over the region's share: nova's answer
-                             to a quota exceeded)
+                             with an optional `Idempotency-Key` header → 201 {"claim": {...}} (the same
+                             claim again for a key used before: `Idempotent-Replayed: true`) | 403
+                             (over the region's share: nova's answer to a quota exceeded; or a region
+                             the coordinator has not accepted) | 409 (the key's claim was released) |
+                             422 (the key was used for other amounts)
+    GET    /v1/claims?project=P   the project's live claims
+    POST   /v1/claims/{id}/confirm   the claim's server exists: never released by expiry
     DELETE /v1/claims/{id}   → 204 | 404
     GET    /v1/shares        what the region holds and uses (administrators)
     GET    /                 the service's name (no token; a liveness probe)
+
+A claim not confirmed within `grace_s` of being made is released (its answer was lost, or its server
+never came to be): Nova's reservations expired the same way (`[quota] reservation_expire`, 86,400 s by
+default, nova/conf/quota.py until Nova counted usage instead, 2019).
+
+Fail closed: a region grants nothing until the coordinator has accepted one of its syncs, and nothing
+again from the moment the coordinator refuses it (401/403: a region it does not know, or a token not of
+the region's own service user), until it accepts it again. Across a cut (no answer at all), a region
+keeps serving its shares: that is what escrow is for.
 """
 
 from __future__ import annotations
@@ -20,6 +34,8 @@ from typing import Any
 
 from keystoneauth1.session import Session
 
+from wanstack.multiregion.service import openapi
+from wanstack.multiregion.service.bounds import MAX_AMOUNT, name, whole
 from wanstack.multiregion.service.http import App, HttpError, Request, Response
 from wanstack.multiregion.service.store import RESOURCES, RegionStore
 from wanstack.multiregion.service.tokens import ServiceCredentials
@@ -28,6 +44,13 @@ log = logging.getLogger(__name__)
 
 # How long a region waits for Keystone to give it a token (its syncs wait one period).
 LOGIN_TIMEOUT_S = 60.0
+# Nova's reservations expired after a day (nova/conf/quota.py `reservation_expire`, until 2019).
+CLAIM_GRACE_S = 86400.0
+# An Idempotency-Key is an opaque string (draft-ietf-httpapi-idempotency-key-header); the column holds 255.
+MAX_KEY = 255
+# The sync period a coordinator may set (its answer's `rebalance_s`): from a tenth of a second (the
+# tests' periods) to an hour.
+REBALANCE_BOUNDS = (0.1, 3600.0)
 
 
 @dataclass
@@ -41,6 +64,7 @@ class RegionService:
     coordinator_url: str
     credentials: ServiceCredentials | None  # None: no Keystone (tests of the rules only)
     rebalance_s: float = 10.0
+    grace_s: float = CLAIM_GRACE_S
     syncs_ok: int = 0
     syncs_failed: int = 0
     last_sync_error: str = ""
@@ -70,10 +94,19 @@ class RegionService:
             lambda r: Response({"service": "wanstack-quota", "role": "region", "region": self.name}),
             public=True,
         )
+        app.route("GET", "/openapi.json", lambda r: Response(openapi.region()), public=True)
         app.route("POST", "/v1/claims", self._claim)
+        app.route("GET", "/v1/claims", self._claims)
+        app.route("POST", "/v1/claims/{claim_id}/confirm", self._confirm)
         app.route("DELETE", "/v1/claims/{claim_id}", self._release)
         app.route("GET", "/v1/shares", self._shares)
         return app
+
+    @staticmethod
+    def _own(request: Request, project: str) -> None:
+        caller = request.caller
+        if caller is not None and not caller.admin and caller.project_id != project:
+            raise HttpError(403, "a token of another project")
 
     def _claim(self, request: Request) -> Response:
         body = request.body if isinstance(request.body, dict) else {}
@@ -82,25 +115,51 @@ class RegionService:
             raise HttpError(
                 400, 'give {"project": ID, "resources": {"instances": n, "cores": n, "ram_mb": n}}'
             )
+        name(project, "project")
         unknown = sorted(set(resources) - set(RESOURCES))
-        if unknown or not all(isinstance(v, int) and v >= 0 for v in resources.values()):
-            raise HttpError(
-                400, f"resources are {', '.join(RESOURCES)} with whole amounts ≥ 0 (got {resources})"
-            )
+        if unknown:
+            raise HttpError(400, f"unknown resources {', '.join(unknown)} (known: {', '.join(RESOURCES)})")
+        amounts = {r: whole(v, f"resources.{r}", 0, MAX_AMOUNT) for r, v in resources.items()}
+        if not any(amounts.values()):
+            raise HttpError(400, f"a claim takes at least one of {', '.join(RESOURCES)} above 0")
+        key = request.headers.get("idempotency-key")
+        if key is not None and not 0 < len(key) <= MAX_KEY:
+            raise HttpError(400, f"Idempotency-Key: 1 to {MAX_KEY} characters")
+        self._own(request, project)
+        outcome = self.store.claim(project, {k: v for k, v in amounts.items() if v}, time.monotonic(), key)
+        if outcome.replayed and outcome.claim is None:
+            raise HttpError(422, outcome.why)
+        if outcome.replayed and outcome.why:
+            raise HttpError(409, f"the claim made under Idempotency-Key {key!r} was released")
+        if outcome.claim is None:
+            raise HttpError(403, f"Quota exceeded in region {self.name}: {outcome.why}", region=self.name)
+        headers = [("Idempotent-Replayed", "true")] if outcome.replayed else []
+        return Response({"claim": outcome.claim.public()}, 201, headers)
+
+    def _claims(self, request: Request) -> Response:
+        project = request.query.get("project")
         caller = request.caller
-        if caller is not None and not caller.admin and caller.project_id != project:
-            raise HttpError(403, "a token of another project")
-        claim_id, why = self.store.claim(project, {k: v for k, v in resources.items() if v}, time.monotonic())
-        if claim_id is None:
-            raise HttpError(403, f"Quota exceeded in region {self.name}: {why}", region=self.name)
-        return Response({"claim": {"id": claim_id, "project": project, "resources": resources}}, 201)
+        if project is None and caller is not None and not caller.admin:
+            raise HttpError(400, "give ?project=ID (your token's project)")
+        if project is not None:
+            self._own(request, name(project, "project"))
+        return Response({"claims": [c.public() for c in self.store.claims(project)]})
+
+    def _confirm(self, request: Request) -> Response:
+        claim_id = request.params["claim_id"]
+        live = self.store.live.get(claim_id)
+        if live is not None:
+            self._own(request, live.project)
+        confirmed = self.store.confirm(claim_id)
+        if confirmed is None:
+            raise HttpError(404, "no such claim (or released already)")
+        return Response({"claim": confirmed.public()})
 
     def _release(self, request: Request) -> Response:
         claim_id = request.params["claim_id"]
         live = self.store.live.get(claim_id)
-        caller = request.caller
-        if live is not None and caller is not None and not caller.admin and caller.project_id != live[0]:
-            raise HttpError(403, "a token of another project")
+        if live is not None:
+            self._own(request, live.project)
         if self.store.release(claim_id) is None:
             raise HttpError(404, "no such claim (or released already)")
         return Response(None, 204)
@@ -141,11 +200,19 @@ class RegionService:
         if answer.status_code != 200:
             self.syncs_failed += 1
             self.last_sync_error = f"{answer.status_code} {answer.text[:200]}"
+            if answer.status_code in (401, 403) and self.store.accepted:
+                log.error("the coordinator refuses region %s: %s", self.name, self.last_sync_error)
+                self.store.set_accepted(False)  # fail closed: grant nothing until it accepts us again
             return False
         payload = answer.json()
         self.store.apply(
             payload["rows"], sent_at=sent_at, claimed_at_send=claimed, term_s=payload.get("term_s")
         )
+        if not self.store.accepted:
+            self.store.set_accepted(True)
+        period = payload.get("rebalance_s")
+        if isinstance(period, int | float) and REBALANCE_BOUNDS[0] <= period <= REBALANCE_BOUNDS[1]:
+            self.rebalance_s = float(period)  # the coordinator's period (`--rebalance-s`)
         self.syncs_ok += 1
         return True
 
@@ -154,6 +221,7 @@ class RegionService:
             started = time.monotonic()
             try:
                 self.sync()
+                self.store.expire(self.grace_s)
             except Exception:  # keep syncing whatever one round did
                 log.exception("quota sync of %s", self.name)
             self._stop.wait(max(0.0, self.rebalance_s - (time.monotonic() - started)))

@@ -14,24 +14,27 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Float,
-    Integer,
     MetaData,
     String,
     Table,
     bindparam,
     create_engine,
     event,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 
+from wanstack.multiregion.service.bounds import MAX_USAGE
 from wanstack.multiregion.service.rules import (
     Book,
     Grant,
@@ -54,11 +57,11 @@ region_shares = Table(
     metadata,
     Column("project", String(64), primary_key=True),
     Column("resource", String(32), primary_key=True),
-    Column("share", Integer, nullable=True),
-    Column("slack", Integer, nullable=False, default=0),
-    Column("applied_seq", Integer, nullable=False, default=0),
-    Column("lease_base", Integer, nullable=False, default=0),
-    Column("allowance", Integer, nullable=True),
+    Column("share", BigInteger, nullable=True),
+    Column("slack", BigInteger, nullable=False, default=0),
+    Column("applied_seq", BigInteger, nullable=False, default=0),
+    Column("lease_base", BigInteger, nullable=False, default=0),
+    Column("allowance", BigInteger, nullable=True),
 )
 SHARE_COLUMNS = ("share", "slack", "applied_seq", "lease_base", "allowance")
 region_claims = Table(
@@ -66,23 +69,27 @@ region_claims = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("project", String(64), nullable=False, index=True),
-    *(Column(r, Integer, nullable=False, default=0) for r in RESOURCES),
+    *(Column(r, BigInteger, nullable=False, default=0) for r in RESOURCES),
     Column("created_at", Float, nullable=False),  # wall clock: when it was granted
     Column("released_at", Float, nullable=True),
+    # The client's Idempotency-Key (a retried POST whose answer was lost gets the same claim back).
+    Column("idempotency_key", String(255), nullable=True),
+    # When the claim was confirmed (its server exists); an unconfirmed one is released after a grace.
+    Column("confirmed_at", Float, nullable=True),
 )
 region_meta = Table(
     "region_meta",
     metadata,
     Column("key", String(32), primary_key=True),
-    Column("value", Integer, nullable=False),
+    Column("value", BigInteger, nullable=False),
 )
 books = Table(
     "books",
     metadata,
     Column("project", String(64), primary_key=True),
     Column("resource", String(32), primary_key=True),
-    Column("limit", Integer, nullable=False),
-    Column("pool", Integer, nullable=False),
+    Column("limit", BigInteger, nullable=False),
+    Column("pool", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
 )
 grants = Table(
@@ -91,21 +98,21 @@ grants = Table(
     Column("project", String(64), primary_key=True),
     Column("resource", String(32), primary_key=True),
     Column("region", String(64), primary_key=True),
-    Column("granted", Integer, nullable=False, default=0),
-    Column("reported_share", Integer, nullable=True),
-    Column("reported_used", Integer, nullable=False, default=0),
+    Column("granted", BigInteger, nullable=False, default=0),
+    Column("reported_share", BigInteger, nullable=True),
+    Column("reported_used", BigInteger, nullable=False, default=0),
     Column("heard_at", Float, nullable=True),
-    Column("issued_seq", Integer, nullable=False, default=0),
+    Column("issued_seq", BigInteger, nullable=False, default=0),
     Column("op", String(16), nullable=False, default=Op.NONE.value),
-    Column("value", Integer, nullable=False, default=0),
-    Column("sync_no", Integer, nullable=False, default=0),
+    Column("value", BigInteger, nullable=False, default=0),
+    Column("sync_no", BigInteger, nullable=False, default=0),
 )
 REGION_TABLES = [region_shares, region_claims, region_meta]
 COORDINATOR_TABLES = [books, grants]
 
 # The statements of a claim and a release, built once (building one costs more than running it).
 _INSERT_CLAIM = region_claims.insert()
-_RELEASE_CLAIM = region_claims.update().where(region_claims.c.id == bindparam("i"))
+_UPDATE_CLAIM = region_claims.update().where(region_claims.c.id == bindparam("i"))
 _UPDATE_SHARE = region_shares.update().where(
     region_shares.c.project == bindparam("b_p"), region_shares.c.resource == bindparam("b_r")
 )
@@ -132,12 +139,60 @@ class _Store:
     def __init__(self, url: str, tables: list[Table]) -> None:
         self.engine = engine(url)
         metadata.create_all(self.engine, tables=tables)
+        _add_missing_columns(self.engine, tables)
         self.lock = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         with self.lock, self.engine.begin() as conn:
             yield conn
+
+
+def _add_missing_columns(made: Engine, tables: list[Table]) -> None:
+    """Columns added since a database was made (nullable ones only), added to it: a region's or the
+    coordinator's database of an earlier version keeps working."""
+    found = inspect(made)
+    with made.begin() as conn:
+        for table in tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have and column.nullable:
+                    kind = column.type.compile(dialect=made.dialect)
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
+@dataclass
+class LiveClaim:
+    """A claim not released: its project, amounts, when it was made (wall clock), whether it was
+    confirmed, and the client's idempotency key."""
+
+    id: str
+    project: str
+    amounts: dict[str, int]
+    created_at: float
+    confirmed: bool = False
+    key: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """As the API shows it."""
+        return {
+            "id": self.id,
+            "project": self.project,
+            "resources": self.amounts,
+            "created_at": self.created_at,
+            "confirmed": self.confirmed,
+            "idempotency_key": self.key,
+        }
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """What a claim came to: the claim (None: refused, `why` says why), and whether it is one made
+    before under the same idempotency key (nothing new taken)."""
+
+    claim: LiveClaim | None
+    why: str = ""
+    replayed: bool = False
 
 
 class RegionStore(_Store):
@@ -151,7 +206,8 @@ class RegionStore(_Store):
     def __init__(self, url: str) -> None:
         super().__init__(url, REGION_TABLES)
         self.rows: dict[tuple[str, str], RegionShare] = {}
-        self.live: dict[str, tuple[str, dict[str, int]]] = {}  # claim id -> project, amounts
+        self.live: dict[str, LiveClaim] = {}
+        self.keys: dict[tuple[str, str], tuple[str, dict[str, int]]] = {}  # (project, key) -> id, amounts
         # Claims and releases go through one connection kept open (under the lock): no pool to
         # check out on the claim's path.
         self.writer = self.engine.connect()
@@ -161,34 +217,72 @@ class RegionStore(_Store):
                 # is heard from again.
                 self.rows[r.project, r.resource] = RegionShare(**{c: getattr(r, c) for c in SHARE_COLUMNS})
             for c in conn.execute(select(region_claims)):
-                for resource in RESOURCES:
-                    amount = getattr(c, resource)
-                    if not amount:
-                        continue
+                amounts = {r: getattr(c, r) for r in RESOURCES if getattr(c, r)}
+                for resource, amount in amounts.items():
                     row = self.rows.setdefault((c.project, resource), RegionShare())
                     row.claimed_total += amount
                     if c.released_at is None:
                         row.used += amount
+                if c.idempotency_key is not None:
+                    self.keys[c.project, c.idempotency_key] = (c.id, amounts)
                 if c.released_at is None:
-                    self.live[c.id] = (c.project, {r: getattr(c, r) for r in RESOURCES if getattr(c, r)})
+                    self.live[c.id] = LiveClaim(
+                        c.id, c.project, amounts, c.created_at, c.confirmed_at is not None, c.idempotency_key
+                    )
+            standing = conn.execute(
+                select(region_meta.c.value).where(region_meta.c.key == "accepted")
+            ).scalar()
+        # Whether the coordinator has accepted this region's syncs (its last answer that was one): a
+        # region it has never accepted, or has refused since, grants nothing (fail closed).
+        self.accepted = bool(standing)
 
-    def claim(self, project: str, amounts: dict[str, int], now: float) -> tuple[str | None, str]:
-        """(claim id, '') when every amount fits, else (None, why) and nothing changes."""
+    def set_accepted(self, accepted: bool) -> None:
+        """Record the coordinator's last word on this region: its sync accepted, or refused (401/403)."""
+        with self.transaction() as conn:
+            conn.execute(region_meta.delete().where(region_meta.c.key == "accepted"))
+            conn.execute(region_meta.insert().values(key="accepted", value=int(accepted)))
+            self.accepted = accepted
+
+    def claim(
+        self, project: str, amounts: dict[str, int], now: float, key: str | None = None
+    ) -> ClaimOutcome:
+        """The claim when every amount fits (or the one made before under the same idempotency `key`),
+        else why not, and nothing changes."""
         with self.lock:
+            if key is not None and (project, key) in self.keys:
+                claim_id, before = self.keys[project, key]
+                if before != amounts:
+                    why = f"idempotency key {key!r} was used for another claim ({before})"
+                    return ClaimOutcome(None, why, replayed=True)
+                found = self.live.get(claim_id)
+                return ClaimOutcome(
+                    found or LiveClaim(claim_id, project, before, 0.0), "" if found else "released", True
+                )
+            if not self.accepted:
+                return ClaimOutcome(None, "the coordinator has not accepted this region (fail closed)")
             rows = {r: self.rows.get((project, r)) or RegionShare() for r in amounts}
             for resource, amount in amounts.items():
+                if rows[resource].used + amount > MAX_USAGE:
+                    return ClaimOutcome(None, f"{resource}: usage would pass {MAX_USAGE}")
                 why = rows[resource].why_not(amount, now)
                 if why:
-                    return None, f"{resource}: {why}"
-            claim_id = str(uuid.uuid4())
-            record = {"id": claim_id, "project": project, "created_at": time.time()}
+                    return ClaimOutcome(None, f"{resource}: {why}")
+            made = LiveClaim(str(uuid.uuid4()), project, dict(amounts), time.time(), key=key)
+            record = {
+                "id": made.id,
+                "project": project,
+                "created_at": made.created_at,
+                "idempotency_key": key,
+            }
             with self.writer.begin():
                 self.writer.execute(_INSERT_CLAIM, {**record, **{r: amounts.get(r, 0) for r in RESOURCES}})
             for resource, amount in amounts.items():
                 rows[resource].take(amount)
                 self.rows[project, resource] = rows[resource]
-            self.live[claim_id] = (project, dict(amounts))
-            return claim_id, ""
+            self.live[made.id] = made
+            if key is not None:
+                self.keys[project, key] = (made.id, dict(amounts))
+            return ClaimOutcome(made)
 
     def release(self, claim_id: str) -> str | None:
         """The released claim's project, or None if there is no such live claim."""
@@ -197,12 +291,36 @@ class RegionStore(_Store):
             if found is None:
                 return None
             with self.writer.begin():
-                self.writer.execute(_RELEASE_CLAIM, {"i": claim_id, "released_at": time.time()})
+                self.writer.execute(_UPDATE_CLAIM, {"i": claim_id, "released_at": time.time()})
             del self.live[claim_id]
-            project, amounts = found
-            for resource, amount in amounts.items():
-                self.rows[project, resource].give_back(amount)
-            return project
+            for resource, amount in found.amounts.items():
+                self.rows[found.project, resource].give_back(amount)
+            return found.project
+
+    def confirm(self, claim_id: str) -> LiveClaim | None:
+        """Mark a live claim confirmed (its server exists: it is never released by `expire`); None if
+        there is no such live claim."""
+        with self.lock:
+            found = self.live.get(claim_id)
+            if found is None:
+                return None
+            if not found.confirmed:
+                with self.writer.begin():
+                    self.writer.execute(_UPDATE_CLAIM, {"i": claim_id, "confirmed_at": time.time()})
+                found.confirmed = True
+            return found
+
+    def expire(self, grace_s: float, now: float | None = None) -> list[str]:
+        """Release every claim left unconfirmed `grace_s` after it was made (wall clock): the ids."""
+        cutoff = (time.time() if now is None else now) - grace_s
+        stale = [c.id for c in list(self.live.values()) if not c.confirmed and c.created_at < cutoff]
+        return [claim_id for claim_id in stale if self.release(claim_id) is not None]
+
+    def claims(self, project: str | None = None) -> list[LiveClaim]:
+        """The live claims (of `project`), oldest first."""
+        with self.lock:
+            found = [c for c in self.live.values() if project is None or c.project == project]
+        return sorted(found, key=lambda c: c.created_at)
 
     def shares(self) -> list[dict[str, Any]]:
         with self.lock:

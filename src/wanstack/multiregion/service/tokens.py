@@ -117,6 +117,9 @@ class TokenCheck:
             Caller(
                 project_id=body.get("project", {}).get("id", ""),
                 roles=frozenset(r["name"] for r in body.get("roles", [])),
+                user_name=body.get("user", {}).get("name", ""),
+                user_id=body.get("user", {}).get("id", ""),
+                user_domain=body.get("user", {}).get("domain", {}).get("name", ""),
             ),
             fresh_until=now + min(self.cache_s, left),
             expires=now + left,
