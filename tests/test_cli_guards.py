@@ -165,3 +165,12 @@ def test_progress_is_a_line_now_and_then_where_no_bar_can_be_drawn(monkeypatch: 
     with bar:
         bar.update(task, completed=5.0)
     assert "simulating x: 50 %" in out.getvalue()
+
+
+def test_a_random_mesh_too_large_to_build_is_refused_at_once(tmp_path: Path) -> None:
+    """100,000 random-geometric sites validated for over a minute and 310 MB before anything ran."""
+    scenario = tmp_path / "mesh.yaml"
+    scenario.write_text("name: mesh\ngenerate: {kind: random-geometric, sites: 100000}\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 2
+    assert "mesh.yaml:2:" in result.output and "generate.sites" in result.output
