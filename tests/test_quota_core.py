@@ -191,3 +191,86 @@ def test_a_scenarios_project_gets_a_ledger_per_limited_resource() -> None:
     assert set(books) == {"instances", "cores"}
     lease = books["cores"]
     assert isinstance(lease, Lease) and lease.term_s == 30.0 and lease.shares == [4, 4, 4, 4]
+
+
+# --- the lease's allowance: net of releases, its bounds, its default ------------------------------------
+
+
+def test_a_lease_allowance_is_given_back_by_releases() -> None:
+    """The allowance bounds the region's usage above its usage at the renewal, as escrow bounds a
+    value: a release gives its amount back (counted on gross claims, 2 claims and 2 releases would use
+    up an allowance of 2 for the term)."""
+    book = Lease(limit=40, regions=2, term_s=60.0, allowance_per_term=2)
+    book.tick(0.0, [True, True])
+    for t in (1.0, 2.0, 3.0):
+        assert book.claim(0, 2, t, True).granted
+        book.release(0, 2, t)
+    assert book.claim(0, 2, 4.0, True).granted
+    refused = book.claim(0, 1, 5.0, True)
+    assert not refused.granted and refused.reason == "the region's lease allowance is used up"
+
+
+def test_the_default_allowance_is_an_even_share() -> None:
+    assert Lease(limit=30, regions=4).allowance_per_term == 8  # ⌈30 / 4⌉
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=30),
+    regions=st.integers(min_value=2, max_value=6),
+    events=EVENTS,
+)
+def test_with_nothing_cut_the_default_lease_decides_as_escrow(limit, regions, events) -> None:  # type: ignore[no-untyped-def]
+    """Every region renewed at every rebalancing: the default allowance never refuses a claim within
+    the share, so lease and escrow grant and refuse the same claims."""
+    escrow = Escrow(limit=limit, regions=regions)
+    lease = Lease(limit=limit, regions=regions, term_s=60.0)
+    now, everyone = 0.0, [True] * regions
+    for dt, who, is_claim, amount in events:
+        now += dt
+        region = who % regions
+        for book in (escrow, lease):
+            book.tick(now, everyone)
+        if is_claim:
+            assert (
+                escrow.claim(region, amount, now, True).granted
+                == lease.claim(region, amount, now, True).granted
+            )
+        else:
+            escrow.release(region, amount, now)
+            lease.release(region, amount, now)
+        assert escrow.usage == lease.usage and escrow.shares == lease.shares
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=30),
+    regions=st.integers(min_value=2, max_value=6),
+    allowance=st.integers(min_value=0, max_value=8),
+    events=EVENTS,
+    cuts=CUTS,
+)
+def test_a_lease_holds_its_bounds(limit, regions, allowance, events, cuts) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the cuts: a region's usage never exceeds its usage at its last renewal plus the
+    allowance, nor the limit in all; and once a cut-off region's lease is over by its term and the
+    skew, its share is at most that, so it strands at most the allowance plus what it released since."""
+    book = Lease(limit=limit, regions=regions, term_s=30.0, skew_s=1.0, allowance_per_term=allowance)
+    now = 0.0
+    for dt, who, is_claim, amount in events:
+        now += dt
+        region = who % regions
+        reachable = [
+            not any(start <= now < start + length and r % regions == i for start, length, r in cuts)
+            for i in range(regions)
+        ]
+        book.tick(now, reachable)
+        for i in range(regions):
+            assert book.usage[i] <= book.ceiling(i)
+            if not reachable[i] and now >= book.renewed_at[i] + book.term_s + book.skew_s:
+                assert book.shares[i] <= book.ceiling(i)
+                assert book.free(i) <= book.allowance_per_term + book.usage_at_renewal[i] - book.usage[i]
+        if is_claim:
+            book.claim(region, amount, now, reachable[region])
+        else:
+            book.release(region, amount, now)
+        assert book.total <= limit

@@ -252,47 +252,69 @@ class Escrow(Ledger):
 @dataclass
 class Lease(Escrow):
     """Escrow shares held under a lease of `term_s`, renewed at every rebalancing the region takes part
-    in. Within a term a region may claim at most `allowance_per_term` beyond its usage at the renewal,
-    and none once its lease has expired by its own clock (which may run `skew_s` behind the
-    coordinator's). The coordinator, once a region's lease is over by `term_s + skew_s` of its own
-    clock, takes back the region's share above its usage at the renewal plus that allowance: the most
-    it can have used. A cut-off region thus strands at most the allowance, not its whole share."""
+    in (Gray & Cheriton, SOSP 1989: a right held until its term, which the grantor may hand to others
+    once the term and the clocks' drift bound have passed without a renewal).
+
+    The right leased is a bound on the region's usage, as the escrow method and the demarcation
+    protocol bound a value (O'Neil, ACM TODS 11(4), 1986: a decrement is granted when the worst case
+    stays within bounds, and a committed increment gives its quantity back; Barbará & Garcia-Molina,
+    VLDB J. 3(3), 1994: each site keeps its value within its own limit): until its lease is over, by
+    its own clock, a region's usage stays within min(its share, its usage at the renewal +
+    `allowance_per_term`), and a release gives its amount back to the allowance as to the share. The
+    coordinator needs no more to know what a region it cannot reach may hold: its usage at the
+    renewal plus the allowance. So, `term_s + skew_s` of its own clock after a region's last renewal
+    (its clock may run `skew_s` ahead of the region's), it lowers the region's share to that and
+    hands the rest out again.
+
+    Bounds, per region and term: no over-commit (Σ usage ≤ L, whatever the cuts and clocks within the
+    skew); a region cut off since its renewal at r strands its free share (as escrow) until r +
+    term + skew, and from then at most `allowance_per_term` plus what it released since r. A region
+    in reach is refused by the allowance only when its usage would grow more than the allowance
+    since its last renewal; as a rebalancing leaves every region it reaches its usage plus an even
+    part of the free headroom, at most ⌈L / N⌉ when it reaches them all, the default allowance (0:
+    ⌈L / N⌉, an even share) refuses nothing escrow would grant while nothing is cut off — and takes
+    back only what a cut-off region holds beyond an even share of headroom. A smaller allowance
+    strands less when a region is cut off and refuses claims with room when none is."""
 
     term_s: float = 60.0
     skew_s: float = 1.0
-    allowance_per_term: int = 0  # 0: a quarter of an even share, at least 1
+    allowance_per_term: int = 0  # 0: an even share, ⌈L / N⌉
     renewed_at: list[float] = field(default_factory=list)
     usage_at_renewal: list[int] = field(default_factory=list)
-    claimed_since: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.allowance_per_term:
-            self.allowance_per_term = max(1, self.limit // (4 * self.regions))
+            self.allowance_per_term = math.ceil(self.limit / self.regions)
         self.renewed_at = [0.0] * self.regions
         self.usage_at_renewal = list(self.usage)
-        self.claimed_since = [0] * self.regions
+
+    def ceiling(self, region: int) -> int:
+        """The most `region` may use under its current lease: its usage at the renewal plus the allowance."""
+        return self.usage_at_renewal[region] + self.allowance_per_term
 
     def allowance(self, region: int, now: float) -> int:
         # The region's own clock may read up to skew_s less than the coordinator's: it stops claiming
         # at renewal + term by its clock, which is by renewal + term + skew on the coordinator's.
         if now >= self.renewed_at[region] + self.term_s:
             return 0
-        return min(self.free(region), self.allowance_per_term - self.claimed_since[region])
+        return min(self.free(region), self.ceiling(region) - self.usage[region])
 
     def claim(self, region: int, amount: int, now: float, reachable: bool) -> Decision:
         if now >= self.renewed_at[region] + self.term_s:
             return Decision(False, "the region's lease has expired")
-        decision = super().claim(region, amount, now, reachable)
-        if decision.granted:
-            self.claimed_since[region] += amount
-        return decision
+        if amount > self.free(region):
+            return Decision(False, "the region's share is used up")
+        if self.usage[region] + amount > self.ceiling(region):
+            return Decision(False, "the region's lease allowance is used up")
+        self.usage[region] += amount
+        return Decision(True)
 
     def tick(self, now: float, reachable: list[bool]) -> None:
         self._deliver(now)
         for i in range(self.regions):
             if not reachable[i] and now >= self.renewed_at[i] + self.term_s + self.skew_s:
-                most = self.usage_at_renewal[i] + self.allowance_per_term
+                most = self.ceiling(i)
                 if self.shares[i] > most:
                     self.pool += self.shares[i] - most
                     self.shares[i] = most
@@ -303,7 +325,6 @@ class Lease(Escrow):
                 if reachable[i]:
                     self.renewed_at[i] = now
                     self.usage_at_renewal[i] = self.usage[i]
-                    self.claimed_since[i] = 0
 
 
 @dataclass

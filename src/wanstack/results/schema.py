@@ -87,22 +87,34 @@ class FaultImpact(Record):
 
 
 class QuotaStats(Record):
-    """One project's limit on one resource across every region, as its mode held it in the run."""
+    """One project's limit on one resource across every region, as its mode held it in the run. Every
+    figure is taken at each claim, release and refusal, the same way for every mode
+    (`wanstack.sim.quota_tally` defines them)."""
 
     project: str
     resource: str
     mode: str
     limit: int
-    claims: int = 0
-    refused: int = 0
+    claims: int = Field(default=0, description="Claims decided by this resource's ledger.")
+    refused: int = Field(
+        default=0,
+        description="Claims this ledger refused, and grants given back and refused after all "
+        "(unified-limits' recheck with Keystone out of reach).",
+    )
     refused_with_headroom: int = Field(
-        default=0, description="Claims refused while the global limit still had room for them."
+        default=0, description="Refused claims the global limit had room for (usage + the claim ≤ the limit)."
     )
     peak_usage: int = 0
-    over_commit_peak: int = Field(default=0, description="The most the total usage went over the limit.")
+    over_commit_peak: int = Field(
+        default=0, description="The most the total usage went over the limit, taken at every change of usage."
+    )
     over_limit_unit_s: float = Field(default=0.0, description="Usage above the limit, integrated over time.")
-    stranded_peak: int = Field(default=0, description="Most free share held by regions cut off from the top.")
-    stranded_unit_s: float = Field(default=0.0, description="Stranded free share, integrated over time.")
+    stranded_peak: int = Field(
+        default=0,
+        description="Most global headroom (limit − usage) left while a holder's latest claim had been "
+        "refused with room: headroom out of reach of a holder that asked for it, wherever it was held.",
+    )
+    stranded_unit_s: float = Field(default=0.0, description="Stranded headroom, integrated over time.")
     claim_round_trips: int = Field(default=0, description="Round trips to the top site per claim.")
     # One claim covers every resource of its project: each of the project's rows shows the same.
     claim_ms_count: int = Field(default=0, description="Claims decided (granted or refused), timed below.")

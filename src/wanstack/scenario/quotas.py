@@ -54,7 +54,11 @@ class LeaseSettings(StrictModel):
     term_s: Seconds = Field(default=60.0, gt=0, description="How long a share is held without renewal.")
     skew_s: Seconds = Field(default=1.0, description="The most a region's clock may lag the coordinator's.")
     allowance: int = Field(
-        default=0, ge=0, description="Claims a region may make per term (0: a quarter of an even share)."
+        default=0,
+        ge=0,
+        description="How far a region's usage may grow above its usage at its last renewal, releases giving "
+        "back (0: an even share, the limit over the holders rounded up: refuses nothing escrow would grant "
+        "while nothing is cut off).",
     )
 
 
@@ -74,6 +78,17 @@ class ProjectQuota(StrictModel):
     def _some_limit(self) -> ProjectQuota:
         if not self.limits.items():
             raise ValueError(f"project {self.name!r} sets no limit (instances, cores or ram_mb)")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_its_renewal(self) -> ProjectQuota:
+        # A lease is renewed at each rebalancing: one shorter would lapse between two renewals and
+        # refuse claims with nothing failing.
+        if self.mode is QuotaMode.LEASE and self.lease.term_s <= self.rebalance_s:
+            raise ValueError(
+                f"project {self.name!r}: lease.term_s ({self.lease.term_s:g} s) must exceed rebalance_s "
+                f"({self.rebalance_s:g} s), the period its leases are renewed at"
+            )
         return self
 
 

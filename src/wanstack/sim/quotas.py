@@ -1,6 +1,7 @@
 """The scenario's quotas in simulated time: a ledger per project and resource (`multiregion.quota`),
 its share holders (the regions, or the sites with compute hosts), the periodic work of its mode every
-simulated second with what each holder can reach, and what the run shows about it (`QuotaStats`).
+simulated second with what each holder can reach, and what the run shows about it (`QuotaStats`,
+taken at every claim, release and refusal by a `Tally`, the same way for every mode: `quota_tally`).
 
 The periodic work's messages (the escrow's rebalancing, Kingbird's sync) are counted on the links
 between each holder and the top site (`Network.account`) but not delivered as events: whether a
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, assert_never
 
-from wanstack.multiregion.quota import Escrow, Kingbird, Ledger, project_ledgers
+from wanstack.multiregion.quota import Kingbird, Ledger, project_ledgers
 from wanstack.results.schema import QuotaStats
 from wanstack.results.stats import latency_stats
 from wanstack.scenario.placement import Placement
@@ -29,6 +30,7 @@ from wanstack.sim.chain import ChainRunner
 from wanstack.sim.kernel import Simulator
 from wanstack.sim.message import Hop, Message, round_trip
 from wanstack.sim.network import Network
+from wanstack.sim.quota_tally import Tally
 from wanstack.sim.stations import Station
 
 TICK_MS = 1000.0
@@ -51,14 +53,14 @@ def claim_round_trips(project: ProjectQuota) -> int:
 
 @dataclass
 class Book:
-    """One project's ledgers, holders and tallies."""
+    """One project's ledgers, holders and tallies (each ledger's figures and claim log)."""
 
     project: ProjectQuota
     holders: list[str]  # the site that speaks for each holder (a region's nova-api site, or the site)
     holder_of: dict[str, int]  # a site's holder
     ledgers: dict[str, Ledger]
     protocol: ClaimProtocol  # how a claim under the project's mode travels and is decided
-    stats: dict[str, QuotaStats] = field(default_factory=dict)
+    tallies: dict[str, Tally] = field(default_factory=dict)
     # Each claim's time from the boot's quota step to its decision (ms), for the whole project.
     granted_ms: list[float] = field(default_factory=list)
     refused_ms: list[float] = field(default_factory=list)
@@ -100,12 +102,14 @@ class QuotaKeeper:
             protocol = claim_protocol(project, self.claim_ms, self.refusal_ms)
             book = Book(project, holders, holder_of, project_ledgers(project, len(holders)), protocol)
             for resource, ledger in book.ledgers.items():
-                book.stats[resource] = QuotaStats(
-                    project=project.name,
-                    resource=resource,
-                    mode=project.mode.value,
-                    limit=ledger.limit,
-                    claim_round_trips=claim_round_trips(project),
+                book.tallies[resource] = Tally(
+                    QuotaStats(
+                        project=project.name,
+                        resource=resource,
+                        mode=project.mode.value,
+                        limit=ledger.limit,
+                        claim_round_trips=claim_round_trips(project),
+                    )
                 )
             self.books[project.name] = book
 
@@ -184,31 +188,43 @@ class QuotaKeeper:
     def claim(self, book: Book, site: str, spec: OperationSpec, reachable: bool) -> str:
         """Claim a server's resources in every ledger of `book`; '' when granted, else why not (what
         was granted in the other ledgers is given back)."""
-        now_s = self.sim.now / 1000.0
+        now_ms = self.sim.now
         region = self.holder(book, site)
         amounts = self.amounts(spec)
         granted: list[str] = []
         for resource, ledger in book.ledgers.items():
-            stats = book.stats[resource]
-            stats.claims += 1
-            decision = ledger.claim(region, amounts[resource], now_s, reachable)
+            tally, amount = book.tallies[resource], amounts[resource]
+            decision = ledger.claim(region, amount, now_ms / 1000.0, reachable)
             if not decision.granted:
-                stats.refused += 1
-                if ledger.total + amounts[resource] <= ledger.limit:
-                    stats.refused_with_headroom += 1
+                tally.refused(now_ms, region, amount, ledger.total)
                 for back in granted:
-                    book.ledgers[back].release(region, amounts[back], now_s)
+                    self._give_back(book, back, region, amounts[back])
                 return f"QuotaExceeded ({resource}): {decision.reason}"
             granted.append(resource)
-            stats.peak_usage = max(stats.peak_usage, ledger.total)
+            tally.granted(now_ms, region, amount, ledger.total)
         return ""
 
+    def _give_back(self, book: Book, resource: str, region: int, amount: int) -> None:
+        ledger = book.ledgers[resource]
+        ledger.release(region, amount, self.sim.now / 1000.0)
+        book.tallies[resource].released(self.sim.now, region, amount, ledger.total)
+
     def release(self, book: Book, site: str, spec: OperationSpec) -> None:
-        now_s = self.sim.now / 1000.0
+        """A server's resources given back in every ledger of `book` (a delete, a claim's hold over)."""
         region = self.holder(book, site)
-        amounts = self.amounts(spec)
-        for resource, ledger in book.ledgers.items():
-            ledger.release(region, amounts[resource], now_s)
+        for resource, amount in self.amounts(spec).items():
+            if resource in book.ledgers:
+                self._give_back(book, resource, region, amount)
+
+    def revoke(self, book: Book, site: str, spec: OperationSpec) -> None:
+        """A server granted in every ledger of `book`, given back and refused after all."""
+        now_ms = self.sim.now
+        region = self.holder(book, site)
+        for resource, amount in self.amounts(spec).items():
+            if resource in book.ledgers:
+                ledger = book.ledgers[resource]
+                ledger.release(region, amount, now_ms / 1000.0)
+                book.tallies[resource].revoked(now_ms, region, amount, ledger.total)
 
     # --- the modes' periodic work and the tallies --------------------------------------------------
     def _sync_traffic(self, book: Book, reachable: list[bool]) -> None:
@@ -235,28 +251,23 @@ class QuotaKeeper:
             # The ledgers of a project share its period: one exchange carries every resource.
             if next(iter(book.ledgers.values())).exchange_due(now_s):
                 self._sync_traffic(book, reachable)
-            for resource, ledger in book.ledgers.items():
+            # The periodic work moves shares and limits, never usage: the tallies need nothing here.
+            for ledger in book.ledgers.values():
                 ledger.tick(now_s, reachable)
-                stats = book.stats[resource]
-                over = ledger.total - ledger.limit
-                if over > 0:
-                    stats.over_commit_peak = max(stats.over_commit_peak, over)
-                    stats.over_limit_unit_s += over * TICK_MS / 1000.0
-                if isinstance(ledger, Escrow):
-                    stranded = ledger.stranded(reachable)
-                    stats.stranded_peak = max(stats.stranded_peak, stranded)
-                    stats.stranded_unit_s += stranded * TICK_MS / 1000.0
         self.sim.after(TICK_MS, self._tick)
 
     def results(self) -> list[QuotaStats]:
+        """Every ledger's figures, the integrals carried to now (the end of the run)."""
         for book in self.books.values():
             timed = latency_stats(book.granted_ms + book.refused_ms)
-            for stats in book.stats.values():
+            for tally in book.tallies.values():
+                tally.close(self.sim.now)
+                stats = tally.stats
                 stats.claim_ms_count = timed.count
                 stats.claim_ms_p50, stats.claim_ms_p95 = timed.p50, timed.p95
                 stats.granted_claim_ms_p50 = latency_stats(book.granted_ms).p50
                 stats.refused_claim_ms_p50 = latency_stats(book.refused_ms).p50
-        return [s for book in self.books.values() for s in book.stats.values()]
+        return [t.stats for book in self.books.values() for t in book.tallies.values()]
 
 
 # --- the claim protocols -------------------------------------------------------------------------
@@ -349,7 +360,7 @@ class KeystoneChecked:
                 return
 
             def recheck_lost() -> None:
-                keeper.release(claim.book, claim.site, claim.spec)
+                keeper.revoke(claim.book, claim.site, claim.spec)
                 claim.refused("QuotaExceeded: Keystone unreachable at the recheck")
 
             keeper.round_trips(n, hops, claim.tag, claim.granted, recheck_lost)
