@@ -74,9 +74,11 @@ class FlowNetwork:
         arg: Any = None,
         tag: str = "bulk",
         cap_mbps: float = math.inf,
+        warm: bool = False,
     ) -> None:
         """Send `nbytes` from `src` to `dst`; `cap_mbps`: a rate limit of the sender's own (e.g. Nova's
-        live_migration_bandwidth)."""
+        live_migration_bandwidth); `warm`: on a connection whose window slow start has opened already
+        (a migration's rounds after the first), so none is paid again."""
         if src == dst:
             self.net.add_bulk(src, dst, (), nbytes, tag)
             self.sim.after(2 * self.net.lan_delay_ms + nbytes * 8 / (LAN_MBPS * 1000.0), done, arg)
@@ -97,7 +99,8 @@ class FlowNetwork:
         )
         # The receiver's request takes one one-way delay (reverse path) before bytes flow, and the last
         # byte one more to arrive: a transfer costs one RTT, its slow start, and its size over its rate.
-        self.sim.after(rtt - route.delay_ms + slow_start_ms(nbytes, rtt, cap), self._admit, flow)
+        ramp = 0.0 if warm else slow_start_ms(nbytes, rtt, cap)
+        self.sim.after(rtt - route.delay_ms + ramp, self._admit, flow)
 
     def _admit(self, flow: Flow) -> None:
         self._advance()

@@ -65,6 +65,9 @@ class _Live:
     throttle: float = 0.0
     rate: float = 0.0  # bytes/s the last round got
     rtt_ms: float = 0.0
+    # The migration's one connection (QEMU's migration stream) has been through slow start: its later
+    # rounds follow back to back, the window open (an idle connection would restart: RFC 5681 §4.1).
+    warm: bool = False
 
 
 @dataclass
@@ -144,7 +147,9 @@ class MigrationRun:
             self.settings.bandwidth_mbps * 1024 * 1024 * 8 / 1e6 if self.settings.bandwidth_mbps else math.inf
         )
         m = live.move
-        self.flows.start(m.src, m.dst, nbytes, then, self._cut, arg=live, tag=TAG, cap_mbps=cap)
+        flows = self.flows
+        flows.start(m.src, m.dst, nbytes, then, self._cut, arg=live, tag=TAG, cap_mbps=cap, warm=live.warm)
+        live.warm = True
 
     def _round_rate(self, live: _Live) -> float:
         elapsed = (self.sim.now - live.round_started_ms) / 1000.0

@@ -4,6 +4,7 @@ cluster, and for the tests and the sweep benchmark."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -44,6 +45,9 @@ def local_cluster(workers: int, folder: Path, timeout_s: float = 60.0) -> Iterat
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs: list[subprocess.Popen[bytes]] = []
+    # Dask's scratch space (its `temporary-directory`, else a `dask-scratch-space` left in the system's
+    # temporary folder by the scheduler too) inside the cluster's folder: nothing outlives it.
+    env = {**os.environ, "DASK_TEMPORARY_DIRECTORY": str(folder / "work")}
     try:
         with (folder / "scheduler.log").open("wb") as log:
             procs.append(
@@ -51,6 +55,7 @@ def local_cluster(workers: int, folder: Path, timeout_s: float = 60.0) -> Iterat
                     [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                     stdout=subprocess.DEVNULL,
                     stderr=log,
+                    env=env,
                 )
             )
         worker = [dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1", "--no-dashboard"]
@@ -60,6 +65,7 @@ def local_cluster(workers: int, folder: Path, timeout_s: float = 60.0) -> Iterat
                     [*worker, "--host", "127.0.0.1", "--local-directory", str(folder / "work")],
                     stdout=subprocess.DEVNULL,
                     stderr=log,
+                    env=env,
                 )
             )
         deadline = time.monotonic() + timeout_s

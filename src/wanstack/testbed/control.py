@@ -23,6 +23,7 @@ from wanstack.testbed.supervisor import STATE
 
 DEFAULT_FOLDER = Path(os.environ.get("WANSTACK_TESTBED", "/tmp/wanstack-testbed"))
 LOG = "supervisor.log"
+STOPPING = "stopping"  # `down` is stopping it
 
 
 class TestbedError(RuntimeError):
@@ -103,7 +104,7 @@ def up(
                 for line in lines[shown:]:
                     say(line)
                 shown = len(lines)
-                if not (folder / "supervisor.pid").exists():  # `testbed down` got there between the two
+                if (folder / STOPPING).exists() or not (folder / "supervisor.pid").exists():
                     raise TestbedError(f"the testbed in {folder} was taken down while it started")
                 found = state(folder)
                 if found is not None:
@@ -124,6 +125,8 @@ def down(folder: Path = DEFAULT_FOLDER, say: Callable[[str], None] = print, time
     """Stop the testbed and remove its folder (False when none was up)."""
     pid = _supervisor_pid(folder)
     if pid is not None:
+        # Said first, so that an `up` still waiting for it tells why it stopped (not "did not start").
+        (folder / STOPPING).touch()
         _stop(pid, say, timeout_s)
     existed = folder.exists()
     shutil.rmtree(folder, ignore_errors=True)

@@ -94,4 +94,7 @@ def _alive(pid: int) -> bool:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # stopped as asked (SIGINT, SIGTERM, SIGHUP): said above, no traceback
+        sys.exit(130)
