@@ -178,7 +178,7 @@ def _apply(stack: Stack) -> None:
         answer = _post_json(
             stack.coordinator, "/v1/sync", name, {"region": name, "sync_no": sync_no, "rows": rows}
         )
-        service.store.apply(answer["rows"], sent_at=sent_at, claimed_at_send=claimed, term_s=None)  # type: ignore[arg-type]
+        service.store.apply(answer["rows"], sent_at=sent_at, used_at_send=claimed, term_s=None)  # type: ignore[arg-type]
         service.store.set_accepted(True)
 
 

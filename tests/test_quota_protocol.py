@@ -21,7 +21,7 @@ class Pending:
     region: str
     report: Report
     sent_at: float  # the region's clock
-    claimed_at_send: int
+    used_at_send: int
     answer: Instruction | None = None
 
 
@@ -57,7 +57,7 @@ class World:
             case "send":
                 self.syncs[region] += 1
                 report = Report(row.share, row.used, row.applied_seq, self.syncs[region])
-                self.in_flight.append(Pending(region, report, self.clock(), row.claimed_total))
+                self.in_flight.append(Pending(region, report, self.clock(), row.used))
             case "serve" | "answer" | "drop" if self.in_flight:
                 pending = self.in_flight[amount % len(self.in_flight)]
                 if kind == "drop":
@@ -71,7 +71,7 @@ class World:
                         rows,
                         pending.answer,
                         sent_at=pending.sent_at,
-                        claimed_at_send=pending.claimed_at_send,
+                        used_at_send=pending.used_at_send,
                         term_s=self.policy.term_s,
                     )
             case "wait":
@@ -215,7 +215,7 @@ def test_a_region_restarted_counts_its_usage_from_its_claims(tmp_path) -> None: 
     url = f"sqlite:///{tmp_path / 'edge-1.db'}"
     store = RegionStore(url)
     answer = {"project": "p", "resource": "instances", "seq": 1, "op": "raise", "value": 5, "slack": 0}
-    store.apply([{**answer, "allowance": 4}], sent_at=0.0, claimed_at_send={}, term_s=60.0)
+    store.apply([{**answer, "allowance": 4}], sent_at=0.0, used_at_send={}, term_s=60.0)
     store.set_accepted(True)  # the coordinator answered a sync
     ids = [c.id for c in (store.claim("p", {"instances": 1}, 1.0).claim for _ in range(3)) if c]
     assert len(ids) == 3 and store.release(ids[0]) == "p"
@@ -227,3 +227,19 @@ def test_a_region_restarted_counts_its_usage_from_its_claims(tmp_path) -> None: 
     assert again.claim("p", {"instances": 1}, 1.0).why == "instances: " + row.why_not(1, 1.0)
     assert "lease" in row.why_not(1, 1.0)
     assert again.release(ids[1]) == "p" and again.release(ids[1]) is None
+
+
+def test_a_lease_allowance_is_net_of_releases() -> None:
+    """A region's usage may rise by the allowance over its usage when it sent its sync: a release gives
+    room back (counted on gross claims, a region that booted and deleted its allowance's worth was
+    refused until its next renewal)."""
+    from wanstack.multiregion.service.rules import Instruction, Op, RegionShare, apply
+
+    row = RegionShare()
+    answer = Instruction(seq=1, op=Op.RAISE, value=10, slack=0, allowance=2)
+    apply(row, answer, sent_at=0.0, used_at_send=0, term_s=60.0)
+    assert row.room(1.0) == 2
+    row.take(2)
+    assert row.room(1.0) == 0 and row.why_not(1, 1.0)
+    row.give_back(2)
+    assert row.room(1.0) == 2  # the servers deleted: their room is back

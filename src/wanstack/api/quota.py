@@ -112,7 +112,7 @@ def service_policy(
     rebalance_s: float = 10.0,
     term_s: float = 60.0,
     skew_s: float = 1.0,
-    allowance_share: float = 0.25,
+    allowance_share: float = 1.0,
     epsilon: float = 0.05,
 ) -> Policy:
     """The coordinator's rules for `mode` (one of SERVICE_MODES; raises ValueError otherwise): how

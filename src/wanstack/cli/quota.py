@@ -192,8 +192,11 @@ def coordinator(
         float, typer.Option(help="lease: the most a region's clock may lag over a term.")
     ] = 1.0,
     allowance_share: Annotated[
-        float, typer.Option(help="lease: the part of an even share claimable per term.")
-    ] = 0.25,
+        float,
+        typer.Option(
+            help="lease: how far a region's usage may rise per renewal, × an even share (net of releases)."
+        ),
+    ] = 1.0,
     epsilon: Annotated[float, typer.Option(help="escrow-epsilon: the slack, × the limit.")] = 0.05,
     listening: Listening = Listening(),
 ) -> None:

@@ -205,9 +205,7 @@ class RegionService:
                 self.store.set_accepted(False)  # fail closed: grant nothing until it accepts us again
             return False
         payload = answer.json()
-        self.store.apply(
-            payload["rows"], sent_at=sent_at, claimed_at_send=claimed, term_s=payload.get("term_s")
-        )
+        self.store.apply(payload["rows"], sent_at=sent_at, used_at_send=claimed, term_s=payload.get("term_s"))
         if not self.store.accepted:
             self.store.set_accepted(True)
         period = payload.get("rebalance_s")

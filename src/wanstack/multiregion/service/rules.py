@@ -16,7 +16,8 @@ a site behind a NAT or a cut link needs no inbound call, and every rule keeps on
   sequence number; a region applies each number once.
 - Leases (Gray & Cheriton, SOSP 1989; Mobisnap's time-limited escrow reservations, Preguiça et al.,
   MobiSys 2003): an answer is a lease of `term_s` counted from when the region *sent* its sync, and
-  lets it claim at most `allowance` more than it had claimed when it sent that sync. Whatever the
+  lets its usage rise at most `allowance` above what it was when it sent that sync (net of releases:
+  a server deleted gives its room back, as in the simulator's `multiregion.quota.Lease`). Whatever the
   clocks do, a region has then used at most what its newest sync reported plus one allowance (a sync
   overtaken on the way by a newer one is ignored), so `term_s + skew_s` after the coordinator last
   answered a region it takes the rest of that region's share back into its pool, and tells the
@@ -53,7 +54,7 @@ class RegionShare:
     applied_seq: int = 0
     claimed_total: int = 0  # every amount ever claimed (the lease's allowance counts from a snapshot)
     lease_until: float | None = None  # the region's clock; None: no lease (escrow)
-    lease_base: int = 0  # claimed_total when the sync that gave the lease was sent
+    lease_base: int = 0  # `used` when the sync that gave the lease was sent
     allowance: int | None = None  # per lease; None: no lease
 
     def room(self, now: float) -> float:
@@ -64,7 +65,7 @@ class RegionShare:
         if self.allowance is not None:
             if self.lease_until is None or now >= self.lease_until:
                 return 0.0
-            room = min(room, self.allowance - (self.claimed_total - self.lease_base))
+            room = min(room, self.lease_base + self.allowance - self.used)
         return room
 
     def why_not(self, amount: int, now: float) -> str:
@@ -107,10 +108,10 @@ class Instruction:
 
 
 def apply(
-    row: RegionShare, answer: Instruction, *, sent_at: float, claimed_at_send: int, term_s: float | None
+    row: RegionShare, answer: Instruction, *, sent_at: float, used_at_send: int, term_s: float | None
 ) -> None:
     """A region applies the coordinator's answer to the sync it sent at `sent_at` (its clock), when
-    its claims had reached `claimed_at_send`."""
+    its claims had reached `used_at_send`."""
     if answer.seq > row.applied_seq:
         match answer.op:
             case Op.RAISE:
@@ -129,7 +130,7 @@ def apply(
     if term_s is not None and answer.seq == row.applied_seq:
         # Only an answer the region is up to date with renews: one it applied, or a repeat.
         row.lease_until = sent_at + term_s
-        row.lease_base = claimed_at_send
+        row.lease_base = used_at_send
 
 
 @dataclass
@@ -159,7 +160,10 @@ class Policy:
     rebalance_s: float = 10.0
     term_s: float | None = None  # lease mode
     skew_s: float = 1.0
-    allowance_share: float = 0.25  # per lease: the part of an even share a region may claim
+    # Per lease: the part of an even share a region's usage may rise by. An even share (1.0, rounded up)
+    # is the smallest that never binds while every region is heard from: a rebalancing leaves each
+    # region at most ⌈L/N⌉ above its usage (docs/multiregion.md, "What the quota figures mean").
+    allowance_share: float = 1.0
     epsilon: float = 0.0
 
     def fresh_after(self) -> float:
@@ -192,7 +196,7 @@ class Book:
     def allowance(self, policy: Policy) -> int | None:
         if policy.term_s is None:
             return None
-        return max(1, math.floor(self.limit / len(self.grants) * policy.allowance_share))
+        return max(1, math.ceil(self.limit / len(self.grants) * policy.allowance_share))
 
     def _issue(self, grant: Grant, op: Op, value: int) -> None:
         grant.issued_seq += 1

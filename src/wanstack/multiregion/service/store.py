@@ -346,7 +346,7 @@ class RegionStore(_Store):
                 }
                 for (p, r), row in self.rows.items()
             ]
-            claimed = {key: row.claimed_total for key, row in self.rows.items()}
+            claimed = {key: row.used for key, row in self.rows.items()}
         return sync_no, sent, claimed
 
     def apply(
@@ -354,7 +354,7 @@ class RegionStore(_Store):
         answers: list[dict[str, Any]],
         *,
         sent_at: float,
-        claimed_at_send: dict[tuple[str, str], int],
+        used_at_send: dict[tuple[str, str], int],
         term_s: float | None,
     ) -> None:
         with self.transaction() as conn:
@@ -363,9 +363,7 @@ class RegionStore(_Store):
                 new = key not in self.rows
                 row = self.rows.get(key) or RegionShare()
                 answer = Instruction(a["seq"], Op(a["op"]), a["value"], a["slack"], a["allowance"])
-                apply(
-                    row, answer, sent_at=sent_at, claimed_at_send=claimed_at_send.get(key, 0), term_s=term_s
-                )
+                apply(row, answer, sent_at=sent_at, used_at_send=used_at_send.get(key, 0), term_s=term_s)
                 stored = {c: getattr(row, c) for c in SHARE_COLUMNS}
                 if new:
                     conn.execute(region_shares.insert(), {"project": key[0], "resource": key[1], **stored})
