@@ -49,7 +49,8 @@ def main() -> int:
             os.kill(pid, signal.SIGKILL)
     files = sorted(tmp.iterdir()) if tmp.is_dir() else []
     for path in files:
-        print(f"left behind: {path}", file=sys.stderr)
+        inside = sorted(p.name for p in path.iterdir())[:5] if path.is_dir() else []
+        print(f"left behind: {path}" + (f" (holding {', '.join(inside)})" if inside else ""), file=sys.stderr)
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
