@@ -42,6 +42,14 @@ CUTS = st.lists(
 )
 
 
+def _reachable(now: float, cuts: list, regions: int) -> list[bool]:  # type: ignore[type-arg]
+    """Which regions the coordinator reaches at `now`, under `cuts` of (start, length, region)."""
+    return [
+        not any(start <= now < start + length and r % regions == i for start, length, r in cuts)
+        for i in range(regions)
+    ]
+
+
 def _run(mode: QuotaMode, limit: int, regions: int, events: list, cuts: list, **options: float) -> int:  # type: ignore[type-arg]
     """Drive a ledger through `events` under `cuts`; the highest total usage it reached."""
     book = ledger(mode, limit, regions, **options)
@@ -49,10 +57,7 @@ def _run(mode: QuotaMode, limit: int, regions: int, events: list, cuts: list, **
     for dt, who, is_claim, amount in events:
         now += dt
         region = who % regions
-        reachable = [
-            not any(start <= now < start + length and r % regions == i for start, length, r in cuts)
-            for i in range(regions)
-        ]
+        reachable = _reachable(now, cuts, regions)
         book.tick(now, reachable)
         if is_claim:
             book.claim(region, amount, now, reachable[region])
@@ -259,10 +264,7 @@ def test_a_lease_holds_its_bounds(limit, regions, allowance, events, cuts) -> No
     for dt, who, is_claim, amount in events:
         now += dt
         region = who % regions
-        reachable = [
-            not any(start <= now < start + length and r % regions == i for start, length, r in cuts)
-            for i in range(regions)
-        ]
+        reachable = _reachable(now, cuts, regions)
         book.tick(now, reachable)
         for i in range(regions):
             assert book.usage[i] <= book.ceiling(i)
