@@ -160,7 +160,7 @@ def peak_from_databases(root: Path, regions: list[str], project: str, *, since: 
                 if released is not None:
                     events.append((released, -n))
         engine.dispose()
-    return _peak(events)
+    return peak_held(events)
 
 
 def peak_from_clients(storm: Storm) -> int:
@@ -170,10 +170,10 @@ def peak_from_clients(storm: Storm) -> int:
     for _, claim, released in storm.claims:
         if claim.status == 201 and released is not None:
             events += [(claim.started + claim.ms / 1000, 1), (released, -1)]
-    return _peak(events)
+    return peak_held(events)
 
 
-def _peak(events: list[tuple[float, int]]) -> int:
+def peak_held(events: list[tuple[float, int]]) -> int:
     """The most held at once, from (time, +n held / −n released) events."""
     peak = held = 0
     for _, n in sorted(events):  # a release before a claim at the same instant
