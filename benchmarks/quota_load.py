@@ -44,6 +44,7 @@ CLIENT_ROWS = [
     ("connection errors during faults", "… of which while a service was down"),
     ("server errors", "server errors (5xx)"),
     ("retried claims", "claims retried"),
+    ("replayed claims", "… granted before, told by a retry"),
     ("p50 ms", "claim p50 ms"),
     ("p99 ms", "claim p99 ms"),
     ("max ms", "claim max ms"),

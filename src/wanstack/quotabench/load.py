@@ -59,12 +59,13 @@ FILES_PER_CLIENT = 4
 class Answer:
     """One request's outcome after its retries: the final status (0: none within the deadline), the JSON
     body, how many times it was sent, and the errors on the way (by kind, e.g. `ConnectionResetError`,
-    `HTTP 503`)."""
+    `HTTP 503`), and whether the service said it replayed an answer given before (`Idempotent-Replayed`)."""
 
     status: int
     body: Any
     tries: int
     errors: tuple[str, ...]
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class ClaimRecord:
     errors: tuple[str, ...]
     released: int = 0
     done: float = 0.0  # time.time() when the client was done with it (released, or refused)
+    replayed: bool = False  # granted by an attempt whose answer was lost, told by a retry
 
 
 class Client:
@@ -107,7 +109,7 @@ class Client:
             self.conn.close()
             self.conn = None
 
-    def once(self, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    def once(self, method: str, path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any, bool]:
         """One request on the connection (opened first when there is none or it idled too long)."""
         if self.conn is None or time.monotonic() - self.used > KEEPALIVE_EXPIRY_S:
             self.close()
@@ -121,7 +123,8 @@ class Client:
         self.used = time.monotonic()
         if response.will_close:
             self.close()
-        return response.status, json.loads(raw) if raw else None
+        replayed = response.getheader("Idempotent-Replayed") == "true"
+        return response.status, json.loads(raw) if raw else None, replayed
 
     def request(
         self,
@@ -140,13 +143,13 @@ class Client:
         while True:
             tries += 1
             try:
-                status, answer = self.once(method, path, body, headers or {})
+                status, answer, replayed = self.once(method, path, body, headers or {})
             except (OSError, http.client.HTTPException) as err:
                 self.close()
                 errors.append(type(err).__name__)
             else:
                 if status != 503:
-                    return Answer(status, answer, tries, tuple(errors))
+                    return Answer(status, answer, tries, tuple(errors), replayed)
                 errors.append("HTTP 503")
             if time.monotonic() + wait > deadline:
                 return Answer(0, None, tries, tuple(errors))
@@ -265,7 +268,17 @@ def run_load(
                 time.sleep(min(rng.expovariate(1 / plan.think_s), max(0.0, end - time.monotonic())))
                 errors = got.errors
             record = ClaimRecord(
-                region, key, got.status, claim_id, sent, ms, got.tries, errors, released, time.time()
+                region,
+                key,
+                got.status,
+                claim_id,
+                sent,
+                ms,
+                got.tries,
+                errors,
+                released,
+                time.time(),
+                got.replayed,
             )
             with lock:
                 run.claims.append(record)
@@ -378,6 +391,7 @@ def findings(run: LoadRun, rows: list[ClaimRow], limit: int) -> dict[str, Any]:
         "server errors": server_errors,
         "errors by kind": dict(sorted(errors.items())),
         "retried claims": sum(c.tries > 1 for c in run.claims),
+        "replayed claims": sum(c.replayed for c in run.claims),
         "p50 ms": percentile(answered, 50),
         "p99 ms": percentile(answered, 99),
         "max ms": max(answered, default=None),
