@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from wanstack.lab.keystone import KeystoneServer, available
 from wanstack.lab.openstack_env import ADMIN_PASSWORD
@@ -114,6 +115,17 @@ def test_kingbirds_own_client_sets_shows_details_syncs_and_deletes(keystone: Key
         with pytest.raises(kingbird_exceptions.APIException) as refused:
             member.quota_manager.sync_quota(cloud.project_id)
         assert refused.value.error_code == 403
+
+        # Deleting some limits is curl-only in Kingbird (`kingbird/api/controllers/v1/README.rst`, DELETE
+        # 2.): the documented request, with the client's own token.
+        gone = requests.delete(
+            f"{sites.urls['coordinator']}/v1.0/{admin.http_client.project_id}/os-quota-sets/{cloud.project_id}",
+            json={"quota_set": ["cores"]},
+            headers={"X-Auth-Token": admin.http_client.token},
+            timeout=30,
+        )
+        assert (gone.status_code, gone.json()) == (200, {"Deleted quota limits": ["cores"]})
+        assert _limits(quotas.global_limits(cloud.project_id)) == {"instances": 6, "ram": 4096}
 
         # delete (`kingbird quota delete`): every limit of the project gone; a member may not.
         with pytest.raises(kingbird_exceptions.APIException) as refused:
