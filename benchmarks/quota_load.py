@@ -40,6 +40,7 @@ CLIENT_ROWS = [
     ("granted", "granted"),
     ("refused", "refused"),
     ("unanswered", "unanswered"),
+    ("connections", "connections opened"),
     ("connection errors", "connection errors (resets …)"),
     ("connection errors during faults", "… of which while a service was down"),
     ("server errors", "server errors (5xx)"),

@@ -98,9 +98,11 @@ class Client:
         self.token, self.timeout_s = token, timeout_s
         self.conn: http.client.HTTPConnection | None = None
         self.used = 0.0
+        self.opened = 0  # connections opened (the first one included)
 
     def open(self) -> None:
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+        self.opened += 1
         self.conn.connect()
         self.used = time.monotonic()
 
@@ -185,6 +187,7 @@ class LoadRun:
     plan: LoadPlan
     claims: list[ClaimRecord] = field(default_factory=list)
     connect_errors: Counter[str] = field(default_factory=Counter)
+    connections: int = 0  # connections the clients opened, every client's first included
     events: list[tuple[float, str]] = field(default_factory=list)
     started: float = 0.0
     ended: float = 0.0
@@ -283,6 +286,8 @@ def run_load(
             with lock:
                 run.claims.append(record)
         me.close()
+        with lock:
+            run.connections += me.opened
 
     def inject() -> None:
         for at_s, what, action in sorted(faults, key=lambda f: f[0]):
@@ -390,6 +395,7 @@ def findings(run: LoadRun, rows: list[ClaimRow], limit: int) -> dict[str, Any]:
         "connection errors during faults": in_faults,
         "server errors": server_errors,
         "errors by kind": dict(sorted(errors.items())),
+        "connections": run.connections,
         "retried claims": sum(c.tries > 1 for c in run.claims),
         "replayed claims": sum(c.replayed for c in run.claims),
         "p50 ms": percentile(answered, 50),
