@@ -101,12 +101,14 @@ class Client:
         self.opened = 0  # connections opened (the first one included)
 
     def open(self) -> None:
+        """A new connection to the region (connected now: its errors are the caller's to count)."""
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
         self.opened += 1
         self.conn.connect()
         self.used = time.monotonic()
 
     def close(self) -> None:
+        """The connection closed, if there is one."""
         if self.conn is not None:
             self.conn.close()
             self.conn = None
@@ -512,6 +514,7 @@ class LoadBench:
     runs: tuple[str, ...] = ("one region", "two regions", "region killed", "coordinator killed")
 
     def plan(self, cloud: Cloud, tag: str) -> LoadPlan:
+        """One run's plan: the project's member claiming, its Idempotency-Keys starting with `tag`."""
         return LoadPlan(
             self.clients,
             cloud.project_id,
