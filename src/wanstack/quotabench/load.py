@@ -51,6 +51,9 @@ BACKOFF_S = (0.05, 1.0)
 # a client needs a few frames of http.client (CPython's own threads run on 256 KiB where asked).
 STACK_BYTES = 512 * 1024
 REGIONS = ["edge-1", "edge-2"]
+# How long the clients wait for one another to be connected before they all start (a client that could
+# not start breaks the barrier instead of leaving the others waiting).
+BARRIER_S = 120.0
 # Descriptors: a connection per client, its retries, and the relays beside them.
 FILES_PER_CLIENT = 4
 
@@ -128,7 +131,11 @@ class Client:
         if response.will_close:
             self.close()
         replayed = response.getheader("Idempotent-Replayed") == "true"
-        return response.status, json.loads(raw) if raw else None, replayed
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:  # e.g. the server's own plain-text 500
+            answer = raw.decode(errors="replace")
+        return response.status, answer, replayed
 
     def request(
         self,
@@ -233,8 +240,13 @@ def run_load(
     regions = sorted(urls)
     run = LoadRun(plan)
     lock = threading.Lock()
-    ready = threading.Barrier(plan.clients + 1)
     start_at: list[float] = []
+
+    def go() -> None:  # once every client is connected, before any is let go
+        start_at.append(time.monotonic())
+        run.started = time.time()
+
+    ready = threading.Barrier(plan.clients + 1, action=go)
 
     def client(i: int) -> None:
         region = regions[i % len(regions)]
@@ -246,7 +258,7 @@ def run_load(
             me.close()
             with lock:
                 run.connect_errors[type(err).__name__] += 1
-        ready.wait()
+        ready.wait(BARRIER_S)
         end = start_at[0] + plan.duration_s
         n = 0
         body = {"project": plan.project, "resources": plan.claim}
@@ -305,9 +317,7 @@ def run_load(
             thread.start()
     finally:
         threading.stack_size(previous)
-    start_at.append(time.monotonic())
-    run.started = time.time()
-    ready.wait()
+    ready.wait(BARRIER_S)
     chaos = threading.Thread(target=inject, daemon=True)
     chaos.start()
     for thread in threads:
