@@ -52,3 +52,16 @@ def test_fifty_clients_at_two_regions_hold_the_limit_through_a_region_killed(
     assert calm["connections"] < 2 * bench.clients < calm["claims"], calm
     # The kill was seen (connections refused or reset while edge-1 was down), and only then.
     assert killed["connection errors"] == killed["connection errors during faults"] > 0, killed
+
+
+def test_the_peak_from_the_databases_counts_what_was_held_when_the_run_began() -> None:
+    from wanstack.quotabench.runs import ClaimRow, peak_since
+
+    rows = [
+        ClaimRow("edge-1", "a", "k1", 2, created_at=1.0, released_at=12.0),  # held across the start
+        ClaimRow("edge-1", "b", "k2", 5, created_at=2.0, released_at=3.0),  # over before the start
+        ClaimRow("edge-2", "c", "k3", 1, created_at=11.0, released_at=None),
+        ClaimRow("edge-2", "d", None, 1, created_at=12.0, released_at=13.0),  # a release first at 12.0
+    ]
+    assert peak_since(rows, since=10.0) == 3
+    assert peak_since(rows, since=0.0) == 7

@@ -30,14 +30,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import create_engine, text
-
 from wanstack.lab.keystone import KeystoneServer
-from wanstack.quotabench.runs import peak_held, percentile
+from wanstack.quotabench.runs import ClaimRow, claim_rows, peak_since, percentile
 from wanstack.quotabench.sites import Cloud, QuotaSites, call, get
 
 # A keep-alive connection idle this long is opened anew before the next request, as httpx does
@@ -325,55 +322,6 @@ def run_load(
     chaos.join(120)
     run.ended = time.time()
     return run
-
-
-@dataclass(frozen=True)
-class ClaimRow:
-    """A claim as its region's database holds it."""
-
-    region: str
-    id: str
-    key: str | None
-    instances: int
-    created_at: float
-    released_at: float | None
-
-
-def claim_rows(root: Path, regions: list[str], project: str) -> list[ClaimRow]:
-    """Every claim of `project` in the regions' databases (`root/REGION.db`, as `QuotaSites` keeps them)."""
-    rows = []
-    for region in regions:
-        engine = create_engine(f"sqlite:///{root / region}.db")
-        try:
-            with engine.connect() as conn:
-                found = conn.execute(
-                    text(
-                        "SELECT id, idempotency_key, instances, created_at, released_at FROM region_claims"
-                        " WHERE project = :p"
-                    ),
-                    {"p": project},
-                )
-                rows += [ClaimRow(region, *r) for r in found]
-        finally:
-            engine.dispose()
-    return rows
-
-
-def peak_since(rows: list[ClaimRow], since: float) -> int:
-    """The most instances held at once across the regions from `since` (time.time()) on: the claims held
-    then, and every claim and release after."""
-    base = sum(
-        r.instances
-        for r in rows
-        if r.created_at < since and (r.released_at is None or r.released_at >= since)
-    )
-    events = [(since, base)]
-    for r in rows:
-        if r.created_at >= since:
-            events.append((r.created_at, r.instances))
-        if r.released_at is not None and r.released_at >= since:
-            events.append((r.released_at, -r.instances))
-    return peak_held(events)
 
 
 def findings(run: LoadRun, rows: list[ClaimRow], limit: int) -> dict[str, Any]:
