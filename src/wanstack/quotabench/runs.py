@@ -145,22 +145,58 @@ class Storm:
 
 
 def peak_from_databases(root: Path, regions: list[str], project: str, *, since: float = 0.0) -> int:
-    """The most servers held at once across every region, from the regions' own claim records (one
-    machine, one clock) of claims granted from `since` (time.time())."""
-    events: list[tuple[float, int]] = []
+    """The most servers held at once across every region from `since` (time.time()) on, from the regions'
+    own claim records (one machine, one clock)."""
+    return peak_since(claim_rows(root, regions, project), since)
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """A claim as its region's database holds it."""
+
+    region: str
+    id: str
+    key: str | None
+    instances: int
+    created_at: float
+    released_at: float | None
+
+
+def claim_rows(root: Path, regions: list[str], project: str) -> list[ClaimRow]:
+    """Every claim of `project` in the regions' databases (`root/REGION.db`, as `QuotaSites` keeps them)."""
+    rows = []
     for region in regions:
         engine = create_engine(f"sqlite:///{root / region}.db")
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT created_at, released_at, instances FROM region_claims WHERE project = :p"),
-                {"p": project},
-            )
-            for created, released, n in rows:
-                events.append((created, n))
-                if released is not None:
-                    events.append((released, -n))
-        engine.dispose()
-    return _peak(events)
+        try:
+            with engine.connect() as conn:
+                found = conn.execute(
+                    text(
+                        "SELECT id, idempotency_key, instances, created_at, released_at FROM region_claims"
+                        " WHERE project = :p"
+                    ),
+                    {"p": project},
+                )
+                rows += [ClaimRow(region, *r) for r in found]
+        finally:
+            engine.dispose()
+    return rows
+
+
+def peak_since(rows: list[ClaimRow], since: float) -> int:
+    """The most instances held at once across the regions from `since` (time.time()) on: the claims held
+    then, and every claim and release after."""
+    base = sum(
+        r.instances
+        for r in rows
+        if r.created_at < since and (r.released_at is None or r.released_at >= since)
+    )
+    events = [(since, base)]
+    for r in rows:
+        if r.created_at >= since:
+            events.append((r.created_at, r.instances))
+        if r.released_at is not None and r.released_at >= since:
+            events.append((r.released_at, -r.instances))
+    return peak_held(events)
 
 
 def peak_from_clients(storm: Storm) -> int:
@@ -170,10 +206,10 @@ def peak_from_clients(storm: Storm) -> int:
     for _, claim, released in storm.claims:
         if claim.status == 201 and released is not None:
             events += [(claim.started + claim.ms / 1000, 1), (released, -1)]
-    return _peak(events)
+    return peak_held(events)
 
 
-def _peak(events: list[tuple[float, int]]) -> int:
+def peak_held(events: list[tuple[float, int]]) -> int:
     """The most held at once, from (time, +n held / −n released) events."""
     peak = held = 0
     for _, n in sorted(events):  # a release before a claim at the same instant

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import sys
 import time
 from collections.abc import Iterable
@@ -187,6 +189,8 @@ class QuotaSites(LabServer):
     relays: dict[str, list[DelayRelay]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)  # region (and "coordinator") -> URL
     enforcers: dict[str, str] = field(default_factory=dict)  # region -> oslo.limit enforcer URL
+    # The quota services' processes: "coordinator" and each region's, by the same names as `urls`.
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def shape(self, region: str) -> LinkShape:
         """The path from `region` to the top site."""
@@ -234,7 +238,7 @@ class QuotaSites(LabServer):
         argv += ["--mode", self.mode, "--rebalance-s", str(self.rebalance_s), "--term-s", str(self.term_s)]
         argv += ["--skew-s", str(self.skew_s), *self._auth(self.keystone.url)]
         self._region_users()
-        coordinator = self._process("coordinator", argv)
+        coordinator = self.services["coordinator"] = self._process("coordinator", argv)
         self.urls["coordinator"] = f"http://127.0.0.1:{port}"
         _wait(self.urls["coordinator"], coordinator)
         for region in self.regions:
@@ -251,7 +255,8 @@ class QuotaSites(LabServer):
             ]
             argv += self._auth(f"http://127.0.0.1:{to_keystone.port}", region)
             self.urls[region] = f"http://127.0.0.1:{mine}"
-            _wait(self.urls[region], self._process(f"quota-{region}", argv))
+            self.services[region] = self._process(f"quota-{region}", argv)
+            _wait(self.urls[region], self.services[region])
 
     def start_enforcers(self, cloud: Cloud, timeout_s: float | None = None) -> None:
         """The baseline: at each region an oslo.limit enforcer as nova-api runs it, asking Keystone
@@ -286,6 +291,21 @@ class QuotaSites(LabServer):
             argv = [str(environment.python()), "-m", "wanstack_openstack.serve"]
             self.enforcers[region] = f"http://127.0.0.1:{port}"
             _wait(self.enforcers[region], self._process(f"oslo-limit-{region}", argv, env))
+
+    def kill(self, service: str) -> None:
+        """kill -9 of `service` ("coordinator" or a region's name) and its session: nothing it held in
+        memory is written, its connections are reset by the kernel."""
+        process = self.services[service]
+        assert process.proc is not None, f"{service} is not running"
+        os.killpg(process.proc.pid, signal.SIGKILL)
+        process.proc.wait()
+
+    def revive(self, service: str, timeout_s: float = 60.0) -> None:
+        """`service` started again as it was (the same command, port and database) after `kill`;
+        returns once it answers."""
+        process = self.services[service]
+        assert not process.alive, f"{service} is still running"
+        _wait(self.urls[service], process.start(), timeout_s)
 
     def set_delay(self, delay_ms: float) -> None:
         """Every region's path gets `delay_ms` one way, each way, the rest of its shape kept; new

@@ -59,6 +59,12 @@ THREADS = 32
 # at net.core.somaxconn (4096 since Linux 5.4). wsgiref's default of 5 reset connections under 200
 # parallel claims (issue 36).
 BACKLOG = 2048
+# Idle keep-alive connections kept open (each a descriptor in cheroot's selector, no thread; closed after
+# TIMEOUT_S silent): gunicorn's default `worker_connections` (gunicorn/config.py, WorkerConnections:
+# 1000 simultaneous clients per worker). cheroot's own default, `keep_alive_conn_limit` = 10, closed the
+# connection after nearly every answer with 100 clients at a region (886 connections opened for 1,175
+# requests, benchmarks/quota_load.py --quick, 2026-12-07): each client paid a TCP handshake per claim.
+KEEPALIVE_CONNECTIONS = 1000
 
 
 @dataclass
@@ -283,6 +289,7 @@ class Server:
         )
         self.server.gateway = _Gateway
         self.server.max_request_body_size = MAX_SERVER_BODY
+        self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
         self.server.server_name = "wanstack-quota"
         self.server.prepare()  # bound and listening when the constructor returns
         self.thread = threading.Thread(target=self.server.serve, name=f"quota:{port}", daemon=True)
