@@ -205,6 +205,7 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
         assert not list(cloud.network.ports(device_id=server.id))  # nova released its port
         assert tap not in switch.devices()  # unplugged
         _rally_boots_and_deletes_at_the_edge(testbed, infra)
+        _a_traced_unpause_says_what_it_made_and_leaves_nothing(testbed, cloud)
     assert testbed.processes == [] and len(pids) >= 10
     for pid in pids:
         status = Path(f"/proc/{pid}/status")
@@ -213,6 +214,21 @@ def test_a_server_boots_at_an_edge_site_behind_a_wan_link_and_nothing_is_left(
     assert not root.exists()
     assert namespace not in subprocess.run(["ip", "netns"], capture_output=True, text=True, check=True).stdout
     assert links == subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=True).stdout
+
+
+def _a_traced_unpause_says_what_it_made_and_leaves_nothing(testbed: Any, cloud: Any) -> None:
+    """`testbed trace unpause` needs a paused server: it says it boots and pauses one first, untraced,
+    and deletes every server it made (it used to do so silently and leave them on the host)."""
+    from wanstack.api.testbed import trace
+
+    said: list[str] = []
+    traced = trace(testbed.describe(), "unpause", "edge-1", say=said.append)
+    assert traced.critical_crossings > 0
+    assert any("unpause needs a server" in line and "untraced" in line for line in said), said
+    assert any(line.startswith("deleted the") for line in said), said
+    # Nova lists a server whose vm_state is DELETED until its record is destroyed, moments later.
+    left = [(s.name, s.status) for s in cloud.compute.servers() if s.status != "DELETED"]
+    assert left == [], (left, said)
 
 
 def _rally_boots_and_deletes_at_the_edge(testbed: Any, infra: Any) -> None:
