@@ -314,6 +314,7 @@ class Testbed:
         else:
             database = None  # nova-compute: no database access
         conf = self.folder("etc", name) / "nova.conf"
+        guest = Params()  # the guest's times, as the simulator has them
         text = config.nova(
             self.folder("state", name),
             self.folder("log") / f"{name}.log",
@@ -323,15 +324,16 @@ class Testbed:
             my_ip=layout.ip(site),
             api_database=self.database(site, api_site, "nova_api") if api else None,
             database=database,
-            # The guest's define-and-start: the simulator's spawn_ms (sim/params.py; an assumption
-            # there too, no KVM on this machine to measure libvirt's), so both engines agree.
+            # The guest's define-and-start, power-off and pause: the simulator's spawn_ms, shutdown_ms
+            # and pause_ms (sim/params.py; assumptions there too, no KVM on this machine to measure
+            # libvirt's), so both engines agree.
             compute=config.Compute(
                 self.virt,
                 self.switch_view(site),
                 conf,
-                Params().spawn_ms / 1000,
-                Params().shutdown_ms / 1000,
-                Params().pause_ms / 1000,
+                guest.spawn_ms / 1000,
+                guest.shutdown_ms / 1000,
+                guest.pause_ms / 1000,
             )
             if compute
             else None,
