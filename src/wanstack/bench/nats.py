@@ -57,9 +57,9 @@ class NatsServer(LabServer):
     routes: list[str] = field(default_factory=list)
     startup_timeout_s: float = 20.0
     protocol: str = "nats"  # what a relay parses to count its messages (`lab.relay`)
-    folder_prefix: ClassVar[str] = "wanstack-nats-"
+    kind: ClassVar[str] = "nats"
     installed = staticmethod(available)
-    missing: ClassVar[str] = "nats-server is not installed (run `make test`, which installs it)"
+    package: ClassVar[str] = "nats-server"
 
     @property
     def url(self) -> str:
@@ -119,7 +119,7 @@ class NatsCluster(LabServer):
     the WAN path from one site to another (`LinkShape.of_path`). Clients use the nearest server
     (`nearest`). The servers' files share the cluster's folder (`servers.LabServer`)."""
 
-    folder_prefix: ClassVar[str] = "wanstack-nats-"
+    kind: ClassVar[str] = "nats"
 
     def __init__(
         self, sites: Sequence[str], shape: Callable[[str, str], LinkShape], name: str = "wanstack"

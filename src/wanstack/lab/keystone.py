@@ -97,7 +97,7 @@ class KeystoneServer(LabServer):
 
     database: str | None = None  # an SQLAlchemy URL (default: SQLite in its folder)
     startup_timeout_s: float = 120.0
-    folder_prefix: ClassVar[str] = "wanstack-keystone-"
+    kind: ClassVar[str] = "keystone"
     installed = staticmethod(available)
     missing: ClassVar[str] = environment.MISSING
 

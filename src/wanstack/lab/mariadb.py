@@ -39,9 +39,9 @@ class MariaDB(LabServer):
     """One server. Use as a context manager, or call start()/stop()."""
 
     startup_timeout_s: float = 60.0
-    folder_prefix: ClassVar[str] = "wanstack-mariadb-"
+    kind: ClassVar[str] = "mariadb"
     installed = staticmethod(available)
-    missing: ClassVar[str] = "mariadb-server is not installed (`make test` installs it from Debian)"
+    package: ClassVar[str] = "mariadb-server"
     _home: Path | None = None
     _socket: Path | None = None
     _short: Path | None = None  # a folder of its own for the socket when `root` is deep

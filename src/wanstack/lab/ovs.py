@@ -74,9 +74,9 @@ class OvsSwitch(LabServer):
 
     name: str = "switch"
     startup_timeout_s: float = 30.0
-    folder_prefix: ClassVar[str] = "wanstack-ovs-"
+    kind: ClassVar[str] = "ovs"
     installed = staticmethod(available)
-    missing: ClassVar[str] = "openvswitch-switch is not installed (`make test` installs it from Debian)"
+    package: ClassVar[str] = "openvswitch-switch"
     namespace: str = field(init=False, default="")
     controller_ip: str = field(init=False, default="")  # the agent listens here (root namespace)
     switch_ip: str = field(init=False, default="")  # ovs-vswitchd's end of the veth

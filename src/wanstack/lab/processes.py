@@ -55,6 +55,21 @@ def interruptible() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs: it exists (even as another user's) and is not a zombie waiting for
+    its parent to reap it (`kill(pid, 0)` succeeds on a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        if "zombie" in Path(f"/proc/{pid}/status").read_text().lower():
+            return False
+    return True
+
+
 def terminate(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
     """End a process and everything in its session (beam.smp, its port programs)."""
     if proc.poll() is None:

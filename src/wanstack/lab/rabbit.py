@@ -72,9 +72,9 @@ class RabbitNode(LabServer):
     hosts: dict[str, str] = field(default_factory=dict)
     peers: tuple[str, ...] = ()
     protocol: str = "amqp"  # what a relay parses to count its messages (`lab.relay`)
-    folder_prefix: ClassVar[str] = "wanstack-rabbit-"
+    kind: ClassVar[str] = "rabbit"
     installed = staticmethod(available)
-    missing: ClassVar[str] = "rabbitmq-server is not installed (run `make test`, which installs it)"
+    package: ClassVar[str] = "rabbitmq-server"
     unavailable: ClassVar[type[RuntimeError]] = RabbitUnavailableError
     _home: Path | None = None
     _server: ServiceProcess | None = None

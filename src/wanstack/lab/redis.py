@@ -31,9 +31,9 @@ class Redis(LabServer):
     given), saving nothing to disk. Call start() and stop()."""
 
     startup_timeout_s: float = 20.0
-    folder_prefix: ClassVar[str] = "wanstack-redis-"
+    kind: ClassVar[str] = "redis"
     installed = staticmethod(available)
-    missing: ClassVar[str] = "redis-server is not installed (`make test` installs it from Debian)"
+    package: ClassVar[str] = "redis-server"
 
     @property
     def url(self) -> str:

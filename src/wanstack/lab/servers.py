@@ -44,8 +44,10 @@ class LabServer:
     root: Path | None = None  # parent folder for its files (default: a new temporary directory)
     ip: str = "127.0.0.1"  # the loopback address it listens on (a site's own: `lab.addresses`)
     port: int = field(default_factory=free_port)  # where its clients connect
-    folder_prefix: ClassVar[str] = "wanstack-"  # its temporary folder's name starts so
-    # What to raise when its programs are not installed here (`installed`, the module's `available`).
+    kind: ClassVar[str] = ""  # its temporary folder is named `wanstack-KIND-…`
+    # The Debian package it runs (scripts/install-services.sh installs it), named when it is missing
+    # (`installed`, the module's `available`), unless `missing` says more.
+    package: ClassVar[str] = ""
     missing: ClassVar[str] = ""
     unavailable: ClassVar[type[RuntimeError]] = RuntimeError
     _own_root: bool = field(default=False, init=False, repr=False)
@@ -60,7 +62,9 @@ class LabServer:
     def require(self) -> None:
         """Raise `unavailable(missing)` when what it runs is not installed here."""
         if not self.installed():
-            raise self.unavailable(self.missing)
+            raise self.unavailable(
+                self.missing or f"{self.package} is not installed (`make test` installs it from Debian)"
+            )
 
     def launch(self, root: Path) -> None:
         raise NotImplementedError
@@ -101,7 +105,7 @@ class LabServer:
         self.require()
         exit_on_sigterm()
         if self.root is None:
-            self.root = Path(tempfile.mkdtemp(prefix=self.folder_prefix))
+            self.root = Path(tempfile.mkdtemp(prefix=f"wanstack-{self.kind}-" if self.kind else "wanstack-"))
             self._own_root = True
         _RUNNING.add(self)
         try:

@@ -183,7 +183,7 @@ class QuotaSites(LabServer):
     term_s: float = 10.0
     skew_s: float = 1.0
     token_cache_s: float = 300.0
-    folder_prefix: ClassVar[str] = "wanstack-quota-"
+    kind: ClassVar[str] = "quota"
     # A region's path to the top site when it has more to it than `delay_ms` (`paths_to`).
     shapes: dict[str, LinkShape] = field(default_factory=dict)
     relays: dict[str, list[DelayRelay]] = field(default_factory=dict)

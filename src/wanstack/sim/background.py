@@ -23,15 +23,9 @@ from typing import Any
 
 from wanstack.results.schema import Outage
 from wanstack.scenario.workload import Background as BackgroundTraffic
-from wanstack.sim.chain import ChainRunner
-from wanstack.sim.kernel import Simulator
 from wanstack.sim.message import BACKGROUND, Hop, Message, round_trip
-from wanstack.sim.messaging import RegionMessaging
-from wanstack.sim.network import Network
-from wanstack.sim.params import Params
-from wanstack.sim.roles import Roles
-from wanstack.sim.stations import Stations
 from wanstack.sim.workflows import Role
+from wanstack.sim.world import OnWorld
 
 
 @dataclass(slots=True)
@@ -113,19 +107,12 @@ class Liveness:
 
 
 @dataclass(kw_only=True)
-class Background:
+class Background(OnWorld):
     """Periodic senders. `fluid=False`: every host is simulated on its own (exact). `fluid=True`: one
     group per site sends one batch per period that only *passes* the stations (for bytes, liveness and
     overload backlogs), while the stations carry the same load as a fluid rate (see `stations`)."""
 
-    sim: Simulator
-    net: Network
-    params: Params
     config: BackgroundTraffic
-    roles: Roles
-    messaging: RegionMessaging
-    chains: ChainRunner
-    stations: Stations
     liveness: Liveness
     hosts: dict[str, int]  # hosts per site
     fluid: bool
@@ -133,6 +120,7 @@ class Background:
     groups: list[HostGroup] = field(init=False)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         cfg = self.config
         self.nova_period = cfg.nova_report_interval_s * 1000.0
         self.rt_period = cfg.resource_tracker_interval_s * 1000.0

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wanstack.multiregion.inventory import Counts
 from wanstack.results.header import run_header
 from wanstack.results.schema import RunResult
 from wanstack.results.sla import with_sla
@@ -64,7 +63,7 @@ class Engine:
         scenario = infra.scenario
         self.placement = infra.placement
         self.world = w = build_world(infra, options.params, options.host)
-        self.params = p = w.params
+        self.params = w.params
         self.sim, self.net, self.flows, self.chains = w.sim, w.net, w.flows, w.chains
         self.stations, self.roles, self.messaging = w.stations, w.roles, w.messaging
         bg = scenario.background
@@ -76,54 +75,27 @@ class Engine:
         fluid = options.fluid_background
         if fluid is None:
             fluid = sum(s.host_count for s in infra.sites.values()) > FLUID_ABOVE_HOSTS
-        agents_down: set[str] = set()  # shared by the faults (agent-down) and the background
         self.background = (
-            Background(
-                sim=self.sim,
-                net=self.net,
-                params=p,
-                config=bg,
-                roles=self.roles,
-                messaging=self.messaging,
-                chains=self.chains,
-                stations=self.stations,
-                liveness=self.liveness,
-                hosts=self.inventory.hosts,
-                fluid=fluid,
-                agents_down=agents_down,
-            )
+            Background(world=w, config=bg, liveness=self.liveness, hosts=self.inventory.hosts, fluid=fluid)
             if enabled
             else None
         )
         self.faults = Faults(
-            sim=self.sim,
-            net=self.net,
-            stations=self.stations,
+            world=w,
             faults=scenario.faults,
             top=self.placement.top_site,
             sites=list(infra.sites),
             changed=self._network_changed,
-            agents_down=agents_down,
+            agents_down=self.background.agents_down if self.background is not None else set(),
         )
         self.quotas = QuotaKeeper(
-            sim=self.sim,
-            net=self.net,
-            chains=self.chains,
+            world=w,
             placement=self.placement,
             projects=list(scenario.quotas.projects),
             compute_sites=[site for site, n in self.inventory.hosts.items() if n],
-            request_bytes=p.http_request_bytes,
-            response_bytes=p.http_response_bytes,
-            claim_ms=p.quota_claim_ms,
-            refusal_ms=p.quota_refusal_ms,
         )
         self.runner = Runner(
-            sim=self.sim,
-            params=p,
-            roles=self.roles,
-            messaging=self.messaging,
-            chains=self.chains,
-            flows=self.flows,
+            world=w,
             inventory=self.inventory,
             liveness=self.liveness,
             placement=self.placement,
@@ -132,22 +104,7 @@ class Engine:
             local_delete=local_delete(scenario.openstack),
             quotas=self.quotas,
         )
-        self.inventory_watch = InventoryWatch(
-            sim=self.sim,
-            net=self.net,
-            placement=self.placement,
-            servers=self.inventory,
-            capacity={
-                name: Counts(
-                    site.host_count * site.hosts.vcpus,
-                    site.host_count * site.hosts.vcpus,
-                    # nova counts RAM in MiB (its "MB"): ram_gb GiB per host
-                    round(site.host_count * site.hosts.ram_gb * 1024),
-                )
-                for name, site in infra.sites.items()
-                if site.host_count
-            },
-        )
+        self.inventory_watch = InventoryWatch(world=w, placement=self.placement, servers=self.inventory)
         self.users = Users(sim=self.sim, runner=self.runner, inventory=self.inventory)
 
     def _network_changed(self) -> None:
@@ -169,10 +126,8 @@ class Engine:
         self.quotas.start()
         self.inventory_watch.start()
         series = SeriesRecorder(
-            sim=self.sim,
-            net=self.net,
+            world=self.world,
             users=self.users,
-            stations=self.stations,
             inventory=self.inventory,
             liveness=self.liveness,
             resolution_ms=scenario.run.resolution_s * 1000.0,

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 
 from wanstack.results.schema import FaultImpact
 from wanstack.scenario.faults import Fault, FaultAction
-from wanstack.sim.kernel import Simulator
-from wanstack.sim.network import Network
-from wanstack.sim.stations import Stations
+from wanstack.sim.world import OnWorld
 
 BROKER_KINDS = ("rpc-broker", "notification-broker", "log-leader")
 _ENDS = {
@@ -32,14 +30,11 @@ class Window:
 
 
 @dataclass(kw_only=True)
-class Faults:
+class Faults(OnWorld):
     """Applies the scenario's faults at their times; `changed()` runs after each (flows reroute or
     fail, the background's fluid rates follow); `top` is the core of the deployment, from which a
     site is isolated."""
 
-    sim: Simulator
-    net: Network
-    stations: Stations
     faults: list[Fault]
     top: str
     sites: list[str]

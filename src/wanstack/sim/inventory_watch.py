@@ -15,26 +15,35 @@ from wanstack.results.schema import InventoryRow
 from wanstack.scenario.placement import Placement
 from wanstack.scenario.services import Service
 from wanstack.sim.inventory import Inventory as Servers
-from wanstack.sim.kernel import Simulator
-from wanstack.sim.network import Network
+from wanstack.sim.world import OnWorld
 
 
-@dataclass
-class InventoryWatch:
+@dataclass(kw_only=True)
+class InventoryWatch(OnWorld):
     """The top site's view of every compute site's servers: live while the nova-api that lists them answers,
     the count it last had (with its time, s) once it does not, none for a site never reached; `view` gives it
     as a `multiregion.inventory.Inventory`, `results` as the result's rows."""
 
-    sim: Simulator
-    net: Network
     placement: Placement
     servers: Servers
-    capacity: dict[str, Counts]  # the most each compute site's hosts hold (1-vCPU servers, vCPUs, RAM)
+    # The most each compute site's hosts hold (1-vCPU servers, vCPUs, RAM), from the world's sites.
+    capacity: dict[str, Counts] = field(init=False)
     last_known: dict[str, tuple[float, Counts]] = field(default_factory=dict)  # sites out of reach
     never: set[str] = field(default_factory=set)  # sites that have never answered
     _api: dict[str, str] = field(default_factory=dict)  # the nova-api that lists each site's servers
 
     def __post_init__(self) -> None:
+        super().__post_init__()
+        self.capacity = {
+            name: Counts(
+                site.host_count * site.hosts.vcpus,
+                site.host_count * site.hosts.vcpus,
+                # nova counts RAM in MiB (its "MB"): ram_gb GiB per host
+                round(site.host_count * site.hosts.ram_gb * 1024),
+            )
+            for name, site in self.world.infra.sites.items()
+            if site.host_count
+        }
         self._api = {s: self.placement.serving(Service.NOVA_API, s) or s for s in self.capacity}
 
     def start(self) -> None:

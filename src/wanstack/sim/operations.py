@@ -26,19 +26,14 @@ from wanstack.scenario.workload import Observer, OperationKind
 from wanstack.scenario.workload import Operation as OperationSpec
 from wanstack.sim import workflows as wf
 from wanstack.sim.background import Liveness
-from wanstack.sim.chain import ChainRunner
-from wanstack.sim.flows import FlowNetwork
 from wanstack.sim.inventory import Inventory
-from wanstack.sim.kernel import Simulator
 from wanstack.sim.locks import HostLock
 from wanstack.sim.message import Done, Hop, Message, round_trip
-from wanstack.sim.messaging import RegionMessaging
 from wanstack.sim.operation import Operation
-from wanstack.sim.params import Params
 from wanstack.sim.quotas import QuotaKeeper
-from wanstack.sim.roles import Roles
 from wanstack.sim.steps import Steps, Then, walk
 from wanstack.sim.workflows import Role, Step
+from wanstack.sim.world import OnWorld
 from wanstack.topology.tcp import LAN_MBPS
 
 # A workflow's steps in the simulator, for the operation they belong to.
@@ -46,15 +41,9 @@ Next = Then[Operation]
 
 
 @dataclass(kw_only=True)
-class Runner:
+class Runner(OnWorld):
     """Starts operations and gives each step its meaning in simulated time (`steps.StepHandler`)."""
 
-    sim: Simulator
-    params: Params
-    roles: Roles
-    messaging: RegionMessaging
-    chains: ChainRunner
-    flows: FlowNetwork
     inventory: Inventory
     liveness: Liveness
     placement: Placement

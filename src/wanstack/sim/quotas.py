@@ -26,12 +26,10 @@ from wanstack.scenario.placement import Placement
 from wanstack.scenario.quotas import Holders, ProjectQuota, QuotaMode
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Operation as OperationSpec
-from wanstack.sim.chain import ChainRunner
-from wanstack.sim.kernel import Simulator
 from wanstack.sim.message import Hop, Message, round_trip
-from wanstack.sim.network import Network
 from wanstack.sim.quota_tally import Tally
 from wanstack.sim.stations import Station
+from wanstack.sim.world import OnWorld
 
 TICK_MS = 1000.0
 # The traffic class of the modes' periodic messages (`Network.wan_bytes_by_tag`).
@@ -67,27 +65,21 @@ class Book:
 
 
 @dataclass(kw_only=True)
-class QuotaKeeper:
+class QuotaKeeper(OnWorld):
     """The scenario's projects' ledgers in simulated time: the claims and releases of the boots and
     deletes (`request`, `release`), the modes' periodic work (`start`), and the tallies (`results`)."""
 
-    sim: Simulator
-    net: Network
-    chains: ChainRunner  # carries a claim's round trips (`round_trips`)
     placement: Placement
     projects: list[ProjectQuota]
     compute_sites: list[str]
-    # The size of a request (a claim's, a periodic exchange's: a holder's usage and share per
-    # resource, or Kingbird's read or write) and of its answer: REST calls like the others (`Params`).
-    request_bytes: float
-    response_bytes: float
-    # A claim's own work where its ledger decides it: a grant, and a refusal (None: as a grant)
-    # (`Params.quota_claim_ms`, `quota_refusal_ms`).
-    claim_ms: float
-    refusal_ms: float | None
+    # A request (a claim's, a periodic exchange's: a holder's usage and share per resource, or
+    # Kingbird's read or write) and its answer are REST calls like the others (`Params.http_*_bytes`);
+    # a claim's own work where its ledger decides it is `Params.quota_claim_ms` for a grant and
+    # `quota_refusal_ms` for a refusal (None: as a grant).
     books: dict[str, Book] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for project in self.projects:
             if project.holders is Holders.SITE:
                 holders = list(self.compute_sites)
@@ -99,7 +91,7 @@ class QuotaKeeper:
                 ]
                 index = {r.name: i for i, r in enumerate(regions)}
                 holder_of = {site: index[region] for site, region in self.placement.region_of.items()}
-            protocol = claim_protocol(project, self.claim_ms, self.refusal_ms)
+            protocol = claim_protocol(project, self.params.quota_claim_ms, self.params.quota_refusal_ms)
             book = Book(project, holders, holder_of, project_ledgers(project, len(holders)), protocol)
             for resource, ledger in book.ledgers.items():
                 book.tallies[resource] = Tally(
@@ -179,7 +171,11 @@ class QuotaKeeper:
                 return
             left[0] -= 1
             message = Message(
-                hops=hops, nbytes=self.request_bytes, done=next_trip, lost=lambda _: lost(), tag=tag
+                hops=hops,
+                nbytes=self.params.http_request_bytes,
+                done=next_trip,
+                lost=lambda _: lost(),
+                tag=tag,
             )
             self.chains.run(message)
 
@@ -241,8 +237,8 @@ class QuotaKeeper:
             exchanges = [(top, site) for site in up] * (2 if len(up) == len(book.holders) else 1)
         account = self.net.account
         for asks, answers in exchanges:
-            account(asks, answers, 1.0, self.request_bytes, SYNC_TAG)
-            account(answers, asks, 1.0, self.response_bytes, SYNC_TAG)
+            account(asks, answers, 1.0, self.params.http_request_bytes, SYNC_TAG)
+            account(answers, asks, 1.0, self.params.http_response_bytes, SYNC_TAG)
 
     def _tick(self, _: object = None) -> None:
         now_s = self.sim.now / 1000.0

@@ -7,26 +7,22 @@ from dataclasses import dataclass, field
 from wanstack.results.schema import TimeSeries
 from wanstack.sim.background import Liveness
 from wanstack.sim.inventory import Inventory
-from wanstack.sim.kernel import Simulator
-from wanstack.sim.network import Network
-from wanstack.sim.stations import Stations
 from wanstack.sim.workload import Users
+from wanstack.sim.world import OnWorld
 
 
 @dataclass(kw_only=True)
-class SeriesRecorder:
+class SeriesRecorder(OnWorld):
     """Samples the run every `resolution_ms`."""
 
-    sim: Simulator
-    net: Network
     users: Users
-    stations: Stations
     inventory: Inventory
     liveness: Liveness
     resolution_ms: float
     series: TimeSeries = field(init=False)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.series = TimeSeries(
             resolution_s=self.resolution_ms / 1000.0,
             series={

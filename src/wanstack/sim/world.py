@@ -10,7 +10,7 @@ site's roles makes only theirs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wanstack.scenario.build import Infrastructure
 from wanstack.sim.chain import ChainRunner
@@ -37,6 +37,28 @@ class World:
     stations: Stations
     roles: Roles
     messaging: RegionMessaging
+
+
+@dataclass(kw_only=True)
+class OnWorld:
+    """A part of a run wired onto its world (the workload's runner, the background, the faults, the
+    quotas, the watches): `world`'s clock, network, flows, chains, stations, roles, messaging and
+    parameters as its own attributes, taken once (the event path reads them on every step)."""
+
+    world: World
+    sim: Simulator = field(init=False, repr=False)
+    net: Network = field(init=False, repr=False)
+    params: Params = field(init=False, repr=False)
+    flows: FlowNetwork = field(init=False, repr=False)
+    chains: ChainRunner = field(init=False, repr=False)
+    stations: Stations = field(init=False, repr=False)
+    roles: Roles = field(init=False, repr=False)
+    messaging: RegionMessaging = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        w = self.world
+        self.sim, self.net, self.params, self.flows, self.chains = w.sim, w.net, w.params, w.flows, w.chains
+        self.stations, self.roles, self.messaging = w.stations, w.roles, w.messaging
 
 
 def build_world(infra: Infrastructure, params: Params | None = None, host: BenchHost | None = None) -> World:

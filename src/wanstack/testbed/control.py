@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wanstack.lab.ports import answers
-from wanstack.lab.processes import interruptible
+from wanstack.lab.processes import interruptible, pid_alive
 from wanstack.testbed.clients import connect
 from wanstack.testbed.supervisor import STATE
 
@@ -36,20 +36,7 @@ def state(folder: Path = DEFAULT_FOLDER) -> dict[str, Any] | None:
     if not path.exists():
         return None
     found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return found if _alive(int(found["pid"])) else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        if "zombie" in Path(f"/proc/{pid}/status").read_text().lower():
-            return False
-    return True
+    return found if pid_alive(int(found["pid"])) else None
 
 
 def starting(folder: Path = DEFAULT_FOLDER) -> bool:
@@ -61,7 +48,7 @@ def _supervisor_pid(folder: Path) -> int | None:
     path = folder / "supervisor.pid"
     with contextlib.suppress(OSError, ValueError):
         pid = int(path.read_text())
-        return pid if _alive(pid) else None
+        return pid if pid_alive(pid) else None
     return None
 
 
@@ -138,7 +125,7 @@ def _stop(pid: int, say: Callable[[str], None], timeout_s: float = 180.0) -> Non
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
-    while _alive(pid):
+    while pid_alive(pid):
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # our own child when `up` is interrupted
         if time.monotonic() > deadline:

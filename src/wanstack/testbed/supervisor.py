@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from wanstack.lab.processes import interruptible
+from wanstack.lab.processes import interruptible, pid_alive
 from wanstack.scenario.load import load
 from wanstack.testbed.testbed import Testbed
 
@@ -76,21 +76,11 @@ def _watch(
     `orphaned` and stop this process as `testbed down` would (SIGTERM to itself: the main thread
     unwinds)."""
     while not ready.wait(0.5):
-        if os.getppid() != starter and not _alive(starter):
+        if os.getppid() != starter and not pid_alive(starter):
             say(f"the process that started the testbed ({starter}) is gone: stopping")
             orphaned.set()
             os.kill(os.getpid(), signal.SIGTERM)
             return
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 if __name__ == "__main__":

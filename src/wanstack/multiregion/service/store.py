@@ -50,13 +50,19 @@ RESOURCES = ("instances", "cores", "ram_mb")
 
 metadata = MetaData()
 
+
+def _limit_key() -> tuple[Column[str], Column[str]]:
+    """The key of what a limit is about (a project's resource), which every table of shares, books
+    and grants starts with (new columns each time: a column belongs to one table)."""
+    return Column("project", String(64), primary_key=True), Column("resource", String(32), primary_key=True)
+
+
 # What a region holds of each limit, as the coordinator left it (its usage is the sum of its live
 # claims: a claim is one row written, nothing else).
 region_shares = Table(
     "region_shares",
     metadata,
-    Column("project", String(64), primary_key=True),
-    Column("resource", String(32), primary_key=True),
+    *_limit_key(),
     Column("share", BigInteger, nullable=True),
     Column("slack", BigInteger, nullable=False, default=0),
     Column("applied_seq", BigInteger, nullable=False, default=0),
@@ -86,8 +92,7 @@ region_meta = Table(
 books = Table(
     "books",
     metadata,
-    Column("project", String(64), primary_key=True),
-    Column("resource", String(32), primary_key=True),
+    *_limit_key(),
     Column("limit", BigInteger, nullable=False),
     Column("pool", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
@@ -95,8 +100,7 @@ books = Table(
 grants = Table(
     "grants",
     metadata,
-    Column("project", String(64), primary_key=True),
-    Column("resource", String(32), primary_key=True),
+    *_limit_key(),
     Column("region", String(64), primary_key=True),
     Column("granted", BigInteger, nullable=False, default=0),
     Column("reported_share", BigInteger, nullable=True),
