@@ -69,9 +69,16 @@ def main() -> None:
                 testbed.ids,
                 StateWatch(testbed.state_databases()),
             )
+            before = {key: relay.backward.snapshot() for key, relay in testbed.relays.items()}
+            forth = {key: relay.forward.snapshot() for key, relay in testbed.relays.items()}
             real = run_workload(infra, runner, testbed.layout.computes)
+            # What TCP's window cost on the WAN (both ways, every relay): rounds a crossing count misses.
+            waits = sum(
+                r.backward.since(before[k]).window_waits + r.forward.since(forth[k]).window_waits
+                for k, r in testbed.relays.items()
+            )
         sim = simulate(infra)
-        row: dict[str, object] = {"delay_ms": delay, "testbed_ready_s": ready}
+        row: dict[str, object] = {"delay_ms": delay, "testbed_ready_s": ready, "window_waits": waits}
         for op in OPS:
             for engine, result, name in (
                 (("testbed", real, op)),
@@ -86,7 +93,7 @@ def main() -> None:
                 row[f"{engine}_{op}_ok"] = f"{found.succeeded}/{found.submitted}"
         rows.append(row)
         print(
-            f"{delay:>4.0f} ms  ready in {ready:.0f} s  "
+            f"{delay:>4.0f} ms  ready in {ready:.0f} s  window waits {waits}  "
             + "  ".join(
                 f"{op}: testbed {row[f'testbed_{op}_p50']:.0f}/{row[f'testbed_{op}_p95']:.0f} "
                 f"(rally {row[f'rally_{op}_p50']:.0f}) "

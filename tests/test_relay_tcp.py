@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from wanstack.lab.relay import LinkShape, TcpWindow
-from wanstack.lab.relay_probe import transfer_seconds, transfers_seconds
+from wanstack.lab.relay_probe import transfer_seconds, transfers, transfers_seconds
 from wanstack.sim.transfer import lone_transfer_s
 from wanstack.topology.tcp import (
     TCP_INITIAL_WINDOW_BYTES,
@@ -79,6 +79,15 @@ def test_a_message_within_the_initial_window_sees_only_the_delay() -> None:
     # 100 kB is over the initial window: three rounds (14.5, 29 and 58 kB), two more RTTs.
     assert bound_s(100_000, RTT_MS) == pytest.approx(3 * RTT_MS / 1000.0)
     assert transfer_seconds(WAN, 100_000) >= bound_s(100_000, RTT_MS) - 0.001
+
+
+def test_the_relay_counts_the_times_its_window_held_a_transfer() -> None:
+    """A 10 kB answer fits the initial window: never held. 100 kB takes three rounds: held at least
+    once (the counter `benchmarks/testbed_wan.py` reads to tell window rounds from crossings)."""
+    _, small = transfers(WAN, 10_000)
+    _, large = transfers(WAN, 100_000)
+    assert (small.bytes, small.window_waits) == (10_000, 0)
+    assert large.bytes == 100_000 and large.window_waits >= 1, large
 
 
 @pytest.mark.timing

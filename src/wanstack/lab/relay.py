@@ -31,6 +31,9 @@ stream stays in order), each direction with its own figures:
   §4.1; Linux's tcp_slow_start_after_idle = 1). So a transfer takes at least
   `topology.tcp.window_transfer_ms`; a message smaller than the initial window (an RPC) is never held
   by it.
+Its clock: asyncio's selector sleeps whole milliseconds (epoll's timeout is rounded up), so a wait
+shorter than one (a window's ACK at a LAN's sub-millisecond RTT) is spun, yielding to the loop, and
+longer ones are slept, each late by less than a millisecond (`_until`).
 
 What it does not model:
 - links shared between routes: a relay is a route, not a backbone link, so relays whose routes cross
@@ -72,6 +75,8 @@ from wanstack.topology.tcp import (
     first_retransmission_after,
 )
 
+# The shortest wait a relay sleeps rather than spins (`_until`): epoll's timeout granularity.
+SLEEP_GRAIN_S = 0.001
 CHUNK = 65536
 COUNTERS: dict[str, type[MessageCounter]] = {"amqp": AmqpMessages, "nats": NatsMessages}
 
@@ -277,6 +282,15 @@ class LinkShape:
         )
 
 
+async def _until(loop: asyncio.AbstractEventLoop, at: float) -> None:
+    """Wait until the loop's time is `at`. asyncio's selector waits whole milliseconds (epoll's
+    timeout is rounded up to one), so a sub-millisecond wait (a window's ACK at a LAN's 0.15 ms RTT,
+    every round of slow start) would take a whole one: those are spun, yielding to the loop, and only
+    waits of a millisecond or more are slept (late by less than a millisecond)."""
+    while (wait := at - loop.time()) > 0:
+        await asyncio.sleep(wait if wait >= SLEEP_GRAIN_S else 0)
+
+
 @dataclass
 class DirectionStats:
     """What one direction of a relay carried: the chunks it released (a read of up to 64 KiB each), their
@@ -287,16 +301,16 @@ class DirectionStats:
     bytes: int = 0
     retransmissions: int = 0
     messages: int = 0  # messages (AMQP basic.publish / deliver, NATS PUB / MSG) when the relay counts them
+    # Times its sender waited for ACKs with bytes to send (its window full): each costs up to an RTT
+    # that a message within the window does not pay.
+    window_waits: int = 0
 
     def snapshot(self) -> DirectionStats:
-        return DirectionStats(self.chunks, self.bytes, self.retransmissions, self.messages)
+        return dataclasses.replace(self)
 
     def since(self, earlier: DirectionStats) -> DirectionStats:
         return DirectionStats(
-            self.chunks - earlier.chunks,
-            self.bytes - earlier.bytes,
-            self.retransmissions - earlier.retransmissions,
-            self.messages - earlier.messages,
+            *(getattr(self, f.name) - getattr(earlier, f.name) for f in dataclasses.fields(self))
         )
 
 
@@ -526,7 +540,8 @@ class DelayRelay:
                         release(data[:room])
                         data = data[room:]
                     else:  # full: wait for the first ACK (room <= 0 means bytes are in flight)
-                        await asyncio.sleep(flight.acks[0][0] - loop.time())
+                        stats.window_waits += 1
+                        await _until(loop, flight.acks[0][0])
         except (ConnectionError, OSError):
             pass
         finally:
@@ -543,9 +558,7 @@ class DelayRelay:
         try:
             while (item := await queue.get()) is not None:
                 release, data = item
-                wait = release - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                await _until(loop, release)
                 # A cut link holds everything until it is restored.
                 if not self.up and not await self._through_cut(loop.time()):
                     break

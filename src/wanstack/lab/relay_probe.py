@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wanstack.lab.relay import DelayRelay, LinkShape, TcpWindow
+from wanstack.lab.relay import DelayRelay, DirectionStats, LinkShape, TcpWindow
 
 
 @dataclass
@@ -132,6 +132,14 @@ def transfer_seconds(shape: LinkShape, nbytes: int) -> float:
 def transfers_seconds(shape: LinkShape, nbytes: int, pauses_s: Sequence[float] = ()) -> list[float]:
     """`transfer_seconds` on one connection: a first transfer, then after each pause another (a
     kept-alive connection: its window is what the transfers before left, unless it idled an RTO)."""
+    return transfers(shape, nbytes, pauses_s)[0]
+
+
+def transfers(
+    shape: LinkShape, nbytes: int, pauses_s: Sequence[float] = ()
+) -> tuple[list[float], DirectionStats]:
+    """`transfers_seconds`, and what the relay carried back (server to client: the bytes, the times its
+    window held them)."""
     server = _bulk_server(nbytes)
     try:
         with (
@@ -152,6 +160,6 @@ def transfers_seconds(shape: LinkShape, nbytes: int, pauses_s: Sequence[float] =
                         raise ConnectionError(f"the transfer stopped at {got} of {nbytes} bytes")
                     got += n
                 took.append(time.perf_counter() - start)
-            return took
+            return took, relay.backward.snapshot()
     finally:
         server.close()
