@@ -169,6 +169,7 @@ class Runs(Sequence[Run]):
                     "seed": [r.seed] * n,
                 },
             )
+            labels.index = frame.index  # side by side, whatever index `table` gave its rows
             frames.append(pd.concat([labels, frame], axis=1))
         # Empty tables are left out: they add no row, and pandas deprecates their say in the dtypes.
         full = [f for f in frames if len(f)]
