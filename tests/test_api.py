@@ -170,7 +170,7 @@ def test_sweep_is_the_same_on_one_or_two_workers_and_resumes(tmp_path: Path) -> 
     assert len(serial) == 8  # 2 × 2 × 2 runs, one operation each
     assert list(serial.seed.unique()) == [3, 4]
     assert (
-        serial.query("model == 'centralized'").groupby("links.delay_ms").p50_ms.mean().is_monotonic_increasing
+        serial.query("model == 'centralized'").groupby("links_delay_ms").p50_ms.mean().is_monotonic_increasing
     )
     parallel = wanstack.sweep(SMALL, GRID, seeds=2, workers=2, out=tmp_path)
     assert parallel.equals(serial)

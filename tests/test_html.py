@@ -251,12 +251,12 @@ def bench_result() -> RunResult:
 
 def sweep_table(folder: Path) -> tuple[pd.DataFrame, list[str]]:
     """`wanstack sweep`'s table from real runs: three models × four link delays × two seeds."""
-    from wanstack.api import sweep
+    from wanstack.api import column_name, sweep
 
     scenario = folder / "sweep.yaml"
     scenario.write_text(RUN.format(model="centralized", delay=20, seed=1), encoding="utf-8")
     grid = {"links.delay_ms": [5, 25, 50, 100], "model": list(MODELS)}
-    return sweep(scenario, grid, seeds=2, workers=1), list(grid)
+    return sweep(scenario, grid, seeds=2, workers=1), [column_name(field) for field in grid]
 
 
 def _run(_: Path) -> str:

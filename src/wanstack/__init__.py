@@ -21,3 +21,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'wanstack' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The API is loaded on first use (`__getattr__`): list it before that too, for completion and help.
+    return sorted({*globals(), *__all__})

@@ -27,6 +27,7 @@ from wanstack.api.simulation import (
     sweep,
     write_sweep,
 )
+from wanstack.results.rows import column_name
 from wanstack.results.workflow import WorkflowCrossings
 from wanstack.sim.calibration import CalibrationError
 
@@ -36,6 +37,7 @@ __all__ = [
     "Runs",
     "ScenarioLike",
     "WorkflowCrossings",
+    "column_name",
     "compare",
     "cost",
     "explain",

@@ -5,35 +5,53 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from wanstack.results.rows import flat_rows, operation_row
+from wanstack.results.rows import TABLES, Columns, Data, Kind
 from wanstack.results.schema import RunResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
 Owner = TypeVar("Owner")
+# What `Runs` adds in front of every table: which run each row is from.
+RUN_COLUMNS: Columns = {"run": "str", "model": "str", "rpc_backend": "str", "seed": "int"}
 
 
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+@cache
+def _text() -> Any:
+    """The dtype pandas gives text: `str` from pandas 3, `object` before."""
     import pandas as pd
 
-    return pd.DataFrame(rows)
+    return pd.Series(["text"]).dtype
+
+
+def _dtype(kind: Kind) -> Any:
+    return _text() if kind == "str" else {"int": "int64", "float": "float64", "bool": "bool"}[kind]
+
+
+def _frame(columns: Columns, data: Data) -> pd.DataFrame:
+    """A DataFrame of `columns` (in their order, each of its kind's dtype: an empty table keeps both)."""
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series(data[name], dtype=_dtype(kind)) for name, kind in columns.items()})
 
 
 class _Table(Generic[Owner]):
     """A table as a DataFrame, read on each access from the run (or runs) it belongs to by `frame`,
-    which is given the owner and the attribute's name (a field of `RunResult`)."""
+    which is given the owner and the attribute's name (a table of `wanstack.results.rows.TABLES`, whose
+    description the attribute takes)."""
 
-    def __init__(self, frame: Callable[[Owner, str], pd.DataFrame], doc: str) -> None:
+    def __init__(self, frame: Callable[[Owner, str], pd.DataFrame], prefix: str = "") -> None:
         self.frame = frame
-        self.__doc__ = doc
+        self.prefix = prefix
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+        self.__doc__ = self.prefix + TABLES[name].doc
 
     @overload
     def __get__(self, instance: None, owner: type) -> _Table[Owner]: ...
@@ -43,61 +61,73 @@ class _Table(Generic[Owner]):
         return self if instance is None else self.frame(instance, self.name)
 
 
-def _records(run: Run, name: str) -> pd.DataFrame:
-    """One row per record of the result's `name` list, nested fields as dotted columns."""
-    return _frame(flat_rows(getattr(run.result, name)))
+def _one(run: Run, name: str) -> pd.DataFrame:
+    table = TABLES[name]
+    return _frame(table.columns(run.result), table.data(run.result))
 
 
 def _stacked(runs: Runs, name: str) -> pd.DataFrame:
-    """Every run's `name` table, stacked."""
     return runs.stacked(lambda run: getattr(run, name))
 
 
-@dataclass(frozen=True)
+def _headline(result: RunResult) -> list[str]:
+    """A few figures to know a run by: each operation's successes and latency (the first four)."""
+    lines = []
+    for op in result.operations[:4]:
+        p50, p95 = ("n/a" if p is None else f"{p:,.0f} ms" for p in (op.latency_ms.p50, op.latency_ms.p95))
+        lines.append(f"{op.op}: {op.succeeded}/{op.submitted} ok, p50 {p50}, p95 {p95}")
+    if len(result.operations) > 4:
+        lines.append(f"… {len(result.operations) - 4} more operations")
+    return lines
+
+
+@dataclass(frozen=True, repr=False)
 class Run:
-    """One run's results (`result`, the schema every engine writes) with each table as a DataFrame."""
+    """One run's results (`result`, the schema every engine writes) with each table as a DataFrame.
+    Column names hold no dot (`DataFrame.query` takes them as they are), and an empty table keeps its
+    columns and dtypes."""
 
     result: RunResult
     label: str = ""
 
-    @property
-    def operations(self) -> pd.DataFrame:
-        """One row per operation: outcomes and latency percentiles (`p50_ms`, …) of its successes."""
-        return _frame([operation_row(o) for o in self.result.operations])
+    operations = _Table(_one)
+    failures = _Table(_one)
+    links = _Table(_one)
+    sites = _Table(_one)
+    stations = _Table(_one)
+    faults = _Table(_one)
+    fault_boots = _Table(_one)
+    outages = _Table(_one)
+    quotas = _Table(_one)
+    inventory = _Table(_one)
+    sla = _Table(_one)
+    timeseries = _Table(_one)
+    samples = _Table(_one)
 
-    # One row per record of the result's list of that name, nested fields as dotted columns.
-    links = _Table(_records, "Per backbone link: messages, bytes, bulk bytes each way; rate, utilisation.")
-    sites = _Table(_records, "Per site: bytes sent and received over the WAN, bytes kept local.")
-    stations = _Table(_records, "Per station (a service's workers at a site): jobs, utilisation, queues.")
-    faults = _Table(_records, "Per fault: its span, the sites it isolated, boots ok and failed per site.")
-    outages = _Table(_records, "Per outage: a site's service seen down by its servicegroup, when, until.")
-    quotas = _Table(_records, "Per project and resource: mode, limit, claims, refusals, peak, over-commit.")
-    inventory = _Table(_records, "Per region and site as the top site sees them: live, last known or never.")
-    sla = _Table(_records, "Per criterion of the scenario's `sla:` block: its limit, the figure, passed.")
-
-    @property
-    def timeseries(self) -> pd.DataFrame:
-        """One row per time step (`t_s`), one column per series (queues, liveness, …)."""
-        import pandas as pd
-
-        ts = self.result.timeseries
-        if ts is None:
-            return pd.DataFrame()
-        return pd.DataFrame({"t_s": ts.t_s, **ts.series})
-
-    @property
-    def samples(self) -> pd.DataFrame:
-        """Every finished operation: `op`, `site`, `start_s`, `latency_ms`, `outcome`."""
-        import pandas as pd
-
-        samples = self.result.samples
-        return pd.DataFrame(samples.model_dump() if samples is not None else {})
+    def __repr__(self) -> str:
+        """Which run this is, a few figures, and its tables with their rows (not the whole result)."""
+        r = self.result
+        head = (
+            f"Run({self.label!r}, scenario={r.scenario!r}, engine={r.engine!r}, model={r.model!r}, "
+            f"seed={r.seed}, {r.duration_s:,.0f} s simulated"
+        )
+        sla = [f"SLA {'passed' if r.sla_passed else 'FAILED'}"] if r.sla else []
+        tables = ", ".join(f"{name} ({table.row_count(r)})" for name, table in TABLES.items())
+        return "\n  ".join([head, *_headline(r), *sla, f"tables: {tables})"])
 
     def save(self, folder: str | Path) -> list[Path]:
         """result.json, one CSV per table and the samples (`load_dir` reads them back)."""
         from wanstack.report.files import write_result
 
         return write_result(self.result, Path(folder))
+
+
+# A run with nothing in it: what an empty `Runs`' tables are shaped by.
+_BLANK = Run(
+    RunResult(
+        engine="", scenario="", model="", rpc_backend="", notification_backend="", seed=0, duration_s=0.0
+    )
+)
 
 
 class Runs(Sequence[Run]):
@@ -115,29 +145,49 @@ class Runs(Sequence[Run]):
     def __iter__(self) -> Iterator[Run]:
         return iter(self._runs)
 
+    def __repr__(self) -> str:
+        labels = ", ".join(repr(run.label) for run in self._runs[:8])
+        more = f", … {len(self._runs) - 8} more" if len(self._runs) > 8 else ""
+        return f"Runs({len(self._runs)} runs: {labels}{more})"
+
     def stacked(self, table: Callable[[Run], pd.DataFrame]) -> pd.DataFrame:
         """`table` of every run, stacked, each row labelled with its run's label, model, RPC backend
-        and seed."""
+        and seed (with no run, or no rows, an empty table of those columns and the table's)."""
         import pandas as pd
 
         frames = []
-        for run in self._runs:
+        for run in self._runs or [_BLANK]:
             frame = table(run)
             r = run.result
-            frame.insert(0, "run", run.label)
-            for i, (name, value) in enumerate(
-                (("model", r.model), ("rpc_backend", r.rpc_backend), ("seed", r.seed)), start=1
-            ):
-                frame.insert(i, name, value)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            n = len(frame)
+            labels = _frame(
+                RUN_COLUMNS,
+                {
+                    "run": [run.label] * n,
+                    "model": [r.model] * n,
+                    "rpc_backend": [r.rpc_backend] * n,
+                    "seed": [r.seed] * n,
+                },
+            )
+            labels.index = frame.index  # side by side, whatever index `table` gave its rows
+            frames.append(pd.concat([labels, frame], axis=1))
+        # Empty tables are left out: they add no row, and pandas deprecates their say in the dtypes.
+        full = [f for f in frames if len(f)]
+        return pd.concat(full, ignore_index=True) if full else frames[0]
 
-    operations = _Table(_stacked, "Every run's `operations`, stacked (`Run.operations`).")
-    links = _Table(_stacked, "Every run's `links`, stacked (`Run.links`).")
-    stations = _Table(_stacked, "Every run's `stations`, stacked (`Run.stations`).")
-    faults = _Table(_stacked, "Every run's `faults`, stacked (`Run.faults`).")
-    quotas = _Table(_stacked, "Every run's `quotas`, stacked (`Run.quotas`).")
-    samples = _Table(_stacked, "Every run's `samples`, stacked (`Run.samples`).")
+    operations = _Table(_stacked, "Every run's, stacked: ")
+    failures = _Table(_stacked, "Every run's, stacked: ")
+    links = _Table(_stacked, "Every run's, stacked: ")
+    sites = _Table(_stacked, "Every run's, stacked: ")
+    stations = _Table(_stacked, "Every run's, stacked: ")
+    faults = _Table(_stacked, "Every run's, stacked: ")
+    fault_boots = _Table(_stacked, "Every run's, stacked: ")
+    outages = _Table(_stacked, "Every run's, stacked: ")
+    quotas = _Table(_stacked, "Every run's, stacked: ")
+    inventory = _Table(_stacked, "Every run's, stacked: ")
+    sla = _Table(_stacked, "Every run's, stacked: ")
+    timeseries = _Table(_stacked, "Every run's, stacked: ")
+    samples = _Table(_stacked, "Every run's, stacked: ")
 
 
 def load_dir(path: str | Path) -> Run | Runs:

@@ -69,7 +69,7 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid of field values and seeds, and write one tidy table (a row per run and
     operation)."""
-    from wanstack.api import CalibrationError, parse_grid, write_sweep
+    from wanstack.api import CalibrationError, column_name, parse_grid, write_sweep
     from wanstack.api import sweep as run_sweep
     from wanstack.report.sweep import sweep_table
 
@@ -108,14 +108,15 @@ def sweep(
         fail(str(err), markup=False)
     except OSError as err:  # a scheduler that does not answer
         fail(f"cannot reach the Dask scheduler {scheduler}: {err}", markup=False)
+    params = [column_name(field) for field in grid]  # the table's columns: `links_delay_ms`
     if fmt is OutputFormat.JSON:
         print_json(table.to_dict(orient="records"))
     else:
-        console.print(sweep_table(table, list(grid), f"{scenario}: {runs}"))
+        console.print(sweep_table(table, params, f"{scenario}: {runs}"))
     if out is not None:
         for path in write_sweep(table, out):
             notes(fmt).print(f"wrote {path}")
     if html is not None:
         from wanstack.report.html import sweep_report
 
-        write_page(html, sweep_report(table, list(grid), f"wanstack sweep: {scenario}"), fmt)
+        write_page(html, sweep_report(table, params, f"wanstack sweep: {scenario}"), fmt)

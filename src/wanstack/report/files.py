@@ -8,15 +8,26 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from wanstack.results.json_text import json_text
-from wanstack.results.rows import columns, flat_rows
+from wanstack.results.rows import TABLES as SHAPES
 from wanstack.results.schema import RunResult, Samples
 
 # Above this many operations the samples go to Parquet (a 100,000-row CSV is ~6 MB and slow to read).
 PARQUET_ABOVE = 100_000
-TABLES = ("operations", "links", "sites", "stations", "outages", "faults", "quotas", "inventory")
+# The tables each written as a CSV when the run has rows in them (`wanstack.results.rows` shapes them);
+# the time series and the samples are written below, the SLA's checks are in result.json.
+TABLES = (
+    "operations",
+    "failures",
+    "links",
+    "sites",
+    "stations",
+    "outages",
+    "faults",
+    "fault_boots",
+    "quotas",
+    "inventory",
+)
 # Every file `write_result` may write: those of an earlier run in the same folder that this run does not
 # write again are removed, so a reused `--out` never mixes two runs. Other files are left alone.
 WRITTEN_NAMES = frozenset(
@@ -25,11 +36,11 @@ WRITTEN_NAMES = frozenset(
 )
 
 
-def _write_csv(path: Path, flat: list[dict[str, Any]]) -> None:
+def _write_csv(path: Path, data: dict[str, list[Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns(flat), restval="")
-        writer.writeheader()
-        writer.writerows(flat)
+        writer = csv.writer(fh)
+        writer.writerow(data)
+        writer.writerows(zip(*data.values(), strict=True))
 
 
 def _write_samples(samples: Samples, out_dir: Path) -> Path:
@@ -69,19 +80,12 @@ def write_result(result: RunResult, out_dir: Path) -> list[Path]:
         encoding="utf-8",
     )
     for name in TABLES:
-        rows: list[BaseModel] = getattr(result, name)
-        if rows:
-            _write_csv(out_dir / f"{name}.csv", flat_rows(rows))
+        if SHAPES[name].row_count(result):
+            _write_csv(out_dir / f"{name}.csv", SHAPES[name].data(result))
             written.append(out_dir / f"{name}.csv")
     if result.timeseries is not None:
-        ts = result.timeseries
-        path = out_dir / "timeseries.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["t_s", *ts.series])
-            for i, t in enumerate(ts.t_s):
-                writer.writerow([t, *(values[i] for values in ts.series.values())])
-        written.append(path)
+        _write_csv(out_dir / "timeseries.csv", SHAPES["timeseries"].data(result))
+        written.append(out_dir / "timeseries.csv")
     if result.samples is not None and len(result.samples):
         written.append(_write_samples(result.samples, out_dir))
     names = {p.name for p in written}

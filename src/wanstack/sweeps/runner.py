@@ -14,7 +14,7 @@ from typing import Any
 from wanstack.scenario.load import Source
 from wanstack.sim.engine import SimOptions, simulate
 from wanstack.sweeps.grid import Point
-from wanstack.sweeps.table import rows
+from wanstack.sweeps.table import rows, upgrade
 
 Rows = list[dict[str, Any]]
 JOURNAL = "sweep.jsonl"
@@ -44,7 +44,7 @@ def _journal(out: Path | None) -> dict[str, Rows]:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short when the sweep was stopped: that run is done again
-        done[entry["key"]] = entry["rows"]
+        done[entry["key"]] = [upgrade(row) for row in entry["rows"]]
     return done
 
 

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wanstack.results.rows import operation_row
+from wanstack.results.rows import column_name, operation_row
 from wanstack.results.schema import RunResult
 from wanstack.scenario.build import Infrastructure
 
@@ -30,12 +30,13 @@ def median_rtt_ms(infra: Infrastructure) -> float | None:
 
 def rows(values: dict[str, Any], infra: Infrastructure, result: RunResult) -> list[dict[str, Any]]:
     """The table's rows for one run: one per operation of `result`, each with the swept fields' `values`
-    (under their own names, over any column of the same name), the run's seed, scenario, model, backends,
-    quota modes, the scenario's median RTT from the top site (ms) and its WAN bytes in all, then the
-    operation's figures."""
+    (under their own names, dots made `_`: `links_delay_ms`; over any column of the same name), the
+    run's seed, scenario, model, backends, quota modes, the scenario's median RTT from the top site (ms)
+    and its WAN bytes in all, then the operation's figures."""
     modes = sorted({q.mode for q in result.quotas})
+    swept = {column_name(field): value for field, value in values.items()}
     run = {
-        **values,
+        **swept,
         "seed": result.seed,
         "scenario": result.scenario,
         "model": result.model,
@@ -46,7 +47,13 @@ def rows(values: dict[str, Any], infra: Infrastructure, result: RunResult) -> li
         "wan_bytes_total": result.totals.get("wan_bytes"),
     }
     # The swept fields keep their own names, even where they match a column above (`model`).
-    return [{**run, **operation_row(op), **values} for op in result.operations]
+    return [{**run, **operation_row(op), **swept} for op in result.operations]
+
+
+def upgrade(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as this wanstack writes it, from a sweep journal an older one wrote (before issue 37):
+    there the swept fields kept their dots (`links.delay_ms`) and each failure reason had a column."""
+    return {column_name(k): v for k, v in row.items() if not k.startswith("failure_reasons.")}
 
 
 def write_table(table: pd.DataFrame, out: Path) -> list[Path]:
