@@ -288,3 +288,25 @@ def test_yaml_merge_keys_are_read_with_their_lines() -> None:
     ]
     (bad,) = problems(GOOD.replace("    tier: edge\n", "    tier: edge\n    <<: 5\n"))
     assert bad.startswith("s.yaml:7:9: sites[1]:") and "merge key" in bad and "indentation" not in bad
+
+
+def test_quota_plan_without_quotas_says_what_to_add(runner) -> None:  # type: ignore[no-untyped-def]
+    """`wanstack quota plan` on its own default scenario said `no quotas: project  in the scenario`."""
+    result = runner.invoke(app, ["quota", "plan"])
+    assert result.exit_code == 2
+    assert "project  " not in result.output and "Traceback" not in result.output
+    assert "(built-in) default.yaml: quotas.projects:" in result.output, result.output
+    example = result.output.split("`")[1]
+    assert example.startswith("quotas:")
+
+
+def test_the_quota_example_in_the_hint_is_one_quota_plan_takes(runner, write) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["quota", "plan", str(write(GOOD))])
+    assert result.exit_code == 2 and "scenario.yaml: quotas.projects:" in result.output, result.output
+    example = result.output.split("`")[1]
+    planned = runner.invoke(app, ["quota", "plan", str(write(GOOD + example + "\n")), "--regions", "r1,r2"])
+    assert planned.exit_code == 0, planned.output
+    unknown = runner.invoke(app, ["quota", "plan", str(write(QUOTAS)), "--project", "dmeo"])
+    assert unknown.exit_code == 2
+    assert "scenario.yaml:11:5: quotas.projects: no project 'dmeo'" in unknown.output, unknown.output
+    assert "did you mean 'demo'?" in unknown.output
