@@ -252,6 +252,15 @@ def test_a_wrong_link_leaves_out_the_reachability_check_only() -> None:
     assert "site 'e11' is not a site" in out[1] and "did you mean 'e1'?" in out[1]
 
 
+def test_a_key_written_twice_does_not_hide_the_other_problems() -> None:
+    """The file is read whole despite a duplicate key (the first value kept): its other problems,
+    structure and across objects, come in the same run."""
+    text = GOOD.replace("name: t\n", "name: t\nname: u\n").replace("delay_ms: 10", "delay_ms: -1")
+    out = problems(text + "faults:\n  - {at_s: 5, action: site-down, site: nowhere}\n")
+    assert [line.split(": ")[0] for line in out] == ["s.yaml:2:1", "s.yaml:9:31", "s.yaml:11:40"], out
+    assert "key 'name' is written twice" in out[0] and "'nowhere' is not a site" in out[2]
+
+
 def test_a_non_finite_delay_says_so_not_use_a_larger_value() -> None:
     (out,) = problems(GOOD.replace("delay_ms: 10", "delay_ms: .nan"))
     assert out.startswith("s.yaml:8:") and "finite" in out and "larger" not in out

@@ -140,38 +140,34 @@ def parse_scenario(
     """Structure checks only: the validated `Scenario` and where each of its values was written.
     `overrides` change fields before they are checked (`scenario.overrides`)."""
     located = read_yaml(text)
-    if located.problems:
+    if located.problems and located.data is None:  # a syntax error: nothing else can be read
         raise ScenarioError(filename, located.problems)
     if located.data is None:
         located.data = {}
     if overrides and isinstance(located.data, dict):
         apply_overrides(located.data, overrides, filename)
     if not isinstance(located.data, dict):
-        raise ScenarioError(
-            filename,
-            [
-                Problem(
-                    (),
-                    "a scenario must be a mapping (`key: value` lines)",
-                    "start with `sites:` or `generate:`",
-                    1,
-                    1,
-                )
-            ],
-        )
+        hint = "start with `sites:` or `generate:`"
+        top = Problem((), "a scenario must be a mapping (`key: value` lines)", hint, 1, 1)
+        raise ScenarioError(filename, [*located.problems, top])
     try:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as err:
-        raise StructureError(filename, by_line(_problem(e, located) for e in err.errors()), located) from None
+        wrong = [_problem(e, located) for e in err.errors()]
+        raise StructureError(filename, located, wrong) from None
+    if located.problems:  # a key written twice, a bad `<<`: read past, the first value kept
+        raise StructureError(filename, located, [])
     return scenario, located
 
 
 class StructureError(ScenarioError):
-    """Structure problems, with the file as read: `parse` checks across objects despite them."""
+    """Problems in reading the file and in its structure (`wrong`: the values pydantic refused), with
+    the file as read: `parse` checks across objects despite them."""
 
-    def __init__(self, filename: str, problems: list[Problem], located: Located) -> None:
-        super().__init__(filename, problems)
+    def __init__(self, filename: str, located: Located, wrong: list[Problem]) -> None:
+        super().__init__(filename, by_line([*located.problems, *wrong]))
         self.located = located
+        self.wrong = wrong
 
 
 def finish(scenario: Scenario, located: Located, filename: str, base_dir: FsPath | None) -> Infrastructure:
@@ -192,7 +188,7 @@ def parse(
     try:
         scenario, located = parse_scenario(text, filename, overrides)
     except StructureError as err:
-        found = across_objects(err.located, err.problems, base_dir)
+        found = across_objects(err.located, err.wrong, base_dir)
         raise ScenarioError(filename, by_line([*err.problems, *found])) from None
     return finish(scenario, located, filename, base_dir)
 
