@@ -1,17 +1,21 @@
-"""Global quota limits across regions from Python: a scenario's `quotas:` project split into one
-limit per region (`region_limits`) and written into a real cloud's Keystone as unified limits
-(`keystone_project`, `region_usage`, `apply_limits`: the cloud extra), and the quota service that
-enforces them across regions (`service_policy`, `start_coordinator`, `start_region`, `listen`: the
-bench extra). What `wanstack quota` does."""
+"""Global quota limits across regions from Python: a scenario's `quotas:` project (`scenario_project`)
+split into one limit per region (`region_limits`) and written into a real cloud's Keystone as unified
+limits (`keystone_project`, `region_usage`, `apply_limits`: the cloud extra), and the quota service
+that enforces them across regions (`service_policy`, `start_coordinator`, `start_region`, `listen`:
+the bench extra). What `wanstack quota` does."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wanstack.api.cloud import CloudError
+from wanstack.scenario.errors import Problem, ScenarioError, did_you_mean
+from wanstack.scenario.load import Source
 from wanstack.scenario.quotas import ProjectQuota
+from wanstack.scenario.source import read_yaml
 
 if TYPE_CHECKING:
     from wanstack.multiregion.limits import RegionLimit
@@ -26,6 +30,32 @@ if TYPE_CHECKING:
 SERVICE_MODES = ("escrow", "lease", "escrow-epsilon")
 
 Usage = dict[tuple[str, str], int]  # (region, quota resource) → what the project uses there
+
+# A project to add when a scenario has none, in flow style: one line, pasted as is at the end of a
+# scenario file (docs/multiregion.md has the block with every setting).
+QUOTAS_EXAMPLE = "quotas: {projects: [{name: demo, limits: {instances: 40, cores: 80}}]}"
+
+
+def scenario_project(scenario: str | Path, name: str | None = None) -> ProjectQuota:
+    """The `quotas:` project `name` (default: the first) of a scenario file or built-in scenario, the
+    scenario fully validated. Raises ScenarioError, located at `quotas:` when the file has one, when
+    there is no such project: with none at all, the hint is a project to add (`QUOTAS_EXAMPLE`), since
+    limits made up here could be written into a real Keystone by `quota apply`."""
+    source = Source.of(scenario)
+    projects = source.load().scenario.quotas.projects
+    chosen = [p for p in projects if name is None or p.name == name]
+    if chosen:
+        return chosen[0]
+    names = [p.name for p in projects]
+    if not names or name is None:
+        message = "no project, so no global limit to split into per-region limits"
+        hint = f"add one to the scenario, e.g. `{QUOTAS_EXAMPLE}` (docs/multiregion.md)"
+    else:
+        message = f"no project {name!r} (its projects: {', '.join(names)})"
+        hint = did_you_mean(name, names) or f"give --project one of: {', '.join(names)}"
+    where, pos = read_yaml(source.text).locate(("quotas", "projects"))
+    line, column = pos if pos is not None and where else (None, None)
+    raise ScenarioError(source.filename, [Problem(("quotas", "projects"), message, hint, line, column)])
 
 
 def region_limits(

@@ -13,11 +13,12 @@ from wanstack.cli.common import (
     OutputFormat,
     console,
     fail,
-    load_scenario,
     need_extra,
+    report,
     show_or_json,
 )
 from wanstack.cli.groups import grouped
+from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.quotas import ProjectQuota
 
@@ -32,12 +33,12 @@ Project = Annotated[str | None, typer.Option(help="The quotas: project (default:
 
 
 def _project(scenario: str, name: str | None) -> ProjectQuota:
-    projects = load_scenario(scenario).scenario.quotas.projects
-    chosen = [p for p in projects if name is None or p.name == name]
-    if not chosen:
-        known = ", ".join(p.name for p in projects) or "none"
-        fail(f"no quotas: project {name or ''} in the scenario (its projects: {known})")
-    return chosen[0]
+    from wanstack.api.quota import scenario_project
+
+    try:
+        return scenario_project(scenario, name)
+    except ScenarioError as err:
+        report(err)
 
 
 def _regions(text: str) -> list[str]:

@@ -87,7 +87,12 @@ def _drawable(
     return kept, kept_paths
 
 
-def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastructure | None, list[Problem]]:
+def build(
+    scenario: Scenario, base_dir: FsPath | None = None, *, reachability: bool = True
+) -> tuple[Infrastructure | None, list[Problem]]:
+    """The `Infrastructure`, or None and every problem found. `reachability=False` skips the check
+    that every site reaches its control plane (a scenario with a site or link left out, in
+    `scenario.load`'s salvage, would be cut where the file is not)."""
     problems: list[Problem] = []
     sites_in: list[Site] = []
     links_in: list[BackboneLink] = []
@@ -195,7 +200,8 @@ def build(scenario: Scenario, base_dir: FsPath | None = None) -> tuple[Infrastru
         problems=problems,
     )
     where = {s.name: p for s, p in zip(sites_in, site_paths, strict=True)}
-    check_reachability(placement, topology, where, problems)
+    if reachability:
+        check_reachability(placement, topology, where, problems)
     if problems:
         return None, problems
     return Infrastructure(scenario, sites, topology, placement, model), problems

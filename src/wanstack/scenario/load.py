@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import typing
@@ -19,9 +18,11 @@ from pydantic_core import ErrorDetails
 from wanstack.scenario.build import Infrastructure, build
 from wanstack.scenario.errors import Path, Problem, ScenarioError, did_you_mean
 from wanstack.scenario.overrides import apply as apply_overrides
-from wanstack.scenario.schema import Scenario
+from wanstack.scenario.salvage import across_objects
+from wanstack.scenario.schema import SLA_OPERATION, Scenario
 from wanstack.scenario.source import Located, read_yaml
 from wanstack.scenario.units import UnitError
+from wanstack.scenario.workload import OperationKind
 
 DEFAULT_SCENARIO = "default"
 
@@ -108,6 +109,15 @@ def _problem(err: ErrorDetails, located: Located) -> Problem:
         )
         path, pos = located.locate(loc)
         return _at(path, pos, f"unknown field {loc[-1]!r}", hint or "remove it")
+    elif kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == SLA_OPERATION:
+        # The pattern lists the operations: say so in words, with the close one (not the Name hint).
+        known = [k.value for k in OperationKind]
+        nearest = did_you_mean(str(err["input"]), known)
+        listed = f"operations: {', '.join(known)}, or '*' for each of them"
+        path, pos = located.locate(loc)
+        return _at(
+            path, pos, f"unknown operation {err['input']!r}", f"{nearest} {listed}" if nearest else listed
+        )
     if kind not in ("missing",) and "input" in err and not isinstance(err["input"], dict | list):
         message += f", got {err['input']!r}"
     if kind in {"literal_error", "enum"}:
@@ -130,82 +140,34 @@ def parse_scenario(
     """Structure checks only: the validated `Scenario` and where each of its values was written.
     `overrides` change fields before they are checked (`scenario.overrides`)."""
     located = read_yaml(text)
-    if located.problems:
+    if located.problems and located.data is None:  # a syntax error: nothing else can be read
         raise ScenarioError(filename, located.problems)
     if located.data is None:
         located.data = {}
     if overrides and isinstance(located.data, dict):
         apply_overrides(located.data, overrides, filename)
     if not isinstance(located.data, dict):
-        raise ScenarioError(
-            filename,
-            [
-                Problem(
-                    (),
-                    "a scenario must be a mapping (`key: value` lines)",
-                    "start with `sites:` or `generate:`",
-                    1,
-                    1,
-                )
-            ],
-        )
+        hint = "start with `sites:` or `generate:`"
+        top = Problem((), "a scenario must be a mapping (`key: value` lines)", hint, 1, 1)
+        raise ScenarioError(filename, [*located.problems, top])
     try:
         scenario = Scenario.model_validate(located.data)
     except ValidationError as err:
-        raise StructureError(filename, by_line(_problem(e, located) for e in err.errors()), located) from None
+        wrong = [_problem(e, located) for e in err.errors()]
+        raise StructureError(filename, located, wrong) from None
+    if located.problems:  # a key written twice, a bad `<<`: read past, the first value kept
+        raise StructureError(filename, located, [])
     return scenario, located
 
 
 class StructureError(ScenarioError):
-    """Structure problems, with the file as read: `parse` checks across objects despite them."""
+    """Problems in reading the file and in its structure (`wrong`: the values pydantic refused), with
+    the file as read: `parse` checks across objects despite them."""
 
-    def __init__(self, filename: str, problems: list[Problem], located: Located) -> None:
-        super().__init__(filename, problems)
+    def __init__(self, filename: str, located: Located, wrong: list[Problem]) -> None:
+        super().__init__(filename, by_line([*located.problems, *wrong]))
         self.located = located
-
-
-def _without(data: Any, path: Path) -> bool:
-    """Remove the value at `path` (its default then applies); whether there was one to remove."""
-    for part in path[:-1]:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    if isinstance(data, dict) and path and path[-1] in data:
-        del data[path[-1]]
-        return True
-    return False
-
-
-def _salvaged(err: StructureError) -> Scenario | None:
-    """The scenario with each wrongly written value left out, when every one has a default: then the
-    checks across objects can run in the same pass (a newcomer fixing one problem per run met new ones
-    at every run). None when a required value is wrong: what it would name is unknown."""
-    data = copy.deepcopy(err.located.data)
-    problems = err.problems
-    for _ in range(3):  # a value left out can reveal at most a missing one, which ends the attempt
-        if not all(_without(data, p.path) for p in problems):
-            return None
-        try:
-            return Scenario.model_validate(data)
-        except ValidationError as again:
-            problems = [_problem(e, err.located) for e in again.errors()]
-    return None
-
-
-def _across_objects(err: StructureError, base_dir: FsPath | None) -> list[Problem]:
-    """What the checks across objects find in the salvaged scenario, except where a left-out value
-    is the cause (a problem at or under a path that was wrongly written)."""
-    scenario = _salvaged(err)
-    if scenario is None:
-        return []
-    _, problems = build(scenario, base_dir)
-    wrong = [p.path for p in err.problems]
-    return [
-        _place(p, err.located)
-        for p in problems
-        if not any(p.path[: len(w)] == w or w[: len(p.path)] == p.path for w in wrong)
-    ]
+        self.wrong = wrong
 
 
 def finish(scenario: Scenario, located: Located, filename: str, base_dir: FsPath | None) -> Infrastructure:
@@ -226,7 +188,8 @@ def parse(
     try:
         scenario, located = parse_scenario(text, filename, overrides)
     except StructureError as err:
-        raise ScenarioError(filename, by_line([*err.problems, *_across_objects(err, base_dir)])) from None
+        found = across_objects(err.located, err.wrong, base_dir)
+        raise ScenarioError(filename, by_line([*err.problems, *found])) from None
     return finish(scenario, located, filename, base_dir)
 
 

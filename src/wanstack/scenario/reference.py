@@ -190,7 +190,12 @@ def markdown() -> str:
         "Every field a scenario file (YAML) may hold: its type, default, constraints and meaning. "
         "Durations, rates and sizes accept units where their description says so. "
         "`wanstack schema` prints the same as a JSON Schema (for editor completion); "
-        "`wanstack validate FILE` checks a file.",
+        "`wanstack validate FILE` checks a file and reports every problem in one pass, each as "
+        "`file:line:col: field: what is wrong (hint: how to fix)`; a check that depends on a wrongly "
+        "written value (a link to a site whose tier is wrong) waits until it is fixed. "
+        "YAML anchors, aliases and merge keys (`<<: *anchor`, `<<: [*a, *b]`; keys written in the "
+        "mapping win, then the first merged one) are read, and a value that came through one is "
+        "located where it was written.",
         "",
         "Objects: " + ", ".join(_link(n) for n in [ROOT, *order]),
         "",

@@ -2,7 +2,8 @@
 
 libyaml (PyYAML's C loader) composes the node tree fast; we turn nodes into plain Python data
 ourselves, recording each node's position under its path and reporting duplicate keys, which
-PyYAML would otherwise overwrite silently.
+PyYAML would otherwise overwrite silently. YAML 1.1 merge keys (`<<: *anchor`) are expanded here too,
+as PyYAML's own constructor does, each merged value keeping the position where it was written.
 """
 
 from __future__ import annotations
@@ -31,21 +32,30 @@ class Located:
     def locate(self, path: Path) -> tuple[Path, tuple[int, int] | None]:
         """The part of `path` that exists in the data, and the position of its deepest element.
         Path elements that are not in the data (pydantic's union tags) are dropped."""
-        node: Any = self.data
-        kept: Path = ()
-        for part in path:
-            inside_dict = isinstance(node, dict) and part in node
-            inside_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-            if inside_dict or inside_list:
-                node, kept = node[part], (*kept, part)
-            elif isinstance(node, dict | list):
-                continue  # a tag or a missing key: the parent is the best place to point at
-            else:
-                break
+        kept = existing_path(self.data, path)
         while kept not in self.positions and kept:
             kept = kept[:-1]
         return kept, self.positions.get(kept)
 
+
+def existing_path(data: Any, path: Path) -> Path:
+    """The part of `path` that is in `data`: parts that are not (pydantic's union tags, a missing key)
+    are dropped, and the path stops where it meets a plain value."""
+    node: Any = data
+    kept: Path = ()
+    for part in path:
+        inside_dict = isinstance(node, dict) and part in node
+        inside_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if inside_dict or inside_list:
+            node, kept = node[part], (*kept, part)
+        elif isinstance(node, dict | list):
+            continue  # a tag or a missing key: the parent is the best place to point at
+        else:
+            break
+    return kept
+
+
+_MERGE = "tag:yaml.org,2002:merge"
 
 # Aliases are expanded while building; this bound stops a "billion laughs" file from eating memory.
 MAX_NODES = 5_000_000
@@ -68,7 +78,11 @@ class _Builder:
         self.out.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
+            merged: list[tuple[Any, yaml.Node]] = []
             for key_node, value_node in node.value:
+                if key_node.tag == _MERGE:
+                    merged += self._merged(value_node, path, {id(node)})
+                    continue
                 if not isinstance(key_node, yaml.ScalarNode):
                     self._problem(
                         key_node, path, "a mapping key must be a plain value", "write `name: value`"
@@ -79,10 +93,41 @@ class _Builder:
                     self._problem(key_node, (*path, key), f"key {key!r} is written twice", "keep one of them")
                     continue
                 result[key] = self.build(value_node, (*path, key))
+            # YAML 1.1 merge: keys written in the mapping win, then the first merged mapping's.
+            for key, value_node in merged:
+                if key not in result:
+                    result[key] = self.build(value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         return self.loader.construct_object(node)
+
+    def _merged(self, node: yaml.Node, path: Path, seen: set[int]) -> list[tuple[Any, yaml.Node]]:
+        """The (key, value node) pairs a merge key (`<<`) brings in, in precedence order: a mapping,
+        or a list of mappings, each with its own merges after its own keys."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        pairs: list[tuple[Any, yaml.Node]] = []
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode) or id(source) in seen:
+                self._problem(
+                    source,
+                    path,
+                    "a YAML merge key (<<) takes a mapping or a list of mappings",
+                    "write `<<: *anchor` or `<<: [*a, *b]` with anchors set on mappings (`&anchor`)",
+                )
+                continue
+            later: list[tuple[Any, yaml.Node]] = []
+            for key_node, value_node in source.value:
+                if key_node.tag == _MERGE:
+                    later += self._merged(value_node, path, seen | {id(source)})
+                elif isinstance(key_node, yaml.ScalarNode):
+                    pairs.append((self.loader.construct_object(key_node), value_node))
+                else:
+                    self._problem(
+                        key_node, path, "a mapping key must be a plain value", "write `name: value`"
+                    )
+            pairs += later
+        return pairs
 
     def _problem(self, node: yaml.Node, path: Path, message: str, hint: str = "") -> None:
         mark = node.start_mark
