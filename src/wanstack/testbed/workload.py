@@ -25,6 +25,7 @@ make (no version discovery, no catalog lookup).
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -200,9 +201,16 @@ def run_workload(
     runner: Runner,
     sites: list[str],
     say: Callable[[str], None] | None = None,
+    *,
+    spread_s: float = 0.0,
 ) -> RunResult:
     """The scenario's operations with `times` (Rally's constant runner), one kind after the other, at
-    their sites (default: the testbed's compute sites) — as one `RunResult` of engine `testbed`."""
+    their sites (default: the testbed's compute sites) — as one `RunResult` of engine `testbed`.
+
+    `spread_s`: each iteration first waits a uniform draw in [0, spread_s) (seeded by the scenario's
+    seed). Back-to-back iterations of a steady length keep one phase against a service's periodic
+    loop (the Open vSwitch agent's, every `polling_interval`): every boot of a sample then waits the
+    same part of the loop, one draw for all. Spread over the loop's period, each waits its own."""
     wall = time.perf_counter()
     outcomes: list[Outcome] = []
     started = time.monotonic()
@@ -214,17 +222,25 @@ def run_workload(
         targets = [s for s in (spec.sites or sites) if s in sites]
         if not targets:
             raise ValueError(f"{spec.op.value}: none of its sites runs a nova-compute on the testbed")
-        outcomes += _constant(runner, spec, targets, say)
+        pauses = random.Random(f"{infra.scenario.run.seed}:{spec.op.value}:{spec.start_s}")
+        spread = [pauses.uniform(0.0, spread_s) if spread_s > 0 else 0.0 for _ in range(spec.times)]
+        outcomes += _constant(runner, spec, targets, say, spread)
     return _result(infra, outcomes, time.monotonic() - started, time.perf_counter() - wall)
 
 
 def _constant(
-    runner: Runner, spec: Operation, sites: list[str], say: Callable[[str], None] | None
+    runner: Runner,
+    spec: Operation,
+    sites: list[str],
+    say: Callable[[str], None] | None,
+    pauses_s: list[float],
 ) -> list[Outcome]:
     times = spec.times or 0
     done: list[Outcome] = []
 
     def one(i: int) -> Outcome:
+        if pauses_s[i]:
+            time.sleep(pauses_s[i])
         outcome = runner.run(spec.op, sites[i % len(sites)])
         if say is not None:
             took = "failed: " + outcome.error if outcome.api_ms is None else f"{outcome.api_ms:.0f} ms"
