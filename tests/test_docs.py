@@ -135,16 +135,7 @@ def test_the_helpers_see_long_cells_paragraphs_and_the_appendix() -> None:
     assert anchors("# A\n## A\n") == {"a", "a-1"}
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        *SUMMARY_PAGES,
-        pytest.param(
-            "README.md",
-            marks=pytest.mark.xfail(strict=False, reason="README fixed in the lead's branch"),
-        ),
-    ],
-)
+@pytest.mark.parametrize("page", [*SUMMARY_PAGES, "README.md"])
 def test_every_table_cell_is_short(page: str) -> None:
     """A cell past 160 characters is a paragraph squeezed into a column: it belongs below the table."""
     long = [cell[:80] + "…" for cell in table_cells(_read(page)) if len(cell) > MAX_CELL]
