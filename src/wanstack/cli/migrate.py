@@ -265,6 +265,9 @@ def _deliver(
         from wanstack.report.migration_html import plan_page
 
         notes(fmt).print(f"wrote {plan_page(plan, run, html)}")
+    if run is not None and (problems := run.problems(plan.makespan_s)):
+        # A plan its own simulation does not bear out is not a plan to follow: say why, exit 1.
+        fail("the plan does not hold: " + "; ".join(problems), 1, markup=False)
 
 
 @app.command()

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from wanstack.migration.cost import MigrationCost
 from wanstack.migration.fleet import Fleet, Vm
-from wanstack.migration.routes import Route, move_cost, route
+from wanstack.migration.routes import Route, move_cost, route, shared
 from wanstack.migration.schedule import Job, Slot, list_schedule
 from wanstack.migration.settings import MigrationSettings
 from wanstack.scenario.build import Infrastructure
@@ -150,6 +150,7 @@ def _problem(
             r = route(infra, src, dst, settings, utilisation=utilisation)
             if r is not None and r.bandwidth_mbps > 0:
                 routes[src, dst] = r
+    routes = shared(infra, routes, settings, utilisation=utilisation)
     options: dict[str, dict[str, MigrationCost]] = {}
     unplaced: dict[str, str] = {}
     for vm in vms:

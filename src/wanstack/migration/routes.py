@@ -9,6 +9,8 @@ more dirtied memory. So `lanes` = ⌈spare bandwidth / one connection's rate⌉.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -53,12 +55,71 @@ def route(
         return None
     spare = topo.bottleneck_mbps(src, dst) * max(0.0, 1.0 - utilisation)
     rtt = topo.path_delay_ms(src, dst) + topo.path_delay_ms(dst, src)
-    if lanes is None:
-        one = Path(spare, rtt).usable_bytes_per_s(settings) * 8 / 1e6
-        lanes = max(1, math.ceil(spare / one - 1e-9)) if one > 0 else 1
     a, b = infra.sites[src].location, infra.sites[dst].location
     km = great_circle_km(a.lat, a.lon, b.lat, b.lon) if a and b else 0.0
-    return Route(src, dst, spare, rtt, km, lanes)
+    return Route(src, dst, spare, rtt, km, lanes or _lanes(spare, rtt, settings))
+
+
+def _lanes(spare_mbps: float, rtt_ms: float, settings: MigrationSettings) -> int:
+    """Enough migrations at once to fill `spare_mbps`, each one TCP connection at `rtt_ms`."""
+    one = Path(spare_mbps, rtt_ms).usable_bytes_per_s(settings) * 8 / 1e6
+    return max(1, math.ceil(spare_mbps / one - 1e-9)) if one > 0 else 1
+
+
+def shared(
+    infra: Infrastructure,
+    routes: dict[tuple[str, str], Route],
+    settings: MigrationSettings,
+    *,
+    utilisation: float = 0.0,
+) -> dict[tuple[str, str], Route]:
+    """`routes` as one plan uses them together. Routes whose paths cross one backbone link in the same
+    direction split it: first each route its max-min fair share, to size its lanes (enough connections
+    to fill that share); then every lane, as the simulator's flows do (`sim.flows`: max-min per flow),
+    so a route's bandwidth is its lanes times its lanes' fair rate. A route alone on its links keeps
+    its bottleneck. Without this an evacuation to three sites behind one uplink planned three times
+    the uplink's rate, which the simulator could not carry."""
+    topo = infra.topology
+    edges = {key: list(itertools.pairwise(topo.path(*key))) for key in routes}
+    capacity = {
+        e: topo.graph[e[0]][e[1]]["link"].bandwidth_mbps * max(0.0, 1.0 - utilisation)
+        for path in edges.values()
+        for e in path
+    }
+    lanes = {
+        key: _lanes(min(rate, routes[key].bandwidth_mbps), routes[key].rtt_ms, settings)
+        for key, rate in _filled(edges, capacity, dict.fromkeys(routes, 1)).items()
+    }
+    out = dict(routes)
+    for key, rate in _filled(edges, capacity, lanes).items():
+        if rate < routes[key].bandwidth_mbps - 1e-9 or lanes[key] != routes[key].lanes:
+            out[key] = dataclasses.replace(routes[key], bandwidth_mbps=rate, lanes=lanes[key])
+    return out
+
+
+def _filled(
+    edges: dict[tuple[str, str], list[tuple[str, str]]],
+    capacity: dict[tuple[str, str], float],
+    weight: dict[tuple[str, str], int],
+) -> dict[tuple[str, str], float]:
+    """Weighted max-min fair rates by progressive filling: the link with the least capacity per unit
+    of weight among its routes still open fixes their rate (weight × that level); what they take is
+    removed from their other links; repeat. Routes without a link (a site to itself) are left out."""
+    left = dict(capacity)
+    active = {key for key, path in edges.items() if path}
+    rate: dict[tuple[str, str], float] = {}
+    while active:
+        crowd = {e: [k for k in active if e in edges[k]] for e in left}
+        e, level = min(
+            ((e, left[e] / sum(weight[k] for k in ks)) for e, ks in crowd.items() if ks),
+            key=lambda item: (item[1], item[0]),
+        )
+        for key in crowd[e]:
+            rate[key] = weight[key] * level
+            active.discard(key)
+            for f in edges[key]:
+                left[f] -= rate[key]
+    return rate
 
 
 def move_cost(vm: Vm, r: Route, settings: MigrationSettings) -> MigrationCost | None:

@@ -217,6 +217,8 @@ def plan_document(plan: Plan, run: PlanRun | None = None) -> dict[str, Any]:
         "gap": round(plan.gap, 4),
         "wan_bytes": round(plan.wan_bytes),
         "simulated_makespan_s": round(run.makespan_s, 3) if run is not None else None,
+        # Where the simulation does not bear the plan out (`PlanRun.problems`); None when not simulated.
+        "problems": run.problems(plan.makespan_s) if run is not None else None,
         "unplaced": plan.unplaced,
         "loads_before": plan.loads_before,
         "loads_after": plan.loads_after,

@@ -63,7 +63,7 @@ class FlowNetwork:
         self._last = 0.0
         self._version = 0
 
-    def start(
+    def start(  # noqa: PLR0913 - past `failed`, keyword-only options of one transfer
         self,
         src: str,
         dst: str,
@@ -75,10 +75,13 @@ class FlowNetwork:
         tag: str = "bulk",
         cap_mbps: float = math.inf,
         warm: bool = False,
+        push: bool = False,
     ) -> None:
         """Send `nbytes` from `src` to `dst`; `cap_mbps`: a rate limit of the sender's own (e.g. Nova's
         live_migration_bandwidth); `warm`: on a connection whose window slow start has opened already
-        (a migration's rounds after the first), so none is paid again."""
+        (a migration's rounds after the first), so none is paid again. `push`: the sender streams
+        without being asked (QEMU's migration stream: no request crosses first) and `done` is its own
+        view, the last byte sent; the default is a download, asked for and done on arrival."""
         if src == dst:
             self.net.add_bulk(src, dst, (), nbytes, tag)
             self.sim.after(2 * self.net.lan_delay_ms + nbytes * 8 / (LAN_MBPS * 1000.0), done, arg)
@@ -94,13 +97,13 @@ class FlowNetwork:
         if loss > 0:
             cap = min(cap, TCP_MSS_BYTES * 8 / (rtt * 1000.0) * 1.22 / math.sqrt(loss))
         self._advance()
-        flow = Flow(
-            next(self._ids), src, dst, route.links, float(nbytes), cap, done, failed, arg, route.delay_ms, tag
-        )
+        tail = 0.0 if push else route.delay_ms
+        flow = Flow(next(self._ids), src, dst, route.links, float(nbytes), cap, done, failed, arg, tail, tag)
         # The receiver's request takes one one-way delay (reverse path) before bytes flow, and the last
         # byte one more to arrive: a transfer costs one RTT, its slow start, and its size over its rate.
+        # A push has neither: it starts at once and is done for its sender when the last byte is sent.
         ramp = 0.0 if warm else slow_start_ms(nbytes, rtt, cap)
-        self.sim.after(rtt - route.delay_ms + ramp, self._admit, flow)
+        self.sim.after((0.0 if push else rtt - route.delay_ms) + ramp, self._admit, flow)
 
     def _admit(self, flow: Flow) -> None:
         self._advance()

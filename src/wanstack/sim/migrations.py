@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -131,12 +132,12 @@ class MigrationRun:
         live.rtt_ms = rtt
         if move.cost.strategy is Strategy.COLD:
             # Stopped, disk copied (unless shared), booted: down throughout.
-            self._flow(live, vm.guest.disk_to_copy, self._cold_copied)
+            self._flow(live, vm.guest.disk_to_copy, self._cold_copied, push=False)
             return
         # Connection and migration handshake: one round trip each way.
         sim.after(2 * rtt, self._start_disk, live)
 
-    def _flow(self, live: _Live, nbytes: float, then: Any) -> None:
+    def _flow(self, live: _Live, nbytes: float, then: Any, *, push: bool = True) -> None:
         live.round_started_ms = self.sim.now
         live.round_bytes = nbytes
         live.result.wan_bytes += nbytes
@@ -148,7 +149,12 @@ class MigrationRun:
         )
         m = live.move
         flows = self.flows
-        flows.start(m.src, m.dst, nbytes, then, self._cut, arg=live, tag=TAG, cap_mbps=cap, warm=live.warm)
+        # QEMU streams the rounds back to back on one connection, measuring its rate as it sends: a
+        # round is over for it when its last byte is sent, not when that byte lands (`push`); a cold
+        # move's disk is copied as a download.
+        flows.start(
+            m.src, m.dst, nbytes, then, self._cut, arg=live, tag=TAG, cap_mbps=cap, warm=live.warm, push=push
+        )
         live.warm = True
 
     def _round_rate(self, live: _Live) -> float:
@@ -208,7 +214,7 @@ class MigrationRun:
             self._finish(live, "aborted", 0.0)
             return
         if s.permit_post_copy:
-            self._flow(live, DEVICE_STATE_BYTES, self._post_copy_paused)
+            self._flow(live, DEVICE_STATE_BYTES, self._after_round_trip(self._post_copy_paused))
             return
         self._stop_and_copy(live, live.vm.guest.dirty_cap)
 
@@ -226,7 +232,12 @@ class MigrationRun:
             # Nothing left to send: the switch-over still takes its round trip.
             self.sim.after(live.rtt_ms, self._switched_over, live)
             return
-        self._flow(live, rest, self._switched_over)
+        self._flow(live, rest, self._after_round_trip(self._switched_over))
+
+    def _after_round_trip(self, then: Callable[[_Live], None]) -> Callable[[_Live], None]:
+        """`then` one RTT after the sender's last byte: it lands, the destination resumes and says so
+        (the round trip of `migration.cost._pause_s`)."""
+        return lambda live: self.sim.after(live.rtt_ms, then, live)
 
     def _switched_over(self, live: _Live) -> None:
         paused = self.sim.now - live.round_started_ms + self.settings.resume_ms
@@ -249,6 +260,12 @@ class MigrationRun:
         self._release(live)
 
 
+# How far a plan's simulated makespan may exceed the planned one before the plan is said not to hold:
+# the planner's moves are each costed alone on their lane (`routes`), the simulator's share links
+# with the workload and see its jitter, so a few percent apart is the model, not the plan.
+PLAN_SLACK = 0.2
+
+
 @dataclass
 class PlanRun:
     """A migration plan's simulated run: every move, the engine's results of the run it shared, and optionally
@@ -266,6 +283,30 @@ class PlanRun:
     @property
     def moved(self) -> list[SimulatedMove]:
         return [m for m in self.moves if m.outcome == "moved"]
+
+    def problems(self, planned_makespan_s: float, slack: float = PLAN_SLACK) -> list[str]:
+        """Where the simulation does not bear the plan out, in words (empty when it does): moves that
+        failed, were aborted or had not finished when the run ended, and a simulated makespan more
+        than `slack` over the planned one (a move still pending counts as not finished)."""
+        counts: dict[str, int] = {}
+        for m in self.moves:
+            counts[m.outcome] = counts.get(m.outcome, 0) + 1
+        found = [
+            f"{counts[outcome]:,} of {len(self.moves):,} moves {words} in the simulation"
+            for outcome, words in (
+                ("failed", "failed (a link on their route was cut, or a site lost)"),
+                ("aborted", "were aborted (pre-copy did not converge)"),
+                ("pending", "had not finished when the run ended"),
+            )
+            if counts.get(outcome)
+        ]
+        if planned_makespan_s > 0 and self.makespan_s > (1 + slack) * planned_makespan_s:
+            over = self.makespan_s / planned_makespan_s - 1
+            found.append(
+                f"the simulated makespan, {self.makespan_s / 60:,.1f} min, is {over:.0%} over the planned "
+                f"{planned_makespan_s / 60:,.1f} min (more than {slack:.0%})"
+            )
+        return found
 
 
 def simulate_plan(
