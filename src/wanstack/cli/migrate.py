@@ -46,15 +46,11 @@ PerHost = Annotated[
     float,
     typer.Option(help="Without --fleet: VMs generated per host (flavors, dirty rates: migration.fleet)."),
 ]
-Utilisation = Annotated[
-    float, typer.Option(min=0.0, max=0.99, help="Share of every path's bandwidth other traffic already uses.")
-]
+Utilisation = Annotated[float, typer.Option(min=0.0, max=0.99, help="Share of each path's bandwidth in use.")]
 PostCopy = Annotated[bool, typer.Option(help="Nova's live_migration_permit_post_copy.")]
 AutoConverge = Annotated[bool, typer.Option(help="Nova's live_migration_permit_auto_converge.")]
 Out = Annotated[Path | None, typer.Option(help="Write the plan (one record per VM) as JSON here.")]
-Html = Annotated[
-    Path | None, typer.Option(help="Write the plan's timeline, downtimes and loads as HTML here.")
-]
+Html = Annotated[Path | None, typer.Option(help="Write the plan's timeline and loads as HTML here.")]
 
 
 class Solver(StrEnum):
@@ -265,8 +261,7 @@ def _deliver(
         from wanstack.report.migration_html import plan_page
 
         notes(fmt).print(f"wrote {plan_page(plan, run, html)}")
-    if run is not None and (problems := run.problems(plan.makespan_s)):
-        # A plan its own simulation does not bear out is not a plan to follow: say why, exit 1.
+    if run is not None and (problems := run.problems(plan.makespan_s)):  # not a plan to follow
         fail("the plan does not hold: " + "; ".join(problems), 1, markup=False)
 
 
