@@ -1,5 +1,5 @@
-"""Every page kind (run, compare at 4 and at 11 runs, sweep, bench, compare-results, evacuate) laid out
-by headless Chromium at 1,280 and 1,920 px: no figure title, axis title, subplot title, legend, toolbar
+"""Every page kind (run, compare of 4 runs and `compare default`'s 11, sweep, bench, compare-results,
+evacuate) laid out by headless Chromium at 1,280 and 1,920 px: no figure title, axis title, subplot title, legend, toolbar
 or tick label overlaps another; every plot area is tall enough to read; every page, plotly.js included,
 weighs at most 1.5 MB. The boxes come from a script run in the page after plotly drew it, written onto
 <html> where --dump-dom shows them.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_html import CHROMIUM, MODELS, OFFLINE, PAGES, needs_chromium, simulated
+from tests.test_html import CHROMIUM, MODELS, OFFLINE, PAGES, needs_chromium
 from wanstack.report.html import compare_report
 
 MAX_BYTES = 1_500_000
@@ -53,14 +53,16 @@ BOXES = """<script>window.addEventListener("load", function () { setTimeout(func
 }, 300); });</script>"""
 
 
-def _compare_11(_: Path) -> str:
-    """`compare default`'s count: eleven models, one colour and one panel each."""
+def _compare_default(_: Path) -> str:
+    """The page a user found unreadable: `wanstack compare default --html`, every model of the library
+    (eleven), one colour and one panel each."""
+    from wanstack.api import compare
+    from wanstack.report.html import run_label
     from wanstack.scenario.deployment import library
 
-    names = list(library())[:11]
-    assert len(names) == 11, names
-    results = [simulated(m) for m in names]
-    return compare_report(results, [r.model for r in results], "wanstack compare: eleven models")
+    results = [r.result for r in compare("default", list(library()), processes=2)]
+    assert len(results) >= 11
+    return compare_report(results, [run_label(r) for r in results], "wanstack compare: default")
 
 
 def _evacuate(_: Path) -> str:
@@ -81,7 +83,11 @@ def _evacuate(_: Path) -> str:
     return plan_report(plan, simulate_plan(infra, plan, vms))
 
 
-KINDS: dict[str, Callable[[Path], str]] = {**PAGES, "compare-11": _compare_11, "evacuate": _evacuate}
+KINDS: dict[str, Callable[[Path], str]] = {
+    **PAGES,
+    "compare-default": _compare_default,
+    "evacuate": _evacuate,
+}
 
 
 def overlaps(boxes: list[list[object]]) -> list[str]:

@@ -17,6 +17,7 @@ from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -227,10 +228,40 @@ def bundle_version(script: str) -> str:
     return found.group(1) if found else ""
 
 
+def _numbers(values: object) -> np.ndarray | None:
+    """A trace's coordinates as 32-bit floats (None: a gap, as NaN), or None when they are not all
+    numbers (categories, text)."""
+    if not isinstance(values, list | tuple) or len(values) < 8:
+        return None
+    if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values):
+        return None
+    return np.asarray([np.nan if v is None else v for v in values], dtype=np.float32)
+
+
+def compact(figure: go.Figure) -> go.Figure:
+    """The figure's numbers as 32-bit binary arrays, which plotly.py writes base64-encoded: about 5
+    characters a value instead of up to 20 in decimal, ample for a plot (7 significant digits). An
+    eleven-run compare page's data falls from about 420 kB to about 200 kB."""
+    for trace in figure.data:
+        for name in ("x", "y", "base"):
+            packed = _numbers(getattr(trace, name, None))
+            if packed is None:
+                continue
+            step = np.diff(packed.astype(np.float64))
+            if name != "base" and np.isfinite(step).all() and step[0] != 0 and np.allclose(step, step[0]):
+                # Evenly spaced (a time series' clock, an ECDF's shares): a start and a step.
+                trace[name] = None
+                trace[f"{name}0"], trace[f"d{name}"] = float(packed[0]), float(step.mean())
+            else:
+                trace[name] = packed
+    return figure
+
+
 def _figure_html(figure: go.Figure, div_id: str) -> str:
     unknown = {t.type or "scatter" for t in figure.data} - BUNDLE_TRACES
     if unknown:
         raise ValueError(f"trace types {sorted(unknown)} are not in plotly's basic bundle")
+    compact(figure)
     return str(
         pio.to_html(
             figure,

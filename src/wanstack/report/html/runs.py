@@ -17,7 +17,7 @@ from wanstack.results.schema import LinkTraffic, RunResult, StationStats
 
 Runs = Sequence[tuple[str, RunResult]]
 MAX_BARS = 25
-MAX_POINTS = 20_000
+MAX_POINTS = 8_000
 MAX_ECDF_POINTS = 2_000
 ECDF_TITLE = "done within x, % of successes"
 PERCENTILES = (("p50", "circle"), ("p95", "diamond"), ("p99", "triangle-right"), ("max", "x"))
@@ -259,7 +259,7 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
         subplot_titles=[label for label, _, _ in kept] if len(kept) > 1 else None,
     )
     all_latencies: list[float] = []
-    points = max(1_000, MAX_POINTS // len(kept))  # the page's weight: every run's points together
+    points = max(500, MAX_POINTS // len(kept))  # the page's weight: every run's points together
     for k, (_, _, s) in enumerate(kept):
         row, col = grid.cell(k)
         step = max(1, len(s.op) // points)
