@@ -1,8 +1,8 @@
 """Every page kind (run, compare of 4 runs and `compare default`'s 11, sweep, bench, compare-results,
-evacuate) laid out by headless Chromium at 1,280 and 1,920 px: no figure title, axis title, subplot title, legend, toolbar
-or tick label overlaps another; every plot area is tall enough to read; every page, plotly.js included,
-weighs at most 1.5 MB. The boxes come from a script run in the page after plotly drew it, written onto
-<html> where --dump-dom shows them.
+evacuate) laid out by headless Chromium at 1,280 and 1,920 px: no figure title, axis title, subplot
+title, legend, toolbar or tick label overlaps another; every plot area is tall enough to read; every
+page, plotly.js included, weighs at most 1.5 MB. The boxes come from a script run in the page after
+plotly drew it, written onto <html> where --dump-dom shows them.
 
 WANSTACK_HTML_SHOTS=DIR keeps the pages there (tests/test_html.py's screenshots go there too)."""
 
