@@ -56,6 +56,8 @@ def test_eleven_per_run_panels_are_each_at_least_180_px_tall(eleven: list[tuple[
     heights = [(a["domain"][1] - a["domain"][0]) * inner for a in axes]
     assert len(heights) >= 11 and min(heights) >= 180, heights
     assert {a.get("dtick") for a in axes} == {1}  # log scale: decades only
+    failures = [t for t in fig.data if t.name == "failed or timed out" and t.showlegend]
+    assert len(failures) == 1  # once in the legend, not once per panel
 
 
 def test_many_runs_show_utilisation_in_percent() -> None:

@@ -72,8 +72,9 @@ th, td { padding: 0.2em 0.7em; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f6f6f6; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.heat td.num { min-width: 4.5em; }
-table.heat th.run { writing-mode: vertical-rl; transform: rotate(180deg); text-align: left;
-                    vertical-align: bottom; max-height: 16em; white-space: nowrap; }
+table.heat th.run { vertical-align: bottom; text-align: center; }
+table.heat th.run div { writing-mode: vertical-rl; transform: rotate(180deg); max-height: 12em;
+                        white-space: normal; text-align: left; margin: 0 auto; }
 .plotly-graph-div { margin-bottom: 0.5em; }
 """
 
@@ -163,7 +164,7 @@ def heat_table(
     value with its unit and shaded by it (darker: more; the largest cell darkest)."""
     largest = max((v for row in values for v in row if v is not None), default=0.0) or 1.0
     head = f"<th>{html.escape(corner)}</th>" + "".join(
-        f'<th class="run">{html.escape(c)}</th>' for c in columns
+        f'<th class="run"><div>{html.escape(c)}</div></th>' for c in columns
     )
 
     def cell(v: float | None) -> str:

@@ -250,6 +250,8 @@ def _compare_operations(runs: Runs, reference: int) -> str:
 def summary_verdict(results: Sequence[RunResult], labels: Sequence[str]) -> Verdict:
     """What the page leads with until a ranking says more: `compare`'s summary, a row per run."""
     rows = [{"run": label} | row for label, row in zip(labels, compare_rows(results), strict=True)]
+    if all(label.startswith(r.model) for label, r in zip(labels, results, strict=True)):
+        rows = [{k: v for k, v in row.items() if k not in ("model", "RPC")} for row in rows]  # in "run"
     return Verdict(
         "Summary: one row per run", rows, "Boots of each run; the busiest broker; what the faults did."
     )

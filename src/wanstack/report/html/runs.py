@@ -259,6 +259,7 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
         subplot_titles=[label for label, _, _ in kept] if len(kept) > 1 else None,
     )
     all_latencies: list[float] = []
+    crossed = False  # the failures' legend entry shown once
     points = max(500, MAX_POINTS // len(kept))  # the page's weight: every run's points together
     for k, (_, _, s) in enumerate(kept):
         row, col = grid.cell(k)
@@ -291,17 +292,21 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
                 marker={"color": "#222", "size": 8, "symbol": "x-thin", "line": {"width": 2}},
                 name="failed or timed out",
                 legendgroup="failed",
-                showlegend=bool(bad),
+                showlegend=bool(bad) and not crossed,
                 hovertemplate="%{text}: after %{y:,.1f} ms, started %{x:,.1f} s<extra></extra>",
             ),
             row=row,
             col=col,
         )
+        crossed = crossed or bool(bad)
         all_latencies += [s.latency_ms[i] for i in index]
     _mark_faults(fig, runs, cols=grid.cols)
     log = _log_axis(all_latencies)
     # Decades only on a log axis: 2, 3, 5 between them run into each other on a short panel.
     fig.update_yaxes(type="log" if log else "linear", dtick=1 if log else None, nticks=None if log else 5)
+    if log:  # the range of the latencies themselves (an empty panel of the grid would stretch it)
+        positive = [v for v in all_latencies if v > 0]
+        fig.update_yaxes(range=[math.log10(min(positive) / 1.5), math.log10(max(positive) * 1.5)])
     for row in range(1, grid.rows + 1):
         fig.update_yaxes(title_text="latency, ms" + (" (log)" if log else ""), row=row, col=1)
     fig.update_xaxes(range=[0, max(r.duration_s for _, r, _ in kept)], showticklabels=True)
