@@ -90,7 +90,7 @@ def _add_lines(fig: go.Figure, frame: pd.DataFrame, lines: Lines, value: str, *,
         k = keys.index(key) if key in keys else 0
         line_colour = lines.colours.get(key, "#333333")
         label = _label(columns, key)
-        nudge = (k - (len(keys) - 1) / 2) * 0.008 * span
+        nudge = k * 0.006 * span  # to the right only: an axis from 0 stays from 0
         x = part["rtt_ms"].tolist()
         mean = part["mean"].tolist()
         spread = bool((part["max"] > part["min"]).any())
