@@ -175,42 +175,43 @@ def quota_verdict(r: RunResult) -> str:
     return f"{r.quotas[0].mode}: {refused}/{claims} refused ({with_room} with room), over by {over}"
 
 
-def compare_table(results: Sequence[RunResult], title: str) -> Table:
-    table = Table(title=title)
+def compare_rows(results: Sequence[RunResult]) -> list[dict[str, str]]:
+    """`compare`'s summary, one row per run (column -> text): the terminal's table and the top of the
+    HTML page show these same rows."""
     quotas = any(r.quotas for r in results)
     sla = any(r.sla for r in results)
-    for col in (
-        "model",
-        "RPC",
-        *(["quotas"] if quotas else []),
-        "boot p50",
-        "boot p95",
-        "boots ok",
-        "WAN/boot",
-        "busiest broker",
-        "under faults",
-        *(["SLA"] if sla else []),
-    ):
-        table.add_column(col, justify="right" if col.startswith(("boot", "WAN")) else "left")
+    rows = []
     for r in results:
         boot = r.operation("boot")
         lat = boot.latency_ms if boot else None
         brokers = [s for s in r.stations if s.kind in ("rpc-broker", "router")]
         top = max(brokers, key=lambda s: s.utilisation, default=None)
-        broker = "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})"
-        faults = "; ".join(fault_verdict(f) for f in r.faults) or "no faults"
-        table.add_row(
-            r.model,
-            r.rpc_backend,
-            *([quota_verdict(r)] if quotas else []),
-            _ms(lat.p50 if lat else None),
-            _ms(lat.p95 if lat else None),
-            f"{boot.succeeded}/{boot.submitted}" if boot else "–",
-            _bytes(boot.wan_bytes_per_op if boot else None),
-            broker,
-            faults,
-            *([sla_verdict(r)] if sla else []),
-        )
+        row = {"model": r.model, "RPC": r.rpc_backend}
+        if quotas:
+            row["quotas"] = quota_verdict(r)
+        row |= {
+            "boot p50": _ms(lat.p50 if lat else None),
+            "boot p95": _ms(lat.p95 if lat else None),
+            "boots ok": f"{boot.succeeded}/{boot.submitted}" if boot else "–",
+            "WAN/boot": _bytes(boot.wan_bytes_per_op if boot else None),
+            "busiest broker": "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})",
+            "under faults": "; ".join(fault_verdict(f) for f in r.faults) or "no faults",
+        }
+        if sla:
+            row["SLA"] = sla_verdict(r)
+        rows.append(row)
+    return rows
+
+
+def compare_table(results: Sequence[RunResult], title: str) -> Table:
+    table = Table(title=title)
+    rows = compare_rows(results)
+    columns = list(rows[0]) if rows else ["model", "RPC", "boot p50", "boot p95", "boots ok", "WAN/boot"]
+    columns += [] if rows else ["busiest broker", "under faults"]
+    for col in columns:
+        table.add_column(col, justify="right" if col.startswith(("boot", "WAN")) else "left")
+    for row in rows:
+        table.add_row(*row.values())
     return table
 
 

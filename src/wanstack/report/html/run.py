@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from wanstack.report.html.page import Section, ms, render, table
+import plotly.graph_objects as go
+
+from wanstack.report.html.page import Section, Verdict, ms, render, table
 from wanstack.report.html.runs import (
+    MANY_RUNS,
     MAX_BARS,
     Runs,
     latency_figure,
@@ -17,6 +20,7 @@ from wanstack.report.html.runs import (
     timeline_figure,
 )
 from wanstack.report.quantities import nbytes
+from wanstack.report.tables import compare_rows
 from wanstack.results.schema import OperationResult, RunResult
 
 
@@ -142,6 +146,15 @@ def _compare_quotas(runs: Runs) -> str:
     return f"{head}<tbody>{''.join(bodies)}</tbody></table>"
 
 
+def _section(heading: str, note: str, content: go.Figure | str | None) -> Section | None:
+    """A section around a figure, or around the HTML table that stands for one (many runs)."""
+    if content is None:
+        return None
+    if isinstance(content, str):
+        return Section(heading, note, html=content)
+    return Section(heading, note, content)
+
+
 def _figures(runs: Runs) -> list[Section]:
     """The figures every run page has, where the runs recorded what they need."""
     kept = all(r.samples is not None for _, r in runs)
@@ -151,30 +164,39 @@ def _figures(runs: Runs) -> list[Section]:
         if kept
         else "Markers: ● p50, ◆ p95, ▶ p99, ✕ max (no per-operation samples in these results)."
     )
+    many = len(runs) >= MANY_RUNS
     candidates = [
-        Section("How long do operations take? Latency per operation", how, latency_figure(runs)),
-        Section(
+        _section("How long do operations take? Latency per operation", how, latency_figure(runs)),
+        _section(
             "Did latency change during the run? Each operation at the time it started",
-            "Shaded: faults. Crosses: failed or timed-out operations (at the time they gave up).",
+            "Shaded: faults. Crosses: failed or timed-out operations (at the time they gave up)."
+            + (" One panel per run, the same axes in all." if len(runs) > 1 else ""),
             latency_time_figure(runs),
         ),
-        Section(
+        _section(
             "What does the WAN carry? Bytes per link",
-            f"The busiest links (at most {MAX_BARS}), messages and image transfers both ways.",
+            f"The busiest links (at most {MAX_BARS}), "
+            + (
+                "bytes both ways over the run; darker: more."
+                if many
+                else "messages and image transfers both ways."
+            ),
             links_figure(runs),
         ),
-        Section(
+        _section(
             "Which services are loaded? Busiest stations (brokers, APIs, databases)",
-            "Utilisation: busy workers over workers × run time.",
+            "Utilisation: busy workers over workers × run time, in percent"
+            + ("; darker: busier." if many else "."),
             stations_figure(runs),
         ),
-        Section(
+        _section(
             "What happened over time? Load, brokers and liveness, faults shaded",
-            "Bars in the last panel: faults (red) and services the servicegroups saw down.",
+            "Bars in the last panel: faults (red) and services the servicegroups saw down"
+            + (", one bar per run in its colour." if len(runs) > 1 else "."),
             timeline_figure(runs),
         ),
     ]
-    return [s for s in candidates if s.figure is not None]
+    return [s for s in candidates if s is not None]
 
 
 def run_report(result: RunResult, title: str) -> str:
@@ -225,11 +247,26 @@ def _compare_operations(runs: Runs, reference: int) -> str:
     return table([*headers, f"p50 vs {runs[reference][0]}", "WAN bytes/op", "ok/s"], rows)
 
 
+def summary_verdict(results: Sequence[RunResult], labels: Sequence[str]) -> Verdict:
+    """What the page leads with until a ranking says more: `compare`'s summary, a row per run."""
+    rows = [{"run": label} | row for label, row in zip(labels, compare_rows(results), strict=True)]
+    if all(label.startswith(r.model) for label, r in zip(labels, results, strict=True)):
+        rows = [{k: v for k, v in row.items() if k not in ("model", "RPC")} for row in rows]  # in "run"
+    return Verdict(
+        "Summary: one row per run", rows, "Boots of each run; the busiest broker; what the faults did."
+    )
+
+
 def compare_report(
-    results: Sequence[RunResult], labels: Sequence[str], title: str, *, reference: int = 0
+    results: Sequence[RunResult],
+    labels: Sequence[str],
+    title: str,
+    *,
+    reference: int = 0,
+    verdict: Verdict | None = None,
 ) -> str:
     """Several runs side by side, one colour each (`compare`, and `compare-results` with two); the
-    p50s relative to run number `reference`'s."""
+    p50s relative to run number `reference`'s. `verdict` goes first (default: the summary table)."""
     if len(results) != len(labels) or not results or not 0 <= reference < len(results):
         raise ValueError("one label per result, at least one result, and a reference among them")
     runs = list(zip(labels, results, strict=True))
@@ -252,7 +289,8 @@ def compare_report(
         sections.append(_sla_section([(label, r) for label, r in runs if r.sla]))
     sections += _figures(runs)
     scenarios = ", ".join(dict.fromkeys(r.scenario for r in results))
-    return render(title, f"{len(results)} runs of {scenarios}", sections)
+    top = verdict if verdict is not None else summary_verdict(results, labels)
+    return render(title, f"{len(results)} runs of {scenarios}", sections, verdict=top)
 
 
 def run_label(r: RunResult) -> str:

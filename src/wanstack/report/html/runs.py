@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from wanstack.report.html.page import FAULT_COLOUR, PALETTE, style
+from wanstack.report.html.page import FAULT_COLOUR, PALETTE, heat_table, style
 from wanstack.results.schema import LinkTraffic, RunResult, StationStats
 
 Runs = Sequence[tuple[str, RunResult]]
 MAX_BARS = 25
-MAX_POINTS = 20_000
+MAX_POINTS = 8_000
 MAX_ECDF_POINTS = 2_000
 ECDF_TITLE = "done within x, % of successes"
 PERCENTILES = (("p50", "circle"), ("p95", "diamond"), ("p99", "triangle-right"), ("max", "x"))
@@ -89,14 +90,19 @@ def _ecdfs(runs: Runs, ops: list[str], samples: list[dict[str, list[float]]]) ->
         fig = go.Figure()
         for j, op in enumerate(ops):
             fig.add_trace(_ecdf_line(samples[0].get(op, []), op, colour(j), op))
-        fig.update_xaxes(**latency_axis([v for op in ops for v in samples[0].get(op, [])]))
+        pooled = [v for op in ops for v in samples[0].get(op, [])]
+        axis = ecdf_axis(pooled)
+        slowest = _off_axis("", pooled).strip()
+        axis["title_text"] = f"{axis['title_text']} {slowest}".strip()
+        fig.update_xaxes(**axis)
         fig.update_yaxes(title_text=ECDF_TITLE)
         fig.update_layout(height=420)
         return fig
     cols = min(3, len(ops))
     rows = math.ceil(len(ops) / cols)
+    titles = [_off_axis(op, [v for per_op in samples for v in per_op.get(op, [])]) for op in ops]
     fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=ops, horizontal_spacing=0.06, vertical_spacing=0.5 / rows
+        rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.06, vertical_spacing=0.5 / rows
     )
     for k, op in enumerate(ops):
         for i, (label, _) in enumerate(runs):
@@ -104,10 +110,39 @@ def _ecdfs(runs: Runs, ops: list[str], samples: list[dict[str, list[float]]]) ->
             line.update(legendgroup=label, showlegend=k == 0)
             fig.add_trace(line, row=k // cols + 1, col=k % cols + 1)
         values = [v for per_op in samples for v in per_op.get(op, [])]
-        fig.update_xaxes(**latency_axis(values), row=k // cols + 1, col=k % cols + 1)
+        fig.update_xaxes(**ecdf_axis(values), row=k // cols + 1, col=k % cols + 1)
     fig.update_yaxes(title_text=ECDF_TITLE, col=1)
     fig.update_layout(height=330 * rows)
     return fig
+
+
+def ecdf_span(values: Sequence[float]) -> tuple[float, float, float]:
+    """Where the ECDF lines climb: the smallest sample and the last before stragglers, with the largest.
+    Stragglers are the samples past the 90th percentile beyond a jump of more than 3× (a boot stuck
+    behind a cut link for minutes while the rest took seconds): an axis to them would squeeze every
+    line into its left tenth."""
+    xs = np.sort(np.asarray([v for v in values if v > 0], dtype=float))
+    if not xs.size:
+        return 0.0, 0.0, 0.0
+    high = xs[-1]
+    for i in range(int(0.9 * (xs.size - 1)), xs.size - 1):
+        if xs[i + 1] > 3.0 * xs[i]:
+            high = xs[i]
+            break
+    return float(xs[0]), float(high), float(xs[-1])
+
+
+def ecdf_axis(values: Sequence[float]) -> dict[str, object]:
+    """The latency axis of an ECDF fitted to where its lines climb (`ecdf_span`); the stragglers' part
+    of the lines goes on off the axis (zoom out to see it)."""
+    low, high, _ = ecdf_span(values)
+    return latency_axis([low, high] if high > 0 else [])
+
+
+def _off_axis(op: str, values: Sequence[float]) -> str:
+    """A panel's title, with the slowest sample when the axis stops short of it."""
+    _, high, top = ecdf_span(values)
+    return f"{op} (slowest, {top:,.0f} ms, off the axis)" if top > high else op
 
 
 def _percentiles(runs: Runs, ops: list[str]) -> go.Figure:
@@ -167,7 +202,9 @@ def latency_axis(values: Sequence[float | None], title: str = "latency, ms") -> 
             "range": [math.log10(low / 1.2), math.log10(high * 1.2)],
             "title_text": f"{title} (log scale)",
         }
-    return {"type": "linear", "range": [0, high * 1.05], "title_text": title}
+    # From 0 unless the values sit far from it (then from just below the smallest).
+    start = 0.0 if low < 0.5 * high else low - 0.08 * (high - low) - 0.02 * high
+    return {"type": "linear", "range": [start, high + 0.05 * (high - start)], "title_text": title}
 
 
 def latency_figure(runs: Runs) -> go.Figure | None:
@@ -197,9 +234,12 @@ def _fault_spans(runs: Runs) -> list[tuple[str, float, float]]:
     return list(spans)
 
 
-def _mark_faults(fig: go.Figure, runs: Runs) -> None:
+def _mark_faults(fig: go.Figure, runs: Runs, cols: int = 1) -> None:
     for _, start, end in _fault_spans(runs):
-        fig.add_vrect(x0=start, x1=end, fillcolor=FAULT_COLOUR, line_width=0, layer="below", row="all", col=1)
+        for col in range(1, cols + 1):
+            fig.add_vrect(
+                x0=start, x1=end, fillcolor=FAULT_COLOUR, line_width=0, layer="below", row="all", col=col
+            )
 
 
 def latency_time_figure(runs: Runs) -> go.Figure | None:
@@ -208,16 +248,22 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
     if not kept:
         return None
     ops = list(dict.fromkeys(op for _, _, s in kept for op in s.op))
+    grid = Grid.of(len(kept))
     fig = make_subplots(
-        rows=len(kept),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08 if len(kept) > 1 else 0.0,
+        rows=grid.rows,
+        cols=grid.cols,
+        shared_xaxes="all",
+        shared_yaxes="all",
+        vertical_spacing=grid.vertical_spacing(),
+        horizontal_spacing=0.06,
         subplot_titles=[label for label, _, _ in kept] if len(kept) > 1 else None,
     )
     all_latencies: list[float] = []
-    for row, (_, _, s) in enumerate(kept, start=1):
-        step = max(1, len(s.op) // MAX_POINTS)
+    crossed = False  # the failures' legend entry shown once
+    points = max(500, MAX_POINTS // len(kept))  # the page's weight: every run's points together
+    for k, (_, _, s) in enumerate(kept):
+        row, col = grid.cell(k)
+        step = max(1, len(s.op) // points)
         index = range(0, len(s.op), step)
         for j, op in enumerate(ops):
             ok = [i for i in index if s.op[i] == op and s.outcome[i] == "ok"]
@@ -230,11 +276,11 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
                     marker={"color": colour(j), "size": 7, "opacity": 0.7},
                     name=op,
                     legendgroup=op,
-                    showlegend=row == 1,
+                    showlegend=k == 0,
                     hovertemplate=f"{op} at %{{text}}: %{{y:,.1f}} ms, started %{{x:,.1f}} s<extra></extra>",
                 ),
                 row=row,
-                col=1,
+                col=col,
             )
         bad = [i for i in index if s.outcome[i] != "ok"]
         fig.add_trace(
@@ -246,45 +292,61 @@ def latency_time_figure(runs: Runs) -> go.Figure | None:
                 marker={"color": "#222", "size": 8, "symbol": "x-thin", "line": {"width": 2}},
                 name="failed or timed out",
                 legendgroup="failed",
-                showlegend=row == 1 and bool(bad),
+                showlegend=bool(bad) and not crossed,
                 hovertemplate="%{text}: after %{y:,.1f} ms, started %{x:,.1f} s<extra></extra>",
             ),
             row=row,
-            col=1,
+            col=col,
         )
+        crossed = crossed or bool(bad)
         all_latencies += [s.latency_ms[i] for i in index]
-    _mark_faults(fig, runs)
+    _mark_faults(fig, runs, cols=grid.cols)
     log = _log_axis(all_latencies)
-    fig.update_yaxes(title_text="latency, ms" + (" (log)" if log else ""), type="log" if log else "linear")
-    fig.update_xaxes(range=[0, max(r.duration_s for _, r, _ in kept)])
-    fig.update_xaxes(title_text="operation started, s since the run's start", row=len(kept), col=1)
-    return style(fig, 120 + (380 if len(kept) <= 2 else 260 if len(kept) < MANY_RUNS else 210) * len(kept))
+    # Decades only on a log axis: 2, 3, 5 between them run into each other on a short panel.
+    fig.update_yaxes(type="log" if log else "linear", dtick=1 if log else None, nticks=None if log else 5)
+    if log:  # the range of the latencies themselves (an empty panel of the grid would stretch it)
+        positive = [v for v in all_latencies if v > 0]
+        fig.update_yaxes(range=[math.log10(min(positive) / 1.5), math.log10(max(positive) * 1.5)])
+    for row in range(1, grid.rows + 1):
+        fig.update_yaxes(title_text="latency, ms" + (" (log)" if log else ""), row=row, col=1)
+    fig.update_xaxes(range=[0, max(r.duration_s for _, r, _ in kept)], showticklabels=True)
+    for k in grid.bottom(len(kept)):
+        row, col = grid.cell(k)
+        fig.update_xaxes(title_text="operation started, s since the run's start", row=row, col=col)
+    return style(fig, grid.height())
 
 
 MANY_RUNS = 4
 
 
-def heatmap(runs: Runs, names: list[str], values: list[list[float | None]], unit: str) -> go.Figure:
-    """Many runs: one row per link or station, one column per run, the value in colour and in text."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=[label for label, _ in runs],
-            y=names,
-            colorscale="Blues",
-            colorbar={"title": {"text": unit}},
-            text=[["–" if v is None else f"{v:,.3g}" for v in row] for row in values],
-            texttemplate="%{text}",
-            hovertemplate=f"%{{y}}, %{{x}}: %{{z:,.3g}} {unit}<extra></extra>",
-            xgap=2,
-            ygap=2,
-        )
-    )
-    fig.update_xaxes(side="top", tickangle=-30, automargin=True)
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    style(fig, 160 + 26 * len(names))
-    fig.update_layout(margin={"t": 40, "r": 160})
-    return fig
+@dataclass(frozen=True)
+class Grid:
+    """Small multiples, one panel per run: one column up to three runs, two from four on; every panel
+    `panel` px tall with `gap` px between rows for the next row's title and this one's axis."""
+
+    rows: int
+    cols: int
+    panel: int = 220
+    gap: int = 90
+
+    @classmethod
+    def of(cls, panels: int) -> Grid:
+        cols = 1 if panels < MANY_RUNS else 2
+        panel = 380 if panels <= 2 else 260 if panels < MANY_RUNS else 220
+        return cls(math.ceil(panels / cols), cols, panel)
+
+    def cell(self, k: int) -> tuple[int, int]:
+        return k // self.cols + 1, k % self.cols + 1
+
+    def height(self) -> int:
+        return self.rows * self.panel + (self.rows - 1) * self.gap + 40
+
+    def vertical_spacing(self) -> float:
+        return self.gap / (self.height() - 40) if self.rows > 1 else 0.0
+
+    def bottom(self, panels: int) -> list[int]:
+        """The panels with no panel below them: they carry the x axis' title."""
+        return [k for k in range(panels) if k + self.cols >= panels]
 
 
 def _link_name(x: LinkTraffic) -> str:
@@ -298,9 +360,9 @@ def _byte_unit(largest: float) -> tuple[float, str]:
     return 1.0, "bytes"
 
 
-def links_figure(runs: Runs) -> go.Figure | None:
-    """WAN bytes per link: one run by direction and kind (control messages, image transfers); several
-    runs side by side (both directions)."""
+def links_figure(runs: Runs) -> go.Figure | str | None:
+    """WAN bytes per link: one run by direction and kind (control messages, image transfers); a few
+    runs side by side (both directions); many as a table, a row per link and a column per run."""
     totals: dict[str, float] = {}
     for _, r in runs:
         for x in r.links:
@@ -312,7 +374,8 @@ def links_figure(runs: Runs) -> go.Figure | None:
     size, unit = _byte_unit(max(totals.values()))
     if len(runs) >= MANY_RUNS:
         by_run = [{_link_name(x): (x.bytes_ab + x.bytes_ba) / size for x in r.links} for _, r in runs]
-        return heatmap(runs, names, [[b.get(n) for b in by_run] for n in names], f"both ways,<br>{unit}")
+        values = [[b.get(n) for b in by_run] for n in names]
+        return heat_table("link (both ways)", [label for label, _ in runs], names, values, unit.split(" ")[0])
     fig = go.Figure()
     if len(runs) == 1:
         by_name = {_link_name(x): x for x in runs[0][1].links}
@@ -366,8 +429,9 @@ STATION_PANELS: tuple[tuple[str, Callable[[StationStats], float | None]], ...] =
 )
 
 
-def stations_figure(runs: Runs) -> go.Figure | None:
-    """The busiest stations' utilisation, and, where measured (bench, brokers), memory and connections."""
+def stations_figure(runs: Runs) -> go.Figure | str | None:
+    """The busiest stations' utilisation, and, where measured (bench, brokers), memory and connections;
+    many runs as a table, a row per station and a column per run."""
     busiest: dict[str, float] = {}
     for _, r in runs:
         for s in r.stations:
@@ -377,7 +441,8 @@ def stations_figure(runs: Runs) -> go.Figure | None:
     names = sorted(busiest, key=lambda n: -busiest[n])[:MAX_BARS]
     if len(runs) >= MANY_RUNS:
         by_run = [{_station_name(s): s.utilisation * 100.0 for s in r.stations} for _, r in runs]
-        return heatmap(runs, names, [[b.get(n) for b in by_run] for n in names], "utilisation, %")
+        values = [[b.get(n) for b in by_run] for n in names]
+        return heat_table("station (utilisation)", [label for label, _ in runs], names, values, "%")
     panels = [
         (title, value)
         for k, (title, value) in enumerate(STATION_PANELS)
@@ -415,24 +480,29 @@ def stations_figure(runs: Runs) -> go.Figure | None:
     return style(fig, 160 + len(names) * (24 if len(runs) == 1 else 14 * len(runs) + 8))
 
 
-def _lanes(runs: Runs) -> list[tuple[str, float, float, str, str]]:
-    """Lanes of the liveness panel: (name, start, end, colour, hover) for faults and outages."""
+Lane = tuple[str, float, float, str, str, str]
+FAULT_BAR = "rgba(214, 39, 40, 0.35)"  # the faults' shading, darker: no run's colour
+
+
+def _lanes(runs: Runs) -> list[Lane]:
+    """Bars of the liveness panel: (lane, start, end, group, colour, hover) for the faults and for
+    the outages, one lane per service and site whichever run saw it (a bar per run in it)."""
     lanes = [
-        (f"fault: {name}", start, end, "#d62728", f"{name}: {start:,.0f}–{end:,.0f} s")
+        (f"fault: {name}", start, end, "fault", FAULT_BAR, f"{name}: {start:,.0f}–{end:,.0f} s")
         for name, start, end in _fault_spans(runs)
     ]
     for i, (label, r) in enumerate(runs):
-        prefix = f"{label}: " if len(runs) > 1 else ""
         for o in r.outages:
             end = r.duration_s if o.up_at_s is None else o.up_at_s
             back = "still down at the end" if o.up_at_s is None else f"up again at {o.up_at_s:,.0f} s"
             lanes.append(
                 (
-                    f"{prefix}{o.service} down @ {o.site}",
+                    f"{o.service} down @ {o.site}",
                     o.down_at_s,
                     end,
+                    label,
                     colour(i) if len(runs) > 1 else "#7f7f7f",
-                    f"{o.hosts} hosts seen down at {o.down_at_s:,.0f} s, {back}",
+                    f"{label}: {o.hosts} hosts seen down at {o.down_at_s:,.0f} s, {back}",
                 )
             )
     return lanes
@@ -447,13 +517,15 @@ def timeline_figure(runs: Runs) -> go.Figure | None:
     if not rows:
         return None
     lane_rows = len({lane[0] for lane in lanes})
+    lane_px = lane_rows * max(30, 7 * len({lane[3] for lane in lanes}))
     titles = [_series_title(n, runs) for n in names] + (["faults and services seen down"] if lanes else [])
-    heights = [1.0] * len(names) + ([max(0.6, 0.25 * lane_rows)] if lanes else [])
+    heights = [190.0] * len(names) + ([float(max(110, lane_px))] if lanes else [])
+    gap = 70  # px between panels: the next panel's title and this one's ticks
     fig = make_subplots(
         rows=rows,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=min(0.06, 0.35 / rows),
+        vertical_spacing=gap / (sum(heights) + gap * (rows - 1)) if rows > 1 else 0.0,
         subplot_titles=titles,
         row_heights=heights,
     )
@@ -478,26 +550,34 @@ def timeline_figure(runs: Runs) -> go.Figure | None:
             )
         fig.update_yaxes(title_text=unit, row=row, col=1, rangemode="tozero")
     if lanes:
-        for name, start, end, col, hover in lanes:
+        groups = list(dict.fromkeys(lane[3] for lane in lanes))
+        for group in groups:
+            mine = [lane for lane in lanes if lane[3] == group]
             fig.add_trace(
                 go.Bar(
-                    x=[end - start],
-                    base=[start],
-                    y=[name],
+                    x=[end - start for _, start, end, _, _, _ in mine],
+                    base=[start for _, start, _, _, _, _ in mine],
+                    y=[lane for lane, _, _, _, _, _ in mine],
                     orientation="h",
-                    marker_color=col,
+                    marker_color=mine[0][4],
+                    # The faults span their lane (an offset takes them out of the runs' grouping).
+                    **({"offset": -0.4, "width": 0.8} if group == "fault" else {"offsetgroup": group}),
+                    name=group,
+                    legendgroup=group,
                     showlegend=False,
-                    hovertemplate=f"{hover}<extra></extra>",
+                    hovertext=[hover for *_, hover in mine],
+                    hovertemplate="%{hovertext}<extra></extra>",
                 ),
                 row=rows,
                 col=1,
             )
+        fig.update_layout(barmode="group", bargap=0.25)
         fig.update_yaxes(autorange="reversed", automargin=True, row=rows, col=1)
     _mark_faults(fig, runs)
     duration = max(r.duration_s for _, r in runs)
     fig.update_xaxes(range=[0, duration])
     fig.update_xaxes(title_text="time since the run's start, s", row=rows, col=1)
-    return style(fig, 100 + 190 * len(names) + (60 + 28 * lane_rows if lanes else 0))
+    return style(fig, round(sum(heights)) + gap * (rows - 1) + 40)
 
 
 def _series_title(name: str, runs: Runs) -> str:

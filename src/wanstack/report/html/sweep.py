@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from wanstack.report.html.page import Section, ms, render, style
+from wanstack.report.html.page import Section, Verdict, ms, render, style
 from wanstack.report.html.page import table as html_table
 from wanstack.report.html.runs import colour
 from wanstack.report.quantities import nbytes
@@ -54,11 +54,6 @@ def _label(columns: Sequence[str], key: tuple[Any, ...]) -> str:
     return ", ".join(f"{c}={v}" for c, v in zip(columns, key, strict=True))
 
 
-def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r}, {g}, {b}, {alpha})"
-
-
 def _over_seeds(frame: pd.DataFrame, columns: Sequence[str], value: str) -> pd.DataFrame:
     """Per series and RTT: the value's mean, min and max over the seeds (and the runs' count)."""
     grouped = frame.groupby([*columns, "rtt_ms"], dropna=False, sort=False)[value]
@@ -78,43 +73,55 @@ class Lines:
         return cls(columns, {k: colour(i) for i, k in enumerate(keys)})
 
 
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star", "cross")
+DASHES = ("solid", "dash", "dot", "dashdot")
+
+
 def _add_lines(fig: go.Figure, frame: pd.DataFrame, lines: Lines, value: str, *, row: int, col: int) -> None:
-    """One line per series (mean over seeds) and its min–max band where the seeds differ."""
+    """One line per series (mean over seeds), its seeds' min to max as error bars where they differ.
+    Lines that coincide stay apart: each its own marker and dash, and nudged sideways by a hair of
+    the RTT axis (the hover tells the real RTT)."""
     columns = lines.columns
     stats = _over_seeds(frame, columns, value)
+    keys = list(lines.colours)
+    span = float(stats["rtt_ms"].max() - stats["rtt_ms"].min()) if stats["rtt_ms"].notna().any() else 0.0
     for key, rows in stats.groupby(columns, dropna=False, sort=False):
         part = rows.sort_values("rtt_ms")
+        k = keys.index(key) if key in keys else 0
         line_colour = lines.colours.get(key, "#333333")
         label = _label(columns, key)
+        nudge = k * 0.006 * span  # to the right only: an axis from 0 stays from 0
         x = part["rtt_ms"].tolist()
-        if (part["max"] > part["min"]).any():
-            fig.add_trace(
-                go.Scatter(
-                    x=x + x[::-1],
-                    y=part["max"].tolist() + part["min"].tolist()[::-1],
-                    fill="toself",
-                    fillcolor=_rgba(line_colour, 0.15),
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    legendgroup=label,
-                    showlegend=False,
-                ),
-                row=row,
-                col=col,
-            )
+        mean = part["mean"].tolist()
+        spread = bool((part["max"] > part["min"]).any())
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=part["mean"].tolist(),
+                x=[None if pd.isna(v) else v + nudge for v in x],
+                y=mean,
                 mode="lines+markers",
-                line={"color": line_colour, "width": 2.5},
-                marker={"size": 7},
+                line={"color": line_colour, "width": 2.5, "dash": DASHES[k // len(SYMBOLS) % len(DASHES)]},
+                marker={
+                    "size": 9,
+                    "symbol": SYMBOLS[k % len(SYMBOLS)],
+                    "line": {"width": 1, "color": "#fff"},
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["max"] - part["mean"]).tolist(),
+                    "arrayminus": (part["mean"] - part["min"]).tolist(),
+                    "color": line_colour,
+                    "thickness": 2,
+                    "width": 6,
+                    "visible": spread,
+                },
                 name=label,
                 legendgroup=label,
                 showlegend=row == 1 and col == 1,
-                customdata=list(zip(part["min"], part["max"], part["count"], strict=True)),
-                hovertemplate=f"{label}<br>RTT %{{x:,.1f}} ms: %{{y:,.1f}} (min %{{customdata[0]:,.1f}}, "
-                "max %{customdata[1]:,.1f}, %{customdata[2]} runs)<extra></extra>",
+                customdata=list(zip(x, part["min"], part["max"], part["count"], strict=True)),
+                hovertemplate=f"{label}<br>RTT %{{customdata[0]:,.1f}} ms: %{{y:,.1f}} "
+                "(min %{customdata[1]:,.1f}, max %{customdata[2]:,.1f}, %{customdata[3]} runs)"
+                "<extra></extra>",
             ),
             row=row,
             col=col,
@@ -207,8 +214,43 @@ def numbers_table(frame: pd.DataFrame, columns: Sequence[str], op: str) -> str:
     return html_table(headers, rows)
 
 
-def sweep_report(table: pd.DataFrame, params: list[str], title: str) -> str:
-    """`wanstack sweep`'s tidy table (one row per run and operation) as a self-contained page."""
+def summary_verdict(frame: pd.DataFrame, columns: Sequence[str], op: str) -> Verdict:
+    """What the page leads with until a ranking says more: per line, `op`'s p50 (mean over seeds) at
+    the smallest and the largest RTT swept, and the share of them that succeeded."""
+    part = frame[frame["op"] == op]
+    stats = _over_seeds(part, columns, "p50_ms").sort_values("rtt_ms")
+    rows: list[dict[str, object]] = []
+    for group, line in stats.groupby(list(columns), dropna=False, sort=False):
+        key = group if isinstance(group, tuple) else (group,)
+        mine = part
+        for c, v in zip(columns, key, strict=True):
+            mine = mine[mine[c] == v]
+        first, last = line.iloc[0], line.iloc[-1]
+        submitted = mine["submitted"].sum()
+
+        def at(row: pd.Series) -> str:
+            rtt = "–" if pd.isna(row["rtt_ms"]) else f"{row['rtt_ms']:,.0f} ms"
+            return f"{ms(None if pd.isna(row['mean']) else float(row['mean']))} (RTT {rtt})"
+
+        rows.append(
+            {
+                " × ".join(NAMES.get(c, c) for c in columns): _label(columns, key),
+                f"{op} p50, smallest RTT": at(first),
+                f"{op} p50, largest RTT": at(last),
+                f"{op}s succeeded": f"{mine['succeeded'].sum() / submitted:.1%}" if submitted else "–",
+                "widest spread over seeds (p50 max − min)": ms(float((line["max"] - line["min"]).max()))
+                if line["max"].notna().any()
+                else "–",
+            }
+        )
+    return Verdict(f"Summary: {op} per line", rows, "Means over the seeds; the figures below show every RTT.")
+
+
+def sweep_report(
+    table: pd.DataFrame, params: list[str], title: str, *, verdict: Verdict | None = None
+) -> str:
+    """`wanstack sweep`'s tidy table (one row per run and operation) as a self-contained page, led by
+    `verdict` (default: the summary per line)."""
     if table.empty:
         raise ValueError("an empty sweep table")
     # Unknown figures (None: no RTT for a single site, no success to time) as NaN, never as objects.
@@ -223,11 +265,12 @@ def sweep_report(table: pd.DataFrame, params: list[str], title: str) -> str:
     seeds = frame["seed"].nunique()
     runs = len(frame.drop_duplicates([*params, "seed"])) if params else frame["seed"].nunique()
     scenarios = ", ".join(str(s) for s in dict.fromkeys(frame["scenario"]))
-    band = "; the band spans the seeds' min to max" if seeds > 1 else ""
+    band = "; the whiskers span the seeds' min to max" if seeds > 1 else ""
     sections = [
         Section(
             f"How does {op} latency grow with the RTT? Per {' × '.join(NAMES.get(c, c) for c in columns)}",
-            f"Each line: the mean over {seeds} seed(s) at each RTT{band}. {rtt}",
+            f"Each line: the mean over {seeds} seed(s) at each RTT{band}. {rtt} Lines that coincide are "
+            "nudged apart a little along the RTT axis; each has its own marker.",
             headline_figure(frame, lines, op),
         ),
     ]
@@ -249,4 +292,5 @@ def sweep_report(table: pd.DataFrame, params: list[str], title: str) -> str:
         Section(f"{op}: the numbers", html=numbers_table(frame, columns, op)),
     ]
     meta = f"{runs} runs ({seeds} seed(s) each) of {scenarios}; swept: {', '.join(params) or '–'}"
-    return render(title, meta, sections)
+    top = verdict if verdict is not None else summary_verdict(frame, columns, op)
+    return render(title, meta, sections, verdict=top)
