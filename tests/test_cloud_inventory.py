@@ -251,13 +251,13 @@ def test_a_refused_and_a_black_holed_region_within_the_deadline(
         monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
         out = tmp_path / "inv.json"
         start = time.monotonic()
-        shown = runner.invoke(app, ["inventory", "--cloud", "here", "--deadline", "1.5", "--json", str(out)])
+        shown = runner.invoke(app, ["inventory", "--cloud", "here", "--deadline", "1.5", "--out", str(out)])
         assert time.monotonic() - start < 4.0
         assert shown.exit_code == 0, shown.output
         text = " ".join(shown.output.split())
         assert "between 0 and ? instances (0 as last counted)" in text
         assert "RegionTwo/* (no answer within 1.5 s)" in text and "RegionOne/* (" in text
-        written = json.loads(out.read_text())
+        written = json.loads((out / "inventory.json").read_text())
         assert [(r["region"], r["source"], r["instances_high"]) for r in written] == [
             ("RegionOne", "unreachable", None),
             ("RegionTwo", "unreachable", None),

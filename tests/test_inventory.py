@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from typer.testing import CliRunner
 
 from wanstack.cli import app
 from wanstack.multiregion.inventory import Counts, Source, site_count
@@ -54,13 +55,17 @@ def test_a_site_is_live_last_known_or_unreachable_and_says_which() -> None:
 def test_the_total_is_an_interval_naming_what_did_not_answer(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "r.yaml"
     path.write_text(REGIONS)
-    out = tmp_path / "inventory.json"
-    shown = runner.invoke(app, ["inventory", str(path), "--json", str(out)])
+    out = tmp_path / "inventory"
+    shown = runner.invoke(app, ["inventory", str(path), "--out", str(out)])
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
     assert "between 0 and 32 instances (4 as last counted)" in text
     assert "not answering now: edge-1 (last known), edge-2 (unreachable)" in text
-    assert {r["site"] for r in json.loads(out.read_text())} == {"central", "edge-1", "edge-2"}
+    assert {r["site"] for r in json.loads((out / "inventory.json").read_text())} == {
+        "central",
+        "edge-1",
+        "edge-2",
+    }
     # before the cut at 100 s edge-1 is live; edge-2 never is
     early = runner.invoke(app, ["inventory", str(path), "--at", "60"])
     assert "not answering now: edge-2 (unreachable)" in " ".join(early.output.split())
@@ -96,10 +101,10 @@ def test_the_inventory_counts_ram_next_to_instances_and_vcpus() -> None:
 def test_the_inventory_table_and_json_show_ram(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "r.yaml"
     path.write_text(BIG)
-    out = tmp_path / "inventory.json"
-    shown = runner.invoke(app, ["inventory", str(path), "--json", str(out)])
+    out = tmp_path / "inventory"
+    shown = runner.invoke(app, ["inventory", str(path), "--out", str(out)])
     assert shown.exit_code == 0, shown.output
-    rows = {r["site"]: r for r in json.loads(out.read_text())}
+    rows = {r["site"]: r for r in json.loads((out / "inventory.json").read_text())}
     assert (rows["edge-1"]["ram_mb"], rows["edge-1"]["ram_mb_high"]) == (9_000, 524_288)
     result = simulate(parse(BIG, "r.yaml"))
     console = Console(width=200, record=True)
@@ -148,3 +153,15 @@ def test_a_sites_servers_vcpus_and_ram_follow_its_boots_and_deletes(
             servers.settle(op)
             alive += [step] if op.host >= 0 else []
         assert servers.at_site("s") == (len(alive), sum(v for v, _ in alive), sum(r for _, r in alive))
+
+
+def test_out_is_a_folder_as_for_the_other_commands(runner: CliRunner, tmp_path: Path) -> None:
+    """`--out DIR` writes inventory.json there (as run, compare and sweep write into theirs); the old
+    `--json FILE` beside `--format json` is gone, and a file given as --out is refused."""
+    written = runner.invoke(app, ["inventory", "default", "--out", str(tmp_path / "here")])
+    assert written.exit_code == 0, written.output
+    assert json.loads((tmp_path / "here" / "inventory.json").read_text())
+    assert runner.invoke(app, ["inventory", "default", "--json", str(tmp_path / "x.json")]).exit_code == 2
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    assert runner.invoke(app, ["inventory", "default", "--out", str(a_file)]).exit_code == 2

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from wanstack.results.rows import TABLES, Columns, Data, Kind
 from wanstack.results.schema import RunResult
@@ -15,7 +15,6 @@ from wanstack.results.schema import RunResult
 if TYPE_CHECKING:
     import pandas as pd
 
-Owner = TypeVar("Owner")
 # What `Runs` adds in front of every table: which run each row is from.
 RUN_COLUMNS: Columns = {"run": "str", "model": "str", "rpc_backend": "str", "seed": "int"}
 
@@ -39,35 +38,44 @@ def _frame(columns: Columns, data: Data) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(data[name], dtype=_dtype(kind)) for name, kind in columns.items()})
 
 
-class _Table(Generic[Owner]):
-    """A table as a DataFrame, read on each access from the run (or runs) it belongs to by `frame`,
-    which is given the owner and the attribute's name (a table of `wanstack.results.rows.TABLES`, whose
-    description the attribute takes)."""
+class _Table:
+    """A table as a DataFrame, read on each access from the run (or runs) it belongs to (`_Tables.table`,
+    given the attribute's name: a table of `wanstack.results.rows.TABLES`, whose description it takes)."""
 
-    def __init__(self, frame: Callable[[Owner, str], pd.DataFrame], prefix: str = "") -> None:
-        self.frame = frame
-        self.prefix = prefix
+    def __init__(self) -> None:
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
-        self.__doc__ = self.prefix + TABLES[name].doc
+        self.__doc__ = TABLES[name].doc
 
     @overload
-    def __get__(self, instance: None, owner: type) -> _Table[Owner]: ...
+    def __get__(self, instance: None, owner: type) -> _Table: ...
     @overload
-    def __get__(self, instance: Owner, owner: type) -> pd.DataFrame: ...
-    def __get__(self, instance: Owner | None, owner: type) -> _Table[Owner] | pd.DataFrame:
-        return self if instance is None else self.frame(instance, self.name)
+    def __get__(self, instance: _Tables, owner: type) -> pd.DataFrame: ...
+    def __get__(self, instance: _Tables | None, owner: type) -> _Table | pd.DataFrame:
+        return self if instance is None else instance.table(self.name)
 
 
-def _one(run: Run, name: str) -> pd.DataFrame:
-    table = TABLES[name]
-    return _frame(table.columns(run.result), table.data(run.result))
+class _Tables:
+    """Every table of a run as an attribute; a `Run` gives its own, `Runs` every run's, stacked."""
 
+    def table(self, name: str) -> pd.DataFrame:
+        raise NotImplementedError
 
-def _stacked(runs: Runs, name: str) -> pd.DataFrame:
-    return runs.stacked(lambda run: getattr(run, name))
+    operations = _Table()
+    failures = _Table()
+    links = _Table()
+    sites = _Table()
+    stations = _Table()
+    faults = _Table()
+    fault_boots = _Table()
+    outages = _Table()
+    quotas = _Table()
+    inventory = _Table()
+    sla = _Table()
+    timeseries = _Table()
+    samples = _Table()
 
 
 def _headline(result: RunResult) -> list[str]:
@@ -82,7 +90,7 @@ def _headline(result: RunResult) -> list[str]:
 
 
 @dataclass(frozen=True, repr=False)
-class Run:
+class Run(_Tables):
     """One run's results (`result`, the schema every engine writes) with each table as a DataFrame.
     Column names hold no dot (`DataFrame.query` takes them as they are), and an empty table keeps its
     columns and dtypes."""
@@ -90,19 +98,10 @@ class Run:
     result: RunResult
     label: str = ""
 
-    operations = _Table(_one)
-    failures = _Table(_one)
-    links = _Table(_one)
-    sites = _Table(_one)
-    stations = _Table(_one)
-    faults = _Table(_one)
-    fault_boots = _Table(_one)
-    outages = _Table(_one)
-    quotas = _Table(_one)
-    inventory = _Table(_one)
-    sla = _Table(_one)
-    timeseries = _Table(_one)
-    samples = _Table(_one)
+    def table(self, name: str) -> pd.DataFrame:
+        """The table `name` of `wanstack.results.rows.TABLES` (also each table's attribute)."""
+        table = TABLES[name]
+        return _frame(table.columns(self.result), table.data(self.result))
 
     def __repr__(self) -> str:
         """Which run this is, a few figures, and its tables with their rows (not the whole result)."""
@@ -130,7 +129,7 @@ _BLANK = Run(
 )
 
 
-class Runs(Sequence[Run]):
+class Runs(Sequence[Run], _Tables):
     """Several runs (a comparison, a results folder): their tables stacked, each row labelled `run`."""
 
     def __init__(self, runs: Sequence[Run]) -> None:
@@ -175,19 +174,9 @@ class Runs(Sequence[Run]):
         full = [f for f in frames if len(f)]
         return pd.concat(full, ignore_index=True) if full else frames[0]
 
-    operations = _Table(_stacked, "Every run's, stacked: ")
-    failures = _Table(_stacked, "Every run's, stacked: ")
-    links = _Table(_stacked, "Every run's, stacked: ")
-    sites = _Table(_stacked, "Every run's, stacked: ")
-    stations = _Table(_stacked, "Every run's, stacked: ")
-    faults = _Table(_stacked, "Every run's, stacked: ")
-    fault_boots = _Table(_stacked, "Every run's, stacked: ")
-    outages = _Table(_stacked, "Every run's, stacked: ")
-    quotas = _Table(_stacked, "Every run's, stacked: ")
-    inventory = _Table(_stacked, "Every run's, stacked: ")
-    sla = _Table(_stacked, "Every run's, stacked: ")
-    timeseries = _Table(_stacked, "Every run's, stacked: ")
-    samples = _Table(_stacked, "Every run's, stacked: ")
+    def table(self, name: str) -> pd.DataFrame:
+        """Every run's table `name`, stacked (`stacked`; also each table's attribute)."""
+        return self.stacked(lambda run: run.table(name))
 
 
 def load_dir(path: str | Path) -> Run | Runs:

@@ -58,12 +58,9 @@ class NatsServer(LabServer):
     startup_timeout_s: float = 20.0
     protocol: str = "nats"  # what a relay parses to count its messages (`lab.relay`)
     kind: ClassVar[str] = "nats"
+    scheme: ClassVar[str] = "nats"
     installed = staticmethod(available)
     package: ClassVar[str] = "nats-server"
-
-    @property
-    def url(self) -> str:
-        return f"nats://{self.ip}:{self.port}"
 
     def config(self) -> str:
         conf = f'listen: "{self.ip}:{self.port}"\nhttp: "{self.ip}:{self.monitor_port}"\n'

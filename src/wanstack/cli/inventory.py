@@ -4,17 +4,62 @@ a simulated run, or as a real cloud's regions answer within a deadline."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
-from wanstack.cli.common import FormatOption, OutputFormat, fail, load_scenario, need_extra, show_or_json
+from wanstack.cli.common import (
+    FormatOption,
+    OutputFormat,
+    a_folder,
+    fail,
+    load_scenario,
+    need_extra,
+    notes,
+    show_or_json,
+)
+from wanstack.cli.groups import grouped
 from wanstack.results.json_text import json_text
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
+INVENTORY_FILE = "inventory.json"  # what --out writes into its folder, and --previous reads back
 
+Out = Annotated[
+    Path | None,
+    typer.Option(help=f"Write the rows as JSON to this folder ({INVENTORY_FILE}).", callback=a_folder),
+]
+
+
+@dataclass(frozen=True)
+class RealCloud:
+    """The options of `inventory --cloud`: which cloud and regions, how long each may take, and what an
+    earlier inventory said of those that do not answer."""
+
+    cloud: Annotated[
+        str | None,
+        typer.Option(
+            help="A real cloud instead (its clouds.yaml name): every region's servers, asked at once."
+        ),
+    ] = None
+    regions: Annotated[
+        str | None,
+        typer.Option(
+            help="With --cloud: comma-separated regions (default: every one with a compute endpoint)."
+        ),
+    ] = None
+    deadline: Annotated[
+        float, typer.Option(min=0.1, help="With --cloud: seconds each region is given to answer.")
+    ] = 10.0
+    previous: Annotated[
+        Path | None,
+        typer.Option(help=f"With --cloud: an earlier --out's {INVENTORY_FILE} (or its folder): its counts."),
+    ] = None
+
+
+@grouped(real=RealCloud)
 def inventory(
     scenario: Annotated[
         str | None,
@@ -23,28 +68,8 @@ def inventory(
     at: Annotated[
         float | None, typer.Option(help="The simulated second to look at (default: the run's end).")
     ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the rows as JSON here.")] = None,
-    cloud: Annotated[
-        str | None,
-        typer.Option(
-            help="A real cloud instead (its clouds.yaml name): every region's servers, asked at once."
-        ),
-    ] = None,
-    regions: Annotated[
-        str | None,
-        typer.Option(
-            help="With --cloud: comma-separated regions (default: every one with a compute endpoint)."
-        ),
-    ] = None,
-    deadline: Annotated[
-        float, typer.Option(min=0.1, help="With --cloud: seconds each region is given to answer.")
-    ] = 10.0,
-    previous: Annotated[
-        Path | None,
-        typer.Option(
-            help="With --cloud: an earlier --json; a region not answering now shows its count then."
-        ),
-    ] = None,
+    out: Out = None,
+    real: RealCloud = RealCloud(),
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """How many servers there are across every region, as a view at the top site sees them in a
@@ -54,10 +79,10 @@ def inventory(
     from wanstack.api import inventory as simulated
     from wanstack.report.tables import inventory_table, inventory_total
 
-    if cloud is not None:
+    if real.cloud is not None:
         if scenario is not None or at is not None:
             fail("--cloud counts a real cloud: give it no scenario and no --at")
-        _cloud_inventory(cloud, regions, deadline, previous, json_out, fmt)
+        _cloud_inventory(real, out, fmt)
         return
     infra = load_scenario(scenario or DEFAULT_SCENARIO)
     if at is not None and not 0 < at < math.inf:  # nan compares false both ways
@@ -67,18 +92,17 @@ def inventory(
     show_or_json(
         fmt, rows, inventory_table(result.inventory, result.duration_s), inventory_total(result.inventory)
     )
-    if json_out is not None:
-        json_out.write_text(json_text(rows, indent=2), encoding="utf-8")
+    _write(rows, out, fmt)
 
 
-def _cloud_inventory(
-    cloud: str,
-    regions: str | None,
-    deadline_s: float,
-    previous: Path | None,
-    json_out: Path | None,
-    fmt: OutputFormat = OutputFormat.TABLE,
-) -> None:
+def _write(document: object, out: Path | None, fmt: OutputFormat) -> None:
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / INVENTORY_FILE).write_text(json_text(document, indent=2), encoding="utf-8")
+        notes(fmt).print(f"wrote {out / INVENTORY_FILE}")
+
+
+def _cloud_inventory(real: RealCloud, out: Path | None, fmt: OutputFormat) -> None:
     need_extra("cloud", "wanstack inventory --cloud")
     from wanstack.api.cloud import CloudError, read_inventory
     from wanstack.api.cloud import inventory as ask
@@ -88,20 +112,20 @@ def _cloud_inventory(
         cloud_inventory_total,
     )
 
+    cloud, regions, previous = real.cloud or "", real.regions, real.previous
     chosen = None if regions is None else [r.strip() for r in regions.split(",") if r.strip()]
     earlier = None
     if previous is not None:
         try:
-            earlier = read_inventory(previous)
+            earlier = read_inventory(previous / INVENTORY_FILE if previous.is_dir() else previous)
         except ValueError as err:
-            fail(f"--previous {previous}: not an inventory written by --cloud --json ({err})")
+            fail(f"--previous {previous}: not an inventory written by --cloud --out ({err})")
     try:
-        result = ask(cloud, chosen, deadline_s=deadline_s, previous=earlier)
+        result = ask(cloud, chosen, deadline_s=real.deadline, previous=earlier)
     except CloudError as err:
         fail(str(err), 1, markup=False)
     if not result.inventory.rows:
         fail(f"{cloud}: no region of the catalog has a compute endpoint (give --regions)", 1)
     document = cloud_inventory_json(result)
     show_or_json(fmt, document, cloud_inventory_table(result), Text(cloud_inventory_total(result)))
-    if json_out is not None:
-        json_out.write_text(json_text(document, indent=2), encoding="utf-8")
+    _write(document, out, fmt)

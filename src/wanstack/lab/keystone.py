@@ -98,12 +98,9 @@ class KeystoneServer(LabServer):
     database: str | None = None  # an SQLAlchemy URL (default: SQLite in its folder)
     startup_timeout_s: float = 120.0
     kind: ClassVar[str] = "keystone"
+    scheme: ClassVar[str] = "http"
     installed = staticmethod(available)
     missing: ClassVar[str] = environment.MISSING
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.ip}:{self.port}"
 
     def launch(self, root: Path) -> None:
         log = root / "keystone.log"

@@ -40,13 +40,14 @@ class MariaDB(LabServer):
 
     startup_timeout_s: float = 60.0
     kind: ClassVar[str] = "mariadb"
+    scheme: ClassVar[str] = "mysql"
     installed = staticmethod(available)
     package: ClassVar[str] = "mariadb-server"
     _home: Path | None = None
     _socket: Path | None = None
     _short: Path | None = None  # a folder of its own for the socket when `root` is deep
 
-    def url(self, database: str, host: str | None = None, port: int | None = None) -> str:
+    def database_url(self, database: str, host: str | None = None, port: int | None = None) -> str:
         """SQLAlchemy URL of `database`, reached at `host`:`port` (a relay's; default: the server)."""
         where = f"{host or self.ip}:{port or self.port}"
         return f"mysql+pymysql://{USER}:{PASSWORD}@{where}/{database}?charset=utf8"

@@ -32,12 +32,9 @@ class Redis(LabServer):
 
     startup_timeout_s: float = 20.0
     kind: ClassVar[str] = "redis"
+    scheme: ClassVar[str] = "redis"
     installed = staticmethod(available)
     package: ClassVar[str] = "redis-server"
-
-    @property
-    def url(self) -> str:
-        return f"redis://{self.ip}:{self.port}"
 
     def launch(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)

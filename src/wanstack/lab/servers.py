@@ -49,10 +49,16 @@ class LabServer:
     # (`installed`, the module's `available`), unless `missing` says more.
     package: ClassVar[str] = ""
     missing: ClassVar[str] = ""
+    scheme: ClassVar[str] = ""  # what its clients' URLs start with (`url`)
     unavailable: ClassVar[type[RuntimeError]] = RuntimeError
     _own_root: bool = field(default=False, init=False, repr=False)
     _processes: list[ServiceProcess] = field(default_factory=list, init=False, repr=False)
     _own: ServiceProcess | None = field(default=None, init=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        """Where its clients connect: `scheme://ip:port`."""
+        return f"{self.scheme}://{self.ip}:{self.port}"
 
     @staticmethod
     def installed() -> bool:

@@ -118,7 +118,7 @@ class Testbed:
 
     def database(self, client: str, db_site: str, name: str) -> str:
         host, port = self.layout.at(client, "mariadb", db_site)
-        return self.databases[db_site].url(name, host, port)
+        return self.databases[db_site].database_url(name, host, port)
 
     def folder(self, *parts: str) -> Path:
         assert self.root is not None
@@ -663,8 +663,8 @@ class Testbed:
         """Where Nova writes its servers' states: each cell's database and cell0's, at their servers'
         own addresses (the runner's observer reads them without crossing a link)."""
         top = self.layout.top
-        cell0 = self.databases[self.layout.serving(Service.API_DATABASE, top)].url("nova_cell0")
-        return [*(self.databases[cell].url("nova") for cell in self.layout.cells()), cell0]
+        cell0 = self.databases[self.layout.serving(Service.API_DATABASE, top)].database_url("nova_cell0")
+        return [*(self.databases[cell].database_url("nova") for cell in self.layout.cells()), cell0]
 
     # --- clients -------------------------------------------------------------------------------
     def apis(self, site: str) -> dict[str, str]:
