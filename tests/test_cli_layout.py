@@ -96,3 +96,27 @@ def test_an_option_group_is_options_on_the_line_and_one_object_in_the_call() -> 
     refused = runner.invoke(app, ["z", "--depth", "0"])
     assert refused.exit_code == 2 and "depth" in refused.output
     assert "How deep." in runner.invoke(app, ["--help"]).output
+
+
+def test_no_flag_shows_a_value_placeholder_in_any_help() -> None:
+    """Typer printed `<bool>` beside every flag (`--force <bool>`), as if it took a value."""
+    import click
+    import typer.main
+    from typer.testing import CliRunner
+
+    from wanstack.cli import app
+
+    root = typer.main.get_command(app)
+
+    def paths(command: click.Command, prefix: list[str]) -> list[list[str]]:
+        found = [prefix]
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                found += paths(sub, [*prefix, name])
+        return found
+
+    runner = CliRunner(env={"COLUMNS": "160"})
+    for path in paths(root, []):
+        shown = runner.invoke(app, [*path, "--help"])
+        assert shown.exit_code == 0, (path, shown.output)
+        assert "<bool>" not in shown.output, path

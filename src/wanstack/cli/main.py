@@ -15,6 +15,22 @@ from wanstack.cli import inventory, migrate, quota, real, scenario, simulate, sw
 from wanstack.cli.common import errors
 from wanstack.extras import MissingExtraError, extra_of
 
+
+def _flags_take_no_value() -> None:
+    """Typer 0.29's help shows a type beside every option, `<bool>` beside a flag too, which reads as
+    if the flag took a value (`--force <bool>`): flags show none."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and not self.count else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
+
 app = typer.Typer(
     help="Plan, simulate and bench an OpenStack cloud spread over many sites joined by a WAN.",
     no_args_is_help=True,
