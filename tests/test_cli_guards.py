@@ -110,8 +110,7 @@ def test_a_plan_written_with_non_finite_figures_is_json(
     monkeypatch.setattr(
         migration, "plan_document", lambda plan, run: {"moves": [{"downtime_ms": float("nan")}]}
     )
-    out = tmp_path / "plan.json"
-    migration.write_plan(None, out, None)  # type: ignore[arg-type]
+    out = migration.write_plan(None, tmp_path, None)  # type: ignore[arg-type]
     assert _strict(out.read_text(encoding="utf-8")) == {"moves": [{"downtime_ms": None}]}
 
 

@@ -168,14 +168,18 @@ def test_evacuating_2000_vms_off_a_100_host_site_plans_in_under_30_s() -> None:
 def test_the_cli_plans_an_evacuation_and_writes_it(runner: CliRunner, tmp_path: object) -> None:
     from pathlib import Path
 
-    out = Path(str(tmp_path)) / "plan.json"
+    out = Path(str(tmp_path)) / "plan"
     args = ["migrate", "evacuate", "edge-metro", "--vms-per-host", "1", "--solver", "greedy", "--no-simulate"]
     result = runner.invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "optimality gap" in result.output
+    # --out is a folder, as for run, compare, sweep and inventory: a file there is refused
+    a_file = Path(str(tmp_path)) / "a-file"
+    a_file.write_text("")
+    assert runner.invoke(app, [*args, "--out", str(a_file)]).exit_code == 2
     import json
 
-    document = json.loads(out.read_text())
+    document = json.loads((out / "plan.json").read_text())
     assert document["moves"] and document["gap"] >= 0
     bad = runner.invoke(app, ["migrate", "evacuate", "edge-metro", "--site", "nowhere"])
     assert bad.exit_code == 2 and "no site 'nowhere'" in bad.output

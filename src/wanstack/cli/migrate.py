@@ -13,6 +13,7 @@ import typer
 from wanstack.cli.common import (
     FormatOption,
     OutputFormat,
+    a_folder,
     console,
     fail,
     load_scenario,
@@ -49,7 +50,9 @@ PerHost = Annotated[
 Utilisation = Annotated[float, typer.Option(min=0.0, max=0.99, help="Share of each path's bandwidth in use.")]
 PostCopy = Annotated[bool, typer.Option(help="Nova's live_migration_permit_post_copy.")]
 AutoConverge = Annotated[bool, typer.Option(help="Nova's live_migration_permit_auto_converge.")]
-Out = Annotated[Path | None, typer.Option(help="Write the plan (one record per VM) as JSON here.")]
+Out = Annotated[
+    Path | None, typer.Option(help="Write plan.json (a record per VM) to this folder.", callback=a_folder)
+]
 Html = Annotated[Path | None, typer.Option(help="Write the plan's timeline and loads as HTML here.")]
 
 
@@ -116,8 +119,7 @@ def _setup(scenario: str, fleet_file: Path | None, per_host: float) -> tuple[Inf
 
 def _site(infra: Infrastructure, site: str) -> str:
     if site not in infra.sites:
-        known = ", ".join(list(infra.sites)[:8])
-        fail(f"no site {site!r} in {infra.scenario.name} (sites: {known}, …)", markup=False)
+        fail(f"no site {site!r} in {infra.scenario.name} (sites: {', '.join(list(infra.sites)[:8])}, …)")
     return site
 
 
@@ -184,7 +186,7 @@ def advise(
 @app.command()
 @grouped(options=PlanOptions)
 def evacuate(
-    scenario: Scenario = "edge-metro",
+    scenario: Scenario = DEFAULT_SCENARIO,
     site: Annotated[
         str | None, typer.Option(help="The site to empty (default: the first site with VMs below the top).")
     ] = None,
@@ -211,7 +213,7 @@ def evacuate(
 @app.command()
 @grouped(options=PlanOptions)
 def rebalance(
-    scenario: Scenario = "edge-metro",
+    scenario: Scenario = DEFAULT_SCENARIO,
     budget_gb: Annotated[
         float, typer.Option(min=0.0, help="Bytes over the WAN the moves may use, GB.")
     ] = 500.0,
@@ -268,7 +270,7 @@ def _deliver(
 @app.command()
 @grouped(migrating=Migrating)
 def follow(
-    scenario: Scenario = "edge-metro",
+    scenario: Scenario = DEFAULT_SCENARIO,
     vm: Annotated[str | None, typer.Option(help="The VM serving the user (default: the first).")] = None,
     trace: Annotated[
         Path | None,

@@ -174,11 +174,15 @@ def run_table(run: PlanRun) -> Table:
     return t
 
 
+PLAN_FILE = "plan.json"  # what `migrate … --out DIR` writes into its folder
+
+
 def write_plan(plan: Plan, out: Path, run: PlanRun | None = None) -> Path:
-    """The plan (and its simulated run) as JSON: one record per VM."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json_text(plan_document(plan, run), indent=1), encoding="utf-8")
-    return out
+    """The plan (and its simulated run) as JSON, one record per VM, into the folder `out` (PLAN_FILE)."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / PLAN_FILE
+    path.write_text(json_text(plan_document(plan, run), indent=1), encoding="utf-8")
+    return path
 
 
 def plan_document(plan: Plan, run: PlanRun | None = None) -> dict[str, Any]:
