@@ -5,11 +5,13 @@ JSON parser reads (no bare NaN or Infinity)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from rich.console import Console
 from typer.testing import CliRunner
 
 from wanstack.cli.main import app
@@ -173,3 +175,47 @@ def test_a_random_mesh_too_large_to_build_is_refused_at_once(tmp_path: Path) -> 
     result = runner.invoke(app, ["validate", str(scenario)])
     assert result.exit_code == 2
     assert "mesh.yaml:2:" in result.output and "generate.sites" in result.output
+
+
+def test_a_stopped_sweep_says_what_it_kept_and_a_resumed_one_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a sweep said nothing of the runs kept, and a resumed sweep nothing of resuming."""
+    import wanstack.api
+
+    def stopped(*_: object, on_done: Callable[[int, int], None], **__: object) -> None:
+        on_done(1, 4)  # one run in the journal already
+        on_done(2, 4)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wanstack.api, "sweep", stopped)
+    argv = ["sweep", "default", "--set", "links.delay_ms=0,25", "--seeds", "2", "--out", str(tmp_path)]
+    shown = runner.invoke(app, argv)
+    assert shown.exit_code == 130
+    said = " ".join(shown.output.split())
+    assert "resuming from" in said and "1 of 4 runs already done" in said
+    assert "stopped: 2 of 4 runs done, kept in" in said and "run the same command to resume" in said
+
+
+def test_the_sweep_table_gives_the_rtt_and_failures_per_run() -> None:
+    """The table showed the swept one-way delay where the page shows the RTT, and summed failures over
+    seeds beside p50s averaged over them."""
+    import pandas as pd
+
+    from wanstack.report.sweep import sweep_table
+
+    rows = pd.DataFrame(
+        {
+            "links_delay_ms": [25, 25],
+            "seed": [1, 2],
+            "op": ["boot", "boot"],
+            "rtt_ms": [50.0, 50.0],
+            "p50_ms": [100.0, 200.0],
+            "p95_ms": [300.0, 400.0],
+            "failed": [10, 0],
+        }
+    )
+    console = Console(width=120, record=True)
+    console.print(sweep_table(rows, ["links_delay_ms"], "t"))
+    line = next(x for x in console.export_text().splitlines() if "boot" in x)
+    assert [c.strip() for c in line.split("│")[3:7]] == ["50.0", "150.0", "350.0", "5.0"]

@@ -90,6 +90,14 @@ def sweep(
     runs = count(total, "run")
     where = f"Dask at {scheduler}" if scheduler else "local workers"
     bar, task = progress_bar(total, f"{runs} on {where}")
+    finished: list[int] = []  # runs done so far (the first count: those a journal already had)
+
+    def on_done(done: int, _: int) -> None:
+        if not finished and done:
+            notes(fmt).print(f"resuming from {out}: {done:,} of {runs} already done")
+        finished[:] = [done]
+        bar.update(task, completed=done)
+
     try:
         with bar:
             table = run_sweep(
@@ -100,8 +108,12 @@ def sweep(
                 scheduler=scheduler,
                 out=out,
                 calibration=calibration,
-                on_done=lambda done, _: bar.update(task, completed=done),
+                on_done=on_done,
             )
+    except KeyboardInterrupt:
+        done = finished[0] if finished else 0
+        kept = f"kept in {out}: run the same command to resume" if out else "give --out to keep them"
+        fail(f"stopped: {done:,} of {runs} done, {kept}", 130, markup=False)
     except ScenarioError as err:
         report(err)
     except CalibrationError as err:
