@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from wanstack.results.rows import flat_rows, operation_row
 from wanstack.results.schema import RunResult
+from wanstack.results.verdict import Verdict, verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,6 +115,13 @@ class Runs(Sequence[Run]):
 
     def __iter__(self) -> Iterator[Run]:
         return iter(self._runs)
+
+    @property
+    def verdict(self) -> Verdict:
+        """The runs ranked, best first: per run boot and delete p50/p95, what still works under each
+        fault (in words), WAN bytes per operation, the busiest station's headroom, the Pareto front
+        marked (`wanstack.results.verdict`); ranked by the scenario's `sla:` if it has one."""
+        return verdict([run.result for run in self._runs])
 
     def stacked(self, table: Callable[[Run], pd.DataFrame]) -> pd.DataFrame:
         """`table` of every run, stacked, each row labelled with its run's label, model, RPC backend

@@ -177,8 +177,14 @@ def compare(
     except CalibrationError as err:
         fail(str(err), markup=False)
     results = [r.result for r in runs]
+    decision = runs.verdict
     if fmt is OutputFormat.JSON:
-        print_json([r.model_dump(mode="json", exclude={"samples"}) for r in results])
+        print_json(
+            {
+                "runs": [r.model_dump(mode="json", exclude={"samples"}) for r in results],
+                "verdict": decision.model_dump(mode="json"),
+            }
+        )
     else:
         console.print(compare_table(results, f"{scenario}: {count(len(results), 'run')}"))
     if out is not None:

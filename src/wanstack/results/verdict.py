@@ -1,0 +1,279 @@
+"""The verdict of a comparison (`wanstack compare`): per run, what a user decides on — boot and delete
+latencies, what still works under each fault at the sites it struck and elsewhere (in words, from the
+run's own operations and fault times), WAN bytes per operation, the busiest station's headroom — the
+runs ranked by the scenario's `sla:` (or by stated default criteria), with the Pareto front marked."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from pydantic import Field
+
+from wanstack.results.schema import FaultImpact, Outage, Record, RunResult, Samples
+
+# What a fault's action is called in a sentence ("boots fail during the cut").
+_DURING = {"cut-link": "the cut", "site-down": "the site's outage", "broker-down": "the brokers' outage"}
+PARETO_AXES = ("boot p95", "delete p95", "WAN bytes/op", "failures under faults")
+DEFAULT_ORDER = "fewest failures under faults, then boot p95, then delete p95"
+SLA_ORDER = "the scenario's sla: fewest criteria failed, then " + DEFAULT_ORDER
+
+
+class FaultOutcome(Record):
+    """One fault as one run lived it: the operations asked at the sites it struck and elsewhere from
+    the fault until those sites served again (their services seen up after it ended), in words."""
+
+    fault: str
+    start_s: float
+    end_s: float | None
+    struck: list[str] = Field(description="The sites the fault cut off (or took down).")
+    ok_there: int = 0
+    failed_there: int = Field(default=0, description="Failed or timed out at the struck sites.")
+    failed_after: int = Field(default=0, description="Of those, started after the fault had ended.")
+    back_after_s: float | None = Field(
+        default=None,
+        description="After the fault ended, until the struck sites' services were seen up again "
+        "(None: the fault or an outage lasted to the end of the run).",
+    )
+    ok_elsewhere: int = 0
+    failed_elsewhere: int = 0
+    there: str = Field(description="What worked at the struck sites, in words.")
+    elsewhere: str = Field(description="What worked at the other sites, in words.")
+
+
+class VerdictRow(Record):
+    rank: int
+    run: str = Field(description="The run's label, as `compare --out` names its folder.")
+    model: str
+    rpc_backend: str
+    boot_p50_ms: float | None = None
+    boot_p95_ms: float | None = None
+    delete_p50_ms: float | None = None
+    delete_p95_ms: float | None = None
+    wan_bytes_per_op: float | None = Field(
+        default=None, description="WAN bytes of the run but background traffic, per successful operation."
+    )
+    busiest_station: str = Field(default="–", description="kind @ site of the most utilised station.")
+    headroom: float | None = Field(default=None, description="1 − the busiest station's utilisation.")
+    failed_under_faults: int = 0
+    faults: list[FaultOutcome] = Field(default_factory=list)
+    sla_failed: int | None = Field(default=None, description="Criteria of `sla:` failed (None: no sla).")
+    pareto: bool = Field(
+        default=False,
+        description="No other run is at least as good on boot p95, delete p95, WAN bytes/op and "
+        "failures under faults, and better on one.",
+    )
+
+
+class Verdict(Record):
+    ranked_by: str
+    pareto_axes: list[str] = Field(default_factory=lambda: list(PARETO_AXES))
+    same: dict[str, str] = Field(
+        default_factory=dict, description="What every run shares (engine, scenario, seed, simulated time)."
+    )
+    rows: list[VerdictRow] = Field(default_factory=list, description="Best first.")
+
+
+def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    """`a` is at least as good as `b` on every axis and better on one (every axis is minimised)."""
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
+
+
+def pareto_front(points: Sequence[Sequence[float]]) -> list[bool]:
+    """For each point, whether no other point dominates it (quadratic: a comparison has few runs)."""
+    return [not any(dominates(q, p) for q in points) for p in points]
+
+
+def _worst(value: float | None) -> float:
+    """A missing figure (nothing succeeded to time) ranks last."""
+    return math.inf if value is None else value
+
+
+def _tally(
+    samples: Samples, sites: set[str], span: tuple[float, float], inside: bool
+) -> dict[str, list[int]]:
+    """Per operation, [ok, not ok] of those asked within `span` at `sites` (`inside`) or elsewhere."""
+    out: dict[str, list[int]] = {}
+    for op, site, t, outcome in zip(samples.op, samples.site, samples.start_s, samples.outcome, strict=True):
+        if span[0] <= t <= span[1] and (site in sites) is inside:
+            out.setdefault(op, [0, 0])[0 if outcome == "ok" else 1] += 1
+    return out
+
+
+def _impact_tally(fault: FaultImpact, struck: list[str], inside: bool) -> dict[str, list[int]]:
+    """Without samples (a result read back without them): the boots the fault's impact counted."""
+    ok = sum(n for s, n in fault.boots_ok.items() if (s in struck) is inside)
+    failed = sum(n for s, n in fault.boots_failed.items() if (s in struck) is inside)
+    return {"boot": [ok, failed]} if ok or failed else {}
+
+
+def _plural(op: str) -> str:
+    return op + ("es" if op.endswith(("sh", "ch", "s")) else "s")
+
+
+def _counts(tally: dict[str, list[int]]) -> str:
+    return ", ".join(f"{_plural(op)} {ok}/{ok + bad}" for op, (ok, bad) in tally.items())
+
+
+def _seen_down(struck: list[str], outages: Sequence[Outage], end: float) -> str:
+    """The services at the struck sites still seen down when the fault ended, and for how long."""
+    late = [
+        o
+        for o in sorted(outages, key=lambda o: (o.up_at_s or math.inf, o.service))
+        if o.site in struck and o.down_at_s <= end and (o.up_at_s is None or o.up_at_s > end)
+    ]
+    if not late:
+        return ""
+    names = [
+        f"{o.service} ({'to the end' if o.up_at_s is None else f'{o.up_at_s - end:.0f} s'})" for o in late
+    ]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    verb = "is" if len(names) == 1 else "are"
+    return f", while {listed} {verb} still seen down there: a service counts as down until it reports again"
+
+
+def _recovery(
+    fault: FaultImpact, struck: list[str], outages: Sequence[Outage], run_end: float
+) -> float | None:
+    """When the struck sites served again (None: not by the end of the run): the fault's end, or later
+    while a service there was still seen down (nova-compute until it reports again after the link
+    returns: the servicegroup saw no report for service_down_time)."""
+    if fault.end_s is None:
+        return None
+    back = fault.end_s
+    for o in outages:
+        if o.site in struck and o.down_at_s <= fault.end_s:
+            if o.up_at_s is None:
+                return None
+            back = max(back, o.up_at_s)
+    return back
+
+
+def fault_outcome(fault: FaultImpact, result: RunResult) -> FaultOutcome:
+    """What worked under `fault` in `result`, from its per-operation samples (or, without them, the
+    boots the fault's impact counted): operations asked from the fault until the struck sites served
+    again."""
+    action, _, target = fault.fault.partition(" ")
+    struck = (
+        sorted({target, *fault.isolated_sites})
+        if target and "–" not in target
+        else list(fault.isolated_sites)
+    )
+    during = _DURING.get(action, "the fault")
+    back = _recovery(fault, struck, result.outages, result.duration_s)
+    span = (fault.start_s, result.duration_s if back is None else back)
+    samples = result.samples
+    failed_after = 0
+    if samples is not None and len(samples):
+        there = _tally(samples, set(struck), span, True)
+        away = _tally(samples, set(struck), span, False)
+        end = math.inf if fault.end_s is None else fault.end_s
+        failed_after = sum(
+            1
+            for site, t, outcome in zip(samples.site, samples.start_s, samples.outcome, strict=True)
+            if site in struck and end < t <= span[1] and outcome != "ok"
+        )
+    else:
+        there, away = _impact_tally(fault, struck, True), _impact_tally(fault, struck, False)
+    ok_there, failed_there = sum(v[0] for v in there.values()), sum(v[1] for v in there.values())
+    ok_away, failed_away = sum(v[0] for v in away.values()), sum(v[1] for v in away.values())
+    after_s = None if back is None or fault.end_s is None else back - fault.end_s
+    where = ", ".join(struck) or "the struck sites"
+    if not there:
+        words_there = f"at {where} nothing was asked during {during}"
+    elif not failed_there:
+        words_there = f"at {where} {_counts(there)} work during {during}"
+    else:
+        they = "they" if not ok_there else "the others"
+        words_there = f"at {where} {_counts(there)} ok: {they} fail during {during}"
+        if failed_after and fault.end_s is not None:
+            tail = "to the end of the run" if after_s is None else f"for {after_s:.0f} s after it"
+            words_there += f" and {tail}" + _seen_down(struck, result.outages, fault.end_s)
+    if not away:
+        words_away = "elsewhere nothing was asked during it"
+    else:
+        words_away = f"elsewhere {_counts(away)} " + ("ok" if failed_away else "work")
+    return FaultOutcome(
+        fault=fault.fault,
+        start_s=fault.start_s,
+        end_s=fault.end_s,
+        struck=struck,
+        ok_there=ok_there,
+        failed_there=failed_there,
+        failed_after=failed_after,
+        back_after_s=after_s,
+        ok_elsewhere=ok_away,
+        failed_elsewhere=failed_away,
+        there=words_there,
+        elsewhere=words_away,
+    )
+
+
+def _row(result: RunResult) -> VerdictRow:
+    boot, delete = result.operation("boot"), result.operation("delete")
+    succeeded = sum(o.succeeded for o in result.operations)
+    if "wan_bytes" in result.totals:
+        wan = result.totals["wan_bytes"] - result.totals.get("wan_bytes_background", 0.0)
+    else:
+        wan = sum((o.wan_bytes_per_op or 0.0) * o.succeeded for o in result.operations)
+    top = max(result.stations, key=lambda s: s.utilisation, default=None)
+    faults = [fault_outcome(f, result) for f in result.faults]
+    return VerdictRow(
+        rank=0,
+        run="--".join(result.variant()),
+        model=result.model,
+        rpc_backend=result.rpc_backend,
+        boot_p50_ms=boot.latency_ms.p50 if boot else None,
+        boot_p95_ms=boot.latency_ms.p95 if boot else None,
+        delete_p50_ms=delete.latency_ms.p50 if delete else None,
+        delete_p95_ms=delete.latency_ms.p95 if delete else None,
+        wan_bytes_per_op=wan / succeeded if succeeded else None,
+        busiest_station="–" if top is None else f"{top.kind} @ {top.site}",
+        headroom=None if top is None else 1.0 - top.utilisation,
+        failed_under_faults=sum(f.failed_there + f.failed_elsewhere for f in faults),
+        faults=faults,
+        sla_failed=sum(not c.passed for c in result.sla) if result.sla else None,
+    )
+
+
+def _same(results: Sequence[RunResult]) -> dict[str, str]:
+    """The fields every run shares, worth saying once rather than in a column."""
+    fields = {
+        "engine": lambda r: r.engine,
+        "scenario": lambda r: r.scenario,
+        "seed": lambda r: str(r.seed),
+        "simulated": lambda r: f"{r.duration_s:,.0f} s",
+    }
+    out = {}
+    for name, get in fields.items():
+        values = {get(r) for r in results}
+        if len(values) == 1:
+            out[name] = values.pop()
+    return out
+
+
+def verdict(results: Sequence[RunResult]) -> Verdict:
+    """The runs ranked (by `sla:` when any run has one, else by `DEFAULT_ORDER`), the Pareto front
+    marked; ties keep the runs' order."""
+    rows = [_row(r) for r in results]
+    with_sla = any(r.sla for r in results)
+
+    def key(row: VerdictRow) -> tuple[float, ...]:
+        figures = (row.failed_under_faults, _worst(row.boot_p95_ms), _worst(row.delete_p95_ms))
+        return ((row.sla_failed or 0) if with_sla else 0, *figures)
+
+    points = [
+        (
+            _worst(r.boot_p95_ms),
+            _worst(r.delete_p95_ms),
+            _worst(r.wan_bytes_per_op),
+            float(r.failed_under_faults),
+        )
+        for r in rows
+    ]
+    for row, on_front in zip(rows, pareto_front(points), strict=True):
+        row.pareto = on_front
+    ranked = sorted(rows, key=key)
+    for i, row in enumerate(ranked, start=1):
+        row.rank = i
+    return Verdict(ranked_by=SLA_ORDER if with_sla else DEFAULT_ORDER, same=_same(results), rows=ranked)
