@@ -6,7 +6,7 @@ runs ranked by the scenario's `sla:` (or by stated default criteria), with the P
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import Field
 
@@ -238,13 +238,13 @@ def _row(result: RunResult) -> VerdictRow:
 
 def _same(results: Sequence[RunResult]) -> dict[str, str]:
     """The fields every run shares, worth saying once rather than in a column."""
-    fields = {
+    fields: dict[str, Callable[[RunResult], str]] = {
         "engine": lambda r: r.engine,
         "scenario": lambda r: r.scenario,
         "seed": lambda r: str(r.seed),
         "simulated": lambda r: f"{r.duration_s:,.0f} s",
     }
-    out = {}
+    out: dict[str, str] = {}
     for name, get in fields.items():
         values = {get(r) for r in results}
         if len(values) == 1:
