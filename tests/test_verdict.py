@@ -198,7 +198,20 @@ def test_failures_right_after_a_cut_are_told_and_explained() -> None:
     assert "nothing" in fault.elsewhere  # no operation elsewhere during it
     ok = _result("region-per-site", 1000.0, 100.0, faults=[CUT], samples=_cut_samples(["ok"] * 3, []))
     (fault,) = verdict([ok]).rows[0].faults
-    assert "work" in fault.there and "3/3" in fault.there and "fail" not in fault.there
+    assert fault.there == "at edge-01 boots: 3 work" and fault.ok_there == 3
+
+
+def test_an_operation_held_until_the_cut_ends_did_not_work_during_it() -> None:
+    """A boot asked during the cut that finishes only once the link is back waited, it did not work:
+    said so, and it ranks below one that worked."""
+    held = Samples(op=["boot"], site=["edge-01"], start_s=[1300.0], latency_ms=[208_000.0], outcome=["ok"])
+    waits = _result("waits", 1000.0, 100.0, faults=[CUT], samples=held)
+    works = _result("works", 2000.0, 100.0, faults=[CUT], samples=_cut_samples(["ok"], []))
+    v = verdict([waits, works])
+    assert [r.model for r in v.rows] == ["works", "waits"]
+    (fault,) = v.rows[1].faults
+    assert (fault.ok_there, fault.waited_there) == (0, 1)
+    assert "1 waits for its end (up to 208 s)" in fault.there and "work" not in fault.there
 
 
 def test_wan_bytes_per_operation_and_headroom() -> None:

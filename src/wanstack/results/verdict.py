@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from wanstack.results.schema import FaultImpact, Outage, Record, RunResult, Samples
+from wanstack.results.schema import FaultImpact, Outage, Record, RunResult
 
 # What a fault's action is called in a sentence ("boots fail during the cut").
 _DURING = {"cut-link": "the cut", "site-down": "the site's outage", "broker-down": "the brokers' outage"}
 PARETO_AXES = ("boot p95", "delete p95", "WAN bytes/op", "failures under faults")
-DEFAULT_ORDER = "fewest failures under faults, then boot p95, then delete p95"
+DEFAULT_ORDER = (
+    "fewest failures under faults, then fewest operations held until a fault ended, then boot p95, "
+    "then delete p95"
+)
 SLA_ORDER = "the scenario's sla: fewest criteria failed, then " + DEFAULT_ORDER
 
 
@@ -28,6 +32,7 @@ class FaultOutcome(Record):
     end_s: float | None
     struck: list[str] = Field(description="The sites the fault cut off (or took down).")
     ok_there: int = 0
+    waited_there: int = Field(default=0, description="Asked during the fault, done only after it ended.")
     failed_there: int = Field(default=0, description="Failed or timed out at the struck sites.")
     failed_after: int = Field(default=0, description="Of those, started after the fault had ended.")
     back_after_s: float | None = Field(
@@ -56,6 +61,9 @@ class VerdictRow(Record):
     busiest_station: str = Field(default="–", description="kind @ site of the most utilised station.")
     headroom: float | None = Field(default=None, description="1 − the busiest station's utilisation.")
     failed_under_faults: int = 0
+    waited_under_faults: int = Field(
+        default=0, description="Operations asked at a struck site during a fault and done only after it."
+    )
     faults: list[FaultOutcome] = Field(default_factory=list)
     sla_failed: int | None = Field(default=None, description="Criteria of `sla:` failed (None: no sla).")
     pareto: bool = Field(
@@ -89,30 +97,59 @@ def _worst(value: float | None) -> float:
     return math.inf if value is None else value
 
 
-def _tally(
-    samples: Samples, sites: set[str], span: tuple[float, float], inside: bool
-) -> dict[str, list[int]]:
-    """Per operation, [ok, not ok] of those asked within `span` at `sites` (`inside`) or elsewhere."""
-    out: dict[str, list[int]] = {}
-    for op, site, t, outcome in zip(samples.op, samples.site, samples.start_s, samples.outcome, strict=True):
-        if span[0] <= t <= span[1] and (site in sites) is inside:
-            out.setdefault(op, [0, 0])[0 if outcome == "ok" else 1] += 1
-    return out
+@dataclass
+class _Tally:
+    """The operations asked at some sites from a fault until they served again."""
+
+    ops: list[str] = field(default_factory=list)
+    ok: int = 0  # done before the fault ended, or asked and done after it
+    waited: int = 0  # asked during the fault, done only after it ended
+    longest_wait_s: float = 0.0
+    failed: int = 0  # failed or timed out
+    failed_after: int = 0  # of which asked after the fault had ended
+
+    def add(self, op: str, start_s: float, latency_ms: float, ok: bool, end_s: float) -> None:
+        if op not in self.ops:
+            self.ops.append(op)
+        if not ok:
+            self.failed += 1
+            self.failed_after += start_s > end_s
+        elif start_s <= end_s < start_s + latency_ms / 1000.0:
+            self.waited += 1
+            self.longest_wait_s = max(self.longest_wait_s, latency_ms / 1000.0)
+        else:
+            self.ok += 1
+
+    @property
+    def asked(self) -> int:
+        return self.ok + self.waited + self.failed
+
+    @property
+    def what(self) -> str:
+        return _plural(self.ops[0]) if len(self.ops) == 1 else "operations"
 
 
-def _impact_tally(fault: FaultImpact, struck: list[str], inside: bool) -> dict[str, list[int]]:
-    """Without samples (a result read back without them): the boots the fault's impact counted."""
-    ok = sum(n for s, n in fault.boots_ok.items() if (s in struck) is inside)
-    failed = sum(n for s, n in fault.boots_failed.items() if (s in struck) is inside)
-    return {"boot": [ok, failed]} if ok or failed else {}
+def _tallies(result: RunResult, fault: FaultImpact, struck: set[str], until: float) -> tuple[_Tally, _Tally]:
+    """(at the struck sites, elsewhere): from the run's samples, or, for a result read back without
+    them, the boots the fault's impact counted."""
+    there, away = _Tally(), _Tally()
+    end = math.inf if fault.end_s is None else fault.end_s
+    samples = result.samples
+    if samples is None or not len(samples):
+        for counts, ok in ((fault.boots_ok, True), (fault.boots_failed, False)):
+            for site, n in counts.items():
+                for _ in range(n):
+                    (there if site in struck else away).add("boot", fault.start_s, 0.0, ok, end)
+        return there, away
+    rows = zip(samples.op, samples.site, samples.start_s, samples.latency_ms, samples.outcome, strict=True)
+    for op, site, start, latency, outcome in rows:
+        if fault.start_s <= start <= until:
+            (there if site in struck else away).add(op, start, latency, outcome == "ok", end)
+    return there, away
 
 
 def _plural(op: str) -> str:
     return op + ("es" if op.endswith(("sh", "ch", "s")) else "s")
-
-
-def _counts(tally: dict[str, list[int]]) -> str:
-    return ", ".join(f"{_plural(op)} {ok}/{ok + bad}" for op, (ok, bad) in tally.items())
 
 
 def _seen_down(struck: list[str], outages: Sequence[Outage], end: float) -> str:
@@ -129,15 +166,13 @@ def _seen_down(struck: list[str], outages: Sequence[Outage], end: float) -> str:
     ]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     verb = "is" if len(names) == 1 else "are"
-    return f", while {listed} {verb} still seen down there: a service counts as down until it reports again"
+    return f", while {listed} {verb} still seen down there (a service counts as down until it reports again)"
 
 
-def _recovery(
-    fault: FaultImpact, struck: list[str], outages: Sequence[Outage], run_end: float
-) -> float | None:
+def _recovery(fault: FaultImpact, struck: list[str], outages: Sequence[Outage]) -> float | None:
     """When the struck sites served again (None: not by the end of the run): the fault's end, or later
     while a service there was still seen down (nova-compute until it reports again after the link
-    returns: the servicegroup saw no report for service_down_time)."""
+    returns: the servicegroup had seen no report for service_down_time)."""
     if fault.end_s is None:
         return None
     back = fault.end_s
@@ -149,63 +184,56 @@ def _recovery(
     return back
 
 
+def _there(t: _Tally, where: str, during: str, after: str, seen_down: str) -> str:
+    if not t.asked:
+        return f"at {where} nothing was asked during {during}"
+    parts = []
+    if t.ok:
+        parts.append(f"{t.ok} work")
+    if t.waited:
+        parts.append(
+            f"{t.waited} wait{'s' if t.waited == 1 else ''} for its end (up to {t.longest_wait_s:.0f} s)"
+        )
+    if t.failed:
+        tail = f" and {after}{seen_down}" if t.failed_after else ""
+        parts.append(f"{t.failed} fail during {during}{tail}")
+    return f"at {where} {t.what}: " + "; ".join(parts)
+
+
 def fault_outcome(fault: FaultImpact, result: RunResult) -> FaultOutcome:
-    """What worked under `fault` in `result`, from its per-operation samples (or, without them, the
-    boots the fault's impact counted): operations asked from the fault until the struck sites served
-    again."""
+    """What worked under `fault` in `result`: the operations asked from the fault until the sites it
+    struck served again, there and elsewhere, counted and said in words."""
     action, _, target = fault.fault.partition(" ")
     struck = (
         sorted({target, *fault.isolated_sites})
         if target and "–" not in target
         else list(fault.isolated_sites)
     )
-    during = _DURING.get(action, "the fault")
-    back = _recovery(fault, struck, result.outages, result.duration_s)
-    span = (fault.start_s, result.duration_s if back is None else back)
-    samples = result.samples
-    failed_after = 0
-    if samples is not None and len(samples):
-        there = _tally(samples, set(struck), span, True)
-        away = _tally(samples, set(struck), span, False)
-        end = math.inf if fault.end_s is None else fault.end_s
-        failed_after = sum(
-            1
-            for site, t, outcome in zip(samples.site, samples.start_s, samples.outcome, strict=True)
-            if site in struck and end < t <= span[1] and outcome != "ok"
-        )
-    else:
-        there, away = _impact_tally(fault, struck, True), _impact_tally(fault, struck, False)
-    ok_there, failed_there = sum(v[0] for v in there.values()), sum(v[1] for v in there.values())
-    ok_away, failed_away = sum(v[0] for v in away.values()), sum(v[1] for v in away.values())
+    back = _recovery(fault, struck, result.outages)
+    there, away = _tallies(result, fault, set(struck), result.duration_s if back is None else back)
     after_s = None if back is None or fault.end_s is None else back - fault.end_s
-    where = ", ".join(struck) or "the struck sites"
-    if not there:
-        words_there = f"at {where} nothing was asked during {during}"
-    elif not failed_there:
-        words_there = f"at {where} {_counts(there)} work during {during}"
+    after = "to the end of the run" if after_s is None else f"for {after_s:.0f} s after it"
+    seen_down = "" if fault.end_s is None else _seen_down(struck, result.outages, fault.end_s)
+    if not away.asked:
+        elsewhere = "elsewhere nothing was asked during it"
     else:
-        they = "they" if not ok_there else "the others"
-        words_there = f"at {where} {_counts(there)} ok: {they} fail during {during}"
-        if failed_after and fault.end_s is not None:
-            tail = "to the end of the run" if after_s is None else f"for {after_s:.0f} s after it"
-            words_there += f" and {tail}" + _seen_down(struck, result.outages, fault.end_s)
-    if not away:
-        words_away = "elsewhere nothing was asked during it"
-    else:
-        words_away = f"elsewhere {_counts(away)} " + ("ok" if failed_away else "work")
+        elsewhere = f"elsewhere {away.what}: {away.ok + away.waited} of {away.asked} work"
     return FaultOutcome(
         fault=fault.fault,
         start_s=fault.start_s,
         end_s=fault.end_s,
         struck=struck,
-        ok_there=ok_there,
-        failed_there=failed_there,
-        failed_after=failed_after,
+        ok_there=there.ok,
+        waited_there=there.waited,
+        failed_there=there.failed,
+        failed_after=there.failed_after,
         back_after_s=after_s,
-        ok_elsewhere=ok_away,
-        failed_elsewhere=failed_away,
-        there=words_there,
-        elsewhere=words_away,
+        ok_elsewhere=away.ok + away.waited,
+        failed_elsewhere=away.failed,
+        there=_there(
+            there, ", ".join(struck) or "the struck sites", _DURING.get(action, "the fault"), after, seen_down
+        ),
+        elsewhere=elsewhere,
     )
 
 
@@ -231,6 +259,7 @@ def _row(result: RunResult) -> VerdictRow:
         busiest_station="–" if top is None else f"{top.kind} @ {top.site}",
         headroom=None if top is None else 1.0 - top.utilisation,
         failed_under_faults=sum(f.failed_there + f.failed_elsewhere for f in faults),
+        waited_under_faults=sum(f.waited_there for f in faults),
         faults=faults,
         sla_failed=sum(not c.passed for c in result.sla) if result.sla else None,
     )
@@ -259,7 +288,12 @@ def verdict(results: Sequence[RunResult]) -> Verdict:
     with_sla = any(r.sla for r in results)
 
     def key(row: VerdictRow) -> tuple[float, ...]:
-        figures = (row.failed_under_faults, _worst(row.boot_p95_ms), _worst(row.delete_p95_ms))
+        figures = (
+            row.failed_under_faults,
+            row.waited_under_faults,
+            _worst(row.boot_p95_ms),
+            _worst(row.delete_p95_ms),
+        )
         return ((row.sla_failed or 0) if with_sla else 0, *figures)
 
     points = [
