@@ -211,7 +211,7 @@ def test_an_operation_held_until_the_cut_ends_did_not_work_during_it() -> None:
     assert [r.model for r in v.rows] == ["works", "waits"]
     (fault,) = v.rows[1].faults
     assert (fault.ok_there, fault.waited_there) == (0, 1)
-    assert "1 waits for its end (up to 208 s)" in fault.there and "work" not in fault.there
+    assert "1 waits for the cut to end (up to 208 s)" in fault.there and "work" not in fault.there
 
 
 def test_wan_bytes_per_operation_and_headroom() -> None:
@@ -265,6 +265,24 @@ def test_the_json_has_the_verdict(runner: CliRunner, cut: str) -> None:
     assert [r["rank"] for r in rows] == [1, 2] and {"pareto", "faults", "headroom"} <= set(rows[0])
 
 
+def test_wide_shows_every_column_and_the_page_the_verdict(
+    runner: CliRunner, cut: str, tmp_path: Path
+) -> None:
+    args = ["compare", cut, "--models", "centralized,region-per-site", "--processes", "1"]
+    page = tmp_path / "compare.html"
+    narrow = runner.invoke(app, [*args, "--html", str(page)])
+    wide = runner.invoke(app, [*args, "--wide"])
+    assert narrow.exit_code == 0 and wide.exit_code == 0, (narrow.output, wide.output)
+
+    def header(out: str) -> str:
+        return "".join(line for line in out.splitlines() if line.startswith("┃"))
+
+    assert "busiest station" not in header(narrow.stdout) and "--wide adds: busiest station" in narrow.stdout
+    assert "busiest station" in header(wide.stdout) and "--wide adds" not in wide.stdout
+    html = page.read_text(encoding="utf-8")
+    assert html.index("Verdict") < html.index("Operations") and "region-per-site" in html
+
+
 @pytest.fixture(scope="module")
 def compare_80() -> str:
     env = {
@@ -291,6 +309,6 @@ def test_compare_at_80_columns_cuts_nothing(compare_80: str) -> None:
 @pytest.mark.slow
 def test_compare_ends_with_the_ranking(compare_80: str) -> None:
     last = compare_80[compare_80.rindex("Verdict") :]
-    ranks = [int(m) for m in re.findall(r"^\S?\s*(\d+)\s*★?\s+[a-z]", last, re.M)]
+    ranks = [int(m) for m in re.findall(r"^│\s*(\d+)★?\s*│\s*[a-z]", last, re.M)]
     assert ranks == list(range(1, len(library()) + 1)), last
     assert "★" in last  # the Pareto front is marked

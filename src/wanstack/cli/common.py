@@ -5,6 +5,7 @@ imports none of them."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -36,9 +37,10 @@ from wanstack.words import count
 if TYPE_CHECKING:
     from wanstack.results.schema import RunResult
 
-# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
-# No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
-console = Console(width=None if sys.stdout.isatty() else 140, emoji=False)
+# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default, unless
+# COLUMNS says how wide it is (rich reads it). No emoji codes: a location such as `s.yaml:100:5`
+# holds one (":100:"), which rich would print as 💯.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140, emoji=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 

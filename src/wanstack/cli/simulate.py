@@ -39,6 +39,9 @@ from wanstack.scenario.services import RpcBackend
 from wanstack.scenario.workload import OperationKind
 from wanstack.words import count
 
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Every column of every table (default: the columns that fit).")
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -141,12 +144,17 @@ def compare(
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
     html: HtmlOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
-    side by side."""
+    side by side, then the verdict: the runs ranked, with what still works under each fault."""
     from wanstack.api import CalibrationError
     from wanstack.api import compare as run_variants
+    from rich.console import Console
+
+    from wanstack.report.fit import natural_width
     from wanstack.report.tables import compare_table
+    from wanstack.report.verdict import verdict_table
 
     lib = library()
     names = list(lib) if models == "all" else [m.strip() for m in models.split(",") if m.strip()]
@@ -186,7 +194,14 @@ def compare(
             }
         )
     else:
-        console.print(compare_table(results, f"{scenario}: {count(len(results), 'run')}"))
+        width = None if wide else console.width  # None: every column, on a console made wide enough
+        views = [
+            compare_table(results, f"{scenario}: {count(len(results), 'run')}", width=width),
+            verdict_table(decision, width=width),  # last: what the user decides on
+        ]
+        printer = Console(width=natural_width(*views), emoji=False) if wide else console
+        for view in views:
+            printer.print(view)
     if out is not None:
         from wanstack.report.files import write_result
 
@@ -198,7 +213,7 @@ def compare(
 
         labels = [run_label(r) for r in results]
         title = f"wanstack compare: {scenario}, {count(len(results), 'run')}"
-        write_page(html, compare_report(results, labels, title), fmt)
+        write_page(html, compare_report(results, labels, title, verdict=decision), fmt)
 
 
 def explain(

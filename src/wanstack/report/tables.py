@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from wanstack.report.fit import Column, fitted
 from wanstack.report.quantities import ms as _ms
 from wanstack.report.quantities import nbytes as _bytes
 from wanstack.results.schema import FaultImpact, InventoryRow, RunResult
@@ -93,16 +94,6 @@ def describe_fault(impact: FaultImpact) -> str:
     return text
 
 
-def fault_verdict(impact: FaultImpact) -> str:
-    """One short line for side-by-side tables."""
-    ok, failed = sum(impact.boots_ok.values()), sum(impact.boots_failed.values())
-    text = f"{impact.fault}: boots {ok}/{ok + failed}"
-    if impact.isolated_sites:
-        still = impact.sites_still_booting
-        text += f"; isolated {len(impact.isolated_sites)}, still booting {len(still)}"
-    return text
-
-
 def faults_table(result: RunResult) -> Table:
     table = Table(title="Faults and services seen down")
     table.add_column("event")
@@ -175,43 +166,33 @@ def quota_verdict(r: RunResult) -> str:
     return f"{r.quotas[0].mode}: {refused}/{claims} refused ({with_room} with room), over by {over}"
 
 
-def compare_table(results: Sequence[RunResult], title: str) -> Table:
-    table = Table(title=title)
-    quotas = any(r.quotas for r in results)
-    sla = any(r.sla for r in results)
-    for col in (
-        "model",
-        "RPC",
-        *(["quotas"] if quotas else []),
-        "boot p50",
-        "boot p95",
-        "boots ok",
-        "WAN/boot",
-        "busiest broker",
-        "under faults",
-        *(["SLA"] if sla else []),
-    ):
-        table.add_column(col, justify="right" if col.startswith(("boot", "WAN")) else "left")
-    for r in results:
-        boot = r.operation("boot")
-        lat = boot.latency_ms if boot else None
+def compare_table(results: Sequence[RunResult], title: str, *, width: int | None = None) -> Table:
+    """The runs side by side (what each is, boots, latency, WAN, busiest broker, quotas, SLA), within
+    `width` columns (None: all of them); what works under the faults is the verdict's, in words."""
+    boots = [r.operation("boot") for r in results]
+    lats = [b.latency_ms if b else None for b in boots]
+
+    def broker(r: RunResult) -> str:
         brokers = [s for s in r.stations if s.kind in ("rpc-broker", "router")]
         top = max(brokers, key=lambda s: s.utilisation, default=None)
-        broker = "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})"
-        faults = "; ".join(fault_verdict(f) for f in r.faults) or "no faults"
-        table.add_row(
-            r.model,
-            r.rpc_backend,
-            *([quota_verdict(r)] if quotas else []),
-            _ms(lat.p50 if lat else None),
-            _ms(lat.p95 if lat else None),
-            f"{boot.succeeded}/{boot.submitted}" if boot else "–",
-            _bytes(boot.wan_bytes_per_op if boot else None),
-            broker,
-            faults,
-            *([sla_verdict(r)] if sla else []),
-        )
-    return table
+        return "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})"
+
+    columns = [
+        Column("model", [r.model for r in results]),
+        Column("RPC", [r.rpc_backend for r in results], 1, once=True),
+        *(
+            [Column("quotas", [quota_verdict(r) for r in results], 3, words=True)]
+            if any(r.quotas for r in results)
+            else []
+        ),
+        Column("boots ok", [f"{b.succeeded}/{b.submitted}" if b else "–" for b in boots], justify="right"),
+        Column("boot p95", [_ms(lat.p95 if lat else None) for lat in lats], 1, "right"),
+        *([Column("SLA", [sla_verdict(r) for r in results], 1)] if any(r.sla for r in results) else []),
+        Column("WAN/boot", [_bytes(b.wan_bytes_per_op if b else None) for b in boots], 2, "right"),
+        Column("boot p50", [_ms(lat.p50 if lat else None) for lat in lats], 3, "right"),
+        Column("busiest broker", [broker(r) for r in results], 4),
+    ]
+    return fitted(columns, width=width, title=title)
 
 
 # An inventory row's counts: as of when they were true, then what each may be now.

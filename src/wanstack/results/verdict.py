@@ -15,6 +15,11 @@ from wanstack.results.schema import FaultImpact, Outage, Record, RunResult
 
 # What a fault's action is called in a sentence ("boots fail during the cut").
 _DURING = {"cut-link": "the cut", "site-down": "the site's outage", "broker-down": "the brokers' outage"}
+SEEN_DOWN = (
+    "Operations at a cut-off site fail after the link returns while its services are still seen down: "
+    "nova-compute and the L2 agents count as down (service_down_time, agent_down_time after their last "
+    "report) until they report again."
+)
 PARETO_AXES = ("boot p95", "delete p95", "WAN bytes/op", "failures under faults")
 DEFAULT_ORDER = (
     "fewest failures under faults, then fewest operations held until a fault ended, then boot p95, "
@@ -80,6 +85,7 @@ class Verdict(Record):
         default_factory=dict, description="What every run shares (engine, scenario, seed, simulated time)."
     )
     rows: list[VerdictRow] = Field(default_factory=list, description="Best first.")
+    notes: list[str] = Field(default_factory=list, description="What the rows' words take for granted.")
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -166,7 +172,7 @@ def _seen_down(struck: list[str], outages: Sequence[Outage], end: float) -> str:
     ]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     verb = "is" if len(names) == 1 else "are"
-    return f", while {listed} {verb} still seen down there (a service counts as down until it reports again)"
+    return f", while {listed} {verb} still seen down there"
 
 
 def _recovery(fault: FaultImpact, struck: list[str], outages: Sequence[Outage]) -> float | None:
@@ -192,7 +198,8 @@ def _there(t: _Tally, where: str, during: str, after: str, seen_down: str) -> st
         parts.append(f"{t.ok} work")
     if t.waited:
         parts.append(
-            f"{t.waited} wait{'s' if t.waited == 1 else ''} for its end (up to {t.longest_wait_s:.0f} s)"
+            f"{t.waited} wait{'s' if t.waited == 1 else ''} for {during} to end "
+            f"(up to {t.longest_wait_s:.0f} s)"
         )
     if t.failed:
         tail = f" and {after}{seen_down}" if t.failed_after else ""
@@ -213,9 +220,10 @@ def fault_outcome(fault: FaultImpact, result: RunResult) -> FaultOutcome:
     there, away = _tallies(result, fault, set(struck), result.duration_s if back is None else back)
     after_s = None if back is None or fault.end_s is None else back - fault.end_s
     after = "to the end of the run" if after_s is None else f"for {after_s:.0f} s after it"
+    during = _DURING.get(action, "the fault")
     seen_down = "" if fault.end_s is None else _seen_down(struck, result.outages, fault.end_s)
     if not away.asked:
-        elsewhere = "elsewhere nothing was asked during it"
+        elsewhere = f"elsewhere nothing was asked during {during}"
     else:
         elsewhere = f"elsewhere {away.what}: {away.ok + away.waited} of {away.asked} work"
     return FaultOutcome(
@@ -230,9 +238,7 @@ def fault_outcome(fault: FaultImpact, result: RunResult) -> FaultOutcome:
         back_after_s=after_s,
         ok_elsewhere=away.ok + away.waited,
         failed_elsewhere=away.failed,
-        there=_there(
-            there, ", ".join(struck) or "the struck sites", _DURING.get(action, "the fault"), after, seen_down
-        ),
+        there=_there(there, ", ".join(struck) or "the struck sites", during, after, seen_down),
         elsewhere=elsewhere,
     )
 
@@ -310,4 +316,7 @@ def verdict(results: Sequence[RunResult]) -> Verdict:
     ranked = sorted(rows, key=key)
     for i, row in enumerate(ranked, start=1):
         row.rank = i
-    return Verdict(ranked_by=SLA_ORDER if with_sla else DEFAULT_ORDER, same=_same(results), rows=ranked)
+    notes = [SEEN_DOWN] if any(f.failed_after for r in rows for f in r.faults) else []
+    return Verdict(
+        ranked_by=SLA_ORDER if with_sla else DEFAULT_ORDER, same=_same(results), rows=ranked, notes=notes
+    )

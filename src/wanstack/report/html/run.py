@@ -17,7 +17,9 @@ from wanstack.report.html.runs import (
     timeline_figure,
 )
 from wanstack.report.quantities import nbytes
+from wanstack.report.verdict import verdict_html
 from wanstack.results.schema import OperationResult, RunResult
+from wanstack.results.verdict import Verdict
 
 
 def _describe(r: RunResult) -> str:
@@ -226,7 +228,12 @@ def _compare_operations(runs: Runs, reference: int) -> str:
 
 
 def compare_report(
-    results: Sequence[RunResult], labels: Sequence[str], title: str, *, reference: int = 0
+    results: Sequence[RunResult],
+    labels: Sequence[str],
+    title: str,
+    *,
+    reference: int = 0,
+    verdict: Verdict | None = None,
 ) -> str:
     """Several runs side by side, one colour each (`compare`, and `compare-results` with two); the
     p50s relative to run number `reference`'s."""
@@ -241,6 +248,7 @@ def compare_report(
         ["run", "engine", "scenario", "model", "RPC", "notifications", "seed", "run time, s"], rows
     )
     sections = [
+        *([Section("Verdict", html=verdict_html(verdict))] if verdict is not None else []),
         Section("Runs", html=header),
         Section(
             "Operations", "Latencies of successful operations.", html=_compare_operations(runs, reference)

@@ -1,0 +1,139 @@
+"""`compare`'s decision table: the verdict (`wanstack.results.verdict`) as the last table printed, and
+as an HTML table for the top of the compare page."""
+
+from __future__ import annotations
+
+from html import escape
+
+from rich.table import Table
+from rich.text import Text
+
+from wanstack.report.fit import Column, fitted
+from wanstack.report.quantities import ms, nbytes
+from wanstack.results.verdict import FaultOutcome, Verdict, VerdictRow
+
+FRONT = "★"
+
+
+def _names(v: Verdict) -> list[str]:
+    """Each run's name: its model, or its label where two runs share a model (--backends, …)."""
+    models = [r.model for r in v.rows]
+    return [r.model if models.count(r.model) == 1 else r.run.replace("--", " · ") for r in v.rows]
+
+
+def _faults(row: VerdictRow, several: bool, elsewhere: bool) -> str:
+    """What works under each fault, one line per fault (named when there are several); what works
+    elsewhere unless every run says the same (then the caption says it once)."""
+
+    def line(f: FaultOutcome) -> str:
+        return f"{f'{f.fault}: ' if several else ''}{f.there}{f'; {f.elsewhere}' if elsewhere else ''}"
+
+    return "\n".join(line(f) for f in row.faults) or "no faults"
+
+
+def _span(f: FaultOutcome) -> str:
+    end = "the end" if f.end_s is None else f"{f.end_s:,.0f} s"
+    return f"{f.fault}, {f.start_s:,.0f} s → {end}"
+
+
+def _sla(row: VerdictRow) -> str:
+    return "–" if row.sla_failed is None else ("pass" if not row.sla_failed else f"FAIL ({row.sla_failed})")
+
+
+def verdict_table(v: Verdict, *, width: int | None) -> Table:
+    """The runs best first: rank (★: on the Pareto front), name, latencies, WAN bytes per operation,
+    failures under faults, the busiest station's headroom, and what works under each fault in words —
+    in a column of its own when it fits, else under each name."""
+    rows, names = v.rows, _names(v)
+    specs = {f.fault: f for r in rows for f in r.faults}
+    several = len(specs) > 1
+    under = (
+        "under " + ("faults" if several else _span(next(iter(specs.values())))) if specs else "under faults"
+    )
+    away = {(f.fault, f.elsewhere) for r in rows for f in r.faults}
+    said_once = len(away) == len(specs)  # each fault's "elsewhere" the same in every run
+    words = [_faults(r, several, not said_once) for r in rows]
+
+    def numbers(named: list[Text]) -> list[Column]:
+        return [
+            Column("#", [f"{r.rank}{FRONT if r.pareto else ''}" for r in rows], justify="right"),
+            Column("run" if len(set(r.model for r in rows)) < len(rows) else "model", named, words=True),
+            Column("boot p95", [ms(r.boot_p95_ms) for r in rows], justify="right"),
+            Column("delete p95", [ms(r.delete_p95_ms) for r in rows], justify="right"),
+            Column("WAN/op", [nbytes(r.wan_bytes_per_op) for r in rows], 1, "right"),
+            Column("failed", [str(r.failed_under_faults) for r in rows], 2, "right"),
+            Column(
+                "headroom", ["–" if r.headroom is None else f"{r.headroom:.1%}" for r in rows], 3, "right"
+            ),
+            *(
+                [Column("SLA", [_sla(r) for r in rows], 1)]
+                if any(r.sla_failed is not None for r in rows)
+                else []
+            ),
+            Column("boot p50", [ms(r.boot_p50_ms) for r in rows], 4, "right"),
+            Column("delete p50", [ms(r.delete_p50_ms) for r in rows], 4, "right"),
+            Column("busiest station", [r.busiest_station for r in rows], 5),
+        ]
+
+    title = f"Verdict: {len(rows)} runs, best first"
+    notes = [
+        f"Ranked by {v.ranked_by}. {FRONT}: on the Pareto front (no other run as good on "
+        f"{', '.join(v.pareto_axes)} and better on one). failed: operations failed under faults; "
+        "headroom: 1 − the busiest station's utilisation.",
+        *([f"Same in every run: {', '.join(f'{k} {val}' for k, val in v.same.items())}."] if v.same else []),
+        *(
+            [f"{f'{fault}: ' if several else ''}{what.capitalize()}." for fault, what in sorted(away)]
+            if said_once
+            else []
+        ),
+        *v.notes,
+    ]
+    # Best: the words in a column of their own, wide enough to read, beside the figures that
+    # matter most; else under each name.
+    plain = [Text(n, style="bold") for n in names]
+    side = fitted(
+        [*numbers(plain), Column(under, words, words=True, min_width=40)],
+        width=width,
+        title=title,
+        notes=notes,
+    )
+    if width is None or {"WAN/op", "failed"} <= {str(c.header) for c in side.columns}:
+        return side
+    merged = [Text.assemble((n, "bold"), "\n", (w, "dim")) for n, w in zip(names, words, strict=True)]
+    cols = numbers(merged)
+    cols[1] = Column(f"{cols[1].header}, {under}", merged, words=True)
+    return fitted(cols, width=width, title=title, notes=notes)
+
+
+def verdict_html(v: Verdict) -> str:
+    """The verdict as a plain HTML table, for the top of the compare page."""
+    head = [
+        "#",
+        "run",
+        "boot p50",
+        "boot p95",
+        "delete p50",
+        "delete p95",
+        "WAN/op",
+        "headroom",
+        "under faults",
+    ]
+    body = []
+    for row, name in zip(v.rows, _names(v), strict=True):
+        faults = (
+            "<br>".join(escape(f"{f.fault}: {f.there}; {f.elsewhere}") for f in row.faults) or "no faults"
+        )
+        cells = [
+            f"{row.rank}{FRONT if row.pareto else ''}",
+            escape(name),
+            ms(row.boot_p50_ms, True),
+            ms(row.boot_p95_ms, True),
+            ms(row.delete_p50_ms, True),
+            ms(row.delete_p95_ms, True),
+            nbytes(row.wan_bytes_per_op),
+            "–" if row.headroom is None else f"{row.headroom:.1%} ({escape(row.busiest_station)})",
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{faults}</td></tr>")
+    caption = escape(f"Ranked by {v.ranked_by}. {FRONT}: on the Pareto front ({', '.join(v.pareto_axes)}).")
+    header = "".join(f"<th>{h}</th>" for h in head)
+    return f"<table><caption>{caption}</caption><tr>{header}</tr>{''.join(body)}</table>"
