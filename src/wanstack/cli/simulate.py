@@ -148,10 +148,10 @@ def compare(
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
     side by side, then the verdict: the runs ranked, with what still works under each fault."""
-    from wanstack.api import CalibrationError
-    from wanstack.api import compare as run_variants
     from rich.console import Console
 
+    from wanstack.api import CalibrationError
+    from wanstack.api import compare as run_variants
     from wanstack.report.fit import natural_width
     from wanstack.report.tables import compare_table
     from wanstack.report.verdict import verdict_table
