@@ -5,8 +5,6 @@ imports none of them."""
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Mapping
 from enum import StrEnum
@@ -28,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wanstack.extras import MissingExtraError, require
+from wanstack.report.fit import page_width, wider
 from wanstack.results.json_text import json_text
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.errors import ScenarioError
@@ -37,10 +36,8 @@ from wanstack.words import count
 if TYPE_CHECKING:
     from wanstack.results.schema import RunResult
 
-# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default, unless
-# COLUMNS says how wide it is (rich reads it). No emoji codes: a location such as `s.yaml:100:5`
-# holds one (":100:"), which rich would print as 💯.
-console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140, emoji=False)
+# No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
+console = Console(width=page_width(), emoji=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
@@ -186,14 +183,16 @@ def deliver(
     out: Path | None = None,
     html: Path | None = None,
     title: str = "",
+    wide: bool = False,
 ) -> None:
     """A run's results wherever its command sends them: its `views` (or the result as JSON alone on
-    stdout), the result files under `out`, the HTML page at `html` (titled `title`)."""
+    stdout; `wide`: on a console wide enough for them), the result files under `out`, the HTML page at
+    `html` (titled `title`)."""
     if fmt is OutputFormat.JSON:
         print_json(result.model_dump(mode="json", exclude={"samples"}))  # samples: a file of their own
     else:
         for view in views:
-            console.print(view)
+            (wider(*views) if wide else console).print(view)
     if out is not None:
         from wanstack.report.files import write_result
 

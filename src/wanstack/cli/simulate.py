@@ -81,6 +81,7 @@ def run(
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
     html: HtmlOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Simulate a scenario and print what users feel and what the WAN carries. Exits 1 when a
     criterion of the scenario's `sla:` block fails."""
@@ -100,9 +101,8 @@ def run(
             ).result
         except CalibrationError as err:  # read before the first event: said under the bar
             fail(str(err), markup=False)
-    deliver(
-        result, fmt, run_summary(result), out=out, html=html, title=f"wanstack run: {infra.scenario.name}"
-    )
+    view = run_summary(result, width=None if wide else console.width)
+    deliver(result, fmt, view, out=out, html=html, title=f"wanstack run: {infra.scenario.name}", wide=wide)
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -148,11 +148,9 @@ def compare(
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
     side by side, then the verdict: the runs ranked, with what still works under each fault."""
-    from rich.console import Console
-
     from wanstack.api import CalibrationError
     from wanstack.api import compare as run_variants
-    from wanstack.report.fit import natural_width
+    from wanstack.report.fit import wider
     from wanstack.report.tables import compare_table
     from wanstack.report.verdict import verdict_table
 
@@ -199,9 +197,8 @@ def compare(
             compare_table(results, f"{scenario}: {count(len(results), 'run')}", width=width),
             verdict_table(decision, width=width),  # last: what the user decides on
         ]
-        printer = Console(width=natural_width(*views), emoji=False) if wide else console
         for view in views:
-            printer.print(view)
+            (wider(*views) if wide else console).print(view)
     if out is not None:
         from wanstack.report.files import write_result
 

@@ -6,6 +6,8 @@ in the caption, instead of repeated down the table."""
 from __future__ import annotations
 
 import io
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -39,15 +41,19 @@ def _text_len(cell: RenderableType) -> int:
     return 0
 
 
-def _build(columns: Sequence[Column], title: str | None, caption: str | None) -> Table:
+def _build(columns: Sequence[Column], title: str | None, caption: str | None, compact: bool) -> Table:
+    """The table; each one-line column exactly as wide as its widest cell and its header (`compact`:
+    its header's longest word, the header wrapping). Rich shrinks a table too wide for the console by
+    cutting every one-line column alike, so a column never asks for more than it needs."""
     table = Table(title=title, caption=caption, caption_justify="left")
     for col in columns:
         if col.words:
             table.add_column(col.header, justify=col.justify, overflow="fold", min_width=col.min_width)
-        else:
-            # One line, never shortened: as wide as its widest cell (or header word).
-            widest = max([_text_len(c) for c in col.cells] + [max(map(len, col.header.split()), default=0)])
-            table.add_column(col.header, justify=col.justify, no_wrap=True, min_width=widest)
+            continue
+        words = col.header.split() if compact else [col.header]
+        width = max([_text_len(c) for c in col.cells] + [max(map(len, words), default=0)])
+        header = Text(col.header, no_wrap=False, overflow="fold")
+        table.add_column(header, justify=col.justify, no_wrap=True, min_width=width, max_width=width)
     for row in zip(*(col.cells for col in columns), strict=True):
         table.add_row(*row)
     return table
@@ -63,6 +69,17 @@ def natural_width(*renderables: RenderableType) -> int:
     """The width at which the widest of `renderables` prints without wrapping (for `--wide`)."""
     console = Console(file=io.StringIO(), width=10_000)
     return max((Measurement.get(console, console.options, r).maximum for r in renderables), default=80)
+
+
+def page_width() -> int | None:
+    """The width a command's tables get: the terminal's, or COLUMNS' (rich reads both: None); piped
+    output (CI logs, `| less`) without COLUMNS gets a wide page instead of rich's 80 columns."""
+    return None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
+
+
+def wider(*renderables: RenderableType) -> Console:
+    """A console on stdout wide enough that none of `renderables` is cut (`--wide`)."""
+    return Console(width=natural_width(*renderables), emoji=False)
 
 
 def fitted(
@@ -88,9 +105,13 @@ def fitted(
     lines = [*notes, *([f"same in every row: {', '.join(said)}"] if said else [])]
     while True:
         hidden = [f"--wide adds: {', '.join(c.header for c in left_out)}"] if left_out else []
-        table = _build(kept, title, "\n".join([*lines, *hidden]) or None)
+        caption = "\n".join([*lines, *hidden]) or None
+        table = _build(kept, title, caption, compact=False)
+        if width is None or min_width(table) <= width:
+            return table
+        table = _build(kept, title, caption, compact=True)
         droppable = [c for c in kept if c.priority > 0]
-        if width is None or not droppable or min_width(table) <= width:
+        if not droppable or min_width(table) <= width:
             return table
         # The least important; among equals, the rightmost.
         worst = max(reversed(droppable), key=lambda c: c.priority)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -10,76 +10,73 @@ from rich.table import Table
 from wanstack.report.fit import Column, fitted
 from wanstack.report.quantities import ms as _ms
 from wanstack.report.quantities import nbytes as _bytes
-from wanstack.results.schema import FaultImpact, InventoryRow, RunResult
+from wanstack.results.schema import (
+    FaultImpact,
+    InventoryRow,
+    LinkTraffic,
+    OperationResult,
+    RunResult,
+    StationStats,
+)
 from wanstack.words import count
 
 
-def operations_table(result: RunResult) -> Table:
-    table = Table(title="Operations (latency of successful ones)")
-    for col in (
-        "operation",
-        "submitted",
-        "ok",
-        "failed",
-        "timed out",
-        "mean",
-        "p50",
-        "p95",
-        "p99",
-        "max",
-        "WAN bytes/op",
-    ):
-        table.add_column(col, justify="left" if col == "operation" else "right")
-    for op in result.operations:
-        lat = op.latency_ms
-        table.add_row(
-            op.op,
-            str(op.submitted),
-            str(op.succeeded),
-            str(op.failed),
-            str(op.timed_out),
-            _ms(lat.mean),
-            _ms(lat.p50),
-            _ms(lat.p95),
-            _ms(lat.p99),
-            _ms(lat.max),
-            _bytes(op.wan_bytes_per_op),
-        )
-    return table
+def operations_table(result: RunResult, *, width: int | None = None) -> Table:
+    """Each operation's outcomes and latency within `width` columns (None: all of them)."""
+    ops = result.operations
+
+    def figure(header: str, priority: int, cell: Callable[[OperationResult], str]) -> Column:
+        return Column(header, [cell(op) for op in ops], priority, "right")
+
+    columns = [
+        Column("operation", [op.op for op in ops]),
+        figure("submitted", 2, lambda op: str(op.submitted)),
+        figure("ok", 0, lambda op: str(op.succeeded)),
+        figure("failed", 0, lambda op: str(op.failed)),
+        figure("timed out", 3, lambda op: str(op.timed_out)),
+        figure("mean", 4, lambda op: _ms(op.latency_ms.mean)),
+        figure("p50", 0, lambda op: _ms(op.latency_ms.p50)),
+        figure("p95", 0, lambda op: _ms(op.latency_ms.p95)),
+        figure("p99", 3, lambda op: _ms(op.latency_ms.p99)),
+        figure("max", 4, lambda op: _ms(op.latency_ms.max)),
+        figure("WAN bytes/op", 1, lambda op: _bytes(op.wan_bytes_per_op)),
+    ]
+    return fitted(columns, width=width, title="Operations (latency of successful ones)")
 
 
-def stations_table(result: RunResult, limit: int = 12) -> Table:
+def stations_table(result: RunResult, limit: int = 12, *, width: int | None = None) -> Table:
     busiest = sorted(result.stations, key=lambda s: -s.utilisation)[:limit]
-    table = Table(title=f"Busiest stations (top {len(busiest)} of {len(result.stations)})")
-    for col in ("station", "site", "jobs", "utilisation", "mean queue", "max queue", "connections"):
-        table.add_column(col, justify="left" if col in ("station", "site") else "right")
-    for s in busiest:
-        table.add_row(
-            s.kind,
-            s.site,
-            f"{s.jobs:,}",
-            f"{s.utilisation:.1%}",
-            "–" if s.mean_queue is None else f"{s.mean_queue:.2f}",
-            "–" if s.max_queue is None else str(s.max_queue),
-            "" if s.connections is None else f"{s.connections:,}",
-        )
-    return table
+
+    def figure(header: str, priority: int, cell: Callable[[StationStats], str]) -> Column:
+        return Column(header, [cell(s) for s in busiest], priority, "right")
+
+    columns = [
+        Column("station", [s.kind for s in busiest]),
+        Column("site", [s.site for s in busiest]),
+        figure("jobs", 3, lambda s: f"{s.jobs:,}"),
+        figure("utilisation", 0, lambda s: f"{s.utilisation:.1%}"),
+        figure("mean queue", 2, lambda s: "–" if s.mean_queue is None else f"{s.mean_queue:.2f}"),
+        figure("max queue", 1, lambda s: "–" if s.max_queue is None else str(s.max_queue)),
+        figure("connections", 4, lambda s: "" if s.connections is None else f"{s.connections:,}"),
+    ]
+    title = f"Busiest stations (top {len(busiest)} of {len(result.stations)})"
+    return fitted(columns, width=width, title=title)
 
 
-def links_table(result: RunResult, limit: int = 10) -> Table:
+def links_table(result: RunResult, limit: int = 10, *, width: int | None = None) -> Table:
     links = sorted(result.links, key=lambda link: -(link.bytes_ab + link.bytes_ba))[:limit]
-    table = Table(title=f"Busiest WAN links (top {len(links)} of {len(result.links)})")
-    for col in ("link", "messages a→b / b→a", "bytes a→b / b→a", "of which bulk", "mean utilisation"):
-        table.add_column(col, justify="left" if col == "link" else "right")
-    for link in links:
-        table.add_row(
-            f"{link.a}–{link.b}",
-            f"{link.messages_ab:,.0f} / {link.messages_ba:,.0f}",
-            f"{_bytes(link.bytes_ab)} / {_bytes(link.bytes_ba)}",
-            _bytes(link.bulk_bytes_ab + link.bulk_bytes_ba),
-            f"{link.mean_utilisation:.2%}",
-        )
-    return table
+
+    def figure(header: str, priority: int, cell: Callable[[LinkTraffic], str]) -> Column:
+        return Column(header, [cell(link) for link in links], priority, "right")
+
+    columns = [
+        Column("link", [f"{link.a}–{link.b}" for link in links]),
+        figure("messages a→b / b→a", 3, lambda link: f"{link.messages_ab:,.0f} / {link.messages_ba:,.0f}"),
+        figure("bytes a→b / b→a", 0, lambda link: f"{_bytes(link.bytes_ab)} / {_bytes(link.bytes_ba)}"),
+        figure("of which bulk", 2, lambda link: _bytes(link.bulk_bytes_ab + link.bulk_bytes_ba)),
+        figure("mean utilisation", 1, lambda link: f"{link.mean_utilisation:.2%}"),
+    ]
+    return fitted(columns, width=width, title=f"Busiest WAN links (top {len(links)} of {len(result.links)})")
 
 
 def describe_fault(impact: FaultImpact) -> str:
@@ -108,7 +105,8 @@ def faults_table(result: RunResult) -> Table:
     return table
 
 
-def run_summary(result: RunResult) -> RenderableType:
+def run_summary(result: RunResult, *, width: int | None = None) -> RenderableType:
+    """A run's head line and tables, each within `width` columns (None: every column)."""
     wall = result.wall_time_s or 0.0
     head = (
         f"[bold]{result.scenario}[/bold] — model {result.model}, RPC {result.rpc_backend}, notifications "
@@ -118,9 +116,9 @@ def run_summary(result: RunResult) -> RenderableType:
     )
     parts: list[RenderableType] = [
         head,
-        operations_table(result),
-        stations_table(result),
-        links_table(result),
+        operations_table(result, width=width),
+        stations_table(result, width=width),
+        links_table(result, width=width),
     ]
     if result.faults or result.outages:
         parts.append(faults_table(result))

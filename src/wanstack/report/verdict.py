@@ -32,8 +32,9 @@ def _faults(row: VerdictRow, several: bool, elsewhere: bool) -> str:
 
 
 def _span(f: FaultOutcome) -> str:
+    """The fault and when, on two lines of a header (a time cut from its unit reads badly)."""
     end = "the end" if f.end_s is None else f"{f.end_s:,.0f} s"
-    return f"{f.fault}, {f.start_s:,.0f} s → {end}"
+    return f"{f.fault}\n({f.start_s:,.0f} s – {end})"
 
 
 def _sla(row: VerdictRow) -> str:
@@ -101,7 +102,7 @@ def verdict_table(v: Verdict, *, width: int | None) -> Table:
         return side
     merged = [Text.assemble((n, "bold"), "\n", (w, "dim")) for n, w in zip(names, words, strict=True)]
     cols = numbers(merged)
-    cols[1] = Column(f"{cols[1].header}, {under}", merged, words=True)
+    cols[1] = Column(f"{cols[1].header}, {under}", merged, words=True, min_width=30)
     return fitted(cols, width=width, title=title, notes=notes)
 
 
