@@ -18,6 +18,7 @@ from wanstack.results.schema import (
     RunResult,
     StationStats,
 )
+from wanstack.results.verdict import fault_outcome
 from wanstack.words import count
 
 
@@ -79,23 +80,23 @@ def links_table(result: RunResult, limit: int = 10, *, width: int | None = None)
     return fitted(columns, width=width, title=f"Busiest WAN links (top {len(links)} of {len(result.links)})")
 
 
-def describe_fault(impact: FaultImpact) -> str:
+def describe_fault(impact: FaultImpact, result: RunResult) -> str:
+    """A fault, when, the sites it isolated, and what worked there and elsewhere (`fault_outcome`: an
+    operation that waited for the fault to end did not work during it)."""
     end = "end of run" if impact.end_s is None else f"{impact.end_s:.0f} s"
-    text = f"{impact.fault} ({impact.start_s:.0f} s → {end}): {len(impact.isolated_sites)} site(s) isolated"
-    ok, failed = sum(impact.boots_ok.values()), sum(impact.boots_failed.values())
-    if ok or failed:
-        text += f"; boots during it {ok} ok / {failed} failed"
-    if impact.isolated_sites:
-        still = impact.sites_still_booting
-        text += f"; isolated sites still booting: {', '.join(still) if still else 'none'}"
-    return text
+    isolated = len(impact.isolated_sites)
+    outcome = fault_outcome(impact, result)
+    return (
+        f"{impact.fault} ({impact.start_s:.0f} s → {end}): {isolated} site{'s' if isolated != 1 else ''} "
+        f"isolated; {outcome.there}; {outcome.elsewhere}"
+    )
 
 
 def faults_table(result: RunResult) -> Table:
     table = Table(title="Faults and services seen down")
     table.add_column("event")
     for impact in result.faults:
-        table.add_row(describe_fault(impact))
+        table.add_row(describe_fault(impact, result))
     for outage in result.outages:
         back = "still down at the end" if outage.up_at_s is None else f"back at {outage.up_at_s:.0f} s"
         table.add_row(
