@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,6 @@ def test_run_at_80_columns_cuts_nothing() -> None:
     assert "…" not in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
     assert "4565.1 ms" in done.stdout and "--wide adds" in done.stdout
+    # The faults table in the verdict's words (they wrap: read across the lines).
+    words = re.sub(r"[│\s]+", " ", done.stdout)
+    assert "at edge-01 boots: 10 fail during the cut and for 29 s after it" in words
