@@ -16,9 +16,10 @@ FRONT = "★"
 
 
 def _names(v: Verdict) -> list[str]:
-    """Each run's name: its model, or its label where two runs share a model (--backends, …)."""
+    """Each run's name: its model, or its label (`compare --out`'s folder) where two runs share a model
+    (--backends, …)."""
     models = [r.model for r in v.rows]
-    return [r.model if models.count(r.model) == 1 else r.run.replace("--", " · ") for r in v.rows]
+    return [r.model if models.count(r.model) == 1 else r.run for r in v.rows]  # no space: kept whole
 
 
 def _faults(row: VerdictRow, several: bool, elsewhere: bool) -> str:
@@ -48,61 +49,56 @@ def verdict_table(v: Verdict, *, width: int | None) -> Table:
     rows, names = v.rows, _names(v)
     specs = {f.fault: f for r in rows for f in r.faults}
     several = len(specs) > 1
-    under = (
-        "under " + ("faults" if several else _span(next(iter(specs.values())))) if specs else "under faults"
-    )
+    under = "under " + ("faults" if several or not specs else _span(next(iter(specs.values()))))
     away = {(f.fault, f.elsewhere) for r in rows for f in r.faults}
     said_once = len(away) == len(specs)  # each fault's "elsewhere" the same in every run
     words = [_faults(r, several, not said_once) for r in rows]
+    sla = any(r.sla_failed is not None for r in rows)
 
-    def numbers(named: list[Text]) -> list[Column]:
+    def columns(named: list[Text], header: str, least: int | None = None) -> list[Column]:
+        def figure(title: str, priority: int, cells: list[str]) -> Column:
+            return Column(title, cells, priority, "right")
+
         return [
             Column("#", [f"{r.rank}{FRONT if r.pareto else ''}" for r in rows], justify="right"),
-            Column("run" if len(set(r.model for r in rows)) < len(rows) else "model", named, words=True),
-            Column("boot p95", [ms(r.boot_p95_ms) for r in rows], justify="right"),
-            Column("delete p95", [ms(r.delete_p95_ms) for r in rows], justify="right"),
-            Column("WAN/op", [nbytes(r.wan_bytes_per_op) for r in rows], 1, "right"),
-            Column("failed", [str(r.failed_under_faults) for r in rows], 2, "right"),
-            Column(
-                "headroom", ["–" if r.headroom is None else f"{r.headroom:.1%}" for r in rows], 3, "right"
-            ),
-            *(
-                [Column("SLA", [_sla(r) for r in rows], 1)]
-                if any(r.sla_failed is not None for r in rows)
-                else []
-            ),
-            Column("boot p50", [ms(r.boot_p50_ms) for r in rows], 4, "right"),
-            Column("delete p50", [ms(r.delete_p50_ms) for r in rows], 4, "right"),
+            Column(header, named, words=True, min_width=least),
+            *([Column("SLA", [_sla(r) for r in rows])] if sla else []),
+            figure("boot p95", 0, [ms(r.boot_p95_ms) for r in rows]),
+            figure("delete p95", 0, [ms(r.delete_p95_ms) for r in rows]),
+            figure("WAN/op", 1, [nbytes(r.wan_bytes_per_op) for r in rows]),
+            *([figure("failed", 2, [str(r.failed_under_faults) for r in rows])] if specs else []),
+            figure("headroom", 3, ["–" if r.headroom is None else f"{r.headroom:.1%}" for r in rows]),
+            figure("boot p50", 4, [ms(r.boot_p50_ms) for r in rows]),
+            figure("delete p50", 4, [ms(r.delete_p50_ms) for r in rows]),
             Column("busiest station", [r.busiest_station for r in rows], 5),
         ]
 
+    names_header = "run" if len({r.model for r in rows}) < len(rows) else "model"
     title = f"Verdict: {len(rows)} runs, best first"
     notes = [
         f"Ranked by {v.ranked_by}. {FRONT}: on the Pareto front (no other run as good on "
-        f"{', '.join(v.pareto_axes)} and better on one). failed: operations failed under faults; "
-        "headroom: 1 − the busiest station's utilisation.",
+        f"{', '.join(v.pareto_axes)} and better on one). "
+        + ("failed: operations failed under faults; " if specs else "The scenario has no faults. ")
+        + "headroom: 1 − the busiest station's utilisation.",
         *([f"Same in every run: {', '.join(f'{k} {val}' for k, val in v.same.items())}."] if v.same else []),
-        *(
-            [f"{f'{fault}: ' if several else ''}{what.capitalize()}." for fault, what in sorted(away)]
+        *[
+            f"{f'{fault}: ' if several else ''}{what.capitalize()}."
+            for fault, what in sorted(away)
             if said_once
-            else []
-        ),
+        ],
         *v.notes,
     ]
+    plain = [Text(n, style="bold") for n in names]
+    if not specs:
+        return fitted(columns(plain, names_header), width=width, title=title, notes=notes)
     # Best: the words in a column of their own, wide enough to read, beside the figures that
     # matter most; else under each name.
-    plain = [Text(n, style="bold") for n in names]
-    side = fitted(
-        [*numbers(plain), Column(under, words, words=True, min_width=40)],
-        width=width,
-        title=title,
-        notes=notes,
-    )
+    words_column = Column(under, words, words=True, min_width=40)
+    side = fitted([*columns(plain, names_header), words_column], width=width, title=title, notes=notes)
     if width is None or {"WAN/op", "failed"} <= {str(c.header) for c in side.columns}:
         return side
     merged = [Text.assemble((n, "bold"), "\n", (w, "dim")) for n, w in zip(names, words, strict=True)]
-    cols = numbers(merged)
-    cols[1] = Column(f"{cols[1].header}, {under}", merged, words=True, min_width=30)
+    cols = columns(merged, f"{names_header}, {under}", 30)  # narrower, the words read badly
     return fitted(cols, width=width, title=title, notes=notes)
 
 
