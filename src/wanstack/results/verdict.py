@@ -14,9 +14,14 @@ from pydantic import Field
 from wanstack.results.schema import FaultImpact, Outage, Record, RunResult
 
 # What a fault's action is called in a sentence ("boots fail during the cut").
-_DURING = {"cut-link": "the cut", "site-down": "the site's outage", "broker-down": "the brokers' outage"}
+_DURING = {
+    "cut-link": "the cut",
+    "site-down": "the site's outage",
+    "broker-down": "the brokers' outage",
+    "agent-down": "the agents' outage",
+}
 SEEN_DOWN = (
-    "Operations at a cut-off site fail after the link returns while its services are still seen down: "
+    "Operations at a site a fault struck fail after it ends while the site's services are still seen down: "
     "nova-compute and the L2 agents count as down (service_down_time, agent_down_time after their last "
     "report) until they report again."
 )
