@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -64,19 +65,33 @@ def test_nothing_is_ever_cut(width: int) -> None:
         assert col.header in shown or col.header in str(table.caption)
 
 
-def test_run_at_80_columns_cuts_nothing() -> None:
+def _at_80(*args: str) -> str:
     env = {
         **os.environ,
         "COLUMNS": "80",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     done = subprocess.run(
-        ["wanstack", "run", "default"], env=env, capture_output=True, text=True, timeout=120, check=False
+        ["wanstack", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert "…" not in done.stdout
+    # "… (+6)": a list shortened on purpose, saying by how much; any other "…" is a cut.
+    assert not re.search(r"…(?! \(\+\d+\))", done.stdout), done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
-    assert "4565.1 ms" in done.stdout and "--wide adds" in done.stdout
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("show", "default"), ("models",), ("inventory", "default"), ("explain", "boot", "--site", "edge-01")],
+)
+def test_other_tables_at_80_columns_cut_nothing(args: tuple[str, ...]) -> None:
+    _at_80(*args)
+
+
+def test_run_at_80_columns_cuts_nothing() -> None:
+    out = _at_80("run", "default")
+    assert "4565.1 ms" in out and "--wide adds" in out
     # The faults table in the verdict's words (they wrap: read across the lines).
-    words = re.sub(r"[│\s]+", " ", done.stdout)
+    words = re.sub(r"[│\s]+", " ", out)
     assert "at edge-01 boots: 10 fail during the cut and for 29 s after it" in words

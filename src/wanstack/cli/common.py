@@ -89,6 +89,7 @@ HtmlOption = Annotated[
 ]
 
 
+WideOption = Annotated[bool, typer.Option("--wide", help="Every column (default: those that fit).")]
 ForceOption = Annotated[
     bool,
     typer.Option("--force", help="Run even when the estimated cost is absurd (over half an hour here)."),
@@ -185,9 +186,8 @@ def deliver(
     title: str = "",
     wide: bool = False,
 ) -> None:
-    """A run's results wherever its command sends them: its `views` (or the result as JSON alone on
-    stdout; `wide`: on a console wide enough for them), the result files under `out`, the HTML page at
-    `html` (titled `title`)."""
+    """A run's results wherever its command sends them: its `views` (`wide`: every column; or the
+    result as JSON alone on stdout), the result files under `out`, the HTML page at `html`."""
     if fmt is OutputFormat.JSON:
         print_json(result.model_dump(mode="json", exclude={"samples"}))  # samples: a file of their own
     else:

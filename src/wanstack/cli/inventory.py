@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from wanstack.cli.common import FormatOption, OutputFormat, fail, load_scenario, need_extra, show_or_json
+from wanstack.cli.common import (
+    FormatOption,
+    OutputFormat,
+    WideOption,
+    console,
+    fail,
+    load_scenario,
+    need_extra,
+    show_or_json,
+)
+from wanstack.report.fit import wider
 from wanstack.results.json_text import json_text
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
@@ -46,6 +56,7 @@ def inventory(
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """How many servers there are across every region, as a view at the top site sees them in a
     simulated run (faults included), or, with --cloud, as a real cloud's regions answer within the
@@ -64,9 +75,11 @@ def inventory(
         fail(f"--at {at}: give a positive, finite number of seconds")
     result = simulated(infra, at).result
     rows = [r.model_dump(mode="json") for r in result.inventory]
-    show_or_json(
-        fmt, rows, inventory_table(result.inventory, result.duration_s), inventory_total(result.inventory)
-    )
+    table = inventory_table(result.inventory, result.duration_s, width=None if wide else console.width)
+    if wide and fmt is OutputFormat.TABLE:  # on a console wide enough for every column
+        wider(table).print(table, inventory_total(result.inventory))
+    else:
+        show_or_json(fmt, rows, table, inventory_total(result.inventory))
     if json_out is not None:
         json_out.write_text(json_text(rows, indent=2), encoding="utf-8")
 

@@ -17,6 +17,7 @@ from wanstack.cli.common import (
     OutOption,
     OutputFormat,
     ScenarioArg,
+    WideOption,
     a_folder,
     console,
     deliver,
@@ -39,9 +40,6 @@ from wanstack.scenario.services import RpcBackend
 from wanstack.scenario.workload import OperationKind
 from wanstack.words import count
 
-WideOption = Annotated[
-    bool, typer.Option("--wide", help="Every column of every table (default: the columns that fit).")
-]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(

@@ -206,26 +206,35 @@ def inventory_columns(table: Table, names: tuple[str, ...]) -> None:
         table.add_column(col, justify="right")
 
 
-def inventory_table(rows: Sequence[InventoryRow], at_s: float) -> Table:
+def inventory_table(rows: Sequence[InventoryRow], at_s: float, *, width: int | None = None) -> Table:
     """Every site's servers as the global view saw them: live, last known (as of when), or never
-    answered; what each may be now as an interval."""
-    table = Table(title=f"servers across every region at {at_s:,.0f} s")
-    inventory_columns(table, ("region", "site", "source"))
-    for r in rows:
-        exact = r.source == "live"
-        table.add_row(
-            r.region,
-            r.site,
-            r.source,
-            "–" if r.as_of_s is None else f"{r.as_of_s:,.0f} s",
-            "–" if r.instances is None else str(r.instances),
-            "–" if r.vcpus is None else str(r.vcpus),
-            "–" if r.ram_mb is None else str(r.ram_mb),
-            str(r.instances) if exact else f"{r.instances_low}–{r.instances_high}",
-            str(r.vcpus) if exact else f"{r.vcpus_low}–{r.vcpus_high}",
-            str(r.ram_mb) if exact else f"{r.ram_mb_low}–{r.ram_mb_high}",
-        )
-    return table
+    answered; what each may be now as an interval; within `width` columns (None: all of them)."""
+
+    def known(value: int | None) -> str:
+        return "–" if value is None else str(value)
+
+    def now(r: InventoryRow, what: str) -> str:
+        low, high = getattr(r, f"{what}_low"), getattr(r, f"{what}_high")
+        return str(getattr(r, what)) if r.source == "live" else f"{low}–{high}"
+
+    columns = [
+        Column("region", [r.region for r in rows], 2, once=True),
+        Column("site", [r.site for r in rows]),
+        Column("source", [r.source for r in rows]),
+        Column("as of", ["–" if r.as_of_s is None else f"{r.as_of_s:,.0f} s" for r in rows], 1, "right"),
+        Column("instances", [known(r.instances) for r in rows], 3, "right"),
+        Column("vCPUs", [known(r.vcpus) for r in rows], 5, "right"),
+        Column("RAM MB", [known(r.ram_mb) for r in rows], 5, "right"),
+        Column(
+            "instances now",
+            [now(r, "instances") for r in rows],
+            0,
+            "right",
+        ),
+        Column("vCPUs now", [now(r, "vcpus") for r in rows], 4, "right"),
+        Column("RAM MB now", [now(r, "ram_mb") for r in rows], 4, "right"),
+    ]
+    return fitted(columns, width=width, title=f"servers across every region at {at_s:,.0f} s")
 
 
 def inventory_total(rows: Sequence[InventoryRow]) -> str:
