@@ -104,25 +104,11 @@ def verdict_table(v: Verdict, *, width: int | None) -> Table:
 
 def verdict_html(v: Verdict) -> str:
     """The verdict as a plain HTML table, for the top of the compare page."""
-    head = [
-        "#",
-        "run",
-        "boot p50",
-        "boot p95",
-        "delete p50",
-        "delete p95",
-        "WAN/op",
-        "headroom",
-        "under faults",
-    ]
+    head = ["#", "run", "SLA", "boot p50", "boot p95", "delete p50", "delete p95", "WAN/op", "headroom"]
     body = []
     for row, name in zip(v.rows, _names(v), strict=True):
-        faults = (
-            "<br>".join(escape(f"{f.fault}: {f.there}; {f.elsewhere}") for f in row.faults) or "no faults"
-        )
-        cells = [
-            f"{row.rank}{FRONT if row.pareto else ''}",
-            escape(name),
+        faults = "<br>".join(escape(f"{f.fault}: {f.there}; {f.elsewhere}") for f in row.faults)
+        figures = [
             ms(row.boot_p50_ms, True),
             ms(row.boot_p95_ms, True),
             ms(row.delete_p50_ms, True),
@@ -130,7 +116,16 @@ def verdict_html(v: Verdict) -> str:
             nbytes(row.wan_bytes_per_op),
             "–" if row.headroom is None else f"{row.headroom:.1%} ({escape(row.busiest_station)})",
         ]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f"<td>{faults}</td></tr>")
-    caption = escape(f"Ranked by {v.ranked_by}. {FRONT}: on the Pareto front ({', '.join(v.pareto_axes)}).")
-    header = "".join(f"<th>{h}</th>" for h in head)
-    return f"<table><caption>{caption}</caption><tr>{header}</tr>{''.join(body)}</table>"
+        body.append(
+            f'<tr><td class="num">{row.rank}{FRONT if row.pareto else ""}</td><td>{escape(name)}</td>'
+            f"<td>{_sla(row)}</td>"
+            + "".join(f'<td class="num">{c}</td>' for c in figures)
+            + f"<td>{faults or 'no faults'}</td></tr>"
+        )
+    said = [
+        f"Ranked by {v.ranked_by}.",
+        f"{FRONT}: on the Pareto front ({', '.join(v.pareto_axes)}).",
+        *v.notes,
+    ]
+    header = "".join(f"<th>{h}</th>" for h in [*head, "under faults"])
+    return f"<table><caption>{escape(' '.join(said))}</caption><tr>{header}</tr>{''.join(body)}</table>"
