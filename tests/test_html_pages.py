@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 
 from tests.test_html import bench_result, simulated
-from wanstack.report.html import Verdict, compare_report
+from wanstack.report.html import compare_report
 from wanstack.report.html.page import (
     PALETTE,
     Section,
@@ -20,6 +20,7 @@ from wanstack.report.html.page import (
     render,
 )
 from wanstack.report.html.runs import colour, ecdf_axis, latency_time_figure, stations_figure
+from wanstack.results.verdict import verdict as ranked
 
 
 def test_eleven_runs_get_eleven_colours() -> None:
@@ -101,11 +102,10 @@ def test_the_verdict_leads_the_compare_and_sweep_pages() -> None:
     default = compare_report(results, ["a", "b"], "two")
     assert default.index('id="verdict"') < default.index("<h2>Runs</h2>")
     assert "Summary: one row per run" in default and "boot p50" in default
-    ranking = Verdict("Which model?", [{"model": "a", "rank": 1}, {"model": "b", "rank": 2}], "by p95")
-    page = compare_report(results, ["a", "b"], "two", verdict=ranking)
+    page = compare_report(results, ["a", "b"], "two", verdict=ranked(results))
     top = page[page.index('id="verdict"') : page.index("<h2>Runs</h2>")]
-    assert "Which model?" in top and "<th>rank</th>" in top and "by p95" in top
-    assert re.search(r"<td>b</td><td class=\"num\">2</td>", top), top
+    assert "Verdict: the runs ranked, best first" in top and "<th>#</th>" in top and "Ranked by" in top
+    assert re.search(r"<td[^>]*>1★?</td>", top) and re.search(r"<td[^>]*>2★?</td>", top), top
 
 
 def test_pages_carry_plotly_s_basic_bundle_of_plotly_py_s_version() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from wanstack.results.rows import TABLES, Columns, Data, Kind
 from wanstack.results.schema import RunResult
+from wanstack.results.verdict import Verdict, verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,6 +149,13 @@ class Runs(Sequence[Run], _Tables):
         labels = ", ".join(repr(run.label) for run in self._runs[:8])
         more = f", … {len(self._runs) - 8} more" if len(self._runs) > 8 else ""
         return f"Runs({len(self._runs)} runs: {labels}{more})"
+
+    @property
+    def verdict(self) -> Verdict:
+        """The runs ranked, best first: per run boot and delete p50/p95, what still works under each
+        fault (in words), WAN bytes per operation, the busiest station's headroom, the Pareto front
+        marked (`wanstack.results.verdict`); ranked by the scenario's `sla:` if it has one."""
+        return verdict([run.result for run in self._runs])
 
     def stacked(self, table: Callable[[Run], pd.DataFrame]) -> pd.DataFrame:
         """`table` of every run, stacked, each row labelled with its run's label, model, RPC backend

@@ -5,7 +5,6 @@ imports none of them."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Mapping
 from enum import StrEnum
@@ -27,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wanstack.extras import MissingExtraError, require
+from wanstack.report.fit import page_width, wider
 from wanstack.results.json_text import json_text
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.errors import ScenarioError
@@ -36,9 +36,8 @@ from wanstack.words import count
 if TYPE_CHECKING:
     from wanstack.results.schema import RunResult
 
-# Piped output (CI logs, `| less`) gets a wide page instead of rich's 80-column default.
 # No emoji codes: a location such as `s.yaml:100:5` holds one (":100:"), which rich would print as 💯.
-console = Console(width=None if sys.stdout.isatty() else 140, emoji=False)
+console = Console(width=page_width(), emoji=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
@@ -90,6 +89,7 @@ HtmlOption = Annotated[
 ]
 
 
+WideOption = Annotated[bool, typer.Option("--wide", help="Every column (default: those that fit).")]
 ForceOption = Annotated[
     bool,
     typer.Option("--force", help="Run even when the estimated cost is absurd (over half an hour here)."),
@@ -184,14 +184,15 @@ def deliver(
     out: Path | None = None,
     html: Path | None = None,
     title: str = "",
+    wide: bool = False,
 ) -> None:
-    """A run's results wherever its command sends them: its `views` (or the result as JSON alone on
-    stdout), the result files under `out`, the HTML page at `html` (titled `title`)."""
+    """A run's results wherever its command sends them: its `views` (`wide`: every column; or the
+    result as JSON alone on stdout), the result files under `out`, the HTML page at `html`."""
     if fmt is OutputFormat.JSON:
         print_json(result.model_dump(mode="json", exclude={"samples"}))  # samples: a file of their own
     else:
         for view in views:
-            console.print(view)
+            (wider(*views) if wide else console).print(view)
     if out is not None:
         from wanstack.report.files import write_result
 

@@ -14,7 +14,9 @@ from rich.text import Text
 from wanstack.cli.common import (
     FormatOption,
     OutputFormat,
+    WideOption,
     a_folder,
+    console,
     fail,
     load_scenario,
     need_extra,
@@ -22,6 +24,7 @@ from wanstack.cli.common import (
     show_or_json,
 )
 from wanstack.cli.groups import grouped
+from wanstack.report.fit import wider
 from wanstack.results.json_text import json_text
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
@@ -71,6 +74,7 @@ def inventory(
     out: Out = None,
     real: RealCloud = RealCloud(),
     fmt: FormatOption = OutputFormat.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """How many servers there are across every region, as a view at the top site sees them in a
     simulated run (faults included), or, with --cloud, as a real cloud's regions answer within the
@@ -89,9 +93,11 @@ def inventory(
         fail(f"--at {at}: give a positive, finite number of seconds")
     result = simulated(infra, at).result
     rows = [r.model_dump(mode="json") for r in result.inventory]
-    show_or_json(
-        fmt, rows, inventory_table(result.inventory, result.duration_s), inventory_total(result.inventory)
-    )
+    table = inventory_table(result.inventory, result.duration_s, width=None if wide else console.width)
+    if wide and fmt is OutputFormat.TABLE:  # on a console wide enough for every column
+        wider(table).print(table, inventory_total(result.inventory))
+    else:
+        show_or_json(fmt, rows, table, inventory_total(result.inventory))
     _write(rows, out, fmt)
 
 

@@ -14,12 +14,14 @@ from wanstack.cli.common import (
     FormatOption,
     OutputFormat,
     ScenarioArg,
+    WideOption,
     console,
     fail,
     load_scenario,
     print_json,
     tables_json,
 )
+from wanstack.report.fit import wider
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError, did_you_mean
 from wanstack.scenario.load import DEFAULT_SCENARIO
@@ -62,15 +64,18 @@ def show(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     all_rows: Annotated[bool, typer.Option("--all", help="Show every region and site group.")] = False,
     fmt: FormatOption = OutputFormat.TABLE,
+    wide: WideOption = False,
 ) -> None:
     """Summarise a scenario: sites per tier, links, regions and a map of which service runs where."""
     from wanstack.report.show import summary
 
-    view = summary(load_scenario(scenario), limit=None if all_rows else 30)
+    view = summary(
+        load_scenario(scenario), limit=None if all_rows else 30, width=None if wide else console.width
+    )
     if fmt is OutputFormat.JSON:
         print_json(tables_json(view))
         return
-    console.print(view)
+    (wider(view) if wide else console).print(view)
 
 
 def models(
@@ -94,7 +99,7 @@ def models(
     if fmt is OutputFormat.JSON:
         print_json([model.model_dump(mode="json") for model in lib.values()])
         return
-    console.print(models_table(lib.values()))
+    console.print(models_table(lib.values(), width=console.width))
 
 
 class _BlockDumper(yaml.SafeDumper):

@@ -17,6 +17,7 @@ from wanstack.cli.common import (
     OutOption,
     OutputFormat,
     ScenarioArg,
+    WideOption,
     a_folder,
     console,
     deliver,
@@ -78,6 +79,7 @@ def run(
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
     html: HtmlOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Simulate a scenario and print what users feel and what the WAN carries. Exits 1 when a
     criterion of the scenario's `sla:` block fails."""
@@ -97,9 +99,8 @@ def run(
             ).result
         except CalibrationError as err:  # read before the first event: said under the bar
             fail(str(err), markup=False)
-    deliver(
-        result, fmt, run_summary(result), out=out, html=html, title=f"wanstack run: {infra.scenario.name}"
-    )
+    view = run_summary(result, width=None if wide else console.width)
+    deliver(result, fmt, view, out=out, html=html, title=f"wanstack run: {infra.scenario.name}", wide=wide)
     if not result.sla_passed:
         raise typer.Exit(1)
 
@@ -141,12 +142,15 @@ def compare(
     force: ForceOption = False,
     fmt: FormatOption = OutputFormat.TABLE,
     html: HtmlOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Run one topology under several deployment models × RPC backends × quota modes and print them
-    side by side."""
+    side by side, then the verdict: the runs ranked, with what still works under each fault."""
     from wanstack.api import CalibrationError
     from wanstack.api import compare as run_variants
+    from wanstack.report.fit import wider
     from wanstack.report.tables import compare_table
+    from wanstack.report.verdict import verdict_table
 
     lib = library()
     names = list(lib) if models == "all" else [m.strip() for m in models.split(",") if m.strip()]
@@ -177,10 +181,22 @@ def compare(
     except CalibrationError as err:
         fail(str(err), markup=False)
     results = [r.result for r in runs]
+    decision = runs.verdict
     if fmt is OutputFormat.JSON:
-        print_json([r.model_dump(mode="json", exclude={"samples"}) for r in results])
+        print_json(
+            {
+                "runs": [r.model_dump(mode="json", exclude={"samples"}) for r in results],
+                "verdict": decision.model_dump(mode="json"),
+            }
+        )
     else:
-        console.print(compare_table(results, f"{scenario}: {count(len(results), 'run')}"))
+        width = None if wide else console.width  # None: every column, on a console made wide enough
+        views = [
+            compare_table(results, f"{scenario}: {count(len(results), 'run')}", width=width),
+            verdict_table(decision, width=width),  # last: what the user decides on
+        ]
+        for view in views:
+            (wider(*views) if wide else console).print(view)
     if out is not None:
         from wanstack.report.files import write_result
 
@@ -192,7 +208,7 @@ def compare(
 
         labels = [run_label(r) for r in results]
         title = f"wanstack compare: {scenario}, {count(len(results), 'run')}"
-        write_page(html, compare_report(results, labels, title), fmt)
+        write_page(html, compare_report(results, labels, title, verdict=decision), fmt)
 
 
 def explain(

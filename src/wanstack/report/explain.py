@@ -18,9 +18,9 @@ def explain_table(workflow: WorkflowCrossings) -> Table:
         title=f"{w.operation} at {w.site} under {w.model} ({w.rpc} RPC{on_host}): "
         f"{total} one-way WAN crossings on the critical path = {total / 2:g} exchanges"
     )
-    table.add_column("step")
-    table.add_column("sites")
-    table.add_column("crossings", justify="right")
+    table.add_column("step", overflow="fold")  # a long URL folds rather than lose its end
+    table.add_column("sites", no_wrap=True)
+    table.add_column("crossings", justify="right", no_wrap=True)
     for step in w.steps:
         table.add_row(step.step, step.sites, str(step.crossings) if step.sites else "")
     table.caption = STEADY_STATE

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from wanstack.report.fit import Column, fitted
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.infrastructure import Tier
 from wanstack.scenario.services import Service
@@ -73,29 +74,25 @@ def links_table(infra: Infrastructure) -> Table:
     return table
 
 
-def regions_table(infra: Infrastructure, limit: int | None) -> Table:
+def regions_table(infra: Infrastructure, limit: int | None, *, width: int | None = None) -> Table:
     regions = infra.placement.regions
     shown = regions if limit is None else regions[:limit]
     title = "Regions (max delay: one-way, control site to its farthest site)"
     if len(shown) < len(regions):
         title += f" — first {len(shown)} of {len(regions):,}"
-    table = Table(title=title)
-    for col in ("region", "control site", "sites", "cells", "model", "RPC", "notifications", "max delay"):
-        table.add_column(col, justify="right" if col in ("sites", "cells") else "left")
     topo = infra.topology
-    for plan in shown:
-        worst = max(topo.path_delay_ms(plan.control_site, s) for s in plan.sites)
-        table.add_row(
-            plan.name,
-            plan.control_site,
-            f"{len(plan.sites):,}",
-            f"{len(plan.cells):,}",
-            plan.model.name,
-            plan.rpc.value,
-            plan.notifications.value,
-            f"{worst:.1f} ms",
-        )
-    return table
+    worst = [max(topo.path_delay_ms(plan.control_site, s) for s in plan.sites) for plan in shown]
+    columns = [
+        Column("region", [plan.name for plan in shown]),
+        Column("control site", [plan.control_site for plan in shown], 1),
+        Column("sites", [f"{len(plan.sites):,}" for plan in shown], 0, "right"),
+        Column("cells", [f"{len(plan.cells):,}" for plan in shown], 2, "right"),
+        Column("model", [plan.model.name for plan in shown], 0, once=True),
+        Column("RPC", [plan.rpc.value for plan in shown], 3, once=True),
+        Column("notifications", [plan.notifications.value for plan in shown], 4, once=True),
+        Column("max delay", [f"{w:.1f} ms" for w in worst]),
+    ]
+    return fitted(columns, width=width, title=title)
 
 
 def service_map(infra: Infrastructure, limit: int | None) -> Table:
@@ -126,11 +123,12 @@ def service_map(infra: Infrastructure, limit: int | None) -> Table:
     return table
 
 
-def summary(infra: Infrastructure, limit: int | None = 30) -> RenderableType:
+def summary(infra: Infrastructure, limit: int | None = 30, *, width: int | None = None) -> RenderableType:
+    """A scenario's head line and tables; the regions table within `width` columns (None: all)."""
     return Group(
         _header(infra),
         tiers_table(infra),
         links_table(infra),
-        regions_table(infra, limit),
+        regions_table(infra, limit, width=width),
         service_map(infra, limit),
     )

@@ -2,112 +2,101 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from wanstack.report.fit import Column, fitted
 from wanstack.report.quantities import ms as _ms
 from wanstack.report.quantities import nbytes as _bytes
-from wanstack.results.schema import FaultImpact, InventoryRow, RunResult
+from wanstack.results.schema import (
+    FaultImpact,
+    InventoryRow,
+    LinkTraffic,
+    OperationResult,
+    RunResult,
+    StationStats,
+)
+from wanstack.results.verdict import fault_outcome
 from wanstack.words import count
 
 
-def operations_table(result: RunResult) -> Table:
-    table = Table(title="Operations (latency of successful ones)")
-    for col in (
-        "operation",
-        "submitted",
-        "ok",
-        "failed",
-        "timed out",
-        "mean",
-        "p50",
-        "p95",
-        "p99",
-        "max",
-        "WAN bytes/op",
-    ):
-        table.add_column(col, justify="left" if col == "operation" else "right")
-    for op in result.operations:
-        lat = op.latency_ms
-        table.add_row(
-            op.op,
-            str(op.submitted),
-            str(op.succeeded),
-            str(op.failed),
-            str(op.timed_out),
-            _ms(lat.mean),
-            _ms(lat.p50),
-            _ms(lat.p95),
-            _ms(lat.p99),
-            _ms(lat.max),
-            _bytes(op.wan_bytes_per_op),
-        )
-    return table
+def operations_table(result: RunResult, *, width: int | None = None) -> Table:
+    """Each operation's outcomes and latency within `width` columns (None: all of them)."""
+    ops = result.operations
+
+    def figure(header: str, priority: int, cell: Callable[[OperationResult], str]) -> Column:
+        return Column(header, [cell(op) for op in ops], priority, "right")
+
+    columns = [
+        Column("operation", [op.op for op in ops]),
+        figure("submitted", 2, lambda op: str(op.submitted)),
+        figure("ok", 0, lambda op: str(op.succeeded)),
+        figure("failed", 0, lambda op: str(op.failed)),
+        figure("timed out", 3, lambda op: str(op.timed_out)),
+        figure("mean", 4, lambda op: _ms(op.latency_ms.mean)),
+        figure("p50", 0, lambda op: _ms(op.latency_ms.p50)),
+        figure("p95", 0, lambda op: _ms(op.latency_ms.p95)),
+        figure("p99", 3, lambda op: _ms(op.latency_ms.p99)),
+        figure("max", 4, lambda op: _ms(op.latency_ms.max)),
+        figure("WAN bytes/op", 1, lambda op: _bytes(op.wan_bytes_per_op)),
+    ]
+    return fitted(columns, width=width, title="Operations (latency of successful ones)")
 
 
-def stations_table(result: RunResult, limit: int = 12) -> Table:
+def stations_table(result: RunResult, limit: int = 12, *, width: int | None = None) -> Table:
     busiest = sorted(result.stations, key=lambda s: -s.utilisation)[:limit]
-    table = Table(title=f"Busiest stations (top {len(busiest)} of {len(result.stations)})")
-    for col in ("station", "site", "jobs", "utilisation", "mean queue", "max queue", "connections"):
-        table.add_column(col, justify="left" if col in ("station", "site") else "right")
-    for s in busiest:
-        table.add_row(
-            s.kind,
-            s.site,
-            f"{s.jobs:,}",
-            f"{s.utilisation:.1%}",
-            "–" if s.mean_queue is None else f"{s.mean_queue:.2f}",
-            "–" if s.max_queue is None else str(s.max_queue),
-            "" if s.connections is None else f"{s.connections:,}",
-        )
-    return table
+
+    def figure(header: str, priority: int, cell: Callable[[StationStats], str]) -> Column:
+        return Column(header, [cell(s) for s in busiest], priority, "right")
+
+    columns = [
+        Column("station", [s.kind for s in busiest]),
+        Column("site", [s.site for s in busiest]),
+        figure("jobs", 3, lambda s: f"{s.jobs:,}"),
+        figure("utilisation", 0, lambda s: f"{s.utilisation:.1%}"),
+        figure("mean queue", 2, lambda s: "–" if s.mean_queue is None else f"{s.mean_queue:.2f}"),
+        figure("max queue", 1, lambda s: "–" if s.max_queue is None else str(s.max_queue)),
+        figure("connections", 4, lambda s: "" if s.connections is None else f"{s.connections:,}"),
+    ]
+    title = f"Busiest stations (top {len(busiest)} of {len(result.stations)})"
+    return fitted(columns, width=width, title=title)
 
 
-def links_table(result: RunResult, limit: int = 10) -> Table:
+def links_table(result: RunResult, limit: int = 10, *, width: int | None = None) -> Table:
     links = sorted(result.links, key=lambda link: -(link.bytes_ab + link.bytes_ba))[:limit]
-    table = Table(title=f"Busiest WAN links (top {len(links)} of {len(result.links)})")
-    for col in ("link", "messages a→b / b→a", "bytes a→b / b→a", "of which bulk", "mean utilisation"):
-        table.add_column(col, justify="left" if col == "link" else "right")
-    for link in links:
-        table.add_row(
-            f"{link.a}–{link.b}",
-            f"{link.messages_ab:,.0f} / {link.messages_ba:,.0f}",
-            f"{_bytes(link.bytes_ab)} / {_bytes(link.bytes_ba)}",
-            _bytes(link.bulk_bytes_ab + link.bulk_bytes_ba),
-            f"{link.mean_utilisation:.2%}",
-        )
-    return table
+
+    def figure(header: str, priority: int, cell: Callable[[LinkTraffic], str]) -> Column:
+        return Column(header, [cell(link) for link in links], priority, "right")
+
+    columns = [
+        Column("link", [f"{link.a}–{link.b}" for link in links]),
+        figure("messages a→b / b→a", 3, lambda link: f"{link.messages_ab:,.0f} / {link.messages_ba:,.0f}"),
+        figure("bytes a→b / b→a", 0, lambda link: f"{_bytes(link.bytes_ab)} / {_bytes(link.bytes_ba)}"),
+        figure("of which bulk", 2, lambda link: _bytes(link.bulk_bytes_ab + link.bulk_bytes_ba)),
+        figure("mean utilisation", 1, lambda link: f"{link.mean_utilisation:.2%}"),
+    ]
+    return fitted(columns, width=width, title=f"Busiest WAN links (top {len(links)} of {len(result.links)})")
 
 
-def describe_fault(impact: FaultImpact) -> str:
+def describe_fault(impact: FaultImpact, result: RunResult) -> str:
+    """A fault, when, the sites it isolated, and what worked there and elsewhere (`fault_outcome`: an
+    operation that waited for the fault to end did not work during it)."""
     end = "end of run" if impact.end_s is None else f"{impact.end_s:.0f} s"
-    text = f"{impact.fault} ({impact.start_s:.0f} s → {end}): {len(impact.isolated_sites)} site(s) isolated"
-    ok, failed = sum(impact.boots_ok.values()), sum(impact.boots_failed.values())
-    if ok or failed:
-        text += f"; boots during it {ok} ok / {failed} failed"
-    if impact.isolated_sites:
-        still = impact.sites_still_booting
-        text += f"; isolated sites still booting: {', '.join(still) if still else 'none'}"
-    return text
-
-
-def fault_verdict(impact: FaultImpact) -> str:
-    """One short line for side-by-side tables."""
-    ok, failed = sum(impact.boots_ok.values()), sum(impact.boots_failed.values())
-    text = f"{impact.fault}: boots {ok}/{ok + failed}"
-    if impact.isolated_sites:
-        still = impact.sites_still_booting
-        text += f"; isolated {len(impact.isolated_sites)}, still booting {len(still)}"
-    return text
+    isolated = len(impact.isolated_sites)
+    outcome = fault_outcome(impact, result)
+    return (
+        f"{impact.fault} ({impact.start_s:.0f} s → {end}): {isolated} site{'s' if isolated != 1 else ''} "
+        f"isolated; {outcome.there}; {outcome.elsewhere}"
+    )
 
 
 def faults_table(result: RunResult) -> Table:
     table = Table(title="Faults and services seen down")
     table.add_column("event")
     for impact in result.faults:
-        table.add_row(describe_fault(impact))
+        table.add_row(describe_fault(impact, result))
     for outage in result.outages:
         back = "still down at the end" if outage.up_at_s is None else f"back at {outage.up_at_s:.0f} s"
         table.add_row(
@@ -117,7 +106,8 @@ def faults_table(result: RunResult) -> Table:
     return table
 
 
-def run_summary(result: RunResult) -> RenderableType:
+def run_summary(result: RunResult, *, width: int | None = None) -> RenderableType:
+    """A run's head line and tables, each within `width` columns (None: every column)."""
     wall = result.wall_time_s or 0.0
     head = (
         f"[bold]{result.scenario}[/bold] — model {result.model}, RPC {result.rpc_backend}, notifications "
@@ -127,9 +117,9 @@ def run_summary(result: RunResult) -> RenderableType:
     )
     parts: list[RenderableType] = [
         head,
-        operations_table(result),
-        stations_table(result),
-        links_table(result),
+        operations_table(result, width=width),
+        stations_table(result, width=width),
+        links_table(result, width=width),
     ]
     if result.faults or result.outages:
         parts.append(faults_table(result))
@@ -175,6 +165,11 @@ def quota_verdict(r: RunResult) -> str:
     return f"{r.quotas[0].mode}: {refused}/{claims} refused ({with_room} with room), over by {over}"
 
 
+def _in_words(r: RunResult) -> list[str]:
+    """What worked under each of the run's faults, in the verdict's words (`results.verdict`)."""
+    return [f"{o.fault}: {o.there}" for o in (fault_outcome(f, r) for f in r.faults)]
+
+
 def compare_rows(results: Sequence[RunResult]) -> list[dict[str, str]]:
     """`compare`'s summary, one row per run (column -> text): the terminal's table and the top of the
     HTML page show these same rows."""
@@ -195,7 +190,7 @@ def compare_rows(results: Sequence[RunResult]) -> list[dict[str, str]]:
             "boots ok": f"{boot.succeeded}/{boot.submitted}" if boot else "–",
             "WAN/boot": _bytes(boot.wan_bytes_per_op if boot else None),
             "busiest broker": "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})",
-            "under faults": "; ".join(fault_verdict(f) for f in r.faults) or "no faults",
+            "under faults": "; ".join(_in_words(r)) or "no faults",
         }
         if sla:
             row["SLA"] = sla_verdict(r)
@@ -203,16 +198,33 @@ def compare_rows(results: Sequence[RunResult]) -> list[dict[str, str]]:
     return rows
 
 
-def compare_table(results: Sequence[RunResult], title: str) -> Table:
-    table = Table(title=title)
-    rows = compare_rows(results)
-    columns = list(rows[0]) if rows else ["model", "RPC", "boot p50", "boot p95", "boots ok", "WAN/boot"]
-    columns += [] if rows else ["busiest broker", "under faults"]
-    for col in columns:
-        table.add_column(col, justify="right" if col.startswith(("boot", "WAN")) else "left")
-    for row in rows:
-        table.add_row(*row.values())
-    return table
+def compare_table(results: Sequence[RunResult], title: str, *, width: int | None = None) -> Table:
+    """The runs side by side (what each is, boots, latency, WAN, busiest broker, quotas, SLA), within
+    `width` columns (None: all of them); what works under the faults is the verdict's, in words."""
+    boots = [r.operation("boot") for r in results]
+    lats = [b.latency_ms if b else None for b in boots]
+
+    def broker(r: RunResult) -> str:
+        brokers = [s for s in r.stations if s.kind in ("rpc-broker", "router")]
+        top = max(brokers, key=lambda s: s.utilisation, default=None)
+        return "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})"
+
+    columns = [
+        Column("model", [r.model for r in results]),
+        Column("RPC", [r.rpc_backend for r in results], 1, once=True),
+        *(
+            [Column("quotas", [quota_verdict(r) for r in results], 3, words=True)]
+            if any(r.quotas for r in results)
+            else []
+        ),
+        Column("boots ok", [f"{b.succeeded}/{b.submitted}" if b else "–" for b in boots], justify="right"),
+        Column("boot p95", [_ms(lat.p95 if lat else None) for lat in lats], 1, "right"),
+        *([Column("SLA", [sla_verdict(r) for r in results], 1)] if any(r.sla for r in results) else []),
+        Column("WAN/boot", [_bytes(b.wan_bytes_per_op if b else None) for b in boots], 2, "right"),
+        Column("boot p50", [_ms(lat.p50 if lat else None) for lat in lats], 3, "right"),
+        Column("busiest broker", [broker(r) for r in results], 4),
+    ]
+    return fitted(columns, width=width, title=title)
 
 
 # An inventory row's counts: as of when they were true, then what each may be now.
@@ -227,26 +239,35 @@ def inventory_columns(table: Table, names: tuple[str, ...]) -> None:
         table.add_column(col, justify="right")
 
 
-def inventory_table(rows: Sequence[InventoryRow], at_s: float) -> Table:
+def inventory_table(rows: Sequence[InventoryRow], at_s: float, *, width: int | None = None) -> Table:
     """Every site's servers as the global view saw them: live, last known (as of when), or never
-    answered; what each may be now as an interval."""
-    table = Table(title=f"servers across every region at {at_s:,.0f} s")
-    inventory_columns(table, ("region", "site", "source"))
-    for r in rows:
-        exact = r.source == "live"
-        table.add_row(
-            r.region,
-            r.site,
-            r.source,
-            "–" if r.as_of_s is None else f"{r.as_of_s:,.0f} s",
-            "–" if r.instances is None else str(r.instances),
-            "–" if r.vcpus is None else str(r.vcpus),
-            "–" if r.ram_mb is None else str(r.ram_mb),
-            str(r.instances) if exact else f"{r.instances_low}–{r.instances_high}",
-            str(r.vcpus) if exact else f"{r.vcpus_low}–{r.vcpus_high}",
-            str(r.ram_mb) if exact else f"{r.ram_mb_low}–{r.ram_mb_high}",
-        )
-    return table
+    answered; what each may be now as an interval; within `width` columns (None: all of them)."""
+
+    def known(value: int | None) -> str:
+        return "–" if value is None else str(value)
+
+    def now(r: InventoryRow, what: str) -> str:
+        low, high = getattr(r, f"{what}_low"), getattr(r, f"{what}_high")
+        return str(getattr(r, what)) if r.source == "live" else f"{low}–{high}"
+
+    columns = [
+        Column("region", [r.region for r in rows], 2, once=True),
+        Column("site", [r.site for r in rows]),
+        Column("source", [r.source for r in rows]),
+        Column("as of", ["–" if r.as_of_s is None else f"{r.as_of_s:,.0f} s" for r in rows], 1, "right"),
+        Column("instances", [known(r.instances) for r in rows], 3, "right"),
+        Column("vCPUs", [known(r.vcpus) for r in rows], 5, "right"),
+        Column("RAM MB", [known(r.ram_mb) for r in rows], 5, "right"),
+        Column(
+            "instances now",
+            [now(r, "instances") for r in rows],
+            0,
+            "right",
+        ),
+        Column("vCPUs now", [now(r, "vcpus") for r in rows], 4, "right"),
+        Column("RAM MB now", [now(r, "ram_mb") for r in rows], 4, "right"),
+    ]
+    return fitted(columns, width=width, title=f"servers across every region at {at_s:,.0f} s")
 
 
 def inventory_total(rows: Sequence[InventoryRow]) -> str:

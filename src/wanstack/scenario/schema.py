@@ -119,5 +119,6 @@ class Scenario(StrictModel):
     sla: dict[Annotated[str, Field(pattern=SLA_OPERATION)], Criteria] = Field(
         default_factory=dict,
         description="Pass/fail criteria per operation (or `*`), checked after the run; "
-        "`wanstack run` exits 1 when one fails. E.g. `boot: {p95_s: 5, failure_rate_pct: 1}`.",
+        "`wanstack run` exits 1 when one fails, and `wanstack compare` ranks the runs by it (fewest "
+        "criteria failed first). E.g. `boot: {p95_s: 5, failure_rate_pct: 1}`.",
     )

@@ -21,7 +21,9 @@ from wanstack.report.html.runs import (
 )
 from wanstack.report.quantities import nbytes
 from wanstack.report.tables import compare_rows
+from wanstack.report.verdict import verdict_note, verdict_rows
 from wanstack.results.schema import OperationResult, RunResult
+from wanstack.results.verdict import Verdict as Ranking
 
 
 def _describe(r: RunResult) -> str:
@@ -263,10 +265,11 @@ def compare_report(
     title: str,
     *,
     reference: int = 0,
-    verdict: Verdict | None = None,
+    verdict: Ranking | None = None,
 ) -> str:
     """Several runs side by side, one colour each (`compare`, and `compare-results` with two); the
-    p50s relative to run number `reference`'s. `verdict` goes first (default: the summary table)."""
+    p50s relative to run number `reference`'s. `verdict` (the runs ranked) goes first; without one,
+    the summary table."""
     if len(results) != len(labels) or not results or not 0 <= reference < len(results):
         raise ValueError("one label per result, at least one result, and a reference among them")
     runs = list(zip(labels, results, strict=True))
@@ -289,7 +292,11 @@ def compare_report(
         sections.append(_sla_section([(label, r) for label, r in runs if r.sla]))
     sections += _figures(runs)
     scenarios = ", ".join(dict.fromkeys(r.scenario for r in results))
-    top = verdict if verdict is not None else summary_verdict(results, labels)
+    top = (
+        Verdict("Verdict: the runs ranked, best first", verdict_rows(verdict), verdict_note(verdict))
+        if verdict is not None
+        else summary_verdict(results, labels)
+    )
     return render(title, f"{len(results)} runs of {scenarios}", sections, verdict=top)
 
 
