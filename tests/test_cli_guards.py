@@ -157,12 +157,12 @@ def test_progress_is_a_line_now_and_then_where_no_bar_can_be_drawn(monkeypatch: 
 
     from rich.console import Console
 
-    from wanstack.cli import common
+    from wanstack.cli import output
 
     out = io.StringIO()
-    monkeypatch.setattr(common, "errors", Console(file=out, force_terminal=False))  # stderr under CI
-    monkeypatch.setattr(common.LoggedProgress, "LINE_EVERY_S", 0.0)
-    bar, task = common.progress_bar(10.0, "simulating x")
+    monkeypatch.setattr(output, "errors", Console(file=out, force_terminal=False))  # stderr under CI
+    monkeypatch.setattr(output.LoggedProgress, "LINE_EVERY_S", 0.0)
+    bar, task = output.progress_bar(10.0, "simulating x")
     with bar:
         bar.update(task, completed=5.0)
     assert "simulating x: 50 %" in out.getvalue()

@@ -17,7 +17,7 @@ MODULES = sorted(CLI.glob("*.py"))
 # What the CLI may import of wanstack; the engines (sim, bench, testbed, quotabench, lab, multiregion,
 # migration, sweeps) only through `wanstack.api`.
 ALLOWED = {"cli", "api", "report", "results", "scenario", "words", "extras", "__version__"}
-SHARED = {"common", "groups"}  # what every family may import
+SHARED = {"common", "options", "output", "groups"}  # what every family may import
 FAMILIES = {p.stem for p in MODULES} - {"__init__", "__main__", "main"} - SHARED
 
 

@@ -106,7 +106,7 @@ def test_a_table_as_data_holds_its_text_without_markup() -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from wanstack.cli.common import table_json
+    from wanstack.cli.output import table_json
 
     table = Table(title="[bold]t[/bold]")
     table.add_column("a")

@@ -11,19 +11,10 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from wanstack.cli.common import (
-    FormatOption,
-    OutputFormat,
-    WideOption,
-    a_folder,
-    console,
-    fail,
-    load_scenario,
-    need_extra,
-    notes,
-    show_or_json,
-)
+from wanstack.cli.common import fail, load_scenario, need_extra
 from wanstack.cli.groups import grouped
+from wanstack.cli.options import FormatOption, OutputFormat, WideOption, a_folder
+from wanstack.cli.output import console, notes, show_or_json
 from wanstack.report.fit import wider
 from wanstack.results.json_text import json_text
 from wanstack.scenario.load import DEFAULT_SCENARIO

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from wanstack.cli import inventory, migrate, quota, real, scenario, simulate, sweep, testbed
-from wanstack.cli.common import errors
+from wanstack.cli.output import errors
 from wanstack.extras import MissingExtraError, extra_of
 
 

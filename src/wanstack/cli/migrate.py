@@ -10,20 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from wanstack.cli.common import (
-    FormatOption,
-    OutputFormat,
-    a_folder,
-    console,
-    fail,
-    load_scenario,
-    need_extra,
-    notes,
-    print_json,
-    show,
-    spinner,
-)
+from wanstack.cli.common import fail, load_scenario, need_extra
 from wanstack.cli.groups import grouped
+from wanstack.cli.options import FormatOption, OutputFormat, a_folder
+from wanstack.cli.output import console, notes, print_json, show, spinner
 from wanstack.scenario.build import Infrastructure
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.words import count

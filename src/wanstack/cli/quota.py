@@ -8,16 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wanstack.cli.common import (
-    FormatOption,
-    OutputFormat,
-    console,
-    fail,
-    need_extra,
-    report,
-    show_or_json,
-)
+from wanstack.cli.common import fail, need_extra, report
 from wanstack.cli.groups import grouped
+from wanstack.cli.options import FormatOption, OutputFormat
+from wanstack.cli.output import console, show_or_json
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.quotas import ProjectQuota

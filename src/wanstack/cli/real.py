@@ -8,19 +8,9 @@ from typing import Annotated
 
 import typer
 
-from wanstack.cli.common import (
-    FormatOption,
-    HtmlOption,
-    OutOption,
-    OutputFormat,
-    ScenarioArg,
-    deliver,
-    errors,
-    fail,
-    load_scenario,
-    need_rabbitmq,
-    show,
-)
+from wanstack.cli.common import fail, load_scenario, need_rabbitmq
+from wanstack.cli.options import FormatOption, HtmlOption, OutOption, OutputFormat, ScenarioArg
+from wanstack.cli.output import deliver, errors, show
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.scenario.workload import OperationKind
 

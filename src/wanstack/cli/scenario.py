@@ -10,17 +10,9 @@ from typing import Annotated
 import typer
 import yaml
 
-from wanstack.cli.common import (
-    FormatOption,
-    OutputFormat,
-    ScenarioArg,
-    WideOption,
-    console,
-    fail,
-    load_scenario,
-    print_json,
-    tables_json,
-)
+from wanstack.cli.common import fail, load_scenario
+from wanstack.cli.options import FormatOption, OutputFormat, ScenarioArg, WideOption
+from wanstack.cli.output import console, print_json, tables_json
 from wanstack.report.fit import wider
 from wanstack.scenario.deployment import library
 from wanstack.scenario.errors import ScenarioError, did_you_mean

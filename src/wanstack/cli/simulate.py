@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from wanstack.cli.common import (
+from wanstack.cli.common import fail, load_scenario, refuse_absurd, report
+from wanstack.cli.options import (
     CalibrationOption,
     ForceOption,
     FormatOption,
@@ -19,16 +20,14 @@ from wanstack.cli.common import (
     ScenarioArg,
     WideOption,
     a_folder,
+)
+from wanstack.cli.output import (
     console,
     deliver,
     errors,
-    fail,
-    load_scenario,
     notes,
     print_json,
     progress_bar,
-    refuse_absurd,
-    report,
     tables_json,
     write_page,
 )

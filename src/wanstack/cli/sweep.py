@@ -9,24 +9,16 @@ from typing import Annotated
 
 import typer
 
-from wanstack.cli.common import (
+from wanstack.cli.common import fail, load_scenario, need_extra, refuse_absurd, report
+from wanstack.cli.options import (
     CalibrationOption,
     ForceOption,
     FormatOption,
     HtmlOption,
     OutputFormat,
     a_folder,
-    console,
-    fail,
-    load_scenario,
-    need_extra,
-    notes,
-    print_json,
-    progress_bar,
-    refuse_absurd,
-    report,
-    write_page,
 )
+from wanstack.cli.output import console, notes, print_json, progress_bar, write_page
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
 from wanstack.words import count

@@ -9,21 +9,9 @@ from typing import Annotated
 
 import typer
 
-from wanstack.cli.common import (
-    FormatOption,
-    OutOption,
-    OutputFormat,
-    console,
-    deliver,
-    errors,
-    fail,
-    load_scenario,
-    need_extra,
-    print_json,
-    report,
-    show,
-    tables_json,
-)
+from wanstack.cli.common import fail, load_scenario, need_extra, report
+from wanstack.cli.options import FormatOption, OutOption, OutputFormat
+from wanstack.cli.output import console, deliver, errors, print_json, show, tables_json
 from wanstack.scenario.errors import ScenarioError
 from wanstack.scenario.load import DEFAULT_SCENARIO
 
