@@ -88,7 +88,7 @@ def broker_cluster(sites: BusSites, notifications: bool) -> Iterator[Bus]:
     members = placement.sites_of(Service.RPC_BUS) or [placement.regions[0].control_site]
     with RabbitCluster(members, sites.shape, name="wanstack-bench") as cluster:
         numbers = {site: k for k, site in enumerate(cluster.sites, 1)}
-        yield Bus(cluster.members, cluster.nearest, sites.shape, cluster.peer_bytes, numbers=numbers)
+        yield Bus.of_cluster(cluster, sites.shape, numbers=numbers)
 
 
 def router_mesh(sites: BusSites, notifications: bool) -> Iterator[Bus]:
@@ -110,15 +110,8 @@ def router_mesh(sites: BusSites, notifications: bool) -> Iterator[Bus]:
             sorted(set(notifying.values())) if notifications else [], name="wanstack-bench"
         ) as brokers,
     ):
-        yield Bus(
-            cluster.members,
-            cluster.nearest,
-            sites.shape,
-            cluster.peer_bytes,
-            peer_messages=cluster.peer_messages,
-            notifying=notifying.__getitem__,
-            notification_nodes=brokers.nodes,
-        )
+        on_brokers = {"notifying": notifying.__getitem__, "notification_nodes": brokers.nodes}
+        yield Bus.of_cluster(cluster, sites.shape, peer_messages=cluster.peer_messages, **on_brokers)
 
 
 # The backends one region's bus can run on here (a bus per cell or region only on single brokers).

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from wanstack.bench.controller import RoleProcess
 from wanstack.lab.addresses import view_ip
@@ -67,6 +67,17 @@ class BusNode(Protocol):
     def rss_mb(self) -> float: ...
 
 
+class ClusterNodes(Protocol):
+    """A cluster of bus nodes: its members by site, the member nearest a site, the bytes between them."""
+
+    @property
+    def members(self) -> Mapping[str, BusNode]: ...
+
+    def nearest(self, site: str) -> str: ...
+
+    def peer_bytes(self) -> dict[tuple[str, str], float]: ...
+
+
 @dataclass
 class Bus:
     """The broker nodes of a bench run by site, and which node each role connects to.
@@ -109,6 +120,12 @@ class Bus:
             return LinkShape(delay_ms=delays_ms[a if b == top else b], seed=derived_seed(0, a, b))
 
         return cls({top: broker}, lambda site: top, shape)
+
+    @classmethod
+    def of_cluster(cls, cluster: ClusterNodes, shape: Callable[[str, str], LinkShape], **more: Any) -> Bus:
+        """A bus on `cluster` (RabbitMQ's or NATS's): each site's roles on the member nearest them, the
+        members' traffic between each other counted; `more`: the Bus's other fields."""
+        return cls(cluster.members, cluster.nearest, shape, cluster.peer_bytes, **more)
 
     def rpc_node(self, client: str, server: str) -> str:
         """The node a client at `client` sends to for a server at `server`."""
