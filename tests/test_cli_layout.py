@@ -120,3 +120,15 @@ def test_no_flag_shows_a_value_placeholder_in_any_help() -> None:
         shown = runner.invoke(app, [*path, "--help"])
         assert shown.exit_code == 0, (path, shown.output)
         assert "<bool>" not in shown.output, path
+
+
+@pytest.mark.parametrize("command", ["advise", "evacuate", "rebalance", "follow"])
+def test_migrate_takes_the_default_scenario_as_every_command_does(command: str) -> None:
+    """`migrate evacuate`, `rebalance` and `follow` defaulted to edge-metro, every other command to
+    `default`."""
+    import inspect
+
+    from wanstack.cli import migrate
+    from wanstack.scenario.load import DEFAULT_SCENARIO
+
+    assert inspect.signature(getattr(migrate, command)).parameters["scenario"].default == DEFAULT_SCENARIO
