@@ -185,3 +185,9 @@ def test_relative_links_lead_to_files_and_headings_that_exist(page: str) -> None
             if not _leads_somewhere(file, anchor):
                 broken.append(target)
     assert not broken, f"docs/{page}: links that lead nowhere: {broken}"
+
+
+def test_the_readme_says_how_wanstack_gets_onto_the_path() -> None:
+    """`make demo` installs wanstack into .venv; the README did not say how to call it afterwards."""
+    readme = _read("README.md")
+    assert "source .venv/bin/activate" in readme and ".venv/bin/wanstack" in readme
