@@ -1,5 +1,13 @@
 from __future__ import annotations
 
+import os
+
+# The commands run in this process print at 200 columns, whatever the terminal or the runner: their
+# tables are fitted to the width (`report.fit`), and a test reading what a command said should not
+# find it cut or wrapped by where it ran (under pytest-xdist the width seen was 80). Set before any
+# wanstack module makes its console. The tests of narrow output run `wanstack` with COLUMNS=80.
+os.environ["COLUMNS"] = "200"
+
 from collections import Counter
 from pathlib import Path
 

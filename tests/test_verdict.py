@@ -266,8 +266,11 @@ def test_the_json_has_the_verdict(runner: CliRunner, cut: str) -> None:
 
 
 def test_wide_shows_every_column_and_the_page_the_verdict(
-    runner: CliRunner, cut: str, tmp_path: Path
+    runner: CliRunner, cut: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from wanstack.cli import output
+
+    monkeypatch.setattr(output.console, "width", 120)  # a terminal too narrow for every column
     args = ["compare", cut, "--models", "centralized,region-per-site", "--processes", "1"]
     page = tmp_path / "compare.html"
     narrow = runner.invoke(app, [*args, "--html", str(page)])

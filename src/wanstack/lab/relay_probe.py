@@ -160,6 +160,11 @@ def transfers(
                         raise ConnectionError(f"the transfer stopped at {got} of {nbytes} bytes")
                     got += n
                 took.append(time.perf_counter() - start)
+            # The relay counts a chunk once its write is drained, which can come after the client has
+            # read it: wait (briefly) until it has counted every byte.
+            deadline = time.monotonic() + 1.0
+            while relay.backward.bytes < nbytes * len(took) and time.monotonic() < deadline:
+                time.sleep(0.001)
             return took, relay.backward.snapshot()
     finally:
         server.close()
