@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -199,30 +200,26 @@ def compare_rows(results: Sequence[RunResult]) -> list[dict[str, str]]:
 
 
 def compare_table(results: Sequence[RunResult], title: str, *, width: int | None = None) -> Table:
-    """The runs side by side (what each is, boots, latency, WAN, busiest broker, quotas, SLA), within
-    `width` columns (None: all of them); what works under the faults is the verdict's, in words."""
-    boots = [r.operation("boot") for r in results]
-    lats = [b.latency_ms if b else None for b in boots]
+    """`compare_rows` side by side (what each run is, boots, latency, WAN, busiest broker, quotas, SLA),
+    within `width` columns (None: all of them); what works under the faults is the verdict's table."""
+    rows = compare_rows(results)
+    shown = set(rows[0]) if rows else set()
 
-    def broker(r: RunResult) -> str:
-        brokers = [s for s in r.stations if s.kind in ("rpc-broker", "router")]
-        top = max(brokers, key=lambda s: s.utilisation, default=None)
-        return "–" if top is None else f"{top.utilisation:.1%} ({top.kind} @ {top.site})"
+    def column(
+        header: str, priority: int = 0, justify: Literal["left", "right"] = "left", **how: bool
+    ) -> Column:
+        return Column(header, [row[header] for row in rows], priority, justify, **how)
 
     columns = [
-        Column("model", [r.model for r in results]),
-        Column("RPC", [r.rpc_backend for r in results], 1, once=True),
-        *(
-            [Column("quotas", [quota_verdict(r) for r in results], 3, words=True)]
-            if any(r.quotas for r in results)
-            else []
-        ),
-        Column("boots ok", [f"{b.succeeded}/{b.submitted}" if b else "–" for b in boots], justify="right"),
-        Column("boot p95", [_ms(lat.p95 if lat else None) for lat in lats], 1, "right"),
-        *([Column("SLA", [sla_verdict(r) for r in results], 1)] if any(r.sla for r in results) else []),
-        Column("WAN/boot", [_bytes(b.wan_bytes_per_op if b else None) for b in boots], 2, "right"),
-        Column("boot p50", [_ms(lat.p50 if lat else None) for lat in lats], 3, "right"),
-        Column("busiest broker", [broker(r) for r in results], 4),
+        column("model"),
+        column("RPC", 1, once=True),
+        *([column("quotas", 3, words=True)] if "quotas" in shown else []),
+        column("boots ok", justify="right"),
+        column("boot p95", 1, "right"),
+        *([column("SLA", 1)] if "SLA" in shown else []),
+        column("WAN/boot", 2, "right"),
+        column("boot p50", 3, "right"),
+        column("busiest broker", 4),
     ]
     return fitted(columns, width=width, title=title)
 
