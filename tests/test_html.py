@@ -22,11 +22,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from wanstack.migration.planner import Plan
 from wanstack.report.html import compare_report, run_report, sweep_report
 from wanstack.results.cases import broker_stats, case_result, link_traffic
 from wanstack.results.schema import RunResult
 from wanstack.scenario.load import parse
 from wanstack.sim.engine import simulate
+from wanstack.sim.migrations import PlanRun
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
@@ -95,6 +97,22 @@ OFFLINE = [
     "--virtual-time-budget=10000",
 ]
 WIDTH = 1400
+
+
+def small_evacuation() -> tuple[Plan, PlanRun]:
+    """`wanstack migrate evacuate`'s plan for the busiest site of a small star, and its simulated run."""
+    from wanstack.api.migrate import Planning, busy_site, evacuate, fleet, simulate_plan
+
+    infra = parse(
+        "name: evac\ngenerate: {kind: star, edges: 3, delay_ms: 20, hosts: {count: 4}}\n"
+        "run: {duration_s: 300, seed: 1}\n",
+        "evac.yaml",
+    )
+    vms = fleet(infra, per_host=4)
+    site = busy_site(infra, vms)
+    assert site is not None
+    plan = evacuate(infra, vms, site, Planning(solver="greedy"))
+    return plan, simulate_plan(infra, plan, vms)
 
 
 def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

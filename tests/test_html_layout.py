@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_html import CHROMIUM, MODELS, OFFLINE, PAGES, needs_chromium
+from tests.test_html import CHROMIUM, MODELS, OFFLINE, PAGES, needs_chromium, small_evacuation
 from wanstack.report.html import compare_report
 
 MAX_BYTES = 1_500_000
@@ -76,20 +76,9 @@ def _compare_default(_: Path) -> str:
 
 def _evacuate(_: Path) -> str:
     """`wanstack migrate evacuate --html` on a small star: the plan and its simulated run."""
-    from wanstack.api.migrate import Planning, busy_site, evacuate, fleet, simulate_plan
     from wanstack.report.migration_html import plan_report
-    from wanstack.scenario.load import parse
 
-    infra = parse(
-        "name: evac\ngenerate: {kind: star, edges: 3, delay_ms: 20, hosts: {count: 4}}\n"
-        "run: {duration_s: 300, seed: 1}\n",
-        "evac.yaml",
-    )
-    vms = fleet(infra, per_host=4)
-    site = busy_site(infra, vms)
-    assert site is not None
-    plan = evacuate(infra, vms, site, Planning(solver="greedy"))
-    return plan_report(plan, simulate_plan(infra, plan, vms))
+    return plan_report(*small_evacuation())
 
 
 KINDS: dict[str, Callable[[Path], str]] = {

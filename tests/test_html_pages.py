@@ -10,7 +10,7 @@ from dataclasses import replace
 import plotly.graph_objects as go
 import pytest
 
-from tests.test_html import bench_result, simulated
+from tests.test_html import bench_result, simulated, small_evacuation
 from wanstack.report.html import compare_report
 from wanstack.report.html.page import (
     PALETTE,
@@ -75,20 +75,9 @@ def test_many_runs_show_utilisation_in_percent() -> None:
 
 def test_the_evacuation_page_shows_failed_moves() -> None:
     """Every move of the simulated run failed: the page said nothing of it (it drew only the moved)."""
-    from wanstack.api.migrate import Planning, busy_site, evacuate, fleet, simulate_plan
     from wanstack.report.migration_html import plan_report
-    from wanstack.scenario.load import parse
 
-    infra = parse(
-        "name: evac\ngenerate: {kind: star, edges: 3, delay_ms: 20, hosts: {count: 4}}\n"
-        "run: {duration_s: 300, seed: 1}\n",
-        "evac.yaml",
-    )
-    vms = fleet(infra, per_host=4)
-    site = busy_site(infra, vms)
-    assert site is not None
-    plan = evacuate(infra, vms, site, Planning(solver="greedy"))
-    run = simulate_plan(infra, plan, vms)
+    plan, run = small_evacuation()
     failed = replace(run, moves=[replace(m, outcome="failed") for m in run.moves])
     page = plan_report(plan, failed)
     n = len(run.moves)

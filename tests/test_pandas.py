@@ -11,20 +11,11 @@ from pathlib import Path
 import pytest
 
 import wanstack
+from tests.test_api import SMALL as WITH_A_CUT
 from wanstack.results.schema import RunResult
 
-SMALL = {
-    "name": "small",
-    "generate": {
-        "kind": "star",
-        "edges": 3,
-        "delay_ms": 25,
-        "hosts": {"count": 4},
-        "center_hosts": {"count": 2},
-    },
-    "workload": {"operations": [{"op": "boot", "times": 12, "concurrency": 3}]},
-    "run": {"duration_s": 300, "seed": 3},
-}
+# test_api's small star without its link cut.
+SMALL = {key: value for key, value in WITH_A_CUT.items() if key != "faults"}
 # Quotas and an SLA: the two tables the default scenario leaves empty.
 QUOTAS = {
     **SMALL,
