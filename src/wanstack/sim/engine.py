@@ -90,7 +90,6 @@ class Engine:
         )
         self.quotas = QuotaKeeper(
             world=w,
-            placement=self.placement,
             projects=list(scenario.quotas.projects),
             compute_sites=[site for site, n in self.inventory.hosts.items() if n],
         )
@@ -98,13 +97,12 @@ class Engine:
             world=w,
             inventory=self.inventory,
             liveness=self.liveness,
-            placement=self.placement,
             image_bytes={img.name: img.size_mb * 1e6 for img in scenario.workload.images},
             workflows=workflows(scenario.openstack),
             local_delete=local_delete(scenario.openstack),
             quotas=self.quotas,
         )
-        self.inventory_watch = InventoryWatch(world=w, placement=self.placement, servers=self.inventory)
+        self.inventory_watch = InventoryWatch(world=w, servers=self.inventory)
         self.users = Users(sim=self.sim, runner=self.runner, inventory=self.inventory)
 
     def _network_changed(self) -> None:

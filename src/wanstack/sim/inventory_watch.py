@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from wanstack.multiregion.inventory import Counts, Inventory, site_count
 from wanstack.results.schema import InventoryRow
-from wanstack.scenario.placement import Placement
 from wanstack.scenario.services import Service
 from wanstack.sim.inventory import Inventory as Servers
 from wanstack.sim.world import OnWorld
@@ -24,7 +23,6 @@ class InventoryWatch(OnWorld):
     the count it last had (with its time, s) once it does not, none for a site never reached; `view` gives it
     as a `multiregion.inventory.Inventory`, `results` as the result's rows."""
 
-    placement: Placement
     servers: Servers
     # The most each compute site's hosts hold (1-vCPU servers, vCPUs, RAM), from the world's sites.
     capacity: dict[str, Counts] = field(init=False)

@@ -19,7 +19,6 @@ from typing import Any
 
 from wanstack.migration.cost import Guest, Path, live_migration
 from wanstack.migration.fleet import DIRTY_MEDIAN_MBPS
-from wanstack.scenario.placement import Placement
 from wanstack.scenario.rally import RALLY, RallyObservation, rally_sees
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Observer, OperationKind
@@ -46,7 +45,6 @@ class Runner(OnWorld):
 
     inventory: Inventory
     liveness: Liveness
-    placement: Placement
     image_bytes: dict[str, float]
     # The operations as the scenario's release and settings run them (`sim.openstack.workflows`).
     workflows: dict[OperationKind, tuple[Step, ...]]

@@ -22,7 +22,6 @@ from typing import Any, Protocol, assert_never
 from wanstack.multiregion.quota import Kingbird, Ledger, project_ledgers
 from wanstack.results.schema import QuotaStats
 from wanstack.results.stats import latency_stats
-from wanstack.scenario.placement import Placement
 from wanstack.scenario.quotas import Holders, ProjectQuota, QuotaMode
 from wanstack.scenario.services import Service
 from wanstack.scenario.workload import Operation as OperationSpec
@@ -69,7 +68,6 @@ class QuotaKeeper(OnWorld):
     """The scenario's projects' ledgers in simulated time: the claims and releases of the boots and
     deletes (`request`, `release`), the modes' periodic work (`start`), and the tallies (`results`)."""
 
-    placement: Placement
     projects: list[ProjectQuota]
     compute_sites: list[str]
     # A request (a claim's, a periodic exchange's: a holder's usage and share per resource, or

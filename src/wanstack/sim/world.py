@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wanstack.scenario.build import Infrastructure
+from wanstack.scenario.placement import Placement
 from wanstack.sim.chain import ChainRunner
 from wanstack.sim.flows import FlowNetwork
 from wanstack.sim.host import BenchHost, shared_host
@@ -42,8 +43,8 @@ class World:
 @dataclass(kw_only=True)
 class OnWorld:
     """A part of a run wired onto its world (the workload's runner, the background, the faults, the
-    quotas, the watches): `world`'s clock, network, flows, chains, stations, roles, messaging and
-    parameters as its own attributes, taken once (the event path reads them on every step)."""
+    quotas, the watches): `world`'s clock, network, flows, chains, stations, roles, messaging,
+    parameters and placement as its own attributes, taken once (the event path reads them on every step)."""
 
     world: World
     sim: Simulator = field(init=False, repr=False)
@@ -54,11 +55,13 @@ class OnWorld:
     stations: Stations = field(init=False, repr=False)
     roles: Roles = field(init=False, repr=False)
     messaging: RegionMessaging = field(init=False, repr=False)
+    placement: Placement = field(init=False, repr=False)  # where each service runs (the scenario's)
 
     def __post_init__(self) -> None:
         w = self.world
         self.sim, self.net, self.params, self.flows, self.chains = w.sim, w.net, w.params, w.flows, w.chains
         self.stations, self.roles, self.messaging = w.stations, w.roles, w.messaging
+        self.placement = w.infra.placement
 
 
 def build_world(infra: Infrastructure, params: Params | None = None, host: BenchHost | None = None) -> World:
