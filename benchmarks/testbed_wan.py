@@ -77,12 +77,11 @@ def main() -> None:
                 testbed.ids,
                 StateWatch(testbed.state_databases()),
             )
-            before = {key: relay.backward.snapshot() for key, relay in testbed.relays.items()}
-            forth = {key: relay.forward.snapshot() for key, relay in testbed.relays.items()}
+            before = {k: (r.forward.snapshot(), r.backward.snapshot()) for k, r in testbed.relays.items()}
             real = run_workload(infra, runner, testbed.layout.computes, spread_s=AGENT_POLLING_S)
             # What TCP's window cost on the WAN (both ways, every relay): rounds a crossing count misses.
             waits = sum(
-                r.backward.since(before[k]).window_waits + r.forward.since(forth[k]).window_waits
+                r.forward.since(before[k][0]).window_waits + r.backward.since(before[k][1]).window_waits
                 for k, r in testbed.relays.items()
             )
         sim = simulate(infra)
