@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import subprocess
 import sys
@@ -31,14 +32,72 @@ stations:
   placement: {workers: 16}
 """
 
+# Cells as operators deploy them: Nova leaves a cell's size to the operator; CERN, the largest
+# documented cells v2 cloud, keeps each cell to a few hundred hosts with its own conductor, database
+# and RabbitMQ (Moreira, "Moving from CellsV1 to CellsV2 at CERN", OpenStack Summit Vancouver 2018).
+# Here a cell is a regional site and its 9 edge sites, 1,000 hosts (`cells-per-subtree`), the issue's
+# ≤ 1,000–2,000 hosts per cell.
+EDGES_PER_CELL = 9
+# Each station kind gets the workers that keep its busiest instance at ≤ 70 % under OpenStack's
+# default periodic load (a common capacity-planning headroom: past it an M/M/c queue's wait grows
+# steeply).
+TARGET_UTILISATION = 0.7
 
-def scenario(sites: int, model: str, duration_s: float, large: bool) -> str:
-    edges = sites // 10 - 1
+
+def sized_stations(hosts: int, hosts_per_cell: int, model: str) -> str:
+    """A `stations:` section sized for `hosts` compute hosts (each with its L2 agent) from the default
+    report periods and the simulator's own service times (`Params`), so the sizing follows the
+    calibration: per cell (conductor, cell broker) or central (neutron-server, placement, the top
+    site's broker, which carries the agents' reports to neutron-server)."""
+    from wanstack.scenario.workload import Background
+    from wanstack.sim.params import Params
+
+    bg, stations = Background(), Params().stations
+    nova = 1 / bg.nova_report_interval_s + 3 / bg.resource_tracker_interval_s  # conductor calls/s/host
+    agents = 1 / bg.neutron_report_interval_s  # neutron-server calls/s/host
+    inventory = 1 / bg.resource_tracker_interval_s  # placement requests/s/host
+    cell = hosts if model == "centralized" else hosts_per_cell
+
+    def report(kind: str) -> float:
+        size = stations[kind]
+        return size.service_ms if size.report_ms is None else size.report_ms
+
+    # Offered load in Erlangs: requests per second × seconds of one worker's time each. A call passes
+    # its broker twice (request and reply).
+    loads = {
+        "nova-conductor": cell * nova * report("nova-conductor") / 1000,
+        "neutron-server": hosts * agents * report("neutron-server") / 1000,
+        "placement": hosts * inventory * stations["placement"].service_ms / 1000,
+        "rpc-broker": max(cell * nova, hosts * agents + (cell * nova if model == "centralized" else 0))
+        * 2
+        * stations["rpc-broker"].service_ms
+        / 1000,
+    }
+    lines = [
+        f"  {kind}: {{workers: {max(stations[kind].workers, math.ceil(load / TARGET_UTILISATION))}}}"
+        for kind, load in loads.items()
+    ]
+    return "stations:\n" + "\n".join(lines) + "\n"
+
+
+def scenario(sites: int, model: str, duration_s: float, plane: str) -> str:
+    """`plane`: the control plane's sizes, `default`, `large` (for 100,000 hosts) or `sized` (cells of
+    `EDGES_PER_CELL` + 1 sites, every station sized for the load: `sized_stations`)."""
+    if plane == "sized":
+        regional, edges = sites // (EDGES_PER_CELL + 1), EDGES_PER_CELL
+    else:
+        regional, edges = 10, sites // 10 - 1
+    hosts = (1 + regional * (1 + edges)) * HOSTS_PER_SITE
+    stations = {
+        "default": "",
+        "large": LARGE_CONTROL_PLANE,
+        "sized": sized_stations(hosts, (1 + edges) * HOSTS_PER_SITE, model),
+    }[plane]
     return f"""
-name: scale-{sites * HOSTS_PER_SITE}
+name: scale-{hosts}
 generate:
   kind: hierarchy
-  regional: 10
+  regional: {regional}
   edge_per_regional: {edges}
   hosts:
     central: {{count: {HOSTS_PER_SITE}}}
@@ -48,16 +107,16 @@ model: {model}
 workload:
   operations: [{{op: boot, times: 1000, concurrency: 10, image: cirros}}]
 run: {{duration_s: {duration_s}, seed: 1}}
-{LARGE_CONTROL_PLANE if large else ""}
+{stations}
 """
 
 
-def one(sites: int, model: str, duration_s: float, fluid: bool, large: bool) -> dict[str, object]:
+def one(sites: int, model: str, duration_s: float, fluid: bool, plane: str) -> dict[str, object]:
     """Run one case in this process and return its figures (peak RSS of this process)."""
     from wanstack.scenario.load import parse
     from wanstack.sim.engine import SimOptions, simulate
 
-    infra = parse(scenario(sites, model, duration_s, large), "scale.yaml")
+    infra = parse(scenario(sites, model, duration_s, plane), "scale.yaml")
     start = time.perf_counter()
     result = simulate(infra, SimOptions(fluid_background=fluid))
     wall = time.perf_counter() - start
@@ -75,20 +134,16 @@ def one(sites: int, model: str, duration_s: float, fluid: bool, large: bool) -> 
     }
 
 
-def run(sites: int, model: str, duration_s: float, fluid: bool, large: bool) -> dict[str, object]:
+def run(sites: int, model: str, duration_s: float, fluid: bool, plane: str) -> dict[str, object]:
     """Each case in a fresh process, so its peak RSS is its own."""
-    cmd = [
-        sys.executable,
-        __file__,
-        "--one",
-        str(sites),
-        model,
-        str(duration_s),
-        str(int(fluid)),
-        str(int(large)),
-    ]
+    cmd = [sys.executable, __file__, "--one", str(sites), model, str(duration_s), str(int(fluid)), plane]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def boot_latency(r: dict[str, object]) -> dict[str, float | None]:
+    boot = next(o for o in r["operations"] if o["op"] == "boot")  # type: ignore[union-attr]
+    return boot["latency_ms"]  # type: ignore[no-any-return]
 
 
 def show(r: dict[str, object]) -> None:
@@ -97,11 +152,67 @@ def show(r: dict[str, object]) -> None:
     p50 = "–" if lat["p50"] is None else f"{lat['p50']:.0f} ms"
     p95 = "–" if lat["p95"] is None else f"{lat['p95']:.0f} ms"
     print(
-        f"{r['hosts']:>8,} {r['model']:<14} {'fluid' if r['fluid'] else 'exact':<6} {r['wall_s']:>8.1f} s "
+        f"{r['hosts']:>9,} {r['model']:<17} {'fluid' if r['fluid'] else 'exact':<6} {r['wall_s']:>8.1f} s "
         f"{r['events']:>11,} {r['events_per_s']:>10,.0f} {r['rss_mb']:>8.0f} MB  boots {boot['succeeded']}/"
         f"{boot['submitted']} p50 {p50} p95 {p95}  busiest {r['busiest']}",
         flush=True,
     )
+
+
+HEADER = f"{'hosts':>9} {'model':<17} {'bg':<6} {'wall':>10} {'events':>11} {'events/s':>10} {'peak RSS':>11}"
+
+
+def sized(duration: float) -> None:
+    """100,000 and 1,000,000 hosts in cells of 1,000, every station sized for its load."""
+    print(
+        f"cells of {(EDGES_PER_CELL + 1) * HOSTS_PER_SITE:,} hosts (a regional site and its "
+        f"{EDGES_PER_CELL} edges), stations sized for ≤ {TARGET_UTILISATION:.0%}, {duration:.0f} s "
+        "simulated, 1,000 boots"
+    )
+    print(HEADER)
+    walls = {}
+    for sites in (1000, 10000):
+        r = run(sites, "cells-per-subtree", duration, True, "sized")
+        show(r)
+        walls[sites] = float(r["wall_s"])  # type: ignore[arg-type]
+    print(f"  wall time 100k → 1M hosts: ×{walls[10000] / walls[1000]:.2f} (hosts ×10)")
+
+
+def series(duration: float, plane: str) -> None:
+    """10k, 30k and 100k hosts under the centralized and the cells-shared models."""
+    print(
+        f"hierarchy of sites × {HOSTS_PER_SITE} hosts, {duration:.0f} s simulated, 1,000 boots, "
+        f"{plane} control plane"
+    )
+    print(HEADER)
+    for model in ("centralized", "cells-shared"):
+        walls = {}
+        for sites in (100, 300, 1000):
+            r = run(sites, model, duration, True, plane)
+            show(r)
+            walls[sites] = float(r["wall_s"])  # type: ignore[arg-type]
+        print(
+            f"  {model}: wall time 10k → 30k → 100k hosts: ×{walls[300] / walls[100]:.2f}, "
+            f"×{walls[1000] / walls[100]:.2f} (hosts ×3, ×10)"
+        )
+
+
+def exact(duration: float, sites: int) -> None:
+    """The sized cells at `sites` × 100 hosts with every host simulated on its own, against the
+    fluid background: wall time and how far the fluid boot p50/p95 are from the exact ones."""
+    print(f"exact against fluid, {sites * HOSTS_PER_SITE:,} hosts (sized cells), {duration:.0f} s simulated")
+    print(HEADER)
+    fluid, every = (
+        run(sites, "cells-per-subtree", duration, True, "sized"),
+        run(sites, "cells-per-subtree", duration, False, "sized"),
+    )
+    show(fluid)
+    show(every)
+    for q in ("p50", "p95"):
+        f, e = boot_latency(fluid)[q], boot_latency(every)[q]
+        if f is not None and e is not None:
+            print(f"  boot {q}: fluid {f:.1f} ms vs exact {e:.1f} ms: {abs(f - e) / e:.3%} apart")
+    print(f"  exact took {every['wall_s']:.0f} s, fluid {fluid['wall_s']:.1f} s")
 
 
 def main() -> None:
@@ -109,50 +220,28 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="simulate 10 minutes instead of an hour")
-    parser.add_argument("--default-sizes", action="store_true", help="keep the default (small) control plane")
+    parser.add_argument(
+        "--series", action="store_true", help="also 10k, 30k and 100k hosts, centralized and cells-shared"
+    )
+    parser.add_argument(
+        "--default-sizes", action="store_true", help="the series with the default (small) control plane"
+    )
+    parser.add_argument(
+        "--exact", type=int, metavar="SITES", help="every host on its own at SITES × 100 hosts, against fluid"
+    )
     parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        sites, model, duration, fluid, large = args.one
-        print(json.dumps(one(int(sites), model, float(duration), bool(int(fluid)), bool(int(large)))))
+        sites, model, duration, fluid, plane = args.one
+        print(json.dumps(one(int(sites), model, float(duration), bool(int(fluid)), plane)))
         return
     duration = 600.0 if args.quick else 3600.0
-    large = not args.default_sizes
-    print(
-        f"hierarchy of sites × {HOSTS_PER_SITE} hosts, {duration:.0f} s simulated, 1,000 boots, "
-        f"{'large' if large else 'default'} control plane"
-    )
-    print(
-        f"{'hosts':>8} {'model':<14} {'bg':<6} {'wall':>10} {'events':>11} {'events/s':>10} {'peak RSS':>11}"
-    )
-    for model in ("centralized", "cells-shared"):
-        walls = {}
-        for sites in (100, 300, 1000):
-            r = run(sites, model, duration, True, large)
-            show(r)
-            walls[sites] = float(r["wall_s"])  # type: ignore[arg-type]
-        print(
-            f"  {model}: wall time 10k → 30k → 100k hosts: ×{walls[300] / walls[100]:.2f}, "
-            f"×{walls[1000] / walls[100]:.2f} (hosts ×3, ×10)"
-        )
-    # The default (small) control plane loads the central broker to ~65 % at 10k hosts: queueing
-    # matters there, which makes it the demanding case for the fluid approximation.
-    print(
-        "accuracy: boot p50 at 10k hosts (default control plane), fluid background vs every host on its own"
-    )
-    for model in ("centralized", "cells-shared"):
-        fluid, exact = run(100, model, duration, True, False), run(100, model, duration, False, False)
-        show(fluid)
-        show(exact)
-        p50 = [
-            next(o for o in r["operations"] if o["op"] == "boot")["latency_ms"]["p50"]  # type: ignore[union-attr]
-            for r in (fluid, exact)
-        ]
-        print(
-            f"  {model}: fluid {p50[0]:.1f} ms vs exact {p50[1]:.1f} ms: "
-            f"{abs(p50[0] - p50[1]) / p50[1]:.3%} apart; exact took {exact['wall_s']:.0f} s, "
-            f"fluid {fluid['wall_s']:.1f} s"
-        )
+    if args.exact:
+        exact(duration, args.exact)
+        return
+    sized(duration)
+    if args.series or args.default_sizes:
+        series(duration, "default" if args.default_sizes else "large")
 
 
 if __name__ == "__main__":

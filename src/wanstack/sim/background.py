@@ -151,14 +151,15 @@ class Background(OnWorld):
         net = self.net
         rates: dict[tuple[str, str], float] = {}
 
-        def visit(hops: tuple[Hop, ...], per_ms: float) -> None:
+        def visit(hops: tuple[Hop, ...], per_ms: float, report: bool = True) -> None:
             for a, b, station in hops:
                 if net.delay(a, b, 0.0) is None:
                     return
                 if station is not None:
                     if not station.up:
                         return
-                    rates[station.key] = rates.get(station.key, 0.0) + per_ms
+                    work = station.report_work if report else 1.0
+                    rates[station.key] = rates.get(station.key, 0.0) + per_ms * work
 
         for group in self.groups:
             site, k = group.site, group.hosts
@@ -172,7 +173,7 @@ class Background(OnWorld):
             call = rpc.request_hops(site, conductor, cst) + rpc.reply_hops(conductor, site)
             visit(call, k / self.nova_period)
             visit(call, 3 * k / self.rt_period)
-            visit(round_trip(site, placement, pst), k / self.rt_period)
+            visit(round_trip(site, placement, pst), k / self.rt_period, report=False)
             report = rpc.request_hops(site, neutron, nst) + rpc.reply_hops(neutron, site)
             visit(report, k / self.neutron_period)
         for station in self.stations:
@@ -211,6 +212,7 @@ class Background(OnWorld):
             failed=failed,
             messages=k,
             fluid=self.fluid,
+            report=True,
         )
 
     def _resource_tracker(self, group: HostGroup) -> None:
@@ -252,6 +254,7 @@ class Background(OnWorld):
                 failed=finished,
                 messages=k,
                 fluid=self.fluid,
+                report=True,
             )
 
         call(0)
@@ -299,6 +302,7 @@ class Background(OnWorld):
                 lost=lost,
                 messages=group.hosts,
                 fluid=True,
+                report=True,
             )
             return
         m.call(
@@ -310,4 +314,5 @@ class Background(OnWorld):
             done=reported,
             failed=lost,
             messages=group.hosts,
+            report=True,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,8 +44,12 @@ class Faults(OnWorld):
     # Sites whose L2 agents are stopped (`agent-down`): the background sends none of their reports.
     agents_down: set[str] = field(default_factory=set)
     windows: list[Window] = field(default_factory=list)
+    _pending: deque[float] = field(default_factory=deque)  # the times of the faults still to come
 
     def start(self) -> None:
+        times = sorted(fault.at_s * 1000.0 for fault in self.faults)
+        self._pending = deque(times)
+        self.net.quiet_until = times[0] if times else math.inf
         for fault in sorted(self.faults, key=lambda f: f.at_s):
             self.sim.at(fault.at_s * 1000.0, self._apply, fault)
 
@@ -80,6 +86,9 @@ class Faults(OnWorld):
                 if broker is not None:
                     broker.up = up and self.net.site_up[fault.site]
         self.changed()
+        pending = self._pending
+        pending.popleft()
+        self.net.quiet_until = pending[0] if pending else math.inf
         now = self.sim.now
         if action in _ENDS:
             self.windows.append(Window(fault, now, isolated=self._isolated()))

@@ -68,6 +68,7 @@ class Messaging:
         tag: str = BACKGROUND,
         fluid: bool = False,
         inner: Inner | None = None,
+        report: bool = False,
     ) -> None:
         """RPC call from a client at `src` to `server` at `dst`: request, the server's work (its
         station's service, then `inner`: what it does before it replies, such as calls of its own),
@@ -76,6 +77,21 @@ class Messaging:
         sim = self.net.sim
         start = sim.now
         call_ms = self.costs.call_ms
+        if (
+            fluid
+            and inner is None
+            and self.chains.glide(
+                (
+                    (self.rpc.request_hops(src, dst, server), request_bytes, call_ms),
+                    (self.rpc.reply_hops(dst, src), reply_bytes, call_ms),
+                ),
+                messages,
+                tag,
+                done,
+                arg,
+            )
+        ):
+            return
 
         def lost(_: Any) -> None:
             sim.at(start + self.timeout_ms, failed, arg)
@@ -115,6 +131,7 @@ class Messaging:
             tag=tag,
             fluid=fluid,
             end_ms=call_ms,
+            report=report,
         )
 
     def cast(  # noqa: PLR0913 - the hot path, as `call`
@@ -131,9 +148,11 @@ class Messaging:
         tag: str = BACKGROUND,
         fluid: bool = False,
         end_ms: float | None = None,
+        report: bool = False,
     ) -> None:
         """RPC cast: one way; `done(arg)` runs when the server has processed it. `end_ms`: the
-        library's cost at each end (None: a cast's; a call's request is sent as a cast)."""
+        library's cost at each end (None: a cast's; a call's request is sent as a cast). `report`: a
+        periodic report (`Message.report`)."""
         self.chains.run(
             Message(
                 hops=self.rpc.request_hops(src, dst, server),
@@ -145,6 +164,7 @@ class Messaging:
                 end_ms=self.costs.cast_ms if end_ms is None else end_ms,
                 tag=tag,
                 fluid=fluid,
+                report=report,
             )
         )
 

@@ -26,6 +26,9 @@ from wanstack.sim.message import Message
 from wanstack.topology import Topology, WanLink
 from wanstack.topology.tcp import TCP_MSS_BYTES, TCP_RETRIES2, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS
 
+# A shortest-path tree is kept whole once its root has served this many paths (`Network.path`).
+TREE_KEPT_AFTER = 32
+
 
 class Route(NamedTuple):
     """The lowest-delay path from one site to another, as a message sees it."""
@@ -82,8 +85,15 @@ class Network:
         self.site_up: dict[str, bool] = dict.fromkeys(topology.sites, True)
         self._rng = sim.stream("network")
         self._routes: dict[tuple[str, str], Route | None] = {}
-        self._forward: dict[str, dict[str, list[str]]] = {}
-        self._reverse: dict[str, dict[str, list[str]]] = {}
+        # Shortest-path trees by root, from it (`_forward`) and toward it (`_reverse`): None until the
+        # root has served `TREE_KEPT_AFTER` paths (`path`), each counted in `_served`.
+        self._forward: dict[str, dict[str, list[str]] | None] = {}
+        self._reverse: dict[str, dict[str, list[str]] | None] = {}
+        self._served: dict[tuple[str, bool], int] = {}
+        self._down: bool | None = None  # `_anything_down`, None until asked after a change
+        # No route or station changes before this time: the next scheduled fault (`faults.Faults`).
+        self.quiet_until = math.inf
+        self.epoch = 0  # counts route changes: what was worked out from the routes is stale after one
         self._asked: dict[str, int] = {}
         self._lanes: dict[tuple[str, str], Lane] = {}
         n = len(self.links)
@@ -98,7 +108,7 @@ class Network:
 
     # --- routing -------------------------------------------------------------------------------
     def _graph(self) -> nx.DiGraph:
-        if all(self.link_up) and all(self.site_up.values()):
+        if not self._anything_down:
             return self.topology.graph  # no filtering view: Dijkstra runs several times faster
 
         def edge_up(u: str, v: str) -> bool:
@@ -111,25 +121,50 @@ class Network:
         return i if i is not None else self._link_index[(v, u)]
 
     def path(self, a: str, b: str) -> list[str] | None:
-        """Lowest-delay path, read from a shortest-path tree: one already built from `a` or toward `b`
-        if there is one; else a new tree for whichever end has been asked for more often (a hub that many
-        sites talk to gets one tree toward it instead of one tree per talking site)."""
+        """Lowest-delay path, read from a shortest-path tree: one already rooted at `a` (from it) or at
+        `b` (toward it) if there is one; else a new tree for whichever end has been asked for more often
+        (a hub that many sites talk to gets one tree toward it instead of one tree per talking site).
+
+        A tree is kept whole only once its root has served `TREE_KEPT_AFTER` paths; until then each of
+        its paths comes from a Dijkstra run from the root that stops at the other end, which finds the
+        path the whole tree has (networkx's Dijkstra fixes a node's path when it pops the node, and
+        stopping early changes nothing before that). A million hosts over 10,000 sites have a few
+        thousand small hubs (each cell's), whose whole trees would take gigabytes and minutes."""
         if b in self._reverse:
-            back = self._reverse[b].get(a)
-            return None if back is None else back[::-1]
+            return self._from_root(b, a, forward=False)
         if a in self._forward:
-            return self._forward[a].get(b)
+            return self._from_root(a, b, forward=True)
         asked = self._asked
         asked[a] = asked.get(a, 0) + 1
         asked[b] = asked.get(b, 0) + 1
         if asked[b] >= asked[a]:
-            _, self._reverse[b] = nx.single_source_dijkstra(
-                self._graph().reverse(copy=False), b, weight="delay"
-            )
-            back = self._reverse[b].get(a)
-            return None if back is None else back[::-1]
-        _, self._forward[a] = nx.single_source_dijkstra(self._graph(), a, weight="delay")
-        return self._forward[a].get(b)
+            self._reverse[b] = None
+            return self._from_root(b, a, forward=False)
+        self._forward[a] = None
+        return self._from_root(a, b, forward=True)
+
+    def _from_root(self, root: str, other: str, forward: bool) -> list[str] | None:
+        """The path between `root` and `other` in the tree rooted at `root` (from it when `forward`,
+        else toward it), the tree kept once the root has served `TREE_KEPT_AFTER` paths."""
+        trees = self._forward if forward else self._reverse
+        tree = trees[root]
+        if tree is None:
+            served = self._served[root, forward] = self._served.get((root, forward), 0) + 1
+            graph = self._graph() if forward else self._graph().reverse(copy=False)
+            if served >= TREE_KEPT_AFTER:
+                _, tree = nx.single_source_dijkstra(graph, root, weight="delay")
+                trees[root] = tree
+            else:
+                try:
+                    _, found = nx.single_source_dijkstra(graph, root, target=other, weight="delay")
+                except nx.NetworkXNoPath:
+                    return None
+                way: list[str] = found
+                return way if forward else way[::-1]
+        path = tree.get(other)
+        if path is None or forward:
+            return path
+        return path[::-1]
 
     def route(self, a: str, b: str) -> Route | None:
         key = (a, b)
@@ -170,11 +205,22 @@ class Network:
         self.site_up[site] = up
         self._invalidate()
 
+    @property
+    def _anything_down(self) -> bool:
+        """Whether a link or a site is down (checked once per change, not once per Dijkstra run: with
+        10,000 sites the check cost more than the short runs it guards)."""
+        if self._down is None:
+            self._down = not (all(self.link_up) and all(self.site_up.values()))
+        return self._down
+
     def _invalidate(self) -> None:
+        self._down = None
+        self.epoch += 1
         self._routes.clear()
         self._lanes.clear()
         self._forward.clear()
         self._reverse.clear()
+        self._served.clear()
 
     def reachable(self, a: str, b: str) -> bool:
         return (a == b and self.site_up[a]) or self.route(a, b) is not None
@@ -275,6 +321,17 @@ class Network:
         sim = self.sim
         heappush(sim.heap, (sim.now + delay + extra_ms, next(sim.seq), arrive, message))
         return True
+
+    def lane(self, a: str, b: str) -> Lane | None:
+        """The pair's lane (None: no route)."""
+        return self._lanes.get((a, b)) or self._lane(a, b)
+
+    def count(self, lane: Lane, messages: float, nbytes: float, tag: str) -> None:
+        """Count what a message carries on `lane`, as `send` does."""
+        if lane.route is not None:
+            self.wan_bytes_by_tag[tag] = self.wan_bytes_by_tag.get(tag, 0.0) + nbytes
+        lane.messages += messages
+        lane.nbytes += nbytes
 
     def account(self, a: str, b: str, messages: float, nbytes: float, tag: str) -> None:
         """Count what a message from `a` to `b` carries, as `send` does, without delivering anything:

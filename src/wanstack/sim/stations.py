@@ -56,6 +56,7 @@ class Station:
         "key",
         "max_queue",
         "queue",
+        "report_work",
         "service_ms",
         "sim",
         "up",
@@ -67,6 +68,8 @@ class Station:
         self.key = key  # (kind, site)
         self.workers = workers
         self.service_ms = service_ms
+        # A periodic report's work in units of `service_ms` (`Message.report`; `StationParams.report_ms`).
+        self.report_work = 1.0
         self.busy = 0
         self.queue: deque[tuple[float, Callable[[Any], None], Any]] = deque()
         self.jobs = 0
@@ -195,6 +198,8 @@ class Stations:
         if found is None:
             spec = self.size(kind)
             found = Station(self.sim, key, spec.workers, spec.service_ms)
+            if spec.report_ms is not None and spec.service_ms > 0:
+                found.report_work = spec.report_ms / spec.service_ms
             found.up = self.site_up[site] and key not in self.brokers_down
             self.by_key[key] = found
         return found
