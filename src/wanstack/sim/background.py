@@ -21,8 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from wanstack.results.schema import Outage
 from wanstack.scenario.workload import Background as BackgroundTraffic
+from wanstack.sim.glide import Glide, Leg, plan
+from wanstack.sim.kernel import Callback, Periodic
 from wanstack.sim.message import BACKGROUND, Hop, Message, round_trip
 from wanstack.sim.workflows import Role
 from wanstack.sim.world import OnWorld
@@ -50,6 +54,13 @@ class HostGroup:
     nova: Heartbeat = field(default_factory=Heartbeat)
     neutron: Heartbeat = field(default_factory=Heartbeat)
     tracker_pending: bool = False  # the resource tracker's last run still waits on a held call
+    # Its batches' ways for the routes of `Network.epoch` `epoch` (`sim.glide`): nova-compute's report,
+    # the resource tracker's run, the L2 agents' report (None: one that cannot glide); `glides`: those
+    # whose stations let them pass, for the stations' state `version` (`Background.version`).
+    ways: tuple[Glide | None, Glide | None, Glide | None] = (None, None, None)
+    glides: tuple[Glide | None, Glide | None, Glide | None] = (None, None, None)
+    epoch: int = -1
+    version: int = -1
 
 
 class Liveness:
@@ -68,6 +79,16 @@ class Liveness:
         if not self.enabled:
             return True
         return now - self.site_last_ok.get(site, 0.0) <= self.down_ms
+
+    def sites_down(self, hosted: int, now: float) -> int:
+        """How many of the `hosted` sites with compute hosts the servicegroup sees down now: as
+        `compute_up` for each, in one pass over the reports' times rather than one call per site (a
+        time series samples this every few seconds over 10,000 sites). Only sites with hosts report."""
+        if not self.enabled:
+            return 0
+        last = np.fromiter(self.site_last_ok.values(), dtype=float, count=len(self.site_last_ok))
+        silent = hosted - len(last)  # never reported: as of time 0
+        return int(np.count_nonzero(now - last > self.down_ms)) + (silent if now > self.down_ms else 0)
 
     def agent_up(self, site: str) -> bool:
         """Whether neutron-server sees the site's L2 agents alive (none of them past agent_down_time)."""
@@ -118,6 +139,8 @@ class Background(OnWorld):
     fluid: bool
     agents_down: set[str] = field(default_factory=set)  # sites whose L2 agents are stopped (faults)
     groups: list[HostGroup] = field(init=False)
+    tasks: list[Periodic] = field(init=False, default_factory=list)  # the hosts' periodic tasks
+    version: int = field(init=False, default=0)  # counts `refresh_rates`: the stations' state changed
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -133,13 +156,22 @@ class Background(OnWorld):
                 self.groups += [HostGroup(site, 1) for _ in range(count)]
 
     def start(self) -> None:
-        rng = self.sim.stream("background")
         sim = self.sim
+        rng = sim.stream("background")
+        seq = sim.seq
+        nova: list[tuple[float, int, Callback, Any]] = []
+        tracker: list[tuple[float, int, Callback, Any]] = []
+        agents: list[tuple[float, int, Callback, Any]] = []
         for group in self.groups:
             # Services start at random moments, so reports are spread over each period.
-            sim.after(rng.uniform(0, self.nova_period), self._nova_report, group)
-            sim.after(rng.uniform(0, self.rt_period), self._resource_tracker, group)
-            sim.after(rng.uniform(0, self.neutron_period), self._neutron_report, group)
+            nova.append((rng.uniform(0, self.nova_period), next(seq), self._nova_report, group))
+            tracker.append((rng.uniform(0, self.rt_period), next(seq), self._resource_tracker, group))
+            agents.append((rng.uniform(0, self.neutron_period), next(seq), self._neutron_report, group))
+        self.tasks = [
+            Periodic(sim, self.nova_period, nova),
+            Periodic(sim, self.rt_period, tracker),
+            Periodic(sim, self.neutron_period, agents),
+        ]
         self.refresh_rates()
 
     # --- fluid load ----------------------------------------------------------------------------
@@ -148,6 +180,7 @@ class Background(OnWorld):
         following the same hops as the messages (stopping where a route or a station is gone)."""
         if not self.fluid:
             return
+        self.version += 1
         net = self.net
         rates: dict[tuple[str, str], float] = {}
 
@@ -179,14 +212,98 @@ class Background(OnWorld):
         for station in self.stations:
             station.set_background(rates.get(station.key, 0.0))
 
+    # --- batches in one step (`sim.glide`) ----------------------------------------------------
+    def _glided(self, group: HostGroup, which: int, beat: Heartbeat | None, down_ms: float) -> bool:
+        """Send the group's batch `which` (0: nova-compute's report, 1: the resource tracker's run,
+        2: the L2 agents' report) in one step if nothing can happen to it on the way; False, and
+        nothing sent, otherwise. A report that arrives is seen when it arrives: at once, stamped with
+        its arrival, when the service's last report keeps it up until then anyway (nothing can tell
+        the two apart); else at its arrival, as the hops would bring it."""
+        net = self.net
+        if net.bulk_full:
+            return False
+        if group.epoch != net.epoch:
+            group.ways = self._plans(group)
+            group.epoch = net.epoch
+            group.version = -1
+        if group.version != self.version:
+            # Stations change state only with a fault (up) or new fluid rates (load, backlog), and
+            # `refresh_rates` follows both.
+            n, r, a = (way if way is not None and way.clear() else None for way in group.ways)
+            group.glides = (n, r, a)
+            group.version = self.version
+        way = group.glides[which]
+        if way is None:
+            return False
+        arrival = way.arrival(self.sim.now)
+        if arrival >= net.quiet_until:
+            return False
+        way.send(net, BACKGROUND)
+        if beat is None:
+            return True  # nobody waits for the resource tracker
+        live = self.liveness
+        nova = which == 0
+        last = live.site_last_ok.get(group.site, 0.0) if nova else beat.last_ok
+        if beat.down or arrival - min(last, beat.last_ok) > down_ms:
+            service = "nova-compute" if nova else "neutron-agent"
+            self.sim.at(arrival, self._arrived, (group, service, beat))
+            return True
+        beat.last_ok = arrival
+        if nova and arrival > last:
+            live.site_last_ok[group.site] = arrival
+        return True
+
+    def _arrived(self, report: tuple[HostGroup, str, Heartbeat]) -> None:
+        """A report sent in one step has arrived (`_glided`)."""
+        group, service, beat = report
+        t = self.sim.now
+        live = self.liveness
+        if service == "nova-compute" and t > live.site_last_ok.get(group.site, 0.0):
+            live.site_last_ok[group.site] = t
+        live.reported(group, service, beat, t)
+
+    def _plans(self, group: HostGroup) -> tuple[Glide | None, Glide | None, Glide | None]:
+        """The group's three batches as legs (those of `_nova_report`, `_resource_tracker` and
+        `_neutron_report`), worked out for the current routes."""
+        site, k, p = group.site, group.hosts, self.params
+        roles = self.roles.of(site)
+        m = self.messaging.of(site)
+        rpc, costs = m.rpc, m.costs
+        conductor, cst = roles[Role.CONDUCTOR]
+        placement, pst = roles[Role.PLACEMENT]
+        neutron, nst = roles[Role.NEUTRON]
+        request, reply = rpc.request_hops(site, conductor, cst), rpc.reply_hops(conductor, site)
+        small, large = p.rpc_small_bytes * k, p.rpc_object_bytes * k
+        nova: list[Leg] = [(request, small, costs.call_ms, True), (reply, small, costs.call_ms, True)]
+        call: list[Leg] = [(request, small, costs.call_ms, True), (reply, large, costs.call_ms, True)]
+        tracker = [
+            *call,
+            *call,
+            *call,
+            (round_trip(site, placement, pst), p.http_request_bytes * k, 0.0, True),
+        ]
+        agents: list[Leg] = [
+            (rpc.request_hops(site, neutron, nst), large, costs.cast_ms, True),
+            (rpc.reply_hops(neutron, site), small, 0.0, False),
+        ]
+        net = self.net
+        return (
+            plan(net, nova, k, kept=True),
+            plan(net, tracker, k, kept=True),
+            plan(net, agents, k, kept=True),
+        )
+
     # --- periodic senders ----------------------------------------------------------------------
     def _nova_report(self, group: HostGroup) -> None:
         now = self.sim.now
-        self.sim.after(self.nova_period, self._nova_report, group)
         live = self.liveness
-        live.notice_silence(group, "nova-compute", group.nova, live.down_ms, now)
-        if not self.net.site_up[group.site] or group.nova.pending:
+        beat = group.nova
+        if not beat.down and now - beat.last_ok > live.down_ms:  # the test of `notice_silence`, inline
+            live.notice_silence(group, "nova-compute", beat, live.down_ms, now)
+        if not self.net.site_up[group.site] or beat.pending:
             return  # the hosts are off, or the last report is still being retried
+        if self.fluid and self._glided(group, 0, group.nova, live.down_ms):
+            return
         conductor, station = self.roles.of(group.site)[Role.CONDUCTOR]
         group.nova.pending = not self.fluid  # a fluid batch is not held (`ChainRunner._unroutable`)
 
@@ -216,8 +333,9 @@ class Background(OnWorld):
         )
 
     def _resource_tracker(self, group: HostGroup) -> None:
-        self.sim.after(self.rt_period, self._resource_tracker, group)
         if not self.net.site_up[group.site] or group.tracker_pending:
+            return
+        if self.fluid and self._glided(group, 1, None, 0.0):
             return
         group.tracker_pending = not self.fluid
 
@@ -261,10 +379,13 @@ class Background(OnWorld):
 
     def _neutron_report(self, group: HostGroup) -> None:
         now = self.sim.now
-        self.sim.after(self.neutron_period, self._neutron_report, group)
         live = self.liveness
-        live.notice_silence(group, "neutron-agent", group.neutron, live.neutron_down_ms, now)
+        beat = group.neutron
+        if not beat.down and now - beat.last_ok > live.neutron_down_ms:
+            live.notice_silence(group, "neutron-agent", beat, live.neutron_down_ms, now)
         if not self.net.site_up[group.site] or group.site in self.agents_down or group.neutron.pending:
+            return
+        if self.fluid and self._glided(group, 2, group.neutron, live.neutron_down_ms):
             return
         neutron, station = self.roles.of(group.site)[Role.NEUTRON]
         group.neutron.pending = not self.fluid

@@ -82,8 +82,8 @@ class Messaging:
             and inner is None
             and self.chains.glide(
                 (
-                    (self.rpc.request_hops(src, dst, server), request_bytes, call_ms),
-                    (self.rpc.reply_hops(dst, src), reply_bytes, call_ms),
+                    (self.rpc.request_hops(src, dst, server), request_bytes, call_ms, True),
+                    (self.rpc.reply_hops(dst, src), reply_bytes, call_ms, True),
                 ),
                 messages,
                 tag,

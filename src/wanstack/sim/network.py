@@ -17,7 +17,7 @@ import itertools
 import math
 from collections.abc import Callable
 from heapq import heappush
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import networkx as nx
 
@@ -39,6 +39,12 @@ class Route(NamedTuple):
     survival: float  # probability that a packet crosses every link
     rtt_ms: float
     links: tuple[int, ...]  # link ids; ~i marks link i crossed from b to a
+
+
+class Settling(Protocol):
+    """Counts that reach their lanes late (`glide.Glide`): `settle` puts them there."""
+
+    def settle(self) -> None: ...
 
 
 class Lane:
@@ -94,6 +100,8 @@ class Network:
         # No route or station changes before this time: the next scheduled fault (`faults.Faults`).
         self.quiet_until = math.inf
         self.epoch = 0  # counts route changes: what was worked out from the routes is stale after one
+        # Ways whose lanes' counters lag behind (`glide.Glide.send`): settled by `flush`.
+        self.settling: list[Settling] = []
         self._asked: dict[str, int] = {}
         self._lanes: dict[tuple[str, str], Lane] = {}
         n = len(self.links)
@@ -216,6 +224,7 @@ class Network:
     def _invalidate(self) -> None:
         self._down = None
         self.epoch += 1
+        self.settling.clear()  # flushed just before: the ways of the old routes are done
         self._routes.clear()
         self._lanes.clear()
         self._forward.clear()
@@ -350,6 +359,8 @@ class Network:
 
     def flush(self) -> None:
         """Move the lanes' counters onto links and sites (before routes change, and at the end)."""
+        for way in self.settling:
+            way.settle()
         for (a, b), lane in self._lanes.items():
             messages, nbytes = lane.messages, lane.nbytes
             if not messages:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from wanstack.results.schema import TimeSeries
 from wanstack.sim.background import Liveness
 from wanstack.sim.inventory import Inventory
+from wanstack.sim.stations import Station
 from wanstack.sim.workload import Users
 from wanstack.sim.world import OnWorld
 
@@ -36,8 +37,12 @@ class SeriesRecorder(OnWorld):
         self._wan = 0.0
         self._finished = 0
         self._busy: dict[tuple[str, str], float] = {}
+        self._hosted = 0  # sites with compute hosts (`start`)
+        self._seen = 0  # stations when `_brokers` was made
+        self._brokers: list[tuple[tuple[str, str], Station]] = []
 
     def start(self) -> None:
+        self._hosted = sum(1 for n in self.inventory.hosts.values() if n)
         self.sim.after(self.resolution_ms, self._sample)
 
     def _sample(self, _: object = None) -> None:
@@ -53,14 +58,15 @@ class SeriesRecorder(OnWorld):
         s["ops_finished"].append(float(finished - self._finished))
         self._finished = finished
         busiest = 0.0
-        for key, st in self.stations.by_key.items():
-            if key[0] in ("rpc-broker", "router"):
-                area = st.busy_area()
-                busiest = max(busiest, (area - self._busy.get(key, 0.0)) / (resolution * st.workers))
-                self._busy[key] = area
+        by_key = self.stations.by_key
+        if len(by_key) != self._seen:  # stations are made on first use
+            self._seen = len(by_key)
+            self._brokers = [(k, st) for k, st in by_key.items() if k[0] in ("rpc-broker", "router")]
+        for key, st in self._brokers:
+            area = st.busy_area()
+            busiest = max(busiest, (area - self._busy.get(key, 0.0)) / (resolution * st.workers))
+            self._busy[key] = area
         s["busiest_broker_utilisation"].append(busiest)
-        down = sum(
-            1 for site, n in self.inventory.hosts.items() if n and not self.liveness.compute_up(site, now)
-        )
+        down = self.liveness.sites_down(self._hosted, now)
         s["compute_sites_down"].append(float(down))
         self.sim.after(resolution, self._sample)
