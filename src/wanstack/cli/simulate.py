@@ -219,7 +219,12 @@ def explain(
         str | None, typer.Option(help="Target site (default: the first site with hosts).")
     ] = None,
     servers_on_host: Annotated[
-        int, typer.Option(min=1, help="Servers on the host, the operation's own included.")
+        int,
+        typer.Option(
+            min=1,
+            help="Servers whose allocations the resource tracker asks for: the operation's own and "
+            "any on the host it does not track (a trace's count; 1 in a steady cloud).",
+        ),
     ] = 1,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:

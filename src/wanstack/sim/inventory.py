@@ -27,7 +27,6 @@ class Inventory:
         # An instance taken by a running operation: (state, vCPUs, RAM MB).
         self._held: dict[int, tuple[str, int, int]] = {}
         self._host_of: dict[int, tuple[str, int]] = {}  # instance -> (site, host index)
-        self._on_host: dict[tuple[str, int], int] = {}  # servers on each host
         # Servers, their vCPUs and their RAM (MB) per site, every state.
         self._at_site: dict[str, tuple[int, int, int]] = {}
 
@@ -47,7 +46,6 @@ class Inventory:
         self._at_site[site] = (n + 1, v + vcpus, r + ram_mb)
         if host >= 0:
             self._host_of[self._ids] = (site, host)
-            self._on_host[site, host] = self._on_host.get((site, host), 0) + 1
         return self._ids
 
     def take(self, site: str, state: str) -> int | None:
@@ -75,10 +73,6 @@ class Inventory:
     def host_of(self, instance: int) -> int:
         return self._host_of.get(instance, ("", -1))[1]
 
-    def servers_on(self, site: str, host: int) -> int:
-        """Servers on a host (those being deleted included, until they are gone)."""
-        return self._on_host.get((site, host), 0)
-
     def settle(self, op: Operation) -> None:
         """Apply an operation's outcome to the inventory."""
         ok = op.outcome == "ok"
@@ -96,9 +90,7 @@ class Inventory:
             self.free_vcpus[op.site] += vcpus
             n, v, r = self._at_site[op.site]
             self._at_site[op.site] = (n - 1, v - vcpus, r - ram_mb)
-            place = self._host_of.pop(op.instance, None)
-            if place is not None:
-                self._on_host[place] -= 1
+            self._host_of.pop(op.instance, None)
             return
         if ok:
             state = {OperationKind.PAUSE: "paused", OperationKind.UNPAUSE: "active"}.get(op.kind, state)

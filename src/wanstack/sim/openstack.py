@@ -84,10 +84,11 @@ def _a_build(*steps: Step) -> Hold:
 
 
 # The resource tracker's `_update` (nova/compute/resource_tracker.py): the host's allocations and
-# those of every server on it in Placement, the service, then the compute node saved.
+# the server's in Placement (and those of any server on the host the tracker does not track:
+# `Http.per_server`), the service, then the compute node saved.
 TRACKER_UPDATE: Steps = (
     Http(C, PL, "GET /resource_providers/{host}/allocations"),
-    Http(C, PL, "GET /allocations/{server} for each server on the host", per_server=True),
+    Http(C, PL, "GET /allocations/{server} for the server and each untracked one", per_server=True),
     Call(C, CO, "Service.get_by_compute_host"),
     Call(C, CO, "ComputeNode.save"),
 )

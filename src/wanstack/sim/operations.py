@@ -175,9 +175,9 @@ class Runner(OnWorld):
             self._exchange(op, hops[:1], nbytes, lambda _: then(op), lost)
             return
         user = step.client is Role.USER and op.returned < 0
-        # One request per server on the host, the operation's own counted apart (a boot's is not on
-        # the inventory yet, a delete's has left it by its tail).
-        left = [self.inventory.servers_on(op.site, op.host) + 1 if step.per_server else 1]
+        # One request, for the operation's own server, also where a step asks per server (`Http.
+        # per_server`): in a run the resource tracker tracks every other server on the host.
+        left = [1]
 
         def next_request(_: Any = None) -> None:
             if left[0] == 0:

@@ -33,8 +33,13 @@ class Role(StrEnum):
 @dataclass(frozen=True)
 class Http:
     """A REST request and its response (keystoneauth sessions keep connections alive: 1 RTT).
-    `per_server`: one request for every server on the host, the operation's own included, one after
-    the other (the resource tracker checking each server's allocations in Placement). `needs_agent`:
+    `per_server`: one request for each server whose allocations the resource tracker asks Placement
+    for, one after the other: the operation's own, and any other on the host it does not track
+    (nova/compute/resource_tracker.py `_remove_deleted_instances_allocations` skips the tracked
+    ones). A run has none of the others: 12 boots traced one after the other on one host of the
+    testbed (benchmarks/results/tracker-2026-12-07/) each asked for its own server's allocations
+    only, with 0 to 11 servers already there. A trace that shows others (a server the tracker had not
+    taken up yet) gives `explain` their count (`servers_on_host`). `needs_agent`:
     the server refuses it when the host's L2 agent is seen dead (a port binding under ML2/OVS).
     `answered_later`: the server answers at the workflow's `Respond` step, once it has done the steps
     in between (nova-api's own work up to its cast), and nothing waits for the answer to arrive: only
