@@ -1,10 +1,15 @@
-"""Scale: a hierarchy of 1,000 sites × 100 hosts (100,000 compute hosts with their neutron agents)
-under the centralized and the cells models, OpenStack's default background periods, and a boot
-workload of 1,000 servers; one simulated hour. Prints wall time, events/s, peak RSS and the
-per-operation results; the wall time at 10k, 30k and 100k hosts and their ratios; and the boot p50
-at 10k hosts with the fluid background against every host simulated on its own.
+"""Scale: a hierarchy of sites × 100 hosts (each with nova-compute and its neutron agent), OpenStack's
+default background periods and a boot workload of 1,000 servers; one simulated hour.
 
-    python benchmarks/scale.py                # everything (about 5 minutes on 2 cores)
+By default, the cloud as operators would deploy it at 100,000 and 1,000,000 hosts: Nova cells of 1,000
+hosts (a regional site and its 9 edges) with their own conductor, database and broker, every station
+sized for its load (`sized_stations`). Prints wall time, events, events/s, peak RSS, the boots and the
+busiest station, and the wall-time growth from 100k to 1M hosts. `--series`: 10k, 30k and 100k hosts
+under the centralized and cells-shared models with a control plane sized for 100k. `--exact SITES`:
+every host simulated on its own against the fluid background, at SITES × 100 hosts.
+
+    python benchmarks/scale.py                # 100k and 1M hosts (about a minute on 2 cores)
+    python benchmarks/scale.py --exact 1000   # 100k hosts, every host on its own (long)
     python benchmarks/scale.py --quick        # 10 simulated minutes instead of an hour
 """
 
@@ -200,7 +205,10 @@ def series(duration: float, plane: str) -> None:
 def exact(duration: float, sites: int) -> None:
     """The sized cells at `sites` × 100 hosts with every host simulated on its own, against the
     fluid background: wall time and how far the fluid boot p50/p95 are from the exact ones."""
-    print(f"exact against fluid, {sites * HOSTS_PER_SITE:,} hosts (sized cells), {duration:.0f} s simulated")
+    print(
+        f"exact against fluid, about {sites} sites × {HOSTS_PER_SITE} hosts (sized cells), "
+        f"{duration:.0f} s simulated"
+    )
     print(HEADER)
     fluid, every = (
         run(sites, "cells-per-subtree", duration, True, "sized"),
