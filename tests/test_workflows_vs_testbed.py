@@ -302,4 +302,3 @@ run: {duration_s: 900, seed: 1}
     assert len(boots) == 20
     first, last = sorted(boots[:5])[2], sorted(boots[-5:])[2]
     assert abs(last - first) / first < 0.05, (first, last)
-
