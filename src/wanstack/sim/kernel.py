@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
 from collections.abc import Callable
-from heapq import heappop, heappush
-from itertools import count
+from heapq import heapify, heappop, heappush
+from itertools import count, repeat
 from typing import Any
 
 Callback = Callable[[Any], None]
+
+# The sequence number of `Simulator.run`'s end mark: after any event's at the same time.
+STOP_SEQ = sys.maxsize
+
+
+class _StopError(Exception):
+    """Raised by the end mark's callback: the run has reached its end time."""
+
+
+def _stop(_: Any) -> None:
+    raise _StopError
 
 
 class Simulator:
@@ -28,6 +40,8 @@ class Simulator:
         self.events = 0
         # Public for the one hot path that schedules without a method call (`Network.send`, which
         # pushes `(time, next(seq), callback, arg)` itself); everything else uses `at` and `after`.
+        # Every push draws one number from `seq` and nothing else draws one: `run` counts the events
+        # it ran from them.
         self.heap: list[tuple[float, int, Callback, Any]] = []
         self.seq = count()
 
@@ -41,22 +55,42 @@ class Simulator:
     def run(
         self, until_ms: float, progress: Callable[[float], None] | None = None, progress_every: int = 200_000
     ) -> None:
-        """Process events up to `until_ms`; `progress(now)` is called every `progress_every` events."""
+        """Process events up to `until_ms` (those at `until_ms` included); `progress(now)` is called every
+        `progress_every` events. Not reentrant: a callback must not call `run`.
+
+        The loop does nothing per event but pop, set the clock and call: the end is a mark pushed at
+        `(until_ms, STOP_SEQ)`, after every event at `until_ms` whenever it is scheduled, whose callback
+        raises `_StopError`; the events run are counted from the heap's size and the sequence numbers drawn
+        (each push draws one) rather than one by one."""
         heap = self.heap
-        n = 0
+        start = self.now
+        drawn = next(self.seq)
+        pending = len(heap)
+        mark = (until_ms, STOP_SEQ, _stop, None)
+        heappush(heap, mark)
+        stopped = False
         try:
-            while heap:
-                if heap[0][0] > until_ms:
-                    break
-                time, _, callback, arg = heappop(heap)
-                self.now = time
-                callback(arg)
-                n += 1
-                if progress is not None and n % progress_every == 0:
+            if progress is None:
+                while True:
+                    time, _, callback, arg = heappop(heap)
+                    self.now = time
+                    callback(arg)
+            else:
+                while True:
+                    for _ in repeat(None, progress_every):
+                        time, _, callback, arg = heappop(heap)
+                        self.now = time
+                        callback(arg)
                     progress(time)
+        except _StopError:
+            stopped = True
         finally:
-            self.events += n
-        self.now = max(self.now, until_ms)
+            if not stopped:  # a callback raised: the mark is still in the heap
+                heap.remove(mark)
+                heapify(heap)
+            # Each event pushed since `drawn` took one sequence number (the `next` here takes one more).
+            self.events += pending + (next(self.seq) - drawn - 1) - len(heap)
+        self.now = max(start, until_ms)
 
     def stream(self, name: str) -> random.Random:
         """An independent random stream per component, derived from the run seed and the name, so
