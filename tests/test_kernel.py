@@ -3,7 +3,7 @@ past the end time, count each event), on random schedules of events that schedul
 
 from __future__ import annotations
 
-from heapq import heappop
+from heapq import heappop, heappush
 from typing import Any
 
 import pytest
@@ -104,3 +104,35 @@ def test_a_callback_that_raises_leaves_the_heap_as_it_was_and_counts_what_ran() 
     assert sim.events == 2  # the one that raised was run
     sim.run(10.0)
     assert (sim.now, sim.events, sim.heap) == (10.0, 3, [])
+
+
+def test_the_count_does_not_depend_on_how_sequence_numbers_are_drawn() -> None:
+    """A shared periodic event takes its tasks' numbers ahead of their pushes and pushes again with
+    numbers drawn before: the count is of the events run."""
+    sim = Simulator()
+    ahead = [next(sim.seq) for _ in range(5)]
+
+    def periodic(k: int) -> None:
+        for _ in range(3):
+            next(sim.seq)
+        if k < 4:
+            heappush(sim.heap, (sim.now + 1.0, ahead[k + 1], periodic, k + 1))
+
+    heappush(sim.heap, (1.0, ahead[0], periodic, 0))
+    sim.run(3.0)
+    assert (sim.events, sim.now) == (3, 3.0)
+    sim.run(10.0)
+    assert (sim.events, sim.heap) == (5, [])
+
+
+def test_progress_that_raises_leaves_the_count_and_the_heap_right() -> None:
+    sim = Simulator()
+    for t in range(1, 6):
+        sim.at(float(t), lambda _: None)
+
+    def stop(_: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sim.run(100.0, stop, progress_every=2)
+    assert (sim.events, [e[0] for e in sim.heap]) == (2, [3.0, 4.0, 5.0])

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
 from itertools import count, repeat
+from operator import length_hint
 from typing import Any
 
 Callback = Callable[[Any], None]
@@ -40,8 +41,6 @@ class Simulator:
         self.events = 0
         # Public for the one hot path that schedules without a method call (`Network.send`, which
         # pushes `(time, next(seq), callback, arg)` itself); everything else uses `at` and `after`.
-        # Every push draws one number from `seq` and nothing else draws one: `run` counts the events
-        # it ran from them.
         self.heap: list[tuple[float, int, Callback, Any]] = []
         self.seq = count()
 
@@ -58,38 +57,38 @@ class Simulator:
         """Process events up to `until_ms` (those at `until_ms` included); `progress(now)` is called every
         `progress_every` events. Not reentrant: a callback must not call `run`.
 
-        The loop does nothing per event but pop, set the clock and call: the end is a mark pushed at
+        The loop does nothing per event but pop, set the clock and call. The end is a mark pushed at
         `(until_ms, STOP_SEQ)`, after every event at `until_ms` whenever it is scheduled, whose callback
-        raises `_StopError`; the events run are counted from the heap's size and the sequence numbers drawn
-        (each push draws one) rather than one by one."""
+        raises `_StopError`: no peek at the heap's top per event. Events are counted by chunks of
+        `itertools.repeat`, whose iterations left (`length_hint`) tell where a chunk stopped: no count
+        per event."""
         heap = self.heap
         start = self.now
-        drawn = next(self.seq)
-        pending = len(heap)
         mark = (until_ms, STOP_SEQ, _stop, None)
         heappush(heap, mark)
+        every = progress_every if progress is not None else sys.maxsize
+        chunk = repeat(None, every)
+        n = 0
         stopped = False
         try:
-            if progress is None:
-                while True:
+            while True:
+                for _ in chunk:
                     time, _, callback, arg = heappop(heap)
                     self.now = time
                     callback(arg)
-            else:
-                while True:
-                    for _ in repeat(None, progress_every):
-                        time, _, callback, arg = heappop(heap)
-                        self.now = time
-                        callback(arg)
+                n += every
+                chunk = repeat(None, every)
+                if progress is not None:
                     progress(time)
         except _StopError:
             stopped = True
+            n -= 1  # the mark's iteration
         finally:
+            n += every - length_hint(chunk)  # the iterations the stopped chunk started
             if not stopped:  # a callback raised: the mark is still in the heap
                 heap.remove(mark)
                 heapify(heap)
-            # Each event pushed since `drawn` took one sequence number (the `next` here takes one more).
-            self.events += pending + (next(self.seq) - drawn - 1) - len(heap)
+            self.events += n
         self.now = max(start, until_ms)
 
     def stream(self, name: str) -> random.Random:

@@ -309,7 +309,8 @@ class Network:
             lane = made
         nbytes = message.nbytes
         messages = message.messages
-        one = nbytes / messages if messages > 1 else nbytes
+        # `1.0`, not `1`: a float-to-float comparison, which CPython specializes (`messages` is a float).
+        one = nbytes / messages if messages > 1.0 else nbytes
         delay = lane.delay_ms + one * lane.ms_per_byte
         route = lane.route
         if route is not None:
