@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
 from collections.abc import Callable
-from heapq import heappop, heappush
-from itertools import count
+from heapq import heapify, heappop, heappush
+from itertools import count, repeat
+from operator import length_hint
 from typing import Any
 
 Callback = Callable[[Any], None]
+
+# The sequence number of `Simulator.run`'s end mark: after any event's at the same time.
+STOP_SEQ = sys.maxsize
+
+
+class _StopError(Exception):
+    """Raised by the end mark's callback: the run has reached its end time."""
+
+
+def _stop(_: Any) -> None:
+    raise _StopError
 
 
 class Simulator:
@@ -41,22 +54,42 @@ class Simulator:
     def run(
         self, until_ms: float, progress: Callable[[float], None] | None = None, progress_every: int = 200_000
     ) -> None:
-        """Process events up to `until_ms`; `progress(now)` is called every `progress_every` events."""
+        """Process events up to `until_ms` (those at `until_ms` included); `progress(now)` is called every
+        `progress_every` events. Not reentrant: a callback must not call `run`.
+
+        The loop does nothing per event but pop, set the clock and call. The end is a mark pushed at
+        `(until_ms, STOP_SEQ)`, after every event at `until_ms` whenever it is scheduled, whose callback
+        raises `_StopError`: no peek at the heap's top per event. Events are counted by chunks of
+        `itertools.repeat`, whose iterations left (`length_hint`) tell where a chunk stopped: no count
+        per event."""
         heap = self.heap
+        start = self.now
+        mark = (until_ms, STOP_SEQ, _stop, None)
+        heappush(heap, mark)
+        every = progress_every if progress is not None else sys.maxsize
+        chunk = repeat(None, every)
         n = 0
+        stopped = False
         try:
-            while heap:
-                if heap[0][0] > until_ms:
-                    break
-                time, _, callback, arg = heappop(heap)
-                self.now = time
-                callback(arg)
-                n += 1
-                if progress is not None and n % progress_every == 0:
+            while True:
+                for _ in chunk:
+                    time, _, callback, arg = heappop(heap)
+                    self.now = time
+                    callback(arg)
+                n += every
+                chunk = repeat(None, every)
+                if progress is not None:
                     progress(time)
+        except _StopError:
+            stopped = True
+            n -= 1  # the mark's iteration
         finally:
+            n += every - length_hint(chunk)  # the iterations the stopped chunk started
+            if not stopped:  # a callback raised: the mark is still in the heap
+                heap.remove(mark)
+                heapify(heap)
             self.events += n
-        self.now = max(self.now, until_ms)
+        self.now = max(start, until_ms)
 
     def stream(self, name: str) -> random.Random:
         """An independent random stream per component, derived from the run seed and the name, so

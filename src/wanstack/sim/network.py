@@ -103,6 +103,10 @@ class Network:
         # Ways whose lanes' counters lag behind (`glide.Glide.send`): settled by `flush`.
         self.settling: list[Settling] = []
         self._asked: dict[str, int] = {}
+        # The lanes by source, then destination, for the hot path (two lookups of interned strings,
+        # no tuple built and hashed per message), and by pair in the order they were made, which
+        # `flush` adds them up in.
+        self._to: dict[str, dict[str, Lane]] = {}
         self._lanes: dict[tuple[str, str], Lane] = {}
         n = len(self.links)
         self.link_messages = [[0.0, 0.0] for _ in range(n)]  # per direction a→b, b→a
@@ -227,6 +231,7 @@ class Network:
         self.settling.clear()  # flushed just before: the ways of the old routes are done
         self._routes.clear()
         self._lanes.clear()
+        self._to.clear()
         self._forward.clear()
         self._reverse.clear()
         self._served.clear()
@@ -253,6 +258,7 @@ class Network:
                 route,
             )
         self._lanes[(a, b)] = lane
+        self._to.setdefault(a, {})[b] = lane
         return lane
 
     def _perturb(self, route: Route, message_bytes: float, total: float) -> float | None:
@@ -280,7 +286,7 @@ class Network:
 
     def delay(self, a: str, b: str, nbytes: float) -> float | None:
         """Delivery time of one message of `nbytes`, or None when there is no route."""
-        lane = self._lanes.get((a, b)) or self._lane(a, b)
+        lane = self._to.get(a, {}).get(b) or self._lane(a, b)
         if lane is None:
             return None
         total: float = lane.delay_ms + nbytes * lane.ms_per_byte
@@ -302,15 +308,18 @@ class Network:
         one) from site `a` to site `b`: `arrive(message)` runs when it gets there, `extra_ms` later than
         the network alone would (end-host processing). False, and the message counted as dropped, when
         there is no route. The hot path of every model."""
-        lane = self._lanes.get((a, b))
-        if lane is None:
-            lane = self._lane(a, b)
-            if lane is None:
+        try:
+            lane = self._to[a][b]
+        except KeyError:  # a new pair (or no route): a zero-cost `try` in CPython ≥ 3.11
+            made = self._lane(a, b)
+            if made is None:
                 self.dropped += int(message.messages)
                 return False
+            lane = made
         nbytes = message.nbytes
         messages = message.messages
-        one = nbytes / messages if messages > 1 else nbytes
+        # `1.0`, not `1`: a float-to-float comparison, which CPython specializes (`messages` is a float).
+        one = nbytes / messages if messages > 1.0 else nbytes
         delay = lane.delay_ms + one * lane.ms_per_byte
         route = lane.route
         if route is not None:
@@ -324,7 +333,10 @@ class Network:
                 delay = perturbed
             by_tag = self.wan_bytes_by_tag
             tag = message.tag
-            by_tag[tag] = by_tag.get(tag, 0.0) + nbytes
+            try:
+                by_tag[tag] += nbytes
+            except KeyError:
+                by_tag[tag] = 0.0 + nbytes  # the sum `get(tag, 0.0) + nbytes` would make
         lane.messages += messages
         lane.nbytes += nbytes
         sim = self.sim
@@ -333,7 +345,7 @@ class Network:
 
     def lane(self, a: str, b: str) -> Lane | None:
         """The pair's lane (None: no route)."""
-        return self._lanes.get((a, b)) or self._lane(a, b)
+        return self._to.get(a, {}).get(b) or self._lane(a, b)
 
     def count(self, lane: Lane, messages: float, nbytes: float, tag: str) -> None:
         """Count what a message carries on `lane`, as `send` does."""
@@ -345,7 +357,7 @@ class Network:
     def account(self, a: str, b: str, messages: float, nbytes: float, tag: str) -> None:
         """Count what a message from `a` to `b` carries, as `send` does, without delivering anything:
         for answers nobody waits on (a fluid batch's), whose timing does not matter."""
-        lane = self._lanes.get((a, b)) or self._lane(a, b)
+        lane = self._to.get(a, {}).get(b) or self._lane(a, b)
         if lane is None:
             return
         if lane.route is not None:
