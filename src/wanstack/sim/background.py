@@ -104,8 +104,11 @@ class Liveness:
             beat.down = True
 
     def reported(self, group: HostGroup, service: str, beat: Heartbeat, now: float) -> None:
-        """The group's `service` has just reported: seen up again if it was down."""
+        """The group's `service` has just reported: seen up again if it was down (and a nova-compute
+        report keeps its site's compute up: `compute_up`)."""
         beat.last_ok = now
+        if service == "nova-compute" and now > self.site_last_ok.get(group.site, 0.0):
+            self.site_last_ok[group.site] = now
         if beat.down:
             beat.down = False
             self.came_back(group.site, service, now)
@@ -220,8 +223,6 @@ class Background(OnWorld):
         its arrival, when the service's last report keeps it up until then anyway (nothing can tell
         the two apart); else at its arrival, as the hops would bring it."""
         net = self.net
-        if net.bulk_full:
-            return False
         if group.epoch != net.epoch:
             group.ways = self._plans(group)
             group.epoch = net.epoch
@@ -235,32 +236,26 @@ class Background(OnWorld):
         way = group.glides[which]
         if way is None:
             return False
-        arrival = way.arrival(self.sim.now)
-        if arrival >= net.quiet_until:
+        arrival = way.due(net)
+        if arrival is None:
             return False
         way.send(net, BACKGROUND)
         if beat is None:
             return True  # nobody waits for the resource tracker
         live = self.liveness
         nova = which == 0
+        service = "nova-compute" if nova else "neutron-agent"
         last = live.site_last_ok.get(group.site, 0.0) if nova else beat.last_ok
         if beat.down or arrival - min(last, beat.last_ok) > down_ms:
-            service = "nova-compute" if nova else "neutron-agent"
             self.sim.at(arrival, self._arrived, (group, service, beat))
-            return True
-        beat.last_ok = arrival
-        if nova and arrival > last:
-            live.site_last_ok[group.site] = arrival
+        else:
+            live.reported(group, service, beat, arrival)
         return True
 
     def _arrived(self, report: tuple[HostGroup, str, Heartbeat]) -> None:
         """A report sent in one step has arrived (`_glided`)."""
         group, service, beat = report
-        t = self.sim.now
-        live = self.liveness
-        if service == "nova-compute" and t > live.site_last_ok.get(group.site, 0.0):
-            live.site_last_ok[group.site] = t
-        live.reported(group, service, beat, t)
+        self.liveness.reported(group, service, beat, self.sim.now)
 
     def _plans(self, group: HostGroup) -> tuple[Glide | None, Glide | None, Glide | None]:
         """The group's three batches as legs (those of `_nova_report`, `_resource_tracker` and
@@ -309,10 +304,7 @@ class Background(OnWorld):
 
         def saved(_: Any) -> None:
             group.nova.pending = False
-            t = self.sim.now
-            if t > live.site_last_ok.get(group.site, 0.0):
-                live.site_last_ok[group.site] = t
-            live.reported(group, "nova-compute", group.nova, t)
+            live.reported(group, "nova-compute", group.nova, self.sim.now)
 
         def failed(_: Any) -> None:
             group.nova.pending = False

@@ -117,18 +117,17 @@ class ChainRunner:
         """Carry a fluid batch's legs in one event when nothing can happen to it on the way
         (`sim.glide`): `done(arg)` when the hops would have brought it in, the same bytes and jobs
         counted. False, and nothing done, otherwise: the caller sends it hop by hop."""
-        net = self.net
-        if self.host is not None or net.bulk_full:
+        if self.host is not None:
             return False
+        net = self.net
         way = plan(net, legs, messages)
         if way is None or not way.clear():
             return False
-        sim = net.sim
-        arrival = way.arrival(sim.now)
-        if arrival >= net.quiet_until:
+        arrival = way.due(net)
+        if arrival is None:
             return False
         way.count(net, tag)
-        sim.at(arrival, done, arg)
+        net.sim.at(arrival, done, arg)
         return True
 
     def cross(self, m: Message, extra_ms: float) -> None:

@@ -44,14 +44,17 @@ class Glide:
         self.wan_bytes = sum(nbytes for lane, nbytes in counts if lane.route is not None)
         self.sent = 0
 
-    def arrival(self, now: float) -> float:
-        """When a batch sent now is through: each hop's delay added as its own event would add it
-        (`Network.send`: now + the network's delay + the ends' cost), so the sum is the same to the
-        last bit."""
-        t = now
+    def due(self, net: Network) -> float | None:
+        """When a batch sent now is through, or None when something could happen to it on the way: a
+        link full of bulk flows (its messages wait behind them), or a fault due before it arrives.
+        Each hop's delay is added as its own event would add it (`Network.send`: now + the network's
+        delay + the ends' cost), so the sum is the same to the last bit."""
+        if net.bulk_full:
+            return None
+        t = net.sim.now
         for delay, extra in self.steps:
             t = t + delay + extra
-        return t
+        return t if t < net.quiet_until else None
 
     def clear(self) -> bool:
         """Whether every station on the way passes the batch at once (up, below saturation, no

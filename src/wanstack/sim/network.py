@@ -286,7 +286,7 @@ class Network:
 
     def delay(self, a: str, b: str, nbytes: float) -> float | None:
         """Delivery time of one message of `nbytes`, or None when there is no route."""
-        lane = self._to.get(a, {}).get(b) or self._lane(a, b)
+        lane = self.lane(a, b)
         if lane is None:
             return None
         total: float = lane.delay_ms + nbytes * lane.ms_per_byte
@@ -357,13 +357,9 @@ class Network:
     def account(self, a: str, b: str, messages: float, nbytes: float, tag: str) -> None:
         """Count what a message from `a` to `b` carries, as `send` does, without delivering anything:
         for answers nobody waits on (a fluid batch's), whose timing does not matter."""
-        lane = self._to.get(a, {}).get(b) or self._lane(a, b)
-        if lane is None:
-            return
-        if lane.route is not None:
-            self.wan_bytes_by_tag[tag] = self.wan_bytes_by_tag.get(tag, 0.0) + nbytes
-        lane.messages += messages
-        lane.nbytes += nbytes
+        lane = self.lane(a, b)
+        if lane is not None:
+            self.count(lane, messages, nbytes, tag)
 
     @property
     def wan_bytes_total(self) -> float:

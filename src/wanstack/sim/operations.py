@@ -175,23 +175,18 @@ class Runner(OnWorld):
             self._exchange(op, hops[:1], nbytes, lambda _: then(op), lost)
             return
         user = step.client is Role.USER and op.returned < 0
+
         # One request, for the operation's own server, also where a step asks per server (`Http.
         # per_server`): in a run the resource tracker tracks every other server on the host.
-        left = [1]
-
-        def next_request(_: Any = None) -> None:
-            if left[0] == 0:
-                if user:
-                    op.returned = self.sim.now
-                if step.needs_agent and not self.liveness.agent_up(op.site):
-                    self._finish(op, "failed", "PortBindingFailed: the host's L2 agent is seen dead")
-                    return
-                then(op)
+        def answered(_: Any) -> None:
+            if user:
+                op.returned = self.sim.now
+            if step.needs_agent and not self.liveness.agent_up(op.site):
+                self._finish(op, "failed", "PortBindingFailed: the host's L2 agent is seen dead")
                 return
-            left[0] -= 1
-            self._exchange(op, hops, nbytes, next_request, lost)
+            then(op)
 
-        next_request()
+        self._exchange(op, hops, nbytes, answered, lost)
 
     def hold(self, step: wf.Hold, inner: Steps[Operation], op: Operation, then: Next) -> None:
         key = (op.site, op.host, step.lock)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
-from heapq import heappush
 from typing import Any
 
 from wanstack.sim.kernel import Simulator
@@ -139,22 +138,7 @@ class Station:
             if wait > 0:
                 self.sim.after(wait, self._enter, (work, done, arg))
                 return
-        # `_enter`, written out: every job of a run where every host is simulated passes here.
-        sim = self.sim
-        now = sim.now
-        dt = now - self._last
-        if dt:
-            self._busy_area += self.busy * dt
-            self._queue_area += len(self.queue) * dt
-            self._last = now
-        self.jobs += int(work) if work >= 1 else 1
-        duration = self.service_ms * work
-        if self.busy < self.workers:
-            self.busy += 1
-            heappush(sim.heap, (now + duration, next(sim.seq), self._finish, (done, arg)))
-        else:
-            self.queue.append((duration, done, arg))
-            self.max_queue = max(self.max_queue, len(self.queue))
+        self._enter((work, done, arg))
 
     def _enter(self, job: tuple[float, Callable[[Any], None], Any]) -> None:
         work, done, arg = job
@@ -169,17 +153,10 @@ class Station:
             self.max_queue = max(self.max_queue, len(self.queue))
 
     def _finish(self, job: tuple[Callable[[Any], None], Any]) -> None:
-        sim = self.sim
-        now = sim.now
-        queue = self.queue
-        dt = now - self._last  # `_account`, written out
-        if dt:
-            self._busy_area += self.busy * dt
-            self._queue_area += len(queue) * dt
-            self._last = now
-        if queue:
-            duration, done, arg = queue.popleft()
-            heappush(sim.heap, (now + duration, next(sim.seq), self._finish, (done, arg)))
+        self._account()
+        if self.queue:
+            duration, done, arg = self.queue.popleft()
+            self.sim.after(duration, self._finish, (done, arg))
         else:
             self.busy -= 1
         job[0](job[1])
