@@ -330,44 +330,7 @@ class Background(OnWorld):
         if self.fluid and self._glided(group, 1, None, 0.0):
             return
         group.tracker_pending = not self.fluid
-
-        def finished(_: Any) -> None:
-            group.tracker_pending = False
-
-        roles = self.roles.of(group.site)
-        conductor, station = roles[Role.CONDUCTOR]
-        placement, pst = roles[Role.PLACEMENT]
-        p = self.params
-        m = self.messaging.of(group.site)
-        k = group.hosts
-
-        def call(n: int) -> None:
-            if n == 3:
-                self.chains.run(
-                    Message(
-                        hops=round_trip(group.site, placement, pst),
-                        nbytes=p.http_request_bytes * k,
-                        messages=k,
-                        done=finished,
-                        lost=finished,
-                        fluid=self.fluid,
-                    )
-                )
-                return
-            m.call(
-                group.site,
-                conductor,
-                station,
-                request_bytes=p.rpc_small_bytes * k,
-                reply_bytes=p.rpc_object_bytes * k,
-                done=lambda _: call(n + 1),
-                failed=finished,
-                messages=k,
-                fluid=self.fluid,
-                report=True,
-            )
-
-        call(0)
+        _TrackerRun(self, group).next()
 
     def _neutron_report(self, group: HostGroup) -> None:
         now = self.sim.now
@@ -429,3 +392,53 @@ class Background(OnWorld):
             messages=group.hosts,
             report=True,
         )
+
+
+class _TrackerRun:
+    """One run of a host group's resource tracker sent call by call (`Background._resource_tracker`):
+    three conductor calls one after the other, then Placement's inventory request. An object rather
+    than a closure that calls itself: such a closure is a reference cycle, left for the cyclic garbage
+    collector, whose passes over 100,000 hosts' runs took a third of an exact hour."""
+
+    __slots__ = ("bg", "group", "n")
+
+    def __init__(self, bg: Background, group: HostGroup) -> None:
+        self.bg = bg
+        self.group = group
+        self.n = 0
+
+    def next(self, _: Any = None) -> None:
+        bg, group = self.bg, self.group
+        roles = bg.roles.of(group.site)
+        p = bg.params
+        k = group.hosts
+        if self.n == 3:
+            placement, pst = roles[Role.PLACEMENT]
+            bg.chains.run(
+                Message(
+                    hops=round_trip(group.site, placement, pst),
+                    nbytes=p.http_request_bytes * k,
+                    messages=k,
+                    done=self.finished,
+                    lost=self.finished,
+                    fluid=bg.fluid,
+                )
+            )
+            return
+        self.n += 1
+        conductor, station = roles[Role.CONDUCTOR]
+        bg.messaging.of(group.site).call(
+            group.site,
+            conductor,
+            station,
+            request_bytes=p.rpc_small_bytes * k,
+            reply_bytes=p.rpc_object_bytes * k,
+            done=self.next,
+            failed=self.finished,
+            messages=k,
+            fluid=bg.fluid,
+            report=True,
+        )
+
+    def finished(self, _: Any = None) -> None:
+        self.group.tracker_pending = False

@@ -23,6 +23,7 @@ from wanstack.sim.faults import Faults
 from wanstack.sim.host import BenchHost
 from wanstack.sim.inventory import Inventory
 from wanstack.sim.inventory_watch import InventoryWatch
+from wanstack.sim.kernel import collector_out_of_the_way
 from wanstack.sim.openstack import local_delete, workflows
 from wanstack.sim.operations import Runner
 from wanstack.sim.params import Params
@@ -131,7 +132,8 @@ class Engine:
             resolution_ms=scenario.run.resolution_s * 1000.0,
         )
         series.start()
-        self.sim.run(duration, None if progress is None else (lambda now: progress(now / duration)))
+        with collector_out_of_the_way():
+            self.sim.run(duration, None if progress is None else (lambda now: progress(now / duration)))
         self.net.flush()
         if progress is not None:
             progress(1.0)

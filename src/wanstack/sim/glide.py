@@ -25,7 +25,7 @@ class Glide:
     """A batch's legs worked out for the routes of one `Network.epoch`: the delay they add up to,
     the lanes and bytes they count, the stations they pass and the jobs they count there."""
 
-    __slots__ = ("counts", "jobs", "messages", "sent", "stations", "steps", "wan_bytes")
+    __slots__ = ("counts", "jobs", "messages", "sent", "stations", "terms", "wan_bytes")
 
     def __init__(
         self,
@@ -34,7 +34,9 @@ class Glide:
         stations: tuple[Station, ...],
         messages: float,
     ) -> None:
-        self.steps = steps
+        # Each hop's delay and end cost in the order its event adds them, zeros left out (adding 0.0
+        # leaves a finite time as it is): `due` adds them one by one.
+        self.terms = tuple(x for step in steps for x in step if x)
         self.counts = counts
         self.stations = stations
         self.messages = messages
@@ -52,8 +54,8 @@ class Glide:
         if net.bulk_full:
             return None
         t = net.sim.now
-        for delay, extra in self.steps:
-            t = t + delay + extra
+        for x in self.terms:
+            t += x
         return t if t < net.quiet_until else None
 
     def clear(self) -> bool:

@@ -7,10 +7,13 @@ order, which makes runs deterministic (same seed, same event order, same numbers
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import random
 import sys
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heapify, heappop, heappush
 from itertools import count, repeat
 from operator import length_hint
@@ -20,6 +23,29 @@ Callback = Callable[[Any], None]
 
 # The sequence number of `Simulator.run`'s end mark: after any event's at the same time.
 STOP_SEQ = sys.maxsize
+
+
+# The cyclic garbage collector's first threshold while a run's events are processed (CPython's default
+# is 700 allocations): see `collector_out_of_the_way`.
+RUN_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def collector_out_of_the_way() -> Iterator[None]:
+    """While a run's events are processed: the objects made before it (a large run's hosts, stations,
+    routes) frozen out of the cyclic collector's passes (`gc.freeze`), and a pass every 10,000
+    allocations rather than 700. A run makes and drops millions of short-lived objects (messages, their
+    callbacks); each pass walked every host's state again, which took a third of an exact hour at
+    100,000 hosts (47.2 s against 29.9 s without the collector for a simulated minute; 30.6 s like
+    this). Both are put back after the run."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(RUN_GC_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 class _StopError(Exception):
@@ -33,7 +59,7 @@ def _stop(_: Any) -> None:
 class Simulator:
     """Simulated time is in milliseconds, as a float."""
 
-    __slots__ = ("events", "heap", "now", "seed", "seq")
+    __slots__ = ("events", "heap", "now", "seed", "seq", "until")
 
     def __init__(self, seed: int = 0) -> None:
         self.now = 0.0
@@ -43,6 +69,8 @@ class Simulator:
         # pushes `(time, next(seq), callback, arg)` itself); everything else uses `at` and `after`.
         self.heap: list[tuple[float, int, Callback, Any]] = []
         self.seq = count()
+        # The end of the run in progress (`run`): what happens after it is not counted.
+        self.until = 0.0
 
     def at(self, time_ms: float, callback: Callback, arg: Any = None) -> None:
         """Run `callback(arg)` at absolute time `time_ms` (never before now)."""
@@ -64,6 +92,7 @@ class Simulator:
         per event."""
         heap = self.heap
         start = self.now
+        self.until = until_ms
         mark = (until_ms, STOP_SEQ, _stop, None)
         heappush(heap, mark)
         every = progress_every if progress is not None else sys.maxsize
@@ -123,8 +152,10 @@ class Periodic:
         self.sim = sim
         self.period_ms = period_ms
         order = sorted(range(len(tasks)), key=lambda i: tasks[i][:2])
-        self._at = [sim.now + tasks[i][0] for i in order]
-        self._seq = [tasks[i][1] for i in order]
+        # Arrays of machine numbers rather than lists of number objects: a million hosts' next times
+        # and places stay in a few contiguous blocks the processor's caches hold.
+        self._at = array("d", [sim.now + tasks[i][0] for i in order])
+        self._seq = array("q", [tasks[i][1] for i in order])
         self._tasks = [(tasks[i][2], tasks[i][3]) for i in order]
         self._i = 0
         if tasks:

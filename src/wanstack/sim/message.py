@@ -40,6 +40,8 @@ class Message:
     an overload backlog. `report`: a periodic report, whose handler costs a station its `report_work`
     rather than a request's. `sender`: the process that sends it where it is not the client at the
     first hop's site (a server's reply; only the bench-host plug-in tells processes apart).
+    `reply_at`: where a call's reply starts, in a call carried as one message (0: none): the reply's
+    hops carry `reply_nbytes` and are not a report; the library's cost is paid at both ends of each part.
     `done(arg)` runs once the last hop is through; `lost(arg)` when a hop has no route or reaches a
     station that is down. `at`: hops started so far (the one in progress is `hops[at - 1]`).
 
@@ -57,6 +59,8 @@ class Message:
         "lost",
         "messages",
         "nbytes",
+        "reply_at",
+        "reply_nbytes",
         "report",
         "sender",
         "tag",
@@ -76,6 +80,8 @@ class Message:
         fluid: bool = False,
         sender: Hashable | None = None,
         report: bool = False,
+        reply_at: int = 0,
+        reply_nbytes: float = 0.0,
     ) -> None:
         self.hops = hops
         self.nbytes = nbytes
@@ -88,6 +94,8 @@ class Message:
         self.fluid = fluid
         self.sender = sender
         self.report = report
+        self.reply_at = reply_at
+        self.reply_nbytes = reply_nbytes
         self.at = 0
 
     def __repr__(self) -> str:

@@ -96,6 +96,27 @@ class Messaging:
         def lost(_: Any) -> None:
             sim.at(start + self.timeout_ms, failed, arg)
 
+        if inner is None and not fluid and self.chains.host is None and self.chains.ahead:
+            # Request and reply as one message: the server answers as soon as its station is done, so
+            # its reply can leave with no event of its own (`ChainRunner.served`).
+            request = self.rpc.request_hops(src, dst, server)
+            self.chains.run(
+                Message(
+                    hops=request + self.rpc.reply_hops(dst, src),
+                    nbytes=request_bytes,
+                    messages=messages,
+                    done=done,
+                    lost=lost,
+                    arg=arg,
+                    end_ms=call_ms,
+                    tag=tag,
+                    report=report,
+                    reply_at=len(request),
+                    reply_nbytes=reply_bytes,
+                )
+            )
+            return
+
         def reply() -> None:
             # Sent by the server's process, not by a client at its site.
             self.chains.run(

@@ -302,12 +302,20 @@ class Network:
         return self.bulk_queue_ms * sum(1 for i in link_ids if i in full)
 
     def send(
-        self, a: str, b: str, message: Message, arrive: Callable[[Message], None], extra_ms: float
+        self,
+        a: str,
+        b: str,
+        message: Message,
+        arrive: Callable[[Message], None],
+        extra_ms: float,
+        *,
+        depart_ms: float | None = None,
     ) -> bool:
         """Deliver `message` (its `messages` messages of `nbytes` bytes in all: a batch when more than
         one) from site `a` to site `b`: `arrive(message)` runs when it gets there, `extra_ms` later than
         the network alone would (end-host processing). False, and the message counted as dropped, when
-        there is no route. The hot path of every model."""
+        there is no route. `depart_ms`: when it leaves, if later than now (a hop sent ahead of its
+        departure: `chain.ChainRunner.served`). The hot path of every model."""
         try:
             lane = self._to[a][b]
         except KeyError:  # a new pair (or no route): a zero-cost `try` in CPython ≥ 3.11
@@ -340,7 +348,8 @@ class Network:
         lane.messages += messages
         lane.nbytes += nbytes
         sim = self.sim
-        heappush(sim.heap, (sim.now + delay + extra_ms, next(sim.seq), arrive, message))
+        depart = sim.now if depart_ms is None else depart_ms
+        heappush(sim.heap, (depart + delay + extra_ms, next(sim.seq), arrive, message))
         return True
 
     def lane(self, a: str, b: str) -> Lane | None:

@@ -1,6 +1,6 @@
 """Queueing stations: a service instance (or broker, router, database) with `workers` servers and a
-FIFO queue. A job holds one worker for its service time. Utilisation and queue length are kept as
-time integrals, so they cost O(1) per job.
+FIFO queue. A job holds one worker for its service time, worked out when it enters (`Station.take`):
+one event per job. Utilisation and queue length cost O(1) per job.
 
 Background load can also be *fluid*: a rate of jobs that is not simulated one by one (aggregated
 background traffic). A discrete job then first waits as it would behind that load: with probability
@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
+from heapq import heappush, heapreplace
 from typing import Any
 
 from wanstack.sim.kernel import Simulator
@@ -38,24 +39,31 @@ def erlang_c(servers: int, load: float) -> float:
 class Station:
     """One queueing station, by (kind, site): `workers` servers in front of a FIFO queue, each job holding one
     for `service_ms` per unit of work, behind the station's fluid background load if it has one; `up` is False
-    while a fault has taken it. Utilisation and queue length are kept as time integrals."""
+    while a fault has taken it.
+
+    A job's times are worked out when it enters (Lindley's recursion for c servers, Kiefer & Wolfowitz
+    1955): it starts when the earliest free server frees up, or at once, and ends its service later. Jobs
+    enter in simulated-time order, so this gives the times a queue served event by event gives (the same
+    sums, to the last bit), with one event per job (its end) rather than two, and no per-event accounting:
+    the busy time is the work taken on less what is still ahead of now, the queue's time the waits taken
+    on less what is still ahead. Work once taken on is carried out even if the station goes down (what
+    arrives at a station down is lost: `chain.ChainRunner`)."""
 
     __slots__ = (
         "_bg_area",
         "_bg_last",
         "_busy_area",
-        "_last",
+        "_free",
         "_queue_area",
         "_rng",
+        "_starts",
         "_wait_mean",
         "_wait_p",
         "backlog",
         "bg_load",
-        "busy",
         "jobs",
         "key",
         "max_queue",
-        "queue",
         "report_work",
         "service_ms",
         "sim",
@@ -70,14 +78,16 @@ class Station:
         self.service_ms = service_ms
         # A periodic report's work in units of `service_ms` (`Message.report`; `StationParams.report_ms`).
         self.report_work = 1.0
-        self.busy = 0
-        self.queue: deque[tuple[float, Callable[[Any], None], Any]] = deque()
+        # When each server is free again (a min-heap), and the start times of the jobs still waiting
+        # (nondecreasing: FIFO), whose count is the queue's length.
+        self._free = [0.0] * workers
+        self._starts: deque[float] = deque()
         self.jobs = 0
         self.max_queue = 0
         self.up = True
+        # Work and waits taken on so far, including what is still ahead of now.
         self._busy_area = 0.0
         self._queue_area = 0.0
-        self._last = 0.0
         # Fluid background load (Erlangs), its backlog (server-ms of work) and waiting law.
         self.bg_load = 0.0
         self.backlog = 0.0
@@ -86,14 +96,6 @@ class Station:
         self._wait_p = 0.0
         self._wait_mean = 0.0
         self._rng: random.Random | None = None
-
-    def _account(self) -> None:
-        now = self.sim.now
-        dt = now - self._last
-        if dt:
-            self._busy_area += self.busy * dt
-            self._queue_area += len(self.queue) * dt
-            self._last = now
 
     # --- fluid background ----------------------------------------------------------------------
     def set_background(self, jobs_per_ms: float) -> None:
@@ -132,51 +134,79 @@ class Station:
 
     # --- discrete jobs -------------------------------------------------------------------------
     def submit(self, work: float, done: Callable[[Any], None], arg: Any) -> None:
-        """Serve a job of `work` service units (1 = one message; a batch of k messages = k)."""
+        """Serve a job of `work` service units (1 = one message; a batch of k messages = k): `done(arg)`
+        when its service ends. A job behind fluid background load enters the queue once it has waited
+        behind that load."""
         if self.bg_load:
             wait = self.background_wait()
             if wait > 0:
                 self.sim.after(wait, self._enter, (work, done, arg))
                 return
-        self._enter((work, done, arg))
+        self.take(work, done, arg)
 
     def _enter(self, job: tuple[float, Callable[[Any], None], Any]) -> None:
-        work, done, arg = job
-        self._account()
+        self.take(*job)
+
+    def submit_after(self, wait: float, work: float, served: Callable[[Any, float], None], arg: Any) -> None:
+        """A job that enters the queue `wait` from now: `served(arg, end)` then, `end` the end of its
+        service (`serve`)."""
+        self.sim.after(wait, self._enter_later, (work, served, arg))
+
+    def _enter_later(self, job: tuple[float, Callable[[Any, float], None], Any]) -> None:
+        work, served, arg = job
+        served(arg, self.serve(work))
+
+    def take(self, work: float, done: Callable[[Any], None], arg: Any) -> None:
+        """A job enters the queue now: `done(arg)` at the end of its service (`serve`)."""
+        end = self.serve(work)
+        sim = self.sim
+        heappush(sim.heap, (end, next(sim.seq), done, arg))
+
+    def serve(self, work: float) -> float:
+        """A job enters the queue now: its start and end worked out at once; returns its end."""
+        now = self.sim.now
         self.jobs += int(work) if work >= 1 else 1
         duration = self.service_ms * work
-        if self.busy < self.workers:
-            self.busy += 1
-            self.sim.after(duration, self._finish, (done, arg))
-        else:
-            self.queue.append((duration, done, arg))
-            self.max_queue = max(self.max_queue, len(self.queue))
-
-    def _finish(self, job: tuple[Callable[[Any], None], Any]) -> None:
-        self._account()
-        if self.queue:
-            duration, done, arg = self.queue.popleft()
-            self.sim.after(duration, self._finish, (done, arg))
-        else:
-            self.busy -= 1
-        job[0](job[1])
+        free = self._free
+        first = free[0]
+        if first <= now:
+            end = now + duration
+        else:  # every server is busy: it waits for the first to free up
+            end = first + duration
+            self._queue_area += first - now
+            starts = self._starts
+            while starts and starts[0] <= now:
+                starts.popleft()
+            starts.append(first)
+            self.max_queue = max(self.max_queue, len(starts))
+        self._busy_area += duration
+        heapreplace(free, end)
+        return end
 
     # --- statistics ----------------------------------------------------------------------------
+    def _busy_so_far(self) -> float:
+        """Server time spent up to now: what servers have taken on, less what is still ahead of now
+        (a server's work ahead is back to back up to when it is free: a job taken on before now starts
+        at once or when the job before it ends)."""
+        now = self.sim.now
+        return self._busy_area - sum(f - now for f in self._free if f > now)
+
+    def _queued_so_far(self) -> float:
+        now = self.sim.now
+        return self._queue_area - sum(s - now for s in self._starts if s > now)
+
     def utilisation(self, elapsed_ms: float) -> float:
-        self._account()
         self._account_background()
         if elapsed_ms <= 0:
             return 0.0
-        return min(1.0, (self._busy_area + self._bg_area) / (elapsed_ms * self.workers))
+        return min(1.0, (self._busy_so_far() + self._bg_area) / (elapsed_ms * self.workers))
 
     def mean_queue(self, elapsed_ms: float) -> float:
-        self._account()
-        return self._queue_area / elapsed_ms if elapsed_ms > 0 else 0.0
+        return self._queued_so_far() / elapsed_ms if elapsed_ms > 0 else 0.0
 
     def busy_area(self) -> float:
-        self._account()
         self._account_background()
-        return self._busy_area + self._bg_area
+        return self._busy_so_far() + self._bg_area
 
 
 class Stations:
