@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 HOSTS_PER_SITE = 100
 
@@ -123,7 +124,8 @@ def one(sites: int, model: str, duration_s: float, fluid: bool, plane: str) -> d
 
     infra = parse(scenario(sites, model, duration_s, plane), "scale.yaml")
     start = time.perf_counter()
-    result = simulate(infra, SimOptions(fluid_background=fluid))
+    # Every host on its own runs for many minutes: say how far it is, on stderr (stdout is the result).
+    result = simulate(infra, SimOptions(fluid_background=fluid), None if fluid else progress(sites, start))
     wall = time.perf_counter() - start
     busiest = max(result.stations, key=lambda s: s.utilisation)
     return {
@@ -139,10 +141,27 @@ def one(sites: int, model: str, duration_s: float, fluid: bool, plane: str) -> d
     }
 
 
+def progress(sites: int, start: float) -> Callable[[float], None]:
+    """A line on stderr at every 5 % of the simulated time: how far, and the wall time so far."""
+    shown = [-1]
+
+    def show(fraction: float) -> None:
+        step = int(fraction * 20)
+        if step > shown[0]:
+            shown[0] = step
+            wall = time.perf_counter() - start
+            print(
+                f"  {sites * HOSTS_PER_SITE:,} hosts, exact: {fraction:.0%} simulated, {wall:.0f} s",
+                file=sys.stderr,
+            )
+
+    return show
+
+
 def run(sites: int, model: str, duration_s: float, fluid: bool, plane: str) -> dict[str, object]:
-    """Each case in a fresh process, so its peak RSS is its own."""
+    """Each case in a fresh process, so its peak RSS is its own (its progress lines pass through)."""
     cmd = [sys.executable, __file__, "--one", str(sites), model, str(duration_s), str(int(fluid)), plane]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
