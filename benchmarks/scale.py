@@ -151,7 +151,7 @@ def progress(sites: int, start: float) -> Callable[[float], None]:
             shown[0] = step
             wall = time.perf_counter() - start
             print(
-                f"  {sites * HOSTS_PER_SITE:,} hosts, exact: {fraction:.0%} simulated, {wall:.0f} s",
+                f"  {sites:,} sites, exact: {fraction:.0%} simulated, {wall:.0f} s",
                 file=sys.stderr,
             )
 
