@@ -400,20 +400,21 @@ class _TrackerRun:
     than a closure that calls itself: such a closure is a reference cycle, left for the cyclic garbage
     collector, whose passes over 100,000 hosts' runs took a third of an exact hour."""
 
-    __slots__ = ("bg", "group", "n")
+    __slots__ = ("bg", "group", "messaging", "n", "roles")
 
     def __init__(self, bg: Background, group: HostGroup) -> None:
         self.bg = bg
         self.group = group
+        self.roles = bg.roles.of(group.site)
+        self.messaging = bg.messaging.of(group.site)
         self.n = 0
 
     def next(self, _: Any = None) -> None:
         bg, group = self.bg, self.group
-        roles = bg.roles.of(group.site)
         p = bg.params
         k = group.hosts
         if self.n == 3:
-            placement, pst = roles[Role.PLACEMENT]
+            placement, pst = self.roles[Role.PLACEMENT]
             bg.chains.run(
                 Message(
                     hops=round_trip(group.site, placement, pst),
@@ -426,8 +427,8 @@ class _TrackerRun:
             )
             return
         self.n += 1
-        conductor, station = roles[Role.CONDUCTOR]
-        bg.messaging.of(group.site).call(
+        conductor, station = self.roles[Role.CONDUCTOR]
+        self.messaging.call(
             group.site,
             conductor,
             station,

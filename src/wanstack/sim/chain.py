@@ -82,7 +82,7 @@ class ChainRunner:
     processes run on (`HostModel`); None, a machine each, is written out in the runner itself, the
     hot path of every WAN study (a model's two calls per hop would add to each)."""
 
-    __slots__ = ("_arrive", "host", "net")
+    __slots__ = ("_arrive", "_served", "host", "net")
 
     # Whether a hop on a site may be sent ahead of its departure (`served`), and a call carried as one
     # message (`messaging.Messaging.call`): off, each leaves at an event of its own (tests hold the two
@@ -94,6 +94,7 @@ class ChainRunner:
         self.host = host
         # Bound once: `self._arrived` would make a new bound method for every message sent.
         self._arrive = self._arrived
+        self._served = self.served
 
     def run(self, m: Message) -> None:
         """Carry `m` on from its next hop (`m.at`): a new message from its first."""
@@ -210,16 +211,10 @@ class ChainRunner:
             else:
                 self.run(m)
         else:
-            work = m.messages * station.report_work if m.report else m.messages
-            if station.bg_load:
-                wait = station.background_wait()
-                if wait > 0:
-                    station.submit_after(wait, work, self.served, m)
-                    return
-            self.served(m, station.serve(work))
+            station.enter(m.messages * station.report_work if m.report else m.messages, self._served, m)
 
     def served(self, m: Message, end: float) -> None:
-        """`m`'s station is done with it at `end` (its service worked out when it entered: `Station.serve`).
+        """`m`'s station is done with it at `end` (its service worked out when it entered: `Station.enter`).
         Its next hop is sent at once, to leave at `end`, when it stays on the site (to another service
         there: nothing on the LAN changes before it leaves) and `end` comes before the next fault and the
         run's end, which read or change the lanes' counters. That saves an event at every station a

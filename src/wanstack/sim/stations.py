@@ -1,5 +1,5 @@
 """Queueing stations: a service instance (or broker, router, database) with `workers` servers and a
-FIFO queue. A job holds one worker for its service time, worked out when it enters (`Station.take`):
+FIFO queue. A job holds one worker for its service time, worked out when it enters (`Station.serve`):
 one event per job. Utilisation and queue length cost O(1) per job.
 
 Background load can also be *fluid*: a rate of jobs that is not simulated one by one (aggregated
@@ -135,32 +135,28 @@ class Station:
     # --- discrete jobs -------------------------------------------------------------------------
     def submit(self, work: float, done: Callable[[Any], None], arg: Any) -> None:
         """Serve a job of `work` service units (1 = one message; a batch of k messages = k): `done(arg)`
-        when its service ends. A job behind fluid background load enters the queue once it has waited
+        when its service ends."""
+        self.enter(work, self._ended, (done, arg))
+
+    def enter(self, work: float, served: Callable[[Any, float], None], arg: Any) -> None:
+        """A job of `work` service units enters the queue: `served(arg, end)` as it enters, `end` the
+        end of its service (`serve`). A job behind fluid background load enters once it has waited
         behind that load."""
         if self.bg_load:
             wait = self.background_wait()
             if wait > 0:
-                self.sim.after(wait, self._enter, (work, done, arg))
+                self.sim.after(wait, self._enter_later, (work, served, arg))
                 return
-        self.take(work, done, arg)
-
-    def _enter(self, job: tuple[float, Callable[[Any], None], Any]) -> None:
-        self.take(*job)
-
-    def submit_after(self, wait: float, work: float, served: Callable[[Any, float], None], arg: Any) -> None:
-        """A job that enters the queue `wait` from now: `served(arg, end)` then, `end` the end of its
-        service (`serve`)."""
-        self.sim.after(wait, self._enter_later, (work, served, arg))
+        served(arg, self.serve(work))
 
     def _enter_later(self, job: tuple[float, Callable[[Any, float], None], Any]) -> None:
         work, served, arg = job
         served(arg, self.serve(work))
 
-    def take(self, work: float, done: Callable[[Any], None], arg: Any) -> None:
-        """A job enters the queue now: `done(arg)` at the end of its service (`serve`)."""
-        end = self.serve(work)
+    def _ended(self, job: tuple[Callable[[Any], None], Any], end: float) -> None:
+        """`submit`'s job: its `done(arg)` at the end of its service."""
         sim = self.sim
-        heappush(sim.heap, (end, next(sim.seq), done, arg))
+        heappush(sim.heap, (end, next(sim.seq), job[0], job[1]))
 
     def serve(self, work: float) -> float:
         """A job enters the queue now: its start and end worked out at once; returns its end."""
