@@ -57,6 +57,40 @@ def test_a_path_from_a_stopped_dijkstra_is_the_whole_trees(seed: int, sites: int
     assert paths(10**9) == paths(1)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), sites=st.integers(2, 30), cuts=st.integers(0, 3))
+def test_a_path_on_a_tree_backbone_is_the_dijkstra_runs(seed: int, sites: int, cuts: int) -> None:
+    """A hierarchy without cross links: its one path between two sites, climbed to their common
+    ancestor, is what Dijkstra finds, with links and sites down (then none)."""
+    rng = random.Random(seed)
+    names = [f"s{i}" for i in range(sites)]
+    links = [
+        WanLink(names[rng.randrange(i)], names[i], float(rng.randint(1, 3)), 1.0, 0.0, 1000.0, 0.0)
+        for i in range(1, sites)
+    ]
+    topo = Topology(names, links)
+
+    def paths(tree: bool) -> list[list[str] | None]:
+        net = Network(Simulator(seed=1), topo, lan_delay_ms=0.05)
+        assert net._tree is not None
+        if not tree:
+            net._tree = None
+        cut = random.Random(seed)
+        for _ in range(cuts):
+            if cut.random() < 0.5:
+                link = cut.choice(links)
+                net.set_link(link.a, link.b, False)
+            else:
+                net.set_site(cut.choice(names), False)
+        return [net.path(a, b) for a, b in itertools.permutations(names, 2)]
+
+    assert paths(tree=True) == paths(tree=False)
+
+
+def test_a_mesh_backbone_is_routed_by_dijkstra() -> None:
+    assert Network(Simulator(seed=1), random_topology(3, 12), lan_delay_ms=0.05)._tree is None
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     firsts=st.lists(st.integers(0, 9), min_size=1, max_size=12),
@@ -85,8 +119,8 @@ def test_periodic_tasks_run_when_and_in_the_order_tasks_rescheduling_themselves_
             sim.after(period / 2, lambda _: seen.append((sim.now, name + "'")))
 
         if shared:
-            tasks = [(float(t), next(sim.seq), task, f"t{i}") for i, t in enumerate(firsts)]
-            Periodic(sim, period, tasks)
+            tasks = [(float(t), next(sim.seq), f"t{i}") for i, t in enumerate(firsts)]
+            Periodic(sim, period, task, tasks)
         else:
             for i, t in enumerate(firsts):
                 sim.after(float(t), itself, f"t{i}")

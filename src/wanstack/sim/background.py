@@ -26,7 +26,7 @@ import numpy as np
 from wanstack.results.schema import Outage
 from wanstack.scenario.workload import Background as BackgroundTraffic
 from wanstack.sim.glide import Glide, Leg, plan
-from wanstack.sim.kernel import Callback, Periodic
+from wanstack.sim.kernel import Periodic
 from wanstack.sim.message import BACKGROUND, Hop, Message, round_trip
 from wanstack.sim.workflows import Role
 from wanstack.sim.world import OnWorld
@@ -162,18 +162,18 @@ class Background(OnWorld):
         sim = self.sim
         rng = sim.stream("background")
         seq = sim.seq
-        nova: list[tuple[float, int, Callback, Any]] = []
-        tracker: list[tuple[float, int, Callback, Any]] = []
-        agents: list[tuple[float, int, Callback, Any]] = []
+        nova: list[tuple[float, int, HostGroup]] = []
+        tracker: list[tuple[float, int, HostGroup]] = []
+        agents: list[tuple[float, int, HostGroup]] = []
         for group in self.groups:
             # Services start at random moments, so reports are spread over each period.
-            nova.append((rng.uniform(0, self.nova_period), next(seq), self._nova_report, group))
-            tracker.append((rng.uniform(0, self.rt_period), next(seq), self._resource_tracker, group))
-            agents.append((rng.uniform(0, self.neutron_period), next(seq), self._neutron_report, group))
+            nova.append((rng.uniform(0, self.nova_period), next(seq), group))
+            tracker.append((rng.uniform(0, self.rt_period), next(seq), group))
+            agents.append((rng.uniform(0, self.neutron_period), next(seq), group))
         self.tasks = [
-            Periodic(sim, self.nova_period, nova),
-            Periodic(sim, self.rt_period, tracker),
-            Periodic(sim, self.neutron_period, agents),
+            Periodic(sim, self.nova_period, self._nova_report, nova),
+            Periodic(sim, self.rt_period, self._resource_tracker, tracker),
+            Periodic(sim, self.neutron_period, self._neutron_report, agents),
         ]
         self.refresh_rates()
 

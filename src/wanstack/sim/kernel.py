@@ -128,8 +128,9 @@ class Simulator:
 
 
 class Periodic:
-    """Tasks that each run every `period_ms` from a first time of their own in [now, now + period):
-    the periodic tasks of every host of a run (a report every 10 s, ...). They keep one event on the
+    """One task, `callback`, run for each of many arguments every `period_ms` from a first time of each
+    in [now, now + period): a periodic task of every host of a run (a report every 10 s, ...). They
+    keep one event on the
     heap between them, not one each: the next due task's. Each round runs them in the same order,
     that of their first times, so the next due is the next in that order; a task's times are its first
     time plus the period again and again, summed as a task rescheduling itself would sum them.
@@ -143,20 +144,22 @@ class Periodic:
     300,000 (every host on its own) in the heap, and every event's push and pop would walk that
     much deeper a heap, out of the processor's caches."""
 
-    __slots__ = ("_at", "_i", "_seq", "_tasks", "period_ms", "sim")
+    __slots__ = ("_args", "_at", "_i", "_seq", "callback", "period_ms", "sim")
 
     def __init__(
-        self, sim: Simulator, period_ms: float, tasks: list[tuple[float, int, Callback, Any]]
+        self, sim: Simulator, period_ms: float, callback: Callback, tasks: list[tuple[float, int, Any]]
     ) -> None:
-        """`tasks`: (first time from now, sequence number taken from `sim.seq`, callback, argument)."""
+        """`tasks`: (first time from now, sequence number taken from `sim.seq`, argument)."""
         self.sim = sim
         self.period_ms = period_ms
+        self.callback = callback
         order = sorted(range(len(tasks)), key=lambda i: tasks[i][:2])
-        # Arrays of machine numbers rather than lists of number objects: a million hosts' next times
-        # and places stay in a few contiguous blocks the processor's caches hold.
+        # Arrays of machine numbers rather than lists of number objects, and the arguments alone
+        # (one callback for all): a million hosts' next times and places stay in a few contiguous
+        # blocks the processor's caches hold.
         self._at = array("d", [sim.now + tasks[i][0] for i in order])
         self._seq = array("q", [tasks[i][1] for i in order])
-        self._tasks = [(tasks[i][2], tasks[i][3]) for i in order]
+        self._args = [tasks[i][2] for i in order]
         self._i = 0
         if tasks:
             heappush(sim.heap, (self._at[0], self._seq[0], self._run, None))
@@ -169,5 +172,4 @@ class Periodic:
         self._seq[i] = next(sim.seq)
         n = self._i = i + 1 if i + 1 < len(at) else 0
         heappush(sim.heap, (at[n], self._seq[n], self._run, None))
-        callback, arg = self._tasks[i]
-        callback(arg)
+        self.callback(self._args[i])

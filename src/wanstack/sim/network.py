@@ -103,6 +103,9 @@ class Network:
         # Ways whose lanes' counters lag behind (`glide.Glide.send`): settled by `flush`.
         self.settling: list[Settling] = []
         self._asked: dict[str, int] = {}
+        # A backbone that is a tree (a hierarchy without cross links) has one path between two sites:
+        # each site's parent and depth from the first site, or None for a mesh (`path`).
+        self._tree = _tree_of(topology, len(self._link_index))
         # The lanes by source, then destination, for the hot path (two lookups of interned strings,
         # no tuple built and hashed per message), and by pair in the order they were made, which
         # `flush` adds them up in.
@@ -133,7 +136,8 @@ class Network:
         return i if i is not None else self._link_index[(v, u)]
 
     def path(self, a: str, b: str) -> list[str] | None:
-        """Lowest-delay path, read from a shortest-path tree: one already rooted at `a` (from it) or at
+        """Lowest-delay path. On a tree backbone, the one path there is (`_tree_path`). Otherwise read
+        from a shortest-path tree: one already rooted at `a` (from it) or at
         `b` (toward it) if there is one; else a new tree for whichever end has been asked for more often
         (a hub that many sites talk to gets one tree toward it instead of one tree per talking site).
 
@@ -142,6 +146,8 @@ class Network:
         path the whole tree has (networkx's Dijkstra fixes a node's path when it pops the node, and
         stopping early changes nothing before that). A million hosts over 10,000 sites have a few
         thousand small hubs (each cell's), whose whole trees would take gigabytes and minutes."""
+        if self._tree is not None:
+            return self._tree_path(a, b)
         if b in self._reverse:
             return self._from_root(b, a, forward=False)
         if a in self._forward:
@@ -177,6 +183,34 @@ class Network:
         if path is None or forward:
             return path
         return path[::-1]
+
+    def _tree_path(self, a: str, b: str) -> list[str] | None:
+        """The path between `a` and `b` on a tree backbone: up from both to their first common
+        ancestor, found in as many steps as the path is long (a Dijkstra run that stops at its target
+        walked a thousand sibling sites of a 10,000-site hierarchy: a second of a million-host run).
+        It is the lowest-delay path, being the only one, and None when a link or a site on it is down,
+        as the Dijkstra run on what is up finds no other."""
+        assert self._tree is not None
+        parent, depth = self._tree
+        up, down = [a], [b]
+        x, y = a, b
+        while depth[x] > depth[y]:
+            x = parent[x]
+            up.append(x)
+        while depth[y] > depth[x]:
+            y = parent[y]
+            down.append(y)
+        while x != y:
+            x, y = parent[x], parent[y]
+            up.append(x)
+            down.append(y)
+        path = up + down[-2::-1]
+        if self._anything_down:
+            site_up, link_up = self.site_up, self.link_up
+            for u, v in itertools.pairwise(path):
+                if not (site_up[u] and site_up[v] and link_up[self._index(u, v)]):
+                    return None
+        return path
 
     def route(self, a: str, b: str) -> Route | None:
         key = (a, b)
@@ -404,3 +438,19 @@ class Network:
             j, direction = (i, 0) if i >= 0 else (~i, 1)
             self.link_bulk_bytes[j][direction] += nbytes
             self.link_bytes[j][direction] += nbytes
+
+
+def _tree_of(topology: Topology, pairs: int) -> tuple[dict[str, str], dict[str, int]] | None:
+    """Each site's parent and depth seen from the first site when the backbone is a tree (connected, one
+    link fewer than sites, no two links between one pair: `pairs` is how many pairs are linked), else
+    None."""
+    sites = topology.sites
+    if not sites or pairs != len(topology.links) or pairs != len(sites) - 1:
+        return None
+    root = sites[0]
+    parent: dict[str, str] = {}
+    depth = {root: 0}
+    for u, v in nx.bfs_edges(topology.graph, root):
+        parent[v] = u
+        depth[v] = depth[u] + 1
+    return (parent, depth) if len(depth) == len(sites) else None
