@@ -1,7 +1,7 @@
 """The fast ways of the exact (every host on its own) hot path, each held to the slow way it replaces:
 a station's jobs worked out when they enter (Lindley) against a queue served event by event, hops sent
-ahead of their departure and calls carried as one message against an event per hop, and the cyclic
-collector put back after a run."""
+ahead of their departure, calls carried as one message and reports taken as their answers are sent
+back (`Message.early`) against an event per hop, and the cyclic collector put back after a run."""
 
 from __future__ import annotations
 
@@ -121,8 +121,9 @@ def _areas(queue: Any, way: str) -> tuple[float, float]:
 
 @pytest.mark.parametrize("scenario", ["default", "examples/tour.yaml"])
 def test_sending_ahead_changes_no_figure(scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With and without hops sent ahead and calls carried as one message (`ChainRunner.served`), on the
-    default scenario and the tour (cuts, jitter and loss, image downloads, live migrations): the same
+    """With and without hops sent ahead, calls carried as one message (`ChainRunner.served`) and
+    reports' answers taken as they are sent (`ChainRunner._last`), on the default scenario and the tour
+    (cuts, services seen down and back, jitter and loss, image downloads, live migrations): the same
     operations and latencies, outages, time series, station jobs and longest queues, and bytes per link;
     utilisation and mean queues up to rounding (summed per job, not per event); fewer events."""
     infra = load(ROOT / scenario if scenario.endswith(".yaml") else scenario)

@@ -28,7 +28,8 @@ def arrival(sim: Simulator, net: Network, a: str, b: str, tag: str = "x") -> flo
     )
     start = sim.now
     sim.run(sim.now + 1000.0)
-    assert sent == bool(got)
+    assert (sent is not None) == bool(got)
+    assert sent is None or sent == got[0]  # `send` tells when it gets there
     return got[0] - start if got else None
 
 

@@ -113,6 +113,19 @@ class Liveness:
             beat.down = False
             self.came_back(group.site, service, now)
 
+    def stamped(
+        self, group: HostGroup, service: str, beat: Heartbeat, arrival: float, down_ms: float
+    ) -> bool:
+        """Take a report that arrives at `arrival` now, stamped with its time, when the service is not
+        seen down and its last report (and for nova-compute its site's) keeps it up until then anyway:
+        nothing can tell the two apart. False, and nothing done, otherwise: it is seen when it
+        arrives."""
+        last = self.site_last_ok.get(group.site, 0.0) if service == "nova-compute" else beat.last_ok
+        if beat.down or arrival - min(last, beat.last_ok) > down_ms:
+            return False
+        self.reported(group, service, beat, arrival)
+        return True
+
     def went_down(self, site: str, service: str, hosts: int, at_ms: float) -> None:
         key = (site, service)
         self._down_groups[key] = self._down_groups.get(key, 0) + 1
@@ -242,14 +255,9 @@ class Background(OnWorld):
         way.send(net, BACKGROUND)
         if beat is None:
             return True  # nobody waits for the resource tracker
-        live = self.liveness
-        nova = which == 0
-        service = "nova-compute" if nova else "neutron-agent"
-        last = live.site_last_ok.get(group.site, 0.0) if nova else beat.last_ok
-        if beat.down or arrival - min(last, beat.last_ok) > down_ms:
+        service = "nova-compute" if which == 0 else "neutron-agent"
+        if not self.liveness.stamped(group, service, beat, arrival, down_ms):
             self.sim.at(arrival, self._arrived, (group, service, beat))
-        else:
-            live.reported(group, service, beat, arrival)
         return True
 
     def _arrived(self, report: tuple[HostGroup, str, Heartbeat]) -> None:
@@ -306,6 +314,16 @@ class Background(OnWorld):
             group.nova.pending = False
             live.reported(group, "nova-compute", group.nova, self.sim.now)
 
+        def early(_: Any, arrival: float) -> bool:
+            # The answer taken as it is sent back (`Message.early`) when it comes before the next run,
+            # which would see the report still pending.
+            if arrival < now + self.nova_period and live.stamped(
+                group, "nova-compute", beat, arrival, live.down_ms
+            ):
+                beat.pending = False
+                return True
+            return False
+
         def failed(_: Any) -> None:
             group.nova.pending = False
 
@@ -322,6 +340,7 @@ class Background(OnWorld):
             messages=k,
             fluid=self.fluid,
             report=True,
+            early=None if self.fluid else early,
         )
 
     def _resource_tracker(self, group: HostGroup) -> None:
@@ -381,6 +400,16 @@ class Background(OnWorld):
                 report=True,
             )
             return
+
+        def early(_: Any, arrival: float) -> bool:
+            # As `_nova_report`'s.
+            if arrival < now + self.neutron_period and live.stamped(
+                group, "neutron-agent", beat, arrival, live.neutron_down_ms
+            ):
+                beat.pending = False
+                return True
+            return False
+
         m.call(
             group.site,
             neutron,
@@ -391,6 +420,7 @@ class Background(OnWorld):
             failed=lost,
             messages=group.hosts,
             report=True,
+            early=early,
         )
 
 

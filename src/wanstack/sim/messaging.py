@@ -18,7 +18,7 @@ from wanstack.scenario.placement import Placement
 from wanstack.sim.bus import Buses, nearest_by_delay, region_buses
 from wanstack.sim.bus.base import FanoutCopy, Target
 from wanstack.sim.chain import ChainRunner
-from wanstack.sim.message import BACKGROUND, Done, Hop, Message, ignore
+from wanstack.sim.message import BACKGROUND, Done, Early, Hop, Message, ignore
 from wanstack.sim.network import Network
 from wanstack.sim.stations import Station, Stations
 
@@ -69,11 +69,13 @@ class Messaging:
         fluid: bool = False,
         inner: Inner | None = None,
         report: bool = False,
+        early: Early | None = None,
     ) -> None:
         """RPC call from a client at `src` to `server` at `dst`: request, the server's work (its
         station's service, then `inner`: what it does before it replies, such as calls of its own),
         reply. A message lost on the way surfaces as a MessagingTimeout `rpc_response_timeout` after
-        the call started: `failed(arg)`."""
+        the call started: `failed(arg)`. `early`: the reply's `Message.early`, where the call is
+        carried as one message."""
         sim = self.net.sim
         start = sim.now
         call_ms = self.costs.call_ms
@@ -113,6 +115,7 @@ class Messaging:
                     report=report,
                     reply_at=len(request),
                     reply_nbytes=reply_bytes,
+                    early=early,
                 )
             )
             return

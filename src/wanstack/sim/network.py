@@ -340,23 +340,24 @@ class Network:
         a: str,
         b: str,
         message: Message,
-        arrive: Callable[[Message], None],
+        arrive: Callable[[Message], None] | None,
         extra_ms: float,
         *,
         depart_ms: float | None = None,
-    ) -> bool:
+    ) -> float | None:
         """Deliver `message` (its `messages` messages of `nbytes` bytes in all: a batch when more than
         one) from site `a` to site `b`: `arrive(message)` runs when it gets there, `extra_ms` later than
-        the network alone would (end-host processing). False, and the message counted as dropped, when
-        there is no route. `depart_ms`: when it leaves, if later than now (a hop sent ahead of its
-        departure: `chain.ChainRunner.served`). The hot path of every model."""
+        the network alone would (end-host processing). Returns when it gets there; None, and the message
+        counted as dropped, when there is no route. `depart_ms`: when it leaves, if later than now (a
+        hop sent ahead of its departure: `chain.ChainRunner.served`). `arrive` None: nothing scheduled,
+        the caller does (`chain.ChainRunner`). The hot path of every model."""
         try:
             lane = self._to[a][b]
         except KeyError:  # a new pair (or no route): a zero-cost `try` in CPython ≥ 3.11
             made = self._lane(a, b)
             if made is None:
                 self.dropped += int(message.messages)
-                return False
+                return None
             lane = made
         nbytes = message.nbytes
         messages = message.messages
@@ -371,7 +372,7 @@ class Network:
                 perturbed = self._perturb(route, one, delay)
                 if perturbed is None:  # TCP gave up: the message is lost as on a cut link
                     self.dropped += int(messages)
-                    return False
+                    return None
                 delay = perturbed
             by_tag = self.wan_bytes_by_tag
             tag = message.tag
@@ -382,9 +383,10 @@ class Network:
         lane.messages += messages
         lane.nbytes += nbytes
         sim = self.sim
-        depart = sim.now if depart_ms is None else depart_ms
-        heappush(sim.heap, (depart + delay + extra_ms, next(sim.seq), arrive, message))
-        return True
+        arrival: float = (sim.now if depart_ms is None else depart_ms) + delay + extra_ms
+        if arrive is not None:
+            heappush(sim.heap, (arrival, next(sim.seq), arrive, message))
+        return arrival
 
     def lane(self, a: str, b: str) -> Lane | None:
         """The pair's lane (None: no route)."""
