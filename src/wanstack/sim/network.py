@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from heapq import heappush
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import networkx as nx
 
@@ -102,6 +102,9 @@ class Network:
         self.epoch = 0  # counts route changes: what was worked out from the routes is stale after one
         # Ways whose lanes' counters lag behind (`glide.Glide.send`): settled by `flush`.
         self.settling: list[Settling] = []
+        # Immutable figures of those ways (their delays' terms, their bytes), one object per value
+        # (`glide.plan`).
+        self.shared: dict[Hashable, Any] = {}
         self._asked: dict[str, int] = {}
         # A backbone that is a tree (a hierarchy without cross links) has one path between two sites:
         # each site's parent and depth from the first site, or None for a mesh (`path`).

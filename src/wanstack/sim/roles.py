@@ -10,6 +10,9 @@ from wanstack.sim.stations import Station
 from wanstack.sim.workflows import Role
 
 HOST_ROLES = (Role.USER, Role.COMPUTE, Role.AGENT)
+# Every role in `Role`'s order, with the service that plays it (None: the host's own), worked out once:
+# iterating an Enum and calling one by value cost a 10,000-site run a third of a second.
+_PLAYED_BY = tuple((role, None if role in HOST_ROLES else Service(role.value)) for role in Role)
 
 
 class Roles:
@@ -24,11 +27,11 @@ class Roles:
         found = self._cache.get(site)
         if found is None:
             found = {}
-            for role in Role:
-                if role in HOST_ROLES:
+            for role, service in _PLAYED_BY:
+                if service is None:
                     found[role] = (site, None)
                 else:
-                    server = self.placement.serving(Service(role.value), site)
+                    server = self.placement.serving(service, site)
                     if server is None:
                         raise ValueError(f"{role.value} serves no instance for site {site!r}")
                     found[role] = (server, self.station_for(role.value, server))
