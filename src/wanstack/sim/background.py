@@ -27,7 +27,7 @@ from wanstack.results.schema import Outage
 from wanstack.scenario.workload import Background as BackgroundTraffic
 from wanstack.sim.glide import Glide, Leg, plan
 from wanstack.sim.kernel import Periodic
-from wanstack.sim.message import BACKGROUND, Hop, Message, round_trip
+from wanstack.sim.message import BACKGROUND, Early, Hop, Message, round_trip
 from wanstack.sim.workflows import Role
 from wanstack.sim.world import OnWorld
 
@@ -125,6 +125,19 @@ class Liveness:
             return False
         self.reported(group, service, beat, arrival)
         return True
+
+    def early(self, group: HostGroup, service: str, beat: Heartbeat, next_run: float) -> Early:
+        """A report call's `Message.early`: its answer taken as it is sent back (`stamped`) when it
+        comes before the service's next run at `next_run`, which would see the report still pending."""
+        down_ms = self.down_ms if service == "nova-compute" else self.neutron_down_ms
+
+        def early(_: Any, arrival: float) -> bool:
+            if arrival < next_run and self.stamped(group, service, beat, arrival, down_ms):
+                beat.pending = False
+                return True
+            return False
+
+        return early
 
     def went_down(self, site: str, service: str, hosts: int, at_ms: float) -> None:
         key = (site, service)
@@ -314,16 +327,6 @@ class Background(OnWorld):
             group.nova.pending = False
             live.reported(group, "nova-compute", group.nova, self.sim.now)
 
-        def early(_: Any, arrival: float) -> bool:
-            # The answer taken as it is sent back (`Message.early`) when it comes before the next run,
-            # which would see the report still pending.
-            if arrival < now + self.nova_period and live.stamped(
-                group, "nova-compute", beat, arrival, live.down_ms
-            ):
-                beat.pending = False
-                return True
-            return False
-
         def failed(_: Any) -> None:
             group.nova.pending = False
 
@@ -340,7 +343,7 @@ class Background(OnWorld):
             messages=k,
             fluid=self.fluid,
             report=True,
-            early=None if self.fluid else early,
+            early=None if self.fluid else live.early(group, "nova-compute", beat, now + self.nova_period),
         )
 
     def _resource_tracker(self, group: HostGroup) -> None:
@@ -401,15 +404,6 @@ class Background(OnWorld):
             )
             return
 
-        def early(_: Any, arrival: float) -> bool:
-            # As `_nova_report`'s.
-            if arrival < now + self.neutron_period and live.stamped(
-                group, "neutron-agent", beat, arrival, live.neutron_down_ms
-            ):
-                beat.pending = False
-                return True
-            return False
-
         m.call(
             group.site,
             neutron,
@@ -420,7 +414,7 @@ class Background(OnWorld):
             failed=lost,
             messages=group.hosts,
             report=True,
-            early=early,
+            early=live.early(group, "neutron-agent", beat, now + self.neutron_period),
         )
 
 
