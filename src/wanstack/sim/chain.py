@@ -17,7 +17,7 @@ from itertools import count
 from typing import Any, Protocol
 
 from wanstack.sim.glide import Leg, plan
-from wanstack.sim.message import Done, Hop, Message
+from wanstack.sim.message import Done, Early, Hop, Message
 from wanstack.sim.network import Network
 from wanstack.sim.stations import Station
 from wanstack.topology.tcp import retransmissions_ms
@@ -115,27 +115,23 @@ class ChainRunner:
             host.depart(m, self)
             return
         hop = hops[i]
-        if m.early is not None and i + 1 == len(hops) and hop.station is None:
-            self._last(m, hop, self._leg(m, i), None)
+        early = m.early
+        if early is not None and i + 1 == len(hops) and hop.station is None:
+            self._last(m, hop, early, self._leg(m, i), None)
         elif self.net.send(hop.src, hop.dst, m, self._arrive, self._leg(m, i)) is None:
             self._unroutable(m)
 
-    def _last(self, m: Message, hop: Hop, extra_ms: float, depart_ms: float | None) -> None:
-        """Send `m`'s last hop to its end host, and take its arrival at once (`Message.early`) when
-        nothing can happen to it before then: no fault is due and the run does not end (`served`'s
-        condition for sending ahead) and its sender accepts. That saves the event of every periodic
-        report's arrival back at its host, a sixth of an exact run's events."""
+    def _last(self, m: Message, hop: Hop, early: Early, extra_ms: float, depart_ms: float | None) -> None:
+        """Send `m`'s last hop to its end host, and take its arrival at once (`early`, its
+        `Message.early`) when nothing can happen to it before then: no fault is due and the run does not
+        end (`served`'s condition for sending ahead) and its sender accepts. That saves the event of
+        every periodic report's arrival back at its host, a sixth of an exact run's events."""
         net = self.net
         sim = net.sim
         arrival = net.send(hop.src, hop.dst, m, None, extra_ms, depart_ms=depart_ms)
         if arrival is None:
             self._unroutable(m)
-        elif not (
-            arrival < net.quiet_until
-            and arrival < sim.until
-            and m.early is not None
-            and m.early(m.arg, arrival)
-        ):
+        elif not (arrival < net.quiet_until and arrival < sim.until and early(m.arg, arrival)):
             heappush(sim.heap, (arrival, next(sim.seq), self._arrive, m))
 
     @staticmethod
@@ -253,8 +249,9 @@ class ChainRunner:
         src = hop.src
         if self.ahead and src == hop.dst and end < net.quiet_until and end < sim.until and net.site_up[src]:
             m.at = i + 1
-            if m.early is not None and i + 1 == len(hops) and hop.station is None:
-                self._last(m, hop, self._leg(m, i), end)
+            early = m.early
+            if early is not None and i + 1 == len(hops) and hop.station is None:
+                self._last(m, hop, early, self._leg(m, i), end)
             else:
                 net.send(src, src, m, self._arrive, self._leg(m, i), depart_ms=end)
             return

@@ -130,10 +130,10 @@ class Simulator:
 class Periodic:
     """One task, `callback`, run for each of many arguments every `period_ms` from a first time of each
     in [now, now + period): a periodic task of every host of a run (a report every 10 s, ...). They
-    keep one event on the
-    heap between them, not one each: the next due task's. Each round runs them in the same order,
-    that of their first times, so the next due is the next in that order; a task's times are its first
-    time plus the period again and again, summed as a task rescheduling itself would sum them.
+    keep one event on the heap between them, not one each: the next due task's. Each round runs them
+    in the same order, that of their first times, so the next due is the next in that order; a task's
+    times are its first time plus the period again and again, summed as a task rescheduling itself
+    would sum them.
 
     Each task has the place in the event order a task rescheduling itself would have: its next run
     takes its sequence number when the run before it starts (before anything that run schedules), and

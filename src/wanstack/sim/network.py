@@ -150,7 +150,7 @@ class Network:
         stopping early changes nothing before that). A million hosts over 10,000 sites have a few
         thousand small hubs (each cell's), whose whole trees would take gigabytes and minutes."""
         if self._tree is not None:
-            return self._tree_path(a, b)
+            return self._tree_path(self._tree, a, b)
         if b in self._reverse:
             return self._from_root(b, a, forward=False)
         if a in self._forward:
@@ -187,14 +187,13 @@ class Network:
             return path
         return path[::-1]
 
-    def _tree_path(self, a: str, b: str) -> list[str] | None:
+    def _tree_path(self, tree: tuple[dict[str, str], dict[str, int]], a: str, b: str) -> list[str] | None:
         """The path between `a` and `b` on a tree backbone: up from both to their first common
         ancestor, found in as many steps as the path is long (a Dijkstra run that stops at its target
         walked a thousand sibling sites of a 10,000-site hierarchy: a second of a million-host run).
         It is the lowest-delay path, being the only one, and None when a link or a site on it is down,
-        as the Dijkstra run on what is up finds no other."""
-        assert self._tree is not None
-        parent, depth = self._tree
+        as the Dijkstra run on what is up finds no other. `tree`: each site's parent and depth."""
+        parent, depth = tree
         up, down = [a], [b]
         x, y = a, b
         while depth[x] > depth[y]:
